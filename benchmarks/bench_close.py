@@ -1,0 +1,241 @@
+"""Monthly close of a synthetic city: 350,000 accounts in 1,000 buildings (January 2026).
+
+    .venv/bin/python benchmarks/bench_close.py [--accounts 350000] [--buildings 1000] [--workers 2]
+
+The city is generated inside PostgreSQL with ``generate_series`` (setup, timed separately, no Python loop
+per row): buildings in five time zones, one premise and account per flat, residents, tariffs (two-zone
+electricity, cold/hot water, wastewater, maintenance per m²), normatives, common property for electricity
+(ACTUAL_CAPPED) and cold water (ACTUAL_CAPPED) and hot water (NORMATIVE). Meters: every flat has an
+electricity meter — 20 % hourly (a full local month of ``hourly_consumption``, split into day/night by
+the engine), 80 % with T1/T2 registers read at the month bounds; 95 % of flats have cold and hot water
+meters read at the month bounds (the rest are billed by normative); ~1 % of meters have an expired
+verification; each building has house electricity and cold-water meters.
+
+Measured in one run: the full ``run_close --final`` of January (load → engine → write, one transaction
+per building, worker processes), accounts/s, where the time goes (sum over buildings of load / engine /
+write), peak RSS of the workers and of this process, the next month's draft (which reloads the closed
+January of every building to look for recalculations), and — same run, same data — a bare set-based SQL
+close (accounts × 6 lines, amount = round(volume × tariff, 2), no rules) as the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _db import bench_database, peak_rss_mb, server_version, table
+
+from meterhub.billing.close import CloseOptions
+from meterhub.billing.close_runner import run_close
+from meterhub.billing.periods import BillingPeriod
+from meterhub.timeseries.database import connect
+
+PERIOD = BillingPeriod(2026, 1)
+ZONES = "ARRAY['Europe/Moscow','Asia/Omsk','Asia/Yekaterinburg','Europe/Samara','Asia/Novosibirsk']"
+
+SETUP_SQL = [
+    # buildings and premises
+    f"""INSERT INTO buildings (building_id, address, time_zone, total_area, common_area, management_method)
+        SELECT 'C' || lpad(b::text, 4, '0'), 'г. Бенчмарк, д. ' || b, ({ZONES})[b % 5 + 1], 1, 0,
+               'management_company'
+        FROM generate_series(1, %(buildings)s) b""",
+    """INSERT INTO premises (building_id, premise_no, residential, area, entrance, floor)
+        SELECT 'C' || lpad(b::text, 4, '0'), p::text, p % 50 <> 0, 30 + (b * 7 + p * 13) % 60 + 0.5 * (p % 2),
+               1 + p / 40, 1 + p % 9
+        FROM generate_series(1, %(buildings)s) b, generate_series(1, %(flats)s) p""",
+    """UPDATE buildings b SET total_area = s.area, common_area = round(s.area * 0.15, 2)
+        FROM (SELECT building_id, sum(area) AS area FROM premises GROUP BY 1) s
+        WHERE s.building_id = b.building_id""",
+    """INSERT INTO accounts (account_no, building_id, premise_no, owner_name, owners, opened_on)
+        SELECT building_id || '-' || premise_no, building_id, premise_no, 'owner', 1, DATE '2020-01-01'
+        FROM premises""",
+    """INSERT INTO resident_counts (account_no, valid_from, registered, temporary)
+        SELECT account_no, DATE '2020-01-01', 1 + premise_no::int % 4, 0 FROM accounts""",
+    """INSERT INTO building_services (building_id, service, common_property_method)
+        SELECT building_id, s.service, s.method FROM buildings,
+        (VALUES ('electricity', 'actual_capped'), ('cold_water', 'actual_capped'), ('hot_water', 'normative'),
+                ('wastewater', NULL), ('maintenance', NULL)) s(service, method)""",
+    """INSERT INTO tariffs (service, valid_from, scheme, basis, price_single, price_day, price_night)
+        VALUES ('electricity', '2025-07-01', 'two_zone', 'per_unit', 6.43, 7.85, 3.47),
+               ('cold_water', '2025-07-01', 'single_rate', 'per_unit', 52.17, NULL, NULL),
+               ('hot_water', '2025-07-01', 'single_rate', 'per_unit', 243.60, NULL, NULL),
+               ('wastewater', '2025-07-01', 'single_rate', 'per_unit', 38.92, NULL, NULL),
+               ('maintenance', '2025-07-01', 'single_rate', 'per_m2', 31.45, NULL, NULL)""",
+    """INSERT INTO normatives (service, kind, valid_from, value) VALUES
+        ('electricity', 'per_person', '2020-01-01', 100), ('cold_water', 'per_person', '2020-01-01', 4.86),
+        ('hot_water', 'per_person', '2020-01-01', 3.51), ('wastewater', 'per_person', '2020-01-01', 8.37),
+        ('electricity', 'common_per_m2', '2020-01-01', 1.2),
+        ('cold_water', 'common_per_m2', '2020-01-01', 0.03),
+        ('hot_water', 'common_per_m2', '2020-01-01', 0.02)""",
+    # meters: kind, id, building, premise (NULL = house), hourly?, registers
+    """CREATE TEMP TABLE bench_meters AS
+        SELECT 'E-' || account_no AS meter_id, 'electricity' AS kind, building_id, premise_no,
+               premise_no::int % 5 = 0 AS hourly, premise_no::int AS p FROM accounts
+        UNION ALL SELECT k || '-' || account_no, CASE k WHEN 'C' THEN 'cold_water' ELSE 'hot_water' END,
+               building_id, premise_no, false, premise_no::int
+        FROM accounts, (VALUES ('C'), ('H')) v(k) WHERE premise_no::int % 20 <> 7
+        UNION ALL SELECT k || 'H-' || building_id, CASE k WHEN 'E' THEN 'electricity' ELSE 'cold_water' END,
+               building_id, NULL, false, 0
+        FROM buildings, (VALUES ('E'), ('C')) v(k)""",
+    """INSERT INTO meters (meter_id, kind, manufacturer, serial, building_id, is_house_meter,
+                           verification_due)
+        SELECT meter_id, kind, 'BEN', meter_id, building_id, premise_no IS NULL,
+               CASE WHEN p % 97 = 3 THEN DATE '2025-12-01' ELSE DATE '2030-01-01' END FROM bench_meters""",
+    """INSERT INTO meter_registers (meter_id, register, unit, cumulative)
+        SELECT meter_id, r.register, CASE WHEN kind = 'electricity' THEN 'kWh' ELSE 'm3' END, true
+        FROM bench_meters m, LATERAL (SELECT unnest(CASE
+            WHEN m.kind <> 'electricity' THEN ARRAY['water_m3']
+            WHEN m.hourly OR m.premise_no IS NULL THEN ARRAY['energy_import_kwh']
+            ELSE ARRAY['energy_import_t1_kwh', 'energy_import_t2_kwh'] END) AS register) r""",
+    """INSERT INTO meter_links (meter_id, valid_from, building_id, premise_no, service)
+        SELECT meter_id, DATE '2020-01-01', building_id, premise_no, kind FROM bench_meters""",
+    "SELECT meterhub_ensure_partitions('readings', '2025-12-01', '2026-02-28')",
+    "SELECT meterhub_ensure_partitions('hourly_consumption', '2025-12-01', '2026-02-28')",
+    # register readings at the local month bounds (monthly meters and house meters)
+    """INSERT INTO readings (series_id, ts, value, quality, source)
+        SELECT r.series_id, t.ts, t.v, 0, 1
+        FROM bench_meters m JOIN meter_registers r USING (meter_id) JOIN buildings b USING (building_id),
+        LATERAL (VALUES
+            ((DATE '2026-01-01')::timestamp AT TIME ZONE b.time_zone, 1000.0 + m.p),
+            ((DATE '2026-02-01')::timestamp AT TIME ZONE b.time_zone, 1000.0 + m.p + CASE
+                WHEN m.premise_no IS NULL AND m.kind = 'electricity' THEN %(flats)s * 245.0
+                WHEN m.premise_no IS NULL THEN %(flats)s * 7.5
+                WHEN r.register = 'energy_import_t1_kwh' THEN 150 + m.p % 50 + 0.25 * (m.p % 3)
+                WHEN r.register = 'energy_import_t2_kwh' THEN 60 + m.p % 30
+                WHEN m.kind = 'cold_water' THEN 4 + (m.p % 5) * 0.5
+                ELSE 2.5 + (m.p % 4) * 0.5 END)) t(ts, v)
+        WHERE NOT m.hourly ORDER BY r.series_id, t.ts""",
+]
+
+HOURLY_SQL = """
+    INSERT INTO hourly_consumption (series_id, hour, volume_micro, quality)
+    SELECT r.series_id, h, 150000 + ((extract(hour FROM h)::int + m.p) %% 7) * 50000, 0
+    FROM bench_meters m JOIN meter_registers r USING (meter_id) JOIN buildings b USING (building_id),
+    LATERAL generate_series((DATE '2026-01-01')::timestamp AT TIME ZONE b.time_zone,
+                            (DATE '2026-02-01')::timestamp AT TIME ZONE b.time_zone - interval '1 hour',
+                            interval '1 hour') h
+    WHERE m.hourly AND m.building_id = ANY(%(buildings)s)
+    ORDER BY r.series_id, h
+"""
+
+FLOOR_SQL = """
+    CREATE UNLOGGED TABLE floor_lines AS
+    WITH deltas AS (
+        SELECT mr.meter_id, (max(rd.value) - min(rd.value))::numeric AS v
+        FROM readings rd JOIN meter_registers mr USING (series_id) GROUP BY mr.meter_id
+    ), hourly AS (
+        SELECT mr.meter_id, sum(h.volume_micro) / 1e6 AS v
+        FROM hourly_consumption h JOIN meter_registers mr USING (series_id) GROUP BY mr.meter_id
+    ), vol AS (
+        SELECT l.premise_no, l.building_id, l.service, coalesce(d.v, h.v, 0) AS v
+        FROM meter_links l LEFT JOIN deltas d USING (meter_id) LEFT JOIN hourly h USING (meter_id)
+        WHERE l.premise_no IS NOT NULL
+    ), price AS (SELECT service, coalesce(price_single, 0) AS t FROM tariffs)
+    SELECT a.account_no, v.service, v.v AS volume, round(v.v * p.t, 2) AS amount
+    FROM accounts a JOIN vol v USING (building_id, premise_no) JOIN price p USING (service)
+    UNION ALL
+    SELECT a.account_no, 'wastewater', 0, 0 FROM accounts a
+    UNION ALL
+    SELECT a.account_no, 'maintenance', pr.area, round(pr.area * 31.45, 2)
+    FROM accounts a JOIN premises pr USING (building_id, premise_no)
+    UNION ALL
+    SELECT a.account_no, 'common_property', pr.area / b.total_area,
+           round(pr.area / b.total_area * b.common_area * 1.2 * 6.43, 2)
+    FROM accounts a JOIN premises pr USING (building_id, premise_no) JOIN buildings b USING (building_id)
+"""
+
+
+def _load(url: str, accounts: int, buildings: int) -> tuple[float, int, int]:
+    flats = accounts // buildings
+    started = time.perf_counter()
+    with connect(url) as conn:
+        params = {"buildings": buildings, "flats": flats}
+        for sql in SETUP_SQL:
+            conn.execute(sql.replace(" % ", " %% "), params)  # type: ignore[arg-type]
+        conn.commit()
+        ids = [r[0] for r in conn.execute("SELECT building_id FROM buildings ORDER BY 1")]
+        hourly_rows = 0
+        for i in range(0, len(ids), 50):  # keep each statement's sort small
+            cur = conn.execute(HOURLY_SQL, {"buildings": ids[i : i + 50]})
+            hourly_rows += cur.rowcount
+            conn.commit()
+        conn.autocommit = True
+        conn.execute("DROP TABLE bench_meters")
+        conn.execute("VACUUM ANALYZE")
+        readings = conn.execute("SELECT count(*) FROM readings").fetchone()[0]
+    return time.perf_counter() - started, hourly_rows, readings
+
+
+def _floor(url: str) -> tuple[float, int]:
+    with connect(url) as conn:
+        started = time.perf_counter()
+        conn.execute(FLOOR_SQL)
+        conn.commit()
+        seconds = time.perf_counter() - started
+        rows = conn.execute("SELECT count(*) FROM floor_lines").fetchone()[0]
+    return seconds, rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--accounts", type=int, default=350_000)
+    ap.add_argument("--buildings", type=int, default=1_000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--skip-floor", action="store_true")
+    args = ap.parse_args()
+    with bench_database() as url:
+        print(f"PostgreSQL {server_version(url)}; {args.accounts:,} accounts in {args.buildings:,} buildings")
+        load_s, hourly_rows, readings = _load(url, args.accounts, args.buildings)
+        print(f"setup: {load_s:.1f} s ({hourly_rows:,} hourly rows, {readings:,} register readings)")
+        with connect(url) as conn:
+            buildings = [r[0] for r in conn.execute("SELECT building_id FROM buildings ORDER BY 1")]
+        run = run_close(url, PERIOD, buildings, CloseOptions(final=True), workers=args.workers)
+        children_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        # the next month: February has no meter data yet (normatives, fallbacks) and every building
+        # reloads closed January to look for recalculations (unchanged digest → no engine run)
+        second = run_close(url, PERIOD.next(), buildings, CloseOptions(), workers=args.workers)
+        if run.failures:
+            for f in run.failures[:5]:
+                print(f"FAILED {f.building}: {f.reason}")
+        load = sum(r.seconds_load for r in run.results)
+        engine = sum(r.seconds_engine for r in run.results)
+        write = sum(r.seconds_write for r in run.results)
+        busy = load + engine + write
+        lines = sum(r.lines for r in run.results)
+        rows = [
+            ("close wall time", f"{run.seconds:.1f} s"),
+            ("accounts", f"{run.accounts:,} ({len(run.failures)} building(s) failed)"),
+            ("charge lines", f"{lines:,}"),
+            ("accounts/s", f"{run.accounts / run.seconds:,.0f}"),
+            ("load (Σ workers)", f"{load:.1f} s ({100 * load / busy:.0f} %)"),
+            ("engine (Σ workers)", f"{engine:.1f} s ({100 * engine / busy:.0f} %)"),
+            ("write (Σ workers)", f"{write:.1f} s ({100 * write / busy:.0f} %)"),
+            (
+                "next month (draft) + recalculation check of the closed month",
+                f"{second.seconds:.1f} s "
+                f"({sum(r.recalculations for r in second.results)} recalculation lines, "
+                f"{len(second.failures)} failed)",
+            ),
+            (
+                "  its load / engine + recalculation / write (Σ workers)",
+                " / ".join(
+                    f"{sum(getattr(r, f) for r in second.results):.1f} s"
+                    for f in ("seconds_load", "seconds_engine", "seconds_write")
+                ),
+            ),
+            ("peak RSS worker", f"{children_rss:.0f} MB"),
+            ("peak RSS main", f"{peak_rss_mb():.0f} MB"),
+        ]
+        if not args.skip_floor:
+            floor_s, floor_rows = _floor(url)
+            rows.append(("bare SQL close (floor)", f"{floor_s:.1f} s ({floor_rows:,} lines)"))
+        print(table(rows, ("measure", "value")))
+
+
+if __name__ == "__main__":
+    main()

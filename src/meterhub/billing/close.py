@@ -1,0 +1,232 @@
+"""The period close of one building (закрытие периода): load → engine → write, in one transaction.
+
+``close_building(conn, building, period, final=False)`` computes every account of the building and
+replaces the period's **draft** results (volumes, charge lines, house common property, recalculations,
+the close report). With ``final=True`` it then marks the period ``closed``: from then on it is immutable
+and a re-run raises :class:`~meterhub.billing.results_store.ClosedPeriodError`.
+
+Recalculations (перерасчёт, billing-rules.md §7.1 [I]): the building's last ``recalc_months`` closed
+periods are reloaded from today's data; a period whose engine input has the digest it was closed with
+(and no corrections booked since) is skipped, the others are recomputed, and any difference from what
+was closed — minus corrections already booked in other periods — becomes recalculation lines in the
+period being computed, each referencing the period it corrects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+
+from meterhub.billing.building import BuildingCharges, compute_building_charges
+from meterhub.billing.charges import BillingRules, ChargeKind
+from meterhub.billing.input_digest import input_digest
+from meterhub.billing.loader import LoadedBuilding, LoaderOptions, UnknownBuildingError, load_building_input
+from meterhub.billing.money import engine_context
+from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.recalculation import RecalculationLine, recalculation_lines
+from meterhub.billing.repository import get_building
+from meterhub.billing.results_store import (
+    ClosedPeriodError,
+    booked_corrections,
+    closed_periods,
+    lock_period,
+    mark_closed,
+    read_charge_lines,
+    replace_draft_results,
+    stored_input_digest,
+)
+from meterhub.billing.tariffs import Service
+from meterhub.billing.zones import Zone
+
+__all__ = ["CloseOptions", "CloseResult", "build_report", "close_building", "pending_recalculations"]
+
+RECALC_REASON = "перерасчёт {period}: data changed after the period was closed (late or corrected readings)"
+
+
+@dataclass(frozen=True)
+class CloseOptions:
+    final: bool = False
+    """Mark the period closed (immutable) after writing; otherwise it stays a replaceable draft."""
+    recalc_months: int = 3
+    """How many of the latest closed periods are recomputed for recalculation lines."""
+    loader: LoaderOptions = field(default_factory=LoaderOptions)
+    rules: BillingRules = field(default_factory=BillingRules)
+
+
+@dataclass(frozen=True)
+class CloseResult:
+    building: str
+    period: str
+    status: str  # "draft" or "closed"
+    accounts: int
+    lines: int
+    total: Decimal
+    recalculations: int
+    report: dict[str, Any]
+    seconds_load: float
+    seconds_engine: float
+    seconds_write: float
+
+
+def pending_recalculations(
+    conn: psycopg.Connection,
+    building_id: str,
+    period: BillingPeriod,
+    options: CloseOptions,
+) -> list[RecalculationLine]:
+    """Net corrections of the building's recent closed periods, to be booked in ``period``."""
+    result: list[RecalculationLine] = []
+    for closed in sorted(closed_periods(conn, building_id, period, options.recalc_months)):
+        loaded = load_building_input(conn, building_id, closed, options.loader)
+        booked = booked_corrections(conn, building_id, closed, excluding=period)
+        if not booked and input_digest(loaded.input) == stored_input_digest(conn, building_id, closed):
+            continue  # same inputs as when it was closed, nothing booked since: no correction
+        corrected = compute_building_charges(loaded.input, closed, options.rules).lines
+        raw = recalculation_lines(
+            read_charge_lines(conn, building_id, closed),
+            corrected,
+            in_period=period,
+            reason=RECALC_REASON.format(period=closed),
+        )
+        seen = set()
+        with engine_context():
+            for r in raw:
+                key = (r.account, r.service.value, r.kind.value, r.zone.value, r.part_start)
+                seen.add(key)
+                amount, volume, exact = booked.get(key, (Decimal(0), Decimal(0), Decimal(0)))
+                net = dataclasses.replace(
+                    r,
+                    amount=r.amount - amount,
+                    volume_delta=r.volume_delta - volume,
+                    amount_exact_delta=r.amount_exact_delta - exact,
+                )
+                if net.amount or net.volume_delta:
+                    result.append(net)
+            for key, (amount, volume, exact) in booked.items():
+                if key not in seen and (amount or volume):
+                    result.append(_reversal(key, amount, volume, exact, period, closed))
+    return result
+
+
+def _reversal(
+    key: tuple[Any, ...],
+    amount: Decimal,
+    volume: Decimal,
+    exact: Decimal,
+    period: BillingPeriod,
+    closed: BillingPeriod,
+) -> RecalculationLine:
+    """Undo an earlier correction that today's data no longer supports."""
+    account, service, kind, zone, part_start = key
+    return RecalculationLine(
+        account=account,
+        period=period,
+        corrects_period=closed,
+        service=Service(service),
+        kind=ChargeKind(kind),
+        zone=Zone(zone),
+        part_start=part_start,
+        volume_delta=-volume,
+        amount_exact_delta=-exact,
+        amount=-amount,
+        method_before=None,
+        method_after=None,
+        reason=RECALC_REASON.format(period=closed) + "; reverses an earlier correction",
+    )
+
+
+def build_report(
+    charges: BuildingCharges,
+    loaded: LoadedBuilding,
+    recalculations: Sequence[RecalculationLine],
+    status: str,
+) -> dict[str, Any]:
+    """The close report of one building (stored as jsonb; numbers as exact strings)."""
+    services = []
+    for s in charges.service_summaries():
+        services.append(
+            {
+                "service": s.service.value,
+                "house_volume": s.house_volume,
+                "individual_volume": s.individual_volume,
+                "common_property_method": s.common_property_method,
+                "common_property_volume": s.common_property_volume,
+                "common_property_coefficient": s.common_property_coefficient,
+                "excess_volume": s.excess_volume,
+                "excess_cost": s.excess_cost,
+                "negative_difference": s.negative_difference,
+                "accounts_by_method": dict(s.accounts_by_method),
+                "individual_amount": s.individual_amount,
+                "common_property_amount": s.common_property_amount,
+            }
+        )
+    with engine_context():
+        recalc_total = sum((r.amount for r in recalculations), Decimal(0))
+    return {
+        "building": charges.building,
+        "period": str(charges.period),
+        "status": status,
+        "accounts": len(charges.accounts),
+        "lines": len(charges.lines),
+        "total": charges.total,
+        "services": services,
+        "meters": dict(loaded.meters),
+        "problem_meters": loaded.problem_meters,
+        "recalculations": {
+            "lines": len(recalculations),
+            "amount": recalc_total,
+            "periods": sorted({str(r.corrects_period) for r in recalculations}),
+        },
+        "warnings": [*loaded.warnings, *charges.warnings],
+    }
+
+
+def close_building(
+    conn: psycopg.Connection,
+    building_id: str,
+    period: BillingPeriod,
+    options: CloseOptions | None = None,
+) -> CloseResult:
+    """Compute and write one building's period in one transaction; see the module docstring."""
+    options = options or CloseOptions()
+    with conn.transaction():
+        if get_building(conn, building_id) is None:
+            raise UnknownBuildingError(
+                f"building {building_id!r} is not in the buildings table; import it first"
+            )
+        if lock_period(conn, building_id, period) == "closed":
+            raise ClosedPeriodError(
+                f"building {building_id}: period {period} is closed and immutable; later changes are "
+                f"booked as recalculations in the next open period ({period.next()})"
+            )
+        t0 = time.perf_counter()
+        loaded = load_building_input(conn, building_id, period, options.loader)
+        t1 = time.perf_counter()
+        charges = compute_building_charges(loaded.input, period, options.rules)
+        recalculations = pending_recalculations(conn, building_id, period, options)
+        t2 = time.perf_counter()
+        status = "closed" if options.final else "draft"
+        report = build_report(charges, loaded, recalculations, status)
+        replace_draft_results(conn, charges, recalculations, report, input_digest(loaded.input))
+        if options.final:
+            mark_closed(conn, building_id, period)
+        t3 = time.perf_counter()
+    return CloseResult(
+        building_id,
+        str(period),
+        status,
+        len(charges.accounts),
+        len(charges.lines),
+        charges.total,
+        len(recalculations),
+        report,
+        t1 - t0,
+        t2 - t1,
+        t3 - t2,
+    )

@@ -1,0 +1,294 @@
+"""Fill the engine's :class:`BuildingInput` for one building and period from the database.
+
+Bulk reads per building: ``period_totals`` over all its linked meters (one aggregate), hourly series only
+for meters billed on a zoned tariff or across a tariff change without usable tariff registers
+(``hourly_series_bulk``: one ``bytea`` per series), register values at the month boundaries for meters
+without hourly rows (``register_values_at``); the averaging history and counters from the building's
+closed periods; residents on the last day of the period [I]; house meters summed per service.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+import numpy as np
+import psycopg
+
+from meterhub.billing.building import BuildingInput
+from meterhub.billing.charges import AccountInput
+from meterhub.billing.common_property import CommonPropertyInput
+from meterhub.billing.meter_data import (
+    MeterData,
+    MeterProblem,
+    meter_data_from_hourly,
+    meter_data_from_registers,
+)
+from meterhub.billing.money import engine_context
+from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.repository import (
+    accounts_in_period,
+    building_services,
+    get_building,
+    meter_links_in_period,
+    normatives_on,
+    residents_on,
+    tariffs_in_period,
+)
+from meterhub.billing.results_store import common_property_history, volume_history
+from meterhub.billing.tariffs import Service, Tariff, tariff_parts
+from meterhub.billing.volumes import MeterPeriod, MeterStatus, ServiceConsumer
+from meterhub.billing.zones import HourlySeries, Zone, ZoneScheme
+from meterhub.timeseries.bulk_reads import hourly_series_bulk, period_totals_bulk, register_values_at
+
+__all__ = ["LoadedBuilding", "LoaderOptions", "UnknownBuildingError", "load_building_input"]
+
+_METERED = {"electricity", "cold_water", "hot_water", "wastewater"}
+
+
+class UnknownBuildingError(LookupError):
+    """The building is not in the ``buildings`` table."""
+
+
+@dataclass(frozen=True)
+class LoaderOptions:
+    register_max_age: timedelta = timedelta(days=3)
+    """A boundary register value may come from a reading at most this much older than the boundary."""
+    history_months: int = 12
+    """Closed periods looked at for averages and consecutive-average counters."""
+
+
+@dataclass
+class LoadedBuilding:
+    input: BuildingInput
+    warnings: list[str] = field(default_factory=list)
+    meters: Counter[str] = field(default_factory=Counter)  # "hourly", "registers", problems…
+    problem_meters: list[str] = field(default_factory=list)
+
+
+def _needs_hourly(tariffs: list[Tariff], service: str, period: BillingPeriod) -> ZoneScheme | None:
+    """The finest zone scheme of the service's tariffs if an hourly series is needed, else None."""
+    if service not in {s.value for s in Service}:
+        return None
+    parts = tariff_parts(tariffs, Service(service), period)
+    schemes = {p.tariff.scheme for p in parts}
+    if len(parts) == 1 and schemes == {ZoneScheme.SINGLE_RATE}:
+        return None
+    order = [ZoneScheme.SINGLE_RATE, ZoneScheme.TWO_ZONE, ZoneScheme.THREE_ZONE]
+    return max(schemes, key=order.index)
+
+
+def _scheme_zone_count(scheme: ZoneScheme | None) -> int:
+    return 1 if scheme is None else len(scheme.zones)
+
+
+def _replacement(group: list[MeterData]) -> bool:
+    """The group is one meter replaced by another inside the period: hourly meters whose links do not
+    overlap, none suspect or expired, whose hours together cover the whole month."""
+    if len(group) < 2 or any(m.source != "hourly" or m.total is None for m in group):
+        return False
+    if any(m.problem not in (None, MeterProblem.INCOMPLETE) for m in group):
+        return False
+    links = sorted((m.link for m in group), key=lambda link: link.valid_from or date.min)
+    for before, after in itertools.pairwise(links):
+        if before.valid_to is None or after.valid_from is None or before.valid_to > after.valid_from:
+            return False
+    return sum(m.hours_present for m in group) >= group[0].hours_expected
+
+
+def _usable(group: list[MeterData]) -> bool:
+    """All meters valid, or a replacement inside the period that together covers it."""
+    return all(m.valid for m in group) or _replacement(group)
+
+
+def _combine(
+    group: list[MeterData],
+    hourly: dict[tuple[str, str], HourlySeries],
+    need: ZoneScheme | None,
+    share: Decimal,
+) -> MeterPeriod:
+    """One premise's meters of a service → the account's :class:`MeterPeriod` (× the account's share)."""
+    if not _usable(group):
+        expired = any(m.problem == "verification_expired" for m in group)
+        return MeterPeriod(MeterStatus.FAILED if expired else MeterStatus.NO_READINGS)
+    with engine_context():
+        zone_sets = {frozenset(m.zones) if m.zones else None for m in group}
+        if (
+            len(zone_sets) == 1
+            and None not in zone_sets
+            and len(next(iter(zone_sets))) >= _scheme_zone_count(need)
+        ):
+            zones: dict[Zone, Decimal] = {}
+            for m in group:
+                for z, v in (m.zones or {}).items():
+                    zones[z] = zones.get(z, Decimal(0)) + v * share
+            return MeterPeriod(MeterStatus.VALID, zone_volumes=zones)
+        if need is not None and all(m.hourly_key in hourly for m in group):
+            series = [hourly[m.hourly_key] for m in group if m.hourly_key]
+            starts = np.concatenate([s.hour_starts_us for s in series])
+            if share == 1:
+                micro = np.concatenate([s.volume_micro for s in series if s.volume_micro is not None])
+                return MeterPeriod(MeterStatus.VALID, hourly=HourlySeries.from_micro(starts, micro))
+            volumes = tuple(
+                Decimal(int(v)) / 1_000_000 * share for s in series for v in (s.volume_micro or ())
+            )
+            return MeterPeriod(MeterStatus.VALID, hourly=HourlySeries(starts, volumes=volumes))
+        total = sum((m.total or Decimal(0) for m in group), Decimal(0)) * share
+        return MeterPeriod(MeterStatus.VALID, zone_volumes={Zone.SINGLE: total})
+
+
+def load_building_input(
+    conn: psycopg.Connection,
+    building_id: str,
+    period: BillingPeriod,
+    options: LoaderOptions | None = None,
+) -> LoadedBuilding:
+    """The engine input of one building for one period, plus the loader's warnings and meter counts."""
+    options = options or LoaderOptions()
+    building = get_building(conn, building_id)
+    if building is None:
+        raise UnknownBuildingError(f"building {building_id!r} is not in the buildings table; import it first")
+    start, end = period.bounds_utc(building.time_zone)
+    services = building_services(conn, building_id)
+    tariffs = tariffs_in_period(conn, building_id, period)
+    normatives = normatives_on(conn, building_id, period.first_day)
+    accounts = accounts_in_period(conn, building_id, period)
+    residents = residents_on(conn, building_id, period.end_day - timedelta(days=1))
+    links = [link for link in meter_links_in_period(conn, building_id, period) if link.service in _METERED]
+    loaded = LoadedBuilding(BuildingInput(building_id, building.time_zone, Decimal(0), Decimal(0), (), ()))
+    if "heat" in services:
+        loaded.warnings.append(
+            f"building {building_id}: heat is not billed (area-based heating formulas are not in the engine)"
+        )
+
+    meter_ids = sorted({link.meter_id for link in links})
+    totals = period_totals_bulk(conn, meter_ids, start, end)
+    by_meter: dict[str, dict[str, object]] = {}
+    for (meter, register), total in totals.items():
+        by_meter.setdefault(meter, {})[register] = total
+    without_hourly = [m for m in meter_ids if m not in by_meter]
+    values = (
+        register_values_at(conn, without_hourly, [start, end], max_age=options.register_max_age)
+        if without_hourly
+        else {}
+    )
+    values_by_meter: dict[str, dict[str, list]] = {}
+    for (meter, register), vals in values.items():
+        values_by_meter.setdefault(meter, {})[register] = vals
+    data: list[MeterData] = []
+    for link in links:
+        if link.meter_id in by_meter:
+            d = meter_data_from_hourly(link, by_meter[link.meter_id], period.end_day)  # type: ignore[arg-type]
+        else:
+            d = meter_data_from_registers(link, values_by_meter.get(link.meter_id, {}), period.end_day)
+        data.append(d)
+        loaded.meters[d.source if d.valid else str(d.problem)] += 1
+        if not d.valid:
+            loaded.problem_meters.append(d.detail)
+
+    needs = {s: _needs_hourly(tariffs, s, period) for s in services if s in _METERED}
+    groups: dict[tuple[str, str], list[MeterData]] = {}
+    house: dict[str, list[MeterData]] = {}
+    for d in data:
+        if d.link.premise_no is None:
+            house.setdefault(d.link.service, []).append(d)
+        else:
+            groups.setdefault((d.link.premise_no, d.link.service), []).append(d)
+    wanted = {
+        m.hourly_key
+        for (_, service), group in groups.items()
+        if needs.get(service) is not None
+        for m in group
+        if _usable(group)
+        and m.hourly_key
+        and (m.zones is None or len(m.zones) < _scheme_zone_count(needs[service]))
+    }
+    arrays = hourly_series_bulk(conn, sorted(k for k in wanted if k), start, end)
+    hourly = {k: HourlySeries.from_micro(a.hour_starts_us, a.volume_micro) for k, a in arrays.items()}
+
+    history = volume_history(conn, building_id, period, options.history_months)
+    account_inputs = []
+    for acc in accounts:
+        consumers = []
+        for service in services:
+            if service == "maintenance":
+                consumers.append(ServiceConsumer(Service.MAINTENANCE))
+                continue
+            if service not in _METERED:
+                continue
+            group = groups.get((acc.premise_no, service))
+            meter = None
+            if group:
+                meter = _combine(group, hourly, needs.get(service), acc.share)
+                if meter.status is not MeterStatus.VALID:
+                    h = history.get((acc.account_no, service))
+                    if h is not None:
+                        meter = MeterPeriod(
+                            meter.status, history=h.metered, consecutive_average_periods=h.consecutive_average
+                        )
+            consumers.append(
+                ServiceConsumer(
+                    Service(service),
+                    meter,
+                    normative=normatives.get((service, "per_person")),
+                    meter_obligatory_and_possible=acc.meter_install_possible,
+                )
+            )
+        account_inputs.append(
+            AccountInput(
+                acc.account_no,
+                acc.area,
+                residential=acc.residential,
+                residents=residents.get(acc.account_no, 0),
+                owners=acc.owners,
+                services=tuple(consumers),
+            )
+        )
+
+    cp_history = common_property_history(conn, building_id, period, options.history_months)
+    common = []
+    for service, method in services.items():
+        if method is None or service not in _METERED:
+            continue
+        normative = normatives.get((service, "common_per_m2"))
+        if normative is None:
+            raise ValueError(
+                f"building {building_id}: {service} common property needs a 'common_per_m2' normative "
+                f"in force on {period.first_day}; import normatives"
+            )
+        meters = house.get(service, [])
+        house_volume = None
+        if meters and all(m.valid for m in meters):
+            house_volume = sum((m.total or Decimal(0) for m in meters), Decimal(0))
+        elif meters:
+            loaded.warnings.append(
+                f"building {building_id}, {service}: house meter without a valid reading "
+                f"({'; '.join(m.detail for m in meters if not m.valid)})"
+            )
+        past, consecutive = cp_history.get(service, ([], 0))
+        common.append(
+            CommonPropertyInput(
+                Service(service),
+                normative,
+                method=method,
+                house_volume=house_volume,
+                history=tuple(past),
+                consecutive_average_periods=consecutive,
+            )
+        )
+    loaded.input = BuildingInput(
+        building_id,
+        building.time_zone,
+        building.total_area,
+        building.common_area,
+        tuple(account_inputs),
+        tuple(tariffs),
+        tuple(common),
+    )
+    for d in data:
+        if d.problem is not None and d.problem.value in ("suspect_data", "verification_expired"):
+            loaded.warnings.append(f"building {building_id}: {d.detail}")
+    return loaded

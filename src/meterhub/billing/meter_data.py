@@ -1,0 +1,173 @@
+"""A meter's data for one billing period, from the time series: is it valid, and in which form.
+
+Two sources, chosen per meter:
+
+* **hourly** — the meter has rows in ``hourly_consumption`` for the local month: a register is valid
+  when every hour of the month has a billable volume (complete) and no hour is suspect;
+* **register delta** — the meter has no hourly rows (monthly or manual readings): the value of each
+  cumulative register at the two month boundaries (latest valid reading at or before the boundary, no
+  older than ``register_max_age``), ``V = (end − start) × multiplier``, a falling counter on a meter with
+  ``register_digits`` wrapping at 10^digits.
+
+A meter whose verification is due before the end of the period (``verification_due < end_day``) is
+not valid (ПП 354 п. 59 «а»), whatever its data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from meterhub.billing.money import engine_context
+from meterhub.billing.repository import MeterLinkRow
+from meterhub.billing.zones import Zone, zone_volumes_from_registers
+from meterhub.timeseries.bulk_reads import RegisterValue
+from meterhub.timeseries.queries import PeriodTotal
+
+__all__ = [
+    "SERVICE_REGISTERS",
+    "MeterData",
+    "MeterProblem",
+    "meter_data_from_hourly",
+    "meter_data_from_registers",
+]
+
+
+@dataclass(frozen=True)
+class ServiceRegisters:
+    """The register holding a service's total and the tariff registers (label → register name)."""
+
+    total: str
+    tariff: Mapping[str, str] = field(default_factory=dict)
+
+
+SERVICE_REGISTERS: Mapping[str, ServiceRegisters] = {
+    "electricity": ServiceRegisters(
+        "energy_import_kwh",
+        {"T1": "energy_import_t1_kwh", "T2": "energy_import_t2_kwh", "T3": "energy_import_t3_kwh"},
+    ),
+    "cold_water": ServiceRegisters("water_m3"),
+    "hot_water": ServiceRegisters("water_m3"),
+    "wastewater": ServiceRegisters("water_m3"),
+}
+"""Which registers of a meter the close reads for each service."""
+
+
+class MeterProblem(StrEnum):
+    """Why a meter has no valid reading for the period (report categories)."""
+
+    EXPIRED = "verification_expired"
+    SUSPECT = "suspect_data"
+    INCOMPLETE = "incomplete"
+    NO_DATA = "no_data"
+
+
+@dataclass
+class MeterData:
+    """What a meter offers for the period: zone volumes from tariff registers, the total, or an hourly
+    series (``hourly_key`` = (meter, register) to fetch); ``problem`` set when not valid."""
+
+    link: MeterLinkRow
+    source: str  # "hourly" or "registers"
+    zones: dict[Zone, Decimal] | None = None
+    total: Decimal | None = None
+    hourly_key: tuple[str, str] | None = None
+    problem: MeterProblem | None = None
+    detail: str = ""
+    hours_present: int = 0
+    hours_expected: int = 0
+
+    @property
+    def valid(self) -> bool:
+        return self.problem is None
+
+
+def _expired(link: MeterLinkRow, end_day: date) -> MeterData | None:
+    if link.verification_due is not None and link.verification_due < end_day:
+        return MeterData(
+            link,
+            "none",
+            problem=MeterProblem.EXPIRED,
+            detail=f"meter {link.meter_id}: verification was due {link.verification_due}",
+        )
+    return None
+
+
+def meter_data_from_hourly(link: MeterLinkRow, totals: Mapping[str, PeriodTotal], end_day: date) -> MeterData:
+    """From the meter's ``period_totals`` per register (hourly rows exist for the period).
+
+    Volumes are kept for an incomplete meter too (with ``hours_present``), so a meter replaced inside
+    the period can be combined with its successor; ``problem`` says whether the meter alone is valid.
+    """
+    expired = _expired(link, end_day)
+    if expired:
+        return expired
+    regs = SERVICE_REGISTERS[link.service]
+    data = MeterData(link, "hourly")
+    tariff = {label: totals[name] for label, name in regs.tariff.items() if name in totals}
+    total = totals.get(regs.total)
+    present = [t for t in (total, *tariff.values()) if t is not None]
+    if not present:
+        data.problem, data.detail = MeterProblem.NO_DATA, f"meter {link.meter_id}: no {regs.total} hours"
+        return data
+    suspect = next((t for t in present if t.suspect_hours), None)
+    if suspect is not None:
+        data.problem = MeterProblem.SUSPECT
+        data.detail = f"meter {link.meter_id}: {suspect.suspect_hours} suspect hour(s) in {suspect.register}"
+        return data
+    data.hours_present = max(t.hours_present for t in present)
+    data.hours_expected = present[0].hours_expected
+    if len(tariff) >= 2 and all(t.hours_present == data.hours_present for t in tariff.values()):
+        data.zones = zone_volumes_from_registers({label: t.volume for label, t in tariff.items()})
+    if total is not None and total.hours_present == data.hours_present:
+        data.total = total.volume
+        data.hourly_key = (link.meter_id, regs.total)
+    elif data.zones is not None:
+        with engine_context():
+            data.total = sum(data.zones.values(), Decimal(0))
+    if data.total is None:
+        data.problem = MeterProblem.INCOMPLETE
+        data.detail = f"meter {link.meter_id}: its registers cover different hours"
+    elif data.hours_present < data.hours_expected:
+        data.problem = MeterProblem.INCOMPLETE
+        data.detail = f"meter {link.meter_id}: {data.hours_present} of {data.hours_expected} hours"
+    return data
+
+
+def _delta(link: MeterLinkRow, values: list[RegisterValue | None]) -> Decimal | None:
+    start, end = values
+    if start is None or end is None:
+        return None
+    with engine_context():
+        delta = Decimal(repr(end.value)) - Decimal(repr(start.value))
+        if delta < 0 and link.register_digits:
+            delta += Decimal(10) ** link.register_digits
+        if delta < 0:
+            return None
+        return (delta * link.multiplier).quantize(Decimal("0.000001"))
+
+
+def meter_data_from_registers(
+    link: MeterLinkRow, values: Mapping[str, list[RegisterValue | None]], end_day: date
+) -> MeterData:
+    """From the register values at the period's start and end (no hourly rows for the period)."""
+    expired = _expired(link, end_day)
+    if expired:
+        return expired
+    regs = SERVICE_REGISTERS[link.service]
+    data = MeterData(link, "registers")
+    tariff = {label: _delta(link, values[name]) for label, name in regs.tariff.items() if name in values}
+    if len(tariff) >= 2 and all(v is not None for v in tariff.values()):
+        data.zones = zone_volumes_from_registers({k: v for k, v in tariff.items() if v is not None})
+    if regs.total in values:
+        data.total = _delta(link, values[regs.total])
+    if data.total is None and data.zones is not None:
+        with engine_context():
+            data.total = sum(data.zones.values(), Decimal(0))
+    if data.total is None:
+        data.problem = MeterProblem.NO_DATA
+        data.detail = f"meter {link.meter_id}: no valid register readings at both period boundaries"
+    return data

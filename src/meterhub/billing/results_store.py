@@ -1,0 +1,353 @@
+"""Period results in the database: status, volumes, charge lines, common property, recalculations, reports.
+
+A period of a building is ``draft`` (its results may be replaced) or ``closed`` (immutable: every write
+function refuses it). The close calls these inside its one transaction per building.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+
+from meterhub.billing.building import BuildingCharges
+from meterhub.billing.charges import ChargeKind, ChargeLine
+from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.recalculation import RecalculationLine
+from meterhub.billing.tariffs import Service
+from meterhub.billing.zones import Zone
+
+__all__ = [
+    "ClosedPeriodError",
+    "MeterHistory",
+    "booked_corrections",
+    "closed_periods",
+    "common_property_history",
+    "lock_period",
+    "mark_closed",
+    "read_charge_lines",
+    "replace_draft_results",
+    "stored_input_digest",
+    "volume_history",
+]
+
+CorrectionKey = tuple[str, str, str, str, date]  # account, service, kind, zone, part_start
+
+_LINE_COLUMNS = (
+    "building_id, period, account_no, service, kind, zone, part_start, part_end, volume, unit, tariff, "
+    "coefficient, method, formula, amount_exact, amount, amount_without_coefficient, excess, note"
+)
+_VOLUME_COLUMNS = (
+    "building_id, period, account_no, service, zone, volume, method, formula, persons, normative, "
+    "coefficient, average_months, note"
+)
+_RECALC_COLUMNS = (
+    "building_id, period, corrects_period, account_no, service, kind, zone, part_start, volume_delta, "
+    "amount_exact_delta, amount, method_before, method_after, reason"
+)
+
+
+class ClosedPeriodError(RuntimeError):
+    """The period is closed; its results cannot be rewritten (book a recalculation in an open period)."""
+
+
+def lock_period(conn: psycopg.Connection, building_id: str, period: BillingPeriod) -> str:
+    """Create the period as ``draft`` if missing, lock its row for this transaction, return its status."""
+    conn.execute(
+        "INSERT INTO billing_periods (building_id, period, status, computed_at) "
+        "VALUES (%s, %s, 'draft', now()) ON CONFLICT (building_id, period) DO NOTHING",
+        (building_id, str(period)),
+    )
+    row = conn.execute(
+        "SELECT status FROM billing_periods WHERE building_id = %s AND period = %s FOR UPDATE",
+        (building_id, str(period)),
+    ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def replace_draft_results(
+    conn: psycopg.Connection,
+    charges: BuildingCharges,
+    recalculations: Sequence[RecalculationLine],
+    report: Mapping[str, Any],
+    input_digest: str | None = None,
+) -> None:
+    """Replace the draft period's rows with these results (call after :func:`lock_period`)."""
+    building, period = charges.building, str(charges.period)
+    status = lock_period(conn, building, charges.period)
+    if status == "closed":
+        raise ClosedPeriodError(
+            f"building {building}: period {period} is closed and immutable; later changes are booked as "
+            f"recalculations in the next open period ({charges.period.next()})"
+        )
+    for table in (
+        "charge_lines",
+        "period_volumes",
+        "period_common_property",
+        "recalculation_lines",
+        "close_reports",
+    ):
+        conn.execute(f"DELETE FROM {table} WHERE building_id = %s AND period = %s", (building, period))
+    with conn.cursor().copy(f"COPY charge_lines ({_LINE_COLUMNS}) FROM STDIN") as copy:
+        for line in charges.lines:
+            copy.write_row(_line_row(building, line))
+    with conn.cursor().copy(f"COPY period_volumes ({_VOLUME_COLUMNS}) FROM STDIN") as copy:
+        for acc in charges.accounts:
+            for volume in acc.volumes.values():
+                for zone, v in volume.zone_volumes.items():
+                    copy.write_row(
+                        (
+                            building,
+                            period,
+                            acc.account,
+                            volume.service.value,
+                            zone.value,
+                            v,
+                            volume.method.value,
+                            volume.formula,
+                            volume.persons,
+                            volume.normative,
+                            volume.coefficient,
+                            volume.average_months,
+                            volume.note,
+                        )
+                    )
+    with conn.cursor().copy(f"COPY recalculation_lines ({_RECALC_COLUMNS}) FROM STDIN") as copy:
+        for r in recalculations:
+            copy.write_row(
+                (
+                    building,
+                    period,
+                    str(r.corrects_period),
+                    r.account,
+                    r.service.value,
+                    r.kind.value,
+                    r.zone.value,
+                    r.part_start,
+                    r.volume_delta,
+                    r.amount_exact_delta,
+                    r.amount,
+                    r.method_before,
+                    r.method_after,
+                    r.reason,
+                )
+            )
+    for cp in charges.common_property:
+        h = cp.house
+        conn.execute(
+            "INSERT INTO period_common_property (building_id, period, service, method_requested, method,"
+            " formula, house_volume, individual_total, difference, normative_volume, distributed, excess,"
+            " excess_cost, negative) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                building,
+                period,
+                h.service.value,
+                h.method_requested.value,
+                h.method.value,
+                h.formula,
+                h.house_volume,
+                h.individual_total,
+                h.difference,
+                h.normative_volume,
+                h.distributed,
+                h.excess,
+                cp.excess_cost,
+                h.negative,
+            ),
+        )
+    conn.execute(
+        "INSERT INTO close_reports (building_id, period, report) VALUES (%s, %s, %s::jsonb)",
+        (building, period, json.dumps(report, ensure_ascii=False, default=str)),
+    )
+    conn.execute(
+        "UPDATE billing_periods SET computed_at = now(), input_digest = %s "
+        "WHERE building_id = %s AND period = %s",
+        (input_digest, building, period),
+    )
+
+
+def _line_row(building: str, line: ChargeLine) -> tuple[Any, ...]:
+    return (
+        building,
+        str(line.period),
+        line.account,
+        line.service.value,
+        line.kind.value,
+        line.zone.value,
+        line.part_start,
+        line.part_end,
+        line.volume,
+        line.unit,
+        line.tariff,
+        line.coefficient,
+        line.method,
+        line.formula,
+        line.amount_exact,
+        line.amount,
+        line.amount_without_coefficient,
+        line.excess,
+        line.note,
+    )
+
+
+def stored_input_digest(conn: psycopg.Connection, building_id: str, period: BillingPeriod) -> str | None:
+    """The digest of the engine input the period's stored results were computed from."""
+    row = conn.execute(
+        "SELECT input_digest FROM billing_periods WHERE building_id = %s AND period = %s",
+        (building_id, str(period)),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def mark_closed(conn: psycopg.Connection, building_id: str, period: BillingPeriod) -> None:
+    """Freeze the period (after its results are written in the same transaction)."""
+    conn.execute(
+        "UPDATE billing_periods SET status = 'closed', closed_at = now() "
+        "WHERE building_id = %s AND period = %s",
+        (building_id, str(period)),
+    )
+
+
+def closed_periods(
+    conn: psycopg.Connection, building_id: str, before: BillingPeriod, limit: int
+) -> list[BillingPeriod]:
+    """The building's closed periods before ``before``, newest first, at most ``limit``."""
+    rows = conn.execute(
+        "SELECT period FROM billing_periods WHERE building_id = %s AND status = 'closed' AND period < %s "
+        "ORDER BY period DESC LIMIT %s",
+        (building_id, str(before), limit),
+    ).fetchall()
+    return [BillingPeriod.parse(r[0]) for r in rows]
+
+
+def read_charge_lines(conn: psycopg.Connection, building_id: str, period: BillingPeriod) -> list[ChargeLine]:
+    """The stored lines of a period as engine :class:`ChargeLine` objects."""
+    rows = conn.execute(
+        "SELECT account_no, service, kind, zone, volume, unit, tariff, method, formula, amount_exact, "
+        "amount, part_start, part_end, coefficient, amount_without_coefficient, excess, note "
+        "FROM charge_lines "
+        "WHERE building_id = %s AND period = %s ORDER BY account_no, service, kind, part_start, zone",
+        (building_id, str(period)),
+    ).fetchall()
+    return [
+        ChargeLine(
+            account=a,
+            period=period,
+            service=Service(s),
+            kind=ChargeKind(k),
+            zone=Zone(z),
+            volume=v,
+            unit=u,
+            tariff=t,
+            method=m,
+            formula=f,
+            amount_exact=ex,
+            amount=am,
+            part_start=ps,
+            part_end=pe,
+            coefficient=c,
+            amount_without_coefficient=w,
+            excess=e,
+            note=n,
+        )
+        for a, s, k, z, v, u, t, m, f, ex, am, ps, pe, c, w, e, n in rows
+    ]
+
+
+def booked_corrections(
+    conn: psycopg.Connection, building_id: str, corrects: BillingPeriod, *, excluding: BillingPeriod
+) -> dict[CorrectionKey, tuple[Decimal, Decimal, Decimal]]:
+    """Σ (amount, volume, exact amount) of corrections of ``corrects`` booked in other periods."""
+    rows = conn.execute(
+        "SELECT account_no, service, kind, zone, part_start, sum(amount), sum(volume_delta), "
+        "sum(amount_exact_delta) "
+        "FROM recalculation_lines WHERE building_id = %s AND corrects_period = %s AND period <> %s "
+        "GROUP BY 1, 2, 3, 4, 5",
+        (building_id, str(corrects), str(excluding)),
+    ).fetchall()
+    return {(a, s, k, z, p): (amt, vol, ex) for a, s, k, z, p, amt, vol, ex in rows}
+
+
+@dataclass(frozen=True)
+class MeterHistory:
+    """An account × service's previous closed periods: metered zone volumes (oldest first) and the
+    number of immediately preceding periods billed by average."""
+
+    metered: tuple[dict[Zone, Decimal], ...]
+    consecutive_average: int
+
+
+def volume_history(
+    conn: psycopg.Connection, building_id: str, period: BillingPeriod, months: int = 12
+) -> dict[tuple[str, str], MeterHistory]:
+    """(account, service) → :class:`MeterHistory` from the closed periods of the last ``months`` months.
+
+    Metered months come from the individual charge lines (Σ over tariff parts per zone), so an hourly
+    meter's history is per tariff zone like a multi-register meter's (decision 6: averages per zone).
+    """
+    first = period
+    for _ in range(months):
+        first = first.previous()
+    rows = conn.execute(
+        """
+        SELECT c.account_no, c.service, c.period, min(c.method), c.zone, sum(c.volume)
+        FROM charge_lines c JOIN billing_periods p USING (building_id, period)
+        WHERE c.building_id = %s AND p.status = 'closed' AND c.period >= %s AND c.period < %s
+          AND c.kind = 'individual' AND c.service <> 'maintenance'
+        GROUP BY 1, 2, 3, 5
+        ORDER BY 1, 2, 3
+        """,
+        (building_id, str(first), str(period)),
+    ).fetchall()
+    grouped: dict[tuple[str, str], dict[str, tuple[str, dict[Zone, Decimal]]]] = {}
+    for account, service, p, method, zone, volume in rows:
+        periods = grouped.setdefault((account, service), {})
+        periods.setdefault(p, (method, {}))[1][Zone(zone)] = volume
+    result: dict[tuple[str, str], MeterHistory] = {}
+    for key, periods in grouped.items():
+        metered = tuple(z for _, (m, z) in sorted(periods.items()) if m == "meter")
+        result[key] = MeterHistory(metered, _consecutive(periods, period, "average"))
+    return result
+
+
+def _consecutive(by_period: Mapping[str, tuple[str, Any]], period: BillingPeriod, method: str) -> int:
+    count, p = 0, period.previous()
+    while str(p) in by_period and by_period[str(p)][0] == method:
+        count += 1
+        p = p.previous()
+    return count
+
+
+def common_property_history(
+    conn: psycopg.Connection, building_id: str, period: BillingPeriod, months: int = 12
+) -> dict[str, tuple[list[Decimal], int]]:
+    """service → (house-level ΔV of closed periods oldest first, consecutive AVERAGE periods before)."""
+    first = period
+    for _ in range(months):
+        first = first.previous()
+    rows = conn.execute(
+        """
+        SELECT c.service, c.period, c.method, c.difference
+        FROM period_common_property c JOIN billing_periods p USING (building_id, period)
+        WHERE c.building_id = %s AND p.status = 'closed' AND c.period >= %s AND c.period < %s
+        ORDER BY c.service, c.period
+        """,
+        (building_id, str(first), str(period)),
+    ).fetchall()
+    grouped: dict[str, dict[str, tuple[str, Decimal | None]]] = {}
+    for service, p, method, difference in rows:
+        grouped.setdefault(service, {})[p] = (method, difference)
+    return {
+        service: (
+            [d for _, (_, d) in sorted(periods.items()) if d is not None],
+            _consecutive(periods, period, "average"),
+        )
+        for service, periods in grouped.items()
+    }
+

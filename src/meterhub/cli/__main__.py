@@ -1,0 +1,3 @@
+from meterhub.cli.main import main
+
+main()

@@ -1,0 +1,113 @@
+"""``meterhub import`` and ``meterhub close``: billing domain data in, period close out."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from meterhub.core.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+def import_data(
+    paths: list[Path] = typer.Argument(  # noqa: B008 - typer declares arguments in defaults
+        ..., help="CSV/XLSX files, or folders with <entity>.csv files"
+    ),
+    entity: str | None = typer.Option(
+        None, "--entity", "-e", help="entity of the files (default: from the file name, e.g. premises.csv)"
+    ),
+) -> None:
+    """Import buildings, premises, accounts, residents, meters, tariffs, normatives from CSV/XLSX."""
+    from meterhub.billing.imports import ENTITY_ORDER, ImportFileError, import_directory, import_file
+    from meterhub.timeseries.database import connect, database_url
+
+    with database_url(get_settings()) as url, connect(url) as conn:
+        for path in paths:
+            try:
+                if path.is_dir():
+                    results = import_directory(conn, path)
+                else:
+                    name = entity or next((e for e in ENTITY_ORDER if path.stem.lower().startswith(e)), None)
+                    if name is None:
+                        typer.echo(f"{path}: cannot tell the entity from the name; pass --entity", err=True)
+                        raise typer.Exit(2)
+                    results = [import_file(conn, name, path)]
+            except ImportFileError as exc:
+                for problem in exc.problems:
+                    typer.echo(str(problem), err=True)
+                typer.echo(f"{len(exc.problems)} problem(s); nothing of that file was imported", err=True)
+                raise typer.Exit(1) from None
+            for r in results:
+                typer.echo(f"{r.file}: {r.entity}: {r.rows} rows ({r.inserted} new, {r.updated} updated)")
+
+
+def close(
+    period: str = typer.Option(..., "--period", "-p", help="billing period YYYY-MM"),
+    building: list[str] = typer.Option(  # noqa: B008 - typer declares options in defaults
+        [], "--building", "-b", help="building id (repeatable; default all)"
+    ),
+    final: bool = typer.Option(False, "--final", help="close the period (immutable); default writes a draft"),
+    workers: int = typer.Option(min(os.cpu_count() or 1, 8), "--workers", "-w", help="worker processes"),
+    recalc_months: int = typer.Option(3, "--recalc-months", help="closed periods checked for recalculations"),
+) -> None:
+    """Compute all accounts of a period per building (draft by default; --final closes it)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from meterhub.billing.close import CloseOptions
+    from meterhub.billing.close_runner import BuildingFailure, run_close
+    from meterhub.billing.periods import BillingPeriod
+    from meterhub.billing.repository import building_ids
+    from meterhub.timeseries.database import connect, database_url
+
+    try:
+        billing_period = BillingPeriod.parse(period)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    console = Console(stderr=True)
+    with database_url(get_settings()) as url:
+        with connect(url) as conn:
+            targets = building or building_ids(conn)
+        if not targets:
+            typer.echo("no buildings to close; import buildings first", err=True)
+            raise typer.Exit(1)
+        options = CloseOptions(final=final, recalc_months=recalc_months)
+        tty = sys.stderr.isatty()
+        with Progress(
+            TextColumn("close {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not tty,
+        ) as bar:
+            task = bar.add_task(str(billing_period), total=len(targets))
+
+            def progress(outcome: object) -> None:
+                bar.advance(task)
+                if isinstance(outcome, BuildingFailure):
+                    log.error("building %s failed: %s", outcome.building, outcome.reason)
+                elif not tty:
+                    log.info("building %s closed: %s accounts", outcome.building, outcome.accounts)  # type: ignore[attr-defined]
+
+            run = run_close(url, billing_period, targets, options, workers=workers, progress=progress)
+    for r in sorted(run.results, key=lambda r: r.building):
+        warnings = r.report["warnings"]  # a count (run_close keeps the full report in close_reports)
+        typer.echo(
+            f"{r.building} {r.period} {r.status}: {r.accounts} accounts, {r.lines} lines, total {r.total} ₽, "
+            f"{r.recalculations} recalculation line(s), {warnings} warning(s)"
+        )
+    for f in run.failures:
+        typer.echo(f"{f.building} FAILED: {f.reason}", err=True)
+    rate = run.accounts / run.seconds if run.seconds else 0.0
+    typer.echo(
+        f"period {billing_period}: {len(run.results)} building(s) done, {len(run.failures)} failed, "
+        f"{run.accounts} accounts in {run.seconds:.1f} s ({rate:,.0f} accounts/s)"
+    )
+    if run.failures:
+        raise typer.Exit(1)

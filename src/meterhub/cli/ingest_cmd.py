@@ -1,0 +1,79 @@
+"""``meterhub ingest`` and ``meterhub rollup``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+
+import typer
+
+from meterhub.core.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+def ingest(
+    broker: str = typer.Option(None, help="MQTT broker URL (default: METERHUB_MQTT_URL)"),
+    client_id: str = typer.Option(
+        None, help="MQTT client id; keep it stable so unacked messages survive restarts"
+    ),
+    username: str = typer.Option(None, envvar="METERHUB_MQTT_USERNAME"),
+    password: str = typer.Option(None, envvar="METERHUB_MQTT_PASSWORD"),
+    shared: bool = typer.Option(True, help="use the MQTT 5 shared subscription $share/ingest/..."),
+    max_batch: int = typer.Option(20_000, help="readings per database transaction"),
+    max_delay: float = typer.Option(0.5, help="seconds to wait for more messages before committing"),
+    rollup_every: float = typer.Option(30.0, help="seconds between hourly rollups (0: never)"),
+) -> None:
+    """Subscribe to gateways' readings and status and store them (ack only after commit)."""
+    from meterhub.cli.wiring import MIGRATION_SOURCES
+    from meterhub.timeseries.database import connect, database_url
+    from meterhub.timeseries.migrate import migrate
+    from meterhub.timeseries.mqtt_ingest import IngestOptions, IngestService
+
+    settings = get_settings()
+    opts = IngestOptions(
+        broker_url=broker or settings.mqtt_url,
+        username=username,
+        password=password,
+        shared=None if shared else False,
+        max_batch_readings=max_batch,
+        max_delay=max_delay,
+        rollup_every=rollup_every or None,
+    )
+    if client_id:
+        opts.client_id = client_id
+    with database_url(settings) as url:
+        with connect(url) as conn:
+            migrate(conn, MIGRATION_SOURCES)
+        service = IngestService(url, opts)
+        signal.signal(signal.SIGTERM, lambda *_: service.stop())
+        signal.signal(signal.SIGINT, lambda *_: service.stop())
+        stats = service.run()
+    typer.echo(
+        f"ingest stopped: {stats.messages} messages, {stats.readings_inserted} readings inserted, "
+        f"{stats.duplicates} duplicates, {stats.rejected} rejected, {stats.dead_messages} dead messages"
+    )
+
+
+def rollup(
+    watch: float = typer.Option(0.0, help="repeat every N seconds until interrupted (0: once)"),
+    full: bool = typer.Option(False, help="rebuild every series from scratch instead of only dirty spans"),
+) -> None:
+    """Compute the hourly series for everything ingested since the last run (or rebuild all)."""
+    from meterhub.timeseries.database import connect, database_url
+    from meterhub.timeseries.rollup import process_dirty, rebuild
+
+    settings = get_settings()
+    with database_url(settings) as url, connect(url) as conn:
+        while True:
+            stats = rebuild(conn) if full else process_dirty(conn)
+            conn.commit()
+            typer.echo(
+                f"{stats.series} series, {stats.readings:,} readings, {stats.hours_written:,} hours, "
+                f"{stats.flags} flagged readings in {stats.seconds:.1f} s"
+            )
+            if not watch:
+                break
+            time.sleep(watch)
+            full = False

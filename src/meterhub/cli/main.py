@@ -1,0 +1,66 @@
+"""The ``meterhub`` command. It wires stages together and holds no logic of its own.
+
+Each command imports its stage lazily, so ``meterhub gateway`` on an edge computer never
+imports the server stack (psycopg, numpy, FastAPI).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import typer
+
+from meterhub import __version__
+from meterhub.cli import (
+    billing_cmds,
+    dashboards_cmd,
+    db_cmd,
+    demo_cmd,
+    gateway_cmd,
+    ingest_cmd,
+    mbus_cmds,
+    read_cmd,
+    simulate_cmd,
+)
+
+app = typer.Typer(
+    name="meterhub",
+    help="meterhub: meters → gateway → MQTT → time series → billing.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(simulate_cmd.app, name="simulate")
+app.add_typer(read_cmd.app, name="read")
+app.add_typer(dashboards_cmd.app, name="dashboards")
+mbus_cmds.register(simulate_cmd.app, read_cmd.app)  # simulate mbus, read mbus
+app.command("demo")(demo_cmd.demo)
+app.command("gateway")(gateway_cmd.gateway)
+app.command("ingest")(ingest_cmd.ingest)
+app.command("rollup")(ingest_cmd.rollup)
+app.command("import")(billing_cmds.import_data)
+app.command("close")(billing_cmds.close)
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="log debug messages"),
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # pgserver logs every pg_ctl call at INFO; meterhub reports what matters itself.
+    logging.getLogger("pgserver").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+@app.command()
+def version() -> None:
+    """Print the meterhub version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()

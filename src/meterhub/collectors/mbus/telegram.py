@@ -1,0 +1,156 @@
+"""Application layer of an RSP_UD (EN 13757-3, clause 6): CI field, fixed header, records.
+
+``decode_telegram(ci, data)`` takes the CI field and user data of a long frame and returns a
+``Telegram``. It never raises on bad content: an unsupported CI (e.g. fixed data structure 0x73)
+gives a telegram with ``unsupported`` set; a broken record gives a ``RecordError`` in ``records``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from meterhub.collectors.mbus import datafields as df
+from meterhub.collectors.mbus.frames import CI
+from meterhub.collectors.mbus.records import DataRecord, RecordError, decode_records
+from meterhub.collectors.mbus.vif_tables import medium_name
+
+LONG_HEADER_LEN = 12
+SHORT_HEADER_LEN = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Status byte of the fixed header (EN 13757-3, table 9)."""
+
+    raw: int
+
+    @property
+    def application(self) -> str:
+        """Bits 0-1: no error, application busy, any application error, abnormal situation."""
+        return ("no error", "application busy", "any application error", "abnormal situation")[self.raw & 3]
+
+    @property
+    def power_low(self) -> bool:
+        return bool(self.raw & 0x04)
+
+    @property
+    def permanent_error(self) -> bool:
+        return bool(self.raw & 0x08)
+
+    @property
+    def temporary_error(self) -> bool:
+        return bool(self.raw & 0x10)
+
+    @property
+    def manufacturer_bits(self) -> int:
+        return (self.raw >> 5) & 0x07
+
+    def describe(self) -> str:
+        parts = [self.application]
+        if self.power_low:
+            parts.append("power low")
+        if self.permanent_error:
+            parts.append("permanent error")
+        if self.temporary_error:
+            parts.append("temporary error")
+        if self.manufacturer_bits:
+            parts.append(f"manufacturer bits {self.manufacturer_bits:03b}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class FixedHeader:
+    """The 12-byte long header (CI 0x72/0x76) or the 4-byte short header (CI 0x7A).
+
+    ``identification`` is the 8-digit identification number as text (BCD; may contain hex
+    digits on meters that misuse it); short headers take it from the link layer (None here).
+    """
+
+    identification: str | None
+    manufacturer: str | None
+    version: int | None
+    medium: int | None
+    access_number: int
+    status: Status
+    signature: int
+
+    @property
+    def medium_name(self) -> str:
+        return medium_name(self.medium) if self.medium is not None else "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Telegram:
+    ci: int
+    header: FixedHeader | None
+    records: tuple[DataRecord | RecordError, ...] = ()
+    more_records_follow: bool = False
+    manufacturer_data: bytes = b""
+    unsupported: str | None = None
+    raw: bytes = field(default=b"", repr=False)
+
+    @property
+    def data_records(self) -> list[DataRecord]:
+        return [r for r in self.records if isinstance(r, DataRecord)]
+
+    @property
+    def errors(self) -> list[RecordError]:
+        return [r for r in self.records if isinstance(r, RecordError)]
+
+
+def identification_text(raw4: bytes) -> str:
+    """Identification number bytes (LSB first, BCD) as 8 characters, MSB digit first."""
+    return raw4[::-1].hex().upper()
+
+
+def decode_long_header(data: bytes, big_endian: bool = False) -> FixedHeader:
+    ident = data[0:4]
+    man = data[4:6]
+    sig = data[10:12]
+    if big_endian:
+        ident, man, sig = ident[::-1], man[::-1], sig[::-1]
+    return FixedHeader(
+        identification=identification_text(ident),
+        manufacturer=df.decode_manufacturer(df.decode_uint(man)),
+        version=data[6],
+        medium=data[7],
+        access_number=data[8],
+        status=Status(data[9]),
+        signature=df.decode_uint(sig),
+    )
+
+
+def decode_telegram(ci: int, data: bytes) -> Telegram:
+    """Decode the application layer of a long frame (RSP_UD user data)."""
+    raw = bytes(data)
+    if ci in (CI.RSP_VARIABLE, CI.RSP_VARIABLE_MSB):
+        if len(data) < LONG_HEADER_LEN:
+            return Telegram(ci, None, unsupported=f"fixed header truncated: {len(data)} of 12 bytes", raw=raw)
+        big = ci == CI.RSP_VARIABLE_MSB
+        header = decode_long_header(data[:LONG_HEADER_LEN], big)
+        body = data[LONG_HEADER_LEN:]
+    elif ci == CI.RSP_VARIABLE_SHORT:
+        if len(data) < SHORT_HEADER_LEN:
+            return Telegram(ci, None, unsupported=f"short header truncated: {len(data)} of 4 bytes", raw=raw)
+        big = False
+        header = FixedHeader(None, None, None, None, data[0], Status(data[1]), df.decode_uint(data[2:4]))
+        body = data[SHORT_HEADER_LEN:]
+    elif ci in (CI.RSP_FIXED, CI.RSP_FIXED_MSB):
+        return Telegram(
+            ci, None, unsupported=f"fixed data structure (CI 0x{ci:02X}) is not supported", raw=raw
+        )
+    else:
+        return Telegram(ci, None, unsupported=f"CI 0x{ci:02X} is not a wired M-Bus response", raw=raw)
+    area = decode_records(body, big_endian=big)
+    # Record offsets are relative to the record area; make them relative to the user data.
+    shift = len(data) - len(body)
+    records = tuple(_shift(r, shift) for r in area.records)
+    return Telegram(ci, header, records, area.more_records_follow, area.manufacturer_data, None, raw)
+
+
+def _shift(record: DataRecord | RecordError, by: int) -> DataRecord | RecordError:
+    if isinstance(record, RecordError):
+        return RecordError(record.offset + by, record.raw, record.reason)
+    from dataclasses import replace
+
+    return replace(record, offset=record.offset + by)

@@ -1,0 +1,300 @@
+"""The MQTT v1 contract between gateways (or meters that speak MQTT) and the central ingest.
+
+Topics::
+
+    meterhub/v1/{building}/{gateway}/readings   JSON ReadingsBatch, QoS 1, not retained
+    meterhub/v1/{building}/{gateway}/status     JSON GatewayStatus, QoS 1, retained, also the LWT
+
+The payload schema is versioned by ``schema_version`` (this module is version 1) and documented with
+examples in ``docs/mqtt.md``. Validation happens in two layers so one bad reading never costs the
+other 499: the envelope (``ReadingsBatch``) is validated as a whole; each reading is validated on its
+own (``parse_readings``), and a reading that fails is reported with its raw JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from meterhub.core.readings import Reading, ReadingQuality, ReadingSource
+
+SCHEMA_VERSION = 1
+TOPIC_ROOT = "meterhub/v1"
+INGEST_GROUP = "ingest"
+READINGS_FILTER = f"{TOPIC_ROOT}/+/+/readings"
+SHARED_READINGS_FILTER = f"$share/{INGEST_GROUP}/{READINGS_FILTER}"
+STATUS_FILTER = f"{TOPIC_ROOT}/+/+/status"
+MAX_PAYLOAD_BYTES = 2 * 1024 * 1024
+MAX_READINGS_PER_BATCH = 10_000
+
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+_ID_RE = re.compile(_ID)
+
+
+def _check_id(kind: str, value: str) -> str:
+    if not _ID_RE.match(value):
+        raise ValueError(f"{kind} {value!r} must be 1–64 characters of A–Z, a–z, 0–9, '_', '.', '-'")
+    return value
+
+
+def readings_topic(building: str, gateway: str) -> str:
+    return f"{TOPIC_ROOT}/{_check_id('building id', building)}/{_check_id('gateway id', gateway)}/readings"
+
+
+def status_topic(building: str, gateway: str) -> str:
+    return f"{TOPIC_ROOT}/{_check_id('building id', building)}/{_check_id('gateway id', gateway)}/status"
+
+
+@dataclass(frozen=True)
+class TopicParts:
+    building: str
+    gateway: str
+    kind: Literal["readings", "status"]
+
+
+def parse_topic(topic: str) -> TopicParts | None:
+    """``meterhub/v1/B/G/readings`` → TopicParts; None for a topic outside the contract."""
+    parts = topic.split("/")
+    if len(parts) != 5 or "/".join(parts[:2]) != TOPIC_ROOT or parts[4] not in ("readings", "status"):
+        return None
+    if not (_ID_RE.match(parts[2]) and _ID_RE.match(parts[3])):
+        return None
+    return TopicParts(parts[2], parts[3], parts[4])  # type: ignore[arg-type]
+
+
+QualityName = Literal["good", "uncertain", "bad"]
+SourceName = Literal["gateway", "manual", "import", "estimate"]
+
+
+class ReadingV1(BaseModel):
+    """One reading: a register value of a meter at a time."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    meter_id: str = Field(
+        pattern=_ID, description="stable meter id: manufacturer + serial, e.g. EKF-10700010"
+    )
+    # named register_name because pydantic's BaseModel has a `register` attribute; JSON key is "register"
+    register_name: str = Field(
+        alias="register", pattern=r"^[a-z][a-z0-9_]{0,62}$", description="e.g. water_m3"
+    )
+    ts: AwareDatetime = Field(description="time of the reading, ISO 8601 with an offset")
+    value: float = Field(description="cumulative register value (or momentary value) as the meter reports it")
+    unit: str = Field(default="", max_length=16, description="unit of the register, e.g. kWh, m3, Gcal")
+    quality: QualityName = "good"
+    source: SourceName = "gateway"
+
+    def to_reading(self) -> Reading:
+        return Reading(
+            self.meter_id,
+            self.register_name,
+            self.ts,
+            self.value,
+            self.unit,
+            _QUALITY_BY_NAME[self.quality],
+            _SOURCE_BY_NAME[self.source],
+        )
+
+
+_QUALITY_BY_NAME = {q.name.lower(): q for q in ReadingQuality}
+_SOURCE_BY_NAME = {s.name.lower(): s for s in ReadingSource}
+
+
+class ReadingsBatch(BaseModel):
+    """The envelope of a readings message. ``readings`` items are validated one by one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1]
+    batch_id: str = Field(
+        min_length=1, max_length=64, description="unique per batch (UUID); re-sends keep it"
+    )
+    gateway_id: str = Field(pattern=_ID)
+    building_id: str = Field(pattern=_ID)
+    sent_at: AwareDatetime
+    readings: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_READINGS_PER_BATCH)
+
+
+class _StrictBatch(BaseModel):
+    """The whole batch typed at once: the fast path, validated in one pydantic-core call from JSON."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1]
+    batch_id: str = Field(min_length=1, max_length=64)
+    gateway_id: str = Field(pattern=_ID)
+    building_id: str = Field(pattern=_ID)
+    sent_at: AwareDatetime
+    readings: list[ReadingV1] = Field(min_length=1, max_length=MAX_READINGS_PER_BATCH)
+
+
+class DeviceHealth(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    device: str = Field(
+        max_length=128, description="bus/address, e.g. rs485-1/17 or mbus-tcp/secondary:12345678"
+    )
+    meter_ids: list[str] = Field(default_factory=list)
+    online: bool
+    last_success: AwareDatetime | None = None
+    consecutive_failures: int = Field(default=0, ge=0)
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class GatewayStatus(BaseModel):
+    """Retained status of a gateway; the broker publishes the LWT variant (state offline) if it dies."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1]
+    gateway_id: str = Field(pattern=_ID)
+    building_id: str = Field(pattern=_ID)
+    state: Literal["online", "offline"]
+    ts: AwareDatetime
+    software_version: str = ""
+    devices: list[DeviceHealth] = Field(default_factory=list)
+    outbox_backlog: int = Field(default=0, ge=0)
+    outbox_oldest: AwareDatetime | None = None
+
+
+class ContractError(ValueError):
+    """A payload that does not follow the contract. ``reason`` is a dead-letter reason code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class ReadingProblem:
+    index: int
+    raw: Any
+    detail: str
+
+
+def _errors(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()[:5]
+    )
+
+
+def _load_json(payload: bytes) -> Any:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ContractError(
+            "oversized_payload", f"payload of {len(payload):,} bytes exceeds {MAX_PAYLOAD_BYTES:,}"
+        )
+    try:
+        return json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError("malformed_json", f"payload is not UTF-8 JSON: {exc}") from None
+
+
+def parse_message(payload: bytes) -> tuple[ReadingsBatch, list[Reading], list[ReadingProblem]]:
+    """Parse a readings message: the envelope, the good readings, and the readings that failed.
+
+    A well-formed batch (the normal case) is validated from JSON in one call; only a batch with a
+    problem pays for validating the envelope and each reading separately.
+    """
+    if len(payload) <= MAX_PAYLOAD_BYTES:
+        try:
+            strict = _StrictBatch.model_validate_json(payload)
+        except ValidationError:
+            pass
+        else:
+            envelope = ReadingsBatch.model_construct(
+                schema_version=1,
+                batch_id=strict.batch_id,
+                gateway_id=strict.gateway_id,
+                building_id=strict.building_id,
+                sent_at=strict.sent_at,
+                readings=[],
+            )
+            return envelope, [r.to_reading() for r in strict.readings], []
+    batch = parse_batch(payload)
+    good, bad = parse_readings(batch)
+    return batch, good, bad
+
+
+def parse_batch(payload: bytes) -> ReadingsBatch:
+    """Validate the envelope of a readings message (raises ContractError with a reason code)."""
+    data = _load_json(payload)
+    if isinstance(data, dict) and data.get("schema_version") not in (None, SCHEMA_VERSION):
+        raise ContractError(
+            "unsupported_schema_version",
+            f"schema_version {data.get('schema_version')!r} is not supported; "
+            f"this ingest speaks {SCHEMA_VERSION}",
+        )
+    try:
+        return ReadingsBatch.model_validate(data)
+    except ValidationError as exc:
+        raise ContractError(
+            "schema_violation", f"readings batch does not follow schema v1: {_errors(exc)}"
+        ) from None
+
+
+def parse_readings(batch: ReadingsBatch) -> tuple[list[Reading], list[ReadingProblem]]:
+    """Validate each reading of a batch on its own; good ones become ``Reading``."""
+    good: list[Reading] = []
+    bad: list[ReadingProblem] = []
+    validate = ReadingV1.model_validate
+    for i, raw in enumerate(batch.readings):
+        try:
+            good.append(validate(raw).to_reading())
+        except ValidationError as exc:
+            bad.append(ReadingProblem(i, raw, f"reading #{i}: {_errors(exc)}"))
+    return good, bad
+
+
+def parse_status(payload: bytes) -> GatewayStatus:
+    data = _load_json(payload)
+    try:
+        return GatewayStatus.model_validate(data)
+    except ValidationError as exc:
+        raise ContractError(
+            "schema_violation", f"gateway status does not follow schema v1: {_errors(exc)}"
+        ) from None
+
+
+_QUALITY_NAMES = {int(q): q.name.lower() for q in ReadingQuality}
+_SOURCE_NAMES = {int(s): s.name.lower() for s in ReadingSource}
+
+
+def reading_to_json(r: Reading) -> dict[str, Any]:
+    """A ``Reading`` as a v1 JSON object (the gateway's side)."""
+    out: dict[str, Any] = {
+        "meter_id": r.meter_id,
+        "register": r.register,
+        "ts": r.ts.isoformat(),
+        "value": r.value,
+    }
+    if r.unit:
+        out["unit"] = r.unit
+    if r.quality:
+        out["quality"] = _QUALITY_NAMES[int(r.quality)]
+    if r.source:
+        out["source"] = _SOURCE_NAMES[int(r.source)]
+    return out
+
+
+def encode_batch(
+    batch_id: str, gateway_id: str, building_id: str, sent_at: datetime, readings: list[dict[str, Any]]
+) -> bytes:
+    """Serialise a readings batch; ``readings`` are already JSON objects (see ``reading_to_json``)."""
+    return json.dumps(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "batch_id": batch_id,
+            "gateway_id": gateway_id,
+            "building_id": building_id,
+            "sent_at": sent_at.isoformat(),
+            "readings": readings,
+        },
+        separators=(",", ":"),
+        allow_nan=False,
+    ).encode()

@@ -1,0 +1,261 @@
+"""The gateway process: poll devices on schedule → outbox → MQTT, with status and a clean stop.
+
+Tasks on one asyncio loop:
+
+* one task per device (its :class:`DeviceSchedule`): read at each slot, store the readings in the
+  outbox, update the device's health — a slow or dead device only delays itself;
+* the :class:`Forwarder`, publishing batches and deleting them on PUBACK;
+* the status task, republishing the retained status on a health change and every ``status_interval``.
+
+``stop()`` (SIGTERM/SIGINT in ``run_gateway``) ends polling, lets the forwarder flush for up to
+``flush_timeout``, publishes the retained ``offline`` status, disconnects and closes the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sqlite3
+from datetime import timedelta
+
+from meterhub.core.mqtt_contract import readings_topic, status_topic
+from meterhub.gateway.batching import BatchPolicy
+from meterhub.gateway.clock import GatewayClock, WallClock
+from meterhub.gateway.config import GatewayConfig
+from meterhub.gateway.devices import DeviceReader, Readers, ReadOutcome, build_readers
+from meterhub.gateway.forwarder import Forwarder
+from meterhub.gateway.health import HealthBoard, encode_status
+from meterhub.gateway.mqtt_link import LinkHandlers, MqttLink
+from meterhub.gateway.outbox import Outbox
+from meterhub.gateway.schedule import DeviceSchedule
+
+log = logging.getLogger(__name__)
+
+STOP_WAIT = 2.0  # seconds a task gets to end after cancellation at shutdown
+
+
+class GatewayStartError(RuntimeError):
+    """The gateway cannot start (the outbox cannot be opened); the message says what to fix."""
+
+
+class Gateway:
+    """One building's gateway. ``await gateway.run()`` until ``gateway.stop()``."""
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        *,
+        clock: GatewayClock | None = None,
+        readers: Readers | None = None,
+        flush_timeout: timedelta = timedelta(seconds=5),
+    ) -> None:
+        self.config = config
+        self.clock = clock or WallClock()
+        self.flush_timeout = flush_timeout
+        g = config.gateway
+        self.readings_topic = readings_topic(g.building, g.id)
+        self.status_topic = status_topic(g.building, g.id)
+        self._readers = readers
+        self.readers: list[DeviceReader] = []
+        self.health: HealthBoard | None = None
+        self.outbox: Outbox | None = None
+        self.forwarder: Forwarder | None = None
+        self.link: MqttLink | None = None
+        self._stop = asyncio.Event()
+        self._status_due = asyncio.Event()
+        self._awaited_acks: dict[int, asyncio.Event] = {}
+        self.polls = 0
+        self.store_errors = 0
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the gateway to stop (safe from a signal handler on the loop)."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        config, clock = self.config, self.clock
+        g = config.gateway
+        loop = asyncio.get_running_loop()
+        ob = config.outbox
+        try:
+            self.outbox = Outbox(
+                ob.path, max_readings=ob.max_readings, max_bytes=ob.max_bytes, warn_at=ob.warn_at,
+                billing_reserve=ob.billing_reserve, clock=clock.now,
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise GatewayStartError(
+                f"cannot open the outbox {ob.path}: {exc}; check [outbox] path (a writable file on "
+                "persistent storage)"
+            ) from None
+        readers = self._readers or build_readers(config, clock.now)
+        self.readers = readers.readers
+        self.health = HealthBoard(g.id, g.building, [r.name for r in self.readers])
+        self.forwarder = Forwarder(
+            self.outbox, self._publish_batch, gateway_id=g.id, building_id=g.building,
+            policy=BatchPolicy(ob.batch_size, ob.batch_time), clock=clock.now,
+            max_inflight=config.mqtt.max_inflight,
+        )
+        will = encode_status(self.health.status("offline", clock.now(), with_devices=False))
+        self.link = MqttLink(
+            config.mqtt, config.mqtt.client_id or f"meterhub-{g.building}-{g.id}", self.status_topic, will,
+            LinkHandlers(self._on_connected, self._on_disconnected, self._on_published,
+                         self.forwarder.forget_inflight),
+            loop,
+        )
+        capacity = self.outbox.capacity()
+        log.info(
+            "gateway %s of building %s (%s): %d device(s), outbox %s holds %s", g.id, g.building, g.timezone,
+            len(self.readers), ob.path, capacity.describe(),
+        )
+        self.link.start()
+        tasks = [asyncio.create_task(self._poll_device(r), name=f"poll {r.name}") for r in self.readers]
+        forwarder_task = asyncio.create_task(self.forwarder.run(clock.sleep_until), name="forwarder")
+        status_task = asyncio.create_task(self._status_loop(), name="status")
+        try:
+            await self._stop.wait()
+        finally:
+            log.info("stopping: no more polls; flushing the outbox for up to %s", self.flush_timeout)
+            self._stop.set()  # loops check it too: a cancellation swallowed inside a driver cannot keep them
+            await _end([*tasks, status_task], STOP_WAIT)
+            await self._flush()
+            self.forwarder.stopped = True
+            await _end([forwarder_task], STOP_WAIT)
+            await self._publish_offline()
+            await asyncio.to_thread(self.link.stop)  # joins paho's thread: keep the loop free meanwhile
+            readers.close()
+            left = self.outbox.backlog
+            self.outbox.close()
+            log.info("stopped; %d reading(s) left in the outbox for the next start", left)
+
+    # --- polling ----------------------------------------------------------------------------------
+    async def _poll_device(self, reader: DeviceReader) -> None:
+        config, clock = self.config, self.clock
+        s = config.schedule
+        schedule = DeviceSchedule(
+            f"{config.gateway.id}/{reader.name}", config.interval_of(reader.config), config.gateway.zone,
+            max_jitter=s.max_jitter, billing_retry=s.billing_retry, read_on_start=s.read_on_start,
+        )
+        slot = schedule.first(clock.now())
+        while not self._stop.is_set():
+            await clock.sleep_until(slot.due, self._stop)
+            if self._stop.is_set():
+                return
+            try:
+                outcome = await reader.read()
+            except Exception as exc:  # a reader bug must not stop this device's schedule for good
+                log.exception("device %s: unexpected error while reading", reader.name)
+                outcome = ReadOutcome(False, error=f"internal error: {exc!r}")
+            now = clock.now()
+            self.polls += 1
+            assert self.health is not None and self.outbox is not None and self.forwarder is not None
+            if outcome.ok:
+                self._store(reader.name, outcome.readings, billing=slot.kind.is_billing)
+                changed = self.health.success(reader.name, now, {r.meter_id for r in outcome.readings})
+            else:
+                changed = self.health.failure(reader.name, now, outcome.error or "read failed")
+                if slot.kind.is_billing:
+                    log.warning("device %s: %s read of %s failed: %s", reader.name, slot.kind.value,
+                                slot.at.astimezone(config.gateway.zone).isoformat(), outcome.error)
+            if changed:
+                self._status_due.set()
+            slot = schedule.done(slot, ok=outcome.ok, now=now)
+
+    def _store(self, device: str, readings: list, *, billing: bool) -> None:
+        """Into the outbox; a storage error (disk full, I/O error) is logged loudly, never fatal."""
+        assert self.outbox is not None and self.forwarder is not None
+        try:
+            result = self.outbox.add(readings, billing=billing)
+        except sqlite3.Error as exc:
+            self.store_errors += 1
+            log.error("device %s: could not store %d reading(s) in the outbox %s: %s — they are lost; "
+                      "check the disk", device, len(readings), self.outbox.path, exc)
+            return
+        self.forwarder.readings_added(result.stored)
+
+    # --- MQTT -------------------------------------------------------------------------------------
+    def _publish_batch(self, payload: bytes) -> int | None:
+        assert self.link is not None
+        return self.link.publish(self.readings_topic, payload)
+
+    def _on_connected(self) -> None:
+        assert self.forwarder is not None
+        self.forwarder.set_connected(True)
+        self._status_due.set()
+
+    def _on_published(self, mid: int, ok: bool, reason: str) -> None:
+        awaited = self._awaited_acks.pop(mid, None)
+        if awaited is not None:
+            awaited.set()
+            return
+        assert self.forwarder is not None
+        self.forwarder.published(mid, ok, reason)
+
+    def _on_disconnected(self, reason: str) -> None:
+        assert self.forwarder is not None
+        self.forwarder.set_connected(False)
+
+    def current_status(self, state: str = "online") -> bytes:
+        assert self.health is not None and self.outbox is not None
+        return encode_status(
+            self.health.status(state, self.clock.now(), backlog=self.outbox.backlog,
+                               oldest=self.outbox.oldest_ts())
+        )
+
+    async def _status_loop(self) -> None:
+        interval = self.config.mqtt.status_interval
+        while not self._stop.is_set():
+            assert self.link is not None
+            if self.link.connected:
+                self.link.publish(self.status_topic, self.current_status(), retain=True)
+            self._status_due.clear()
+            await self.clock.sleep_until(self.clock.now() + interval, self._status_due)
+
+    async def _flush(self) -> None:
+        assert self.forwarder is not None and self.link is not None
+        deadline = asyncio.get_running_loop().time() + self.flush_timeout.total_seconds()
+        while asyncio.get_running_loop().time() < deadline:
+            if self.forwarder.idle or not self.link.connected:
+                break
+            self.forwarder.flush_now()
+            await asyncio.sleep(0.05)
+
+    async def _publish_offline(self) -> None:
+        """Retained ``offline`` status, waited for briefly (a clean disconnect sends no LWT)."""
+        assert self.link is not None
+        if not self.link.connected:
+            return
+        mid = self.link.publish(self.status_topic, self.current_status("offline"), retain=True)
+        if mid is None:
+            return
+        acked = self._awaited_acks[mid] = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(acked.wait(), 2.0)
+
+
+async def _end(tasks: list[asyncio.Task], wait: float) -> None:
+    """Cancel tasks and give them ``wait`` seconds; one that does not end is left behind with a warning
+    (Python 3.11's ``wait_for`` can swallow a cancellation, e.g. inside a Modbus driver) — its loop
+    sees the stop flag at its next turn."""
+    for task in tasks:
+        task.cancel()
+    _, pending = await asyncio.wait(tasks, timeout=wait)
+    for task in pending:
+        log.warning("task %s did not stop within %.0f s; leaving it behind", task.get_name(), wait)
+
+
+def run_gateway(config: GatewayConfig, clock: GatewayClock | None = None) -> None:
+    """Run until SIGTERM or SIGINT (the ``meterhub gateway`` command)."""
+
+    async def main() -> None:
+        gateway = Gateway(config, clock=clock)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, gateway.stop)
+        await gateway.run()
+
+    asyncio.run(main())
+
+
+__all__ = ["Gateway", "GatewayStartError", "run_gateway"]

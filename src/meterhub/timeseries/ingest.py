@@ -1,0 +1,451 @@
+"""Idempotent bulk ingest of readings: binary COPY into a staging table, then
+``INSERT … ON CONFLICT DO NOTHING`` into ``readings``.
+
+Re-sending a batch changes nothing. Every rejected reading goes to ``dead_letters`` with the raw
+reading and a reason; the rest of the batch still lands. The accepted series are marked for hourly
+recomputation (``series_dirty``) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import math
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from meterhub.core.readings import Reading, ReadingQuality, ReadingSource
+from meterhub.timeseries.deadletter import DeadLetter, write_dead_letters
+
+
+class Reason:
+    """Machine-readable rejection reasons (``dead_letters.reason``)."""
+
+    UNKNOWN_METER = "unknown_meter"
+    UNKNOWN_REGISTER = "unknown_register"
+    UNIT_MISMATCH = "unit_mismatch"
+    NON_FINITE_VALUE = "non_finite_value"
+    NOT_A_NUMBER = "not_a_number"
+    NAIVE_TIMESTAMP = "naive_timestamp"
+    FUTURE_TIMESTAMP = "future_timestamp"
+    TOO_OLD = "too_old"
+    BAD_QUALITY_CODE = "bad_quality_code"
+    CONFLICTING_VALUE = "conflicting_value"
+
+
+@dataclass
+class WriteResult:
+    """What happened to a batch: ``inserted + duplicates + rejected == len(batch)``."""
+
+    inserted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: WriteResult) -> None:
+        self.inserted += other.inserted
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        for k, v in other.reasons.items():
+            self.reasons[k] = self.reasons.get(k, 0) + v
+
+
+def _reading_payload(r: Any) -> bytes:
+    def enc(v: Any) -> Any:
+        if isinstance(v, datetime):
+            return v.isoformat()
+        if isinstance(v, float) and not math.isfinite(v):
+            return repr(v)
+        return v if isinstance(v, str | int | float | bool | type(None)) else repr(v)
+
+    fields = ("meter_id", "register", "ts", "value", "unit", "quality", "source")
+    return json.dumps({f: enc(getattr(r, f, None)) for f in fields}, ensure_ascii=False).encode()
+
+
+_STAGING_DDL = """
+CREATE TEMP TABLE IF NOT EXISTS staging_readings (
+    series_id integer NOT NULL,
+    ts timestamptz NOT NULL,
+    value double precision NOT NULL,
+    quality smallint NOT NULL,
+    source smallint NOT NULL,
+    ord integer NOT NULL
+) ON COMMIT DELETE ROWS
+"""
+
+_PG_TYPES = ["int4", "timestamptz", "float8", "int2", "int2"]
+_COPY_READINGS = "COPY readings (series_id, ts, value, quality, source) FROM STDIN (FORMAT BINARY)"
+_QUALITY_CODES = frozenset(int(q) for q in ReadingQuality)
+_SOURCE_CODES = frozenset(int(s) for s in ReadingSource)
+_Row = tuple[int, datetime, float, int, int]
+
+
+class ReadingWriter:
+    """Writes batches of ``Reading`` over one connection, caching (meter, register) → series.
+
+    ``clock`` returns the current UTC time (injected so tests can freeze it).
+    """
+
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        max_future: timedelta = timedelta(days=1),
+        earliest: datetime = datetime(2000, 1, 1, tzinfo=UTC),
+        source_name: str = "write_readings",
+        cache_limit: int = 2_000_000,
+    ) -> None:
+        self.conn = conn
+        self.clock = clock
+        self.max_future = max_future
+        self.earliest = earliest
+        self.source_name = source_name
+        self.cache_limit = cache_limit
+        self._series: dict[tuple[str, str], tuple[int, str, bool]] = {}
+        self._known_meters: set[str] = set()
+        self._cumulative: set[int] = set()  # series ids of cumulative registers (hourly rollup)
+        self._months: set[tuple[int, int]] = set()
+        self._staging_ready = False
+
+    # --- lookups -------------------------------------------------------------------------------
+    def _resolve(self, keys: set[tuple[str, str]]) -> None:
+        missing = [k for k in keys if k not in self._series]
+        if not missing:
+            return
+        if len(self._series) + len(missing) > self.cache_limit:
+            self._series.clear()
+            self._known_meters.clear()
+            self._cumulative.clear()
+        meters = sorted({m for m, _ in missing})
+        rows = self.conn.execute(
+            "SELECT meter_id, register, series_id, unit, cumulative FROM meter_registers "
+            "WHERE meter_id = ANY(%s)",
+            (meters,),
+        ).fetchall()
+        for meter_id, register, sid, unit, cumulative in rows:
+            self._series[(meter_id, register)] = (sid, unit, cumulative)
+            self._known_meters.add(meter_id)
+            if cumulative:
+                self._cumulative.add(sid)
+
+    def _ensure_partitions(self, lo: datetime, hi: datetime) -> None:
+        months = {(lo.year, lo.month), (hi.year, hi.month)}
+        if months <= self._months:
+            return
+        self.conn.execute("SELECT meterhub_ensure_partitions('readings', %s, %s)", (lo, hi))
+        y, m = lo.year, lo.month
+        while (y, m) <= (hi.year, hi.month):
+            self._months.add((y, m))
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+
+    # --- the write ---------------------------------------------------------------------------
+    def write(self, batch: Iterable[Reading], *, context: Mapping[str, Any] | None = None) -> WriteResult:
+        """Validate and insert one batch in one transaction; return the counts.
+
+        The accepted rows are first COPYed straight into ``readings`` inside a savepoint; if the
+        batch holds a key that is already stored (a re-delivery), that attempt is rolled back and the
+        rows go through the staging table with ``INSERT … ON CONFLICT DO NOTHING``. New data — the
+        normal case — thus costs one COPY, and re-sent data is still harmless.
+        """
+        return self.write_many([(batch if isinstance(batch, list) else list(batch), context)])[0]
+
+    def write_many(
+        self, batches: Sequence[tuple[list[Reading], Mapping[str, Any] | None]]
+    ) -> list[WriteResult]:
+        """Write several batches (e.g. the MQTT messages of one commit) with one COPY; counts per batch.
+
+        Dead letters carry each batch's own context.
+        """
+        results = [WriteResult() for _ in batches]
+        rows: list[_Row] = []
+        counts = [0] * len(batches)  # accepted rows per batch; rows are laid out batch after batch
+        spans: list[_Span] = []
+        rejects: list[DeadLetter] = []
+        reject_owner: list[int] = []
+        for i, (batch, context) in enumerate(batches):
+            if not batch:
+                continue
+            b_rows, b_rejects = self._validate(batch, context)
+            rows += b_rows
+            counts[i] = len(b_rows)
+            if b_rows:
+                spans.append(_batch_span(b_rows))
+            rejects += b_rejects
+            reject_owner += [i] * len(b_rejects)
+        with self.conn.transaction():
+            if rows:
+                inserted_rows, conflicts = self._insert(rows, spans)
+                if isinstance(inserted_rows, range):  # the direct COPY: every row went in
+                    for i, r in enumerate(results):
+                        r.inserted = counts[i]
+                else:
+                    owner_of = _owner_lookup(counts)
+                    for row_index in inserted_rows:
+                        results[owner_of(row_index)].inserted += 1
+                    for row_index, conflict in conflicts:
+                        i = owner_of(row_index)
+                        rejects.append(self._dead_letter(*conflict, context=batches[i][1]))
+                        reject_owner.append(i)
+                        counts[i] -= 1  # an accepted row, then refused against the stored value
+            if rejects:
+                write_dead_letters(self.conn, rejects)
+        for d, i in zip(rejects, reject_owner, strict=True):
+            r = results[i]
+            r.rejected += 1
+            r.reasons[d.reason] = r.reasons.get(d.reason, 0) + 1
+        for i, r in enumerate(results):
+            r.duplicates = counts[i] - r.inserted
+        return results
+
+    def _dead_letter(
+        self, r: Any, reason: str, detail: str, *, context: Mapping[str, Any] | None
+    ) -> DeadLetter:
+        ts = getattr(r, "ts", None)
+        return DeadLetter(
+            source=self.source_name,
+            reason=reason,
+            detail=detail,
+            payload=_reading_payload(r),
+            meter_id=str(getattr(r, "meter_id", "")) or None,
+            register=str(getattr(r, "register", "")) or None,
+            ts=ts if isinstance(ts, datetime) and ts.tzinfo is not None else None,
+            context=dict(context) if context else None,
+        )
+
+    def _validate(
+        self, batch: list[Reading], context: Mapping[str, Any] | None
+    ) -> tuple[list[_Row], list[DeadLetter]]:
+        """Split a batch into rows to insert and dead letters.
+
+        The common case — every reading valid — is checked in one list comprehension; only a batch
+        with a problem is walked reading by reading to sort out what is wrong with which one.
+        """
+        now = self.clock()
+        latest = now + self.max_future
+        rows = self._valid_rows(batch, latest)
+        rejects: list[DeadLetter] = []
+        if len(rows) != len(batch):
+            # something is unusual: look up series not cached yet, then sort out each reading
+            self._resolve({(r.meter_id, r.register) for r in batch})
+            rows = self._valid_rows(batch, latest)
+            if len(rows) != len(batch):
+                rows, rejects = self._validate_each(batch, context, now, latest)
+        return rows, rejects
+
+    def _valid_rows(self, batch: list[Reading], latest: datetime) -> list[_Row]:
+        """Rows of the readings that pass every check of the common case (one comprehension)."""
+        get = self._series.get
+        earliest = self.earliest
+        qualities, sources = _QUALITY_CODES, _SOURCE_CODES
+        return [
+            (e[0], t, v, r.quality, r.source)
+            for r in batch
+            if (e := get((r.meter_id, r.register))) is not None
+            and type(v := r.value) is float
+            and v - v == 0.0  # finite
+            and type(t := r.ts) is datetime
+            and t.tzinfo is not None
+            and earliest <= t <= latest
+            and r.quality in qualities
+            and r.source in sources
+            and (not r.unit or r.unit == e[1])
+        ]
+
+    def _validate_each(
+        self, batch: list[Reading], context: Mapping[str, Any] | None, now: datetime, latest: datetime
+    ) -> tuple[list[_Row], list[DeadLetter]]:
+        """The slow path: every reading on its own, with the reason for each one rejected."""
+        rows: list[_Row] = []
+        rejects: list[DeadLetter] = []
+        for r in batch:
+            entry = self._series.get((r.meter_id, r.register))
+            problem = self._problem(r, entry, now, latest)
+            if problem is None:
+                sid = entry[0]  # type: ignore[index]
+                rows.append((sid, r.ts.astimezone(UTC), float(r.value), int(r.quality), int(r.source)))
+            else:
+                rejects.append(self._dead_letter(r, *problem, context=context))
+        return rows, rejects
+
+    def _problem(
+        self, r: Reading, entry: tuple[int, str, bool] | None, now: datetime, latest: datetime
+    ) -> tuple[str, str] | None:
+        """Why a reading is rejected (reason, what to do), or None if it is acceptable."""
+        ts, v = r.ts, r.value
+        if not isinstance(ts, datetime) or ts.tzinfo is None or ts.utcoffset() is None:
+            return Reason.NAIVE_TIMESTAMP, (
+                f"timestamp {ts!r} has no time zone; send ISO 8601 with an offset (2026-01-31T21:00:00Z)"
+            )
+        if ts > latest:
+            return Reason.FUTURE_TIMESTAMP, (
+                f"timestamp {ts.isoformat()} is more than {self.max_future} ahead of the server clock "
+                f"({now.isoformat()}); check the gateway/meter clock"
+            )
+        if ts < self.earliest:
+            return (
+                Reason.TOO_OLD,
+                f"timestamp {ts.isoformat()} is before {self.earliest.date()}; check the meter clock",
+            )
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            return Reason.NOT_A_NUMBER, f"value {v!r} is not a number"
+        if not math.isfinite(v):
+            return Reason.NON_FINITE_VALUE, f"value {v!r} is not finite"
+        if r.quality not in _QUALITY_CODES or r.source not in _SOURCE_CODES:
+            return Reason.BAD_QUALITY_CODE, f"quality {r.quality!r} / source {r.source!r} is not a known code"
+        if entry is None:
+            if r.meter_id in self._known_meters:
+                return Reason.UNKNOWN_REGISTER, (
+                    f"meter {r.meter_id!r} has no register {r.register!r}; add it to the meter first"
+                )
+            return Reason.UNKNOWN_METER, (
+                f"meter {r.meter_id!r} is not registered; register the meter before its readings"
+            )
+        if r.unit and r.unit != entry[1]:
+            return Reason.UNIT_MISMATCH, (
+                f"register {r.register!r} of {r.meter_id!r} is in {entry[1]}, the reading says {r.unit}"
+            )
+        return None
+
+    def _insert(
+        self, rows: list[_Row], spans: list[_Span]
+    ) -> tuple[Iterable[int], list[tuple[int, tuple[Any, str, str]]]]:
+        """Insert rows; return the indexes of the rows inserted and (row index, conflict) pairs."""
+        conn = self.conn
+        lo = min(s.first for s in spans)
+        hi = max(s.last for s in spans)
+        self._ensure_partitions(lo, hi)
+        conflicts: list[tuple[int, tuple[Any, str, str]]] = []
+        try:
+            with (
+                conn.transaction(),  # a savepoint: a duplicate key rolls back only this attempt
+                conn.cursor() as cur,
+                cur.copy(_COPY_READINGS) as copy,
+            ):
+                copy.set_types(_PG_TYPES)
+                for row in rows:
+                    copy.write_row(row)
+            inserted: Iterable[int] = range(len(rows))
+        except psycopg.errors.UniqueViolation:
+            inserted, conflicts = self._insert_via_staging(rows)
+        if inserted:
+            self._mark_dirty(spans)
+        return inserted, conflicts
+
+    def _mark_dirty(self, spans: list[_Span]) -> None:
+        """Log the cumulative series of each batch with its span (see migration 0005)."""
+        cumulative = self._cumulative
+        marks = [(sorted(sids), sp.first, sp.last) for sp in spans if (sids := sp.series & cumulative)]
+        if not marks:
+            return
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO series_dirty_log (series_ids, from_ts, to_ts) VALUES (%s, %s, %s)", marks
+            )
+
+    def _insert_via_staging(
+        self, rows: list[_Row]
+    ) -> tuple[list[int], list[tuple[int, tuple[Any, str, str]]]]:
+        conn = self.conn
+        if not self._staging_ready:
+            conn.execute(_STAGING_DDL)
+            self._staging_ready = True
+        else:
+            # empty already if the last batch committed; not if the caller holds a transaction open
+            conn.execute("TRUNCATE staging_readings")
+        with conn.cursor() as cur:
+            with cur.copy(
+                "COPY staging_readings (series_id, ts, value, quality, source, ord) "
+                "FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types([*_PG_TYPES, "int4"])
+                for i, row in enumerate(rows):
+                    copy.write_row((*row, i))
+            # DISTINCT ON keeps the first row of a key repeated within the batch: that one is inserted
+            cur.execute(
+                """
+                WITH ins AS (
+                    INSERT INTO readings (series_id, ts, value, quality, source)
+                    SELECT series_id, ts, value, quality, source FROM (
+                        SELECT DISTINCT ON (series_id, ts) * FROM staging_readings ORDER BY series_id, ts, ord
+                    ) s
+                    ORDER BY series_id, ts
+                    ON CONFLICT (series_id, ts) DO NOTHING
+                    RETURNING series_id, ts
+                )
+                SELECT min(s.ord) FROM ins JOIN staging_readings s USING (series_id, ts)
+                GROUP BY s.series_id, s.ts
+                """
+            )
+            inserted = [r[0] for r in cur.fetchall()]
+            conflicts: list[tuple[int, tuple[Any, str, str]]] = []
+            # a key already stored with another value: keep the stored one, report the new one
+            cur.execute(
+                """
+                SELECT s.ord, mr.meter_id, mr.register, s.ts, s.value, r.value, s.quality, s.source
+                FROM staging_readings s
+                JOIN readings r ON r.series_id = s.series_id AND r.ts = s.ts
+                JOIN meter_registers mr ON mr.series_id = s.series_id
+                WHERE r.value IS DISTINCT FROM s.value
+                """
+            )
+            for ord_, meter_id, register, ts, new, old, q, src in cur.fetchall():
+                rd = Reading(
+                    meter_id, register, ts, new, quality=ReadingQuality(q), source=ReadingSource(src)
+                )
+                conflicts.append(
+                    (
+                        ord_,
+                        (
+                            rd,
+                            Reason.CONFLICTING_VALUE,
+                            f"{meter_id}/{register} at {ts.isoformat()} is already stored as {old}; "
+                            f"the new value {new} was not applied (record a correction instead)",
+                        ),
+                    )
+                )
+        return inserted, conflicts
+
+
+_TS = operator.itemgetter(1)
+
+
+@dataclass(frozen=True)
+class _Span:
+    """The series a batch touched and its first and last reading time."""
+
+    series: set[int]
+    first: datetime
+    last: datetime
+
+
+def _batch_span(rows: list[_Row]) -> _Span:
+    """What the rollup must recompute for a batch: its series over the batch's own time span.
+
+    A deliberate over-approximation (per batch, not per series), which costs no per-row work: the
+    rollup then recomputes each series over the batch's span, which for gateway batches is the same.
+    """
+    return _Span({row[0] for row in rows}, min(rows, key=_TS)[1], max(rows, key=_TS)[1])
+
+
+def _owner_lookup(counts: list[int]) -> Callable[[int], int]:
+    """Row index → batch index, for rows laid out batch after batch with ``counts`` rows each."""
+    ends = list(itertools.accumulate(counts))
+    return lambda row: bisect.bisect_right(ends, row)
+
+
+def write_readings(
+    conn: psycopg.Connection,
+    batch: Iterable[Reading],
+    *,
+    context: Mapping[str, Any] | None = None,
+    **writer_options: Any,
+) -> WriteResult:
+    """Write one batch of readings (see ``ReadingWriter``). Commits; returns inserted/duplicate/rejected."""
+    return ReadingWriter(conn, **writer_options).write(batch, context=context)

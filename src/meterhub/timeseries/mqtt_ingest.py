@@ -1,0 +1,303 @@
+"""``meterhub ingest``: MQTT → PostgreSQL with manual acknowledgement.
+
+* Subscribes with the MQTT 5 shared subscription ``$share/ingest/meterhub/v1/+/+/readings`` so
+  several ingest processes split the load (plain subscription on an MQTT 3.1.1-only broker), and to
+  the gateways' status topic.
+* Messages are acknowledged (PUBACK) only after the transaction holding their rows has committed
+  (paho ``manual_ack``): a crash between receive and commit loses nothing, the broker redelivers.
+* Messages are grouped (up to ``max_batch_readings`` readings or ``max_delay`` seconds) and stored in
+  one transaction per group.
+* With the database down, nothing is acknowledged; the group is retried with exponential backoff on
+  a fresh connection until the database returns.
+* Dirty series are rolled up into the hourly series every ``rollup_every`` seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlparse
+
+import paho.mqtt.client as mqtt
+import psycopg
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from meterhub.core.mqtt_contract import READINGS_FILTER, SHARED_READINGS_FILTER, STATUS_FILTER
+from meterhub.timeseries.database import connect
+from meterhub.timeseries.ingest import ReadingWriter
+from meterhub.timeseries.message_store import InboundMessage, MessageStore, StoreResult
+from meterhub.timeseries.rollup import process_dirty
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestOptions:
+    broker_url: str = "mqtt://127.0.0.1:1883"
+    client_id: str = field(default_factory=lambda: f"meterhub-ingest-{socket.gethostname()}")
+    username: str | None = None
+    password: str | None = None
+    shared: bool | None = None  # None: MQTT 5 shared subscription if the broker speaks MQTT 5
+    max_batch_readings: int = 20_000
+    max_delay: float = 0.5
+    rollup_every: float | None = 30.0
+    db_retry_max: float = 30.0
+
+
+@dataclass
+class IngestStats:
+    messages: int = 0
+    acked: int = 0
+    readings_inserted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    dead_messages: int = 0
+    statuses: int = 0
+    db_errors: int = 0
+    hours_written: int = 0
+
+    def add(self, r: StoreResult) -> None:
+        self.messages += r.messages
+        self.readings_inserted += r.readings.inserted
+        self.duplicates += r.readings.duplicates
+        self.rejected += r.readings.rejected
+        self.dead_messages += r.dead_messages
+        self.statuses += r.statuses
+
+
+@dataclass
+class _Received:
+    mid: int
+    qos: int
+    message: InboundMessage
+    size_hint: int
+
+
+class IngestService:
+    """One ingest worker: an MQTT client thread feeding a queue, and this thread writing to the DB."""
+
+    def __init__(self, db_url: str, options: IngestOptions | None = None) -> None:
+        self.db_url = db_url
+        self.opt = options or IngestOptions()
+        self.stats = IngestStats()
+        self._queue: queue.Queue[_Received] = queue.Queue()
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._client: mqtt.Client | None = None
+        self._conn: psycopg.Connection | None = None
+        self._store: MessageStore | None = None
+        self._last_rollup = time.monotonic()
+        self.protocol = mqtt.MQTTv5
+
+    # --- MQTT side --------------------------------------------------------------------------------
+    def _make_client(self, protocol: int) -> mqtt.Client:
+        c = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=self.opt.client_id,
+            protocol=protocol,
+            manual_ack=True,
+            clean_session=None if protocol == mqtt.MQTTv5 else False,
+        )
+        if self.opt.username:
+            c.username_pw_set(self.opt.username, self.opt.password)
+        url = urlparse(self.opt.broker_url)
+        if url.scheme == "mqtts":
+            c.tls_set()
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+        c.reconnect_delay_set(min_delay=1, max_delay=30)
+        return c
+
+    def _subscriptions(self) -> list[tuple[str, int]]:
+        shared = self.opt.shared
+        if shared is None:
+            shared = self.protocol == mqtt.MQTTv5
+        return [(SHARED_READINGS_FILTER if shared else READINGS_FILTER, 1), (STATUS_FILTER, 1)]
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.error("broker refused the connection: %s", reason_code)
+            return
+        client.subscribe(self._subscriptions())
+        log.info(
+            "connected to %s, subscribed to %s", self.opt.broker_url, [s for s, _ in self._subscriptions()]
+        )
+        self._connected.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self._connected.clear()
+        if not self._stop.is_set():
+            log.warning("disconnected from the broker (%s); reconnecting", reason_code)
+
+    def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
+        size = msg.payload.count(b'"meter_id"') or 1
+        self._queue.put(
+            _Received(
+                msg.mid, msg.qos, InboundMessage(msg.topic, bytes(msg.payload), datetime.now(UTC)), size
+            )
+        )
+
+    def _connect(self) -> None:
+        url = urlparse(self.opt.broker_url)
+        host, port = url.hostname or "127.0.0.1", url.port or (8883 if url.scheme == "mqtts" else 1883)
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 3600  # keep unacknowledged messages across a reconnect
+        client = self._make_client(mqtt.MQTTv5)
+        try:
+            client.connect(host, port, keepalive=30, clean_start=False, properties=props)
+            client.loop_start()
+            if not self._connected.wait(5):
+                raise ConnectionError("no CONNACK in 5 s")
+        except (ConnectionError, OSError, mqtt.WebsocketConnectionError) as exc:
+            client.loop_stop()
+            log.info(
+                "MQTT 5 connect failed (%s); falling back to MQTT 3.1.1 without shared subscriptions", exc
+            )
+            self.protocol = mqtt.MQTTv311
+            client = self._make_client(mqtt.MQTTv311)
+            client.connect(host, port, keepalive=30)
+            client.loop_start()
+            if not self._connected.wait(10):
+                raise ConnectionError(
+                    f"could not connect to the MQTT broker at {self.opt.broker_url}"
+                ) from exc
+        self._client = client
+
+    # --- database side ----------------------------------------------------------------------------
+    def _db(self) -> MessageStore:
+        if self._store is None or self._conn is None or self._conn.closed:
+            self._conn = connect(self.db_url)
+            self._store = MessageStore(self._conn, ReadingWriter(self._conn), worker=self.opt.client_id)
+        return self._store
+
+    def _drop_db(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+        self._conn = None
+        self._store = None
+
+    def _store_once(self, group: list[_Received]) -> None:
+        """Store a group in one transaction, then acknowledge it (only now: the rows are committed)."""
+        store = self._db()
+        result = store.store([g.message for g in group])
+        store.conn.commit()
+        self.stats.add(result)
+        assert self._client is not None
+        for g in group:
+            if g.qos > 0:
+                self._client.ack(g.mid, g.qos)
+            self.stats.acked += 1
+
+    def _store_with_retry(self, group: list[_Received]) -> None:
+        """``_store_once`` until the database takes it, backing off while it is unavailable."""
+        delay = 0.5
+        while True:
+            try:
+                self._store_once(group)
+                return
+            except psycopg.OperationalError as exc:
+                self.stats.db_errors += 1
+                self._drop_db()
+                if self._stop.is_set():
+                    raise
+                log.warning(
+                    "database unavailable (%s); %d messages held unacknowledged, retry in %.1f s",
+                    str(exc).strip().splitlines()[0] if str(exc) else exc,
+                    len(group),
+                    delay,
+                )
+                self._stop.wait(delay)
+                delay = min(delay * 2, self.opt.db_retry_max)
+
+    def _maybe_rollup(self) -> None:
+        every = self.opt.rollup_every
+        if every is None or time.monotonic() - self._last_rollup < every:
+            return
+        self._last_rollup = time.monotonic()
+        try:
+            stats = process_dirty(self._db().conn)
+            self._db().conn.commit()
+            self.stats.hours_written += stats.hours_written
+        except psycopg.OperationalError as exc:
+            log.warning("hourly rollup postponed: database unavailable (%s)", exc)
+            self._drop_db()
+
+    # --- main loop --------------------------------------------------------------------------------
+    def run(self, *, until: Callable[[], bool] | None = None) -> IngestStats:
+        """Consume until ``stop()`` (or ``until()`` is true); returns the statistics."""
+        self._connect()
+        try:
+            while not self._stop.is_set() and not (until and until()):
+                group = self._next_group()
+                if group:
+                    self._store_with_retry(group)
+                self._maybe_rollup()
+        finally:
+            self.close()
+        return self.stats
+
+    def _next_group(self) -> list[_Received]:
+        try:
+            first = self._queue.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        group = [first]
+        size = first.size_hint
+        deadline = time.monotonic() + self.opt.max_delay
+        while size < self.opt.max_batch_readings:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                item = self._queue.get(timeout=remaining)
+            except queue.Empty:
+                break
+            group.append(item)
+            size += item.size_hint
+        return group
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        """Graceful stop: unsubscribe, store and acknowledge what is already received, end the session.
+
+        A stopped worker must not keep a persistent session in the shared group, or the broker would
+        keep queueing its share of new messages for it. If the database is down, the session is kept
+        instead, so the unacknowledged messages come back when this worker returns.
+        """
+        client = self._client
+        if client is None:
+            self._drop_db()
+            return
+        drained = True
+        if self._connected.is_set():
+            client.unsubscribe([f for f, _ in self._subscriptions()])
+            time.sleep(0.3)  # deliveries already in flight
+            try:
+                while not self._queue.empty():
+                    group = []
+                    while not self._queue.empty() and len(group) < 1000:
+                        group.append(self._queue.get_nowait())
+                    self._store_once(group)
+            except psycopg.OperationalError:
+                drained = False
+        if drained and self.protocol == mqtt.MQTTv5:
+            props = Properties(PacketTypes.DISCONNECT)
+            props.SessionExpiryInterval = 0
+            client.disconnect(properties=props)
+        else:
+            client.disconnect()
+        client.loop_stop()
+        self._client = None
+        self._drop_db()

@@ -1,0 +1,40 @@
+"""PostgreSQL binary COPY payloads for fixed-width rows, built with numpy (no per-row Python).
+
+Used where per-row Python would dominate: writing millions of hourly rows, loading benchmark data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 minus 1970-01-01, in microseconds
+_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+HEADER = _SIGNATURE + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+TRAILER = b"\xff\xff"
+
+_SIZES = {"int2": 2, "int4": 4, "int8": 8, "float8": 8, "timestamptz": 8}
+_DTYPES = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "timestamptz": ">i8"}
+
+
+def row_dtype(types: list[str], names: list[str]) -> np.dtype:
+    """The numpy dtype of one binary COPY row of NOT NULL fixed-width columns."""
+    fields: list[tuple[str, str]] = [("_n", ">i2")]
+    for i, (t, n) in enumerate(zip(types, names, strict=True)):
+        fields.append((f"_len{i}", ">i4"))
+        fields.append((n, _DTYPES[t]))
+    return np.dtype(fields)
+
+
+def build_rows(dtype: np.dtype, columns: dict[str, npt.ArrayLike]) -> bytes:
+    """Binary COPY payload (header, rows, trailer) for the given columns."""
+    first = next(iter(columns.values()))
+    n = len(first)  # type: ignore[arg-type]
+    rows = np.zeros(n, dtype=dtype)
+    nfields = (len(dtype.names) - 1) // 2  # type: ignore[arg-type]
+    rows["_n"] = nfields
+    for i in range(nfields):
+        name = dtype.names[2 + 2 * i]  # type: ignore[index]
+        rows[f"_len{i}"] = dtype.fields[name][0].itemsize  # type: ignore[index]
+        rows[name] = columns[name]
+    return HEADER + rows.tobytes() + TRAILER

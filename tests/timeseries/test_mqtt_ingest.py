@@ -1,0 +1,299 @@
+"""The MQTT ingest against a real broker and a real PostgreSQL.
+
+Covers: storage and ack-after-commit, malformed and foreign messages to dead letters, authorisation by
+building, gateway status, a database outage (nothing acknowledged, nothing lost), and a crash of the
+ingest process between receive and commit (the broker redelivers to the restarted worker).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import paho.mqtt.client as mqtt
+import psycopg
+import pytest
+
+from meterhub.cli.local_broker import local_broker
+from meterhub.core import MeterKind, Reading
+from meterhub.core.mqtt_contract import encode_batch, reading_to_json, readings_topic, status_topic
+from meterhub.timeseries.database import connect
+from meterhub.timeseries.meters import MeterInfo, RegisterInfo, register_meter
+from meterhub.timeseries.mqtt_ingest import IngestOptions, IngestService
+
+pytestmark = pytest.mark.db
+
+T0 = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=10)
+
+
+@pytest.fixture(scope="module")
+def broker():
+    with local_broker() as b:
+        yield b
+
+
+@pytest.fixture(scope="module", autouse=True)
+def meters(db_url):
+    with connect(db_url) as c:
+        for b in ("B1", "B2"):
+            for i in range(5):
+                register_meter(
+                    c,
+                    MeterInfo(
+                        MeterKind.COLD_WATER,
+                        "W" + b,
+                        str(i),
+                        building_id=b,
+                        registers=(RegisterInfo("water_m3"),),
+                    ),
+                )
+
+
+class Publisher:
+    def __init__(self, port: int) -> None:
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.c.connect("127.0.0.1", port)
+        self.c.loop_start()
+
+    def send(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        self.c.publish(topic, payload, qos=1, retain=retain).wait_for_publish(10)
+
+    def close(self) -> None:
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+def readings_payload(building: str, meter: str, start: int, n: int, gateway: str = "gw") -> bytes:
+    rs = [
+        Reading(meter, "water_m3", T0 + timedelta(minutes=15 * (start + k)), 10 + (start + k) * 0.01)
+        for k in range(n)
+    ]
+    return encode_batch(
+        str(uuid.uuid4()), gateway, building, datetime.now(UTC), [reading_to_json(r) for r in rs]
+    )
+
+
+def count(db_url: str, sql: str, *args) -> int:
+    with connect(db_url) as c:
+        return c.execute(sql, args).fetchone()[0]
+
+
+class Running:
+    """An IngestService in a background thread."""
+
+    def __init__(self, db_url: str, port: int, client_id: str, **kw) -> None:
+        self.svc = IngestService(
+            db_url,
+            IngestOptions(
+                broker_url=f"mqtt://127.0.0.1:{port}",
+                client_id=client_id,
+                max_delay=0.1,
+                rollup_every=None,
+                **kw,
+            ),
+        )
+        self.t = threading.Thread(target=self.svc.run, daemon=True)
+        self.t.start()
+        assert self.svc._connected.wait(15)
+
+    def stop(self) -> None:
+        self.svc.stop()
+        self.t.join(15)
+
+
+def wait_for(pred, timeout=20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+def test_stream_with_malformed_and_foreign_messages(db_url, broker):
+    ing = Running(db_url, broker.port, "ing-a")
+    pub = Publisher(broker.port)
+    before_dead = count(db_url, "SELECT count(*) FROM dead_letters")
+    good = 0
+    for i in range(100):
+        if i == 37:
+            pub.send(readings_topic("B1", "gw"), b'{"schema_version": 1, "batch_id": ')  # malformed JSON
+        elif i == 71:
+            pub.send(readings_topic("B1", "gw"), json.dumps({"schema_version": 3}).encode())
+        else:
+            pub.send(readings_topic("B1", "gw"), readings_payload("B1", "WB1-1", i * 4, 4))
+            good += 4
+    # a gateway of B1 claiming a meter of B2: refused by authorisation
+    pub.send(readings_topic("B1", "gw"), readings_payload("B1", "WB2-1", 0, 3))
+    # payload says another building than the topic
+    pub.send(readings_topic("B2", "gw"), readings_payload("B1", "WB1-2", 0, 2))
+    sid = "SELECT count(*) FROM readings_named WHERE meter_id = %s"
+    wait_for(lambda: count(db_url, "SELECT count(*) FROM ingest_log") >= 99)
+    wait_for(lambda: count(db_url, "SELECT count(*) FROM dead_letters") >= before_dead + 6)
+    ing.stop()
+    pub.close()
+    assert count(db_url, sid, "WB1-1") == good == 98 * 4
+    assert count(db_url, sid, "WB2-1") == 0 and count(db_url, sid, "WB1-2") == 0
+    with connect(db_url) as c:
+        reasons = dict(c.execute("SELECT reason, count(*) FROM dead_letters GROUP BY 1").fetchall())
+        assert reasons["malformed_json"] == 1 and reasons["unsupported_schema_version"] == 1
+        assert reasons["meter_not_in_building"] == 3 and reasons["topic_mismatch"] == 1
+        raw = c.execute(
+            "SELECT payload, context FROM dead_letters WHERE reason = 'malformed_json'"
+        ).fetchone()
+        assert bytes(raw[0]) == b'{"schema_version": 1, "batch_id": ' and raw[1]["topic"].endswith(
+            "/readings"
+        )
+
+
+def test_acknowledged_messages_are_not_redelivered(db_url, broker):
+    ing = Running(db_url, broker.port, "ing-ack")
+    pub = Publisher(broker.port)
+    pub.send(readings_topic("B1", "gw"), readings_payload("B1", "WB1-3", 0, 10))
+    wait_for(lambda: count(db_url, "SELECT count(*) FROM readings_named WHERE meter_id = 'WB1-3'") == 10)
+    ing.stop()
+    logged = count(db_url, "SELECT count(*) FROM ingest_log")
+    again = Running(db_url, broker.port, "ing-ack")  # same session: would get unacked messages back
+    time.sleep(1.5)
+    again.stop()
+    pub.close()
+    assert count(db_url, "SELECT count(*) FROM ingest_log") == logged
+
+
+def test_gateway_status_and_history(db_url, broker):
+    ing = Running(db_url, broker.port, "ing-st")
+    pub = Publisher(broker.port)
+    for state, minute in (("online", 0), ("offline", 5)):
+        pub.send(
+            status_topic("B1", "gw-s"),
+            json.dumps(
+                {
+                    "schema_version": 1,
+                    "gateway_id": "gw-s",
+                    "building_id": "B1",
+                    "state": state,
+                    "ts": (T0 + timedelta(minutes=minute)).isoformat(),
+                    "software_version": "0.1.0",
+                    "devices": [
+                        {
+                            "device": "rs485-1/3",
+                            "meter_ids": ["WB1-0"],
+                            "online": state == "online",
+                            "consecutive_failures": 0 if state == "online" else 4,
+                            "last_error": None,
+                        }
+                    ],
+                    "outbox_backlog": 12,
+                }
+            ).encode(),
+            retain=True,
+        )
+    wait_for(
+        lambda: count(db_url, "SELECT count(*) FROM gateway_status_history WHERE gateway_id = 'gw-s'") == 2
+    )
+    ing.stop()
+    pub.close()
+    with connect(db_url) as c:
+        state, backlog, devices = c.execute(
+            "SELECT state, outbox_backlog, devices FROM gateways WHERE gateway_id = 'gw-s'"
+        ).fetchone()
+    assert state == "offline" and backlog == 12 and devices[0]["consecutive_failures"] == 4
+
+
+def _set_connections(db_url: str, allowed: bool) -> None:
+    info = psycopg.conninfo.conninfo_to_dict(db_url)
+    admin = psycopg.conninfo.make_conninfo(**{**info, "dbname": "postgres"})
+    with psycopg.connect(admin, autocommit=True) as a:
+        a.execute(f'ALTER DATABASE "{info["dbname"]}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+        if not allowed:
+            a.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                "AND pid <> pg_backend_pid()",
+                (info["dbname"],),
+            )
+
+
+def test_database_outage_holds_messages_and_loses_nothing(db_url, broker):
+    ing = Running(db_url, broker.port, "ing-db", db_retry_max=0.5)
+    pub = Publisher(broker.port)
+    pub.send(readings_topic("B1", "gw"), readings_payload("B1", "WB1-4", 0, 5))
+    wait_for(lambda: count(db_url, "SELECT count(*) FROM readings_named WHERE meter_id = 'WB1-4'") == 5)
+    acked_before = ing.svc.stats.acked  # the first batch (and the retained status of an earlier test)
+    _set_connections(db_url, False)
+    try:
+        for i in range(1, 11):
+            pub.send(readings_topic("B1", "gw"), readings_payload("B1", "WB1-4", i * 5, 5))
+        wait_for(lambda: ing.svc.stats.db_errors >= 2)
+        acked_during_outage = ing.svc.stats.acked
+    finally:
+        _set_connections(db_url, True)
+    wait_for(lambda: count(db_url, "SELECT count(*) FROM readings_named WHERE meter_id = 'WB1-4'") == 55)
+    ing.stop()
+    pub.close()
+    assert acked_during_outage == acked_before  # nothing acknowledged while the database was down
+    assert count(db_url, "SELECT count(*) FROM readings_named WHERE meter_id = 'WB1-4'") == 55
+
+
+def test_crash_between_receive_and_commit_loses_nothing(db_url, broker):
+    """kill -9 the ingest process while it holds uncommitted messages; a new one gets them again."""
+    env = {**os.environ, "METERHUB_DATABASE_URL": db_url}
+    cmd = [
+        sys.executable,
+        "-m",
+        "meterhub.cli",
+        "ingest",
+        "--broker",
+        broker.url,
+        "--client-id",
+        "ing-crash",
+        "--rollup-every",
+        "0",
+        "--max-delay",
+        "0.1",
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    pub = Publisher(broker.port)
+    try:
+        time.sleep(3)  # connected and subscribed
+        _set_connections(db_url, False)  # the worker receives but cannot commit
+        for i in range(8):
+            pub.send(readings_topic("B1", "gw"), readings_payload("B1", "WB1-0", 100 + i * 3, 3))
+        time.sleep(2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        _set_connections(db_url, True)
+    assert count(db_url, "SELECT count(*) FROM readings_named WHERE meter_id = 'WB1-0'") == 0
+    proc2 = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for(
+            lambda: count(db_url, "SELECT count(*) FROM readings_named WHERE meter_id = 'WB1-0'") == 24, 30
+        )
+    finally:
+        proc2.send_signal(signal.SIGTERM)
+        out = proc2.communicate(timeout=20)[0].decode()
+        pub.close()
+    assert "ingest stopped" in out
+
+
+def test_amqtt_fallback_without_shared_subscriptions(db_url):
+    with local_broker(prefer="amqtt") as b:
+        ing = Running(db_url, b.port, "ing-amqtt")
+        pub_c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+        pub_c.connect("127.0.0.1", b.port)
+        pub_c.loop_start()
+        pub_c.publish(
+            readings_topic("B2", "gw"), readings_payload("B2", "WB2-2", 0, 7), qos=1
+        ).wait_for_publish(10)
+        wait_for(lambda: count(db_url, "SELECT count(*) FROM readings_named WHERE meter_id = 'WB2-2'") == 7)
+        assert ing.svc.protocol == mqtt.MQTTv311
+        ing.stop()
+        pub_c.loop_stop()
+        pub_c.disconnect()
