@@ -91,6 +91,7 @@ class IngestService:
         self._queue: queue.Queue[_Received] = queue.Queue()
         self._stop = threading.Event()
         self._connected = threading.Event()
+        self._sub_mid: int | None = None
         self._client: mqtt.Client | None = None
         self._conn: psycopg.Connection | None = None
         self._store: MessageStore | None = None
@@ -113,6 +114,7 @@ class IngestService:
             c.tls_set()
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
+        c.on_subscribe = self._on_subscribe
         c.on_message = self._on_message
         c.reconnect_delay_set(min_delay=1, max_delay=30)
         return c
@@ -127,7 +129,18 @@ class IngestService:
         if reason_code.is_failure:
             log.error("broker refused the connection: %s", reason_code)
             return
-        client.subscribe(self._subscriptions())
+        result, self._sub_mid = client.subscribe(self._subscriptions())
+        if result != mqtt.MQTT_ERR_SUCCESS:
+            log.error("could not send SUBSCRIBE: %s", mqtt.error_string(result))
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        """Only a SUBACK means the broker routes readings to us: until then we are not ready."""
+        if mid != self._sub_mid:
+            return
+        refused = [rc for rc in reason_codes if rc.is_failure]
+        if refused:
+            log.error("broker refused the subscriptions %s: %s", self._subscriptions(), refused)
+            return
         log.info(
             "connected to %s, subscribed to %s", self.opt.broker_url, [s for s, _ in self._subscriptions()]
         )
