@@ -21,7 +21,9 @@ from meterhub.cli import (
     ingest_cmd,
     mbus_cmds,
     read_cmd,
+    serve_cmd,
     simulate_cmd,
+    users_cmd,
 )
 
 app = typer.Typer(
@@ -34,6 +36,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(simulate_cmd.app, name="simulate")
 app.add_typer(read_cmd.app, name="read")
 app.add_typer(dashboards_cmd.app, name="dashboards")
+app.add_typer(users_cmd.app, name="users")
 mbus_cmds.register(simulate_cmd.app, read_cmd.app)  # simulate mbus, read mbus
 app.command("demo")(demo_cmd.demo)
 app.command("gateway")(gateway_cmd.gateway)
@@ -41,6 +44,7 @@ app.command("ingest")(ingest_cmd.ingest)
 app.command("rollup")(ingest_cmd.rollup)
 app.command("import")(billing_cmds.import_data)
 app.command("close")(billing_cmds.close)
+app.command("serve")(serve_cmd.serve)
 
 
 @app.callback()

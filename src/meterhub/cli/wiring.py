@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-MIGRATION_SOURCES: tuple[str, ...] = ("meterhub.timeseries", "meterhub.billing")
+MIGRATION_SOURCES: tuple[str, ...] = ("meterhub.timeseries", "meterhub.billing", "meterhub.api")

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
 from platformdirs import user_data_dir
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The shipped default: fine for a laptop, refused by `meterhub serve` in production mode.
+DEFAULT_SECRET_KEY = "meterhub-insecure-default-secret-change-me"
+
+
+class Environment(StrEnum):
+    """How strict the server is: production refuses default secrets and insecure cookies."""
+
+    PRODUCTION = "production"
+    DEVELOPMENT = "development"
 
 
 def _default_data_dir() -> Path:
@@ -30,6 +41,41 @@ class Settings(BaseSettings):
     earliest_reading: str = Field(default="2000-01-01T00:00:00+00:00")
     mqtt_url: str = Field(default="mqtt://127.0.0.1:1883")
     log_level: str = Field(default="INFO")
+
+    # --- HTTP API and resident cabinet (meterhub.api) ---
+    env: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description="production refuses to start with the default secret key or without Secure cookies",
+    )
+    secret_key: str = Field(
+        default=DEFAULT_SECRET_KEY,
+        description="server secret: the HMAC key of account link codes printed on receipts (≥ 32 chars)",
+    )
+    session_lifetime_seconds: int = Field(
+        default=12 * 3600, gt=0, description="a cabinet session cookie expires this long after login [s]"
+    )
+    token_lifetime_days: int = Field(
+        default=90, gt=0, le=3650, description="default lifetime of a bearer token for scripts [days]"
+    )
+    cookie_secure: bool = Field(
+        default=False, description="set the Secure flag on cookies (required in production, behind HTTPS)"
+    )
+    login_rate_window_seconds: int = Field(
+        default=15 * 60, gt=0, description="window in which failed logins are counted [s]"
+    )
+    login_max_failures_per_user: int = Field(
+        default=5, gt=0, description="failed logins of one username per window before 429"
+    )
+    login_max_failures_per_ip: int = Field(
+        default=20, gt=0, description="failed logins from one client address per window before 429"
+    )
+    link_max_failures_per_user: int = Field(
+        default=10, gt=0, description="wrong account link codes of one user per window before 429"
+    )
+    upload_max_bytes: int = Field(
+        default=5 * 1024 * 1024, gt=0, description="largest photo attached to a request (заявка) [bytes]"
+    )
+    db_pool_max_size: int = Field(default=10, gt=0, description="API database connection pool size")
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,113 @@
+"""The FastAPI application: ``create_app(settings)`` wires routers, the database pool and checks."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from meterhub import __version__
+from meterhub.api.security_checks import InsecureSettingsError, production_problems
+from meterhub.core.settings import Settings, get_settings
+
+__all__ = ["API_PREFIX", "create_app"]
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+_DESCRIPTION = """
+meterhub API v1: accounts (лицевые счета), charges, payments, receipts, meters and consumption,
+requests (заявки), background jobs for staff, engineers' telemetry and user administration.
+
+**Authentication**: the cabinet logs in with `POST /api/v1/auth/login` and gets the HttpOnly session cookie
+`mh_session` plus the CSRF cookie `mh_csrf`; every POST/PUT/PATCH/DELETE authenticated by cookie must send
+header `X-CSRF-Token` equal to `mh_csrf`. Scripts create a token with `POST /api/v1/auth/tokens` and send
+`Authorization: Bearer <token>` (no CSRF needed).
+
+**Money** is a string with two decimals (`"1234.56"`, rubles) and, where useful, integer kopecks —
+never floats.
+
+**Errors** are `{"detail": ...}`; validation errors are 422 with the field and what is wrong.
+"""
+
+
+def _open_pool(settings: Settings, url: str):
+    from psycopg_pool import ConnectionPool
+
+    return ConnectionPool(
+        url,
+        min_size=1,
+        max_size=settings.db_pool_max_size,
+        kwargs={"autocommit": True, "options": "-c timezone=UTC"},
+        open=True,
+        name="meterhub-api",
+    )
+
+
+def _include_routers(app: FastAPI) -> None:
+    from meterhub.api.routes import auth
+
+    for module in (auth,):
+        app.include_router(module.router, prefix=API_PREFIX)
+    # Routers of the other issue-7 parts: telemetry (consumption, readings, charts, advice) and the cabinet
+    # pages. Included when their modules exist (they are built alongside this one).
+    if importlib.util.find_spec("meterhub.api.routes.telemetry") is not None:
+        from meterhub.api.routes import telemetry
+
+        app.include_router(telemetry.router, prefix=API_PREFIX)
+    else:
+        log.warning("meterhub.api.routes.telemetry is absent: no consumption/readings endpoints")
+    if importlib.util.find_spec("meterhub.api.web") is not None:
+        from meterhub.api import web
+
+        app.include_router(web.router)
+        mount = getattr(web, "mount_static", None)
+        if mount is not None:
+            mount(app)
+    else:
+        log.warning("meterhub.api.web is absent: no cabinet pages")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app. Raises InsecureSettingsError in production mode with default secrets.
+
+    Without ``settings.database_url`` the embedded PostgreSQL in ``data_dir/pg`` is started with the app.
+    Migrations are not applied here (``meterhub serve`` applies them before starting).
+    """
+    settings = settings or get_settings()
+    problems = production_problems(settings)
+    if problems:
+        raise InsecureSettingsError("refusing to start in production mode:\n- " + "\n- ".join(problems))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from meterhub.api.jobs_runner import JobRunner
+        from meterhub.timeseries.database import database_url
+
+        with database_url(settings) as url:
+            app.state.database_url = url
+            pool = _open_pool(settings, url)
+            app.state.pool = pool
+            app.state.jobs = JobRunner(url)
+            try:
+                yield
+            finally:
+                app.state.jobs.shutdown()
+                pool.close()
+
+    app = FastAPI(
+        title="meterhub API",
+        version=__version__,
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    _include_routers(app)
+    return app

@@ -1,0 +1,39 @@
+"""Roles and the authenticated user (pure types, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = ["STAFF_ROLES", "Role", "User"]
+
+
+class Role(StrEnum):
+    """resident (житель): own linked accounts; engineer (инженер): telemetry of assigned buildings,
+    read-only; accountant (бухгалтер): billing operations for all accounts; admin: users and buildings."""
+
+    RESIDENT = "resident"
+    ENGINEER = "engineer"
+    ACCOUNTANT = "accountant"
+    ADMIN = "admin"
+
+
+STAFF_ROLES = (Role.ENGINEER, Role.ACCOUNTANT, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class User:
+    """The caller of a request.
+
+    ``building_ids``: for an engineer the assigned buildings; for a resident the buildings of the
+    linked accounts. ``account_nos``: the accounts linked to a resident (empty for staff).
+    ``via``: how the request authenticated, 'cookie' or 'bearer'.
+    """
+
+    id: int
+    username: str
+    role: Role
+    building_ids: frozenset[str] = frozenset()
+    account_nos: frozenset[str] = frozenset()
+    full_name: str = ""
+    via: str = field(default="bearer", compare=False)

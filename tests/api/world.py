@@ -1,0 +1,93 @@
+"""The world of the API tests: the small building B1 of tests/billing/close_data.py with January 2026
+closed, plus building B2 with one account, and one user per role.
+
+- alice (resident) is linked to LS-1 (B1); bob (resident) to LS-2 (B1, same building) and
+  carol (resident) to LS-9 (B2). Alice is the usual caller; LS-2, LS-9, B2 and their meters,
+  requests and receipts are what she must never see.
+- eng (engineer) is assigned B1 only; acc (accountant); root (admin).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import psycopg
+
+from meterhub.api.roles import Role
+from meterhub.api.sessions import issue_bearer
+from meterhub.api.users_store import assign_buildings, create_user, link_account
+from meterhub.billing.close import close_building
+from meterhub.billing.periods import BillingPeriod
+from tests.billing.close_data import load_small_building
+
+PASSWORD = "correct-horse-battery"
+JAN = BillingPeriod(2026, 1)
+
+
+@dataclass
+class World:
+    url: str
+    users: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+def add_building_b2(conn: psycopg.Connection) -> None:
+    conn.execute(
+        "INSERT INTO buildings (building_id, address, time_zone, total_area, common_area, management_method) "
+        "VALUES ('B2', 'г. Омск, ул. Мира, д. 2', 'Asia/Omsk', 100, 10, 'hoa')"
+    )
+    conn.execute("INSERT INTO premises (building_id, premise_no, area) VALUES ('B2', '9', 45)")
+    conn.execute(
+        "INSERT INTO accounts (account_no, building_id, premise_no, owner_name, opened_on) "
+        "VALUES ('LS-9', 'B2', '9', 'Кузнецова К. К.', '2020-01-01')"
+    )
+    conn.execute(
+        "INSERT INTO meters (meter_id, kind, manufacturer, serial, building_id, verification_due) "
+        "VALUES ('E-9', 'electricity', 'EAP', '9', 'B2', '2031-01-01')"
+    )
+    conn.execute(
+        "INSERT INTO meter_registers (meter_id, register, unit, cumulative) "
+        "VALUES ('E-9', 'energy_import_kwh', 'kWh', true)"
+    )
+    conn.execute(
+        "INSERT INTO meter_links (meter_id, valid_from, building_id, premise_no, service) "
+        "VALUES ('E-9', '2020-01-01', 'B2', '9', 'electricity')"
+    )
+    conn.execute(
+        "INSERT INTO gateways (gateway_id, building_id, state, status_ts, last_seen) "
+        "VALUES ('gw-b2', 'B2', 'online', now(), now()), ('gw-b1', 'B1', 'offline', now(), now())"
+    )
+
+
+def build_world(url: str) -> World:
+    from meterhub.timeseries.database import connect
+
+    world = World(url)
+    with connect(url) as conn:
+        load_small_building(conn)
+        add_building_b2(conn)
+        conn.commit()
+        close_building(conn, "B1", JAN)
+        conn.commit()
+    with connect(url, autocommit=True) as conn:
+        for name, role in (
+            ("alice", Role.RESIDENT),
+            ("bob", Role.RESIDENT),
+            ("carol", Role.RESIDENT),
+            ("dave", Role.RESIDENT),
+            ("eng", Role.ENGINEER),
+            ("acc", Role.ACCOUNTANT),
+            ("root", Role.ADMIN),
+        ):
+            world.users[name] = create_user(conn, name, PASSWORD, role).id
+        link_account(conn, world.users["alice"], "LS-1", "admin")
+        link_account(conn, world.users["bob"], "LS-2", "admin")
+        link_account(conn, world.users["carol"], "LS-9", "admin")
+        assign_buildings(conn, world.users["eng"], ["B1"])
+        for name, uid in world.users.items():
+            world.tokens[name] = issue_bearer(conn, uid, timedelta(days=1), "tests").token
+    return world
