@@ -216,6 +216,11 @@ def close_building(
         replace_draft_results(conn, charges, recalculations, report, input_digest(loaded.input))
         if options.final:
             mark_closed(conn, building_id, period)
+        # Money step (issue 6, owned by billing/penalty_run.py): absence and interruption recalculations,
+        # penalties (пени) of the earlier debts, advances applied — same transaction as the charges.
+        from meterhub.billing.penalty_run import close_money
+
+        close_money(conn, building_id, period)
         t3 = time.perf_counter()
     return CloseResult(
         building_id,

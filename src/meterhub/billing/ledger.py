@@ -43,6 +43,8 @@ __all__ = [
     "ServiceBalance",
     "account_balances",
     "account_totals",
+    "advance_by_payment",
+    "outstanding_by_debt",
     "payment_history",
 ]
 
@@ -225,3 +227,67 @@ def payment_history(conn: psycopg.Connection, account_no: str) -> list[PostedPay
             conn.execute(_HISTORY, (account_no,))
         )
     ]
+
+
+_OUTSTANDING = """
+WITH acc AS (SELECT unnest(%(accounts)s::text[]) AS account_no),
+mv AS (
+    SELECT c.account_no, c.period, 'principal' AS kind, c.service, (c.amount * 100)::bigint AS kopecks
+      FROM charge_lines c JOIN acc USING (account_no)
+    UNION ALL
+    SELECT r.account_no, r.period, 'principal', r.service, (r.amount * 100)::bigint
+      FROM recalculation_lines r JOIN acc USING (account_no)
+    UNION ALL
+    SELECT s.account_no, s.period, 'principal', s.service, s.amount_kopecks
+      FROM service_recalculation_lines s JOIN acc USING (account_no)
+    UNION ALL
+    SELECT p.account_no, p.debt_period, 'penalty', p.service, p.amount_kopecks
+      FROM penalty_lines p JOIN acc USING (account_no)
+    UNION ALL
+    SELECT a.account_no, a.debt_period, a.kind, a.service, -a.amount_kopecks
+      FROM payment_allocations a JOIN acc USING (account_no) WHERE a.kind <> 'advance'
+)
+SELECT account_no, period, kind, service, sum(kopecks)::bigint
+  FROM mv GROUP BY account_no, period, kind, service
+HAVING sum(kopecks) <> 0
+ ORDER BY account_no, period, kind, service
+"""
+
+DebtKey = tuple[str, str]  # (debt period, kind: principal / penalty)
+
+
+def outstanding_by_debt(
+    conn: psycopg.Connection, account_nos: Sequence[str]
+) -> dict[str, dict[DebtKey, dict[str, int]]]:
+    """What each account still owes per (debt period, kind) and service [kopecks], all periods.
+
+    Principal of period D = its charge lines + recalculations booked in D − principal allocated to D;
+    penalty of D = Σ penalty lines of debt D − penalty allocated to D. Negative values (a charge lowered
+    after it was paid) are returned as they are; callers treat them as nothing owed.
+    """
+    result: dict[str, dict[DebtKey, dict[str, int]]] = {no: {} for no in account_nos}
+    rows = conn.execute(_OUTSTANDING, {"accounts": list(account_nos)})
+    for account_no, period, kind, service, kopecks in rows:
+        result[account_no].setdefault((period, kind), {})[service] = kopecks
+    return result
+
+
+def advance_by_payment(
+    conn: psycopg.Connection, account_nos: Sequence[str], paid_before: date | None = None
+) -> dict[str, list[tuple[int, int]]]:
+    """Unapplied advances per account: ``[(payment_pk, kopecks), ...]`` oldest payment first.
+
+    ``paid_before`` keeps only payments made before that day (a close applies only advances it knows).
+    """
+    result: dict[str, list[tuple[int, int]]] = {no: [] for no in account_nos}
+    rows = conn.execute(
+        "SELECT a.account_no, a.payment_pk, sum(a.amount_kopecks)::bigint FROM payment_allocations a"
+        " JOIN payments p USING (payment_pk)"
+        " WHERE a.account_no = ANY(%s) AND a.kind = 'advance' AND (%s::date IS NULL OR p.paid_on < %s)"
+        " GROUP BY a.account_no, a.payment_pk, p.paid_on HAVING sum(a.amount_kopecks) > 0"
+        " ORDER BY a.account_no, p.paid_on, a.payment_pk",
+        (list(account_nos), paid_before, paid_before),
+    )
+    for account_no, payment_pk, kopecks in rows:
+        result[account_no].append((payment_pk, kopecks))
+    return result
