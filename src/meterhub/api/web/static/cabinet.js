@@ -1,0 +1,250 @@
+// Shared code of the cabinet pages: the JSON API client (session cookie + CSRF header), the account
+// switcher in the header, small DOM helpers and Russian labels.
+
+export const API = "/api/v1";
+export const PREFIX = "/cabinet";
+
+export function getCookie(name) {
+  for (const part of document.cookie.split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === name) return decodeURIComponent(v.join("="));
+  }
+  return null;
+}
+
+export class ApiError extends Error {
+  constructor(status, message, detail) {
+    super(message);
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+// A 422 detail is a string or pydantic's list of {loc, msg}; say it in one line.
+export function describeDetail(detail) {
+  if (!detail) return "";
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) {
+    return detail
+      .map((e) => {
+        if (typeof e === "string") return e;
+        const field = Array.isArray(e.loc) ? e.loc.filter((p) => p !== "body" && p !== "query").join(".") : "";
+        return field ? `${field}: ${e.msg}` : e.msg;
+      })
+      .join("; ");
+  }
+  if (typeof detail === "object") {
+    return detail.message_ru || detail.message || detail.msg || JSON.stringify(detail);
+  }
+  return String(detail);
+}
+
+const STATUS_TEXT = {
+  400: "Неверный запрос",
+  403: "Нет доступа",
+  404: "Не найдено",
+  409: "Конфликт данных",
+  413: "Файл слишком большой",
+  422: "Проверьте введённые данные",
+  429: "Слишком много попыток, подождите и повторите",
+  500: "Ошибка сервера, попробуйте позже",
+  503: "Сервис временно недоступен",
+};
+
+export function goToLogin() {
+  const here = location.pathname + location.search;
+  location.assign(`${PREFIX}/login?next=${encodeURIComponent(here)}`);
+}
+
+// fetch() against /api/v1 with the cookie session. Unsafe methods carry X-CSRF-Token = cookie mh_csrf.
+export async function api(path, { method = "GET", json, form, raw = false, redirectOn401 = true } = {}) {
+  const headers = { Accept: "application/json" };
+  const init = { method, headers, credentials: "same-origin" };
+  if (!["GET", "HEAD"].includes(method)) {
+    const csrf = getCookie("mh_csrf");
+    if (csrf) headers["X-CSRF-Token"] = csrf;
+  }
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(json);
+  } else if (form !== undefined) {
+    init.body = form; // multipart: the browser sets the boundary
+  }
+  let response;
+  try {
+    response = await fetch(API + path, init);
+  } catch (err) {
+    throw new ApiError(0, "Нет связи с сервером. Проверьте подключение.", String(err));
+  }
+  if (response.status === 401 && redirectOn401) {
+    goToLogin();
+    throw new ApiError(401, "Сеанс истёк, войдите снова");
+  }
+  if (!response.ok) {
+    let detail = null;
+    try {
+      detail = (await response.json()).detail;
+    } catch {
+      /* not JSON */
+    }
+    const text = describeDetail(detail) || STATUS_TEXT[response.status] || `Ошибка ${response.status}`;
+    throw new ApiError(response.status, text, detail);
+  }
+  if (raw) return response;
+  if (response.status === 204) return null;
+  return response.json();
+}
+
+// h("p", {class: "x", text: "..."}, child, ...): builds DOM without innerHTML, so data is never markup.
+export function h(tag, props = {}, ...children) {
+  const svg = ["svg", "g", "rect", "line", "text", "title", "path", "defs", "pattern", "polyline", "circle"].includes(tag);
+  const node = svg ? document.createElementNS("http://www.w3.org/2000/svg", tag) : document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "text") node.textContent = v;
+    else if (k === "class") node.setAttribute("class", v);
+    else if (k === "dataset") Object.assign(node.dataset, v);
+    else if (k.startsWith("on") && typeof v === "function") node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+export function showStatus(message, kind = "info") {
+  const box = document.getElementById("page-status");
+  if (!box) return;
+  box.textContent = message;
+  box.className = `status ${kind}`;
+  box.hidden = !message;
+}
+
+export function clearStatus() {
+  showStatus("");
+}
+
+export const MONTHS = ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"];
+export const MONTHS_GEN = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"];
+export const MONTHS_SHORT = ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"];
+export const WEEKDAYS_SHORT = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"];
+
+export const capitalize = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
+
+// "2026-01" -> "Январь 2026"
+export function periodLabel(period) {
+  const [y, m] = String(period).split("-").map(Number);
+  return m ? `${capitalize(MONTHS[m - 1])} ${y}` : String(period);
+}
+
+// "2026-02-25" (or an ISO timestamp) -> "25 февраля 2026"
+export function dateLabel(iso) {
+  if (!iso) return "";
+  const [y, m, d] = String(iso).slice(0, 10).split("-").map(Number);
+  return `${d} ${MONTHS_GEN[m - 1]} ${y}`;
+}
+
+export function dateTimeLabel(iso) {
+  if (!iso) return "";
+  const t = String(iso);
+  return t.length > 10 ? `${dateLabel(t)}, ${t.slice(11, 16)}` : dateLabel(t);
+}
+
+export const SERVICE_NAMES = {
+  electricity: "Электроэнергия",
+  cold_water: "Холодная вода",
+  hot_water: "Горячая вода",
+  wastewater: "Водоотведение",
+  heat: "Отопление",
+  maintenance: "Содержание жилья",
+};
+
+export const UNIT_NAMES = { kWh: "кВт·ч", kwh: "кВт·ч", m3: "м³", Gcal: "Гкал", gcal: "Гкал", m2: "м²", RUB: "₽", rub: "₽" };
+export const unitLabel = (u) => UNIT_NAMES[u] || u || "";
+
+export const ZONE_NAMES = {
+  single: "Круглосуточно",
+  total: "Всего",
+  day: "День",
+  night: "Ночь",
+  peak: "Пик",
+  semi_peak: "Полупик",
+  T1: "T1",
+  T2: "T2",
+  T3: "T3",
+};
+export const zoneLabel = (z) => ZONE_NAMES[z] || z;
+
+export const QUALITY_NAMES = {
+  measured: "измерено",
+  interpolated: "восстановлено",
+  estimated: "оценка",
+  missing: "нет данных",
+};
+
+// The account in use: ?account= in the URL, else the last one chosen, else the first linked one.
+export async function loadAccounts() {
+  const data = await api("/accounts");
+  const accounts = Array.isArray(data) ? data : data.accounts || data.items || [];
+  const select = document.getElementById("account-select");
+  const label = document.getElementById("account-label");
+  const params = new URLSearchParams(location.search);
+  const wanted = params.get("account") || localStorage.getItem("mh_account");
+  const current = accounts.find((a) => a.account_no === wanted) || accounts[0] || null;
+  if (current) localStorage.setItem("mh_account", current.account_no);
+  const title = (a) => [`ЛС ${a.account_no}`, a.address, a.premise_no ? `кв. ${a.premise_no}` : null].filter(Boolean).join(", ");
+  if (select && accounts.length > 1) {
+    select.replaceChildren(...accounts.map((a) => h("option", { value: a.account_no, text: title(a), selected: a === current })));
+    select.hidden = false;
+    select.addEventListener("change", () => {
+      localStorage.setItem("mh_account", select.value);
+      const p = new URLSearchParams(location.search);
+      p.set("account", select.value);
+      location.search = p.toString();
+    });
+  } else if (label && current) {
+    label.textContent = title(current);
+  }
+  return { accounts, current };
+}
+
+function wireLogout() {
+  const button = document.getElementById("logout");
+  if (!button) return;
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await api("/auth/logout", { method: "POST", redirectOn401: false });
+    } catch {
+      /* already logged out: go to the login page anyway */
+    }
+    localStorage.removeItem("mh_account");
+    location.assign(`${PREFIX}/login`);
+  });
+}
+
+// Runs a page: header first, then the page body; any error ends up in the status box, never a blank page.
+export async function runPage(body) {
+  wireLogout();
+  try {
+    const ctx = await loadAccounts();
+    await body(ctx);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401)) {
+      showStatus(err.message || String(err), "error");
+      console.error(err);
+    }
+  } finally {
+    document.body.dataset.ready = "true";
+  }
+}
+
+export function noAccountMessage() {
+  showStatus("К вашей учётной записи не привязан ни один лицевой счёт. Привяжите его на главной странице.", "error");
+}
+
+export function setBusy(button, busy) {
+  if (button) button.disabled = busy;
+}

@@ -1,0 +1,303 @@
+// Consumption page: Day (hourly) / Week / Month / Year, back/forward, volume ↔ ₽, comparison with the
+// same period a year earlier, estimated values hatched, zone breakdown. State lives in the URL, so a
+// view can be bookmarked and the browser's back button works.
+import {
+  api, capitalize, dateLabel, h, MONTHS, MONTHS_GEN, MONTHS_SHORT, noAccountMessage, QUALITY_NAMES,
+  runPage, WEEKDAYS_SHORT, zoneLabel,
+} from "../cabinet.js";
+import { renderBarChart, renderLegend } from "../chart.js";
+import { addDecimals, formatDecimal, formatRub, toNumber } from "../decimal.js";
+import { loadMeters, meterTitle, meterUnit, unitLabel, volumeDigits } from "../meters.js";
+
+const PERIODS = { day: "hour", week: "day", month: "day", year: "month" };
+const ZONE_ORDER = ["peak", "semi_peak", "day", "night", "T1", "T2", "T3", "T4"];
+
+// ---- dates (calendar dates as UTC midnights: no time zone or DST surprises) ----
+const parseDate = (s) => {
+  const [y, m, d] = s.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d));
+};
+const iso = (dt) => dt.toISOString().slice(0, 10);
+const addDays = (dt, n) => new Date(dt.getTime() + n * 86400000);
+const addMonths = (dt, n) => new Date(Date.UTC(dt.getUTCFullYear(), dt.getUTCMonth() + n, 1));
+const weekday = (dt) => (dt.getUTCDay() + 6) % 7; // 0 = Monday
+
+export function periodRange(period, anchor) {
+  const a = parseDate(anchor);
+  if (period === "day") return { start: a, end: addDays(a, 1) };
+  if (period === "week") {
+    const monday = addDays(a, -weekday(a));
+    return { start: monday, end: addDays(monday, 7) };
+  }
+  if (period === "month") {
+    const first = new Date(Date.UTC(a.getUTCFullYear(), a.getUTCMonth(), 1));
+    return { start: first, end: addMonths(first, 1) };
+  }
+  const jan = new Date(Date.UTC(a.getUTCFullYear(), 0, 1));
+  return { start: jan, end: new Date(Date.UTC(a.getUTCFullYear() + 1, 0, 1)) };
+}
+
+function shiftAnchor(period, anchor, dir) {
+  const a = parseDate(anchor);
+  if (period === "day") return iso(addDays(a, dir));
+  if (period === "week") return iso(addDays(a, 7 * dir));
+  if (period === "month") return iso(addMonths(a, dir));
+  return iso(new Date(Date.UTC(a.getUTCFullYear() + dir, 0, 1)));
+}
+
+function periodTitle(period, { start, end }) {
+  const y = start.getUTCFullYear();
+  if (period === "day") return `${start.getUTCDate()} ${MONTHS_GEN[start.getUTCMonth()]} ${y}`;
+  if (period === "week") {
+    const last = addDays(end, -1);
+    const sameMonth = last.getUTCMonth() === start.getUTCMonth();
+    return sameMonth
+      ? `${start.getUTCDate()}–${last.getUTCDate()} ${MONTHS_GEN[start.getUTCMonth()]} ${y}`
+      : `${start.getUTCDate()} ${MONTHS_GEN[start.getUTCMonth()]} – ${dateLabel(iso(last))}`;
+  }
+  if (period === "month") return `${capitalize(MONTHS[start.getUTCMonth()])} ${y}`;
+  return `${y} год`;
+}
+
+// ---- slots: the bars a period must have, keyed like the API's local ISO "start" ----
+function expectedSlots(period, { start, end }) {
+  const slots = [];
+  if (period === "day") {
+    for (let hr = 0; hr < 24; hr++) slots.push(`${iso(start)}T${String(hr).padStart(2, "0")}`);
+  } else if (period === "year") {
+    for (let m = 0; m < 12; m++) slots.push(`${start.getUTCFullYear()}-${String(m + 1).padStart(2, "0")}`);
+  } else {
+    for (let d = start; d < end; d = addDays(d, 1)) slots.push(iso(d));
+  }
+  return slots;
+}
+const keyLength = { day: 13, week: 10, month: 10, year: 7 };
+
+// Puts the API's points on the expected slots (a slot the API left out is a gap). If the API's
+// points do not fit the slots (a DST day with 23 or 25 hours), its own order is used.
+function alignPoints(period, range, points) {
+  const slots = expectedSlots(period, range);
+  const len = keyLength[period];
+  const byKey = new Map(points.map((p) => [String(p.start).slice(0, len), p]));
+  const fits = byKey.size === points.length && points.every((p) => slots.includes(String(p.start).slice(0, len)));
+  if (!fits) return points;
+  return slots.map((k) => byKey.get(k) || { start: k, value: null, quality: "missing", zones: {} });
+}
+
+// The comparison series is matched by position in the period (same hour / day of month / month).
+function alignPrevious(period, current, previous) {
+  if (!previous || !previous.length) return current.map(() => null);
+  const len = keyLength[period];
+  const rel = (p) => String(p.start).slice(5, len);
+  const byRel = new Map(previous.map((p) => [rel(p), p]));
+  const matched = current.map((p) => byRel.get(rel(p)) || null);
+  if (matched.filter(Boolean).length >= Math.min(current.length, previous.length) / 2) return matched;
+  return current.map((_, i) => previous[i] || null);
+}
+
+function slotLabel(period, start) {
+  const s = String(start);
+  if (period === "day") return s.slice(11, 13);
+  if (period === "year") return MONTHS_SHORT[Number(s.slice(5, 7)) - 1];
+  const d = parseDate(s.slice(0, 10));
+  if (period === "week") return `${WEEKDAYS_SHORT[weekday(d)]} ${d.getUTCDate()}`;
+  return String(d.getUTCDate());
+}
+
+function slotTitle(period, start) {
+  const s = String(start);
+  if (period === "day") {
+    const hr = Number(s.slice(11, 13));
+    return `${dateLabel(s)}, ${String(hr).padStart(2, "0")}:00–${String((hr + 1) % 24).padStart(2, "0")}:00`;
+  }
+  if (period === "year") return `${capitalize(MONTHS[Number(s.slice(5, 7)) - 1])} ${s.slice(0, 4)}`;
+  return dateLabel(s);
+}
+
+// ---- state in the URL ----
+function readState(meters) {
+  const p = new URLSearchParams(location.search);
+  const period = PERIODS[p.get("period")] ? p.get("period") : "day";
+  const meter = meters.find((m) => m.meter_id === p.get("meter")) || meters[0];
+  const yesterday = iso(addDays(parseDate(new Date().toISOString().slice(0, 10)), -1));
+  const latest = meter && (meter.latest_reading?.taken_at || meter.latest_reading?.ts || meter.last_reading_at);
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(p.get("date") || "") ? p.get("date") : latest ? String(latest).slice(0, 10) : yesterday;
+  return { meter, period, date, unit: p.get("unit") === "rub" ? "rub" : "volume", compare: p.get("compare") === "1" };
+}
+
+function writeState(state) {
+  const p = new URLSearchParams(location.search);
+  p.set("meter", state.meter.meter_id);
+  p.set("period", state.period);
+  p.set("date", state.date);
+  p.set("unit", state.unit);
+  if (state.compare) p.set("compare", "1");
+  else p.delete("compare");
+  history.replaceState(null, "", `${location.pathname}?${p}`);
+}
+
+// ---- page ----
+runPage(async ({ current }) => {
+  if (!current) return noAccountMessage();
+  const accountNo = current.account_no;
+  const meters = await loadMeters(accountNo);
+  if (!meters.length) {
+    document.getElementById("chart").replaceChildren(h("p", { class: "chart-empty", text: "К лицевому счёту не подключены приборы учёта" }));
+    return;
+  }
+  const state = readState(meters);
+  const select = document.getElementById("meter-select");
+  select.replaceChildren(...meters.map((m) => h("option", { value: m.meter_id, text: meterTitle(m), selected: m === state.meter })));
+  select.addEventListener("change", () => {
+    state.meter = meters.find((m) => m.meter_id === select.value);
+    load();
+  });
+  for (const b of document.querySelectorAll("#period-switch button")) {
+    b.addEventListener("click", () => {
+      state.period = b.dataset.period;
+      load();
+    });
+  }
+  for (const b of document.querySelectorAll("#unit-switch button")) {
+    b.addEventListener("click", () => {
+      state.unit = b.dataset.unit;
+      load();
+    });
+  }
+  const compare = document.getElementById("compare");
+  compare.checked = state.compare;
+  compare.addEventListener("change", () => {
+    state.compare = compare.checked;
+    load();
+  });
+  document.getElementById("prev-period").addEventListener("click", () => {
+    state.date = shiftAnchor(state.period, state.date, -1);
+    load();
+  });
+  document.getElementById("next-period").addEventListener("click", () => {
+    state.date = shiftAnchor(state.period, state.date, 1);
+    load();
+  });
+
+  let generation = 0;
+  async function load() {
+    const mine = ++generation;
+    writeState(state);
+    for (const b of document.querySelectorAll("#period-switch button")) b.setAttribute("aria-pressed", String(b.dataset.period === state.period));
+    for (const b of document.querySelectorAll("#unit-switch button")) b.setAttribute("aria-pressed", String(b.dataset.unit === state.unit));
+    const range = periodRange(state.period, state.date);
+    document.getElementById("period-title").textContent = periodTitle(state.period, range);
+    const chart = document.getElementById("chart");
+    chart.dataset.loading = "true";
+    const q = new URLSearchParams({ start: iso(range.start), end: iso(range.end), resolution: PERIODS[state.period], unit: state.unit });
+    if (state.compare) q.set("compare", "last_year");
+    try {
+      const data = await api(`/accounts/${encodeURIComponent(accountNo)}/meters/${encodeURIComponent(state.meter.meter_id)}/consumption?${q}`);
+      if (mine !== generation) return;
+      render(data, range);
+    } catch (err) {
+      if (mine !== generation) return;
+      chart.replaceChildren(h("p", { class: "chart-empty error", text: `Не удалось загрузить данные: ${err.message}` }));
+    } finally {
+      if (mine === generation) {
+        chart.dataset.loading = "false";
+        chart.dataset.period = state.period;
+        chart.dataset.unit = state.unit;
+      }
+    }
+  }
+
+  function render(data, range) {
+    const unit = state.unit === "rub" ? "rub" : meterUnit(state.meter);
+    const fmt = (v) => (v === null || v === undefined ? "—" : state.unit === "rub" ? formatRub(String(v)) : `${formatDecimal(String(v), { maxFrac: volumeDigits(unit) })}\u00a0${unitLabel(unit)}`);
+    const points = alignPoints(state.period, range, data.points || []);
+    const previousPoints = state.compare && data.previous ? alignPrevious(state.period, points, data.previous.points || []) : points.map(() => null);
+    const zoneKeys = ZONE_ORDER.filter((z) => points.some((p) => p.zones && p.zones[z] !== undefined && p.zones[z] !== null));
+    for (const p of points) for (const z of Object.keys(p.zones || {})) if (!zoneKeys.includes(z)) zoneKeys.push(z);
+
+    const bars = points.map((p, i) => {
+      const value = p.value === null || p.value === undefined || p.quality === "missing" ? null : toNumber(p.value);
+      const prev = previousPoints[i];
+      const quality = p.quality || "measured";
+      const note = quality !== "measured" ? ` (${QUALITY_NAMES[quality] || quality})` : "";
+      const zones = zoneKeys.filter((z) => p.zones && p.zones[z] !== undefined && p.zones[z] !== null);
+      const zoneText = zones.length > 1 ? ` — ${zones.map((z) => `${zoneLabel(z)}: ${fmt(p.zones[z])}`).join(", ")}` : "";
+      return {
+        label: slotLabel(state.period, p.start),
+        title: `${slotTitle(state.period, p.start)}: ${fmt(value === null ? null : p.value)}${note}${zoneText}`,
+        value,
+        quality: value === null ? "missing" : quality,
+        segments: zones.map((z) => ({ key: z, value: toNumber(p.zones[z]) })),
+        prevValue: prev && prev.value !== null && prev.value !== undefined ? toNumber(prev.value) : null,
+        prevTitle: prev ? `${slotTitle(state.period, prev.start)}: ${fmt(prev.value)}` : "",
+      };
+    });
+    const info = document.getElementById("chart-info");
+    info.textContent = "Нажмите на столбец, чтобы увидеть значение";
+    renderBarChart(document.getElementById("chart"), bars, {
+      zoneKeys,
+      showPrevious: state.compare,
+      ariaLabel: `${meterTitle(state.meter)}: ${document.getElementById("period-title").textContent}`,
+      onSelect: (bar) => {
+        info.textContent = bar.prevTitle && state.compare ? `${bar.title}; год назад ${bar.prevTitle}` : bar.title;
+      },
+    });
+
+    const legend = [];
+    if (zoneKeys.length > 1) zoneKeys.forEach((z, i) => legend.push({ cls: `zone-${(i % 4) + 1}`, text: zoneLabel(z) }));
+    if (points.some((p) => p.quality === "estimated" || p.quality === "interpolated")) legend.push({ cls: "est", text: "оценка / восстановлено" });
+    if (points.some((p) => p.value === null || p.quality === "missing")) legend.push({ cls: "gap", text: "нет данных" });
+    if (state.compare) legend.push({ cls: "prev", text: "тот же период год назад" });
+    renderLegend(document.getElementById("legend"), legend);
+
+    // totals
+    const total = data.total ?? addDecimals(points.map((p) => p.value));
+    document.getElementById("total").textContent = fmt(total);
+    const prevBox = document.getElementById("previous-total");
+    if (state.compare && data.previous) {
+      const prevTotal = data.previous.total ?? addDecimals((data.previous.points || []).map((p) => p.value));
+      const a = toNumber(total);
+      const b = toNumber(prevTotal);
+      const change = b > 0 ? Math.round(((a - b) / b) * 100) : null;
+      prevBox.textContent = `Год назад: ${fmt(prevTotal)}${change === null ? "" : ` (${change > 0 ? "+" : change < 0 ? "−" : "±"}${Math.abs(change)} %)`}`;
+    } else {
+      prevBox.textContent = "";
+    }
+    const estimated = points.filter((p) => p.quality === "estimated" || p.quality === "interpolated").length;
+    const missing = points.filter((p) => p.value === null || p.quality === "missing").length;
+    const qn = document.getElementById("quality-note");
+    const notes = [];
+    if (estimated) notes.push(`${estimated} из ${points.length} значений рассчитаны, а не измерены (заштрихованы): прибор не передал данные вовремя.`);
+    if (missing) notes.push(`За ${missing} из ${points.length} интервалов данных нет.`);
+    qn.textContent = notes.join(" ");
+    qn.hidden = !notes.length;
+
+    // zones
+    const zonesCard = document.getElementById("zones-card");
+    const tbody = document.querySelector("#zones-table tbody");
+    if (zoneKeys.length > 1) {
+      const sums = zoneKeys.map((z) => addDecimals(points.map((p) => (p.zones ? p.zones[z] : null))));
+      const all = toNumber(addDecimals(sums)) || 0;
+      tbody.replaceChildren(...zoneKeys.map((z, i) => h("tr", { "data-zone": z },
+        h("td", {}, h("span", { class: `swatch zone-${(i % 4) + 1}` }), " ", zoneLabel(z)),
+        h("td", { class: "num", text: fmt(sums[i]) }),
+        h("td", { class: "num", text: all > 0 ? `${Math.round((toNumber(sums[i]) / all) * 100)} %` : "—" }))));
+      zonesCard.hidden = false;
+    } else {
+      zonesCard.hidden = true;
+    }
+
+    // table
+    const thead = document.querySelector("#points-table thead");
+    const body = document.querySelector("#points-table tbody");
+    thead.replaceChildren(h("tr", {}, h("th", { text: "Интервал" }), h("th", { class: "num", text: "Значение" }), h("th", { text: "Качество" }),
+      state.compare ? h("th", { class: "num", text: "Год назад" }) : null));
+    body.replaceChildren(...points.map((p, i) => h("tr", { class: p.quality === "estimated" || p.quality === "interpolated" ? "estimated" : "" },
+      h("td", { text: slotTitle(state.period, p.start) }),
+      h("td", { class: "num", text: fmt(p.value) }),
+      h("td", { text: QUALITY_NAMES[p.quality || "measured"] || p.quality }),
+      state.compare ? h("td", { class: "num", text: previousPoints[i] ? fmt(previousPoints[i].value) : "—" }) : null)));
+  }
+
+  await load();
+});
