@@ -13,6 +13,7 @@ Rows are not checked against accounts here (that needs the database).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import re
@@ -74,6 +75,12 @@ class RegistryError:
     column: str | None
     value: str
     message: str
+    cells: tuple[tuple[str, str], ...] = ()
+    """The row's raw values by canonical column (account, amount, payment_id …), for the suspense list."""
+
+    def cell(self, column: str) -> str | None:
+        """The raw value of ``column`` in the bad row, if the row had one."""
+        return next((value for name, value in self.cells if name == column), None)
 
     def __str__(self) -> str:
         where = f"{self.file}, line {self.line}" + (f", column {self.column}" if self.column else "")
@@ -262,7 +269,8 @@ def _read_rows(
                 )
             )
         if row_errors:
-            errors.extend(row_errors)
+            cells = tuple((column, record[index].strip()) for column, index in columns.items())
+            errors.extend(dataclasses.replace(error, cells=cells) for error in row_errors)
             continue
         first_seen[payment_id] = line
         rows.append(

@@ -283,10 +283,10 @@ def import_registry(
         for error in registry.errors:
             by_line.setdefault(error.line, []).append(error)
         for line, errors in sorted(by_line.items()):
-            cells = {e.column: e.value for e in errors if e.column}
+            first = errors[0]
             reason = "; ".join(f"{e.column or 'row'}: {e.message}" for e in errors)
             suspense.append(
-                (line, cells.get("payment_id"), cells.get("account"), cells.get("amount"), reason)
+                (line, first.cell("payment_id"), first.cell("account"), first.cell("amount"), reason)
             )
 
         known = {
@@ -329,6 +329,7 @@ def import_registry(
             else:
                 posted += 1
                 posted_kopecks += amount
+        suspense.sort(key=lambda row: row[0])
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO payment_suspense (file_id, source, line, payment_id, account_raw, amount_raw,"
