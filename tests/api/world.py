@@ -63,6 +63,26 @@ def add_building_b2(conn: psycopg.Connection) -> None:
     )
 
 
+def add_payments(conn: psycopg.Connection) -> None:
+    """LS-1 paid 1000.00 on 2026-02-05 for January's maintenance; LS-2 paid 4788.00 (its whole January)."""
+    for account, pid, kopecks, service in (
+        ("LS-1", "PAY-ALICE-1", 100000, "maintenance"),
+        ("LS-2", "PAY-BOB-SECRET", 478800, "maintenance"),
+    ):
+        (pk,) = conn.execute(
+            "INSERT INTO payments (source, payment_id, account_no, amount_kopecks, paid_on, period_named, "
+            "purpose) VALUES ('sber', %s, %s, %s, '2026-02-05', '2026-01', 'оплата ЖКУ') "
+            "RETURNING payment_pk",
+            (pid, account, kopecks),
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO payment_allocations (payment_pk, account_no, booked_period, paid_on, debt_period, "
+            "service, kind, amount_kopecks, rule) "
+            "VALUES (%s, %s, '2026-02', '2026-02-05', '2026-01', %s, 'principal', %s, 'named_period')",
+            (pk, account, service, kopecks),
+        )
+
+
 def build_world(url: str) -> World:
     from meterhub.timeseries.database import connect
 
@@ -72,6 +92,7 @@ def build_world(url: str) -> World:
         add_building_b2(conn)
         conn.commit()
         close_building(conn, "B1", JAN)
+        add_payments(conn)
         conn.commit()
     with connect(url, autocommit=True) as conn:
         for name, role in (
