@@ -1,5 +1,5 @@
-import { api, dateLabel, h, periodLabel, PREFIX, runPage, SERVICE_NAMES } from "../cabinet.js";
-import { compareDecimals, formatRub, kopecksToRubles } from "../decimal.js";
+import { api, capitalize, dateLabel, h, periodLabel, PREFIX, runPage, SERVICE_NAMES } from "../cabinet.js";
+import { compareDecimals, formatDecimal, formatRub } from "../decimal.js";
 
 const acc = (no) => `/accounts/${encodeURIComponent(no)}`;
 
@@ -21,31 +21,35 @@ function wireLinkForm(form) {
   });
 }
 
-// Balance: positive = the resident owes (задолженность), negative = overpaid (переплата).
+const rubles = (m) => (m === null || m === undefined ? null : String(typeof m === "object" ? m.rubles : m));
+const ZONE_RU = { single: "", day: "день", night: "ночь", peak: "пик", semi_peak: "полупик" };
+
+// Balance: positive = the resident owes (задолженность), negative = overpaid (переплата, аванс).
 function renderBalance(details) {
-  const bal = details.balance || {};
-  const rub = bal.rubles ?? bal.amount ?? (bal.kopecks !== undefined ? kopecksToRubles(bal.kopecks) : null);
+  const bal = details.balance;
   const el = document.getElementById("balance");
   const note = document.getElementById("balance-note");
-  if (rub === null || rub === undefined) {
+  const total = bal ? rubles(bal.total) : null;
+  if (total === null) {
     el.textContent = "—";
+    note.textContent = "Начислений ещё не было";
     return;
   }
-  const sign = compareDecimals(String(rub), "0");
-  const abs = String(rub).replace(/^-/, "");
-  el.textContent = formatRub(abs);
+  const sign = compareDecimals(total, "0");
+  el.textContent = formatRub(total.replace(/^-/, ""));
   el.classList.toggle("debt", sign > 0);
   el.classList.toggle("credit", sign < 0);
-  note.textContent = sign > 0 ? "К оплате (задолженность)" : sign < 0 ? "Переплата — будет учтена в следующей квитанции" : "Задолженности нет";
-  const due = details.due_date || bal.due_date;
-  if (due) {
-    document.getElementById("due-date").replaceChildren("Оплатить до ", h("strong", { text: dateLabel(due) }));
+  note.textContent = (sign > 0 ? "К оплате" : sign < 0 ? "Переплата — будет учтена в следующей квитанции" : "Задолженности нет") +
+    (bal.period ? ` (на конец периода «${periodLabel(bal.period).toLowerCase()}»)` : "");
+  const last = details.last_period;
+  if (last && last.due_date && sign > 0) {
+    document.getElementById("due-date").replaceChildren("Оплатить до ", h("strong", { text: dateLabel(last.due_date) }));
   }
   const services = document.getElementById("balance-services");
-  for (const s of bal.services || details.services_balance || []) {
-    const amount = s.rubles ?? s.closing_rubles ?? s.amount;
-    if (amount === undefined) continue;
-    services.append(h("dt", { text: SERVICE_NAMES[s.service] || s.name_ru || s.service }), h("dd", { text: formatRub(String(amount)) }));
+  for (const s of bal.services || []) {
+    const amount = rubles(s.closing);
+    if (amount === null) continue;
+    services.append(h("dt", { text: SERVICE_NAMES[s.service] || s.service }), h("dd", { text: formatRub(amount) }));
   }
 }
 
@@ -53,14 +57,13 @@ function renderReceipt(details) {
   const r = details.last_receipt;
   const box = document.getElementById("last-receipt");
   if (!r) return;
-  const period = r.period;
-  const total = r.total_rubles ?? r.total ?? r.amount_rubles;
-  const url = r.pdf_url || `/api/v1${acc(details.account_no)}/receipts/${period}.pdf`;
+  const url = `/api/v1${acc(details.account_no)}/receipts/${r.period}.pdf`;
   box.replaceChildren(
-    h("p", {}, h("strong", { text: periodLabel(period) })),
-    total !== undefined && total !== null ? h("p", { class: "big-number", text: formatRub(String(total)) }) : null,
-    r.due_date ? h("p", { text: `Оплатить до ${dateLabel(r.due_date)}` }) : null,
-    h("a", { class: "button", href: url, download: `kvitanciya-${details.account_no}-${period}.pdf`, text: "Скачать PDF" }),
+    h("p", {}, h("strong", { text: periodLabel(r.period) }), r.document_id ? h("span", { class: "muted", text: ` · № ${r.document_id}` }) : null),
+    r.to_pay ? h("p", { class: "big-number", text: formatRub(rubles(r.to_pay)) }) : null,
+    details.last_period && details.last_period.period === r.period && details.last_period.due_date
+      ? h("p", { text: `Оплатить до ${dateLabel(details.last_period.due_date)}` }) : null,
+    h("a", { class: "button primary", href: url, download: `kvitanciya-${details.account_no}-${r.period}.pdf`, text: "Скачать PDF" }),
     " ",
     h("a", { href: `${PREFIX}/receipts`, text: "Все квитанции" }),
   );
@@ -68,19 +71,41 @@ function renderReceipt(details) {
 
 function renderDetails(details) {
   const dl = document.getElementById("account-details");
+  const people = (details.registered ?? 0) + (details.temporary ?? 0);
   const rows = [
     ["Лицевой счёт", details.account_no],
     ["Адрес", details.address],
     ["Помещение", details.premise_no ? `кв. ${details.premise_no}` : null],
-    ["Площадь", details.area ? `${String(details.area).replace(".", ",")} м²` : null],
+    ["Площадь", details.area_m2 ? `${formatDecimal(details.area_m2, { maxFrac: 2 })} м²` : null],
     ["Собственник", details.owner_name],
-    ["Проживает", details.residents ?? details.registered],
-    ["Услуги", (details.services || []).map((s) => (typeof s === "string" ? SERVICE_NAMES[s] || s : s.name_ru || SERVICE_NAMES[s.service] || s.service)).join(", ")],
+    ["Проживает", details.registered !== undefined ? `${people} чел.` : null],
+    ["Услуги", (details.services || []).map((s) => s.name_ru || SERVICE_NAMES[s.service] || s.service).join(", ")],
   ];
   for (const [k, v] of rows) {
     if (v === null || v === undefined || v === "") continue;
     dl.append(h("dt", { text: k }), h("dd", { text: String(v) }));
   }
+}
+
+// The itemised charges of the latest period: each line explains itself (volume × tariff = amount).
+async function renderCharges(details) {
+  const last = details.last_period;
+  if (!last) return;
+  const data = await api(`${acc(details.account_no)}/charges?period=${encodeURIComponent(last.period)}`);
+  const title = document.getElementById("charges-title");
+  title.textContent = `Начисления за ${periodLabel(last.period).toLowerCase()}${last.status === "draft" ? " (предварительно)" : ""}`;
+  const tbody = document.querySelector("#charges-table tbody");
+  tbody.replaceChildren(
+    ...data.lines.map((l) => h("tr", { title: l.explanation },
+      h("td", {}, `${capitalize(l.service_name)}${ZONE_RU[l.zone] ? ` (${ZONE_RU[l.zone]})` : ""}${l.kind === "common_property" ? ", ОДН" : ""}`,
+        h("div", { class: "muted small", text: l.explanation })),
+      h("td", { class: "num", text: formatRub(rubles(l.amount)) }))),
+    ...(data.recalculations || []).map((r) => h("tr", {},
+      h("td", {}, `Перерасчёт за ${periodLabel(r.corrects_period).toLowerCase()}: ${SERVICE_NAMES[r.service] || r.service}`, h("div", { class: "muted small", text: r.reason })),
+      h("td", { class: "num", text: formatRub(rubles(r.amount)) }))),
+  );
+  document.querySelector("#charges-table tfoot").replaceChildren(h("tr", {}, h("th", { text: "Итого" }), h("th", { class: "num", text: formatRub(rubles(data.total)) })));
+  document.getElementById("charges-card").hidden = false;
 }
 
 runPage(async ({ current }) => {
@@ -96,4 +121,5 @@ runPage(async ({ current }) => {
   renderReceipt(details);
   renderDetails(details);
   document.getElementById("overview").hidden = false;
+  await renderCharges(details);
 });

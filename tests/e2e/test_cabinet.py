@@ -1,0 +1,255 @@
+"""The resident cabinet in a real headless Chromium against the real app (uvicorn) and database.
+
+Known data (see conftest.py): alice / LS-1, electricity meter E-1, two-zone tariff day 7–23 at
+6.00 ₽/kWh and night 23–7 at 3.00 ₽/kWh, 0.5 kWh every hour of January 2026, so 2026-01-15 is:
+
+    volume: 24 h × 0.5 kWh = 12 kWh (day 16 h × 0.5 = 8 kWh, night 8 h × 0.5 = 4 kWh)
+    money:  8 kWh × 6.00 ₽ + 4 kWh × 3.00 ₽ = 48.00 ₽ + 12.00 ₽ = 60.00 ₽
+    a year earlier (2025-01-15): 24 h × 0.4 kWh = 9.6 kWh → change (12 − 9.6) / 9.6 = +25 %
+
+Screenshots of every step go to the artifacts directory (tests/e2e/artifacts or
+$METERHUB_TEST_ARTIFACTS).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import (
+    DEMO_ACCOUNT,
+    DEMO_METER,
+    ESTIMATED_DAY,
+    KNOWN_DAY,
+    PHONE,
+    log_in,
+    screenshot,
+    wait_ready,
+)
+from tests.e2e.harness import browser_missing_reason
+
+_NO_BROWSER = browser_missing_reason()
+pytestmark = [pytest.mark.db, pytest.mark.skipif(_NO_BROWSER is not None, reason=_NO_BROWSER or "")]
+
+NBSP = "\u00a0"
+
+
+def consumption_url(period: str = "day", date: str = KNOWN_DAY, unit: str = "volume", **extra: str) -> str:
+    query = f"meter={DEMO_METER}&period={period}&date={date}&unit={unit}"
+    query += "".join(f"&{k}={v}" for k, v in extra.items())
+    return f"/cabinet/consumption?account={DEMO_ACCOUNT}&{query}"
+
+
+def wait_chart(page) -> None:
+    page.wait_for_selector("#chart[data-loading=false]")
+
+
+def bar_count(page) -> int:
+    return page.locator("#chart svg g.bar").count()
+
+
+def test_login_is_required_and_wrong_password_is_refused(open_page):
+    page = open_page()
+    page.goto("/cabinet/consumption")
+    assert "/cabinet/login" in page.url, "a page without a session must send the browser to the login page"
+    page.fill("#username", "alice")
+    page.fill("#password", "not-the-password")
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#login-error:not([hidden])")
+    assert "Неверный логин или пароль" in page.inner_text("#login-error")
+    screenshot(page, "01-login-wrong-password")
+
+
+def test_login_lands_on_the_page_asked_for_and_overview_shows_the_account(open_page):
+    page = open_page()
+    log_in(page, next_path="/cabinet/receipts")
+    assert page.url.endswith("/cabinet/receipts")
+    page.click("nav.mainnav a[href='/cabinet/']")
+    wait_ready(page)
+    page.wait_for_selector("#overview:not([hidden])")
+    assert page.locator("#balance").inner_text().endswith("₽")
+    details = page.inner_text("#account-details")
+    assert DEMO_ACCOUNT in details
+    assert page.locator("#page-status").is_hidden(), page.inner_text("#page-status")
+    screenshot(page, "02-overview")
+
+
+def test_day_chart_draws_24_hourly_bars_with_zones_and_switches_to_rubles(open_page):
+    page = open_page()
+    log_in(page, next_path="/cabinet/consumption")
+    page.goto(consumption_url())
+    wait_chart(page)
+    assert bar_count(page) == 24
+    assert page.inner_text("#period-title") == "15 января 2026"
+    assert page.inner_text("#total") == f"12{NBSP}кВт·ч"
+    rows = page.locator("#zones-table tbody tr").all()
+    zones = {row.get_attribute("data-zone"): row.inner_text() for row in rows}
+    assert set(zones) == {"day", "night"}
+    assert f"8{NBSP}кВт·ч" in zones["day"] and "67 %" in zones["day"]
+    assert f"4{NBSP}кВт·ч" in zones["night"] and "33 %" in zones["night"]
+    screenshot(page, "03-consumption-day-volume")
+
+    page.click("#unit-rub")
+    page.wait_for_selector("#chart[data-unit=rub][data-loading=false]")
+    assert bar_count(page) == 24
+    assert page.inner_text("#total") == f"60,00{NBSP}₽"
+    assert "/consumption" in page.url and "unit=rub" in page.url
+    bars = page.locator("#chart svg g.bar")
+    values = [float(v) for v in bars.evaluate_all("gs => gs.map(g => g.dataset.value)")]
+    # 07:00–23:00 are day hours at 0.5 × 6.00 = 3.00 ₽; the rest night hours at 0.5 × 3.00 = 1.50 ₽
+    assert values == [1.5] * 7 + [3.0] * 16 + [1.5]
+    screenshot(page, "04-consumption-day-rub")
+
+
+def test_period_switcher_back_forward_and_last_year_comparison(open_page):
+    page = open_page()
+    log_in(page, next_path="/cabinet/consumption")
+    page.goto(consumption_url())
+    wait_chart(page)
+
+    page.click("#prev-period")
+    page.wait_for_function("document.querySelector('#period-title').textContent === '14 января 2026'")
+    wait_chart(page)
+    assert bar_count(page) == 24
+    page.click("#next-period")
+    page.wait_for_function("document.querySelector('#period-title').textContent === '15 января 2026'")
+    wait_chart(page)
+
+    page.click("#compare")
+    page.wait_for_selector("#chart svg rect.prev")
+    wait_chart(page)
+    assert page.locator("#chart svg rect.prev").count() == 24
+    assert page.inner_text("#previous-total") == f"Год назад: 9,6{NBSP}кВт·ч (+25 %)"
+    screenshot(page, "05-consumption-compare")
+
+    page.click("#period-switch [data-period=week]")
+    page.wait_for_function("document.querySelector('#period-title').textContent === '12–18 января 2026'")
+    wait_chart(page)
+    assert bar_count(page) == 7
+    page.click("#period-switch [data-period=month]")
+    page.wait_for_function("document.querySelector('#period-title').textContent === 'Январь 2026'")
+    wait_chart(page)
+    assert bar_count(page) == 31
+    screenshot(page, "06-consumption-month")
+    page.click("#period-switch [data-period=year]")
+    page.wait_for_function("document.querySelector('#period-title').textContent === '2026 год'")
+    wait_chart(page)
+    assert bar_count(page) == 1, "only January 2026 has data; the other months are gaps"
+    assert page.locator("#chart svg g.gap").count() == 11
+    screenshot(page, "07-consumption-year")
+
+
+def test_estimated_hours_are_drawn_differently(open_page):
+    page = open_page()
+    log_in(page, next_path="/cabinet/consumption")
+    page.goto(consumption_url(date=ESTIMATED_DAY))
+    wait_chart(page)
+    estimated = page.locator("#chart svg g.bar[data-quality=estimated]")
+    assert estimated.count() == 4
+    assert estimated.first.locator("rect.hatch").count() == 1
+    hours = estimated.evaluate_all("gs => gs.map(g => Number(g.dataset.index))")
+    assert hours == [10, 11, 12, 13]
+    assert "4 из 24 значений рассчитаны" in page.inner_text("#quality-note")
+    page.locator("#chart svg g.bar[data-index='11']").click()
+    assert "оценка" in page.inner_text("#chart-info")
+    screenshot(page, "08-consumption-estimated")
+
+
+def test_submit_a_reading_and_see_it_accepted_then_a_lower_one_refused(open_page):
+    page = open_page()
+    log_in(page, next_path="/cabinet/readings")
+    card = page.locator("section.meter-card[data-meter='W-1']")
+    card.wait_for()
+    card.locator("input[data-key]").first.fill("17,25")
+    card.locator("button[type=submit]").click()
+    result = card.locator(".result")
+    result.wait_for(state="visible")
+    assert result.get_attribute("data-outcome") == "accepted", result.inner_text()
+    assert "Показания приняты" in result.inner_text()
+    assert "Следующее начисление" in result.inner_text()
+    screenshot(page, "09-reading-accepted")
+
+    card.locator("input[data-key]").first.fill("3")
+    card.locator("button[type=submit]").click()
+    page.wait_for_function(
+        "document.querySelector(\"section[data-meter='W-1'] .result\").dataset.outcome === 'rejected'"
+    )
+    assert "не приняты" in result.inner_text()
+    screenshot(page, "10-reading-refused")
+
+
+def test_download_a_receipt_pdf(open_page):
+    page = open_page()
+    log_in(page, next_path="/cabinet/receipts")
+    row = page.locator("#receipts-table tr[data-period='2026-01']")
+    row.wait_for()
+    screenshot(page, "11-receipts")
+    with page.expect_download() as info:
+        row.locator("a.receipt-pdf").click()
+    download = info.value
+    data = Path(download.path()).read_bytes()
+    assert data.startswith(b"%PDF"), data[:40]
+    assert download.suggested_filename.endswith(".pdf")
+
+
+def test_file_a_request_with_a_photo_and_see_its_status(open_page, tmp_path):
+    # A real 1×1 PNG (signature, IHDR, IDAT, IEND), so the server's image check sees a PNG.
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+        "0000000d4944415478da63f8cfc0f01f0005000201a2dd2f8d0000000049454e44ae426082"
+    )
+    photo = tmp_path / "leak.png"
+    photo.write_bytes(png)
+    page = open_page()
+    log_in(page, next_path="/cabinet/requests")
+    page.select_option("#request-category", "plumbing")
+    page.fill("#request-text", "Течёт стояк в ванной, квартира 1")
+    page.set_input_files("#request-photo", str(photo))
+    page.click("#request-form button[type=submit]")
+    item = page.locator("#requests-list li", has_text="Течёт стояк")
+    item.wait_for()
+    assert item.get_attribute("data-status") == "new"
+    assert "Новая" in item.inner_text()
+    assert "Сантехника" in item.inner_text()
+    screenshot(page, "12-requests")
+
+
+def test_house_charts_and_tariff_advice_pages(open_page):
+    page = open_page()
+    log_in(page, next_path="/cabinet/house?year=2026")
+    page.wait_for_selector("#house-charts .card, #house-charts p")
+    assert page.locator("#page-status").is_hidden(), page.inner_text("#page-status")
+    screenshot(page, "13-house")
+    page.goto("/cabinet/advice")
+    wait_ready(page)
+    assert page.locator("#page-status").is_hidden(), page.inner_text("#page-status")
+    page.wait_for_selector("#advice table, #advice p")
+    screenshot(page, "14-advice")
+
+
+def test_phone_viewport(open_page):
+    page = open_page(PHONE, phone=True)
+    log_in(page, next_path="/cabinet/consumption")
+    page.goto(consumption_url())
+    wait_chart(page)
+    assert bar_count(page) == 24
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px phone screen"
+    chart_box = page.locator("#chart svg").bounding_box()
+    assert chart_box is not None and chart_box["width"] <= PHONE["width"]
+    screenshot(page, "20-phone-consumption")
+    page.locator("#chart svg g.bar[data-index='8']").tap()
+    assert re.search(r"08:00–09:00", page.inner_text("#chart-info"))
+    for path, name in (
+        ("/cabinet/", "21-phone-overview"),
+        ("/cabinet/readings", "22-phone-readings"),
+        ("/cabinet/receipts", "23-phone-receipts"),
+        ("/cabinet/requests", "24-phone-requests"),
+    ):
+        page.goto(path)
+        wait_ready(page)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} is {width}px wide on a phone"
+        screenshot(page, name)
