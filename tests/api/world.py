@@ -22,6 +22,11 @@ from meterhub.billing.periods import BillingPeriod
 from tests.billing.close_data import load_small_building
 
 PASSWORD = "correct-horse-battery"
+# The smallest valid PNG (1×1 transparent pixel).
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 JAN = BillingPeriod(2026, 1)
 
 
@@ -30,6 +35,7 @@ class World:
     url: str
     users: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)  # who filed it → request id
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -111,4 +117,24 @@ def build_world(url: str) -> World:
         assign_buildings(conn, world.users["eng"], ["B1"])
         for name, uid in world.users.items():
             world.tokens[name] = issue_bearer(conn, uid, timedelta(days=1), "tests").token
+        for name, account, text in (
+            ("alice", "LS-1", "Течёт кран на кухне"),
+            ("bob", "LS-2", "BOB-SECRET-TEXT"),
+            ("carol", "LS-9", "CAROL-SECRET-TEXT"),
+        ):
+            (rid,) = conn.execute(
+                "INSERT INTO api_requests (account_no, category, text, created_by) "
+                "VALUES (%s, 'plumbing', %s, %s) RETURNING request_id",
+                (account, text, world.users[name]),
+            ).fetchone()
+            conn.execute(
+                "INSERT INTO api_request_history (request_id, status, changed_by) VALUES (%s, 'new', %s)",
+                (rid, world.users[name]),
+            )
+            conn.execute(
+                "INSERT INTO api_request_photos (request_id, content_type, size_bytes, sha256, data) "
+                "VALUES (%s, 'image/png', %s, 'x', %s)",
+                (rid, len(PNG), PNG),
+            )
+            world.requests[name] = rid
     return world
