@@ -88,7 +88,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        args = ["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+        args = ["--lang=ru-RU"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            args.append("--no-sandbox")  # root (CI containers): the sandbox needs an unprivileged user
         b = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=args)
         yield b
         b.close()

@@ -146,9 +146,15 @@ export function dateLabel(iso) {
   return `${d} ${MONTHS_GEN[m - 1]} ${y}`;
 }
 
+// An instant with a zone ("…Z", "…+03:00") is shown in the browser's time zone; a local one as written.
 export function dateTimeLabel(iso) {
   if (!iso) return "";
   const t = String(iso);
+  if (/T.*(Z|[+-]\d\d:?\d\d)$/.test(t)) {
+    const d = new Date(t);
+    const local = new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString();
+    return `${dateLabel(local)}, ${local.slice(11, 16)}`;
+  }
   return t.length > 10 ? `${dateLabel(t)}, ${t.slice(11, 16)}` : dateLabel(t);
 }
 

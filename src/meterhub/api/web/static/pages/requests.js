@@ -13,17 +13,32 @@ export const CATEGORIES = {
 export const STATUSES = { new: "Новая", in_progress: "В работе", done: "Выполнена", rejected: "Отклонена" };
 const MAX_PHOTO = 5 * 1024 * 1024;
 
+function historyList(entries) {
+  return h("ol", { class: "history" }, ...entries.map((e) =>
+    h("li", { text: `${dateTimeLabel(e.changed_at)}: ${e.status_name || STATUSES[e.status] || e.status}${e.comment ? ` — ${e.comment}` : ""}` })));
+}
+
 function requestItem(r) {
-  const history = r.history || [];
-  return h("li", { "data-request": r.request_id ?? r.id, "data-status": r.status },
+  const id = r.id ?? r.request_id;
+  const history = h("details", { class: "request-history" }, h("summary", { text: "История" }));
+  history.addEventListener("toggle", async () => {
+    if (!history.open || history.dataset.loaded) return;
+    history.dataset.loaded = "true";
+    try {
+      const full = await api(`/requests/${encodeURIComponent(id)}`);
+      history.append(historyList(full.history || []));
+    } catch (err) {
+      history.append(h("p", { class: "error", text: err.message }));
+    }
+  }, { once: false });
+  return h("li", { "data-request": id, "data-status": r.status },
     h("div", { class: "req-head" },
-      h("strong", { text: `№ ${r.request_id ?? r.id} · ${CATEGORIES[r.category] || r.category}` }),
-      h("span", { class: `badge ${r.status}`, text: STATUSES[r.status] || r.status })),
-    h("div", { class: "muted", text: dateTimeLabel(r.created_at) }),
-    h("p", { text: r.text }),
-    r.has_photo || r.photo_url ? h("div", { class: "muted", text: "К заявке приложено фото" }) : null,
-    history.length > 1 ? h("ul", { class: "history" }, ...history.slice(1).map((e) =>
-      h("li", { text: `${dateTimeLabel(e.changed_at)}: ${STATUSES[e.status] || e.status}${e.comment ? ` — ${e.comment}` : ""}` }))) : null);
+      h("strong", { text: `№ ${id} · ${CATEGORIES[r.category] || r.category_name || r.category}` }),
+      h("span", { class: `badge ${r.status}`, text: STATUSES[r.status] || r.status_name || r.status })),
+    h("div", { class: "muted", text: `Подана ${dateTimeLabel(r.created_at)}${r.updated_at && r.updated_at !== r.created_at ? ` · изменена ${dateTimeLabel(r.updated_at)}` : ""}` }),
+    h("p", { class: "request-text", text: r.text }),
+    r.has_photo ? h("img", { class: "photo-preview", src: `/api/v1/requests/${encodeURIComponent(id)}/photo`, alt: "Фото к заявке", loading: "lazy" }) : null,
+    history);
 }
 
 runPage(async ({ current }) => {
