@@ -25,6 +25,11 @@ class ReadingSource(IntEnum):
     ESTIMATE = 3  # a value computed by meterhub (e.g. a replacement's closing reading)
 
 
+# Contract names → stored codes; ``None`` (the name left out) is the default, good / gateway.
+QUALITY_CODE: dict[str | None, int] = {None: 0, **{q.name.lower(): int(q) for q in ReadingQuality}}
+SOURCE_CODE: dict[str | None, int] = {None: 0, **{s.name.lower(): int(s) for s in ReadingSource}}
+
+
 class HourQuality(IntEnum):
     """Quality of one hour of interval consumption (VEE result). Stored as smallint.
 
