@@ -238,7 +238,7 @@ def test_iso_spellings_outside_rfc3339_still_parse_through_the_model():
     r = {"meter_id": "EKF-1", "register": "energy_import_kwh", "ts": "2026-01-31T21:00+00:00", "value": 1.0}
     payload = batch([r])
     assert parse_message_fast(payload) is None  # no seconds: not the gateway's spelling
-    env, readings, problems = parse_message(payload)
+    _env, readings, problems = parse_message(payload)
     assert problems == [] and readings[0].ts == TS
     bad_day = batch([{**r, "ts": "2026-02-30T00:00:00Z"}, {**r, "value": 2.0}])
     _env, readings, problems = parse_message(bad_day)
