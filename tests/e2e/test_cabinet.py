@@ -14,9 +14,12 @@ $METERHUB_TEST_ARTIFACTS).
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.e2e.conftest import (
     DEMO_ACCOUNT,
@@ -253,3 +256,38 @@ def test_phone_viewport(open_page):
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{path} is {width}px wide on a phone"
         screenshot(page, name)
+
+
+def _ru_money(d: Decimal) -> str:
+    """The expected Russian rendering: half-up to kopecks, NBSP thousands, comma, minus sign, ₽."""
+    q = d.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    whole, frac = f"{abs(q):f}".split(".")
+    return ("−" if q < 0 else "") + f"{int(whole):,}".replace(",", NBSP) + f",{frac}{NBSP}₽"
+
+
+_amounts = st.decimals(min_value=-(10**9), max_value=10**9, places=4, allow_nan=False, allow_infinity=False)
+
+
+@pytest.fixture(scope="module")
+def module_page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.goto("/cabinet/login")
+    yield page
+    context.close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_amounts, min_size=1, max_size=40))
+def test_browser_money_arithmetic_is_exact(module_page, amounts: list[Decimal]):
+    """static/decimal.js sums and formats the API's decimal strings exactly like Python's Decimal."""
+    texts = [f"{a:f}" for a in amounts]
+    got = module_page.evaluate(
+        """async (texts) => {
+            const d = await import('/cabinet/static/decimal.js');
+            return { sum: d.addDecimals(texts), shown: texts.map(d.formatRub) };
+        }""",
+        texts,
+    )
+    assert Decimal(got["sum"]) == sum(amounts, Decimal(0))
+    assert got["shown"] == [_ru_money(a) for a in amounts]
