@@ -5,6 +5,10 @@ Building B1 (Europe/Moscow, UTC+3 all year): S_об = 150 m², S_ои = 30 m²; 
 Meters: E-HOUSE house electricity (register readings), E-1 apartment 1 electricity (hourly series),
 E-2 apartment 2 electricity with T1/T2 registers (register readings), W-1 apartment 1 cold water
 (register readings), W-2 apartment 2 cold water whose verification was due 2026-01-15.
+
+Register (monthly) readings are taken inside the readings windows (by the 25th, LoaderOptions
+``readings_window_day``): the one for January's start on 2025-12-25, for its end on 2026-01-25
+(``window_times``), each at 12:00 local time.
 """
 
 from __future__ import annotations
@@ -27,6 +31,15 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
     return start, end
 
 
+def window_times(year: int, month: int) -> tuple[datetime, datetime]:
+    """Monthly reading times of a period: the 25th 12:00 of the previous month and of this month."""
+    prev_year, prev_month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return (
+        datetime(prev_year, prev_month, 25, 12, tzinfo=MOSCOW),
+        datetime(year, month, 25, 12, tzinfo=MOSCOW),
+    )
+
+
 def series_id(conn: psycopg.Connection, meter: str, register: str) -> int:
     row = conn.execute(
         "SELECT series_id FROM meter_registers WHERE meter_id = %s AND register = %s", (meter, register)
@@ -44,10 +57,16 @@ def ensure_partitions(conn: psycopg.Connection) -> None:
 
 
 def write_reading(conn: psycopg.Connection, meter: str, register: str, ts: datetime, value: float) -> None:
+    """A reading, logged in ``series_dirty_log`` as readings ingest does (the rollup and the change
+    marker of the close both read that log)."""
+    sid = series_id(conn, meter, register)
     conn.execute(
         "INSERT INTO readings (series_id, ts, value) VALUES (%s, %s, %s) "
         "ON CONFLICT (series_id, ts) DO UPDATE SET value = EXCLUDED.value",
-        (series_id(conn, meter, register), ts, value),
+        (sid, ts, value),
+    )
+    conn.execute(
+        "INSERT INTO series_dirty_log (series_ids, from_ts, to_ts) VALUES (%s, %s, %s)", ([sid], ts, ts)
     )
 
 
@@ -69,15 +88,16 @@ def load_small_building(conn: psycopg.Connection) -> None:
     import_directory(conn, SMALL)
     ensure_partitions(conn)
     start, end = month_bounds(2026, 1)
-    write_reading(conn, "E-HOUSE", "energy_import_kwh", start, 0.0)
-    write_reading(conn, "E-HOUSE", "energy_import_kwh", end, 1000.0)
+    w_start, w_end = window_times(2026, 1)
+    write_reading(conn, "E-HOUSE", "energy_import_kwh", w_start, 0.0)
+    write_reading(conn, "E-HOUSE", "energy_import_kwh", w_end, 1000.0)
     write_hourly(conn, "E-1", "energy_import_kwh", start, end, 500_000)  # 0.5 kWh every hour
-    write_reading(conn, "E-2", "energy_import_t1_kwh", start, 1000.0)
-    write_reading(conn, "E-2", "energy_import_t1_kwh", end, 1150.5)
-    write_reading(conn, "E-2", "energy_import_t2_kwh", start - timedelta(hours=5), 500.0)
-    write_reading(conn, "E-2", "energy_import_t2_kwh", end, 580.0)
-    write_reading(conn, "W-1", "water_m3", start, 10.0)
-    write_reading(conn, "W-1", "water_m3", end, 16.5)
-    write_reading(conn, "W-2", "water_m3", start, 1.0)
-    write_reading(conn, "W-2", "water_m3", end, 2.0)
+    write_reading(conn, "E-2", "energy_import_t1_kwh", w_start, 1000.0)
+    write_reading(conn, "E-2", "energy_import_t1_kwh", w_end, 1150.5)
+    write_reading(conn, "E-2", "energy_import_t2_kwh", w_start - timedelta(days=3), 500.0)
+    write_reading(conn, "E-2", "energy_import_t2_kwh", w_end, 580.0)
+    write_reading(conn, "W-1", "water_m3", w_start, 10.0)
+    write_reading(conn, "W-1", "water_m3", w_end, 16.5)
+    write_reading(conn, "W-2", "water_m3", w_start, 1.0)
+    write_reading(conn, "W-2", "water_m3", w_end, 2.0)
     conn.commit()

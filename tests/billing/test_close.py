@@ -53,8 +53,9 @@ def test_small_building_charges_by_hand(small: str) -> None:
     # = 496 h → 248 kWh × 6.00 = 1488.00; night 8 h × 31 = 248 h → 124 kWh × 3.00 = 372.00
     assert amounts[("LS-1", "electricity", ind, "day")] == D("1488.00")
     assert amounts[("LS-1", "electricity", ind, "night")] == D("372.00")
-    # LS-2 electricity, T1/T2 registers at the month bounds: T1 1150.5 − 1000 = 150.5 kWh × 6.00 = 903.00;
-    # T2 580 − 500 = 80 kWh × 3.00 = 240.00 (the start value is a reading 5 h before the bound)
+    # LS-2 electricity, T1/T2 registers read in the windows (Dec 25, Jan 25): T1 1150.5 − 1000 = 150.5 kWh
+    # × 6.00 = 903.00; T2 580 − 500 = 80 kWh × 3.00 = 240.00 (the start reading is from Dec 22: any time in
+    # the previous period's window, Nov 26 … Dec 25, counts)
     assert amounts[("LS-2", "electricity", ind, "day")] == D("903.00")
     assert amounts[("LS-2", "electricity", ind, "night")] == D("240.00")
     # LS-3 no electricity meter: n × N = 2 × 100 = 200 kWh × single price 5.00 = 1000.00 (formula 4)

@@ -20,6 +20,7 @@ from tests.billing.close_data import (
     load_small_building,
     month_bounds,
     series_id,
+    window_times,
     write_hourly,
     write_reading,
 )
@@ -41,7 +42,7 @@ def history(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
         import_file(conn, "meters", folder / "meters.csv")
         for table in ("readings", "hourly_consumption"):
             conn.execute("SELECT meterhub_ensure_partitions(%s, '2025-09-01', '2025-12-31')", (table,))
-        start, end = month_bounds(2026, 1)
+        start, end = window_times(2026, 1)  # inside the readings windows (by the 25th)
         write_reading(conn, "E-HOUSE2", "energy_import_kwh", start, 5.0)
         write_reading(conn, "E-HOUSE2", "energy_import_kwh", end, 105.0)
         for month in (10, 11, 12):

@@ -36,7 +36,7 @@ from meterhub.billing.common_property import (
 from meterhub.billing.money import KOPECK, engine_context, round_money, to_decimal, truncate_money
 from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.tariffs import Service, Tariff, TariffBook, prorate_by_days
-from meterhub.billing.volumes import VolumeMethod
+from meterhub.billing.volumes import IndividualVolume, VolumeMethod
 from meterhub.billing.zones import Zone
 
 __all__ = [
@@ -192,10 +192,22 @@ def compute_building_charges(
                     warnings.append(f"account {acc}, {volume.service}: {volume.note}")
         shares: dict[str, list[CommonPropertyShare]] = {a.account: [] for a in building.accounts}
         reports: list[CommonPropertyReport] = []
-        for cp in building.common_property:
+        distributed: dict[Service, Decimal] = {}
+        # hot water first: V^кр of cold water may be derived from it
+        ordered = sorted(building.common_property, key=lambda c: c.service is not Service.HOT_WATER)
+        for cp in ordered:
             individual_total = sum(
                 (v[cp.service].total for v in volumes.values() if cp.service in v), Decimal(0)
             )
+            if cp.hot_water_preparation_volume is None:
+                cp = dataclasses.replace(
+                    cp, hot_water_preparation_volume=_hot_water_produced(volumes, distributed)
+                )
+                warnings.append(
+                    f"building {building.building}: V^кр (cold water for hot-water preparation) = Σ hot "
+                    f"water of the premises + its common property = {cp.hot_water_preparation_volume} m³ "
+                    "(no valid hot-water house meter reading) [I]"
+                )
             house = compute_house_common_property(
                 cp,
                 individual_total=individual_total,
@@ -203,6 +215,7 @@ def compute_building_charges(
                 rules=rules.common_property,
             )
             warnings.extend(house.warnings)
+            distributed[cp.service] = house.distributed
             allocated = allocate_common_property_volume(house.distributed, areas, total_area)
             for acc, v in allocated.items():
                 shares[acc].append(CommonPropertyShare(cp.service, v, house.method.value, house.formula))
@@ -230,6 +243,16 @@ def compute_building_charges(
         if rules.common_property.rounding is CommonPropertyRounding.LARGEST_REMAINDER:
             accounts = _largest_remainder(accounts)
     return BuildingCharges(building.building, period, tuple(accounts), tuple(reports), tuple(warnings))
+
+
+def _hot_water_produced(
+    volumes: Mapping[str, Mapping[Service, IndividualVolume]], distributed: Mapping[Service, Decimal]
+) -> Decimal:
+    """V^кр without a hot-water house meter: Σ_u V_u of hot water + its distributed common property [m³]."""
+    individual = sum(
+        (v[Service.HOT_WATER].total for v in volumes.values() if Service.HOT_WATER in v), Decimal(0)
+    )
+    return individual + distributed.get(Service.HOT_WATER, Decimal(0))
 
 
 def _largest_remainder(accounts: list[AccountCharges]) -> list[AccountCharges]:

@@ -100,7 +100,8 @@ class AccountInput:
     """One personal account (лицевой счёт) for one period, as the loader prepares it.
 
     ``area``: S_i [m²], the premise's total area times the account's share; ``residents``: n_i
-    (permanently and temporarily residing); ``owners``: number of owners (п. 56(2)); ``services``: the
+    (permanently and temporarily residing; a ``Decimal`` when weighted by days, e.g. 1 person for 10
+    and 3 for 21 days of January = 73/31); ``owners``: number of owners (п. 56(2)); ``services``: the
     billed services. Wastewater without its own meter is derived from the account's cold and hot water;
     ``Service.MAINTENANCE`` is charged per m² of ``area``.
     """
@@ -108,7 +109,7 @@ class AccountInput:
     account: str
     area: Decimal
     residential: bool = True
-    residents: int = 0
+    residents: int | Decimal = 0
     owners: int = 0
     services: tuple[ServiceConsumer, ...] = ()
 

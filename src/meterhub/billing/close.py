@@ -5,11 +5,17 @@ replaces the period's **draft** results (volumes, charge lines, house common pro
 the close report). With ``final=True`` it then marks the period ``closed``: from then on it is immutable
 and a re-run raises :class:`~meterhub.billing.results_store.ClosedPeriodError`.
 
-Recalculations (перерасчёт, billing-rules.md §7.1 [I]): the building's last ``recalc_months`` closed
-periods are reloaded from today's data; a period whose engine input has the digest it was closed with
-(and no corrections booked since) is skipped, the others are recomputed, and any difference from what
-was closed — minus corrections already booked in other periods — becomes recalculation lines in the
-period being computed, each referencing the period it corrects.
+Recalculations (перерасчёт, billing-rules.md §7.1 [I]): of the building's last ``recalc_months`` closed
+periods, those whose change marker moved (:mod:`meterhub.billing.input_changes`: a change to the
+building's inputs committed after the period was computed, or corrections booked since) are reloaded
+from today's data; a reloaded period whose engine input still has the digest it was closed with is
+skipped, the others are recomputed, and any difference from what was closed — minus corrections
+already booked in other periods — becomes recalculation lines in the period being computed, each
+referencing the period it corrects.
+
+A final close first makes readings ingest log late data of the period (the building's change horizon)
+and waits for ingest transactions in flight, then stores the database snapshot its inputs were read
+with; see :mod:`meterhub.billing.input_changes`.
 """
 
 from __future__ import annotations
@@ -19,12 +25,21 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
+from psycopg.pq import TransactionStatus
 
 from meterhub.billing.building import BuildingCharges, compute_building_charges
 from meterhub.billing.charges import BillingRules, ChargeKind
+from meterhub.billing.input_changes import (
+    MARGIN,
+    changed_periods,
+    current_snapshot,
+    horizon_covers,
+    raise_horizon,
+    watch_buildings,
+)
 from meterhub.billing.input_digest import input_digest
 from meterhub.billing.loader import LoadedBuilding, LoaderOptions, UnknownBuildingError, load_building_input
 from meterhub.billing.money import engine_context
@@ -54,7 +69,13 @@ class CloseOptions:
     final: bool = False
     """Mark the period closed (immutable) after writing; otherwise it stays a replaceable draft."""
     recalc_months: int = 3
-    """How many of the latest closed periods are recomputed for recalculation lines."""
+    """How many of the latest closed periods are looked at for recalculation lines."""
+    recheck: Literal["changed", "all"] = "changed"
+    """``changed``: reload only closed periods whose change marker moved; ``all``: reload every one
+    (after a repair that bypassed ingest and the domain tables, e.g. a direct SQL edit of readings)."""
+    change_wait_seconds: float = 30.0
+    """A final close waits at most this long for ingest transactions in flight (else the period gets no
+    snapshot and is always rechecked)."""
     loader: LoaderOptions = field(default_factory=LoaderOptions)
     rules: BillingRules = field(default_factory=BillingRules)
 
@@ -82,7 +103,10 @@ def pending_recalculations(
 ) -> list[RecalculationLine]:
     """Net corrections of the building's recent closed periods, to be booked in ``period``."""
     result: list[RecalculationLine] = []
-    for closed in sorted(closed_periods(conn, building_id, period, options.recalc_months)):
+    candidates = closed_periods(conn, building_id, period, options.recalc_months)
+    if options.recheck != "all":
+        candidates = sorted(changed_periods(conn, building_id, candidates, period))
+    for closed in sorted(candidates):
         loaded = load_building_input(conn, building_id, closed, options.loader)
         booked = booked_corrections(conn, building_id, closed, excluding=period)
         if not booked and input_digest(loaded.input) == stored_input_digest(conn, building_id, closed):
@@ -195,16 +219,30 @@ def close_building(
 ) -> CloseResult:
     """Compute and write one building's period in one transaction; see the module docstring."""
     options = options or CloseOptions()
+    idle = conn.info.transaction_status == TransactionStatus.IDLE
+    building = get_building(conn, building_id)
+    if building is None:
+        raise UnknownBuildingError(f"building {building_id!r} is not in the buildings table; import it first")
+    horizon = (building_id, period.bounds_utc(building.time_zone)[1] + MARGIN)
+    watched = True
+    if options.final and not horizon_covers(conn, *horizon):
+        if idle:
+            if conn.info.transaction_status == TransactionStatus.INTRANS:
+                conn.commit()  # only the two reads above
+            watched = watch_buildings(conn, [horizon], wait_seconds=options.change_wait_seconds)
+        else:
+            watched = False  # inside the caller's transaction: cannot wait; always rechecked
+    elif idle and conn.info.transaction_status == TransactionStatus.INTRANS:
+        conn.commit()
     with conn.transaction():
-        if get_building(conn, building_id) is None:
-            raise UnknownBuildingError(
-                f"building {building_id!r} is not in the buildings table; import it first"
-            )
         if lock_period(conn, building_id, period) == "closed":
             raise ClosedPeriodError(
                 f"building {building_id}: period {period} is closed and immutable; later changes are "
                 f"booked as recalculations in the next open period ({period.next()})"
             )
+        if options.final and not watched:
+            raise_horizon(conn, [horizon])
+        snapshot = current_snapshot(conn) if watched else None
         t0 = time.perf_counter()
         loaded = load_building_input(conn, building_id, period, options.loader)
         t1 = time.perf_counter()
@@ -213,7 +251,16 @@ def close_building(
         t2 = time.perf_counter()
         status = "closed" if options.final else "draft"
         report = build_report(charges, loaded, recalculations, status)
-        replace_draft_results(conn, charges, recalculations, report, input_digest(loaded.input))
+        replace_draft_results(
+            conn,
+            charges,
+            recalculations,
+            report,
+            input_digest(loaded.input),
+            input_snapshot=snapshot,
+            inputs_from=loaded.inputs_from,
+            inputs_to=loaded.inputs_to,
+        )
         if options.final:
             mark_closed(conn, building_id, period)
         # Money step (issue 6, owned by billing/penalty_run.py): absence and interruption recalculations,

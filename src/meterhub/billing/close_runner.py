@@ -3,6 +3,10 @@
 Each worker process opens its own database connection once and closes buildings one by one
 (:func:`~meterhub.billing.close.close_building`, one transaction each). A building that raises is
 reported with the exception's message; a worker that dies is reported for the building it held.
+
+A final run first raises the change horizon of all its buildings at once (one wait for ingest
+transactions in flight instead of one per building), and every run ends by pruning the change log
+(:mod:`meterhub.billing.input_changes`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from meterhub.billing.close import CloseOptions, CloseResult, close_building
+from meterhub.billing.input_changes import MARGIN, prune_input_changes, watch_buildings
 from meterhub.billing.periods import BillingPeriod
 
 __all__ = ["BuildingFailure", "CloseRun", "run_close"]
@@ -90,6 +95,8 @@ def run_close(
     options = options or CloseOptions()
     run = CloseRun(str(period))
     started = time.perf_counter()
+    if options.final:
+        _watch(url, period, buildings, options)
 
     def record(outcome: CloseResult | BuildingFailure) -> None:
         (run.failures if isinstance(outcome, BuildingFailure) else run.results).append(outcome)
@@ -104,6 +111,7 @@ def run_close(
         finally:
             if _CONN is not None:
                 _CONN.close()
+        _prune(url, options)
         run.seconds = time.perf_counter() - started
         return run
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(url,)) as pool:
@@ -120,5 +128,25 @@ def run_close(
                     record(fut.result())
                 except BrokenProcessPool as exc:
                     record(BuildingFailure(b, f"worker process died: {exc}"))
+    _prune(url, options)
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _watch(url: str, period: BillingPeriod, buildings: Sequence[str], options: CloseOptions) -> None:
+    """Make ingest log late data of ``period`` for all ``buildings`` before any of them is closed."""
+    from meterhub.timeseries.database import connect
+
+    with connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT building_id, time_zone FROM buildings WHERE building_id = ANY(%s)", (list(buildings),)
+        ).fetchall()
+        horizons = [(b, period.bounds_utc(tz)[1] + MARGIN) for b, tz in rows]
+        watch_buildings(conn, horizons, wait_seconds=options.change_wait_seconds)
+
+
+def _prune(url: str, options: CloseOptions) -> None:
+    from meterhub.timeseries.database import connect
+
+    with connect(url, autocommit=True) as conn:
+        prune_input_changes(conn, options.recalc_months)

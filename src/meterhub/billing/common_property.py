@@ -95,7 +95,10 @@ class CommonPropertyInput:
     normative_per_m2: Decimal
     method: CommonPropertyMethod = CommonPropertyMethod.ACTUAL_CAPPED
     house_volume: Decimal | None = None
-    hot_water_preparation_volume: Decimal = Decimal(0)
+    hot_water_preparation_volume: Decimal | None = Decimal(0)
+    """V^кр [m³], cold water the building uses to prepare hot water itself (cold water only, ф. 11);
+    ``None``: :func:`~meterhub.billing.building.compute_building_charges` takes Σ V_u of hot water plus
+    the hot-water common-property volume [I] (no valid hot-water house meter)."""
     history: Sequence[Decimal] = ()
     consecutive_average_periods: int = 0
 
@@ -155,6 +158,11 @@ def compute_house_common_property(
         normative_volume = norm * s_oi
         total_u = to_decimal(individual_total, "Σ individual volumes")
         house = None if inp.house_volume is None else to_decimal(inp.house_volume, f"{service} house volume")
+        if inp.hot_water_preparation_volume is None:
+            raise ValueError(
+                f"{service}: V^кр is None (derived from hot water); compute_building_charges fills it, "
+                "or pass the volume"
+            )
         prep = to_decimal(inp.hot_water_preparation_volume, "hot-water preparation volume V^кр")
         if prep and service is not Service.COLD_WATER:
             raise ValueError(

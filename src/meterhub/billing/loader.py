@@ -2,9 +2,11 @@
 
 Bulk reads per building: ``period_totals`` over all its linked meters (one aggregate), hourly series only
 for meters billed on a zoned tariff or across a tariff change without usable tariff registers
-(``hourly_series_bulk``: one ``bytea`` per series), register values at the month boundaries for meters
-without hourly rows (``register_values_at``); the averaging history and counters from the building's
-closed periods; residents on the last day of the period [I]; house meters summed per service.
+(``hourly_series_bulk``: one ``bytea`` per series), register values at the readings-window ends (or the
+month boundaries) for meters read monthly (``register_values_at``) and their replacement acts
+(``register_events``); the averaging history and counters from the building's closed periods;
+residents weighted by days; house meters summed per service; V^кр where the building prepares hot
+water itself.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import psycopg
@@ -24,6 +27,7 @@ from meterhub.billing.common_property import CommonPropertyInput
 from meterhub.billing.meter_data import (
     MeterData,
     MeterProblem,
+    RegisterWindow,
     meter_data_from_hourly,
     meter_data_from_registers,
 )
@@ -32,10 +36,11 @@ from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.repository import (
     accounts_in_period,
     building_services,
+    counter_events,
     get_building,
     meter_links_in_period,
     normatives_on,
-    residents_on,
+    residents_in_period,
     tariffs_in_period,
 )
 from meterhub.billing.results_store import common_property_history, volume_history
@@ -44,7 +49,13 @@ from meterhub.billing.volumes import MeterPeriod, MeterStatus, ServiceConsumer
 from meterhub.billing.zones import HourlySeries, Zone, ZoneScheme
 from meterhub.timeseries.bulk_reads import hourly_series_bulk, period_totals_bulk, register_values_at
 
-__all__ = ["LoadedBuilding", "LoaderOptions", "UnknownBuildingError", "load_building_input"]
+__all__ = [
+    "LoadedBuilding",
+    "LoaderOptions",
+    "UnknownBuildingError",
+    "load_building_input",
+    "readings_window_end",
+]
 
 _METERED = {"electricity", "cold_water", "hot_water", "wastewater"}
 
@@ -56,7 +67,14 @@ class UnknownBuildingError(LookupError):
 @dataclass(frozen=True)
 class LoaderOptions:
     register_max_age: timedelta = timedelta(days=3)
-    """A boundary register value may come from a reading at most this much older than the boundary."""
+    """Without a readings window: a boundary register value may come from a reading at most this much
+    older than the month boundary."""
+    readings_window_day: int | None = 25
+    """Meters read monthly (no hourly telemetry): readings are taken up to and including this day of the
+    month (local time); a reading taken later counts for the next period (billing-rules.md §1.2, §7.1:
+    "by the 25th"; the contract may set another day). The period's volume is the reading of its
+    window minus the reading of the previous period's window. ``None``: readings at the calendar month
+    boundaries (within ``register_max_age``)."""
     history_months: int = 12
     """Closed periods looked at for averages and consecutive-average counters."""
 
@@ -67,6 +85,27 @@ class LoadedBuilding:
     warnings: list[str] = field(default_factory=list)
     meters: Counter[str] = field(default_factory=Counter)  # "hourly", "registers", problems…
     problem_meters: list[str] = field(default_factory=list)
+    inputs_from: datetime | None = None
+    """The earliest reading time the input depends on (for the change marker, ``input_changes``)."""
+    inputs_to: datetime | None = None
+    """The latest reading time it depends on; ``None`` when hourly meters had gaps that later data may
+    fill (the period is then always rechecked)."""
+
+
+def readings_window_end(period: BillingPeriod, time_zone: str, day: int) -> datetime:
+    """The end of the period's readings window: local midnight after ``day`` (clamped to the month) [UTC]."""
+    if not 1 <= day <= 31:
+        raise ValueError(f"readings window day {day} is not a day of a month (1–31)")
+    last = min(period.first_day + timedelta(days=day), period.end_day)
+    return datetime(last.year, last.month, last.day, tzinfo=ZoneInfo(time_zone)).astimezone(ZoneInfo("UTC"))
+
+
+def _has_telemetry(totals: dict[str, object]) -> bool:
+    """Hourly rows that come from frequent readings, not only estimates spread between monthly ones."""
+    return any(
+        t.measured_hours or t.interpolated_hours or t.suspect_hours  # type: ignore[attr-defined]
+        for t in totals.values()
+    )
 
 
 def _needs_hourly(tariffs: list[Tariff], service: str, period: BillingPeriod) -> ZoneScheme | None:
@@ -151,13 +190,35 @@ def load_building_input(
     building = get_building(conn, building_id)
     if building is None:
         raise UnknownBuildingError(f"building {building_id!r} is not in the buildings table; import it first")
-    start, end = period.bounds_utc(building.time_zone)
+    tz = building.time_zone
+    start, end = period.bounds_utc(tz)
     services = building_services(conn, building_id)
     tariffs = tariffs_in_period(conn, building_id, period)
     normatives = normatives_on(conn, building_id, period.first_day)
     accounts = accounts_in_period(conn, building_id, period)
-    residents = residents_on(conn, building_id, period.end_day - timedelta(days=1))
-    links = [link for link in meter_links_in_period(conn, building_id, period) if link.service in _METERED]
+    residents = residents_in_period(conn, building_id, period)
+    day = options.readings_window_day
+    window: RegisterWindow | None = None
+    since = None
+    if day is not None:
+        previous = period.previous()
+        previous_end = readings_window_end(previous, tz, day)
+        window = RegisterWindow(  # start in the previous period's window, end in this period's
+            start_at=previous_end,
+            end_at=readings_window_end(period, tz, day),
+            start_after=readings_window_end(previous.previous(), tz, day),
+            end_after=previous_end,
+        )
+        instants = [window.start_at, window.end_at]
+        max_age = window.end_at - (window.start_after or window.start_at)
+        since = window.start_at.astimezone(ZoneInfo(tz)).date() - timedelta(days=1)
+        current_window_day = window.end_at.astimezone(ZoneInfo(tz)).date()
+    else:
+        instants = [start, end]
+        max_age = options.register_max_age
+    links = [
+        link for link in meter_links_in_period(conn, building_id, period, since) if link.service in _METERED
+    ]
     loaded = LoadedBuilding(BuildingInput(building_id, building.time_zone, Decimal(0), Decimal(0), (), ()))
     if "heat" in services:
         loaded.warnings.append(
@@ -169,21 +230,37 @@ def load_building_input(
     by_meter: dict[str, dict[str, object]] = {}
     for (meter, register), total in totals.items():
         by_meter.setdefault(meter, {})[register] = total
+    by_meter = {m: t for m, t in by_meter.items() if _has_telemetry(t)}
     without_hourly = [m for m in meter_ids if m not in by_meter]
-    values = (
-        register_values_at(conn, without_hourly, [start, end], max_age=options.register_max_age)
-        if without_hourly
-        else {}
-    )
+    values = register_values_at(conn, without_hourly, instants, max_age=max_age) if without_hourly else {}
     values_by_meter: dict[str, dict[str, list]] = {}
     for (meter, register), vals in values.items():
         values_by_meter.setdefault(meter, {})[register] = vals
+    events_by_meter: dict[str, dict[str, list]] = {}
+    for (meter, register), evs in counter_events(conn, without_hourly, instants[0], instants[1]).items():
+        events_by_meter.setdefault(meter, {})[register] = evs
     data: list[MeterData] = []
     for link in links:
+        in_month = link.valid_to is None or link.valid_to > period.first_day
         if link.meter_id in by_meter:
+            if not in_month:
+                continue  # linked only in the readings window before the month: not an hourly concern
             d = meter_data_from_hourly(link, by_meter[link.meter_id], period.end_day)  # type: ignore[arg-type]
         else:
-            d = meter_data_from_registers(link, values_by_meter.get(link.meter_id, {}), period.end_day)
+            events = events_by_meter.get(link.meter_id, {})
+            kinds = {e.kind for evs in events.values() for e in evs}
+            if not in_month and "removal" not in kinds:
+                continue  # its last window was the previous period's
+            if (
+                window is not None
+                and not kinds
+                and link.valid_from is not None
+                and link.valid_from >= current_window_day
+            ):
+                continue  # installed after this period's window: its readings count from the next one
+            d = meter_data_from_registers(
+                link, values_by_meter.get(link.meter_id, {}), period.end_day, events=events, window=window
+            )
         data.append(d)
         loaded.meters[d.source if d.valid else str(d.problem)] += 1
         if not d.valid:
@@ -242,7 +319,7 @@ def load_building_input(
                 acc.account_no,
                 acc.area,
                 residential=acc.residential,
-                residents=residents.get(acc.account_no, 0),
+                residents=residents.get(acc.account_no, Decimal(0)),
                 owners=acc.owners,
                 services=tuple(consumers),
             )
@@ -269,12 +346,20 @@ def load_building_input(
                 f"({'; '.join(m.detail for m in meters if not m.valid)})"
             )
         past, consecutive = cp_history.get(service, ([], 0))
+        preparation: Decimal | None = Decimal(0)
+        if service == "cold_water" and building.prepares_hot_water:
+            hot = house.get("hot_water", [])
+            if hot and all(m.valid for m in hot):
+                preparation = sum((m.total or Decimal(0) for m in hot), Decimal(0))
+            else:
+                preparation = None  # the engine takes Σ hot water of the premises + its common property
         common.append(
             CommonPropertyInput(
                 Service(service),
                 normative,
                 method=method,
                 house_volume=house_volume,
+                hot_water_preparation_volume=preparation,
                 history=tuple(past),
                 consecutive_average_periods=consecutive,
             )
@@ -291,4 +376,10 @@ def load_building_input(
     for d in data:
         if d.problem is not None and d.problem.value in ("suspect_data", "verification_expired"):
             loaded.warnings.append(f"building {building_id}: {d.detail}")
+    lowest = window.start_after if window is not None and window.start_after else start - max_age
+    loaded.inputs_from = min(lowest, instants[0], start)
+    gaps = any(
+        d.source == "hourly" and d.problem in (MeterProblem.INCOMPLETE, MeterProblem.NO_DATA) for d in data
+    )
+    loaded.inputs_to = None if gaps else end
     return loaded

@@ -15,14 +15,14 @@ not valid (ПП 354 п. 59 «а»), whatever its data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from meterhub.billing.money import engine_context
-from meterhub.billing.repository import MeterLinkRow
+from meterhub.billing.repository import CounterEventRow, MeterLinkRow
 from meterhub.billing.zones import Zone, zone_volumes_from_registers
 from meterhub.timeseries.bulk_reads import RegisterValue
 from meterhub.timeseries.queries import PeriodTotal
@@ -31,6 +31,7 @@ __all__ = [
     "SERVICE_REGISTERS",
     "MeterData",
     "MeterProblem",
+    "RegisterWindow",
     "meter_data_from_hourly",
     "meter_data_from_registers",
 ]
@@ -137,12 +138,10 @@ def meter_data_from_hourly(link: MeterLinkRow, totals: Mapping[str, PeriodTotal]
     return data
 
 
-def _delta(link: MeterLinkRow, values: list[RegisterValue | None]) -> Decimal | None:
-    start, end = values
-    if start is None or end is None:
-        return None
+def _delta(link: MeterLinkRow, start: float, end: float) -> Decimal | None:
+    """``(end − start) × multiplier`` [unit]; a falling counter wraps at 10^digits, else None."""
     with engine_context():
-        delta = Decimal(repr(end.value)) - Decimal(repr(start.value))
+        delta = Decimal(repr(end)) - Decimal(repr(start))
         if delta < 0 and link.register_digits:
             delta += Decimal(10) ** link.register_digits
         if delta < 0:
@@ -150,24 +149,107 @@ def _delta(link: MeterLinkRow, values: list[RegisterValue | None]) -> Decimal | 
         return (delta * link.multiplier).quantize(Decimal("0.000001"))
 
 
+@dataclass(frozen=True)
+class RegisterWindow:
+    """Where a register meter's boundary readings must lie: the start reading in ``(start_after,
+    start_at]``, the end reading in ``(end_after, end_at]`` (``None``: no lower limit; the loader's
+    ``register_max_age`` already bounds it). With the readings window (by the 25th) these are the
+    previous and the current period's windows; counter events are those in ``(start_at, end_at]``."""
+
+    start_at: datetime
+    end_at: datetime
+    start_after: datetime | None = None
+    end_after: datetime | None = None
+
+
+def _register_volume(
+    link: MeterLinkRow,
+    values: list[RegisterValue | None],
+    events: Sequence[CounterEventRow],
+    window: RegisterWindow | None,
+) -> Decimal | None:
+    """The register's volume over the period, or None when a boundary reading is missing.
+
+    A replacement inside the period (ПП 354 п. 81 acts, recorded in ``register_events``): on the old
+    meter the removal's final reading ends the chain; on the new meter the installation's initial
+    reading starts it; a ``reset`` closes one chain and opens the next. Each piece is (end − start)
+    with the meter's rollover and multiplier.
+    """
+    start, end = values
+    if window is not None:
+        if start is not None and window.start_after is not None and start.ts <= window.start_after:
+            start = None
+        if end is not None and window.end_after is not None and end.ts <= window.end_after:
+            end = None
+        if start is not None and end is not None and end.ts <= start.ts:
+            end = None
+    current: float | None = None if start is None else start.value
+    pieces: list[Decimal] = []
+    for i, ev in enumerate(events):
+        if ev.kind in ("removal", "reset"):
+            if current is None or ev.value_before is None:
+                return None
+            piece = _delta(link, current, ev.value_before)
+            if piece is None:
+                return None
+            pieces.append(piece)
+            current = None
+        if ev.kind in ("installation", "reset"):
+            if current is not None and i > 0:
+                return None  # two installations without a removal: inconsistent acts
+            current = ev.value_after
+    if events and events[-1].kind == "removal":
+        pass  # the old meter's chain ends at its final reading; later readings are not its own
+    elif current is None or end is None:
+        return None
+    else:
+        if events and end.ts <= events[-1].ts:
+            return None  # the end reading is older than the act: it is not a reading of this chain
+        piece = _delta(link, current, end.value)
+        if piece is None:
+            return None
+        pieces.append(piece)
+    with engine_context():
+        return sum(pieces, Decimal(0))
+
+
 def meter_data_from_registers(
-    link: MeterLinkRow, values: Mapping[str, list[RegisterValue | None]], end_day: date
+    link: MeterLinkRow,
+    values: Mapping[str, list[RegisterValue | None]],
+    end_day: date,
+    *,
+    events: Mapping[str, Sequence[CounterEventRow]] | None = None,
+    window: RegisterWindow | None = None,
 ) -> MeterData:
-    """From the register values at the period's start and end (no hourly rows for the period)."""
-    expired = _expired(link, end_day)
+    """From the register values at the period's two boundaries (no hourly rows for the period).
+
+    ``values[register]`` = [start, end] readings; ``events[register]`` = the register's counter events
+    inside the period (replacement acts), oldest first; ``window`` = where the readings must lie.
+    """
+    events = events or {}
+    removal = next((e for evs in events.values() for e in evs if e.kind == "removal"), None)
+    expired = _expired(link, removal.ts.date() if removal else end_day)
     if expired:
         return expired
     regs = SERVICE_REGISTERS[link.service]
     data = MeterData(link, "registers")
-    tariff = {label: _delta(link, values[name]) for label, name in regs.tariff.items() if name in values}
+    names = set(values) | set(events)
+    tariff = {
+        label: _register_volume(link, values.get(name, [None, None]), events.get(name, ()), window)
+        for label, name in regs.tariff.items()
+        if name in names
+    }
     if len(tariff) >= 2 and all(v is not None for v in tariff.values()):
         data.zones = zone_volumes_from_registers({k: v for k, v in tariff.items() if v is not None})
-    if regs.total in values:
-        data.total = _delta(link, values[regs.total])
+    if regs.total in names:
+        data.total = _register_volume(
+            link, values.get(regs.total, [None, None]), events.get(regs.total, ()), window
+        )
     if data.total is None and data.zones is not None:
         with engine_context():
             data.total = sum(data.zones.values(), Decimal(0))
     if data.total is None:
         data.problem = MeterProblem.NO_DATA
-        data.detail = f"meter {link.meter_id}: no valid register readings at both period boundaries"
+        where = "in the readings windows" if window and window.start_after else "at both period boundaries"
+        data.detail = f"meter {link.meter_id}: no valid register readings {where}"
     return data

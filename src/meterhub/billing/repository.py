@@ -8,14 +8,15 @@ period results in :mod:`meterhub.billing.results_store`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import psycopg
 
 from meterhub.billing.common_property import CommonPropertyMethod
+from meterhub.billing.money import engine_context
 from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.schedule_text import parse_zone_schedule
 from meterhub.billing.tariffs import PriceBasis, Service, Tariff
@@ -24,13 +25,16 @@ from meterhub.billing.zones import Zone, ZoneScheme
 __all__ = [
     "AccountRow",
     "BuildingRow",
+    "CounterEventRow",
     "MeterLinkRow",
     "accounts_in_period",
     "building_ids",
     "building_services",
+    "counter_events",
     "get_building",
     "meter_links_in_period",
     "normatives_on",
+    "residents_in_period",
     "residents_on",
     "tariffs_in_period",
 ]
@@ -52,6 +56,7 @@ class BuildingRow:
     total_area: Decimal  # S_об [m²]
     common_area: Decimal  # S_ои [m²]
     management_method: str
+    prepares_hot_water: bool = False  # V^кр applies to cold-water common property (ф. 11)
 
 
 @dataclass(frozen=True)
@@ -91,8 +96,8 @@ def building_ids(conn: psycopg.Connection) -> list[str]:
 
 def get_building(conn: psycopg.Connection, building_id: str) -> BuildingRow | None:
     row = conn.execute(
-        "SELECT building_id, address, time_zone, total_area, common_area, management_method "
-        "FROM buildings WHERE building_id = %s",
+        "SELECT building_id, address, time_zone, total_area, common_area, management_method, "
+        "prepares_hot_water FROM buildings WHERE building_id = %s",
         (building_id,),
     ).fetchone()
     return BuildingRow(*row) if row else None
@@ -123,6 +128,28 @@ def residents_on(conn: psycopg.Connection, building_id: str, day: date) -> dict[
         (building_id, day, day),
     ).fetchall()
     return dict(rows)
+
+
+def residents_in_period(
+    conn: psycopg.Connection, building_id: str, period: BillingPeriod
+) -> dict[str, Decimal]:
+    """n_i per account weighted by days: Σ (registered + temporary) × days in the period / days of the
+    month (ПП 354: the count is prorated when it changes inside the period) [persons]."""
+    rows = conn.execute(
+        """
+        SELECT r.account_no,
+               sum((r.registered + r.temporary)
+                   * (least(coalesce(r.valid_to, %(end)s), %(end)s) - greatest(r.valid_from, %(first)s)))
+        FROM resident_counts r JOIN accounts a USING (account_no)
+        WHERE a.building_id = %(b)s AND r.valid_from < %(end)s
+          AND (r.valid_to IS NULL OR r.valid_to > %(first)s)
+        GROUP BY r.account_no
+        """,
+        {"b": building_id, "first": period.first_day, "end": period.end_day},
+    ).fetchall()
+    days = (period.end_day - period.first_day).days
+    with engine_context():
+        return {account: Decimal(person_days) / days for account, person_days in rows}
 
 
 def building_services(conn: psycopg.Connection, building_id: str) -> dict[str, CommonPropertyMethod | None]:
@@ -184,9 +211,10 @@ def normatives_on(conn: psycopg.Connection, building_id: str, day: date) -> dict
 
 
 def meter_links_in_period(
-    conn: psycopg.Connection, building_id: str, period: BillingPeriod
+    conn: psycopg.Connection, building_id: str, period: BillingPeriod, since: date | None = None
 ) -> list[MeterLinkRow]:
-    """Meters linked to the building or its premises on at least one day of the period."""
+    """Meters linked to the building or its premises on at least one day of the period (or of
+    ``[since, period end)`` when ``since`` is given, e.g. the start of the readings window)."""
     rows = conn.execute(
         """
         SELECT l.meter_id, l.premise_no, l.service, m.verification_due, m.multiplier, m.register_digits,
@@ -195,6 +223,41 @@ def meter_links_in_period(
         WHERE l.building_id = %s AND l.valid_from < %s AND (l.valid_to IS NULL OR l.valid_to > %s)
         ORDER BY l.premise_no NULLS FIRST, l.service, l.meter_id
         """,
-        (building_id, period.end_day, period.first_day),
+        (building_id, period.end_day, since or period.first_day),
     ).fetchall()
     return [MeterLinkRow(*r) for r in rows]
+
+
+@dataclass(frozen=True)
+class CounterEventRow:
+    """A replacement act on a register (timeseries ``register_events``): ``removal`` with the old
+    meter's final reading (``value_before``), ``installation`` with the new meter's initial reading
+    (``value_after``), or a ``reset`` of the counter."""
+
+    kind: str
+    ts: datetime
+    value_before: float | None
+    value_after: float | None
+
+
+def counter_events(
+    conn: psycopg.Connection, meter_ids: Sequence[str], start: datetime, end: datetime
+) -> dict[tuple[str, str], list[CounterEventRow]]:
+    """(meter, register) → its counter events in ``(start, end]``, oldest first."""
+    if not meter_ids:
+        return {}
+    rows = conn.execute(
+        """
+        SELECT mr.meter_id, mr.register, e.kind, e.ts, e.value_before, e.value_after
+        FROM register_events e JOIN meter_registers mr USING (series_id)
+        WHERE mr.meter_id = ANY(%s) AND e.ts > %s AND e.ts <= %s
+        ORDER BY mr.meter_id, mr.register, e.ts
+        """,
+        (list(meter_ids), start, end),
+    ).fetchall()
+    result: dict[tuple[str, str], list[CounterEventRow]] = {}
+    for meter, register, kind, ts, before, after in rows:
+        result.setdefault((meter, register), []).append(
+            CounterEventRow(kind, ts.astimezone(UTC), before, after)
+        )
+    return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -77,8 +77,15 @@ def replace_draft_results(
     recalculations: Sequence[RecalculationLine],
     report: Mapping[str, Any],
     input_digest: str | None = None,
+    *,
+    input_snapshot: str | None = None,
+    inputs_from: datetime | None = None,
+    inputs_to: datetime | None = None,
 ) -> None:
-    """Replace the draft period's rows with these results (call after :func:`lock_period`)."""
+    """Replace the draft period's rows with these results (call after :func:`lock_period`).
+
+    ``input_digest``, ``input_snapshot`` and ``inputs_from``/``inputs_to`` record what the results were
+    computed from (the exact and the cheap check of :mod:`meterhub.billing.input_changes`)."""
     building, period = charges.building, str(charges.period)
     status = lock_period(conn, building, charges.period)
     if status == "closed":
@@ -166,9 +173,10 @@ def replace_draft_results(
         (building, period, json.dumps(report, ensure_ascii=False, default=str)),
     )
     conn.execute(
-        "UPDATE billing_periods SET computed_at = now(), input_digest = %s "
+        "UPDATE billing_periods SET computed_at = now(), input_digest = %s, "
+        "input_snapshot = %s::pg_snapshot, inputs_from = %s, inputs_to = %s "
         "WHERE building_id = %s AND period = %s",
-        (input_digest, building, period),
+        (input_digest, input_snapshot, inputs_from, inputs_to, building, period),
     )
 
 
@@ -350,4 +358,3 @@ def common_property_history(
         )
         for service, periods in grouped.items()
     }
-

@@ -167,7 +167,7 @@ class IndividualVolume:
     zone_volumes: Mapping[Zone, Decimal]
     hourly: HourlySeries | None = None
     coefficient: Decimal = Decimal(1)
-    persons: int | None = None
+    persons: int | Decimal | None = None
     normative: Decimal | None = None
     average_months: int | None = None
     note: str = ""
@@ -240,13 +240,14 @@ def decide_individual_volume(
     *,
     account: str,
     residential: bool,
-    residents: int,
+    residents: int | Decimal,
     owners: int,
     rules: VolumeRules | None = None,
 ) -> IndividualVolume:
     """The individual volume [unit] of one service of one account for a period (§1.7 procedure).
 
-    ``residents``: n_i, permanently and temporarily residing persons; ``owners``: number of owners (used
+    ``residents``: n_i, permanently and temporarily residing persons (fractional when weighted by days
+    of the period); ``owners``: number of owners (used
     when nobody resides, п. 56(2)). Raises :class:`VolumeDecisionError` when the inputs cannot determine
     a volume (no normative for a normative case; a non-residential premise without meter or average when
     ``rules.non_residential_normative`` is off).
@@ -298,7 +299,7 @@ def decide_individual_volume(
                 "(unit/person/month) was given; load the regional normative for this service"
             )
         normative = to_decimal(consumer.normative, f"account {account} {service} normative")
-        persons = residents
+        persons: int | Decimal = to_decimal(residents, f"account {account} residents")
         if persons <= 0 and rules.owners_when_nobody_resides:
             persons = owners
             note = (note + "; " if note else "") + "nobody resides: number of owners used (ПП 354, п. 56(2))"
