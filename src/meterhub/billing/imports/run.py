@@ -36,7 +36,6 @@ ENTITY_ORDER = (
     "meters",
     "tariffs",
     "normatives",
-    "payees",
 )
 """The order ``import_directory`` uses, so referenced rows exist first."""
 
