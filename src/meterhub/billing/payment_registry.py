@@ -30,6 +30,7 @@ __all__ = [
     "PaymentRegistry",
     "RegistryError",
     "RegistryRow",
+    "parse_day",
     "parse_payment_registry",
 ]
 
@@ -147,6 +148,11 @@ def _date(text: str) -> date:
             except ValueError as exc:
                 raise ValueError(f"not a calendar date ({exc})") from None
     raise ValueError("date must be YYYY-MM-DD or DD.MM.YYYY")
+
+
+def parse_day(text: str) -> date:
+    """A date as registries write it: ``YYYY-MM-DD`` or ``DD.MM.YYYY`` (``ValueError`` otherwise)."""
+    return _date(text)
 
 
 def _period(text: str) -> BillingPeriod | None:

@@ -20,6 +20,7 @@ from meterhub.cli import (
     gateway_cmd,
     ingest_cmd,
     mbus_cmds,
+    money_cmds,
     read_cmd,
     serve_cmd,
     simulate_cmd,
@@ -38,6 +39,7 @@ app.add_typer(read_cmd.app, name="read")
 app.add_typer(dashboards_cmd.app, name="dashboards")
 app.add_typer(users_cmd.app, name="users")
 mbus_cmds.register(simulate_cmd.app, read_cmd.app)  # simulate mbus, read mbus
+money_cmds.register(app)  # payments, export charges, debtors, absences, interruptions
 app.command("demo")(demo_cmd.demo)
 app.command("gateway")(gateway_cmd.gateway)
 app.command("ingest")(ingest_cmd.ingest)
