@@ -22,6 +22,7 @@ from meterhub.cli import (
     mbus_cmds,
     money_cmds,
     read_cmd,
+    receipts_cmd,
     serve_cmd,
     simulate_cmd,
     users_cmd,
@@ -37,6 +38,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(simulate_cmd.app, name="simulate")
 app.add_typer(read_cmd.app, name="read")
 app.add_typer(dashboards_cmd.app, name="dashboards")
+app.add_typer(receipts_cmd.app, name="receipts")
 app.add_typer(users_cmd.app, name="users")
 mbus_cmds.register(simulate_cmd.app, read_cmd.app)  # simulate mbus, read mbus
 money_cmds.register(app)  # payments, export charges, debtors, absences, interruptions

@@ -36,6 +36,7 @@ ENTITY_ORDER = (
     "meters",
     "tariffs",
     "normatives",
+    "payees",
 )
 """The order ``import_directory`` uses, so referenced rows exist first."""
 

@@ -109,6 +109,12 @@ def _check_meter_link(row: Mapping[str, Any]) -> list[tuple[str, str]]:
     return errors
 
 
+def _check_payee(row: Mapping[str, Any]) -> list[tuple[str, str]]:
+    from meterhub.billing.receipts.model import payee_problems  # the receipt's own validation
+
+    return payee_problems(row)
+
+
 _BUILDING_REF = Reference(("building",), "SELECT building_id FROM buildings", "import buildings first")
 _PREMISE_REF = Reference(
     ("building", "premise"), "SELECT building_id, premise_no FROM premises", "import premises first"
@@ -270,6 +276,28 @@ ENTITIES: Mapping[str, Entity] = {
             ("service", "applies_to", "kind", "valid_from"),
             (_SCOPE_REF,),
             _check_valid("valid_from", "valid_to"),
+        ),
+        Entity(  # provider and payee bank requisites of the receipt (ЕПД), see docs/receipts.md
+            "payees",
+            "receipt_payees",
+            (
+                Column("applies_to", text, default="*"),
+                Column("name", text),
+                Column("payee_name", text, default=None),
+                Column("inn", text, default=None),
+                Column("kpp", text, default=None),
+                Column("address", text, default=""),
+                Column("phone", text, default=""),
+                Column("email", text, default=""),
+                Column("website", text, default=""),
+                Column("bank_name", text),
+                Column("bic", text),
+                Column("settlement_account", text),
+                Column("correspondent_account", text),
+            ),
+            ("applies_to",),
+            (_SCOPE_REF,),
+            _check_payee,
         ),
     )
 }
