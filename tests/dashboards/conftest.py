@@ -90,10 +90,15 @@ def _gateway_rows(conn) -> None:
             log,
         )
         cur.executemany(
-            "INSERT INTO dead_letters (received_at, source, reason, detail, payload)"
-            " VALUES (%s, 'mqtt', %s, 'test', '\\x00')",
+            "INSERT INTO dead_letters (received_at, source, reason, detail, payload, context)"
+            " VALUES (%s, 'mqtt', %s, 'test', '\\x00', %s)",
             [
-                (START + timedelta(hours=7 * k), ("unknown_meter", "future_timestamp")[k % 2])
+                (
+                    START + timedelta(hours=7 * k),
+                    ("unknown_meter", "future_timestamp")[k % 2],
+                    # half of them came over this building's topic, half name no building at all
+                    Jsonb({"topic": f"meterhub/v1/{BUILDING}/gw-1/readings"} if k % 4 < 2 else {}),
+                )
                 for k in range(20)
             ],
         )

@@ -127,3 +127,31 @@ def test_panels_with_the_timescaledb_toggle(
         )
         bucketed = conn.execute(sql).fetchall()
     assert [(r[0].timestamp(), *r[1:]) for r in bucketed] == [(float(r[0]), *r[1:]) for r in plain]
+
+
+@pytest.mark.parametrize("key", ["completeness", "profile_daily", "profile_daily_entrance", "balance_trend"])
+def test_daily_panels_bucket_by_the_buildings_local_day(key, sample_db, month_context) -> None:
+    """The sample building is in Europe/Moscow (UTC+3): a day starts at 21:00 UTC the evening before."""
+    dashboard, spec = next((d, s) for d, s in PANELS if s.key == key)
+    sql = expand(spec.sql, dashboard_context(dashboard, month_context, sample_db))
+    _, rows = _run(sample_db, sql)
+    starts = {r[0] for r in rows}
+    assert starts and all((t.hour, t.minute) == (21, 0) for t in starts), sorted(starts)[:3]
+
+
+def test_completeness_counts_the_hours_of_the_local_day(sample_db, month_context) -> None:
+    dashboard, spec = next((d, s) for d, s in PANELS if s.key == "completeness")
+    _, rows = _run(sample_db, expand(spec.sql, dashboard_context(dashboard, month_context, sample_db)))
+    values = [float(r[2]) for r in rows]
+    assert all(0 <= v <= 100 for v in values)
+    # a whole local day of a healthy hourly meter is complete: 24 of its 24 hours
+    assert max(values) == 100.0
+
+
+def test_dead_letters_follow_the_building_filter(sample_db, month_context) -> None:
+    dashboard, spec = next((d, s) for d, s in PANELS if s.key == "dead_letters")
+    ctx = dashboard_context(dashboard, month_context, sample_db)
+    _, mine = _run(sample_db, expand(spec.sql, ctx))
+    other = dataclasses.replace(ctx, variables={**ctx.variables, "building": ["NO-SUCH-BUILDING"]})
+    _, theirs = _run(sample_db, expand(spec.sql, other))
+    assert sum(r[2] for r in theirs) < sum(r[2] for r in mine)

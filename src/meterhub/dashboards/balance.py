@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from meterhub.dashboards.spec import DashboardSpec, PanelSpec, Threshold
-from meterhub.dashboards.variables import BUILDING, RESOURCE, TOTAL_REGISTERS
+from meterhub.dashboards.variables import BUILDING, RESOURCE, TOTAL_REGISTERS, local_day
 
 _HOURS = f"""
 FROM hourly_consumption h
 JOIN meter_registers mr USING (series_id)
 JOIN meters m USING (meter_id)
+LEFT JOIN buildings b ON b.building_id = m.building_id
 WHERE $__timeFilter(h.hour) AND h.quality < 3
   AND m.building_id IN ($building) AND m.kind IN ($resource) AND mr.register IN {TOTAL_REGISTERS}"""
 
@@ -66,7 +67,7 @@ UNACCOUNTED_TREND = PanelSpec(
     unit="percent",
     thresholds=_PCT_THRESHOLDS,
     sql=f"""
-SELECT $__timeGroupAlias(h.hour, 1d), m.building_id || ' ' || m.kind AS metric,
+SELECT {local_day("h.hour")} AS "time", m.building_id || ' ' || m.kind AS metric,
        100.0 * (sum(h.volume_micro) FILTER (WHERE m.is_house_meter)
                 - coalesce(sum(h.volume_micro) FILTER (WHERE NOT m.is_house_meter), 0))
              / nullif(sum(h.volume_micro) FILTER (WHERE m.is_house_meter), 0) AS value

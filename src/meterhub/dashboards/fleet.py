@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from meterhub.dashboards.spec import DashboardSpec, PanelSpec, Threshold
-from meterhub.dashboards.variables import BUILDING, RESOURCE
+from meterhub.dashboards.variables import BUILDING, BUILDING_TZ, RESOURCE
 
 # A cumulative register of a selected meter that was installed during the time range.
 _SELECTED_SERIES = """
@@ -80,27 +80,37 @@ COMPLETENESS = PanelSpec(
     columns=("time", "metric", "value"),
     unit="percent",
     decimals=0,
-    description="Share of the day's UTC hours with measured or interpolated volume (hourly series); "
-    "a day with no data at all is 0 %.",
+    description="Share of the hours of the building's local day with measured or interpolated volume "
+    "(hourly series); a day with no data at all is 0 %. Days are local (buildings.time_zone).",
     thresholds=(Threshold(None, "red"), Threshold(90, "orange"), Threshold(99.5, "green")),
     width=24,
     height=12,
     sql=f"""
 WITH sel AS (
-  SELECT mr.series_id, mr.meter_id || ' ' || mr.register AS metric
+  SELECT mr.series_id, mr.meter_id || ' ' || mr.register AS metric, {BUILDING_TZ} AS tz
   FROM meter_registers mr JOIN meters m USING (meter_id)
+  LEFT JOIN buildings b ON b.building_id = m.building_id
   WHERE {_SELECTED_SERIES}
+), days AS (
+  SELECT z.tz, d.local_day, d.local_day AT TIME ZONE z.tz AS day_start,
+         (d.local_day + interval '1 day') AT TIME ZONE z.tz AS day_end
+  FROM (SELECT DISTINCT tz FROM sel) z
+  CROSS JOIN LATERAL generate_series(
+      date_trunc('day', $__timeFrom()::timestamptz AT TIME ZONE z.tz),
+      ($__timeTo()::timestamptz - interval '1 microsecond') AT TIME ZONE z.tz,
+      interval '1 day') AS d (local_day)
 ), present AS (
-  SELECT h.series_id, date_bin('1 day', h.hour, '2000-01-01') AS day, count(*) AS hours
+  SELECT h.series_id, date_trunc('day', h.hour AT TIME ZONE sel.tz) AS local_day, count(*) AS hours
   FROM hourly_consumption h JOIN sel USING (series_id)
-  WHERE $__timeFilter(h.hour) AND h.quality <= 1
+  WHERE h.hour >= (SELECT min(day_start) FROM days) AND h.hour < (SELECT max(day_end) FROM days)
+    AND h.quality <= 1
   GROUP BY 1, 2
 )
-SELECT d.day AS "time", sel.metric, 100.0 * coalesce(p.hours, 0) / 24 AS value
-FROM generate_series(date_bin('1 day', $__timeFrom()::timestamptz, '2000-01-01'),
-                     $__timeTo()::timestamptz - interval '1 microsecond', interval '1 day') AS d (day)
-CROSS JOIN sel
-LEFT JOIN present p ON p.series_id = sel.series_id AND p.day = d.day
+SELECT d.day_start AS "time", sel.metric,
+       100.0 * coalesce(p.hours, 0) / (extract(epoch FROM d.day_end - d.day_start) / 3600) AS value
+FROM sel
+JOIN days d USING (tz)
+LEFT JOIN present p ON p.series_id = sel.series_id AND p.local_day = d.local_day
 ORDER BY 1, 2""",
 )
 
@@ -159,11 +169,16 @@ DEAD_LETTERS = PanelSpec(
     fmt="time_series",
     columns=("time", "metric", "value"),
     unit="short",
-    description="Every rejected input (dead_letters) per reason code and interval.",
+    description="Every rejected input (dead_letters) per reason code and interval, for the selected "
+    "buildings (by the meter, else by the MQTT topic); inputs that name no building at all (an unknown "
+    "topic, a file row without a meter) are always shown.",
     sql="""
-SELECT $__timeGroupAlias(received_at, $__interval), reason AS metric, count(*) AS value
-FROM dead_letters
-WHERE $__timeFilter(received_at)
+SELECT $__timeGroupAlias(d.received_at, $__interval), d.reason AS metric, count(*) AS value
+FROM dead_letters d
+LEFT JOIN meters m ON m.meter_id = d.meter_id
+WHERE $__timeFilter(d.received_at)
+  AND (coalesce(m.building_id, nullif(split_part(d.context ->> 'topic', '/', 3), '')) IN ($building)
+       OR coalesce(m.building_id, nullif(split_part(d.context ->> 'topic', '/', 3), '')) IS NULL)
 GROUP BY 1, 2
 ORDER BY 1, 2""",
 )

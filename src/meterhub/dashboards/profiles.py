@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from meterhub.dashboards.spec import DashboardSpec, PanelSpec, Threshold
-from meterhub.dashboards.variables import BUILDING, RESOURCE_ONE, TOTAL_REGISTERS
+from meterhub.dashboards.variables import (
+    BUILDING,
+    BUILDING_TZ,
+    RESOURCE_ONE,
+    TOTAL_REGISTERS,
+    local_day,
+)
 
 # Hours of the selected resource's apartment meters, with the building's local time (UTC without a
 # billing record of the building).
@@ -53,9 +59,9 @@ DAILY = PanelSpec(
     fmt="time_series",
     columns=("time", "metric", "value"),
     min_interval="1d",
-    description="Σ apartment meters per UTC day.",
+    description="Σ apartment meters per local day of the building.",
     sql=f"""
-SELECT $__timeGroupAlias(h.hour, 1d), m.building_id AS metric, sum(h.volume_micro) / 1e6 AS value
+SELECT {local_day("h.hour")} AS "time", m.building_id AS metric, sum(h.volume_micro) / 1e6 AS value
   {_LOCAL_HOURS}
 GROUP BY 1, 2
 ORDER BY 1, 2""",
@@ -69,17 +75,18 @@ DAILY_ENTRANCE = PanelSpec(
     fmt="time_series",
     columns=("time", "metric", "value"),
     min_interval="1d",
-    description="Σ apartment meters per UTC day and entrance (meter → premise from the billing links).",
+    description="Σ apartment meters per local day and entrance (meter → premise from the billing links).",
     sql=f"""
 WITH daily AS (
-  SELECT mr.meter_id, m.building_id, date_bin('1 day', h.hour, '2000-01-01') AS day,
-         sum(h.volume_micro) / 1e6 AS v
+  SELECT mr.meter_id, m.building_id, {local_day("h.hour")} AS day,
+         (h.hour AT TIME ZONE {BUILDING_TZ})::date AS local_date, sum(h.volume_micro) / 1e6 AS v
   FROM hourly_consumption h
   JOIN meter_registers mr USING (series_id)
   JOIN meters m USING (meter_id)
+  LEFT JOIN buildings b ON b.building_id = m.building_id
   WHERE $__timeFilter(h.hour) AND h.quality < 3 AND NOT m.is_house_meter
     AND m.building_id IN ($building) AND m.kind = '$resource' AND mr.register IN {TOTAL_REGISTERS}
-  GROUP BY 1, 2, 3
+  GROUP BY 1, 2, 3, 4
 )
 SELECT d.day AS "time",
        d.building_id || coalesce(' подъезд ' || p.entrance || ' / entrance ' || p.entrance,
@@ -88,7 +95,7 @@ SELECT d.day AS "time",
 FROM daily d
 LEFT JOIN LATERAL (
   SELECT l.premise_no FROM meter_links l
-  WHERE l.meter_id = d.meter_id AND l.valid_from <= d.day::date
+  WHERE l.meter_id = d.meter_id AND l.valid_from <= d.local_date
   ORDER BY l.valid_from DESC LIMIT 1
 ) l ON true
 LEFT JOIN premises p ON p.building_id = d.building_id AND p.premise_no = l.premise_no

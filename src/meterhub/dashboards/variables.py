@@ -31,3 +31,14 @@ RESOURCE_ONE = VariableSpec(
     "SELECT DISTINCT kind FROM meters WHERE building_id IN ($building) ORDER BY 1",
     multi=False,
 )
+
+
+# The building's local time zone (billing's ``buildings.time_zone``; UTC when the building is not in
+# billing) and the start of the local day of an hour, as an instant: daily panels bucket by the day
+# the residents and the bill see, not the UTC day (UTC+3…+12 shifts a UTC day by up to half a day).
+BUILDING_TZ = "coalesce(b.time_zone, 'UTC')"
+
+
+def local_day(column: str, tz: str = BUILDING_TZ) -> str:
+    """SQL: the instant the local day of ``column`` starts in the zone ``tz``."""
+    return f"(date_trunc('day', {column} AT TIME ZONE {tz}) AT TIME ZONE {tz})"
