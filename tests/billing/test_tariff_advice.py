@@ -1,4 +1,4 @@
-"""Tariff advice: hand-computed costs under single-rate, two-zone and three-zone tariffs (billing-rules.md §3)."""
+"""Tariff advice: hand-computed costs under single-rate, two-zone and three-zone tariffs (rules §3)."""
 
 from __future__ import annotations
 

@@ -125,7 +125,7 @@ class SubmissionMeter:
 
 @dataclass(frozen=True)
 class Message:
-    """A check's outcome for the resident (Russian) and for logs (English); ``register`` when it concerns one."""
+    """A check's outcome for the resident (Russian) and logs (English); ``register``: the one concerned."""
 
     code: str
     ru: str
@@ -274,7 +274,8 @@ def validate_submission(
             warnings.append(
                 Message(
                     "verification_due_soon",
-                    f"Срок поверки счётчика истекает {meter.verification_due:%d.%m.%Y}; запланируйте поверку.",
+                    f"Срок поверки счётчика истекает {meter.verification_due:%d.%m.%Y}; "
+                    "запланируйте поверку.",
                     f"verification of meter {meter.meter_id} is due {meter.verification_due}",
                 )
             )
@@ -296,9 +297,11 @@ def validate_submission(
             errors.append(
                 Message(
                     "not_after_previous",
-                    f"Шкала {label}: уже есть показание от {state.latest_ts.astimezone(zone):%d.%m.%Y %H:%M}; "
+                    f"Шкала {label}: уже есть показание от "
+                    f"{state.latest_ts.astimezone(zone):%d.%m.%Y %H:%M}; "
                     "передайте показания на текущую дату.",
-                    f"{label}: a reading at {state.latest_ts.isoformat()} is already stored; taken_at must be later",
+                    f"{label}: a reading at {state.latest_ts.isoformat()} is already stored; "
+                    "taken_at must be later",
                     label,
                 )
             )

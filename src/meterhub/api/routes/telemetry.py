@@ -1,0 +1,617 @@
+"""Telemetry for residents: an account's meters, consumption charts, reading submission, building charts and
+tariff advice. Thin: the rules live in ``billing/`` (consumption_series, reading_submission,
+building_charts, tariff_advice) and the reads in ``billing/resident_loaders`` and
+``timeseries/resident_queries``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from meterhub.api.deps import AccountNo, BuildingId, Conn, CurrentUser
+from meterhub.api.schemas import Money, money
+from meterhub.billing import resident_loaders as loaders
+from meterhub.billing.consumption_series import ConsumptionChart, NoTariffError, Resolution, Unit
+from meterhub.billing.reading_submission import SubmissionRules, validate_submission
+from meterhub.billing.zones import ZoneScheme
+
+__all__ = ["get_now", "router"]
+
+router = APIRouter(tags=["telemetry"])
+
+SUBMISSION_RULES = SubmissionRules(window_last_day=loaders.READINGS_WINDOW_DAY)
+MAX_DAYS = {Resolution.HOUR: 366, Resolution.DAY: 1100, Resolution.MONTH: 3700}
+_SCHEME_RU = {
+    ZoneScheme.SINGLE_RATE: "одноставочный",
+    ZoneScheme.TWO_ZONE: "двухзонный (день/ночь)",
+    ZoneScheme.THREE_ZONE: "трёхзонный (пик/полупик/ночь)",
+}
+
+
+def get_now() -> datetime:
+    """The current UTC time (a dependency so tests can freeze the clock)."""
+    return datetime.now(UTC)
+
+
+Now = Annotated[datetime, Depends(get_now)]
+MeterIdPath = Annotated[str, Path(min_length=1, max_length=64, description="meter id, e.g. EAP-00123456")]
+
+
+def _unprocessable(en: str, ru: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{en} ({ru})")
+
+
+def _context(conn, account_no: str) -> loaders.AccountContext:
+    ctx = loaders.account_context(conn, account_no)
+    if ctx is None:  # account_access already checked existence; a concurrent delete
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"account {account_no} not found")
+    return ctx
+
+
+def _meter(conn, account_no: str, meter_id: str) -> loaders.AccountMeter:
+    found = loaders.account_meters(conn, account_no, meter_id=meter_id)
+    if not found:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"meter {meter_id} is not linked to account {account_no} "
+            "(счётчик не найден в этом лицевом счёте)",
+        )
+    return found[0]
+
+
+def _today(ctx: loaders.AccountContext, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(ctx.time_zone)).date()
+
+
+# --- meters ---------------------------------------------------------------------------------------------
+
+
+class RegisterOut(BaseModel):
+    label: str = Field(description="what to submit: T (single register) or T1/T2/T3 (zones)")
+    register_name: str = Field(validation_alias="register", serialization_alias="register")
+    unit: str
+    zone: str | None = Field(description="tariff zone of a multi-zone meter's register (day, night, peak, …)")
+    latest_value: str | None = Field(description="latest stored counter value")
+    latest_at: datetime | None
+    latest_source: str | None = Field(description="gateway, manual, import or estimate")
+
+
+class MeterOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "meter_id": "E-2",
+                    "service": "electricity",
+                    "kind": "electricity",
+                    "serial": "2",
+                    "multi_zone": True,
+                    "verification_due": "2030-01-01",
+                    "verification_status": "ok",
+                }
+            ]
+        }
+    )
+
+    meter_id: str
+    service: str
+    kind: str
+    manufacturer: str
+    serial: str
+    model: str | None
+    installed_on: date | None
+    verification_due: date | None = Field(description="дата очередной поверки")
+    verification_status: Literal["ok", "due_soon", "expired", "unknown"]
+    multi_zone: bool
+    tariff_scheme: str | None = Field(description="scheme of the tariff in force for the service")
+    registers: list[RegisterOut]
+    accepts_readings: bool
+    submission_window_last_day: int = Field(description="readings up to this day count for the month")
+
+
+def _num(value: float | None) -> str | None:
+    if value is None:
+        return None
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@router.get(
+    "/accounts/{account_no}/meters",
+    response_model=list[MeterOut],
+    summary="Meters of an account with latest readings, registers/zones and verification dates",
+)
+def list_meters(account_no: AccountNo, conn: Conn, now: Now) -> list[MeterOut]:
+    ctx = _context(conn, account_no)
+    today = _today(ctx, now)
+    result = []
+    for m in loaders.account_meters(conn, account_no, on=today):
+        tariffs = loaders.service_tariffs(conn, ctx.building_id, m.service, today, today + timedelta(days=1))
+        status_ = m.verification_status(today, SUBMISSION_RULES.verification_warning_days)
+        result.append(
+            MeterOut(
+                meter_id=m.meter_id,
+                service=m.service,
+                kind=m.kind,
+                manufacturer=m.manufacturer,
+                serial=m.serial,
+                model=m.model,
+                installed_on=m.installed_on,
+                verification_due=m.verification_due,
+                verification_status=status_,  # type: ignore[arg-type]
+                multi_zone=m.multi_zone,
+                tariff_scheme=tariffs[-1].scheme.value if tariffs else None,
+                registers=[
+                    RegisterOut.model_validate(
+                        {
+                            "label": r.label,
+                            "register": r.register,
+                            "unit": r.unit,
+                            "zone": r.zone,
+                            "latest_value": _num(r.latest_value),
+                            "latest_at": r.latest_ts,
+                            "latest_source": r.latest_source,
+                        }
+                    )
+                    for r in m.registers
+                ],
+                accepts_readings=bool(m.registers) and status_ != "expired",
+                submission_window_last_day=SUBMISSION_RULES.window_last_day,
+            )
+        )
+    return result
+
+
+# --- consumption ------------------------------------------------------------------------------------------
+
+
+class PointOut(BaseModel):
+    start: str = Field(description="local start of the bucket, ISO 8601 with offset")
+    value: str = Field(description="volume [unit] or ₽ (two decimals), exact decimal string")
+    quality: Literal["measured", "interpolated", "estimated", "missing"]
+    zones: dict[str, str] = Field(description="value per tariff zone (single, day, night, peak, semi_peak)")
+    missing_hours: int = Field(description="hours of the bucket without a billable volume")
+
+
+class SeriesOut(BaseModel):
+    start: date
+    end: date
+    points: list[PointOut]
+    total: str
+
+
+class ConsumptionOut(SeriesOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "meter_id": "E-1",
+                    "time_zone": "Europe/Moscow",
+                    "resolution": "day",
+                    "unit": "volume",
+                    "unit_label": "kWh",
+                    "zones": ["day", "night"],
+                    "start": "2026-01-01",
+                    "end": "2026-01-02",
+                    "points": [
+                        {
+                            "start": "2026-01-01T00:00:00+03:00",
+                            "value": "12",
+                            "quality": "measured",
+                            "zones": {"day": "8", "night": "4"},
+                            "missing_hours": 0,
+                        }
+                    ],
+                    "total": "12",
+                }
+            ]
+        }
+    )
+
+    meter_id: str
+    time_zone: str
+    resolution: Resolution
+    unit: Unit
+    unit_label: str
+    zones: list[str]
+    previous: SeriesOut | None = Field(
+        None, description="the same local dates a year earlier (compare=last_year)"
+    )
+
+
+def _series_json(chart: ConsumptionChart, first: date, end: date) -> str:
+    return (
+        f'"start":"{first.isoformat()}","end":"{end.isoformat()}",'
+        f'"points":{chart.rows_json()},"total":"{chart.total_text}"'
+    )
+
+
+def _year_earlier(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+@router.get(
+    "/accounts/{account_no}/meters/{meter_id}/consumption",
+    response_model=ConsumptionOut,
+    summary="Consumption series of a meter at hour/day/month resolution in the building's time zone",
+    description=(
+        "Buckets are local hours, days or months of `[start, end)` (local dates). Each point has the worst "
+        "quality of its hours (`missing` when it has no billable hour), the value per tariff zone of the "
+        "tariffs in force (hour of day in local time) and, with `unit=rub`, the amount at those tariffs "
+        "rounded to kopecks per bucket and zone. Limits: 366 days hourly, 1100 daily, 3700 monthly."
+    ),
+)
+def consumption(
+    account_no: AccountNo,
+    meter_id: MeterIdPath,
+    conn: Conn,
+    start: Annotated[date, Query(description="first local day (inclusive)", examples=["2026-01-01"])],
+    end: Annotated[
+        date, Query(description="local day after the last one (exclusive)", examples=["2026-02-01"])
+    ],
+    resolution: Resolution = Resolution.DAY,
+    unit: Unit = Unit.VOLUME,
+    compare: Annotated[
+        Literal["last_year"] | None, Query(description="add the same dates a year earlier")
+    ] = None,
+) -> Response:
+    if end <= start:
+        raise _unprocessable(
+            f"end {end} must be after start {start}", "конец периода должен быть позже начала"
+        )
+    if (end - start).days > MAX_DAYS[resolution]:
+        raise _unprocessable(
+            f"at most {MAX_DAYS[resolution]} days at {resolution} resolution, got {(end - start).days}",
+            "слишком длинный период для выбранного шага",
+        )
+    if start.year < 2000 or end.year > 2100:
+        raise _unprocessable("dates must be within 2000..2100", "даты должны быть в пределах 2000–2100 гг.")
+    ctx = _context(conn, account_no)
+    meter = _meter(conn, account_no, meter_id)
+    try:
+        chart = loaders.consumption_chart(conn, ctx, meter, start, end, resolution, unit)
+        previous = None
+        if compare == "last_year":
+            p_start, p_end = _year_earlier(start), _year_earlier(end)
+            previous = loaders.consumption_chart(conn, ctx, meter, p_start, p_end, resolution, unit)
+    except NoTariffError as exc:
+        raise _unprocessable(str(exc), "нет тарифа для расчёта в рублях за эти даты") from None
+    unit_label = "₽" if unit is Unit.RUB else (meter.registers[0].unit if meter.registers else "")
+    head = json.dumps(
+        {
+            "meter_id": meter.meter_id,
+            "time_zone": ctx.time_zone,
+            "resolution": resolution.value,
+            "unit": unit.value,
+            "unit_label": unit_label,
+            "zones": list(chart.zones),
+        },
+        ensure_ascii=False,
+    )[:-1]
+    body = head + "," + _series_json(chart, start, end)
+    if previous is not None:
+        body += ',"previous":{' + _series_json(previous, _year_earlier(start), _year_earlier(end)) + "}"
+    return Response(body + "}", media_type="application/json")
+
+
+# --- readings ---------------------------------------------------------------------------------------------
+
+
+class ReadingIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"values": {"T1": "12545.67", "T2": "5532.10"}}]},
+    )
+
+    values: dict[Annotated[str, Field(max_length=8)], Annotated[str, Field(max_length=32)]] = Field(
+        min_length=1,
+        max_length=4,
+        description="register label (T, T1, T2, T3) → counter value as a decimal string",
+    )
+    taken_at: datetime | None = Field(
+        None, description="when the values were read (default now; without offset = building local time)"
+    )
+    confirm: bool = Field(False, description="confirm an unusually high consumption after a warning")
+
+
+class MessageOut(BaseModel):
+    code: str
+    register_label: str | None = Field(validation_alias="register", serialization_alias="register")
+    ru: str
+    en: str
+
+
+class ReadingAccepted(BaseModel):
+    accepted: Literal[True] = True
+    meter_id: str
+    taken_at: datetime
+    values: dict[str, str]
+    consumption: dict[str, str] = Field(description="consumption since the previous reading per register")
+    counts_for: str = Field(description="billing period YYYY-MM the reading is used in")
+    next_bill_period: str
+    next_bill_method: Literal["meter", "average", "normative"]
+    warnings: list[MessageOut]
+    submission_id: int
+
+
+@router.post(
+    "/accounts/{account_no}/meters/{meter_id}/readings",
+    response_model=ReadingAccepted,
+    status_code=status.HTTP_201_CREATED,
+    summary="Submit a reading (per zone for multi-zone meters)",
+    description=(
+        "Checks: every register of the meter, not lower than the previous reading unless a replacement is "
+        "recorded, plausible against the physical maximum and the history (unusually high needs "
+        "`confirm: true`), the verification date, and the window: readings taken up to the 25th count for "
+        "the month, later ones for the next. 422 `detail` = `{message, message_ru, errors: [{code, "
+        "register, ru, en}], warnings}`. Stored as a manual reading (source manual)."
+    ),
+    responses={422: {"description": "the reading is not accepted; `detail.errors` says why"}},
+)
+def submit_reading(
+    account_no: AccountNo,
+    meter_id: MeterIdPath,
+    body: ReadingIn,
+    conn: Conn,
+    user: CurrentUser,
+    now: Now,
+) -> ReadingAccepted:
+    ctx = _context(conn, account_no)
+    meter = _meter(conn, account_no, meter_id)
+    if not meter.registers:
+        raise _unprocessable(f"meter {meter_id} has no counter register", "у счётчика нет шкал для показаний")
+    state = loaders.submission_meter(conn, meter, now)
+    result = validate_submission(
+        state,
+        body.values,
+        taken_at=body.taken_at or now,
+        now=now,
+        tz=ctx.time_zone,
+        rules=SUBMISSION_RULES,
+        confirm=body.confirm,
+    )
+    if not result.accepted:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            {
+                "message": "; ".join(e.en for e in result.errors),
+                "message_ru": " ".join(e.ru for e in result.errors),
+                "errors": [e.as_dict() for e in result.errors],
+                "warnings": [w.as_dict() for w in result.warnings],
+            },
+        )
+    try:
+        stored = loaders.submit_reading(
+            conn,
+            ctx,
+            meter,
+            result,
+            user_id=user.id,
+            window_last_day=SUBMISSION_RULES.window_last_day,
+            now=now,
+        )
+    except loaders.SubmissionRejected as exc:
+        raise _unprocessable(str(exc), "показание не сохранено, попробуйте ещё раз") from None
+    return ReadingAccepted(
+        meter_id=meter.meter_id,
+        taken_at=result.taken_at,
+        values={k: str(v) for k, v in result.values.items()},
+        consumption={k: str(v) for k, v in result.consumption.items()},
+        counts_for=str(stored.counts_for),
+        next_bill_period=str(stored.next_bill_period),
+        next_bill_method=stored.next_bill_method.value,  # type: ignore[arg-type]
+        warnings=[MessageOut.model_validate(w) for w in stored.warnings],
+        submission_id=stored.submission_id,
+    )
+
+
+# --- building charts --------------------------------------------------------------------------------------
+
+
+class ChartMonthOut(BaseModel):
+    month: int
+    volume: str | None = Field(description="house (ОДПУ) volume [unit]")
+    source: Literal["close", "telemetry"] | None = Field(description="period close result or time series")
+    per_m2: str | None = Field(description="volume / S_об [unit/m²]")
+    per_person: str | None = Field(description="volume / residents [unit/person]")
+    persons: int
+    common_per_m2: str | None = Field(description="common-property (КРСОИ) volume per m² — the coefficient")
+    common_share_percent: str | None = Field(description="common-property volume / house volume × 100")
+    common_method: str | None
+    previous_volume: str | None
+    previous_per_m2: str | None
+    previous_per_person: str | None
+    previous_common_per_m2: str | None
+    change_percent: str | None = Field(description="(this − last year) / last year × 100")
+
+
+class ServiceChartOut(BaseModel):
+    service: str
+    unit: str
+    months: list[ChartMonthOut]
+    total: str | None
+    previous_total: str | None = Field(description="last year's same months (where both years have data)")
+    change_percent: str | None
+
+
+class BuildingChartsOut(BaseModel):
+    building_id: str
+    year: int
+    time_zone: str
+    total_area_m2: str
+    services: list[ServiceChartOut]
+
+
+def _s(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+@router.get(
+    "/buildings/{building_id}/charts",
+    response_model=BuildingChartsOut,
+    summary="House consumption by month per m² and per person, common-property coefficient, vs last year",
+)
+def building_charts(
+    building_id: BuildingId,
+    conn: Conn,
+    now: Now,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="default: the current year")] = None,
+    service: Annotated[
+        Literal["electricity", "cold_water", "hot_water", "wastewater", "heat"] | None,
+        Query(description="one service (default: every service with a house meter or common property)"),
+    ] = None,
+) -> BuildingChartsOut:
+    tz_row = conn.execute("SELECT time_zone FROM buildings WHERE building_id = %s", (building_id,)).fetchone()
+    today = now.astimezone(ZoneInfo(tz_row[0])).date() if tz_row else now.date()
+    year = year or today.year
+    tz_name, area, charts = loaders.building_charts(
+        conn, building_id, year, today, [service] if service else None
+    )
+    return BuildingChartsOut(
+        building_id=building_id,
+        year=year,
+        time_zone=tz_name,
+        total_area_m2=format(area.normalize(), "f"),
+        services=[
+            ServiceChartOut(
+                service=c.service,
+                unit=c.unit,
+                total=_s(c.total),
+                previous_total=_s(c.previous_total),
+                change_percent=_s(c.change_percent),
+                months=[
+                    ChartMonthOut(
+                        month=m.month,
+                        volume=_s(m.volume),
+                        source=m.source,  # type: ignore[arg-type]
+                        per_m2=_s(m.per_m2),
+                        per_person=_s(m.per_person),
+                        persons=m.persons,
+                        common_per_m2=_s(m.common_per_m2),
+                        common_share_percent=_s(m.common_share),
+                        common_method=m.common_method,
+                        previous_volume=_s(m.previous_volume),
+                        previous_per_m2=_s(m.previous_per_m2),
+                        previous_per_person=_s(m.previous_per_person),
+                        previous_common_per_m2=_s(m.previous_common_per_m2),
+                        change_percent=_s(m.change_percent),
+                    )
+                    for m in c.months
+                ],
+            )
+            for c in charts
+        ],
+    )
+
+
+# --- tariff advice ---------------------------------------------------------------------------------------
+
+
+class ZoneCostOut(BaseModel):
+    zone: str
+    volume_kwh: str
+    amount: Money
+
+
+class MonthCostOut(BaseModel):
+    period: str
+    amount: Money
+
+
+class SchemeCostOut(BaseModel):
+    scheme: ZoneScheme
+    name_ru: str
+    total: Money
+    zones: list[ZoneCostOut]
+    months: list[MonthCostOut]
+
+
+class UnavailableOut(BaseModel):
+    scheme: ZoneScheme
+    reason: str
+
+
+class TariffAdviceOut(BaseModel):
+    account_no: str
+    meter_ids: list[str]
+    period_from: str
+    period_to: str
+    volume_kwh: str
+    hours_present: int
+    hours_expected: int
+    complete: bool = Field(description="every hour of the 12 months has a billable volume")
+    current_scheme: ZoneScheme | None
+    cheapest: ZoneScheme | None
+    baseline_scheme: ZoneScheme | None = Field(description="what the saving is measured against")
+    saving: Money | None = Field(description="cost under the baseline − cost under the cheapest")
+    options: list[SchemeCostOut]
+    unavailable: list[UnavailableOut]
+    message_ru: str
+
+
+def _advice_message(advice) -> str:
+    if advice.cheapest is None:
+        return "Нет тарифов для сравнения."
+    name = _SCHEME_RU[advice.cheapest]
+    if advice.saving and advice.saving > 0:
+        rub = format(advice.saving, "f").replace(".", ",")
+        return f"Выгоднее всего {name} тариф: экономия {rub} ₽ за 12 месяцев."
+    return f"Ваш текущий тариф ({name}) — самый выгодный."
+
+
+@router.get(
+    "/accounts/{account_no}/tariff-advice",
+    response_model=TariffAdviceOut,
+    summary="Cost of the last 12 months of hourly electricity under single/two/three-zone tariffs",
+    description=(
+        "The last 12 full local months of the account's electricity meter, priced like the close (each "
+        "month's zone lines rounded to kopecks) under the tariffs in force for the building: "
+        "`tariff_options` rows of each scheme, else the billed tariff's own scheme and single-rate price."
+    ),
+)
+def tariff_advice(account_no: AccountNo, conn: Conn, now: Now) -> TariffAdviceOut:
+    ctx = _context(conn, account_no)
+    meters, advice = loaders.tariff_advice_for_account(conn, ctx, _today(ctx, now))
+    if advice is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"account {account_no} has no electricity meter (у лицевого счёта нет счётчика электроэнергии)",
+        )
+    return TariffAdviceOut(
+        account_no=account_no,
+        meter_ids=[m.meter_id for m in meters],
+        period_from=str(advice.periods[0]),
+        period_to=str(advice.periods[-1]),
+        volume_kwh=format(advice.volume, "f"),
+        hours_present=advice.hours_present,
+        hours_expected=advice.hours_expected,
+        complete=advice.complete,
+        current_scheme=advice.current,
+        cheapest=advice.cheapest,
+        baseline_scheme=advice.baseline,
+        saving=money(advice.saving) if advice.saving is not None else None,
+        options=[
+            SchemeCostOut(
+                scheme=scheme,
+                name_ru=_SCHEME_RU[scheme],
+                total=money(cost.total),
+                zones=[
+                    ZoneCostOut(zone=z.value, volume_kwh=format(cost.volumes[z], "f"), amount=money(a))
+                    for z, a in cost.amounts.items()
+                ],
+                months=[MonthCostOut(period=str(m.period), amount=money(m.amount)) for m in cost.months],
+            )
+            for scheme, cost in advice.costs.items()
+        ],
+        unavailable=[UnavailableOut(scheme=s, reason=r) for s, r in advice.unavailable.items()],
+        message_ru=_advice_message(advice),
+    )

@@ -1,0 +1,696 @@
+"""Database side of the resident telemetry API: an account's meters, consumption charts, reading
+submissions, building charts and tariff advice (the I/O around the pure modules
+:mod:`~meterhub.billing.consumption_series`, :mod:`~meterhub.billing.reading_submission`,
+:mod:`~meterhub.billing.building_charts` and :mod:`~meterhub.billing.tariff_advice`).
+
+Register labels a resident sees and submits: ``T`` for a meter's single total register, ``T1``/``T2``/``T3``
+for the tariff registers of a multi-zone meter (T1 day / T2 night on a two-tariff meter; T1 peak / T2 night /
+T3 semi-peak on a three-tariff one, :data:`~meterhub.billing.zones.TWO_REGISTER_ZONES`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import psycopg
+
+from meterhub.billing.building_charts import MonthFigures, ServiceChart, build_service_chart
+from meterhub.billing.consumption_series import ConsumptionChart, Resolution, Unit, build_consumption_chart
+from meterhub.billing.loader import LoaderOptions, readings_window_end
+from meterhub.billing.meter_data import (
+    SERVICE_REGISTERS,
+    RegisterWindow,
+    meter_data_from_hourly,
+    meter_data_from_registers,
+)
+from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.reading_submission import (
+    PreviousReading,
+    RegisterState,
+    SubmissionMeter,
+    SubmissionResult,
+    next_bill_method,
+)
+from meterhub.billing.repository import MeterLinkRow, residents_on
+from meterhub.billing.results_store import volume_history
+from meterhub.billing.schedule_text import parse_zone_schedule
+from meterhub.billing.tariff_advice import TariffAdvice, advise_tariff, last_full_months
+from meterhub.billing.tariffs import SERVICE_UNITS, PriceBasis, Service, Tariff
+from meterhub.billing.volumes import VolumeMethod
+from meterhub.billing.zones import (
+    SINGLE_RATE_SCHEDULE,
+    THREE_REGISTER_ZONES,
+    TWO_REGISTER_ZONES,
+    HourlySeries,
+    Zone,
+    ZoneScheme,
+)
+from meterhub.core.readings import Reading, ReadingSource
+from meterhub.timeseries.bulk_reads import period_totals_bulk, register_values_at
+from meterhub.timeseries.ingest import ReadingWriter
+from meterhub.timeseries.resident_queries import (
+    RegisterRow,
+    first_valid_reading_since,
+    hourly_with_quality,
+    latest_readings,
+    meter_register_rows,
+    register_events_since,
+    valid_readings_between,
+)
+
+__all__ = [
+    "AccountContext",
+    "AccountMeter",
+    "MeterRegister",
+    "StoredSubmission",
+    "SubmissionRejected",
+    "account_context",
+    "account_meters",
+    "building_charts",
+    "consumption_chart",
+    "service_tariffs",
+    "submit_reading",
+    "tariff_advice_for_account",
+]
+
+READINGS_WINDOW_DAY: int = LoaderOptions().readings_window_day or 25
+"""The close's readings window (by the 25th, billing-rules.md §1.2): a monthly reading taken after the
+previous period's window and up to this day of the month is the period's end reading."""
+
+_PRICE_COLUMNS = {
+    Zone.SINGLE: "price_single",
+    Zone.DAY: "price_day",
+    Zone.NIGHT: "price_night",
+    Zone.PEAK: "price_peak",
+    Zone.SEMI_PEAK: "price_semi_peak",
+}
+_SOURCES = {0: "gateway", 1: "manual", 2: "import", 3: "estimate"}
+
+
+@dataclass(frozen=True)
+class AccountContext:
+    account_no: str
+    building_id: str
+    premise_no: str
+    time_zone: str
+    residential: bool
+    total_area: Decimal
+
+
+def account_context(conn: psycopg.Connection, account_no: str) -> AccountContext | None:
+    row = conn.execute(
+        """
+        SELECT a.account_no, a.building_id, a.premise_no, b.time_zone, p.residential, b.total_area
+        FROM accounts a JOIN buildings b USING (building_id) JOIN premises p USING (building_id, premise_no)
+        WHERE a.account_no = %s
+        """,
+        (account_no,),
+    ).fetchone()
+    return AccountContext(*row) if row else None
+
+
+@dataclass(frozen=True)
+class MeterRegister:
+    """A counter register of a meter as a resident sees it."""
+
+    label: str  # T, T1, T2, T3
+    register: str
+    unit: str
+    zone: str | None  # tariff zone of a multi-zone meter's register
+    series_id: int
+    max_per_hour: float | None
+    latest_value: float | None = None
+    latest_ts: datetime | None = None
+    latest_source: str | None = None
+    latest_valid_value: float | None = None
+    latest_valid_ts: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AccountMeter:
+    meter_id: str
+    service: str
+    kind: str
+    manufacturer: str
+    serial: str
+    model: str | None
+    installed_on: date | None
+    removed_on: date | None
+    verification_due: date | None
+    register_digits: int | None
+    multiplier: Decimal
+    linked_from: date
+    linked_to: date | None
+    registers: tuple[MeterRegister, ...]  # what the resident submits (T or T1..Tn)
+    chart_series: tuple[int, ...]  # series ids whose hours make the consumption chart
+
+    @property
+    def multi_zone(self) -> bool:
+        return len(self.registers) > 1
+
+    def verification_status(self, today: date, warn_days: int = 30) -> str:
+        if self.verification_due is None:
+            return "unknown"
+        if self.verification_due <= today:
+            return "expired"
+        if self.verification_due <= today + timedelta(days=warn_days):
+            return "due_soon"
+        return "ok"
+
+    def link_row(self) -> MeterLinkRow:
+        return MeterLinkRow(
+            self.meter_id, None, self.service, self.verification_due, self.multiplier, self.register_digits
+        )
+
+
+def _submittable(
+    service: str, rows: Sequence[RegisterRow]
+) -> tuple[list[tuple[str, RegisterRow]], list[int]]:
+    """(label, register) pairs a resident submits, and the series of the consumption chart."""
+    spec = SERVICE_REGISTERS.get(service)
+    by_name = {r.register: r for r in rows if r.cumulative}
+    if spec is None:
+        chosen = [("T", r) for r in by_name.values()][:1]
+        return chosen, [r.series_id for _, r in chosen]
+    tariff = [(label, by_name[name]) for label, name in spec.tariff.items() if name in by_name]
+    total = by_name.get(spec.total)
+    labelled = tariff if len(tariff) >= 2 else ([("T", total)] if total else tariff[:1])
+    chart = [total.series_id] if total else [r.series_id for _, r in tariff]
+    return labelled, chart
+
+
+def account_meters(
+    conn: psycopg.Connection,
+    account_no: str,
+    *,
+    on: date | None = None,
+    meter_id: str | None = None,
+) -> list[AccountMeter]:
+    """Meters linked to the account's premise: on day ``on`` (all links when None), or one ``meter_id``
+    among every meter ever linked to the premise (so a replaced meter's history stays visible)."""
+    rows = conn.execute(
+        """
+        SELECT l.meter_id, l.service, m.kind, m.manufacturer, m.serial, m.model, m.installed_on,
+               m.removed_on, m.verification_due, m.register_digits, m.multiplier, l.valid_from, l.valid_to
+        FROM accounts a
+        JOIN meter_links l ON l.building_id = a.building_id AND l.premise_no = a.premise_no
+        JOIN meters m ON m.meter_id = l.meter_id
+        WHERE a.account_no = %(account)s
+          AND (%(meter)s::text IS NULL OR l.meter_id = %(meter)s)
+          AND (%(on)s::date IS NULL
+               OR (l.valid_from <= %(on)s AND (l.valid_to IS NULL OR l.valid_to > %(on)s)))
+        ORDER BY l.service, l.meter_id, l.valid_from DESC
+        """,
+        {"account": account_no, "meter": meter_id, "on": on},
+    ).fetchall()
+    seen: dict[str, tuple] = {}
+    for r in rows:
+        seen.setdefault(r[0], r)  # the latest link of each meter
+    registers = meter_register_rows(conn, list(seen))
+    by_meter: dict[str, list[RegisterRow]] = {}
+    for reg in registers:
+        by_meter.setdefault(reg.meter_id, []).append(reg)
+    chosen = {m: _submittable(seen[m][1], by_meter.get(m, [])) for m in seen}
+    latest = latest_readings(conn, [reg.series_id for labelled, _ in chosen.values() for _, reg in labelled])
+    meters = []
+    for m, row in seen.items():
+        labelled, chart = chosen[m]
+        zones = THREE_REGISTER_ZONES if len(labelled) >= 3 else TWO_REGISTER_ZONES
+        regs = []
+        for label, reg in labelled:
+            any_, valid = latest.get(reg.series_id, (None, None))
+            regs.append(
+                MeterRegister(
+                    label=label,
+                    register=reg.register,
+                    unit=reg.unit,
+                    zone=zones[label].value if len(labelled) > 1 and label in zones else None,
+                    series_id=reg.series_id,
+                    max_per_hour=reg.max_per_hour,
+                    latest_value=any_.value if any_ else None,
+                    latest_ts=any_.ts if any_ else None,
+                    latest_source=_SOURCES.get(any_.source) if any_ else None,
+                    latest_valid_value=valid.value if valid else None,
+                    latest_valid_ts=valid.ts if valid else None,
+                )
+            )
+        (_, service, kind, manufacturer, serial, model, installed, removed, due, digits, mult, lf, lt) = row
+        meters.append(
+            AccountMeter(
+                m,
+                service,
+                kind,
+                manufacturer,
+                serial,
+                model,
+                installed,
+                removed,
+                due,
+                digits,
+                mult,
+                lf,
+                lt,
+                tuple(regs),
+                tuple(chart),
+            )
+        )
+    return meters
+
+
+# --- tariffs -----------------------------------------------------------------------------------------
+
+
+def _tariff_rows(
+    conn: psycopg.Connection, table: str, building_id: str, service: str, first: date, end: date
+) -> list[tuple]:
+    scheme_key = ", scheme" if table == "tariff_options" else ""
+    return conn.execute(
+        f"""
+        SELECT applies_to, valid_from, valid_to, scheme, zone_schedule, {", ".join(_PRICE_COLUMNS.values())}
+               {", 'per_unit'" if table == "tariff_options" else ", basis"}
+        FROM {table}
+        WHERE service = %s AND applies_to IN ('*', %s) AND valid_from < %s
+          AND (valid_to IS NULL OR valid_to > %s)
+        ORDER BY valid_from{scheme_key}
+        """,
+        (service, building_id, end, first),
+    ).fetchall()
+
+
+def _own_over_default(rows: list[tuple], building_id: str, key: Callable[[tuple], object]) -> list[tuple]:
+    own = {key(r) for r in rows if r[0] == building_id}
+    return [r for r in rows if not (r[0] == "*" and key(r) in own)]
+
+
+def _tariff(service: str, row: tuple, scheme: ZoneScheme | None = None) -> Tariff:
+    applies_to, valid_from, valid_to, row_scheme, schedule, *prices, basis = row
+    zone_prices = {z: p for z, p in zip(_PRICE_COLUMNS, prices, strict=True) if p is not None}
+    if scheme is ZoneScheme.SINGLE_RATE and row_scheme != "single_rate":
+        return Tariff(
+            Service(service),
+            valid_from,
+            {Zone.SINGLE: zone_prices[Zone.SINGLE]},
+            valid_to=valid_to,
+            schedule=SINGLE_RATE_SCHEDULE,
+            name=f"{service}/{applies_to} single-rate price from {valid_from}",
+        )
+    return Tariff(
+        Service(service),
+        valid_from,
+        zone_prices,
+        valid_to=valid_to,
+        schedule=parse_zone_schedule(schedule, ZoneScheme(row_scheme)),
+        basis=PriceBasis(basis),
+        name=f"{service}/{applies_to} from {valid_from}",
+    )
+
+
+def service_tariffs(
+    conn: psycopg.Connection, building_id: str, service: str, first: date, end: date
+) -> list[Tariff]:
+    """The tariffs (``tariffs`` table) of ``service`` for the building overlapping ``[first, end)``; a
+    building's own tariffs of the service replace the '*' ones (as :func:`repository.tariffs_in_period`)."""
+    if service not in {s.value for s in Service}:
+        return []
+    rows = _own_over_default(
+        _tariff_rows(conn, "tariffs", building_id, service, first, end), building_id, lambda r: None
+    )
+    return [_tariff(service, r) for r in rows]
+
+
+def tariff_options(
+    conn: psycopg.Connection, building_id: str, first: date, end: date
+) -> dict[ZoneScheme, list[Tariff]]:
+    """Electricity tariffs per scheme offered over ``[first, end)``: ``tariff_options`` rows of the scheme
+    when there are any, else derived from the billed ``tariffs`` (their own scheme, and their
+    single-rate price as the single-rate option)."""
+    service = Service.ELECTRICITY.value
+    offered = _own_over_default(
+        _tariff_rows(conn, "tariff_options", building_id, service, first, end), building_id, lambda r: r[3]
+    )
+    billed = _own_over_default(
+        _tariff_rows(conn, "tariffs", building_id, service, first, end), building_id, lambda r: None
+    )
+    result: dict[ZoneScheme, list[Tariff]] = {}
+    for scheme in ZoneScheme:
+        rows = [r for r in offered if r[3] == scheme.value]
+        if rows:
+            result[scheme] = [_tariff(service, r) for r in rows]
+            continue
+        if scheme is ZoneScheme.SINGLE_RATE:
+            derived = [_tariff(service, r, scheme) for r in billed if r[5] is not None]
+        else:
+            derived = [_tariff(service, r) for r in billed if r[3] == scheme.value]
+        if derived:
+            result[scheme] = derived
+    return result
+
+
+# --- consumption chart ---------------------------------------------------------------------------------
+
+
+def consumption_chart(
+    conn: psycopg.Connection,
+    ctx: AccountContext,
+    meter: AccountMeter,
+    first_day: date,
+    end_day: date,
+    resolution: Resolution,
+    unit: Unit,
+) -> ConsumptionChart:
+    """The chart of ``meter`` over the local days ``[first_day, end_day)``."""
+    tz = ZoneInfo(ctx.time_zone)
+    start = datetime.combine(first_day, datetime.min.time(), tz).astimezone(UTC)
+    end = datetime.combine(end_day, datetime.min.time(), tz).astimezone(UTC)
+    hours = hourly_with_quality(conn, meter.chart_series, start, end)
+    tariffs = service_tariffs(conn, ctx.building_id, meter.service, first_day, end_day)
+    return build_consumption_chart(
+        hours.hour_starts_us,
+        hours.volume_micro,
+        hours.quality,
+        start=start,
+        end=end,
+        tz=tz,
+        resolution=resolution,
+        unit=unit,
+        tariffs=tariffs,
+    )
+
+
+# --- reading submission --------------------------------------------------------------------------------
+
+
+def submission_meter(conn: psycopg.Connection, meter: AccountMeter, now: datetime) -> SubmissionMeter:
+    """The state the checks need: previous readings, replacements since, typical daily consumption."""
+    series = [r.series_id for r in meter.registers]
+    oldest_prev = min((r.latest_valid_ts for r in meter.registers if r.latest_valid_ts), default=None)
+    events = register_events_since(conn, series, oldest_prev)
+    states = []
+    for reg in meter.registers:
+        previous = None
+        typical = None
+        replaced = False
+        if reg.latest_valid_ts is not None and reg.latest_valid_value is not None:
+            previous = PreviousReading(Decimal(repr(reg.latest_valid_value)), reg.latest_valid_ts)
+            replaced = any(ts > reg.latest_valid_ts for ts, _ in events.get(reg.series_id, []))
+            first = first_valid_reading_since(
+                conn, reg.series_id, reg.latest_valid_ts - timedelta(days=365), reg.latest_valid_ts
+            )
+            if first is not None:
+                days = Decimal((reg.latest_valid_ts - first.ts).total_seconds()) / 86_400
+                used = (previous.value - Decimal(repr(first.value))) * meter.multiplier
+                if (
+                    days >= 7
+                    and used >= 0
+                    and not any(
+                        first.ts < ts <= reg.latest_valid_ts for ts, _ in events.get(reg.series_id, [])
+                    )
+                ):
+                    typical = used / days
+        states.append(
+            RegisterState(
+                label=reg.label,
+                register=reg.register,
+                previous=previous,
+                latest_ts=reg.latest_ts,
+                replaced_after_previous=replaced,
+                max_per_hour=Decimal(repr(reg.max_per_hour)) if reg.max_per_hour is not None else None,
+                typical_per_day=typical,
+            )
+        )
+    return SubmissionMeter(
+        meter.meter_id,
+        meter.service,
+        tuple(states),
+        verification_due=meter.verification_due,
+        removed_on=meter.removed_on,
+        register_digits=meter.register_digits,
+        multiplier=meter.multiplier,
+    )
+
+
+class SubmissionRejected(ValueError):
+    """The store refused the reading (e.g. a concurrent reading at the same instant)."""
+
+
+@dataclass(frozen=True)
+class StoredSubmission:
+    next_bill_method: VolumeMethod
+    next_bill_period: BillingPeriod
+    counts_for: BillingPeriod
+    submission_id: int
+    warnings: list[dict[str, str | None]] = field(default_factory=list)
+
+
+def _next_bill(
+    conn: psycopg.Connection,
+    ctx: AccountContext,
+    meter: AccountMeter,
+    result: SubmissionResult,
+    window_last_day: int,
+) -> tuple[VolumeMethod, BillingPeriod]:
+    tz = ZoneInfo(ctx.time_zone)
+    local = result.taken_at.astimezone(tz).date()
+    period = BillingPeriod(local.year, local.month)
+    has_reading = result.counts_for == period
+    if not has_reading:  # late: did the period get a reading in its window before?
+        has_reading = valid_readings_between(
+            conn,
+            [r.series_id for r in meter.registers],
+            readings_window_end(period.previous(), ctx.time_zone, window_last_day),
+            readings_window_end(period, ctx.time_zone, window_last_day),
+        )
+    history = volume_history(conn, ctx.building_id, period).get((ctx.account_no, meter.service))
+    method = next_bill_method(
+        service=meter.service,
+        period=period,
+        has_reading_for_period=has_reading,
+        verification_due=meter.verification_due,
+        history=history.metered if history else (),
+        consecutive_average_periods=history.consecutive_average if history else 0,
+        residential=ctx.residential,
+    )
+    return method, period
+
+
+def submit_reading(
+    conn: psycopg.Connection,
+    ctx: AccountContext,
+    meter: AccountMeter,
+    result: SubmissionResult,
+    *,
+    user_id: int | None,
+    window_last_day: int,
+    now: datetime,
+) -> StoredSubmission:
+    """Store an accepted submission as manual readings (``ReadingSource.MANUAL``: the ingest path, so the
+    series is marked for the rollup and the close reads it) plus its audit row, in one transaction."""
+    if not result.accepted or result.counts_for is None:
+        raise ValueError("only an accepted submission can be stored")
+    method, period = _next_bill(conn, ctx, meter, result, window_last_day)
+    by_label = {r.label: r for r in meter.registers}
+    readings = [
+        Reading(
+            meter.meter_id,
+            by_label[label].register,
+            result.taken_at,
+            float(value),
+            by_label[label].unit,
+            source=ReadingSource.MANUAL,
+        )
+        for label, value in result.values.items()
+    ]
+    warnings = [w.as_dict() for w in result.warnings]
+    with conn.transaction():
+        written = ReadingWriter(conn, source_name="api", clock=lambda: now).write(
+            readings, context={"account_no": ctx.account_no, "user_id": user_id}
+        )
+        if written.rejected or written.inserted != len(readings):
+            raise SubmissionRejected(
+                f"the reading store refused the submission ({dict(written.reasons) or 'duplicate'}); "
+                "a reading at the same instant may already exist — submit again"
+            )
+        (submission_id,) = conn.execute(
+            """
+            INSERT INTO reading_submissions (user_id, account_no, meter_id, taken_at, counts_for,
+                                             submitted_values, next_bill_method, warnings)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
+            """,
+            (
+                user_id,
+                ctx.account_no,
+                meter.meter_id,
+                result.taken_at,
+                str(result.counts_for),
+                json.dumps({k: str(v) for k, v in result.values.items()}),
+                method.value,
+                json.dumps(warnings, ensure_ascii=False),
+            ),
+        ).fetchone()
+    return StoredSubmission(method, period, result.counts_for, submission_id, warnings)
+
+
+# --- building charts ------------------------------------------------------------------------------------
+
+
+def _house_links(conn: psycopg.Connection, building_id: str, first: date, end: date) -> list[MeterLinkRow]:
+    rows = conn.execute(
+        """
+        SELECT l.meter_id, l.premise_no, l.service, m.verification_due, m.multiplier, m.register_digits,
+               l.valid_from, l.valid_to
+        FROM meter_links l JOIN meters m USING (meter_id)
+        WHERE l.building_id = %s AND l.premise_no IS NULL AND l.valid_from < %s
+          AND (l.valid_to IS NULL OR l.valid_to > %s)
+        """,
+        (building_id, end, first),
+    ).fetchall()
+    return [MeterLinkRow(*r) for r in rows]
+
+
+def _house_volume_from_telemetry(
+    conn: psycopg.Connection, links: list[MeterLinkRow], period: BillingPeriod, tz: ZoneInfo
+) -> Decimal | None:
+    """Σ of the house meters' volumes for a month when every one of them has a valid volume."""
+    if not links:
+        return None
+    start, end = period.bounds_utc(tz)
+    ids = sorted({link.meter_id for link in links})
+    totals = period_totals_bulk(conn, ids, start, end)
+    by_meter: dict[str, dict] = {}
+    for (meter, register), total in totals.items():
+        by_meter.setdefault(meter, {})[register] = total
+    without = [m for m in ids if m not in by_meter]
+    day = READINGS_WINDOW_DAY
+    window = RegisterWindow(
+        start_at=readings_window_end(period.previous(), tz.key, day),
+        end_at=readings_window_end(period, tz.key, day),
+        start_after=readings_window_end(period.previous().previous(), tz.key, day),
+        end_after=readings_window_end(period.previous(), tz.key, day),
+    )
+    max_age = window.end_at - (window.start_after or window.start_at)
+    values = (
+        register_values_at(conn, without, [window.start_at, window.end_at], max_age=max_age)
+        if without
+        else {}
+    )
+    by_meter_values: dict[str, dict] = {}
+    for (meter, register), v in values.items():
+        by_meter_values.setdefault(meter, {})[register] = v
+    volume = Decimal(0)
+    for link in links:
+        if link.meter_id in by_meter:
+            data = meter_data_from_hourly(link, by_meter[link.meter_id], period.end_day)
+        else:
+            data = meter_data_from_registers(
+                link, by_meter_values.get(link.meter_id, {}), period.end_day, window=window
+            )
+        if not data.valid or data.total is None:
+            return None
+        volume += data.total
+    return volume
+
+
+def building_charts(
+    conn: psycopg.Connection, building_id: str, year: int, today: date, services: Sequence[str] | None = None
+) -> tuple[str, Decimal, list[ServiceChart]]:
+    """(time zone, total area, charts per service) of ``year`` against ``year − 1``; months after the
+    current local month are empty."""
+    row = conn.execute(
+        "SELECT time_zone, total_area FROM buildings WHERE building_id = %s", (building_id,)
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"building {building_id} not found")
+    tz_name, total_area = row
+    tz = ZoneInfo(tz_name)
+    first, end = date(year - 1, 1, 1), date(year + 1, 1, 1)
+    links = _house_links(conn, building_id, first, end)
+    closed = conn.execute(
+        """
+        SELECT period, service, house_volume, distributed, method
+        FROM period_common_property WHERE building_id = %s AND period >= %s AND period < %s
+        """,
+        (building_id, f"{year - 1}-01", f"{year + 1}-01"),
+    ).fetchall()
+    close_rows = {(p, s): (hv, dist, method) for p, s, hv, dist, method in closed}
+    wanted = sorted({link.service for link in links} | {s for _, s in close_rows})
+    if services is not None:
+        wanted = [s for s in wanted if s in services]
+    persons_cache: dict[BillingPeriod, int] = {}
+    charts = []
+    current = BillingPeriod(today.year, today.month)
+    for service in wanted:
+        figures: dict[int, list[MonthFigures]] = {year - 1: [], year: []}
+        for y in (year - 1, year):
+            for month in range(1, 13):
+                period = BillingPeriod(y, month)
+                if period >= current:
+                    continue
+                if period not in persons_cache:
+                    persons_cache[period] = sum(
+                        residents_on(conn, building_id, period.end_day - timedelta(days=1)).values()
+                    )
+                house, distributed, method = close_rows.get((str(period), service), (None, None, None))
+                source = "close" if house is not None else None
+                if house is None:
+                    month_links = [
+                        link
+                        for link in links
+                        if link.service == service
+                        and (link.valid_from is None or link.valid_from < period.end_day)
+                        and (link.valid_to is None or link.valid_to > period.first_day)
+                    ]
+                    house = _house_volume_from_telemetry(conn, month_links, period, tz)
+                    source = "telemetry" if house is not None else None
+                figures[y].append(
+                    MonthFigures(month, house, source, persons_cache[period], distributed, method)
+                )
+        unit = SERVICE_UNITS.get(Service(service), "") if service in {s.value for s in Service} else ""
+        charts.append(build_service_chart(service, unit, year, total_area, figures[year], figures[year - 1]))
+    return tz_name, total_area, charts
+
+
+# --- tariff advice ---------------------------------------------------------------------------------------
+
+
+def tariff_advice_for_account(
+    conn: psycopg.Connection, ctx: AccountContext, today: date
+) -> tuple[list[AccountMeter], TariffAdvice | None]:
+    """Advice over the last 12 full local months from the account's electricity meters' hourly series
+    (summed when the premise had several meters, e.g. a replacement)."""
+    periods = last_full_months(BillingPeriod(today.year, today.month))
+    first, end = periods[0].first_day, periods[-1].end_day
+    meters = [
+        m
+        for m in account_meters(conn, ctx.account_no)
+        if m.service == Service.ELECTRICITY.value
+        and m.linked_from < end
+        and (m.linked_to is None or m.linked_to > first)
+    ]
+    if not meters:
+        return [], None
+    tz = ZoneInfo(ctx.time_zone)
+    start_utc = periods[0].bounds_utc(tz)[0]
+    end_utc = periods[-1].bounds_utc(tz)[1]
+    series = [hourly_with_quality(conn, m.chart_series, start_utc, end_utc) for m in meters]
+    starts = np.concatenate([s.hour_starts_us for s in series])
+    volumes = np.concatenate([s.volume_micro for s in series])
+    billable = np.concatenate([s.quality < 3 for s in series])
+    starts, volumes = starts[billable], volumes[billable]
+    if len(meters) > 1 and len(starts):
+        unique, inverse = np.unique(starts, return_inverse=True)
+        summed = np.zeros(len(unique), dtype=np.int64)
+        np.add.at(summed, inverse, volumes)
+        starts, volumes = unique, summed
+    options = tariff_options(conn, ctx.building_id, first, end)
+    in_force = service_tariffs(
+        conn, ctx.building_id, Service.ELECTRICITY.value, today, today + timedelta(days=1)
+    )
+    current = in_force[-1].scheme if in_force else None
+    advice = advise_tariff(HourlySeries.from_micro(starts, volumes), tz, periods, options, current=current)
+    return meters, advice
