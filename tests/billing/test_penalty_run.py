@@ -160,3 +160,15 @@ def test_payment_pays_penalties_only_after_all_principal(pen: str, conn) -> None
     (payment,) = payment_history(conn, "OPEN")
     kinds = {(a.kind, a.debt_period): a.amount for a in payment.allocations}
     assert kinds == {("principal", "2025-01"): 300000, ("penalty", "2025-01"): 16662, ("advance", None): 3338}
+
+
+def test_key_rate_rows_added_after_verification() -> None:
+    from meterhub.billing.penalties import PenaltyTables
+
+    tables = PenaltyTables.default()
+    assert tables.key_rate(date(2025, 12, 21)) == Decimal("16.50")
+    assert tables.key_rate(date(2025, 12, 22)) == Decimal("16.00")  # decision of 19.12.2025
+    assert tables.key_rate(date(2026, 2, 16)) == Decimal("15.50")  # decision of 13.02.2026
+    assert tables.key_rate(date(2026, 7, 31)) == Decimal("14.00")
+    with pytest.raises(LookupError, match="complete only through 2026-07-31"):
+        tables.key_rate(date(2026, 8, 1))
