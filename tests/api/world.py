@@ -89,6 +89,17 @@ def add_payments(conn: psycopg.Connection) -> None:
         )
 
 
+def add_payee(conn: psycopg.Connection) -> None:
+    """The management company and its bank requisites printed on every receipt."""
+    conn.execute(
+        "INSERT INTO receipt_payees (applies_to, name, inn, kpp, address, bank_name, bic, "
+        "settlement_account, "
+        "correspondent_account) VALUES ('*', 'ООО «УК Ленинская»', '5501234567', '550101001', "
+        "'г. Омск, ул. Ленина, д. 1', 'ПАО СБЕРБАНК', '044525225', '40702810900000000001', "
+        "'30101810400000000225')"
+    )
+
+
 def build_world(url: str) -> World:
     from meterhub.timeseries.database import connect
 
@@ -96,6 +107,7 @@ def build_world(url: str) -> World:
     with connect(url) as conn:
         load_small_building(conn)
         add_building_b2(conn)
+        add_payee(conn)
         conn.commit()
         close_building(conn, "B1", JAN)
         add_payments(conn)

@@ -1,0 +1,125 @@
+"""Receipts (ЕПД): the list of an account's receipts, a period's PDF and the debt receipt PDF.
+
+Rendering is :mod:`meterhub.billing.receipts`; this router only checks access and maps its errors.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from pydantic import BaseModel, Field
+
+from meterhub.api.deps import AccountNo, Conn, get_settings
+from meterhub.api.schemas import Money, money
+from meterhub.core.settings import Settings
+
+router = APIRouter(tags=["receipts"])
+
+PDF_RESPONSE = {200: {"content": {"application/pdf": {}}, "description": "the PDF"}}
+
+
+class ReceiptOut(BaseModel):
+    period: str = Field(examples=["2026-01"])
+    status: str = Field(description="closed (final) or draft (the period is not closed yet)")
+    charged: Money
+    to_pay: Money = Field(
+        description="what the receipt asks: the closing balance of the period, never below 0"
+    )
+    issued_at: datetime | None = Field(description="when a batch last printed it (null: rendered on demand)")
+    pdf_url: str
+
+
+def _receipts_module():
+    try:
+        from meterhub.billing import receipts
+    except ImportError as exc:  # the receipts package is part of the server install; say what is wrong
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"receipts are not available on this server: {exc}"
+        ) from None
+    return receipts
+
+
+def _pdf(content: bytes, filename: str) -> Response:
+    return Response(
+        content=content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.get(
+    "/accounts/{account_no}/receipts",
+    summary="Receipts of an account by period, newest first",
+    response_model=list[ReceiptOut],
+)
+def list_account_receipts(account_no: AccountNo, conn: Conn) -> list[ReceiptOut]:
+    receipts = _receipts_module()
+    return [
+        ReceiptOut(
+            period=r.period,
+            status=r.status,
+            charged=money(r.charged_kopecks),
+            to_pay=money(r.to_pay_kopecks),
+            issued_at=r.issued_at,
+            pdf_url=f"/api/v1/accounts/{account_no}/receipts/{r.period}.pdf",
+        )
+        for r in receipts.list_receipts(conn, account_no)
+    ]
+
+
+@router.get(
+    "/accounts/{account_no}/receipts/debt.pdf",
+    summary="Debt receipt (квитанция на задолженность) as of a date, as PDF",
+    response_class=Response,
+    responses={**PDF_RESPONSE, 409: {"description": "nothing to print, with the reason"}},
+)
+def debt_receipt_pdf(
+    account_no: AccountNo,
+    conn: Conn,
+    settings: Annotated[Settings, Depends(get_settings)],
+    as_of: Annotated[date | None, Query(description="debt as of this day (default: today)")] = None,
+) -> Response:
+    receipts = _receipts_module()
+    day = as_of or date.today()
+    try:
+        content = receipts.render_debt_receipt_pdf(conn, account_no, day, link_secret=settings.secret_key)
+    except receipts.ReceiptDataError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"cannot print the debt receipt: {exc}") from None
+    return _pdf(content, f"debt-{account_no}-{day.isoformat()}.pdf")
+
+
+@router.get(
+    "/accounts/{account_no}/receipts/{period}.pdf",
+    summary="The receipt (ЕПД) of a period as PDF",
+    response_class=Response,
+    responses={
+        **PDF_RESPONSE,
+        404: {"description": "no receipt for that period"},
+        409: {"description": "the receipt cannot be printed, with the reason"},
+    },
+)
+def receipt_pdf(
+    account_no: AccountNo,
+    period: Annotated[
+        str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM", examples=["2026-01"])
+    ],
+    conn: Conn,
+    settings: Annotated[Settings, Depends(get_settings)],
+) -> Response:
+    receipts = _receipts_module()
+    available = {r.period for r in receipts.list_receipts(conn, account_no)}
+    if period not in available:
+        known = ", ".join(sorted(available)) or "none yet"
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"no receipt of {account_no} for {period} (receipts: {known})"
+        )
+    try:
+        content = receipts.render_receipt_pdf(conn, account_no, period, link_secret=settings.secret_key)
+    except receipts.ReceiptDataError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"cannot print the receipt: {exc}") from None
+    return _pdf(content, f"receipt-{account_no}-{period}.pdf")
