@@ -18,6 +18,7 @@ from meterhub.api.deps import AccountNo, BuildingId, Conn, CurrentUser
 from meterhub.api.schemas import Money, money
 from meterhub.billing import resident_loaders as loaders
 from meterhub.billing.consumption_series import ConsumptionChart, NoTariffError, Resolution, Unit
+from meterhub.billing.money import strip_zeros
 from meterhub.billing.reading_submission import SubmissionRules, validate_submission
 from meterhub.billing.zones import ZoneScheme
 
@@ -405,7 +406,7 @@ def submit_reading(
         meter_id=meter.meter_id,
         taken_at=result.taken_at,
         values={k: str(v) for k, v in result.values.items()},
-        consumption={k: str(v) for k, v in result.consumption.items()},
+        consumption={k: _s(strip_zeros(v)) or "0" for k, v in result.consumption.items()},
         counts_for=str(stored.counts_for),
         next_bill_period=str(stored.next_bill_period),
         next_bill_method=stored.next_bill_method.value,  # type: ignore[arg-type]
@@ -455,6 +456,11 @@ def _s(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
+def _v(value: Decimal | None) -> str | None:
+    """A volume without trailing zeros (numeric columns carry 6 decimals)."""
+    return None if value is None else format(strip_zeros(value), "f")
+
+
 @router.get(
     "/buildings/{building_id}/charts",
     response_model=BuildingChartsOut,
@@ -485,13 +491,13 @@ def building_charts(
             ServiceChartOut(
                 service=c.service,
                 unit=c.unit,
-                total=_s(c.total),
-                previous_total=_s(c.previous_total),
+                total=_v(c.total),
+                previous_total=_v(c.previous_total),
                 change_percent=_s(c.change_percent),
                 months=[
                     ChartMonthOut(
                         month=m.month,
-                        volume=_s(m.volume),
+                        volume=_v(m.volume),
                         source=m.source,  # type: ignore[arg-type]
                         per_m2=_s(m.per_m2),
                         per_person=_s(m.per_person),
@@ -499,7 +505,7 @@ def building_charts(
                         common_per_m2=_s(m.common_per_m2),
                         common_share_percent=_s(m.common_share),
                         common_method=m.common_method,
-                        previous_volume=_s(m.previous_volume),
+                        previous_volume=_v(m.previous_volume),
                         previous_per_m2=_s(m.previous_per_m2),
                         previous_per_person=_s(m.previous_per_person),
                         previous_common_per_m2=_s(m.previous_common_per_m2),
@@ -591,7 +597,7 @@ def tariff_advice(account_no: AccountNo, conn: Conn, now: Now) -> TariffAdviceOu
         meter_ids=[m.meter_id for m in meters],
         period_from=str(advice.periods[0]),
         period_to=str(advice.periods[-1]),
-        volume_kwh=format(advice.volume, "f"),
+        volume_kwh=_v(advice.volume) or "0",
         hours_present=advice.hours_present,
         hours_expected=advice.hours_expected,
         complete=advice.complete,
@@ -605,7 +611,7 @@ def tariff_advice(account_no: AccountNo, conn: Conn, now: Now) -> TariffAdviceOu
                 name_ru=_SCHEME_RU[scheme],
                 total=money(cost.total),
                 zones=[
-                    ZoneCostOut(zone=z.value, volume_kwh=format(cost.volumes[z], "f"), amount=money(a))
+                    ZoneCostOut(zone=z.value, volume_kwh=_v(cost.volumes[z]) or "0", amount=money(a))
                     for z, a in cost.amounts.items()
                 ],
                 months=[MonthCostOut(period=str(m.period), amount=money(m.amount)) for m in cost.months],
