@@ -154,10 +154,17 @@ def test_late_reading_becomes_a_recalculation_in_the_next_period(small: str) -> 
         _close_january(conn)
         unchanged = close_building(conn, "B1", FEB)  # January's inputs have the digest it was closed with
         assert unchanged.recalculations == 0
-        # a late correction of E-1: the hour 2026-01-10 12:00 local (day zone) was 1.5 kWh, not 0.5
+        # a late correction of E-1: the hour 2026-01-10 12:00 local (day zone) was 1.5 kWh, not 0.5 (the
+        # late reading's batch is logged in series_dirty_log, as ingest does; the rollup rewrote the hour)
+        hour = datetime(2026, 1, 10, 12, tzinfo=MOSCOW)
+        sid = series_id(conn, "E-1", "energy_import_kwh")
         conn.execute(
             "UPDATE hourly_consumption SET volume_micro = 1500000 WHERE series_id = %s AND hour = %s",
-            (series_id(conn, "E-1", "energy_import_kwh"), datetime(2026, 1, 10, 12, tzinfo=MOSCOW)),
+            (sid, hour),
+        )
+        conn.execute(
+            "INSERT INTO series_dirty_log (series_ids, from_ts, to_ts) VALUES (%s, %s, %s)",
+            ([sid], hour, hour),
         )
         conn.commit()
         result = close_building(conn, "B1", FEB)
@@ -176,6 +183,11 @@ def test_late_reading_becomes_a_recalculation_in_the_next_period(small: str) -> 
         ("LS-1", "electricity", "individual", "day", D("1"), D("6.00"), "2026-01")
     ]
     assert "2026-01" in rows[0][7]
-    assert result.report["recalculations"] == {"lines": 1, "amount": D("6.00"), "periods": ["2026-01"]}
+    assert result.report["recalculations"] == {
+        "lines": 1,
+        "amount": D("6.00"),
+        "periods": ["2026-01"],
+        "rechecked": ["2026-01"],
+    }
     assert again == (1, D("6.00"))
     assert closed_lines == (D("12013.00"),)  # the closed period itself is untouched

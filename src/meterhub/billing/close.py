@@ -93,6 +93,8 @@ class CloseResult:
     seconds_load: float
     seconds_engine: float
     seconds_write: float
+    rechecked: tuple[str, ...] = ()
+    """Closed periods reloaded because their change marker moved (see :mod:`input_changes`)."""
 
 
 def pending_recalculations(
@@ -100,13 +102,17 @@ def pending_recalculations(
     building_id: str,
     period: BillingPeriod,
     options: CloseOptions,
+    rechecked: list[str] | None = None,
 ) -> list[RecalculationLine]:
-    """Net corrections of the building's recent closed periods, to be booked in ``period``."""
+    """Net corrections of the building's recent closed periods, to be booked in ``period``; the
+    periods reloaded are appended to ``rechecked``."""
     result: list[RecalculationLine] = []
     candidates = closed_periods(conn, building_id, period, options.recalc_months)
     if options.recheck != "all":
         candidates = sorted(changed_periods(conn, building_id, candidates, period))
     for closed in sorted(candidates):
+        if rechecked is not None:
+            rechecked.append(str(closed))
         loaded = load_building_input(conn, building_id, closed, options.loader)
         booked = booked_corrections(conn, building_id, closed, excluding=period)
         if not booked and input_digest(loaded.input) == stored_input_digest(conn, building_id, closed):
@@ -247,10 +253,12 @@ def close_building(
         loaded = load_building_input(conn, building_id, period, options.loader)
         t1 = time.perf_counter()
         charges = compute_building_charges(loaded.input, period, options.rules)
-        recalculations = pending_recalculations(conn, building_id, period, options)
+        rechecked: list[str] = []
+        recalculations = pending_recalculations(conn, building_id, period, options, rechecked)
         t2 = time.perf_counter()
         status = "closed" if options.final else "draft"
         report = build_report(charges, loaded, recalculations, status)
+        report["recalculations"]["rechecked"] = rechecked
         replace_draft_results(
             conn,
             charges,
@@ -281,4 +289,5 @@ def close_building(
         t1 - t0,
         t2 - t1,
         t3 - t2,
+        tuple(rechecked),
     )
