@@ -7,15 +7,20 @@ per row): buildings in five time zones, one premise and account per flat, reside
 electricity, cold/hot water, wastewater, maintenance per m²), normatives, common property for electricity
 (ACTUAL_CAPPED) and cold water (ACTUAL_CAPPED) and hot water (NORMATIVE). Meters: every flat has an
 electricity meter — 20 % hourly (a full local month of ``hourly_consumption``, split into day/night by
-the engine), 80 % with T1/T2 registers read at the month bounds; 95 % of flats have cold and hot water
-meters read at the month bounds (the rest are billed by normative); ~1 % of meters have an expired
-verification; each building has house electricity and cold-water meters.
+the engine), 80 % with T1/T2 registers read monthly; 95 % of flats have cold and hot water meters read
+monthly (the rest are billed by normative); ~1 % of meters have an expired verification; each building
+has house electricity and cold-water meters. Monthly readings are taken on the 20th at 12:00 local
+time (inside the readings window, by the 25th): December 20 and January 20 bound January.
 
 Measured in one run: the full ``run_close --final`` of January (load → engine → write, one transaction
 per building, worker processes), accounts/s, where the time goes (sum over buildings of load / engine /
-write), peak RSS of the workers and of this process, the next month's draft (which reloads the closed
-January of every building to look for recalculations), and — same run, same data — a bare set-based SQL
-close (accounts × 6 lines, amount = round(volume × tariff, 2), no rules) as the floor.
+write), peak RSS of the workers and of this process; then the next month's draft three ways: with the
+default recheck (``recalc_months`` 3; the change marker says no building's January changed, so none is
+reloaded), with ``recheck="all"`` (every building reloads its closed January and compares digests: the
+cost before the marker, the baseline of the ratio), and after late January readings arrived through
+``series_dirty_log`` for 2 % of the buildings (only those reload January and book recalculations); and —
+same run, same data — a bare set-based SQL close (accounts × 6 lines, amount = round(volume × tariff, 2),
+no rules) as the floor.
 """
 
 from __future__ import annotations
@@ -101,8 +106,8 @@ SETUP_SQL = [
         SELECT r.series_id, t.ts, t.v, 0, 1
         FROM bench_meters m JOIN meter_registers r USING (meter_id) JOIN buildings b USING (building_id),
         LATERAL (VALUES
-            ((DATE '2026-01-01')::timestamp AT TIME ZONE b.time_zone, 1000.0 + m.p),
-            ((DATE '2026-02-01')::timestamp AT TIME ZONE b.time_zone, 1000.0 + m.p + CASE
+            ((TIMESTAMP '2025-12-20 12:00') AT TIME ZONE b.time_zone, 1000.0 + m.p),
+            ((TIMESTAMP '2026-01-20 12:00') AT TIME ZONE b.time_zone, 1000.0 + m.p + CASE
                 WHEN m.premise_no IS NULL AND m.kind = 'electricity' THEN %(flats)s * 245.0
                 WHEN m.premise_no IS NULL THEN %(flats)s * 7.5
                 WHEN r.register = 'energy_import_t1_kwh' THEN 150 + m.p % 50 + 0.25 * (m.p % 3)
@@ -148,6 +153,33 @@ FLOOR_SQL = """
            round(pr.area / b.total_area * b.common_area * 1.2 * 6.43, 2)
     FROM accounts a JOIN premises pr USING (building_id, premise_no) JOIN buildings b USING (building_id)
 """
+
+
+LATE_SQL = """
+    WITH late AS (
+        SELECT r.series_id, b.building_id, (TIMESTAMP '2026-01-20 18:00') AT TIME ZONE b.time_zone AS ts,
+               rd.value + 1 AS value
+        FROM buildings b JOIN meter_links l USING (building_id)
+        JOIN meter_registers r ON r.meter_id = l.meter_id AND r.register = 'water_m3'
+        JOIN readings rd ON rd.series_id = r.series_id
+             AND rd.ts = (TIMESTAMP '2026-01-20 12:00') AT TIME ZONE b.time_zone
+        WHERE b.building_id = ANY(%(buildings)s) AND l.service = 'cold_water' AND l.premise_no IS NOT NULL
+    ), ins AS (
+        INSERT INTO readings (series_id, ts, value, quality, source)
+        SELECT series_id, ts, value, 0, 1 FROM late RETURNING series_id
+    )
+    INSERT INTO series_dirty_log (series_ids, from_ts, to_ts)
+    SELECT array_agg(series_id), min(ts), max(ts) FROM late GROUP BY building_id
+"""
+"""Late January readings (+1 m³ on every flat's cold-water meter, Jan 20 18:00 local) for some buildings,
+each building's batch logged in series_dirty_log as readings ingest does."""
+
+
+def _late_readings(url: str, buildings: list[str]) -> int:
+    with connect(url) as conn:
+        cur = conn.execute(LATE_SQL, {"buildings": buildings})
+        conn.commit()
+        return cur.rowcount
 
 
 def _load(url: str, accounts: int, buildings: int) -> tuple[float, int, int]:
@@ -196,9 +228,17 @@ def main() -> None:
             buildings = [r[0] for r in conn.execute("SELECT building_id FROM buildings ORDER BY 1")]
         run = run_close(url, PERIOD, buildings, CloseOptions(final=True), workers=args.workers)
         children_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        # the next month: February has no meter data yet (normatives, fallbacks) and every building
-        # reloads closed January to look for recalculations (unchanged digest → no engine run)
+        # the next month: February has no meter data yet (normatives, fallbacks); January is closed.
+        # default recheck: the change marker of no building moved → no reload of January
         second = run_close(url, PERIOD.next(), buildings, CloseOptions(), workers=args.workers)
+        # baseline (the cost before the marker): every building reloads January, digests compared
+        everything = run_close(
+            url, PERIOD.next(), buildings, CloseOptions(recheck="all"), workers=args.workers
+        )
+        # late January readings for 2 % of the buildings: only those reload January
+        late_buildings = buildings[:: max(1, len(buildings) // max(1, len(buildings) // 50))]
+        late_rows = _late_readings(url, late_buildings)
+        late = run_close(url, PERIOD.next(), buildings, CloseOptions(), workers=args.workers)
         if run.failures:
             for f in run.failures[:5]:
                 print(f"FAILED {f.building}: {f.reason}")
@@ -215,18 +255,19 @@ def main() -> None:
             ("load (Σ workers)", f"{load:.1f} s ({100 * load / busy:.0f} %)"),
             ("engine (Σ workers)", f"{engine:.1f} s ({100 * engine / busy:.0f} %)"),
             ("write (Σ workers)", f"{write:.1f} s ({100 * write / busy:.0f} %)"),
-            (
-                "next month (draft) + recalculation check of the closed month",
-                f"{second.seconds:.1f} s "
-                f"({sum(r.recalculations for r in second.results)} recalculation lines, "
-                f"{len(second.failures)} failed)",
+            *_next_month_rows("next month (draft), default recheck (marker)", second),
+            *_next_month_rows(
+                "next month (draft), recheck='all' (baseline: reload every January)", everything
             ),
             (
-                "  its load / engine + recalculation / write (Σ workers)",
-                " / ".join(
-                    f"{sum(getattr(r, f) for r in second.results):.1f} s"
-                    for f in ("seconds_load", "seconds_engine", "seconds_write")
-                ),
+                "  default recheck vs baseline",
+                f"{second.seconds / everything.seconds:.2f}× the time "
+                f"({everything.seconds - second.seconds:+.1f} s saved)",
+            ),
+            *_next_month_rows(
+                f"next month after late January readings in {len(late_buildings)} buildings "
+                f"({late_rows:,} ingest batches)",
+                late,
             ),
             ("peak RSS worker", f"{children_rss:.0f} MB"),
             ("peak RSS main", f"{peak_rss_mb():.0f} MB"),
@@ -235,6 +276,24 @@ def main() -> None:
             floor_s, floor_rows = _floor(url)
             rows.append(("bare SQL close (floor)", f"{floor_s:.1f} s ({floor_rows:,} lines)"))
         print(table(rows, ("measure", "value")))
+
+
+def _next_month_rows(title: str, run) -> list[tuple[str, str]]:
+    rechecked = sum(1 for r in run.results if r.rechecked)
+    return [
+        (
+            title,
+            f"{run.seconds:.1f} s ({rechecked} building(s) reloaded January, "
+            f"{sum(r.recalculations for r in run.results)} recalculation lines, {len(run.failures)} failed)",
+        ),
+        (
+            "  its load / engine + recheck / write (Σ workers)",
+            " / ".join(
+                f"{sum(getattr(r, f) for r in run.results):.1f} s"
+                for f in ("seconds_load", "seconds_engine", "seconds_write")
+            ),
+        ),
+    ]
 
 
 if __name__ == "__main__":
