@@ -33,6 +33,11 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.harness import browser_missing_reason
 
+try:
+    from playwright.sync_api import expect
+except ImportError:  # every test below is skipped then, with the reason
+    expect = None
+
 _NO_BROWSER = browser_missing_reason()
 pytestmark = [pytest.mark.db, pytest.mark.skipif(_NO_BROWSER is not None, reason=_NO_BROWSER or "")]
 
@@ -92,6 +97,10 @@ def test_day_chart_draws_24_hourly_bars_with_zones_and_switches_to_rubles(open_p
     assert set(zones) == {"day", "night"}
     assert f"8{NBSP}кВт·ч" in zones["day"] and "67 %" in zones["day"]
     assert f"4{NBSP}кВт·ч" in zones["night"] and "33 %" in zones["night"]
+    bar_zones = page.locator("#chart svg g.bar").evaluate_all(
+        "gs => gs.map(g => g.querySelector('rect.seg').dataset.zone)"
+    )
+    assert bar_zones == ["night"] * 7 + ["day"] * 16 + ["night"], "each hour is coloured by its tariff zone"
     screenshot(page, "03-consumption-day-volume")
 
     page.click("#unit-rub")
@@ -113,11 +122,11 @@ def test_period_switcher_back_forward_and_last_year_comparison(open_page):
     wait_chart(page)
 
     page.click("#prev-period")
-    page.wait_for_function("document.querySelector('#period-title').textContent === '14 января 2026'")
+    expect(page.locator("#period-title")).to_have_text("14 января 2026")
     wait_chart(page)
     assert bar_count(page) == 24
     page.click("#next-period")
-    page.wait_for_function("document.querySelector('#period-title').textContent === '15 января 2026'")
+    expect(page.locator("#period-title")).to_have_text("15 января 2026")
     wait_chart(page)
 
     page.click("#compare")
@@ -128,16 +137,16 @@ def test_period_switcher_back_forward_and_last_year_comparison(open_page):
     screenshot(page, "05-consumption-compare")
 
     page.click("#period-switch [data-period=week]")
-    page.wait_for_function("document.querySelector('#period-title').textContent === '12–18 января 2026'")
+    expect(page.locator("#period-title")).to_have_text("12–18 января 2026")
     wait_chart(page)
     assert bar_count(page) == 7
     page.click("#period-switch [data-period=month]")
-    page.wait_for_function("document.querySelector('#period-title').textContent === 'Январь 2026'")
+    expect(page.locator("#period-title")).to_have_text("Январь 2026")
     wait_chart(page)
     assert bar_count(page) == 31
     screenshot(page, "06-consumption-month")
     page.click("#period-switch [data-period=year]")
-    page.wait_for_function("document.querySelector('#period-title').textContent === '2026 год'")
+    expect(page.locator("#period-title")).to_have_text("2026 год")
     wait_chart(page)
     assert bar_count(page) == 1, "only January 2026 has data; the other months are gaps"
     assert page.locator("#chart svg g.gap").count() == 11
@@ -176,9 +185,7 @@ def test_submit_a_reading_and_see_it_accepted_then_a_lower_one_refused(open_page
 
     card.locator("input[data-key]").first.fill("3")
     card.locator("button[type=submit]").click()
-    page.wait_for_function(
-        "document.querySelector(\"section[data-meter='W-1'] .result\").dataset.outcome === 'rejected'"
-    )
+    expect(result).to_have_attribute("data-outcome", "rejected")
     assert "не приняты" in result.inner_text()
     screenshot(page, "10-reading-refused")
 
@@ -195,6 +202,12 @@ def test_download_a_receipt_pdf(open_page):
     data = Path(download.path()).read_bytes()
     assert data.startswith(b"%PDF"), data[:40]
     assert download.suggested_filename.endswith(".pdf")
+    assert row.get_attribute("data-status") == "draft"  # the world's January is closed as a draft
+    assert "предварительная" in row.inner_text()
+
+    with page.expect_download() as info:
+        page.click("#debt-receipt")
+    assert Path(info.value.path()).read_bytes().startswith(b"%PDF")
 
 
 def test_file_a_request_with_a_photo_and_see_its_status(open_page, tmp_path):
@@ -222,13 +235,31 @@ def test_file_a_request_with_a_photo_and_see_its_status(open_page, tmp_path):
 def test_house_charts_and_tariff_advice_pages(open_page):
     page = open_page()
     log_in(page, next_path="/cabinet/house?year=2026")
-    page.wait_for_selector("#house-charts .card, #house-charts p")
+    electricity = page.locator("#house-charts section[data-service=electricity]")
+    electricity.wait_for()
     assert page.locator("#page-status").is_hidden(), page.inner_text("#page-status")
+    per_m2 = electricity.locator(".chart[data-metric=per_m2] svg g.bar")
+    per_person = electricity.locator(".chart[data-metric=per_person] svg g.bar")
+    assert per_m2.count() == 1 and per_person.count() == 1, "only January 2026 has house data"
+    # house meter E-HOUSE: 1000 kWh in January; S_об = 150 m²; residents 1 + 3 + 2 = 6
+    assert float(per_m2.get_attribute("data-value")) == pytest.approx(1000 / 150, abs=1e-3)
+    assert float(per_person.get_attribute("data-value")) == pytest.approx(1000 / 6, abs=1e-2)
+    assert f"1{NBSP}000{NBSP}кВт·ч" in electricity.locator(".house-summary").inner_text()
     screenshot(page, "13-house")
+
     page.goto("/cabinet/advice")
     wait_ready(page)
     assert page.locator("#page-status").is_hidden(), page.inner_text("#page-status")
-    page.wait_for_selector("#advice table, #advice p")
+    page.locator("#advice-table").wait_for()
+    # January's 372 kWh: single 372 × 5.00 = 1860.00 ₽; two-zone 248 × 6.00 + 124 × 3.00 = 1860.00 ₽ — a tie,
+    # so the resident's own two-zone tariff is named the cheapest and both rows are highlighted.
+    rows = {r.get_attribute("data-scheme"): r for r in page.locator("#advice-table tbody tr").all()}
+    assert set(rows) == {"single_rate", "two_zone"}
+    for row in rows.values():
+        assert f"1{NBSP}860,00{NBSP}₽" in row.inner_text()
+        assert "cheapest" in (row.get_attribute("class") or "")
+    assert "ваш тариф" in rows["two_zone"].inner_text()
+    assert page.inner_text("#advice-verdict").startswith("Ваш тариф (двухзонный")
     screenshot(page, "14-advice")
 
 

@@ -114,6 +114,12 @@ export function h(tag, props = {}, ...children) {
   return node;
 }
 
+// node.replaceChildren() without the holes: null/undefined/false children are left out, not "null".
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
 export function showStatus(message, kind = "info") {
   const box = document.getElementById("page-status");
   if (!box) return;

@@ -26,7 +26,7 @@ export function formatTick(v) {
 
 /**
  * bars: [{label, title, value (number|null), quality, segments?: [{key, value}], prevValue?, prevTitle?}]
- * options: {zoneKeys: [...], showPrevious: bool, ariaLabel, onSelect(bar, index)}
+ * options: {zoneKeys: [...], showPrevious: bool, ariaLabel, onSelect(bar, index), markGaps: bool}
  */
 export function renderBarChart(container, bars, options = {}) {
   const draw = () => drawChart(container, bars, options);
@@ -44,7 +44,7 @@ export function renderBarChart(container, bars, options = {}) {
   container._mhObserver = observer;
 }
 
-function drawChart(container, bars, { zoneKeys = [], showPrevious = false, ariaLabel = "", onSelect } = {}) {
+function drawChart(container, bars, { zoneKeys = [], showPrevious = false, ariaLabel = "", onSelect, markGaps = true } = {}) {
   const width = Math.max(container.clientWidth || 720, 280);
   const height = width < 520 ? 230 : 290;
   const m = { top: 12, right: 8, bottom: 26, left: 46 };
@@ -111,6 +111,7 @@ function drawChart(container, bars, { zoneKeys = [], showPrevious = false, ariaL
     }
     const bx = x0 + gap + (showPrevious ? barW : 0);
     if (bar.value === null || bar.value === undefined) {
+      if (!markGaps) return;
       plot.append(h("g", { class: "gap", "data-index": i },
         h("rect", { class: "gap-mark", x: bx + 1, y: y(0) - 6, width: Math.max(1, barW - 2), height: 6 }),
         h("title", { text: bar.title })));
@@ -125,16 +126,18 @@ function drawChart(container, bars, { zoneKeys = [], showPrevious = false, ariaL
       "aria-label": bar.title,
     });
     g.append(h("rect", { class: "hit", x: x0, y: m.top, width: slot, height: plotH, fill: "transparent" }));
+    // Zone segments stacked bottom-up in the order of zoneKeys; a bar of one zone takes its colour.
     const segments = (bar.segments || []).filter((s) => s.value > 0);
+    const segClass = (key) => `seg seg-${(Math.max(0, zoneKeys.indexOf(key)) % 4) + 1}`;
     if (segments.length > 1) {
       let base = 0;
       for (const s of segments) {
-        const k = zoneKeys.indexOf(s.key);
-        g.append(h("rect", { class: `seg seg-${(k < 0 ? 0 : k) % 4 + 1}`, x: bx, y: y(base + s.value), width: barW, height: Math.max(0, y(base) - y(base + s.value)) }));
+        g.append(h("rect", { class: segClass(s.key), "data-zone": s.key, x: bx, y: y(base + s.value), width: barW, height: Math.max(0, y(base) - y(base + s.value)) }));
         base += s.value;
       }
     } else {
-      g.append(h("rect", { class: "seg seg-1", x: bx, y: y(bar.value), width: barW, height: Math.max(0, y(0) - y(bar.value)), rx: 1 }));
+      const only = segments[0];
+      g.append(h("rect", { class: only ? segClass(only.key) : "seg seg-1", "data-zone": only ? only.key : null, x: bx, y: y(bar.value), width: barW, height: Math.max(0, y(0) - y(bar.value)), rx: 1 }));
     }
     if (bar.quality === "estimated" || bar.quality === "interpolated") {
       g.append(h("rect", { class: "hatch", x: bx, y: y(bar.value), width: barW, height: Math.max(0, y(0) - y(bar.value)) }));

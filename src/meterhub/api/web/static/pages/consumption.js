@@ -1,10 +1,7 @@
 // Consumption page: Day (hourly) / Week / Month / Year, back/forward, volume ↔ ₽, comparison with the
 // same period a year earlier, estimated values hatched, zone breakdown. State lives in the URL, so a
 // view can be bookmarked and the browser's back button works.
-import {
-  api, capitalize, dateLabel, h, MONTHS, MONTHS_GEN, MONTHS_SHORT, noAccountMessage, QUALITY_NAMES,
-  runPage, WEEKDAYS_SHORT, zoneLabel,
-} from "../cabinet.js";
+import { api, capitalize, dateLabel, fill, h, MONTHS, MONTHS_GEN, MONTHS_SHORT, noAccountMessage, QUALITY_NAMES, runPage, WEEKDAYS_SHORT, zoneLabel } from "../cabinet.js";
 import { renderBarChart, renderLegend } from "../chart.js";
 import { addDecimals, formatDecimal, formatRub, toNumber } from "../decimal.js";
 import { loadMeters, meterTitle, meterUnit, unitLabel, volumeDigits } from "../meters.js";
@@ -120,7 +117,7 @@ function readState(meters) {
   const period = PERIODS[p.get("period")] ? p.get("period") : "day";
   const meter = meters.find((m) => m.meter_id === p.get("meter")) || meters[0];
   const yesterday = iso(addDays(parseDate(new Date().toISOString().slice(0, 10)), -1));
-  const latest = meter && (meter.latest_reading?.taken_at || meter.latest_reading?.ts || meter.last_reading_at);
+  const latest = meter && (meter.registers || []).map((r) => r.latest_at).filter(Boolean).sort().pop();
   const date = /^\d{4}-\d{2}-\d{2}$/.test(p.get("date") || "") ? p.get("date") : latest ? String(latest).slice(0, 10) : yesterday;
   return { meter, period, date, unit: p.get("unit") === "rub" ? "rub" : "volume", compare: p.get("compare") === "1" };
 }
@@ -142,12 +139,12 @@ runPage(async ({ current }) => {
   const accountNo = current.account_no;
   const meters = await loadMeters(accountNo);
   if (!meters.length) {
-    document.getElementById("chart").replaceChildren(h("p", { class: "chart-empty", text: "К лицевому счёту не подключены приборы учёта" }));
+    fill(document.getElementById("chart"), h("p", { class: "chart-empty", text: "К лицевому счёту не подключены приборы учёта" }));
     return;
   }
   const state = readState(meters);
   const select = document.getElementById("meter-select");
-  select.replaceChildren(...meters.map((m) => h("option", { value: m.meter_id, text: meterTitle(m), selected: m === state.meter })));
+  fill(select, ...meters.map((m) => h("option", { value: m.meter_id, text: meterTitle(m), selected: m === state.meter })));
   select.addEventListener("change", () => {
     state.meter = meters.find((m) => m.meter_id === select.value);
     load();
@@ -197,7 +194,7 @@ runPage(async ({ current }) => {
       render(data, range);
     } catch (err) {
       if (mine !== generation) return;
-      chart.replaceChildren(h("p", { class: "chart-empty error", text: `Не удалось загрузить данные: ${err.message}` }));
+      fill(chart, h("p", { class: "chart-empty error", text: `Не удалось загрузить данные: ${err.message}` }));
     } finally {
       if (mine === generation) {
         chart.dataset.loading = "false";
@@ -278,7 +275,7 @@ runPage(async ({ current }) => {
     if (zoneKeys.length > 1) {
       const sums = zoneKeys.map((z) => addDecimals(points.map((p) => (p.zones ? p.zones[z] : null))));
       const all = toNumber(addDecimals(sums)) || 0;
-      tbody.replaceChildren(...zoneKeys.map((z, i) => h("tr", { "data-zone": z },
+      fill(tbody, ...zoneKeys.map((z, i) => h("tr", { "data-zone": z },
         h("td", {}, h("span", { class: `swatch zone-${(i % 4) + 1}` }), " ", zoneLabel(z)),
         h("td", { class: "num", text: fmt(sums[i]) }),
         h("td", { class: "num", text: all > 0 ? `${Math.round((toNumber(sums[i]) / all) * 100)} %` : "—" }))));
@@ -290,9 +287,9 @@ runPage(async ({ current }) => {
     // table
     const thead = document.querySelector("#points-table thead");
     const body = document.querySelector("#points-table tbody");
-    thead.replaceChildren(h("tr", {}, h("th", { text: "Интервал" }), h("th", { class: "num", text: "Значение" }), h("th", { text: "Качество" }),
+    fill(thead, h("tr", {}, h("th", { text: "Интервал" }), h("th", { class: "num", text: "Значение" }), h("th", { text: "Качество" }),
       state.compare ? h("th", { class: "num", text: "Год назад" }) : null));
-    body.replaceChildren(...points.map((p, i) => h("tr", { class: p.quality === "estimated" || p.quality === "interpolated" ? "estimated" : "" },
+    fill(body, ...points.map((p, i) => h("tr", { class: p.quality === "estimated" || p.quality === "interpolated" ? "estimated" : "" },
       h("td", { text: slotTitle(state.period, p.start) }),
       h("td", { class: "num", text: fmt(p.value) }),
       h("td", { text: QUALITY_NAMES[p.quality || "measured"] || p.quality }),

@@ -1,31 +1,20 @@
 // House charts (показатели дома): the house meter's consumption by month per m² and per person, and the
 // common-property coefficient by month — this year against last year.
-import { api, capitalize, h, MONTHS, MONTHS_SHORT, noAccountMessage, runPage, SERVICE_NAMES, unitLabel } from "../cabinet.js";
+import { api, capitalize, fill, h, MONTHS, MONTHS_SHORT, noAccountMessage, runPage, SERVICE_NAMES, unitLabel } from "../cabinet.js";
 import { renderBarChart, renderLegend } from "../chart.js";
 import { formatDecimal, toNumber } from "../decimal.js";
 
 const METRICS = [
   { key: "per_m2", title: "Расход на 1 м² площади", unitSuffix: "/м²" },
   { key: "per_person", title: "Расход на одного проживающего", unitSuffix: "/чел." },
-  { key: "common_property_coefficient", title: "Коэффициент общедомовых нужд (доля ОДН)", unitSuffix: "" },
+  { key: "common_per_m2", title: "Коэффициент ОДН: общедомовые нужды на 1 м²", unitSuffix: "/м²" },
 ];
 
 const num = (v) => (v === null || v === undefined ? null : toNumber(typeof v === "object" ? v.value : v));
 const text = (v, suffix) => (v === null || v === undefined ? "нет данных" : `${formatDecimal(String(typeof v === "object" ? v.value : v), { maxFrac: 4 })}${suffix}`);
 
-// Normalises the API answer into [{service, unit, months: [{month: 1..12, this: {...}, last: {...}}]}].
-export function chartSeries(data) {
-  const services = data.services || data.series || (data.months ? [data] : []);
-  return services.map((s) => {
-    const months = s.months || [];
-    return { service: s.service, unit: s.unit, months };
-  });
-}
-
-function pick(month, year, key) {
-  const side = month[year] || {};
-  return side[key] ?? month[`${key}_${year === "this_year" ? "current" : "previous"}`] ?? null;
-}
+// this year's value of a metric and last year's (the API's "previous_<metric>")
+const pick = (month, which, key) => (which === "this_year" ? month[key] : month[`previous_${key}`]) ?? null;
 
 runPage(async ({ current }) => {
   if (!current) return noAccountMessage();
@@ -45,17 +34,27 @@ runPage(async ({ current }) => {
     try {
       data = await api(`/buildings/${encodeURIComponent(buildingId)}/charts?year=${year}`);
     } catch (err) {
-      box.replaceChildren(h("p", { class: "error", text: err.message }));
+      fill(box, h("p", { class: "error", text: err.message }));
       return;
     }
-    const cards = [];
-    for (const s of chartSeries(data)) {
+    const blocks = [];
+    const renders = [];
+    for (const s of data.services || []) {
+      const unitText = `\u00a0${unitLabel(s.unit)}`;
+      const change = s.change_percent
+        ? ` (${s.change_percent.startsWith("-") ? "−" : "+"}${formatDecimal(s.change_percent.replace(/^-/, ""), { maxFrac: 1 })} %)`
+        : "";
+      const summary = s.total !== null && s.total !== undefined
+        ? `По общедомовому счётчику за ${year} год: ${text(s.total, unitText)}` +
+          (s.previous_total ? `; за те же месяцы ${year - 1} года: ${text(s.previous_total, unitText)}${change}` : "") + "."
+        : "Общедомового счётчика нет или за этот год нет данных; показан только расход на общедомовые нужды.";
+      const cards = [];
       for (const metric of METRICS) {
-        const months = s.months;
+        const months = s.months || [];
         if (!months.some((m) => pick(m, "this_year", metric.key) !== null || pick(m, "last_year", metric.key) !== null)) continue;
-        const unit = metric.key === "common_property_coefficient" ? "" : ` ${unitLabel(s.unit)}${metric.unitSuffix}`;
+        const unit = `\u00a0${unitLabel(s.unit)}${metric.unitSuffix}`;
         const bars = months.map((m, i) => {
-          const monthNo = Number(String(m.month).slice(-2)) || i + 1;
+          const monthNo = Number(m.month) || i + 1;
           const cur = pick(m, "this_year", metric.key);
           const prev = pick(m, "last_year", metric.key);
           return {
@@ -70,14 +69,19 @@ runPage(async ({ current }) => {
         const chart = h("div", { class: "chart", "data-metric": metric.key, "data-service": s.service });
         const info = h("p", { class: "chart-info muted" });
         const legend = h("div", { class: "legend" });
-        cards.push(h("section", { class: "card" }, h("h2", { text: `${SERVICE_NAMES[s.service] || s.service}: ${metric.title}` }), chart, info, legend));
-        queueMicrotask(() => {
-          renderBarChart(chart, bars, { showPrevious: true, ariaLabel: metric.title, onSelect: (b) => { info.textContent = `${b.title}; ${b.prevTitle}`; } });
+        cards.push(h("div", { class: "house-chart" }, h("h3", { text: metric.title }), chart, info, legend));
+        renders.push(() => {
+          renderBarChart(chart, bars, { showPrevious: true, markGaps: false, ariaLabel: `${SERVICE_NAMES[s.service] || s.service}: ${metric.title}`, onSelect: (b) => { info.textContent = `${b.title}; ${b.prevTitle}`; } });
           renderLegend(legend, [{ cls: "zone-1", text: String(year) }, { cls: "prev", text: String(year - 1) }]);
         });
       }
+      if (cards.length) {
+        blocks.push(h("section", { class: "card", "data-service": s.service },
+          h("h2", { text: SERVICE_NAMES[s.service] || s.service }), h("p", { class: "house-summary muted", text: summary }), ...cards));
+      }
     }
-    box.replaceChildren(...(cards.length ? cards : [h("p", { class: "muted", text: "Нет данных общедомового прибора учёта за этот год." })]));
+    fill(box, ...(blocks.length ? blocks : [h("p", { class: "muted", text: "Нет данных общедомового прибора учёта за этот год." })]));
+    for (const draw of renders) draw();
   }
   document.getElementById("prev-year").addEventListener("click", () => { year -= 1; load(); });
   document.getElementById("next-year").addEventListener("click", () => { year += 1; load(); });

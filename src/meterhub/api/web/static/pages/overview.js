@@ -1,4 +1,4 @@
-import { api, capitalize, dateLabel, h, periodLabel, PREFIX, runPage, SERVICE_NAMES } from "../cabinet.js";
+import { api, capitalize, dateLabel, fill, h, periodLabel, PREFIX, runPage, SERVICE_NAMES } from "../cabinet.js";
 import { compareDecimals, formatDecimal, formatRub } from "../decimal.js";
 
 const acc = (no) => `/accounts/${encodeURIComponent(no)}`;
@@ -43,7 +43,7 @@ function renderBalance(details) {
     (bal.period ? ` (на конец периода «${periodLabel(bal.period).toLowerCase()}»)` : "");
   const last = details.last_period;
   if (last && last.due_date && sign > 0) {
-    document.getElementById("due-date").replaceChildren("Оплатить до ", h("strong", { text: dateLabel(last.due_date) }));
+    fill(document.getElementById("due-date"), "Оплатить до ", h("strong", { text: dateLabel(last.due_date) }));
   }
   const services = document.getElementById("balance-services");
   for (const s of bal.services || []) {
@@ -58,7 +58,7 @@ function renderReceipt(details) {
   const box = document.getElementById("last-receipt");
   if (!r) return;
   const url = `/api/v1${acc(details.account_no)}/receipts/${r.period}.pdf`;
-  box.replaceChildren(
+  fill(box, 
     h("p", {}, h("strong", { text: periodLabel(r.period) }), r.document_id ? h("span", { class: "muted", text: ` · № ${r.document_id}` }) : null),
     r.to_pay ? h("p", { class: "big-number", text: formatRub(rubles(r.to_pay)) }) : null,
     details.last_period && details.last_period.period === r.period && details.last_period.due_date
@@ -95,7 +95,7 @@ async function renderCharges(details) {
   const title = document.getElementById("charges-title");
   title.textContent = `Начисления за ${periodLabel(last.period).toLowerCase()}${last.status === "draft" ? " (предварительно)" : ""}`;
   const tbody = document.querySelector("#charges-table tbody");
-  tbody.replaceChildren(
+  fill(tbody, 
     ...data.lines.map((l) => h("tr", { title: l.explanation },
       h("td", {}, `${capitalize(l.service_name)}${ZONE_RU[l.zone] ? ` (${ZONE_RU[l.zone]})` : ""}${l.kind === "common_property" ? ", ОДН" : ""}`,
         h("div", { class: "muted small", text: l.explanation })),
@@ -104,7 +104,7 @@ async function renderCharges(details) {
       h("td", {}, `Перерасчёт за ${periodLabel(r.corrects_period).toLowerCase()}: ${SERVICE_NAMES[r.service] || r.service}`, h("div", { class: "muted small", text: r.reason })),
       h("td", { class: "num", text: formatRub(rubles(r.amount)) }))),
   );
-  document.querySelector("#charges-table tfoot").replaceChildren(h("tr", {}, h("th", { text: "Итого" }), h("th", { class: "num", text: formatRub(rubles(data.total)) })));
+  fill(document.querySelector("#charges-table tfoot"), h("tr", {}, h("th", { text: "Итого" }), h("th", { class: "num", text: formatRub(rubles(data.total)) })));
   document.getElementById("charges-card").hidden = false;
 }
 

@@ -1,5 +1,5 @@
 // Requests (заявки и обращения): file one with a category, text and an optional photo; see their status.
-import { api, ApiError, dateTimeLabel, h, noAccountMessage, runPage } from "../cabinet.js";
+import { api, ApiError, dateTimeLabel, fill, h, noAccountMessage, runPage } from "../cabinet.js";
 
 export const CATEGORIES = {
   plumbing: "Сантехника, протечки",
@@ -46,7 +46,7 @@ runPage(async ({ current }) => {
   const base = `/accounts/${encodeURIComponent(current.account_no)}/requests`;
   const form = document.getElementById("request-form");
   const select = document.getElementById("request-category");
-  select.replaceChildren(h("option", { value: "", text: "Выберите категорию" }),
+  fill(select, h("option", { value: "", text: "Выберите категорию" }),
     ...Object.entries(CATEGORIES).map(([k, v]) => h("option", { value: k, text: v })));
   const error = document.getElementById("request-error");
   const photo = document.getElementById("request-photo");
@@ -61,7 +61,7 @@ runPage(async ({ current }) => {
   async function refresh() {
     const data = await api(base);
     const items = Array.isArray(data) ? data : data.requests || data.items || [];
-    document.getElementById("requests-list").replaceChildren(...items.map(requestItem));
+    fill(document.getElementById("requests-list"), ...items.map(requestItem));
     document.getElementById("requests-empty").hidden = items.length > 0;
   }
 
