@@ -167,25 +167,25 @@ class ConsumptionChart:
 
     def rows_json(self) -> str:
         """:meth:`rows` as a JSON array text, built directly (every field is a plain decimal, ISO time or
-        fixed name, so nothing needs escaping) — 8,760 hourly points in a few milliseconds."""
+        fixed name, so nothing needs escaping): one ``%``-template per point, each distinct value formatted
+        once — 8,760 hourly points in a few milliseconds."""
+        zones = ",".join(f'"{z}":"%s"' for z in self.zones)
+        template = '{"start":"%s","value":"%s","quality":"%s","zones":{' + zones + '},"missing_hours":%d}'
+        values = self.values.tolist()
+        zone_values = self.zone_values.T.tolist()  # one list per zone
+        distinct = set(values)
+        for column in zone_values:
+            distinct.update(column)
         text = self._text
-        names = [f'"{z}":"' for z in self.zones]
-        quality = [f'","quality":"{q}","zones":{{' for q in _QUALITY_NAMES]
-        parts = []
-        for s, v, zvs, q, m in zip(
+        formatted = {v: text(v) for v in distinct}
+        columns = [
             self.start_texts(),
-            self.values.tolist(),
-            self.zone_values.tolist(),
-            self.quality_codes.tolist(),
+            [formatted[v] for v in values],
+            [_QUALITY_NAMES[q] for q in self.quality_codes.tolist()],
+            *([formatted[v] for v in column] for column in zone_values),
             self.missing_hours.tolist(),
-            strict=True,
-        ):
-            zones = '",'.join([n + text(zv) for n, zv in zip(names, zvs, strict=True)])
-            close = '"}' if zones else "}"
-            parts.append(
-                f'{{"start":"{s}","value":"{text(v)}{quality[q]}{zones}{close},"missing_hours":{m}}}'
-            )
-        return "[" + ",".join(parts) + "]"
+        ]
+        return "[" + ",".join(map(template.__mod__, zip(*columns, strict=True))) + "]"
 
     def rows(self) -> list[dict[str, object]]:
         """The points as JSON-ready dicts: start (ISO local), value, quality, zones, missing_hours."""

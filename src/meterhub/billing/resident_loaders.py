@@ -191,9 +191,11 @@ def account_meters(
     *,
     on: date | None = None,
     meter_id: str | None = None,
+    with_latest: bool = True,
 ) -> list[AccountMeter]:
     """Meters linked to the account's premise: on day ``on`` (all links when None), or one ``meter_id``
-    among every meter ever linked to the premise (so a replaced meter's history stays visible)."""
+    among every meter ever linked to the premise (so a replaced meter's history stays visible);
+    ``with_latest=False`` skips reading the latest readings (charts do not need them)."""
     rows = conn.execute(
         """
         SELECT l.meter_id, l.service, m.kind, m.manufacturer, m.serial, m.model, m.installed_on,
@@ -217,7 +219,11 @@ def account_meters(
     for reg in registers:
         by_meter.setdefault(reg.meter_id, []).append(reg)
     chosen = {m: _submittable(seen[m][1], by_meter.get(m, [])) for m in seen}
-    latest = latest_readings(conn, [reg.series_id for labelled, _ in chosen.values() for _, reg in labelled])
+    latest = (
+        latest_readings(conn, [reg.series_id for labelled, _ in chosen.values() for _, reg in labelled])
+        if with_latest
+        else {}
+    )
     meters = []
     for m, row in seen.items():
         labelled, chart = chosen[m]

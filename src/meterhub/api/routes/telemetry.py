@@ -55,8 +55,8 @@ def _context(conn, account_no: str) -> loaders.AccountContext:
     return ctx
 
 
-def _meter(conn, account_no: str, meter_id: str) -> loaders.AccountMeter:
-    found = loaders.account_meters(conn, account_no, meter_id=meter_id)
+def _meter(conn, account_no: str, meter_id: str, *, with_latest: bool = True) -> loaders.AccountMeter:
+    found = loaders.account_meters(conn, account_no, meter_id=meter_id, with_latest=with_latest)
     if not found:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
@@ -277,7 +277,7 @@ def consumption(
     if start.year < 2000 or end.year > 2100:
         raise _unprocessable("dates must be within 2000..2100", "даты должны быть в пределах 2000–2100 гг.")
     ctx = _context(conn, account_no)
-    meter = _meter(conn, account_no, meter_id)
+    meter = _meter(conn, account_no, meter_id, with_latest=False)
     try:
         chart = loaders.consumption_chart(conn, ctx, meter, start, end, resolution, unit)
         previous = None
