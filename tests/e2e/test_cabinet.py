@@ -84,6 +84,28 @@ def test_login_lands_on_the_page_asked_for_and_overview_shows_the_account(open_p
     screenshot(page, "02-overview")
 
 
+def test_a_resident_without_accounts_links_one_with_the_code_from_the_receipt(open_page):
+    from meterhub.api.link_codes import account_link_code
+    from tests.e2e.conftest import TEST_SECRET
+
+    page = open_page()
+    log_in(page, username="dave")  # dave: a resident with no linked account
+    page.wait_for_selector("#no-accounts:not([hidden])")
+    screenshot(page, "02a-link-account")
+    page.fill("#link-account", "LS-3")
+    page.fill("#link-code", "AAAA-AAAA")
+    page.click("#link-form button[type=submit]")
+    page.wait_for_selector("#link-form .error:not([hidden])")
+    assert "Неверный номер счёта или код" in page.inner_text("#link-form .error")
+
+    page.fill("#link-code", account_link_code("LS-3", TEST_SECRET).lower())  # case and dash do not matter
+    with page.expect_navigation():
+        page.click("#link-form button[type=submit]")
+    wait_ready(page)
+    page.wait_for_selector("#overview:not([hidden])")
+    assert "LS-3" in page.inner_text("#account-details")
+
+
 def test_day_chart_draws_24_hourly_bars_with_zones_and_switches_to_rubles(open_page):
     page = open_page()
     log_in(page, next_path="/cabinet/consumption")

@@ -218,7 +218,9 @@ runPage(async ({ current }) => {
       const quality = p.quality || "measured";
       const note = quality !== "measured" ? ` (${QUALITY_NAMES[quality] || quality})` : "";
       const zones = zoneKeys.filter((z) => p.zones && p.zones[z] !== undefined && p.zones[z] !== null);
-      const zoneText = zones.length > 1 ? ` — ${zones.map((z) => `${zoneLabel(z)}: ${fmt(p.zones[z])}`).join(", ")}` : "";
+      const nonZero = zones.filter((z) => Number(p.zones[z]) !== 0);
+      const zoneText = nonZero.length > 1 ? ` — ${nonZero.map((z) => `${zoneLabel(z)}: ${fmt(p.zones[z])}`).join(", ")}`
+        : nonZero.length === 1 && zoneKeys.length > 1 ? ` (${zoneLabel(nonZero[0]).toLowerCase()})` : "";
       return {
         label: slotLabel(state.period, p.start),
         title: `${slotTitle(state.period, p.start)}: ${fmt(value === null ? null : p.value)}${note}${zoneText}`,
