@@ -68,7 +68,7 @@ _CHARGE_HEADER = (
     Cell(8, 8, 0, 1, "Всего\nначислено,\nруб."),
     Cell(9, 9, 0, 1, "Повыш.\nкоэфф."),
     Cell(10, 10, 0, 1, "Размер\nпревыш.,\nруб."),
-    Cell(11, 11, 0, 1, "Перерас-\nчёты,\nруб."),
+    Cell(11, 11, 0, 1, "Перерасчёты,\nруб."),
     Cell(12, 12, 0, 1, "Льготы,\nсубсидии,\nруб."),
     Cell(13, 15, 0, 0, "Итого к оплате за расчётный период, руб."),
     Cell(13, 13, 1, 1, "всего"),
@@ -247,7 +247,7 @@ def _draw_receipt(c: Canvas, r: Receipt) -> None:
                  money(s_exc), money(s_rec), money(s_ben), money(s_tot), money(s_ind + s_rec - s_ben),
                  money(s_cp)])  # fmt: skip
     rows.append(["Пени (неустойка)", *[""] * 12, money(t.penalties), "", ""])
-    rows.append(["Итого с пенями", *[""] * 12, money(s_tot + t.penalties), "", ""])
+    rows.append(["Итого за период с пенями", *[""] * 12, money(s_tot + t.penalties), "", ""])
     bold = frozenset({len(rows) - 3, len(rows) - 1})
     y = table(c, MARGIN, y, _CHARGE_COLUMNS, _CHARGE_HEADER, rows, bold_rows=bold, on_new_page=on_new_page)
     y -= 5

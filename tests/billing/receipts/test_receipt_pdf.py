@@ -1,0 +1,251 @@
+"""One account's ЕПД end to end: the closed small building → PDF → an independent reader (PDFium renders and
+extracts text, zxing-cpp decodes the QR code from the page image) → the expected fields to the kopeck.
+
+Hand computation (tests/billing/close_data.py tariffs; the close's own tests check the lines):
+
+LS-2, January 2026 (no payments, no earlier debt):
+  maintenance 60 m² × 30.00                                  = 1 800.00
+  electricity day 150.5 kWh × 6.00 = 903.00; night 80 × 3.00 =   240.00 + 903.00
+  electricity common property 30 kWh × 60/150 = 12 × 5.00    =    60.00
+  cold water: meter overdue → 3 persons × 5 m³ = 15 × 50 × 1.5 = 1 125.00
+    (without ×1.5: 750.00, excess 375.00)
+  cold water common property 0.1 × 30 m² × 60/150 = 1.2 × 50 =    60.00
+  wastewater 15 m³ × 40                                       =   600.00
+  total 1800 + 903 + 240 + 60 + 1125 + 60 + 600               = 4 788.00 → QR Sum=478800
+
+LS-1, January 2026: 1500.00 + 1488.00 + 372.00 + 50.00 + 325.00 + 50.00 + 260.00 = 4 045.00 charged;
+  opening = December 2 000.00 − 500.00 paid in December = 1 500.00; paid in January 1 000.00;
+  penalties 12.34 → to pay 1 500.00 + 4 045.00 + 12.34 − 1 000.00 = 4 557.34 → QR Sum=455734
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from meterhub.billing.imports import ImportFileError, import_file
+from meterhub.billing.payment_qr import parse_payment_payload
+from meterhub.billing.receipts import (
+    ReceiptDataError,
+    account_link_code,
+    list_receipts,
+    load_debt_receipt,
+    render_debt_receipt_pdf,
+    render_receipt_pdf,
+    render_receipts_pdf,
+)
+from meterhub.billing.receipts.pdf import SECTION_TITLES
+from meterhub.timeseries.database import connect
+from tests.billing.receipts.receipt_data import ISSUED, SECRET, decode_page_qr, load_receipt_world, page_texts
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture(scope="module")
+def world(db_url: str) -> str:
+    with connect(db_url) as conn:
+        load_receipt_world(conn)
+    return db_url
+
+
+@pytest.fixture()
+def conn(world: str):
+    with connect(world) as c:
+        yield c
+        c.rollback()  # tests that change data do it in their own transaction
+
+
+def test_qr_decoded_from_the_rendered_page_has_the_payee_and_the_total(conn) -> None:
+    pdf = render_receipt_pdf(conn, "LS-2", "2026-01", issued_on=ISSUED, link_secret=SECRET)
+    raw = decode_page_qr(pdf)
+    payload = parse_payment_payload(raw)
+    assert raw.startswith(b"ST00012|")  # UTF-8, '|' separator
+    assert [k for k, _ in payload.fields[:5]] == ["Name", "PersonalAcc", "BankName", "BIC", "CorrespAcc"]
+    assert payload.as_dict() == {
+        "Name": "ООО «УК Пример»",
+        "PersonalAcc": "40702810900000000001",
+        "BankName": "ПАО СБЕРБАНК",
+        "BIC": "044525225",
+        "CorrespAcc": "30101810400000000225",
+        "Sum": "478800",  # 4 788.00 ₽, see the module docstring
+        "PayeeINN": "7701234567",
+        "KPP": "770101001",
+        "Purpose": "Оплата ЖКУ за 01.2026 ЛС LS-2",
+        "PersAcc": "LS-2",
+        "PaymPeriod": "012026",
+        "LastName": "Петров",
+        "PayerAddress": "г. Омск, ул. Ленина, д. 1, кв. 2",
+        "TechCode": "02",
+    }
+
+
+def test_text_has_every_section_the_charge_table_and_totals_to_the_kopeck(conn) -> None:
+    pdf = render_receipt_pdf(conn, "LS-2", "2026-01", issued_on=ISSUED, link_secret=SECRET)
+    (text,) = page_texts(pdf)
+    for title in SECTION_TITLES:
+        assert title in text
+    assert "ПЛАТЁЖНЫЙ ДОКУМЕНТ (ЕДИНЫЙ ПЛАТЁЖНЫЙ ДОКУМЕНТ) за январь 2026 г." in text
+    assert "Плательщик: Петров П. П." in text
+    assert "Адрес помещения: г. Омск, ул. Ленина, д. 1, кв. 2" in text
+    assert "Площадь: общая 60 кв. м; проживает 3 чел.; собственников 1" in text
+    assert "Срок оплаты: до 10.02.2026" in text  # due day 10 for periods before 2026-02
+    assert "Р/с: 40702810900000000001" in text and "БИК 044525225" in text
+    # Раздел 3 rows: title, unit, volume ind/СОИ, method, tariff, pay ind/СОИ, charged, coefficient,
+    # excess, recalculations, benefits, total, total ind, total СОИ
+    assert (
+        "Холодное водоснабжение куб. м 15 1,2 норматив × 1,5 50 1 125,00 60,00 1 185,00 1,5 375,00 0,00 0,00 "
+        "1 185,00 1 125,00 60,00"
+    ) in text
+    assert "Электроснабжение (день) кВт·ч 150,5 — прибор учёта 6 903,00 0,00 903,00 —" in text
+    assert "Электроснабжение (ночь) кВт·ч 80 — прибор учёта 3 240,00" in text
+    assert "Содержание жилого помещения кв. м 60 — площадь 30 1 800,00" in text
+    # Σ individual 1800 + 903 + 240 + 1125 + 600 = 4668.00; Σ common 60 + 60 = 120.00; excess 375.00
+    assert "Итого за период 4 668,00 120,00 4 788,00 375,00 0,00 0,00 4 788,00 4 668,00 120,00" in text
+    assert "ИТОГО К ОПЛАТЕ: 4 788,00 руб." in text
+    # Раздел 4: normatives, house totals (house meter 1000 kWh, premises 802.5, common property 30)
+    assert "Электроснабжение кВт·ч 100 1 1 000,000 802,500 30,000" in text
+    assert "W-2 Холодное водоснабжение ИПУ общий 1,000 2,000 1,000 15.01.2026" in text
+    assert "E-2 Электроснабжение ИПУ T1 (день) 1 000,000 1 150,500 150,500" in text
+    assert f"Код привязки ЛС в личном кабинете: {account_link_code('LS-2', SECRET)}" in text
+
+
+def test_opening_balance_payments_and_penalties_come_from_the_ledger(conn) -> None:
+    pdf = render_receipt_pdf(conn, "LS-1", "2026-01", issued_on=ISSUED)
+    (text,) = page_texts(pdf)
+    assert "Задолженность на начало периода: 1 500,00" in text  # 2000.00 − 500.00
+    assert "Оплачено в расчётном периоде: 1 000,00 (последняя оплата 15.01.2026)" in text
+    assert "Начислено за расчётный период: 4 045,00" in text
+    assert "Пени (неустойка): 12,34" in text
+    assert "ИТОГО К ОПЛАТЕ: 4 557,34 руб." in text  # 1500.00 + 4045.00 + 12.34 − 1000.00
+    assert "Код привязки" not in text  # no secret given: no code
+    assert parse_payment_payload(decode_page_qr(pdf)).get("Sum") == "455734"
+
+
+def test_windows_1251_payload_round_trips_through_the_page(conn) -> None:
+    from meterhub.billing.payment_qr import QrCharset
+
+    pdf = render_receipt_pdf(conn, "LS-3", "2026-01", issued_on=ISSUED, charset=QrCharset.WINDOWS_1251)
+    raw = decode_page_qr(pdf)
+    assert raw.startswith(b"ST00011|")
+    payload = parse_payment_payload(raw)
+    # LS-3: 1200.00 + 1000.00 + 40.00 + 500.00 + 40.00 + 400.00 = 3180.00
+    assert payload.get("Sum") == "318000"
+    assert payload.get("LastName") == "Сидорова"
+
+
+def test_range_of_periods_gives_one_page_per_period(conn) -> None:
+    pdf = render_receipts_pdf(conn, "LS-1", "2025-11", "2026-01", issued_on=ISSUED)
+    texts = page_texts(pdf)
+    assert len(texts) == 2  # 2025-11 has no charges and is skipped
+    assert "за декабрь 2025 г." in texts[0] and "ИТОГО К ОПЛАТЕ: 1 500,00 руб." in texts[0]
+    assert "за январь 2026 г." in texts[1] and "ИТОГО К ОПЛАТЕ: 4 557,34 руб." in texts[1]
+    assert parse_payment_payload(decode_page_qr(pdf, page=0)).get("PaymPeriod") == "122025"
+
+
+def test_list_receipts_by_period_with_amounts_in_kopecks(conn) -> None:
+    listed = list_receipts(conn, "LS-1")
+    assert [(r.period, r.status, r.charged_kopecks, r.to_pay_kopecks) for r in listed] == [
+        ("2026-01", "closed", 404500, 455734),
+        ("2025-12", "closed", 200000, 150000),  # 2000.00 − 500.00 paid in December
+    ]
+    assert listed[0].to_pay == "4557.34" and listed[0].issued_at is None
+
+
+def test_debt_receipt_counts_only_debts_past_their_due_date(conn) -> None:
+    # as of 20.02.2026: December 2000.00 − 500.00 − 1000.00 = 500.00 (due 10.01.2026), January 4045.00
+    # (due 10.02.2026), the old penalty of 2025-06: 12.34 → 4557.34
+    late = load_debt_receipt(conn, "LS-1", date(2026, 2, 20), issued_on=ISSUED)
+    assert [(str(x.period), x.principal, x.penalties) for x in late.lines] == [
+        ("2025-06", D("0.00"), D("12.34")),
+        ("2025-12", D("500.00"), D("0.00")),
+        ("2026-01", D("4045.00"), D("0.00")),
+    ]
+    assert late.to_pay == D("4557.34")
+    # as of 10.02.2026 January is not overdue yet: 500.00 + 12.34
+    early = load_debt_receipt(conn, "LS-1", date(2026, 2, 10), issued_on=ISSUED)
+    assert early.to_pay == D("512.34")
+    pdf = render_debt_receipt_pdf(conn, "LS-1", date(2026, 2, 20), issued_on=ISSUED)
+    (text,) = page_texts(pdf)
+    assert "ПЛАТЁЖНЫЙ ДОКУМЕНТ НА ОПЛАТУ ЗАДОЛЖЕННОСТИ по состоянию на 20.02.2026" in text
+    assert "12.2025 10.01.2026 500,00 0,00 500,00" in text
+    assert "Итого 4 545,00 12,34 4 557,34" in text
+    payload = parse_payment_payload(decode_page_qr(pdf))
+    assert payload.get("Sum") == "455734"
+    assert payload.get("Purpose") == "Оплата задолженности за ЖКУ на 20.02.2026 ЛС LS-1"
+
+
+def test_draft_period_is_marked_preliminary(conn) -> None:
+    conn.execute("UPDATE billing_periods SET status = 'draft', closed_at = NULL WHERE period = '2025-12'")
+    (text,) = page_texts(render_receipt_pdf(conn, "LS-1", "2025-12", issued_on=ISSUED))
+    assert "ПРЕДВАРИТЕЛЬНЫЙ РАСЧЁТ: расчётный период не закрыт" in text
+
+
+def test_building_payee_replaces_the_default(conn) -> None:
+    conn.execute(
+        "INSERT INTO receipt_payees (applies_to, name, bank_name, bic, settlement_account,"
+        " correspondent_account) VALUES ('B1', 'ТСЖ «Ленина, 1»', 'АО «АЛЬФА-БАНК»', '044525593',"
+        " '40703810001234567890', '30101810200000000593')"
+    )
+    payload = parse_payment_payload(
+        decode_page_qr(render_receipt_pdf(conn, "LS-2", "2026-01", issued_on=ISSUED))
+    )
+    assert (payload.get("Name"), payload.get("BIC"), payload.get("PayeeINN")) == (
+        "ТСЖ «Ленина, 1»",
+        "044525593",
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("account", "period", "message"),
+    [
+        ("NO-SUCH", "2026-01", "account 'NO-SUCH' does not exist"),
+        ("LS-1", "2026-03", "period 2026-03 has not been computed; run `meterhub close --period 2026-03"),
+        ("LS-1", "2026-13", "billing period month must be 1..12, got 13"),
+        ("LS-1", "01.2026", "billing period '01.2026' must look like YYYY-MM"),
+    ],
+)
+def test_nothing_to_print_is_a_clear_error(conn, account: str, period: str, message: str) -> None:
+    with pytest.raises(ReceiptDataError, match=message.replace("(", r"\(").replace("`", ".")):
+        render_receipt_pdf(conn, account, period)
+
+
+def test_missing_payee_says_what_to_import(conn) -> None:
+    conn.execute("DELETE FROM receipt_payees")
+    with pytest.raises(ReceiptDataError, match=r"building B1: no payee bank details .* import a payees\.csv"):
+        render_receipt_pdf(conn, "LS-1", "2026-01")
+
+
+def test_payees_import_rejects_bad_bic_and_account_naming_the_column(world: str, tmp_path: Path) -> None:
+    path = tmp_path / "payees.csv"
+    path.write_text(
+        "applies_to,name,inn,kpp,bank_name,bic,settlement_account,correspondent_account\n"
+        "B1,ТСЖ,7701234567,770101001,ПАО СБЕРБАНК,04452522,4070281090000000001,30101810400000000225\n",
+        encoding="utf-8",
+    )
+    with connect(world) as conn, pytest.raises(ImportFileError) as info:
+        import_file(conn, "payees", path)
+    problems = {(p.row, p.column): p.message for p in info.value.problems}
+    assert problems[(2, "bic")] == "БИК '04452522' must be exactly 9 digits, e.g. 044525225"
+    assert problems[(2, "settlement_account")].startswith("расчётный счёт '4070281090000000001' must be 20")
+
+
+def test_payees_import_accepts_a_valid_file(world: str, tmp_path: Path) -> None:
+    path = tmp_path / "payees.csv"
+    path.write_text(
+        "applies_to;name;bank_name;bic;settlement_account;correspondent_account\n"
+        "B1;ТСЖ «Ленина, 1»;ПАО СБЕРБАНК;044525225;40703810900000000002;30101810400000000225\n",
+        encoding="utf-8",
+    )
+    with connect(world) as conn:
+        try:
+            result = import_file(conn, "payees", path)
+            assert (result.rows, result.inserted) == (1, 1)
+            row = conn.execute("SELECT name, kpp FROM receipt_payees WHERE applies_to = 'B1'").fetchone()
+            assert row == ("ТСЖ «Ленина, 1»", None)
+        finally:
+            conn.execute("DELETE FROM receipt_payees WHERE applies_to = 'B1'")
+            conn.commit()
