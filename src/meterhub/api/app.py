@@ -49,9 +49,9 @@ def _open_pool(settings: Settings, url: str):
 
 
 def _include_routers(app: FastAPI) -> None:
-    from meterhub.api.routes import accounts, auth, engineer, jobs, receipts, requests
+    from meterhub.api.routes import accounts, admin, auth, engineer, jobs, receipts, requests
 
-    for module in (auth, accounts, receipts, requests, jobs, engineer):
+    for module in (auth, accounts, receipts, requests, jobs, engineer, admin):
         app.include_router(module.router, prefix=API_PREFIX)
     # Routers of the other issue-7 parts: telemetry (consumption, readings, charts, advice) and the cabinet
     # pages. Included when their modules exist (they are built alongside this one).
