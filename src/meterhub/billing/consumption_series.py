@@ -321,6 +321,7 @@ def build_consumption_chart(
     keep = (hours >= lo_us) & (hours < hi_us)
     if not keep.all():
         hours, volumes, qualities = hours[keep], volumes[keep], qualities[keep]
+    volumes = np.where(qualities >= 3, 0, volumes)  # suspect hours are never billed nor shown
 
     starts, bounds = _buckets(res, start, end, zone_info)
     n_buckets = len(bounds) - 1
