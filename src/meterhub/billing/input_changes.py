@@ -78,9 +78,9 @@ def raise_horizon(conn: psycopg.Connection, horizons: Sequence[tuple[str, dateti
 def watch_buildings(
     conn: psycopg.Connection, horizons: Sequence[tuple[str, datetime]], *, wait_seconds: float = 30.0
 ) -> bool:
-    """Raise the horizons in a committed transaction, then wait until every transaction that was in
-    flight at that commit has ended (an ingest transaction that read the old horizon has then either
-    committed — a later snapshot sees its data — or rolled back).
+    """Raise the horizons in a committed transaction, then wait until every transaction of this
+    database that was in flight at that commit has ended (an ingest transaction that read the old
+    horizon has then either committed — a later snapshot sees its data — or rolled back).
 
     ``conn`` must not be inside a transaction. Returns False if the wait timed out (a long transaction
     is still running): the caller then stores no snapshot, and the period is always rechecked.
@@ -89,20 +89,32 @@ def watch_buildings(
         raise RuntimeError("watch_buildings needs a connection outside a transaction (it commits)")
     with conn.transaction():
         raise_horizon(conn, horizons)
-    row = conn.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())").fetchone()
+    # the transactions in flight at the commit, less those known to run in other databases of the
+    # cluster (snapshots are cluster-wide; a session we may not inspect is waited for, to be safe)
+    row = conn.execute(
+        """
+        SELECT coalesce(array_agg(x), '{}') FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+        WHERE x::xid NOT IN (
+            SELECT backend_xid FROM pg_stat_activity
+            WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())
+        """
+    ).fetchone()
     assert row is not None
-    xmax = row[0]
+    in_flight = [str(x) for x in row[0]]
     deadline = time.monotonic() + wait_seconds
     try:
-        while True:
-            done = conn.execute(
-                "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= %s::xid8", (str(xmax),)
-            ).fetchone()
-            if done and done[0]:
-                return True
+        while in_flight:
+            rows = conn.execute(
+                "SELECT x::text FROM unnest(%s::xid8[]) AS x WHERE pg_xact_status(x) = 'in progress'",
+                (in_flight,),
+            ).fetchall()
+            in_flight = [r[0] for r in rows]
+            if not in_flight:
+                break
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.05)
+        return True
     finally:
         if not conn.autocommit and conn.info.transaction_status == TransactionStatus.INTRANS:
             conn.commit()  # only our own read-only statements are in it
@@ -137,23 +149,32 @@ def changed_periods(
 
 
 def prune_input_changes(conn: psycopg.Connection, recalc_months: int) -> int:
-    """Delete logged changes that every snapshot still used by a recheck already sees.
+    """Delete logged changes that no stored snapshot still needs; returns how many.
 
-    The snapshots that matter are those of each building's latest ``recalc_months`` closed periods;
-    a change whose transaction precedes all of them can never make a period look changed.
+    A change matters only to a snapshot of its building (or of every building, ``'*'``) that does not
+    see it, among each building's latest ``recalc_months`` closed periods; any later snapshot sees
+    every change committed now. Closes in progress are waited for (``SHARE`` lock on
+    ``billing_periods``), so no snapshot is taken but not yet stored while pruning.
     """
-    row = conn.execute(
-        """
-        WITH recent AS (
-            SELECT input_snapshot,
-                   row_number() OVER (PARTITION BY building_id ORDER BY period DESC) AS n
-            FROM billing_periods WHERE status = 'closed'
+    with conn.transaction():
+        conn.execute("LOCK TABLE billing_periods IN SHARE MODE")
+        cur = conn.execute(
+            """
+            WITH recent AS (
+                SELECT building_id, input_snapshot FROM (
+                    SELECT building_id, input_snapshot,
+                           row_number() OVER (PARTITION BY building_id ORDER BY period DESC) AS n
+                    FROM billing_periods WHERE status = 'closed'
+                ) p
+                WHERE n <= %s AND input_snapshot IS NOT NULL
+            )
+            DELETE FROM billing_input_changes c
+            WHERE NOT EXISTS (
+                SELECT 1 FROM recent r
+                WHERE (c.building_id = '*' OR r.building_id = c.building_id)
+                  AND NOT pg_visible_in_snapshot(c.xid, r.input_snapshot))
+              AND pg_visible_in_snapshot(c.xid, pg_current_snapshot())
+            """,
+            (recalc_months,),
         )
-        SELECT min(pg_snapshot_xmin(input_snapshot)) FROM recent WHERE n <= %s
-        """,
-        (recalc_months,),
-    ).fetchone()
-    if row is None or row[0] is None:
-        return 0
-    cur = conn.execute("DELETE FROM billing_input_changes WHERE xid < %s::xid8", (str(row[0]),))
-    return cur.rowcount
+        return cur.rowcount
