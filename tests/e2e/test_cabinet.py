@@ -84,6 +84,57 @@ def test_login_lands_on_the_page_asked_for_and_overview_shows_the_account(open_p
     screenshot(page, "02-overview")
 
 
+def test_logout_and_an_expired_session_both_lead_back_to_login(open_page):
+    page = open_page()
+    log_in(page)
+    page.click("#logout")
+    page.wait_for_url("**/cabinet/login")
+    page.goto("/cabinet/")
+    assert "/cabinet/login" in page.url, "after logging out the cabinet must ask to log in again"
+
+    # A cookie the server no longer knows (expired or revoked session): the page shell is sent, its first
+    # API call gets 401 and the script goes to the login page with the way back.
+    page.context.add_cookies([{"name": "mh_session", "value": "expired-session", "url": page.url}])
+    page.goto("/cabinet/receipts")
+    page.wait_for_url("**/cabinet/login?next=*")
+    assert "next=%2Fcabinet%2Freceipts" in page.url
+
+
+def test_too_many_wrong_passwords_are_answered_in_russian(open_page):
+    page = open_page()
+    page.goto("/cabinet/login")
+    message = ""
+    for _ in range(8):  # the per-user limit: 5 failures in the window (Settings.login_max_failures_per_user)
+        page.fill("#username", "carol")
+        page.fill("#password", "wrong-password-1")
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("#login-error:not([hidden])")
+        message = page.inner_text("#login-error")
+        if "Слишком много" in message:
+            break
+        page.wait_for_selector("#login-form button[type=submit]:not([disabled])")
+    assert "Слишком много неудачных попыток" in message
+
+
+def test_a_two_zone_meter_takes_one_reading_per_zone(open_page):
+    page = open_page()
+    log_in(page, username="bob", next_path="/cabinet/readings")  # bob: LS-2 with E-2 (T1/T2 registers)
+    card = page.locator("section.meter-card[data-meter='E-2']")
+    card.wait_for()
+    inputs = card.locator("input[data-key]")
+    assert inputs.evaluate_all("xs => xs.map(x => x.dataset.key)") == ["T1", "T2"]
+    text = card.inner_text()
+    assert f"Предыдущее: 1{NBSP}150,5" in text and "Предыдущее: 580" in text, text
+    inputs.nth(0).fill("1160,5")
+    inputs.nth(1).fill("585")
+    card.locator("button[type=submit]").click()
+    result = card.locator(".result")
+    expect(result).to_have_attribute("data-outcome", "accepted")
+    # consumption since the previous readings: T1 1160.5 − 1150.5 = 10, T2 585 − 580 = 5
+    assert f"T1: 10{NBSP}кВт·ч, T2: 5{NBSP}кВт·ч" in result.inner_text()
+    screenshot(page, "09a-reading-two-zones")
+
+
 def test_a_resident_without_accounts_links_one_with_the_code_from_the_receipt(open_page):
     from meterhub.api.link_codes import account_link_code
     from tests.e2e.conftest import TEST_SECRET

@@ -198,7 +198,15 @@ export const QUALITY_NAMES = {
 
 // The account in use: ?account= in the URL, else the last one chosen, else the first linked one.
 export async function loadAccounts() {
-  const data = await api("/accounts");
+  let data;
+  try {
+    data = await api("/accounts");
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 403) {
+      throw new ApiError(403, "Личный кабинет — для жителей. Сотрудникам доступны API (/api/v1/docs) и панели Grafana.");
+    }
+    throw err;
+  }
   const accounts = Array.isArray(data) ? data : data.accounts || data.items || [];
   const select = document.getElementById("account-select");
   const label = document.getElementById("account-label");

@@ -22,7 +22,7 @@ export function readingFields(meter) {
 }
 
 const SOURCE_TEXT = { gateway: "автоматически", manual: "передано вручную", import: "из реестра", estimate: "расчётное" };
-const VERIFICATION_TEXT = { due_soon: "скоро истекает срок поверки", expired: "срок поверки истёк — показания не принимаются к расчёту" };
+const VERIFICATION_TEXT = { due_soon: "скоро истекает срок поверки", expired: "срок поверки истёк" };
 const message = (m) => (typeof m === "string" ? m : m.ru || m.message_ru || m.en || m.message || JSON.stringify(m));
 
 function meterCard(accountNo, meter) {
@@ -34,7 +34,7 @@ function meterCard(accountNo, meter) {
     h("div", { class: "zones" }, ...fields.map((f) => {
       const id = `r-${meter.meter_id}-${f.key}`.replace(/[^A-Za-z0-9_-]/g, "_");
       const prev = f.latest && f.latest.value !== undefined && f.latest.value !== null
-        ? `Предыдущее: ${formatDecimal(String(f.latest.value), { maxFrac: 3 })} ${unitLabel(f.unit)}${f.latest.taken_at ? `, ${dateTimeLabel(f.latest.taken_at)}` : ""}${SOURCE_TEXT[f.latest.source] ? ` (${SOURCE_TEXT[f.latest.source]})` : ""}`
+        ? `Предыдущее: ${formatDecimal(String(f.latest.value), { maxFrac: 3 })}\u00a0${unitLabel(f.unit)}${f.latest.taken_at ? `, ${dateTimeLabel(f.latest.taken_at)}` : ""}${SOURCE_TEXT[f.latest.source] ? ` (${SOURCE_TEXT[f.latest.source]})` : ""}`
         : "Предыдущих показаний нет";
       return h("div", { class: "zone-input stack" },
         h("label", { for: id, text: `${f.label}, ${unitLabel(f.unit)}` }),
@@ -68,7 +68,7 @@ function meterCard(accountNo, meter) {
         json: confirm ? { values, confirm: true } : { values },
       });
       const entries = Object.entries(answer.consumption || {});
-      const consumed = entries.map(([k, v]) => `${entries.length > 1 ? `${k}: ` : ""}${formatDecimal(v, { maxFrac: 3 })} ${unitLabel(meterUnit(meter))}`);
+      const consumed = entries.map(([k, v]) => `${entries.length > 1 ? `${k}: ` : ""}${formatDecimal(v, { maxFrac: 3 })}\u00a0${unitLabel(meterUnit(meter))}`);
       show(true, "Показания приняты.",
         [
           answer.counts_for ? `Учитываются за ${periodLabel(answer.counts_for).toLowerCase()}.` : null,
@@ -77,7 +77,7 @@ function meterCard(accountNo, meter) {
         ].filter(Boolean).join(" "),
         (answer.warnings || []).map(message));
       for (const input of form.querySelectorAll("input[data-key]")) {
-        input.nextElementSibling.textContent = `Передано: ${formatDecimal(values[input.dataset.key], { maxFrac: 6 })} ${unitLabel(meterUnit(meter))}`;
+        input.nextElementSibling.textContent = `Передано: ${formatDecimal(values[input.dataset.key], { maxFrac: 6 })}\u00a0${unitLabel(meterUnit(meter))}`;
         input.value = "";
       }
     } catch (err) {
@@ -115,7 +115,11 @@ function meterCard(accountNo, meter) {
       verificationNote ? h("strong", { class: meter.verification_status === "expired" ? "error" : "", text: ` — ${verificationNote}` }) : "",
       meter.submission_window_last_day ? h("br") : null,
       meter.submission_window_last_day ? `Показания, переданные до ${meter.submission_window_last_day}-го числа, учитываются в текущем месяце.` : null),
-    meter.accepts_readings === false ? h("p", { class: "note", text: "По этому прибору показания через кабинет не принимаются." }) : form);
+    meter.accepts_readings === false
+      ? h("p", { class: "note", text: meter.verification_status === "expired"
+        ? "Показания не принимаются, пока счётчик не поверен или не заменён; до тех пор начисление — по среднему, затем по нормативу."
+        : "По этому прибору показания через кабинет не принимаются." })
+      : form);
 }
 
 runPage(async ({ current }) => {
