@@ -100,6 +100,14 @@ def test_logout_and_an_expired_session_both_lead_back_to_login(open_page):
     assert "next=%2Fcabinet%2Freceipts" in page.url
 
 
+def test_staff_without_resident_access_get_an_explanation(open_page):
+    page = open_page()
+    log_in(page, username="eng")  # an engineer: /accounts is 403 for this role
+    status = page.locator("#page-status")
+    expect(status).to_be_visible()
+    assert "для жителей" in status.inner_text()
+
+
 def test_too_many_wrong_passwords_are_answered_in_russian(open_page):
     page = open_page()
     page.goto("/cabinet/login")
