@@ -3,11 +3,15 @@
 Data (on top of tests/billing/close_data.py, January 2026 closed with the real close):
 
 * payee '*': ООО «УК Пример», Сбербанк requisites of billing-rules.md §5.3;
-* December 2025 closed for B1 *after* the January close (so the close does not recompute it), with one
-  hand-chosen charge line: LS-1 maintenance 2 000.00 ₽;
+* June and December 2025 closed for B1 *after* the January close (so the close does not recompute them),
+  each with one hand-chosen charge line of LS-1's maintenance: June 100.00 ₽ (never paid), December
+  2 000.00 ₽;
 * payments of LS-1: 500.00 on 2025-12-20 (booked in 2025-12 against December) and 1 000.00 on
   2026-01-15 (booked in 2026-01 against December);
-* a penalty line booked by the January close for LS-1's old debt of 2025-06: 12.34 ₽.
+* the penalty line the January close books for the June debt (due 10.07.2025, 9.5 %, as of 31.01.2026):
+  k = 31…90 (10.08–08.10.2025) 100 × 0.095 / 300 × 60 = 1.90; k ≥ 91 (09.10.2025–31.01.2026, 115 days)
+  100 × 0.095 / 130 × 115 = 8.403846…; total 10.303846… → 10.30 ₽ (the December debt is not 30 days
+  overdue on 31.01.2026).
 
 The PDF readers are independent of the writer: pypdfium2 (PDFium, Chromium's PDF engine) renders pages
 and extracts text; zxing-cpp decodes the QR code from the rendered page image.
@@ -71,23 +75,29 @@ def load_receipt_world(conn: psycopg.Connection) -> None:
     load_small_building(conn)
     close_building(conn, "B1", BillingPeriod(2026, 1), CloseOptions(final=True))
     add_payee(conn)
-    conn.execute(
-        "INSERT INTO billing_periods (building_id, period, status, computed_at, closed_at) "
-        "VALUES ('B1', '2025-12', 'closed', now(), now())"
-    )
-    conn.execute(
-        "INSERT INTO charge_lines (building_id, period, account_no, service, kind, zone, part_start,"
-        " part_end, volume, unit, tariff, coefficient, method, formula, amount_exact, amount, excess) VALUES"
-        " ('B1', '2025-12', 'LS-1', 'maintenance', 'individual', 'single', '2025-12-01', '2026-01-01',"
-        " 50, 'm2', 40, 1, 'area', 'test', 2000, 2000.00, 0)"
-    )
+    for period, start, end, tariff, amount in (
+        ("2025-06", "2025-06-01", "2025-07-01", 2, "100.00"),
+        ("2025-12", "2025-12-01", "2026-01-01", 40, "2000.00"),
+    ):
+        conn.execute(
+            "INSERT INTO billing_periods (building_id, period, status, computed_at, closed_at) "
+            "VALUES ('B1', %s, 'closed', now(), now())",
+            (period,),
+        )
+        conn.execute(
+            "INSERT INTO charge_lines (building_id, period, account_no, service, kind, zone, part_start,"
+            " part_end, volume, unit, tariff, coefficient, method, formula, amount_exact, amount, excess)"
+            " VALUES ('B1', %s, 'LS-1', 'maintenance', 'individual', 'single', %s, %s, 50, 'm2', %s, 1,"
+            " 'area', 'test', %s, %s, 0)",
+            (period, start, end, tariff, amount, amount),
+        )
     _payment(conn, "P-1", "LS-1", 50000, date(2025, 12, 20), "2025-12")
     _payment(conn, "P-2", "LS-1", 100000, date(2026, 1, 15), "2025-12")
     conn.execute(
         "INSERT INTO penalty_lines (building_id, closing_period, account_no, service, debt_period, due_date,"
         " as_of, principal_kopecks, unpaid_kopecks, rate_day, rate_percent, days_overdue, accrued_exact,"
         " accrued_kopecks, amount_kopecks, formula, details) VALUES ('B1', '2026-01', 'LS-1', 'maintenance',"
-        " '2025-06', '2025-07-10', '2026-01-31', 10000, 10000, '2026-01-31', 9.5, 205, 12.34, 1234, 1234,"
+        " '2025-06', '2025-07-10', '2026-01-31', 10000, 10000, '2026-01-31', 9.5, 205, 10.303846, 1030, 1030,"
         " 'test', '[]')"
     )
     conn.commit()

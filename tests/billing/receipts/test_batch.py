@@ -1,8 +1,8 @@
 """Batch generation: a building's PDF (one page per account), the ZIP, the XLSX register, the database
 register, progress, list_receipts after a batch, and the CLI (`meterhub receipts`, `meterhub receipts debt`).
 
-Expected amounts (see test_receipt_pdf.py for the arithmetic): to pay LS-1 4 557.34, LS-2 4 788.00,
-LS-3 3 180.00 → Σ 12 525.34; charged 4 045.00 + 4 788.00 + 3 180.00 = 12 013.00 (the close's total).
+Expected amounts (see test_receipt_pdf.py for the arithmetic): to pay LS-1 4 655.30, LS-2 4 788.00,
+LS-3 3 180.00 → Σ 12 623.30; charged 4 045.00 + 4 788.00 + 3 180.00 = 12 013.00 (the close's total).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def test_batch_writes_one_pdf_per_building_a_zip_and_a_register(batch) -> None:
     result, seen, _ = batch
     assert result.failures == {}
     assert result.receipts == 3
-    assert result.to_pay_total == D("12525.34")  # 4557.34 + 4788.00 + 3180.00
+    assert result.to_pay_total == D("12623.30")  # 4655.30 + 4788.00 + 3180.00
     assert [p.name for p in result.pdf_files] == ["2026-01_B1.pdf"]
     assert seen == [BatchProgress("B1", 3, 1, 1)]
     with zipfile.ZipFile(result.zip_path) as archive:
@@ -77,11 +77,11 @@ def test_xlsx_register_lists_every_receipt_with_totals(batch) -> None:
     )  # fmt: skip
     body = [(r[2], r[3], r[6], D(str(r[7])), D(str(r[8])), r[9], r[10]) for r in rows[1:4]]
     assert body == [
-        ("LS-1", "Иванов И. И.", "LS-1-202601", D("4045.00"), D("4557.34"), "2026-01_B1.pdf", 1),
+        ("LS-1", "Иванов И. И.", "LS-1-202601", D("4045.00"), D("4655.30"), "2026-01_B1.pdf", 1),
         ("LS-2", "Петров П. П.", "LS-2-202601", D("4788.00"), D("4788.00"), "2026-01_B1.pdf", 2),
         ("LS-3", "Сидорова С. С.", "LS-3-202601", D("3180.00"), D("3180.00"), "2026-01_B1.pdf", 3),
     ]
-    assert (rows[4][1], D(str(rows[4][7])), D(str(rows[4][8]))) == ("Итого", D("12013.00"), D("12525.34"))
+    assert (rows[4][1], D(str(rows[4][7])), D(str(rows[4][8]))) == ("Итого", D("12013.00"), D("12623.30"))
     summary = list(book["Итоги по домам"].iter_rows(values_only=True))
     assert summary[1][:3] == ("B1", "2026-01_B1.pdf", 3)
 
@@ -99,7 +99,7 @@ def test_batch_is_registered_in_the_database_and_listed_per_account(batch, world
             (result.batch_id,),
         ).fetchall()
         listed = list_receipts(conn, "LS-2")
-    assert status == ("done", 3, 1252534)
+    assert status == ("done", 3, 1262330)
     assert register[1] == ("LS-2", "LS-2-202601", 478800, 478800, 2)
     assert (listed[0].period, listed[0].batch_id) == ("2026-01", result.batch_id)
     assert listed[0].issued_at is not None
@@ -109,7 +109,7 @@ def test_batch_for_one_account_and_in_worker_processes(world: str, tmp_path: Pat
     one = generate_batch(world, "2026-01", tmp_path / "one", account_nos=["LS-3"], issued_on=ISSUED)
     assert one.receipts == 1 and one.to_pay_total == D("3180.00")
     parallel = generate_batch(world, "2026-01", tmp_path / "par", workers=2, issued_on=ISSUED)
-    assert parallel.receipts == 3 and parallel.to_pay_total == D("12525.34")
+    assert parallel.receipts == 3 and parallel.to_pay_total == D("12623.30")
 
 
 def test_batch_of_an_uncomputed_period_or_unknown_building_fails_clearly(world: str, tmp_path: Path) -> None:
@@ -131,15 +131,15 @@ def _cli(world: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_cli_batch_and_debt(world: str, tmp_path: Path) -> None:
     done = _cli(world, "receipts", "--period", "2026-01", "--building", "B1", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    assert "3 receipts in 1 file(s), to pay 12,525.34 ₽" in done.stdout
+    assert "3 receipts in 1 file(s), to pay 12,623.30 ₽" in done.stdout
     assert (tmp_path / "receipts_2026-01.zip").exists()
     debt_pdf = tmp_path / "debt.pdf"
     debt = _cli(
         world, "receipts", "debt", "--account", "LS-1", "--as-of", "2026-02-20", "--out", str(debt_pdf)
     )
     assert debt.returncode == 0, debt.stderr
-    assert "to pay 4557.34 ₽" in debt.stdout
-    assert "ИТОГО К ОПЛАТЕ: 4 557,34 руб." in page_texts(debt_pdf.read_bytes())[0]
+    assert "to pay 4658.51 ₽" in debt.stdout
+    assert "ИТОГО К ОПЛАТЕ: 4 658,51 руб." in page_texts(debt_pdf.read_bytes())[0]
     bad = _cli(world, "receipts", "debt", "--account", "LS-1", "--as-of", "20.02.2026")
     assert bad.returncode == 2 and "must be a date YYYY-MM-DD" in bad.stderr
     missing = _cli(world, "receipts", "--period", "2026-05", "--out", str(tmp_path))

@@ -14,8 +14,9 @@ LS-2, January 2026 (no payments, no earlier debt):
   total 1800 + 903 + 240 + 60 + 1125 + 60 + 600               = 4 788.00 → QR Sum=478800
 
 LS-1, January 2026: 1500.00 + 1488.00 + 372.00 + 50.00 + 325.00 + 50.00 + 260.00 = 4 045.00 charged;
-  opening = December 2 000.00 − 500.00 paid in December = 1 500.00; paid in January 1 000.00;
-  penalties 12.34 → to pay 1 500.00 + 4 045.00 + 12.34 − 1 000.00 = 4 557.34 → QR Sum=455734
+  opening = June 100.00 + December 2 000.00 − 500.00 paid in December = 1 600.00; paid in January
+  1 000.00; penalties 10.30 (receipt_data.py) → to pay 1 600.00 + 4 045.00 + 10.30 − 1 000.00 = 4 655.30
+  → QR Sum=465530
 """
 
 from __future__ import annotations
@@ -115,13 +116,13 @@ def test_text_has_every_section_the_charge_table_and_totals_to_the_kopeck(conn) 
 def test_opening_balance_payments_and_penalties_come_from_the_ledger(conn) -> None:
     pdf = render_receipt_pdf(conn, "LS-1", "2026-01", issued_on=ISSUED)
     (text,) = page_texts(pdf)
-    assert "Задолженность на начало периода: 1 500,00" in text  # 2000.00 − 500.00
+    assert "Задолженность на начало периода: 1 600,00" in text  # 100.00 + 2000.00 − 500.00
     assert "Оплачено в расчётном периоде: 1 000,00 (последняя оплата 15.01.2026)" in text
     assert "Начислено за расчётный период: 4 045,00" in text
-    assert "Пени (неустойка): 12,34" in text
-    assert "ИТОГО К ОПЛАТЕ: 4 557,34 руб." in text  # 1500.00 + 4045.00 + 12.34 − 1000.00
+    assert "Пени (неустойка): 10,30" in text
+    assert "ИТОГО К ОПЛАТЕ: 4 655,30 руб." in text  # 1600.00 + 4045.00 + 10.30 − 1000.00
     assert "Код привязки" not in text  # no secret given: no code
-    assert parse_payment_payload(decode_page_qr(pdf)).get("Sum") == "455734"
+    assert parse_payment_payload(decode_page_qr(pdf)).get("Sum") == "465530"
 
 
 def test_windows_1251_payload_round_trips_through_the_page(conn) -> None:
@@ -140,41 +141,68 @@ def test_range_of_periods_gives_one_page_per_period(conn) -> None:
     pdf = render_receipts_pdf(conn, "LS-1", "2025-11", "2026-01", issued_on=ISSUED)
     texts = page_texts(pdf)
     assert len(texts) == 2  # 2025-11 has no charges and is skipped
-    assert "за декабрь 2025 г." in texts[0] and "ИТОГО К ОПЛАТЕ: 1 500,00 руб." in texts[0]
-    assert "за январь 2026 г." in texts[1] and "ИТОГО К ОПЛАТЕ: 4 557,34 руб." in texts[1]
+    assert "за декабрь 2025 г." in texts[0] and "ИТОГО К ОПЛАТЕ: 1 600,00 руб." in texts[0]
+    assert "за январь 2026 г." in texts[1] and "ИТОГО К ОПЛАТЕ: 4 655,30 руб." in texts[1]
     assert parse_payment_payload(decode_page_qr(pdf, page=0)).get("PaymPeriod") == "122025"
 
 
 def test_list_receipts_by_period_with_amounts_in_kopecks(conn) -> None:
     listed = list_receipts(conn, "LS-1")
     assert [(r.period, r.status, r.charged_kopecks, r.to_pay_kopecks) for r in listed] == [
-        ("2026-01", "closed", 404500, 455734),
-        ("2025-12", "closed", 200000, 150000),  # 2000.00 − 500.00 paid in December
+        ("2026-01", "closed", 404500, 465530),
+        ("2025-12", "closed", 200000, 160000),  # 100.00 + 2000.00 − 500.00 paid in December
+        ("2025-06", "closed", 10000, 10000),
     ]
-    assert listed[0].to_pay == "4557.34" and listed[0].issued_at is None
+    assert listed[0].to_pay == "4655.30" and listed[0].issued_at is None
 
 
-def test_debt_receipt_counts_only_debts_past_their_due_date(conn) -> None:
-    # as of 20.02.2026: December 2000.00 − 500.00 − 1000.00 = 500.00 (due 10.01.2026), January 4045.00
-    # (due 10.02.2026), the old penalty of 2025-06: 12.34 → 4557.34
+def test_debt_receipt_counts_debts_past_due_with_penalties_accrued_to_the_date(conn) -> None:
+    # Penalties at 9.5 % (fixed regime 2025–2026), day k = 1 the day after the due date:
+    # June 2025, 100.00 unpaid, due 10.07.2025, as of 20.02.2026: k 31…90 → 100 × 0.095 / 300 × 60 = 1.90;
+    #   k ≥ 91 from 09.10.2025: 23 + 30 + 31 + 31 + 20 = 135 days → 100 × 0.095 / 130 × 135 = 9.865384…
+    #   → 11.765384… → 11.77
+    # December 2025, 2000.00 due 10.01.2026, paid 500.00 (20.12) and 1000.00 (15.01) → base 500.00;
+    #   k = 31 is 10.02.2026: 11 days to 20.02 → 500 × 0.095 / 300 × 11 = 1.741666… → 1.74
+    # January 2026, 4045.00 due 10.02.2026: k = 10 on 20.02 → 0.00
     late = load_debt_receipt(conn, "LS-1", date(2026, 2, 20), issued_on=ISSUED)
     assert [(str(x.period), x.principal, x.penalties) for x in late.lines] == [
-        ("2025-06", D("0.00"), D("12.34")),
-        ("2025-12", D("500.00"), D("0.00")),
+        ("2025-06", D("100.00"), D("11.77")),
+        ("2025-12", D("500.00"), D("1.74")),
         ("2026-01", D("4045.00"), D("0.00")),
     ]
-    assert late.to_pay == D("4557.34")
-    # as of 10.02.2026 January is not overdue yet: 500.00 + 12.34
+    assert late.to_pay == D("4658.51")  # 4645.00 + 13.51
+    # as of 10.02.2026: January is not overdue yet (the 10th is the last day to pay); June: 125 days at
+    # 1/130 → 9.134615… + 1.90 = 11.03; December: one day at 1/300 → 0.158333… → 0.16
     early = load_debt_receipt(conn, "LS-1", date(2026, 2, 10), issued_on=ISSUED)
-    assert early.to_pay == D("512.34")
+    assert [(str(x.period), x.principal, x.penalties) for x in early.lines] == [
+        ("2025-06", D("100.00"), D("11.03")),
+        ("2025-12", D("500.00"), D("0.16")),
+    ]
+    assert early.to_pay == D("611.19")
     pdf = render_debt_receipt_pdf(conn, "LS-1", date(2026, 2, 20), issued_on=ISSUED)
     (text,) = page_texts(pdf)
     assert "ПЛАТЁЖНЫЙ ДОКУМЕНТ НА ОПЛАТУ ЗАДОЛЖЕННОСТИ по состоянию на 20.02.2026" in text
-    assert "12.2025 10.01.2026 500,00 0,00 500,00" in text
-    assert "Итого 4 545,00 12,34 4 557,34" in text
+    assert "12.2025 10.01.2026 500,00 1,74 501,74" in text
+    assert "Итого 4 645,00 13,51 4 658,51" in text
+    assert "Пени рассчитаны на 20.02.2026" in text
     payload = parse_payment_payload(decode_page_qr(pdf))
-    assert payload.get("Sum") == "455734"
+    assert payload.get("Sum") == "465851"
     assert payload.get("Purpose") == "Оплата задолженности за ЖКУ на 20.02.2026 ЛС LS-1"
+
+
+def test_paid_penalties_are_not_asked_again(conn) -> None:
+    row = conn.execute(
+        "INSERT INTO payments (source, payment_id, account_no, amount_kopecks, paid_on) "
+        "VALUES ('test', 'P-PEN', 'LS-1', 1000, '2026-02-01') RETURNING payment_pk"
+    ).fetchone()
+    conn.execute(
+        "INSERT INTO payment_allocations (payment_pk, account_no, booked_period, paid_on, debt_period,"
+        " service, kind, amount_kopecks, rule) VALUES (%s, 'LS-1', '2026-02', '2026-02-01', '2025-06',"
+        " 'maintenance', 'penalty', 1000, 'named_penalty')",
+        (row[0],),
+    )
+    receipt = load_debt_receipt(conn, "LS-1", date(2026, 2, 20), issued_on=ISSUED)
+    assert receipt.lines[0].penalties == D("1.77")  # 11.77 accrued − 10.00 paid
 
 
 def test_draft_period_is_marked_preliminary(conn) -> None:

@@ -6,6 +6,7 @@ the loader or the renderer. Amounts come back in rubles (``Decimal``, whole kope
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,9 +20,18 @@ from meterhub.billing.ledger import (
     advance_by_payment,
     outstanding_by_debt,
 )
+from meterhub.billing.money import to_kopecks
+from meterhub.billing.penalties import DebtPayment, PenaltyDebt, PenaltyRules, PenaltyTables, compute_penalty
 from meterhub.billing.periods import BillingPeriod
 
-__all__ = ["PeriodBalance", "building_period_balances", "last_payment_dates", "outstanding_debts"]
+__all__ = [
+    "Outstanding",
+    "PeriodBalance",
+    "building_period_balances",
+    "last_payment_dates",
+    "outstanding_debts",
+    "penalties_as_of",
+]
 
 
 def rubles(kopecks: int) -> Decimal:
@@ -107,3 +117,62 @@ def outstanding_debts(conn: psycopg.Connection, account_no: str) -> Outstanding:
         target[period] = target.get(period, Decimal("0.00")) + rubles(owed)
     advance = sum(k for _, k in advance_by_payment(conn, [account_no])[account_no])
     return Outstanding(principal, penalties, rubles(advance))
+
+
+_PRINCIPAL = """
+SELECT period, service, sum(kopecks)::bigint FROM (
+    SELECT period, service, (amount * 100)::bigint AS kopecks FROM charge_lines WHERE account_no = %(a)s
+    UNION ALL
+    SELECT period, service, (amount * 100)::bigint FROM recalculation_lines WHERE account_no = %(a)s
+    UNION ALL
+    SELECT period, service, amount_kopecks FROM service_recalculation_lines WHERE account_no = %(a)s
+) d GROUP BY period, service HAVING sum(kopecks) > 0
+"""
+_PAID = """
+SELECT debt_period, service, kind, paid_on, sum(amount_kopecks)::bigint FROM payment_allocations
+ WHERE account_no = %(a)s AND kind IN ('principal', 'penalty') AND paid_on <= %(d)s
+ GROUP BY debt_period, service, kind, paid_on ORDER BY paid_on
+"""
+
+
+def penalties_as_of(
+    conn: psycopg.Connection,
+    account_no: str,
+    as_of: date,
+    tables: PenaltyTables,
+    rules: PenaltyRules | None = None,
+) -> dict[BillingPeriod, Decimal]:
+    """Penalties still owed on ``as_of`` per debt period [₽], accrued up to that day.
+
+    The close's method (:mod:`meterhub.billing.penalty_run`) with ``as_of`` as the calculation day: one
+    debt per period × service = its charge lines plus the recalculations booked in it; the principal
+    payments credited to it up to ``as_of`` reduce the base; :func:`compute_penalty` accrues it (rounded
+    once per debt); the penalty payments credited to it are subtracted (never below 0). Raises
+    ``LookupError`` when the penalty tables do not cover ``as_of`` (e.g. a key rate not yet entered).
+    """
+    params = {"a": account_no, "d": as_of}
+    principal_paid: dict[tuple[str, str], list[tuple[date, int]]] = defaultdict(list)
+    penalty_paid: dict[tuple[str, str], int] = defaultdict(int)
+    for debt_period, service, kind, paid_on, kopecks in conn.execute(_PAID, params):
+        if kind == "principal":
+            principal_paid[(debt_period, service)].append((paid_on, kopecks))
+        else:
+            penalty_paid[(debt_period, service)] += kopecks
+    owed: dict[BillingPeriod, Decimal] = {}
+    for debt_period, service, principal in conn.execute(_PRINCIPAL, params).fetchall():
+        period = BillingPeriod.parse(debt_period)
+        due = tables.due_date(period)
+        if due >= as_of:
+            continue
+        credited, left = [], principal
+        for paid_on, kopecks in principal_paid.get((debt_period, service), ()):
+            part = min(kopecks, left)
+            if part > 0:
+                credited.append(DebtPayment(paid_on, Decimal(part).scaleb(-2)))
+                left -= part
+        debt = PenaltyDebt(period, Decimal(principal).scaleb(-2), due, tuple(credited))
+        accrued = to_kopecks(compute_penalty(debt, as_of=as_of, tables=tables, rules=rules).amount)
+        unpaid = accrued - penalty_paid.get((debt_period, service), 0)
+        if unpaid > 0:
+            owed[period] = owed.get(period, Decimal("0.00")) + rubles(unpaid)
+    return owed

@@ -4,6 +4,7 @@ of periods, its debt receipt as of a date, and the list of its receipts."""
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,12 +14,14 @@ import psycopg
 from meterhub.billing.payment_qr import QrCharset, ReceiptPayment
 from meterhub.billing.penalties import PenaltyTables
 from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.receipts.balances import building_period_balances, outstanding_debts
+from meterhub.billing.receipts.balances import building_period_balances, outstanding_debts, penalties_as_of
 from meterhub.billing.receipts.labels import ru_date
 from meterhub.billing.receipts.link_code import account_link_code
 from meterhub.billing.receipts.loader import AccountInfo, load_payee, load_receipt, payer_of
 from meterhub.billing.receipts.model import DebtLine, DebtReceipt, ReceiptDataError
 from meterhub.billing.receipts.pdf import write_debt_receipt, write_receipts
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ReceiptSummary",
@@ -168,10 +171,11 @@ def load_debt_receipt(
     charset: QrCharset = QrCharset.UTF_8,
 ) -> DebtReceipt:
     """The debt of ``account_no`` as of ``as_of``: every computed period whose due date is before ``as_of``
-    with unpaid principal or penalties (the ledger, payments posted so far), less the unapplied advance.
+    with unpaid principal (the ledger: payments posted so far) or penalties, less the unapplied advance.
 
-    Penalties are those accrued by the closes so far (``penalty_lines``); they are not re-accrued up to
-    ``as_of``.
+    Penalties are accrued up to ``as_of`` (:func:`~meterhub.billing.receipts.balances.penalties_as_of`,
+    the close's method with ``as_of`` as the calculation day); when the penalty tables do not reach
+    ``as_of`` the penalties accrued by the closes are printed instead, and the receipt says so.
     """
     row = conn.execute(
         """
@@ -192,14 +196,24 @@ def load_debt_receipt(
     payee_row = load_payee(conn, building_id)
     tables = tables or PenaltyTables.default()
     debts = outstanding_debts(conn, account_no)
+    try:
+        penalties = penalties_as_of(conn, account_no, as_of, tables)
+        penalty_note = (
+            f"Пени рассчитаны на {ru_date(as_of)} (ЖК РФ ст. 155 ч. 14) за вычетом оплаченных пеней."
+        )
+    except LookupError as exc:  # the tables do not reach as_of: the penalties the closes accrued
+        log.warning("account %s: penalties as of %s: %s; printing those accrued by the closes", account_no,
+                    as_of, exc)  # fmt: skip
+        penalties = debts.penalties
+        penalty_note = "Пени — начисленные при закрытии расчётных периодов (ЖК РФ ст. 155 ч. 14)."
     lines = []
-    for period in sorted(set(debts.principal) | set(debts.penalties)):
+    for period in sorted(set(debts.principal) | set(penalties)):
         due = tables.due_date(period)
         if due >= as_of:
             continue  # not yet due on as_of: not a debt
         lines.append(
             DebtLine(period, due, debts.principal.get(period, Decimal("0.00")),
-                     debts.penalties.get(period, Decimal("0.00")))
+                     penalties.get(period, Decimal("0.00")))
         )  # fmt: skip
     receipt_period = lines[-1].period if lines else BillingPeriod(as_of.year, as_of.month)
     to_pay = max(sum((line.total for line in lines), Decimal("0.00")) - debts.advance, Decimal("0.00"))
@@ -217,7 +231,7 @@ def load_debt_receipt(
         raise ReceiptDataError(f"account {account_no}: payment QR code: {exc}") from None
     notes = (
         "Основной долг — начисления и перерасчёты с истёкшим сроком оплаты за вычетом учтённых платежей.",
-        "Пени начислены при закрытии расчётных периодов (ЖК РФ ст. 155 ч. 14) и не пересчитаны на дату.",
+        penalty_note,
     )
     return DebtReceipt(
         as_of=as_of,
