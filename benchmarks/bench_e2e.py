@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -66,7 +67,8 @@ def raw_copy_rate(conn, n_meters: int, reads: int) -> float:
 
 def start_ingest(url: str, broker_url: str, client_id: str) -> subprocess.Popen:
     env = {**os.environ, "METERHUB_DATABASE_URL": url}
-    return subprocess.Popen(
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process; not a pipe, which could fill and stall it)
+    proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -85,8 +87,22 @@ def start_ingest(url: str, broker_url: str, client_id: str) -> subprocess.Popen:
         ],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=errors,
     )
+    proc.errors = errors  # type: ignore[attr-defined]
+    return proc
+
+
+def wait_for_messages(conn, messages: int, procs: list[subprocess.Popen], pause: float) -> None:
+    """Until the ingest log holds ``messages`` rows; stop with the process's error if an ingest died."""
+    while count(conn, "SELECT count(*) FROM ingest_log") < messages:
+        for p in procs:
+            if p.poll() is not None:
+                p.errors.seek(0)  # type: ignore[attr-defined]
+                err = p.errors.read().decode(errors="replace")  # type: ignore[attr-defined]
+                sys.exit(f"an ingest process exited with {p.returncode}:\n{err[-3000:]}")
+        time.sleep(pause)
+        conn.commit()
 
 
 def count(conn, sql: str) -> int:
@@ -127,9 +143,7 @@ def main() -> None:
             t = time.perf_counter()
             for p in procs:
                 os.kill(p.pid, signal.SIGCONT)
-            while count(conn, "SELECT count(*) FROM ingest_log") < messages:
-                time.sleep(0.05)
-                conn.commit()
+            wait_for_messages(conn, messages, procs, 0.05)
             drain = time.perf_counter() - t
             stored = count(conn, "SELECT count(*) FROM readings")
             conn.commit()
@@ -169,9 +183,7 @@ def main() -> None:
             interval=1.0,
         )
         sent = steady.messages
-        while count(conn, "SELECT count(*) FROM ingest_log") < sent:
-            time.sleep(0.1)
-            conn.commit()
+        wait_for_messages(conn, sent, [proc], 0.1)
         p50, p99, rps = conn.execute(
             "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM committed_at - sent_at)), "
             "percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM committed_at - sent_at)), "

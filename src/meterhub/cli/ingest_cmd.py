@@ -22,7 +22,10 @@ def ingest(
     password: str = typer.Option(None, envvar="METERHUB_MQTT_PASSWORD"),
     shared: bool = typer.Option(True, help="use the MQTT 5 shared subscription $share/ingest/..."),
     max_batch: int = typer.Option(20_000, help="readings per database transaction"),
-    max_delay: float = typer.Option(0.5, help="seconds to wait for more messages before committing"),
+    max_delay: float = typer.Option(0.5, help="longest wait (s) for more messages before committing"),
+    idle_gap: float = typer.Option(
+        0.02, help="a pause (s) between messages that ends a group early (the broker's window is full)"
+    ),
     rollup_every: float = typer.Option(30.0, help="seconds between hourly rollups (0: never)"),
 ) -> None:
     """Subscribe to gateways' readings and status and store them (ack only after commit)."""
@@ -39,6 +42,7 @@ def ingest(
         shared=None if shared else False,
         max_batch_readings=max_batch,
         max_delay=max_delay,
+        idle_gap=idle_gap,
         rollup_every=rollup_every or None,
     )
     if client_id:

@@ -202,41 +202,38 @@ class ReadingWriter:
 
         A batch is either ``Reading`` objects (validated here) or ``PreparedRows`` from
         ``prepare_json``. Dead letters carry each batch's own context.
+
+        Readings are validated chunk by chunk *while* the COPY streams: the server parses and inserts
+        one chunk on the other core while Python checks the next, instead of the two taking turns. A
+        chunk that fails the common-case check waits until the COPY is done (sorting it out may need
+        the database) and goes in a second COPY in the same savepoint.
         """
+        now = self.clock()
+        latest = now + self.max_future
+        units = self._units(batches, latest)
         results = [WriteResult() for _ in batches]
-        rows: list[_Row] = []
-        counts = [0] * len(batches)  # accepted rows per batch; rows are laid out batch after batch
-        spans: list[_Span] = []
+        counts = [0] * len(batches)  # accepted rows per batch
         rejects: list[DeadLetter] = []
         reject_owner: list[int] = []
-        for i, (batch, context) in enumerate(batches):
-            if isinstance(batch, PreparedRows):
-                b_rows, b_rejects = batch.rows, []
-            elif not batch:
-                continue
-            else:
-                b_rows, b_rejects = self._validate(batch, context)
-            rows += b_rows
-            counts[i] = len(b_rows)
-            if b_rows:
-                spans.append(_batch_span(b_rows))
-            rejects += b_rejects
-            reject_owner += [i] * len(b_rejects)
         with self.conn.transaction():
-            if rows:
-                inserted_rows, conflicts = self._insert(rows, spans)
-                if isinstance(inserted_rows, range):  # the direct COPY: every row went in
-                    for i, r in enumerate(results):
-                        r.inserted = counts[i]
-                else:
-                    owner_of = _owner_lookup(counts)
-                    for row_index in inserted_rows:
-                        results[owner_of(row_index)].inserted += 1
-                    for row_index, conflict in conflicts:
-                        i = owner_of(row_index)
-                        rejects.append(self._dead_letter(*conflict, context=batches[i][1]))
-                        reject_owner.append(i)
-                        counts[i] -= 1  # an accepted row, then refused against the stored value
+            order, inserted_rows, conflicts = self._insert_units(units, batches, now, latest)
+            for u in order:
+                counts[u.batch] += len(u.rows or ())
+            for u in units:
+                rejects += u.rejects
+                reject_owner += [u.batch] * len(u.rejects)
+            if isinstance(inserted_rows, range):  # the direct COPY: every row went in
+                for i, r in enumerate(results):
+                    r.inserted = counts[i]
+            else:
+                owner_of = _owner_lookup([len(u.rows or ()) for u in order])
+                for row_index in inserted_rows:
+                    results[order[owner_of(row_index)].batch].inserted += 1
+                for row_index, conflict in conflicts:
+                    i = order[owner_of(row_index)].batch
+                    rejects.append(self._dead_letter(*conflict, context=batches[i][1]))
+                    reject_owner.append(i)
+                    counts[i] -= 1  # an accepted row, then refused against the stored value
             if rejects:
                 write_dead_letters(self.conn, rejects)
         for d, i in zip(rejects, reject_owner, strict=True):
@@ -246,6 +243,115 @@ class ReadingWriter:
         for i, r in enumerate(results):
             r.duplicates = counts[i] - r.inserted
         return results
+
+    def _units(
+        self,
+        batches: Sequence[tuple[list[Reading] | PreparedRows, Mapping[str, Any] | None]],
+        latest: datetime,
+    ) -> list[_Unit]:
+        """Cut the batches into chunks; find each chunk's time window (for the partitions) up front.
+
+        The first chunk of each batch is checked before the COPY: if its series are not all cached
+        the whole batch's are looked up now, while the connection is still free for queries.
+        """
+        units: list[_Unit] = []
+        earliest = self.earliest
+        for i, (batch, _context) in enumerate(batches):
+            if isinstance(batch, PreparedRows):
+                if batch.rows:
+                    u = _Unit(i, None, batch.rows)
+                    u.lo, u.hi = min(batch.rows, key=_TS)[1], max(batch.rows, key=_TS)[1]
+                    units.append(u)
+                continue
+            for k in range(0, len(batch), _CHUNK):
+                chunk = batch[k : k + _CHUNK]
+                u = _Unit(i, chunk)
+                try:
+                    ts = [r.ts for r in chunk]
+                    lo, hi = max(min(ts), earliest), min(max(ts), latest)
+                except (TypeError, AttributeError):  # naive or missing timestamps: the slow path
+                    u.slow = True
+                else:
+                    if lo <= hi:
+                        u.lo, u.hi = lo, hi
+                    else:  # nothing in the window: every reading is rejected, the slow path says why
+                        u.slow = True
+                if k == 0 and not u.slow:
+                    probe = self._valid_rows(chunk, latest)
+                    if len(probe) != len(chunk):
+                        self._resolve({(r.meter_id, r.register) for r in batch})
+                units.append(u)
+        return units
+
+    def _insert_units(
+        self,
+        units: list[_Unit],
+        batches: Sequence[tuple[Any, Mapping[str, Any] | None]],
+        now: datetime,
+        latest: datetime,
+    ) -> tuple[list[_Unit], Iterable[int], list[tuple[int, tuple[Any, str, str]]]]:
+        """COPY the units; return them in the order their rows were written, the indexes of the rows
+        inserted (a ``range`` when all were) and (row index, conflict) pairs."""
+        conn = self.conn
+        windows = [(u.lo, u.hi) for u in units if u.lo is not None and u.hi is not None]
+        if windows:
+            self._ensure_partitions(min(w[0] for w in windows), max(w[1] for w in windows))
+        order: list[_Unit] = []
+        try:
+            with conn.transaction():  # a savepoint: a duplicate key rolls back only this attempt
+                with conn.cursor() as cur, cur.copy(_COPY_READINGS) as copy:
+                    copy.set_types(_PG_TYPES)
+                    write = copy.write_row
+                    for u in units:
+                        if u.rows is None and not u.slow:
+                            rows = self._valid_rows(u.readings or [], latest)
+                            if len(rows) == len(u.readings or ()):
+                                u.rows = rows
+                        if u.rows is not None:
+                            for row in u.rows:
+                                write(row)
+                            order.append(u)
+                pending = self._validate_pending(units, batches, now, latest)
+                if pending:
+                    self._ensure_partitions_for(pending)
+                    with conn.cursor() as cur, cur.copy(_COPY_READINGS) as copy:
+                        copy.set_types(_PG_TYPES)
+                        for u in pending:
+                            for row in u.rows or ():
+                                copy.write_row(row)
+                    order += pending
+            total = sum(len(u.rows or ()) for u in order)
+            inserted: Iterable[int] = range(total)
+            conflicts: list[tuple[int, tuple[Any, str, str]]] = []
+        except psycopg.errors.UniqueViolation:  # a re-delivery: every row goes through staging
+            self._validate_pending(units, batches, now, latest)
+            # input order: of a key repeated within the call, the first occurrence is the one inserted
+            order = [u for u in units if u.rows is not None]
+            self._months.clear()  # partitions made inside the rolled-back savepoint are gone again
+            self._ensure_partitions_for(order)
+            inserted, conflicts = self._insert_via_staging([row for u in order for row in u.rows or ()])
+        if inserted:
+            self._mark_dirty([_batch_span(u.rows) for u in order if u.rows])
+        return order, inserted, conflicts
+
+    def _validate_pending(
+        self,
+        units: list[_Unit],
+        batches: Sequence[tuple[Any, Mapping[str, Any] | None]],
+        now: datetime,
+        latest: datetime,
+    ) -> list[_Unit]:
+        """Sort out the chunks the COPY skipped, reading by reading (may query the database)."""
+        pending = [u for u in units if u.rows is None and u.readings is not None]
+        for u in pending:
+            rows, u.rejects = self._validate(u.readings or [], batches[u.batch][1], now, latest)
+            u.rows = rows
+        return pending
+
+    def _ensure_partitions_for(self, units: Iterable[_Unit]) -> None:
+        rows = [row for u in units if u.rows for row in (min(u.rows, key=_TS), max(u.rows, key=_TS))]
+        if rows:
+            self._ensure_partitions(min(rows, key=_TS)[1], max(rows, key=_TS)[1])
 
     def _dead_letter(
         self, r: Any, reason: str, detail: str, *, context: Mapping[str, Any] | None
@@ -263,15 +369,13 @@ class ReadingWriter:
         )
 
     def _validate(
-        self, batch: list[Reading], context: Mapping[str, Any] | None
+        self, batch: list[Reading], context: Mapping[str, Any] | None, now: datetime, latest: datetime
     ) -> tuple[list[_Row], list[DeadLetter]]:
         """Split a batch into rows to insert and dead letters.
 
         The common case — every reading valid — is checked in one list comprehension; only a batch
         with a problem is walked reading by reading to sort out what is wrong with which one.
         """
-        now = self.clock()
-        latest = now + self.max_future
         rows = self._valid_rows(batch, latest)
         rejects: list[DeadLetter] = []
         if len(rows) != len(batch):
@@ -355,31 +459,6 @@ class ReadingWriter:
                 f"register {r.register!r} of {r.meter_id!r} is in {entry[1]}, the reading says {r.unit}"
             )
         return None
-
-    def _insert(
-        self, rows: list[_Row], spans: list[_Span]
-    ) -> tuple[Iterable[int], list[tuple[int, tuple[Any, str, str]]]]:
-        """Insert rows; return the indexes of the rows inserted and (row index, conflict) pairs."""
-        conn = self.conn
-        lo = min(s.first for s in spans)
-        hi = max(s.last for s in spans)
-        self._ensure_partitions(lo, hi)
-        conflicts: list[tuple[int, tuple[Any, str, str]]] = []
-        try:
-            with (
-                conn.transaction(),  # a savepoint: a duplicate key rolls back only this attempt
-                conn.cursor() as cur,
-                cur.copy(_COPY_READINGS) as copy,
-            ):
-                copy.set_types(_PG_TYPES)
-                for row in rows:
-                    copy.write_row(row)
-            inserted: Iterable[int] = range(len(rows))
-        except psycopg.errors.UniqueViolation:
-            inserted, conflicts = self._insert_via_staging(rows)
-        if inserted:
-            self._mark_dirty(spans)
-        return inserted, conflicts
 
     def _mark_dirty(self, spans: list[_Span]) -> None:
         """Log the cumulative series of each batch with its span (see migration 0005)."""
@@ -468,6 +547,22 @@ class ReadingWriter:
 
 
 _TS = operator.itemgetter(1)
+
+
+_CHUNK = 4096  # readings validated per step while the COPY streams
+
+
+@dataclass(slots=True)
+class _Unit:
+    """A chunk of one batch on its way into the COPY: readings to check, or rows already checked."""
+
+    batch: int
+    readings: list[Reading] | None
+    rows: list[_Row] | None = None
+    rejects: list[DeadLetter] = field(default_factory=list)
+    lo: datetime | None = None
+    hi: datetime | None = None
+    slow: bool = False  # known to need the reading-by-reading path
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,11 @@
   the gateways' status topic.
 * Messages are acknowledged (PUBACK) only after the transaction holding their rows has committed
   (paho ``manual_ack``): a crash between receive and commit loses nothing, the broker redelivers.
-* Messages are grouped (up to ``max_batch_readings`` readings or ``max_delay`` seconds) and stored in
-  one transaction per group.
+* Messages are grouped (up to ``max_batch_readings`` readings or ``max_delay`` seconds, and only
+  while they keep coming: a pause of ``idle_gap`` ends the group) and stored in one transaction per
+  group. The pause matters: the broker sends only so many unacknowledged messages (its inflight
+  window), so once the window is full nothing more arrives until this group is committed and
+  acknowledged — waiting out ``max_delay`` then only adds latency.
 * With the database down, nothing is acknowledged; the group is retried with exponential backoff on
   a fresh connection until the database returns.
 * Dirty series are rolled up into the hourly series every ``rollup_every`` seconds.
@@ -48,6 +51,7 @@ class IngestOptions:
     shared: bool | None = None  # None: MQTT 5 shared subscription if the broker speaks MQTT 5
     max_batch_readings: int = 20_000
     max_delay: float = 0.5
+    idle_gap: float = 0.02  # no message for this long ends a group early (see the module docstring)
     rollup_every: float | None = 30.0
     db_retry_max: float = 30.0
 
@@ -272,7 +276,7 @@ class IngestService:
             if remaining <= 0:
                 break
             try:
-                item = self._queue.get(timeout=remaining)
+                item = self._queue.get(timeout=min(remaining, self.opt.idle_gap))
             except queue.Empty:
                 break
             group.append(item)
