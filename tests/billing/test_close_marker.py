@@ -64,10 +64,18 @@ def test_only_periods_whose_inputs_changed_are_reloaded(db_url: str) -> None:
         assert _changes(conn) == before
         assert close_building(conn, "B1", FEB).rechecked == ()
 
+        # 2b. a reading exactly at the month end (it closes January's last hour of E-1) is late data of
+        # January: logged, January reloaded — its engine input is unchanged (the rollup has not rewritten
+        # any hour), so the digest stops there: no engine run, no recalculation
+        write_reading(conn, "E-1", "energy_import_kwh", UTC_FEB_1_MSK, 372.0)
+        assert _changes(conn) == before + 1
+        feb = close_building(conn, "B1", FEB)
+        assert feb.rechecked == ("2026-01",) and feb.recalculations == 0
+
         # 3. a late reading inside January's window (Jan 25 18:00, after the 12:00 one) is January's end
         # reading now: 17.5 − 10.0 = 7.5 m³, +1 m³ → cold water +50.00, wastewater +1 m³ × 40 = +40.00
         write_reading(conn, "W-1", "water_m3", datetime(2026, 1, 25, 18, tzinfo=MOSCOW), 17.5)
-        assert _changes(conn) == before + 1
+        assert _changes(conn) == before + 2
         feb = close_building(conn, "B1", FEB)
         assert feb.rechecked == ("2026-01",)
         assert _recalcs(conn, FEB) == [

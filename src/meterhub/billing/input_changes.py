@@ -137,13 +137,13 @@ def changed_periods(
                 WHERE c.building_id IN (p.building_id, '*')
                   AND c.xid >= pg_snapshot_xmin(p.input_snapshot)
                   AND NOT pg_visible_in_snapshot(c.xid, p.input_snapshot)
-                  AND c.from_ts < p.inputs_to AND c.to_ts >= p.inputs_from)
+                  AND c.from_ts < p.inputs_to + %(margin)s AND c.to_ts >= p.inputs_from - %(margin)s)
             OR EXISTS (
                 SELECT 1 FROM recalculation_lines r
                 WHERE r.building_id = p.building_id AND r.corrects_period = p.period
                   AND r.period <> %(current)s))
         """,
-        {"b": building_id, "periods": [str(p) for p in periods], "current": str(current)},
+        {"b": building_id, "periods": [str(p) for p in periods], "current": str(current), "margin": MARGIN},
     ).fetchall()
     return {BillingPeriod.parse(r[0]) for r in rows}
 
