@@ -34,8 +34,9 @@ def test_status_document_follows_the_contract() -> None:
     board = HealthBoard("gw-1", "B-001", ["rs485/1", "mbus/5"])
     board.success("rs485/1", T0, {"EAS-1"})
     board.failure("mbus/5", T0, "x" * 900)
-    status = parse_status(encode_status(board.status("online", T0, backlog=12, oldest=T0)))
+    status = parse_status(encode_status(board.status("online", T0, backlog=12, oldest=T0, dropped=3)))
     assert status.state == "online" and status.outbox_backlog == 12 and status.outbox_oldest == T0
+    assert status.outbox_dropped == 3
     health = {d.device: d for d in status.devices}
     assert health["rs485/1"].online and health["rs485/1"].meter_ids == ["EAS-1"]
     assert not health["mbus/5"].online and health["mbus/5"].consecutive_failures == 1

@@ -191,6 +191,7 @@ def test_gateway_status_and_history(db_url, broker):
                         }
                     ],
                     "outbox_backlog": 12,
+                    "outbox_dropped": 7 * minute,
                 }
             ).encode(),
             retain=True,
@@ -201,10 +202,14 @@ def test_gateway_status_and_history(db_url, broker):
     ing.stop()
     pub.close()
     with connect(db_url) as c:
-        state, backlog, devices = c.execute(
-            "SELECT state, outbox_backlog, devices FROM gateways WHERE gateway_id = 'gw-s'"
+        state, backlog, dropped, devices = c.execute(
+            "SELECT state, outbox_backlog, outbox_dropped, devices FROM gateways WHERE gateway_id = 'gw-s'"
         ).fetchone()
+        history = c.execute(
+            "SELECT outbox_dropped FROM gateway_status_history WHERE gateway_id = 'gw-s' ORDER BY status_ts"
+        ).fetchall()
     assert state == "offline" and backlog == 12 and devices[0]["consecutive_failures"] == 4
+    assert dropped == history[-1][0] and dropped > history[0][0]  # the latest counter, and its history
 
 
 def _set_connections(db_url: str, allowed: bool) -> None:

@@ -231,6 +231,12 @@ class GatewayStatus(BaseModel):
     devices: list[DeviceHealth] = Field(default_factory=list)
     outbox_backlog: int = Field(default=0, ge=0)
     outbox_oldest: AwareDatetime | None = None
+    outbox_dropped: int = Field(
+        default=0,
+        ge=0,
+        description="readings the outbox refused because it was full, counted since it was created "
+        "(data lost at the edge); added within v1, accepted by ingest processes from this version on",
+    )
 
 
 class ContractError(ValueError):

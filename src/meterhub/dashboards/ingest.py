@@ -84,14 +84,16 @@ BACKLOG_NOW = PanelSpec(
     title_en="Outbox now (largest first)",
     title_ru="Очередь сейчас (сначала наибольшая)",
     kind="table",
-    columns=("gateway", "state", "outbox_backlog", "oldest_unsent", "oldest_age_s"),
+    columns=("gateway", "state", "outbox_backlog", "oldest_unsent", "oldest_age_s", "outbox_dropped"),
     thresholds=(Threshold(None, "green"), Threshold(1000, "orange"), Threshold(100000, "red")),
+    description="outbox_dropped: readings the gateway's full outbox refused since it was created — "
+    "data lost at the edge; anything above 0 needs a look.",
     sql="""
 SELECT gateway_id AS gateway, state, outbox_backlog, outbox_oldest AS oldest_unsent,
-       extract(epoch FROM now() - outbox_oldest)::bigint AS oldest_age_s
+       extract(epoch FROM now() - outbox_oldest)::bigint AS oldest_age_s, outbox_dropped
 FROM gateways
 WHERE building_id IN ($building)
-ORDER BY outbox_backlog DESC, gateway_id""",
+ORDER BY outbox_dropped DESC, outbox_backlog DESC, gateway_id""",
 )
 
 INGEST = DashboardSpec(

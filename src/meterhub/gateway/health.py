@@ -76,6 +76,7 @@ class HealthBoard:
         *,
         backlog: int = 0,
         oldest: datetime | None = None,
+        dropped: int = 0,
         with_devices: bool = True,
     ) -> GatewayStatus:
         return GatewayStatus(
@@ -88,6 +89,7 @@ class HealthBoard:
             devices=[d.as_contract() for d in self.devices.values()] if with_devices else [],
             outbox_backlog=backlog,
             outbox_oldest=oldest,
+            outbox_dropped=dropped,
         )
 
 

@@ -81,8 +81,12 @@ class Gateway:
         ob = config.outbox
         try:
             self.outbox = Outbox(
-                ob.path, max_readings=ob.max_readings, max_bytes=ob.max_bytes, warn_at=ob.warn_at,
-                billing_reserve=ob.billing_reserve, clock=clock.now,
+                ob.path,
+                max_readings=ob.max_readings,
+                max_bytes=ob.max_bytes,
+                warn_at=ob.warn_at,
+                billing_reserve=ob.billing_reserve,
+                clock=clock.now,
             )
         except (OSError, sqlite3.Error) as exc:
             raise GatewayStartError(
@@ -93,21 +97,34 @@ class Gateway:
         self.readers = readers.readers
         self.health = HealthBoard(g.id, g.building, [r.name for r in self.readers])
         self.forwarder = Forwarder(
-            self.outbox, self._publish_batch, gateway_id=g.id, building_id=g.building,
-            policy=BatchPolicy(ob.batch_size, ob.batch_time), clock=clock.now,
+            self.outbox,
+            self._publish_batch,
+            gateway_id=g.id,
+            building_id=g.building,
+            policy=BatchPolicy(ob.batch_size, ob.batch_time),
+            clock=clock.now,
             max_inflight=config.mqtt.max_inflight,
         )
         will = encode_status(self.health.status("offline", clock.now(), with_devices=False))
         self.link = MqttLink(
-            config.mqtt, config.mqtt.client_id or f"meterhub-{g.building}-{g.id}", self.status_topic, will,
-            LinkHandlers(self._on_connected, self._on_disconnected, self._on_published,
-                         self.forwarder.forget_inflight),
+            config.mqtt,
+            config.mqtt.client_id or f"meterhub-{g.building}-{g.id}",
+            self.status_topic,
+            will,
+            LinkHandlers(
+                self._on_connected, self._on_disconnected, self._on_published, self.forwarder.forget_inflight
+            ),
             loop,
         )
         capacity = self.outbox.capacity()
         log.info(
-            "gateway %s of building %s (%s): %d device(s), outbox %s holds %s", g.id, g.building, g.timezone,
-            len(self.readers), ob.path, capacity.describe(),
+            "gateway %s of building %s (%s): %d device(s), outbox %s holds %s",
+            g.id,
+            g.building,
+            g.timezone,
+            len(self.readers),
+            ob.path,
+            capacity.describe(),
         )
         self.link.start()
         tasks = [asyncio.create_task(self._poll_device(r), name=f"poll {r.name}") for r in self.readers]
@@ -134,8 +151,12 @@ class Gateway:
         config, clock = self.config, self.clock
         s = config.schedule
         schedule = DeviceSchedule(
-            f"{config.gateway.id}/{reader.name}", config.interval_of(reader.config), config.gateway.zone,
-            max_jitter=s.max_jitter, billing_retry=s.billing_retry, read_on_start=s.read_on_start,
+            f"{config.gateway.id}/{reader.name}",
+            config.interval_of(reader.config),
+            config.gateway.zone,
+            max_jitter=s.max_jitter,
+            billing_retry=s.billing_retry,
+            read_on_start=s.read_on_start,
         )
         slot = schedule.first(clock.now())
         while not self._stop.is_set():
@@ -156,8 +177,13 @@ class Gateway:
             else:
                 changed = self.health.failure(reader.name, now, outcome.error or "read failed")
                 if slot.kind.is_billing:
-                    log.warning("device %s: %s read of %s failed: %s", reader.name, slot.kind.value,
-                                slot.at.astimezone(config.gateway.zone).isoformat(), outcome.error)
+                    log.warning(
+                        "device %s: %s read of %s failed: %s",
+                        reader.name,
+                        slot.kind.value,
+                        slot.at.astimezone(config.gateway.zone).isoformat(),
+                        outcome.error,
+                    )
             if changed:
                 self._status_due.set()
             slot = schedule.done(slot, ok=outcome.ok, now=now)
@@ -169,8 +195,14 @@ class Gateway:
             result = self.outbox.add(readings, billing=billing)
         except sqlite3.Error as exc:
             self.store_errors += 1
-            log.error("device %s: could not store %d reading(s) in the outbox %s: %s — they are lost; "
-                      "check the disk", device, len(readings), self.outbox.path, exc)
+            log.error(
+                "device %s: could not store %d reading(s) in the outbox %s: %s — they are lost; "
+                "check the disk",
+                device,
+                len(readings),
+                self.outbox.path,
+                exc,
+            )
             return
         self.forwarder.readings_added(result.stored)
 
@@ -199,8 +231,13 @@ class Gateway:
     def current_status(self, state: str = "online") -> bytes:
         assert self.health is not None and self.outbox is not None
         return encode_status(
-            self.health.status(state, self.clock.now(), backlog=self.outbox.backlog,
-                               oldest=self.outbox.oldest_ts())
+            self.health.status(
+                state,
+                self.clock.now(),
+                backlog=self.outbox.backlog,
+                oldest=self.outbox.oldest_ts(),
+                dropped=self.outbox.dropped,
+            )
         )
 
     async def _status_loop(self) -> None:

@@ -264,13 +264,14 @@ class MessageStore:
         self.conn.execute(
             """
             INSERT INTO gateways (gateway_id, building_id, state, software_version, status_ts, last_seen,
-                                  outbox_backlog, outbox_oldest, devices)
-            VALUES (%s, %s, %s, %s, %s, now(), %s, %s, %s)
+                                  outbox_backlog, outbox_oldest, outbox_dropped, devices)
+            VALUES (%s, %s, %s, %s, %s, now(), %s, %s, %s, %s)
             ON CONFLICT (gateway_id) DO UPDATE SET
                 building_id = EXCLUDED.building_id, state = EXCLUDED.state,
                 software_version = EXCLUDED.software_version, status_ts = EXCLUDED.status_ts,
                 last_seen = now(), outbox_backlog = EXCLUDED.outbox_backlog,
-                outbox_oldest = EXCLUDED.outbox_oldest, devices = EXCLUDED.devices
+                outbox_oldest = EXCLUDED.outbox_oldest, outbox_dropped = EXCLUDED.outbox_dropped,
+                devices = EXCLUDED.devices
             WHERE gateways.status_ts <= EXCLUDED.status_ts
             """,
             (
@@ -281,15 +282,16 @@ class MessageStore:
                 st.ts,
                 st.outbox_backlog,
                 st.outbox_oldest,
+                st.outbox_dropped,
                 devices,
             ),
         )
         self.conn.execute(
             """
             INSERT INTO gateway_status_history
-                (gateway_id, building_id, status_ts, state, devices, outbox_backlog)
-            VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING
+                (gateway_id, building_id, status_ts, state, devices, outbox_backlog, outbox_dropped)
+            VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING
             """,
-            (gateway, building, st.ts, st.state, devices, st.outbox_backlog),
+            (gateway, building, st.ts, st.state, devices, st.outbox_backlog, st.outbox_dropped),
         )
         return True
