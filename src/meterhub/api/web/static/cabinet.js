@@ -128,10 +128,6 @@ export function showStatus(message, kind = "info") {
   box.hidden = !message;
 }
 
-export function clearStatus() {
-  showStatus("");
-}
-
 export const MONTHS = ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"];
 export const MONTHS_GEN = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"];
 export const MONTHS_SHORT = ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"];
@@ -263,8 +259,4 @@ export async function runPage(body) {
 
 export function noAccountMessage() {
   showStatus("К вашей учётной записи не привязан ни один лицевой счёт. Привяжите его на главной странице.", "error");
-}
-
-export function setBusy(button, busy) {
-  if (button) button.disabled = busy;
 }

@@ -79,8 +79,3 @@ export function formatRub(text) {
 export function toNumber(text) {
   return text === null || text === undefined ? null : Number(text);
 }
-
-// Integer kopecks -> "1234.56" (exact).
-export function kopecksToRubles(kopecks) {
-  return toText({ units: BigInt(kopecks), scale: 2 });
-}
