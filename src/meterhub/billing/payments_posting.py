@@ -97,17 +97,26 @@ def _kopecks(amount: Decimal) -> int:
     return int(amount * 100)
 
 
-def booked_period(conn: psycopg.Connection, account_no: str, paid_on: date) -> BillingPeriod:
-    """The balance period of a payment made on ``paid_on``: its month, or the first later one not closed."""
+def booked_period(
+    conn: psycopg.Connection, account_no: str, paid_on: date, cache: dict[str, set[str]] | None = None
+) -> BillingPeriod:
+    """The balance period of a payment made on ``paid_on``: its month, or the first later one not closed.
+
+    ``cache`` (account → its building's closed periods) saves the query when posting many payments in one
+    transaction."""
     period = BillingPeriod(paid_on.year, paid_on.month)
-    closed = {
-        row[0]
-        for row in conn.execute(
-            "SELECT bp.period FROM billing_periods bp JOIN accounts a USING (building_id)"
-            " WHERE a.account_no = %s AND bp.status = 'closed' AND bp.period >= %s",
-            (account_no, str(period)),
-        )
-    }
+    closed = cache.get(account_no) if cache is not None else None
+    if closed is None:
+        closed = {
+            row[0]
+            for row in conn.execute(
+                "SELECT bp.period FROM billing_periods bp JOIN accounts a USING (building_id)"
+                " WHERE a.account_no = %s AND bp.status = 'closed'",
+                (account_no,),
+            )
+        }
+        if cache is not None:
+            cache[account_no] = closed
     while str(period) in closed:
         period = period.next()
     return period
@@ -195,6 +204,7 @@ def post_payment(
     line: int | None = None,
     tables: PenaltyTables | None = None,
     rules: AllocationRules | None = None,
+    closed_cache: dict[str, set[str]] | None = None,
 ) -> int | None:
     """Post one payment and allocate it; returns its ``payment_pk``, or ``None`` if (source, payment_id)
     was posted before. ``penalties_designated`` defaults to whether the purpose mentions "пени" or
@@ -232,7 +242,7 @@ def post_payment(
     debts = _debts(outstanding_by_debt(conn, [account_no])[account_no], tables)
     incoming = IncomingPayment(Decimal(amount_kopecks).scaleb(-2), period, penalties_designated)
     allocation = allocate_payment(incoming, debts, rules)
-    booked = str(booked_period(conn, account_no, paid_on))
+    booked = str(booked_period(conn, account_no, paid_on, closed_cache))
     _write_allocation(conn, payment_pk, account_no, booked, paid_on, allocation)
     return payment_pk
 
@@ -297,6 +307,7 @@ def import_registry(
             )
         }
         posted = duplicates = posted_kopecks = 0
+        closed_cache: dict[str, set[str]] = {}
         for r in registry.rows:
             amount = _kopecks(r.amount)
             if r.account not in known:
@@ -323,6 +334,7 @@ def import_registry(
                 file_id=file_id,
                 line=r.line,
                 tables=tables,
+                closed_cache=closed_cache,
             )
             if pk is None:
                 duplicates += 1

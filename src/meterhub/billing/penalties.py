@@ -366,24 +366,40 @@ def compute_penalty(
         day = debt.due_date + _ONE_DAY
         k = 0
         run: list[Any] | None = None  # [first_day, last_day, first_k, days, base, divisor]
+        # Walk the calendar in segments of days that share base, moratorium state and divisor: a segment
+        # ends at the next payment's effective day, moratorium boundary or step of the day scale.
         while day <= as_of:
             while reduction_index < len(reductions) and reductions[reduction_index][0] <= day:
                 base -= reductions[reduction_index][1]
                 reduction_index += 1
             if base <= 0:
                 break
-            in_moratorium = any(window.first_day <= day <= window.last_day for window in windows)
-            if not in_moratorium or rules.moratorium_advances_counter:
-                k += 1
-            divisor = 0 if in_moratorium else _divisor(k, rules)
+            end = as_of + _ONE_DAY
+            if reduction_index < len(reductions):
+                end = min(end, reductions[reduction_index][0])
+            inside = [window for window in windows if window.first_day <= day <= window.last_day]
+            if inside:
+                end = min(end, *(window.last_day + _ONE_DAY for window in inside))
+            else:
+                end = min(end, *(window.first_day for window in windows if window.first_day > day), end)
+            advances = not inside or rules.moratorium_advances_counter
+            first_k = k + 1 if advances else k
+            if not inside:
+                step = _next_step(first_k, rules)
+                if step is not None:
+                    end = min(end, day + timedelta(days=step - first_k))
+            days = (end - day).days
+            divisor = 0 if inside else _divisor(first_k, rules)
             if run is not None and run[4] == base and run[5] == divisor and run[1] + _ONE_DAY == day:
-                run[1] = day
-                run[3] += 1
+                run[1] = end - _ONE_DAY
+                run[3] += days
             else:
                 if run is not None:
                     lines.append(_line(run, rate))
-                run = [day, day, k, 1, base, divisor]
-            day += _ONE_DAY
+                run = [day, end - _ONE_DAY, first_k, days, base, divisor]
+            if advances:
+                k += days
+            day = end
         if run is not None:
             lines.append(_line(run, rate))
         total = sum((line.amount_exact for line in lines), Decimal(0))
@@ -403,6 +419,17 @@ def compute_penalty(
         formula=formula,
         notes=notes,
     )
+
+
+def _next_step(k: int, rules: PenaltyRules) -> int | None:
+    """The first counter value after ``k`` whose divisor differs from ``k``'s (``None``: never)."""
+    if rules.scale is PenaltyScale.CAPITAL_REPAIR:
+        return 1 if k < 1 else None
+    if k <= rules.grace_days:
+        return rules.grace_days + 1
+    if k <= rules.first_step_last_day:
+        return rules.first_step_last_day + 1
+    return None
 
 
 def _line(run: Sequence[Any], rate: Decimal) -> PenaltyLine:

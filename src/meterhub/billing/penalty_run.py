@@ -174,14 +174,14 @@ def run_penalties(
             )
         )
         added += amount
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO penalty_lines (building_id, closing_period, account_no, service, debt_period,"
-            " due_date, as_of, principal_kopecks, unpaid_kopecks, rate_day, rate_percent, days_overdue,"
-            " accrued_exact, accrued_kopecks, amount_kopecks, formula, details)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)",
-            rows,
-        )
+    columns = (
+        "building_id, closing_period, account_no, service, debt_period, due_date, as_of, principal_kopecks,"
+        " unpaid_kopecks, rate_day, rate_percent, days_overdue, accrued_exact, accrued_kopecks,"
+        " amount_kopecks, formula, details"
+    )
+    with conn.cursor() as cur, cur.copy(f"COPY penalty_lines ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
     return PenaltyRunResult(building_id, text, as_of, len(rows), added)
 
 
