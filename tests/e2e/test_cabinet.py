@@ -80,6 +80,16 @@ def test_login_lands_on_the_page_asked_for_and_overview_shows_the_account(open_p
     assert page.locator("#balance").inner_text().endswith("₽")
     details = page.inner_text("#account-details")
     assert DEMO_ACCOUNT in details
+    # the latest period's itemised charges: the lines add up to the total shown under them
+    page.wait_for_selector("#charges-card:not([hidden])")
+    amounts = page.locator("#charges-table tbody td.num").all_inner_texts()
+    assert amounts, "the charges of January 2026 are listed"
+
+    def rub(text: str) -> Decimal:
+        return Decimal(text.replace(NBSP, "").replace("₽", "").replace(",", ".").replace("−", "-"))
+
+    assert sum(map(rub, amounts)) == rub(page.inner_text("#charges-table tfoot th.num"))
+    assert page.locator("#last-receipt a[download]").get_attribute("href").endswith("/receipts/2026-01.pdf")
     assert page.locator("#page-status").is_hidden(), page.inner_text("#page-status")
     screenshot(page, "02-overview")
 

@@ -98,7 +98,7 @@ async function renderCharges(details) {
   fill(tbody, 
     ...data.lines.map((l) => h("tr", { title: l.explanation },
       h("td", {}, `${capitalize(l.service_name)}${ZONE_RU[l.zone] ? ` (${ZONE_RU[l.zone]})` : ""}${l.kind === "common_property" ? ", ОДН" : ""}`,
-        h("div", { class: "muted small", text: l.explanation })),
+        l.explanation ? h("details", { class: "explain" }, h("summary", { text: "как рассчитано" }), h("div", { class: "muted small", text: l.explanation })) : null),
       h("td", { class: "num", text: formatRub(rubles(l.amount)) }))),
     ...(data.recalculations || []).map((r) => h("tr", {},
       h("td", {}, `Перерасчёт за ${periodLabel(r.corrects_period).toLowerCase()}: ${SERVICE_NAMES[r.service] || r.service}`, h("div", { class: "muted small", text: r.reason })),
