@@ -172,3 +172,48 @@ def test_key_rate_rows_added_after_verification() -> None:
     assert tables.key_rate(date(2026, 7, 31)) == Decimal("14.00")
     with pytest.raises(LookupError, match="complete only through 2026-07-31"):
         tables.key_rate(date(2026, 8, 1))
+
+
+def test_payment_designating_penalties_pays_them_before_older_principal(pen: str, conn) -> None:
+    # NP owes December 2024 (1000.00) and January 2025 (3000.00); by 30.04.2025 January's penalty is
+    # k = 31..79 (13.03–30.04, 49 days) × 3000 × 0.095 / 300 = 46.55 ₽ and December's (due 10.01, k = 31
+    # from 10.02; 10.02–10.04 60 days at 1/300 + 11.04–30.04 20 days at 1/130) = 19.00 + 14.6153… = 33.62.
+    add_building(conn, "PN2", {"NP": "1"})
+    for period in ("2024-12", "2025-01"):
+        add_period(conn, "PN2", period, "closed")
+    add_period(conn, "PN2", "2025-04", "draft")
+    add_charge(conn, "PN2", "2024-12", "NP", "cold_water", "1000.00")
+    add_charge(conn, "PN2", "2025-01", "NP", "cold_water", "3000.00")
+    run_penalties(conn, "PN2", BillingPeriod(2025, 4))
+    lines = dict(
+        conn.execute(
+            "SELECT debt_period, accrued_kopecks FROM penalty_lines WHERE account_no = 'NP'"
+        ).fetchall()
+    )
+    assert (
+        lines
+        == {
+            "2025-01": kop(3000 * R / 300 * 49),
+            "2024-12": kop(1000 * R / 300 * 60 + 1000 * R / 130 * 20),
+        }
+        == {"2025-01": 4655, "2024-12": 3362}
+    )
+    # 3100.00 "пени и оплата за 01.2025": January principal 3000.00, then January's penalty (named) 46.55,
+    # then the oldest principal (December) gets the remaining 53.45; December's penalty stays unpaid.
+    post_payment(
+        conn,
+        account_no="NP",
+        amount_kopecks=310000,
+        paid_on=date(2025, 5, 5),
+        payment_id="np-1",
+        source="t",
+        period=BillingPeriod(2025, 1),
+        purpose="пени и оплата за 01.2025",
+    )
+    conn.commit()
+    (payment,) = payment_history(conn, "NP")
+    assert [(a.debt_period, a.kind, a.amount, a.rule) for a in payment.allocations] == [
+        ("2025-01", "principal", 300000, "named_period"),
+        ("2025-01", "penalty", 4655, "named_penalty"),
+        ("2024-12", "principal", 5345, "oldest_first"),
+    ]

@@ -299,11 +299,13 @@ def import_registry(
                 (line, first.cell("payment_id"), first.cell("account"), first.cell("amount"), reason)
             )
 
+        # Lock every account of the file up front, in account order — the order the close locks a
+        # building's accounts in — so an import and a close never wait for each other in a cycle.
         known = {
             row[0]
             for row in conn.execute(
-                "SELECT account_no FROM accounts WHERE account_no = ANY(%s)",
-                ([r.account for r in registry.rows],),
+                "SELECT account_no FROM accounts WHERE account_no = ANY(%s) ORDER BY account_no FOR UPDATE",
+                (sorted({r.account for r in registry.rows}),),
             )
         }
         posted = duplicates = posted_kopecks = 0
