@@ -169,3 +169,14 @@ def test_unknown_account_in_post_payment_is_a_clear_error(city: str, conn) -> No
             conn, account_no="NOPE", amount_kopecks=1, paid_on=date(2026, 1, 1), payment_id="x", source="s"
         )
     conn.rollback()
+
+
+def test_corrected_redelivery_resolves_the_suspense_row(city: str, conn) -> None:
+    first = b"account;amount;date;payment_id\nNOPE;12,00;2026-01-20;V-1\n"
+    assert import_registry(conn, first, file_name="vtb-1.csv", source="vtb").suspense == 1
+    fixed = b"account;amount;date;payment_id\nD;12,00;2026-01-20;V-1\n"
+    assert import_registry(conn, fixed, file_name="vtb-2.csv", source="vtb").posted == 1
+    conn.commit()
+    assert [s for s in open_suspense(conn) if s.source == "vtb"] == []
+    (resolution,) = conn.execute("SELECT resolution FROM payment_suspense WHERE source = 'vtb'").fetchone()
+    assert resolution == "posted from vtb-2.csv, line 2"

@@ -343,6 +343,12 @@ def import_registry(
             else:
                 posted += 1
                 posted_kopecks += amount
+                # a corrected re-delivery of a row an earlier file sent to suspense resolves it
+                conn.execute(
+                    "UPDATE payment_suspense SET resolved_at = now(), resolution = %s, payment_pk = %s"
+                    " WHERE source = %s AND payment_id = %s AND resolved_at IS NULL",
+                    (f"posted from {file_name}, line {r.line}", pk, source, r.payment_id),
+                )
         suspense.sort(key=lambda row: row[0])
         with conn.cursor() as cur:
             cur.executemany(
