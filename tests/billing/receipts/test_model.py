@@ -28,7 +28,7 @@ from meterhub.billing.receipts import (
     write_receipts,
 )
 from meterhub.billing.receipts.labels import money, number
-from meterhub.billing.receipts.loader import charge_rows
+from meterhub.billing.receipts.rows import charge_rows
 from tests.billing.receipts.receipt_data import decode_page_qr, page_texts
 
 PAYEE = Payee(
