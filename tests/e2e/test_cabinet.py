@@ -413,3 +413,42 @@ def test_browser_money_arithmetic_is_exact(module_page, amounts: list[Decimal]):
     )
     assert Decimal(got["sum"]) == sum(amounts, Decimal(0))
     assert got["shown"] == [_ru_money(a) for a in amounts]
+
+
+def test_period_arithmetic_of_the_consumption_page(module_page):
+    """static/periods.js: ranges, moving back and forward, titles and slot alignment, in the browser."""
+    got = module_page.evaluate(
+        """async () => {
+            const p = await import('/cabinet/static/periods.js');
+            const range = (period, day) => {
+                const r = p.periodRange(period, day);
+                const slots = p.expectedSlots(period, r).length;
+                return [p.iso(r.start), p.iso(r.end), p.periodTitle(period, r), slots];
+            };
+            const leapDay = [{start: '2024-02-29T00:00:00+03:00', value: '1', quality: 'measured'}];
+            const dstDay = Array.from({length: 25}, (_, i) => ({start: `2026-10-25T${i}`, value: '1'}));
+            return {
+                day: range('day', '2026-01-15'),
+                week: range('week', '2026-01-01'),
+                month: range('month', '2024-02-10'),
+                year: range('year', '2026-06-30'),
+                shifts: [
+                    p.shiftAnchor('day', '2026-03-01', -1), p.shiftAnchor('week', '2026-01-01', 1),
+                    p.shiftAnchor('month', '2026-01-31', 1), p.shiftAnchor('year', '2026-06-30', -1),
+                ],
+                monthSlots: p.alignPoints('month', p.periodRange('month', '2024-02-01'), leapDay)
+                    .map((x) => x.quality),
+                dstKept: p.alignPoints('day', p.periodRange('day', '2026-10-25'), dstDay).length,
+                hourTitle: p.slotTitle('day', '2026-01-15T23:00:00+03:00'),
+            };
+        }"""
+    )
+    assert got["day"] == ["2026-01-15", "2026-01-16", "15 января 2026", 24]
+    # 1 January 2026 is a Thursday: its week runs Monday 29 December 2025 to Sunday 4 January 2026
+    assert got["week"] == ["2025-12-29", "2026-01-05", "29 декабря 2025 – 4 января 2026", 7]
+    assert got["month"] == ["2024-02-01", "2024-03-01", "Февраль 2024", 29]
+    assert got["year"] == ["2026-01-01", "2027-01-01", "2026 год", 12]
+    assert got["shifts"] == ["2026-02-28", "2026-01-08", "2026-02-01", "2025-01-01"]
+    assert got["monthSlots"] == ["missing"] * 28 + ["measured"], "absent days become gaps, 29 Feb is kept"
+    assert got["dstKept"] == 25, "a 25-hour day that does not fit 24 slots keeps the API's own points"
+    assert got["hourTitle"] == "15 января 2026, 23:00–00:00"
