@@ -105,7 +105,7 @@ def test_charge_rows_join_common_property_of_the_same_tariff_and_place_recalcula
     ]
     cold = rows[3]
     assert (cold.coefficient, cold.excess, cold.method) == (D("1.5"), D("375.00"), "норматив × 1,5")
-    assert rows[0].method == "ОДПУ (не выше норматива)"
+    assert rows[0].method == "ОДПУ ≤ норматив"
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,7 @@ def test_opening_balance_payments_and_penalties_come_from_the_ledger(conn) -> No
     pdf = render_receipt_pdf(conn, "LS-1", "2026-01", issued_on=ISSUED)
     (text,) = page_texts(pdf)
     assert "Задолженность на начало периода: 1 600,00" in text  # 100.00 + 2000.00 − 500.00
-    assert "Оплачено в расчётном периоде: 1 000,00 (последняя оплата 15.01.2026)" in text
+    assert "Оплачено в расчётном периоде: 1 000,00 Дата последней оплаты: 15.01.2026" in text
     assert "Начислено за расчётный период: 4 045,00" in text
     assert "Пени (неустойка): 10,30" in text
     assert "ИТОГО К ОПЛАТЕ: 4 655,30 руб." in text  # 1600.00 + 4045.00 + 10.30 − 1000.00

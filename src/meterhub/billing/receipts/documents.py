@@ -11,7 +11,12 @@ from decimal import Decimal
 
 import psycopg
 
-from meterhub.billing.payment_qr import QrCharset, ReceiptPayment
+from meterhub.billing.payment_qr import (
+    PaymentPayloadError,
+    QrCharset,
+    ReceiptPayment,
+    receipt_payment_payload,
+)
 from meterhub.billing.penalties import PenaltyTables
 from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.receipts.balances import building_period_balances, outstanding_debts, penalties_as_of
@@ -223,8 +228,6 @@ def load_debt_receipt(
         last_name=payer.name.split()[0] if payer.name.strip() else None,
         payer_address=payer.address[:160] or None,
     )  # fmt: skip
-    from meterhub.billing.payment_qr import PaymentPayloadError, receipt_payment_payload
-
     try:
         payload = receipt_payment_payload(payment, charset)
     except PaymentPayloadError as exc:

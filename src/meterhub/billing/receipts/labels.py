@@ -48,7 +48,7 @@ METHODS = {
     "normative_x1_5": "норматив × 1,5",
     "area": "площадь",
     # common-property methods (ЕПД: способ определения объёма на СОИ)
-    "actual_capped": "ОДПУ (не выше норматива)",
+    "actual_capped": "ОДПУ ≤ норматив",
     "actual": "ОДПУ",
 }
 ZONES = {"single": "", "day": "день", "night": "ночь", "peak": "пик", "semi_peak": "полупик"}

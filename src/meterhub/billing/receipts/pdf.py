@@ -18,6 +18,7 @@ from typing import BinaryIO
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
+from meterhub.billing.payment_qr import Payee
 from meterhub.billing.receipts.drawing import (
     BOLD,
     Cell,
@@ -57,7 +58,7 @@ _CHARGE_COLUMNS = (
 _CHARGE_HEADER = (
     Cell(0, 0, 0, 1, "Виды услуг"),
     Cell(1, 1, 0, 1, "Ед.\nизм."),
-    Cell(2, 3, 0, 0, "Объём коммунальных услуг"),
+    Cell(2, 3, 0, 0, "Объём услуг"),
     Cell(2, 2, 1, 1, "индивид.\nпотребл."),
     Cell(3, 3, 1, 1, "общедом.\nнужды"),
     Cell(4, 4, 0, 1, "Способ\nопределения\nобъёма"),
@@ -141,13 +142,10 @@ def _section_1(
 
 
 def _section_2(
-    c: Canvas, y: float, x: float, width: float, receipt_payee: object, payer: Payer,
+    c: Canvas, y: float, x: float, width: float, payee: Payee, payer: Payer,
     document_id: str, money_lines: list[tuple[str, str]], total_label: str, total: str, qr: bytes,
     link_code: str | None,
 ) -> float:  # fmt: skip
-    from meterhub.billing.payment_qr import Payee
-
-    payee: Payee = receipt_payee  # type: ignore[assignment]
     top = _section_title(c, SECTION_TITLES[1], x, y, width)
     text_w = width - QR_SIZE - 4
     items = [
@@ -201,10 +199,10 @@ def _draw_receipt(c: Canvas, r: Receipt) -> None:
          ("Дата формирования:", ru_date(r.issued_on))],
     )  # fmt: skip
     opening_label = "Задолженность на начало периода:" if t.opening >= 0 else "Аванс на начало периода:"
-    paid = money(t.paid) + (f" (последняя оплата {ru_date(t.last_payment_on)})" if t.last_payment_on else "")
     money_lines = [
         (opening_label, money(abs(t.opening))),
-        ("Оплачено в расчётном периоде:", paid),
+        ("Оплачено в расчётном периоде:", money(t.paid)),
+        ("Дата последней оплаты:", ru_date(t.last_payment_on) if t.last_payment_on else "—"),
         ("Начислено за расчётный период:", money(t.charged)),
         ("Перерасчёты:", money(t.recalculated)),
         ("Сумма к оплате за расчётный период:", money(t.for_period)),
