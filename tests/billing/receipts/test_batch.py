@@ -149,3 +149,40 @@ def test_cli_batch_and_debt(world: str, tmp_path: Path) -> None:
 def test_cli_needs_period_and_out() -> None:
     done = subprocess.run([*METERHUB, "receipts"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "give --period YYYY-MM and --out DIR" in done.stderr
+
+
+def test_a_failing_building_is_reported_and_the_batch_marked_failed(world: str, tmp_path: Path) -> None:
+    # B2 has a period before the due-day table starts (2016-01): its receipts cannot name a due date
+    with connect(world) as conn:
+        conn.execute(
+            "INSERT INTO buildings (building_id, address, time_zone, total_area, common_area,"
+            " management_method) VALUES ('B2', 'г. Омск, ул. Мира, д. 2', 'Europe/Moscow', 50, 5,"
+            " 'management_company')"
+        )
+        conn.execute("INSERT INTO premises (building_id, premise_no, area) VALUES ('B2', '1', 50)")
+        conn.execute(
+            "INSERT INTO accounts (account_no, building_id, premise_no, opened_on) "
+            "VALUES ('OLD-1', 'B2', '1', '2010-01-01')"
+        )
+        conn.execute(
+            "INSERT INTO billing_periods (building_id, period, status, computed_at, closed_at) "
+            "VALUES ('B2', '2015-12', 'closed', now(), now())"
+        )
+        conn.execute(
+            "INSERT INTO charge_lines (building_id, period, account_no, service, kind, zone, part_start,"
+            " part_end, volume, unit, tariff, coefficient, method, formula, amount_exact, amount, excess)"
+            " VALUES ('B2', '2015-12', 'OLD-1', 'maintenance', 'individual', 'single', '2015-12-01',"
+            " '2016-01-01', 50, 'm2', 10, 1, 'area', 'test', 500, 500.00, 0)"
+        )
+        conn.commit()
+    seen: list[BatchProgress] = []
+    result = generate_batch(world, "2015-12", tmp_path, issued_on=ISSUED, progress=seen.append)
+    assert list(result.failures) == ["B2"]
+    assert "no due day for billing period 2015-12" in result.failures["B2"]
+    assert seen[0].error == result.failures["B2"]
+    assert result.zip_path is None and result.pdf_files == []
+    with connect(world) as conn:
+        status, error = conn.execute(
+            "SELECT status, error FROM receipt_batches WHERE batch_id = %s", (result.batch_id,)
+        ).fetchone()
+    assert status == "failed" and error.startswith("B2: LookupError: no due day for billing period 2015-12")

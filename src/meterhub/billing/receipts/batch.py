@@ -299,44 +299,57 @@ def generate_batch(
             if progress:
                 progress(BatchProgress(building, len(outcome), done, len(buildings)))
 
-        jobs = [(b, str(out / f"{period}_{b}.pdf")) for b in buildings]
-        if workers > 1 and len(buildings) > 1:
-            with ProcessPoolExecutor(max_workers=min(workers, len(buildings))) as pool:
-                futures = [
-                    (b, pool.submit(_worker_render, database_url, b, str(period), path, account_nos,
-                                    issued_on, link_secret, int(charset)))
-                    for b, path in jobs
-                ]  # fmt: skip
-                for building, future in futures:
-                    finished(building, future.result())
-        else:
-            for building, path in jobs:
-                try:
-                    outcome: list[RegisterEntry] | str = _render_building(
-                        conn, building, period, Path(path), account_nos, issued_on, link_secret, charset
-                    )
-                except Exception as exc:  # reported per building; the batch goes on
-                    outcome = f"{type(exc).__name__}: {exc}"
-                finished(building, outcome)
-        result.register_path = out / f"receipts_{period}.xlsx"
-        register.save(result.register_path)
-        if result.failures:
-            reason = "; ".join(f"{b}: {why}" for b, why in result.failures.items())
+        outcome: list[RegisterEntry] | str
+        try:
+            jobs = [(b, str(out / f"{period}_{b}.pdf")) for b in buildings]
+            if workers > 1 and len(buildings) > 1:
+                with ProcessPoolExecutor(max_workers=min(workers, len(buildings))) as pool:
+                    futures = [
+                        (b, pool.submit(_worker_render, database_url, b, str(period), path, account_nos,
+                                        issued_on, link_secret, int(charset)))
+                        for b, path in jobs
+                    ]  # fmt: skip
+                    for building, future in futures:
+                        try:
+                            outcome = future.result()
+                        except Exception as exc:  # a worker died (BrokenProcessPool …): report the building
+                            outcome = f"{type(exc).__name__}: {exc}"
+                        finished(building, outcome)
+            else:
+                for building, path in jobs:
+                    try:
+                        outcome = _render_building(
+                            conn, building, period, Path(path), account_nos, issued_on, link_secret, charset
+                        )
+                    except Exception as exc:  # reported per building; the batch goes on
+                        outcome = f"{type(exc).__name__}: {exc}"
+                    finished(building, outcome)
+            result.register_path = out / f"receipts_{period}.xlsx"
+            register.save(result.register_path)
+            if result.failures:
+                reason = "; ".join(f"{b}: {why}" for b, why in result.failures.items())
+                conn.execute(
+                    "UPDATE receipt_batches SET status = 'failed', finished_at = now(), receipts = %s, "
+                    "to_pay_kopecks = %s, error = %s WHERE batch_id = %s",
+                    (result.receipts, int(result.to_pay_total * 100), reason, result.batch_id),
+                )
+            else:
+                result.zip_path = out / f"receipts_{period}.zip"
+                with zipfile.ZipFile(result.zip_path, "w", zipfile.ZIP_STORED) as archive:
+                    for pdf in result.pdf_files:
+                        archive.write(pdf, pdf.name)
+                    archive.write(result.register_path, result.register_path.name, zipfile.ZIP_DEFLATED)
+                conn.execute(
+                    "UPDATE receipt_batches SET status = 'done', finished_at = now(), receipts = %s, "
+                    "to_pay_kopecks = %s WHERE batch_id = %s",
+                    (result.receipts, int(result.to_pay_total * 100), result.batch_id),
+                )
+        except BaseException as exc:  # interrupted or a database error: the batch must not stay 'running'
             conn.execute(
-                "UPDATE receipt_batches SET status = 'failed', finished_at = now(), receipts = %s, "
-                "to_pay_kopecks = %s, error = %s WHERE batch_id = %s",
-                (result.receipts, int(result.to_pay_total * 100), reason, result.batch_id),
+                "UPDATE receipt_batches SET status = 'failed', finished_at = now(), error = %s "
+                "WHERE batch_id = %s",
+                (f"{type(exc).__name__}: {exc}", result.batch_id),
             )
-        else:
-            result.zip_path = out / f"receipts_{period}.zip"
-            with zipfile.ZipFile(result.zip_path, "w", zipfile.ZIP_STORED) as archive:
-                for pdf in result.pdf_files:
-                    archive.write(pdf, pdf.name)
-                archive.write(result.register_path, result.register_path.name, zipfile.ZIP_DEFLATED)
-            conn.execute(
-                "UPDATE receipt_batches SET status = 'done', finished_at = now(), receipts = %s, "
-                "to_pay_kopecks = %s WHERE batch_id = %s",
-                (result.receipts, int(result.to_pay_total * 100), result.batch_id),
-            )
+            raise
     result.seconds = time.perf_counter() - started
     return result
