@@ -277,3 +277,36 @@ def test_payees_import_accepts_a_valid_file(world: str, tmp_path: Path) -> None:
         finally:
             conn.execute("DELETE FROM receipt_payees WHERE applies_to = 'B1'")
             conn.commit()
+
+
+def test_recalculations_show_in_the_charge_table_and_in_section_5(conn) -> None:
+    conn.execute(
+        "INSERT INTO recalculation_lines (building_id, period, corrects_period, account_no, service, kind,"
+        " zone, part_start, volume_delta, amount_exact_delta, amount, method_before, method_after, reason)"
+        " VALUES"
+        " ('B1', '2026-01', '2025-12', 'LS-3', 'cold_water', 'individual', 'single', '2025-12-01', -2.0284,"
+        " -101.42, -101.42, 'normative', 'meter', 'поздние показания прибора учёта')"
+    )
+    conn.execute(
+        "INSERT INTO service_recalculation_lines (building_id, period, account_no, service, reason_kind,"
+        " basis_kopecks, quantity, amount_exact, amount_kopecks, reason, formula) VALUES"
+        " ('B1', '2026-01', 'LS-3', 'wastewater', 'absence', 40000, 12, -50, -5000,"
+        " '1 чел., 12 полных дней', 'ПП 354 п. 86')"
+    )
+    pdf = render_receipt_pdf(conn, "LS-3", "2026-01", issued_on=ISSUED)
+    (text,) = page_texts(pdf)
+    # cold water: 500.00 + 40.00 common property − 101.42 = 438.58 (individual 500.00 − 101.42 = 398.58)
+    assert (
+        "Холодное водоснабжение куб. м 10 0,8 норматив 50 500,00 40,00 540,00 — 0,00 -101,42 0,00 438,58 "
+        "398,58 40,00" in text
+    )
+    # wastewater: 400.00 − 50.00 = 350.00
+    assert (
+        "Водоотведение куб. м 10 — норматив 40 400,00 0,00 400,00 — 0,00 -50,00 0,00 350,00 350,00 0,00"
+        in text
+    )
+    assert "Холодное водоснабжение поздние показания прибора учёта 2025-12 -101,42" in text
+    assert "Водоотведение временное отсутствие: 1 чел., 12 полных дней текущий -50,00" in text
+    assert "Перерасчёты: -151,42" in text
+    assert "ИТОГО К ОПЛАТЕ: 3 028,58 руб." in text  # 3180.00 − 101.42 − 50.00
+    assert parse_payment_payload(decode_page_qr(pdf)).get("Sum") == "302858"

@@ -131,8 +131,10 @@ def _accounts(
         SELECT a.account_no, a.premise_no, a.owner_name, a.share, a.owners, p.residential, p.area
         FROM accounts a JOIN premises p USING (building_id, premise_no)
         WHERE a.building_id = %(b)s AND (%(acc)s::text[] IS NULL OR a.account_no = ANY(%(acc)s))
-          AND EXISTS (SELECT 1 FROM charge_lines c WHERE c.building_id = %(b)s AND c.period = %(p)s
-                      AND c.account_no = a.account_no)
+          AND (EXISTS (SELECT 1 FROM charge_lines c WHERE c.building_id = %(b)s AND c.period = %(p)s
+                       AND c.account_no = a.account_no)
+               OR EXISTS (SELECT 1 FROM recalculation_lines r WHERE r.building_id = %(b)s
+                          AND r.period = %(p)s AND r.account_no = a.account_no))
         ORDER BY a.premise_no ~ '^[0-9]+$' DESC,
                  CASE WHEN a.premise_no ~ '^[0-9]+$' THEN a.premise_no::bigint END, a.premise_no, a.account_no
         """,
@@ -196,7 +198,8 @@ def iter_receipts(
     charset: QrCharset = QrCharset.UTF_8,
     tables: PenaltyTables | None = None,
 ) -> Iterator[Receipt]:
-    """The receipts of ``building_id`` for ``period`` (accounts with charge lines in it, premise order).
+    """The receipts of ``building_id`` for ``period``: accounts with charge or recalculation lines in it,
+    in premise order.
 
     ``account_nos`` restricts them; ``issued_on`` is the print date (inject the clock); ``link_secret``
     prints each account's link code (None: no code). Raises :class:`ReceiptDataError` when the building,
