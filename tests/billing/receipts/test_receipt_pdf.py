@@ -88,6 +88,7 @@ def test_text_has_every_section_the_charge_table_and_totals_to_the_kopeck(conn) 
     (text,) = page_texts(pdf)
     for title in SECTION_TITLES:
         assert title in text
+    assert not {"\ufffd", "\ufffe", "\x00"} & set(text)  # every glyph maps back to its character
     assert "ПЛАТЁЖНЫЙ ДОКУМЕНТ (ЕДИНЫЙ ПЛАТЁЖНЫЙ ДОКУМЕНТ) за январь 2026 г." in text
     assert "Плательщик: Петров П. П." in text
     assert "Адрес помещения: г. Омск, ул. Ленина, д. 1, кв. 2" in text
