@@ -74,6 +74,8 @@ class SubmissionRules:
     """A reading may be dated at most this far back (readings are taken when submitted) [I]."""
     max_decimals: int = 3
     """Decimals a resident can read off a household counter (kWh to 0.1, m³ to 0.001) [I]."""
+    default_digits: int = 9
+    """Integer digits of a counter whose ``register_digits`` is unknown (household counters show 5–8) [I]."""
     plausibility_factor: Decimal = Decimal(3)
     """Consumption above this × the typical daily consumption × days needs confirmation [I]."""
     plausibility_floor_per_day: Mapping[str, Decimal] = field(
@@ -287,7 +289,7 @@ def validate_submission(
         state = by_label.get(label)
         if state is None:
             continue
-        value, problem = _parse(label, raw, rules, meter.register_digits)
+        value, problem = _parse(label, raw, rules, meter.register_digits or rules.default_digits)
         if problem is not None:
             errors.append(problem)
             continue

@@ -366,6 +366,10 @@ def submit_reading(
     user: CurrentUser,
     now: Now,
 ) -> ReadingAccepted:
+    if body.taken_at is not None and not 2000 <= body.taken_at.year <= 2100:
+        raise _unprocessable(
+            "taken_at must be within 2000..2100", "дата снятия показаний вне допустимого диапазона"
+        )
     ctx = _context(conn, account_no)
     meter = _meter(conn, account_no, meter_id)
     if not meter.registers:
