@@ -227,6 +227,16 @@ def test_period_switcher_back_forward_and_last_year_comparison(open_page):
     assert page.inner_text("#previous-total") == f"Год назад: 9,6{NBSP}кВт·ч (+25 %)"
     screenshot(page, "05-consumption-compare")
 
+    # In ₽ the API needs last year's tariff, which the test data does not have (tariffs from 2025-07-01):
+    # the page shows this day alone and says why.
+    page.click("#unit-rub")
+    page.wait_for_selector("#chart[data-unit=rub][data-loading=false]")
+    assert bar_count(page) == 24 and page.locator("#chart svg rect.prev").count() == 0
+    assert page.inner_text("#total") == f"60,00{NBSP}₽"
+    assert page.inner_text("#previous-total").startswith("Сравнение с прошлым годом недоступно: нет тарифа")
+    page.click("#unit-volume")
+    page.wait_for_selector("#chart[data-unit=volume][data-loading=false]")
+
     page.click("#period-switch [data-period=week]")
     expect(page.locator("#period-title")).to_have_text("12–18 января 2026")
     wait_chart(page)

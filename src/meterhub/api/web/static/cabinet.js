@@ -21,9 +21,15 @@ export class ApiError extends Error {
 }
 
 // A 422 detail is a string or pydantic's list of {loc, msg}; say it in one line.
+// The API writes "english text (русский текст)"; a resident is shown the Russian part.
+export function russianPart(message) {
+  const m = /\(([^()]*[а-яё][^()]*)\)\s*\.?\s*$/i.exec(message);
+  return m ? capitalize(m[1].trim()) : message;
+}
+
 export function describeDetail(detail) {
   if (!detail) return "";
-  if (typeof detail === "string") return detail;
+  if (typeof detail === "string") return russianPart(detail);
   if (Array.isArray(detail)) {
     return detail
       .map((e) => {

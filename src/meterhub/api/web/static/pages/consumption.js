@@ -88,12 +88,25 @@ runPage(async ({ current }) => {
     chart.dataset.loading = "true";
     const q = new URLSearchParams({ start: iso(range.start), end: iso(range.end), resolution: RESOLUTION[state.period], unit: state.unit });
     if (state.compare) q.set("compare", "last_year");
+    const url = () => `/accounts/${encodeURIComponent(accountNo)}/meters/${encodeURIComponent(state.meter.meter_id)}/consumption?${q}`;
     try {
-      const data = await api(`/accounts/${encodeURIComponent(accountNo)}/meters/${encodeURIComponent(state.meter.meter_id)}/consumption?${q}`);
+      let data;
+      let compareNote = null;
+      try {
+        data = await api(url());
+      } catch (err) {
+        // ₽ a year back needs last year's tariff; without it show this period alone and say why.
+        if (!(err.status === 422 && q.has("compare"))) throw err;
+        q.delete("compare");
+        data = await api(url());
+        compareNote = `Сравнение с прошлым годом недоступно: ${err.message.toLowerCase()}`;
+      }
       if (mine !== generation) return;
       render(data, range);
+      if (compareNote) document.getElementById("previous-total").textContent = compareNote;
     } catch (err) {
       if (mine !== generation) return;
+      clearResults();
       fill(chart, h("p", { class: "chart-empty error", text: `Не удалось загрузить данные: ${err.message}` }));
     } finally {
       if (mine === generation) {
@@ -102,6 +115,15 @@ runPage(async ({ current }) => {
         chart.dataset.unit = state.unit;
       }
     }
+  }
+
+  function clearResults() {
+    for (const id of ["total", "previous-total", "chart-info"]) document.getElementById(id).textContent = "";
+    fill(document.getElementById("legend"));
+    document.getElementById("quality-note").hidden = true;
+    document.getElementById("zones-card").hidden = true;
+    fill(document.querySelector("#points-table thead"));
+    fill(document.querySelector("#points-table tbody"));
   }
 
   function render(data, range) {
@@ -132,10 +154,10 @@ runPage(async ({ current }) => {
       };
     });
     const info = document.getElementById("chart-info");
-    info.textContent = "Нажмите на столбец, чтобы увидеть значение";
+    info.textContent = bars.some((b) => b.value !== null) ? "Нажмите на столбец, чтобы увидеть значение" : "";
     renderBarChart(document.getElementById("chart"), bars, {
       zoneKeys,
-      showPrevious: state.compare,
+      showPrevious: state.compare && Boolean(data.previous),
       ariaLabel: `${meterTitle(state.meter)}: ${document.getElementById("period-title").textContent}`,
       onSelect: (bar) => {
         info.textContent = bar.prevTitle && state.compare ? `${bar.title}; год назад ${bar.prevTitle}` : bar.title;
@@ -146,7 +168,7 @@ runPage(async ({ current }) => {
     if (zoneKeys.length > 1) zoneKeys.forEach((z, i) => legend.push({ cls: `zone-${(i % 4) + 1}`, text: zoneLabel(z) }));
     if (points.some((p) => p.quality === "estimated" || p.quality === "interpolated")) legend.push({ cls: "est", text: "оценка / восстановлено" });
     if (points.some((p) => p.value === null || p.quality === "missing")) legend.push({ cls: "gap", text: "нет данных" });
-    if (state.compare) legend.push({ cls: "prev", text: "тот же период год назад" });
+    if (state.compare && data.previous) legend.push({ cls: "prev", text: "тот же период год назад" });
     renderLegend(document.getElementById("legend"), legend);
 
     // totals
@@ -190,12 +212,12 @@ runPage(async ({ current }) => {
     const thead = document.querySelector("#points-table thead");
     const body = document.querySelector("#points-table tbody");
     fill(thead, h("tr", {}, h("th", { text: "Интервал" }), h("th", { class: "num", text: "Значение" }), h("th", { text: "Качество" }),
-      state.compare ? h("th", { class: "num", text: "Год назад" }) : null));
+      state.compare && data.previous ? h("th", { class: "num", text: "Год назад" }) : null));
     fill(body, ...points.map((p, i) => h("tr", { class: p.quality === "estimated" || p.quality === "interpolated" ? "estimated" : "" },
       h("td", { text: slotTitle(state.period, p.start) }),
-      h("td", { class: "num", text: fmt(p.value) }),
+      h("td", { class: "num", text: p.quality === "missing" ? "—" : fmt(p.value) }),
       h("td", { text: QUALITY_NAMES[p.quality || "measured"] || p.quality }),
-      state.compare ? h("td", { class: "num", text: previousPoints[i] ? fmt(previousPoints[i].value) : "—" }) : null)));
+      state.compare && data.previous ? h("td", { class: "num", text: previousPoints[i] ? fmt(previousPoints[i].value) : "—" }) : null)));
   }
 
   await load();
