@@ -71,6 +71,18 @@ def test_pages_are_russian_same_origin_only_and_link_existing_assets(with_cookie
         assert a.headers["content-type"].split(";")[0] in {"text/css", "text/javascript", "image/svg+xml"}
 
 
+def test_versioned_assets_are_cached_for_good_and_bare_ones_revalidated(client: TestClient):
+    page = client.get(f"{CABINET_PREFIX}/login").text
+    versioned = re.search(r'src="(/cabinet/static/pages/login\.js\?v=[0-9a-f]{12})"', page).group(1)
+    r = client.get(versioned)
+    assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+    path = versioned.split("?")[0]
+    bare = client.get(path)
+    assert bare.headers["cache-control"] == "no-cache" and bare.headers["etag"]
+    assert client.get(path, headers={"If-None-Match": bare.headers["etag"]}).status_code == 304
+    assert client.get(f"{CABINET_PREFIX}/static/../pages.py").status_code == 404
+
+
 def test_page_modules_import_only_bundled_modules(client: TestClient):
     """Every ES-module import in the bundled JS is relative and resolves to a bundled file."""
     for js in (WEB / "static").rglob("*.js"):

@@ -88,11 +88,26 @@ def _environment() -> Environment:
     return env
 
 
+class CabinetStaticFiles(StaticFiles):
+    """Bundled assets. A URL with ``?v=<content hash>`` (what the templates emit) never changes, so
+    browsers may keep it for a year; a bare URL is revalidated (ETag) on every use."""
+
+    async def get_response(self, path: str, scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            versioned = b"v=" in scope.get("query_string", b"")
+            response.headers["Cache-Control"] = (
+                "public, max-age=31536000, immutable" if versioned else "no-cache"
+            )
+            response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
 templates = Jinja2Templates(env=_environment())
 router = APIRouter(include_in_schema=False)
 router.mount(
     f"{CABINET_PREFIX}/static",
-    StaticFiles(packages=[_STATIC_PACKAGE]),
+    CabinetStaticFiles(packages=[_STATIC_PACKAGE]),
     name="cabinet-static",
 )
 
