@@ -267,6 +267,10 @@ def test_estimated_hours_are_drawn_differently(open_page):
     assert "4 из 24 значений рассчитаны" in page.inner_text("#quality-note")
     page.locator("#chart svg g.bar[data-index='11']").click()
     assert "оценка" in page.inner_text("#chart-info")
+    page.keyboard.press("ArrowRight")  # the keyboard walks the bars too
+    assert page.inner_text("#chart-info").startswith("20 января 2026, 12:00–13:00")
+    page.keyboard.press("End")
+    assert page.inner_text("#chart-info").startswith("20 января 2026, 23:00–00:00")
     screenshot(page, "08-consumption-estimated")
 
 

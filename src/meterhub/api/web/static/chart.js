@@ -151,6 +151,15 @@ function drawChart(container, bars, { zoneKeys = [], showPrevious = false, ariaL
     };
     g.addEventListener("click", select);
     g.addEventListener("focus", select);
+    g.addEventListener("keydown", (event) => {
+      // ← → move between bars, Home / End jump to the first / last one
+      const all = [...plot.querySelectorAll("g.bar")];
+      const at = all.indexOf(g);
+      const to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: all.length - 1 }[event.key];
+      if (to === undefined || !all[to]) return;
+      event.preventDefault();
+      all[to].focus();
+    });
     plot.append(g);
   });
   svg.append(plot, labels);
