@@ -130,9 +130,12 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
-def start_server(url: str, port: int) -> subprocess.Popen:
+def start_server(url: str, port: int, pool: int) -> subprocess.Popen:
     env = dict(
-        os.environ, METERHUB_DATABASE_URL=url, METERHUB_LOG_LEVEL="WARNING", METERHUB_DB_POOL_MAX_SIZE="8"
+        os.environ,
+        METERHUB_DATABASE_URL=url,
+        METERHUB_LOG_LEVEL="WARNING",
+        METERHUB_DB_POOL_MAX_SIZE=str(pool),
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "meterhub.cli", "serve", "--port", str(port), "--no-migrate"],
@@ -268,14 +271,14 @@ async def resident(base: str, account: str, meter: str, token: str, stop: float,
             t = time.perf_counter()
             try:
                 r = await c.get(path.format(a=account, m=meter), params=params)
-                ok = r.status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            results.setdefault(name, []).append((time.perf_counter() - t, ok))
+                outcome = str(r.status_code)
+            except httpx.HTTPError as exc:
+                outcome = type(exc).__name__
+            results.setdefault(name, []).append((time.perf_counter() - t, outcome))
 
 
 async def part2(base: str, users: list[tuple[str, str, str]], duration: float) -> None:
-    results: dict[str, list[tuple[float, bool]]] = {}
+    results: dict[str, list[tuple[float, str]]] = {}
     stop = time.perf_counter() + duration
     t0 = time.perf_counter()
     await asyncio.gather(*(resident(base, a, m, tok, stop, results) for a, m, tok in users))
@@ -283,10 +286,14 @@ async def part2(base: str, users: list[tuple[str, str, str]], duration: float) -
     rows = []
     every: list[float] = []
     errors = 0
+    failures: dict[str, int] = {}
     for name, *_ in CALLS:
         got = results.get(name, [])
         times = [t for t, _ in got]
-        err = sum(1 for _, ok in got if not ok)
+        err = sum(1 for _, outcome in got if outcome != "200")
+        for _, outcome in got:
+            if outcome != "200":
+                failures[outcome] = failures.get(outcome, 0) + 1
         errors += err
         every += times
         if times:
@@ -317,6 +324,8 @@ async def part2(base: str, users: list[tuple[str, str, str]], duration: float) -
         "(loopback, one uvicorn process)\n"
     )
     print(table(rows, ("call", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors")))
+    if failures:
+        print(f"errors by status/exception: {failures}")
 
 
 def main() -> None:
@@ -325,18 +334,28 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=40,
+        help="METERHUB_DB_POOL_MAX_SIZE of the server; below the 40 worker threads of FastAPI's threadpool "
+        "the sync generator dependency get_conn can stall under load (its teardown waits for a thread)",
+    )
+    parser.add_argument("--part", choices=["1", "2", "both"], default="both")
     args = parser.parse_args()
     with bench_database() as url:
         print(f"PostgreSQL {server_version(url)}; Python {sys.version.split()[0]}; {os.cpu_count()} CPU(s)")
         t = time.perf_counter()
         users = setup(url, args.residents)
         print(f"setup: {args.residents} residents × 8,760 hours in {time.perf_counter() - t:.1f} s")
-        server = start_server(url, args.port)
+        server = start_server(url, args.port, args.pool)
         base = f"http://127.0.0.1:{args.port}"
         try:
             account, meter, token = users[0]
-            part1(url, base, account, meter, token, args.requests)
-            asyncio.run(part2(base, users, args.duration))
+            if args.part in ("1", "both"):
+                part1(url, base, account, meter, token, args.requests)
+            if args.part in ("2", "both"):
+                asyncio.run(part2(base, users, args.duration))
         finally:
             server.terminate()
             try:
