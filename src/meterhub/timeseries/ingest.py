@@ -126,8 +126,11 @@ class ReadingWriter:
             self._cumulative.clear()
         meters = sorted({m for m, _ in missing})
         rows = self.conn.execute(
-            "SELECT mr.meter_id, mr.register, mr.series_id, mr.unit, mr.cumulative, m.building_id "
-            "FROM meter_registers mr JOIN meters m USING (meter_id) WHERE mr.meter_id = ANY(%s)",
+            # the building by a scalar subquery: an index lookup per register (a join here made the
+            # planner hash all of `meters`, 40–80 ms per lookup at 100k meters)
+            "SELECT mr.meter_id, mr.register, mr.series_id, mr.unit, mr.cumulative, "
+            "(SELECT m.building_id FROM meters m WHERE m.meter_id = mr.meter_id) "
+            "FROM meter_registers mr WHERE mr.meter_id = ANY(%s)",
             (meters,),
         ).fetchall()
         for meter_id, register, sid, unit, cumulative, building in rows:
