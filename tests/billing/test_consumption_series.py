@@ -8,7 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meterhub.billing.building_charts import MonthFigures, build_service_chart
@@ -160,3 +160,57 @@ def test_building_chart_definitions():
     assert c.months[1].volume is None and c.months[1].previous_volume == Decimal(700)
     with pytest.raises(ValueError, match="area must be positive"):
         build_service_chart("electricity", "kWh", 2026, Decimal(0), [], [])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 24 * 40 - 1), st.integers(0, 5_000_000), st.integers(0, 3)), max_size=200
+    ),
+    st.sampled_from(["hour", "day", "month"]),
+)
+def test_buckets_partition_the_billable_hours_exactly(rows, resolution):
+    # any subset of the hours of 2026-01-01..2026-02-10 (Moscow), any volumes and qualities
+    first = datetime(2026, 1, 1, tzinfo=MSK)
+    picked = {h: (v, q) for h, v, q in rows}
+    hours = [us(first + timedelta(hours=h)) for h in sorted(picked)]
+    micro = [picked[h][0] for h in sorted(picked)]
+    quality = [picked[h][1] for h in sorted(picked)]
+    c = chart(
+        hours,
+        micro,
+        quality,
+        date(2026, 1, 1),
+        date(2026, 2, 10),
+        resolution=resolution,
+        tariffs=[two_zone("7.85", "3.47")],
+    )
+    billable = sum(v for v, q in zip(micro, quality, strict=True) if q < 3)
+    assert c.total == Decimal(billable) / 1_000_000
+    assert sum(p.value for p in c.points) == c.total
+    assert all(sum(p.zones.values()) == p.value for p in c.points)
+    assert sum(p.hours for p in c.points) == 40 * 24
+    assert sum(p.hours - p.missing_hours for p in c.points) == sum(1 for q in quality if q < 3)
+    priced = chart(
+        hours,
+        micro,
+        quality,
+        date(2026, 1, 1),
+        date(2026, 2, 10),
+        resolution=resolution,
+        unit="rub",
+        tariffs=[two_zone("7.85", "3.47")],
+    )
+    # each bucket × zone rounded once: within half a kopeck per bucket-zone of the exact amount
+    exact = sum(
+        Decimal(v)
+        / 1_000_000
+        * (
+            Decimal("3.47")
+            if (first + timedelta(hours=h)).hour in (23, 0, 1, 2, 3, 4, 5, 6)
+            else Decimal("7.85")
+        )
+        for h, (v, q) in picked.items()
+        if q < 3
+    )
+    assert abs(priced.total - exact) <= Decimal("0.005") * 2 * len(priced.points)
