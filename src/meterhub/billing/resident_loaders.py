@@ -1,7 +1,8 @@
-"""Database side of the resident telemetry API: an account's meters, consumption charts, reading
-submissions, building charts and tariff advice (the I/O around the pure modules
-:mod:`~meterhub.billing.consumption_series`, :mod:`~meterhub.billing.reading_submission`,
-:mod:`~meterhub.billing.building_charts` and :mod:`~meterhub.billing.tariff_advice`).
+"""Database side of the resident telemetry API: an account's meters, the tariffs of a building over a date
+range (billed ``tariffs`` and offered ``tariff_options``), consumption charts and the tariff advice — the
+I/O around the pure :mod:`~meterhub.billing.consumption_series` and :mod:`~meterhub.billing.tariff_advice`.
+Submissions are stored by :mod:`~meterhub.billing.submission_store`, building charts loaded by
+:mod:`~meterhub.billing.building_chart_inputs`.
 
 Register labels a resident sees and submits: ``T`` for a meter's single total register, ``T1``/``T2``/``T3``
 for the tariff registers of a multi-zone meter (T1 day / T2 night on a two-tariff meter; T1 peak / T2 night /
@@ -10,9 +11,8 @@ T3 semi-peak on a three-tariff one, :data:`~meterhub.billing.zones.TWO_REGISTER_
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -20,29 +20,16 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import psycopg
 
-from meterhub.billing.building_charts import MonthFigures, ServiceChart, build_service_chart
 from meterhub.billing.consumption_series import ConsumptionChart, Resolution, Unit, build_consumption_chart
-from meterhub.billing.loader import LoaderOptions, readings_window_end
+from meterhub.billing.loader import LoaderOptions
 from meterhub.billing.meter_data import (
     SERVICE_REGISTERS,
-    RegisterWindow,
-    meter_data_from_hourly,
-    meter_data_from_registers,
 )
 from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.reading_submission import (
-    PreviousReading,
-    RegisterState,
-    SubmissionMeter,
-    SubmissionResult,
-    next_bill_method,
-)
-from meterhub.billing.repository import MeterLinkRow, residents_on
-from meterhub.billing.results_store import volume_history
+from meterhub.billing.repository import MeterLinkRow
 from meterhub.billing.schedule_text import parse_zone_schedule
 from meterhub.billing.tariff_advice import TariffAdvice, advise_tariff, last_full_months
-from meterhub.billing.tariffs import SERVICE_UNITS, PriceBasis, Service, Tariff
-from meterhub.billing.volumes import VolumeMethod
+from meterhub.billing.tariffs import PriceBasis, Service, Tariff
 from meterhub.billing.zones import (
     SINGLE_RATE_SCHEDULE,
     THREE_REGISTER_ZONES,
@@ -51,32 +38,23 @@ from meterhub.billing.zones import (
     Zone,
     ZoneScheme,
 )
-from meterhub.core.readings import Reading, ReadingSource
-from meterhub.timeseries.bulk_reads import period_totals_bulk, register_values_at
-from meterhub.timeseries.ingest import ReadingWriter
 from meterhub.timeseries.resident_queries import (
     RegisterRow,
-    first_valid_reading_since,
     hourly_with_quality,
     latest_readings,
     meter_register_rows,
-    register_events_since,
-    valid_readings_between,
 )
 
 __all__ = [
     "AccountContext",
     "AccountMeter",
     "MeterRegister",
-    "StoredSubmission",
-    "SubmissionRejected",
     "account_context",
     "account_meters",
-    "building_charts",
     "consumption_chart",
     "service_tariffs",
-    "submit_reading",
     "tariff_advice_for_account",
+    "tariff_options",
 ]
 
 READINGS_WINDOW_DAY: int = LoaderOptions().readings_window_day or 25
@@ -387,278 +365,6 @@ def consumption_chart(
         unit=unit,
         tariffs=tariffs,
     )
-
-
-# --- reading submission --------------------------------------------------------------------------------
-
-
-def submission_meter(conn: psycopg.Connection, meter: AccountMeter, now: datetime) -> SubmissionMeter:
-    """The state the checks need: previous readings, replacements since, typical daily consumption."""
-    series = [r.series_id for r in meter.registers]
-    oldest_prev = min((r.latest_valid_ts for r in meter.registers if r.latest_valid_ts), default=None)
-    events = register_events_since(conn, series, oldest_prev)
-    states = []
-    for reg in meter.registers:
-        previous = None
-        typical = None
-        replaced = False
-        if reg.latest_valid_ts is not None and reg.latest_valid_value is not None:
-            previous = PreviousReading(Decimal(repr(reg.latest_valid_value)), reg.latest_valid_ts)
-            replaced = any(ts > reg.latest_valid_ts for ts, _ in events.get(reg.series_id, []))
-            first = first_valid_reading_since(
-                conn, reg.series_id, reg.latest_valid_ts - timedelta(days=365), reg.latest_valid_ts
-            )
-            if first is not None:
-                days = Decimal((reg.latest_valid_ts - first.ts).total_seconds()) / 86_400
-                used = (previous.value - Decimal(repr(first.value))) * meter.multiplier
-                if (
-                    days >= 7
-                    and used >= 0
-                    and not any(
-                        first.ts < ts <= reg.latest_valid_ts for ts, _ in events.get(reg.series_id, [])
-                    )
-                ):
-                    typical = used / days
-        states.append(
-            RegisterState(
-                label=reg.label,
-                register=reg.register,
-                previous=previous,
-                latest_ts=reg.latest_ts,
-                replaced_after_previous=replaced,
-                max_per_hour=Decimal(repr(reg.max_per_hour)) if reg.max_per_hour is not None else None,
-                typical_per_day=typical,
-            )
-        )
-    return SubmissionMeter(
-        meter.meter_id,
-        meter.service,
-        tuple(states),
-        verification_due=meter.verification_due,
-        removed_on=meter.removed_on,
-        register_digits=meter.register_digits,
-        multiplier=meter.multiplier,
-    )
-
-
-class SubmissionRejected(ValueError):
-    """The store refused the reading (e.g. a concurrent reading at the same instant)."""
-
-
-@dataclass(frozen=True)
-class StoredSubmission:
-    next_bill_method: VolumeMethod
-    next_bill_period: BillingPeriod
-    counts_for: BillingPeriod
-    submission_id: int
-    warnings: list[dict[str, str | None]] = field(default_factory=list)
-
-
-def _next_bill(
-    conn: psycopg.Connection,
-    ctx: AccountContext,
-    meter: AccountMeter,
-    result: SubmissionResult,
-    window_last_day: int,
-) -> tuple[VolumeMethod, BillingPeriod]:
-    tz = ZoneInfo(ctx.time_zone)
-    local = result.taken_at.astimezone(tz).date()
-    period = BillingPeriod(local.year, local.month)
-    has_reading = result.counts_for == period
-    if not has_reading:  # late: did the period get a reading in its window before?
-        has_reading = valid_readings_between(
-            conn,
-            [r.series_id for r in meter.registers],
-            readings_window_end(period.previous(), ctx.time_zone, window_last_day),
-            readings_window_end(period, ctx.time_zone, window_last_day),
-        )
-    history = volume_history(conn, ctx.building_id, period).get((ctx.account_no, meter.service))
-    method = next_bill_method(
-        service=meter.service,
-        period=period,
-        has_reading_for_period=has_reading,
-        verification_due=meter.verification_due,
-        history=history.metered if history else (),
-        consecutive_average_periods=history.consecutive_average if history else 0,
-        residential=ctx.residential,
-    )
-    return method, period
-
-
-def submit_reading(
-    conn: psycopg.Connection,
-    ctx: AccountContext,
-    meter: AccountMeter,
-    result: SubmissionResult,
-    *,
-    user_id: int | None,
-    window_last_day: int,
-    now: datetime,
-) -> StoredSubmission:
-    """Store an accepted submission as manual readings (``ReadingSource.MANUAL``: the ingest path, so the
-    series is marked for the rollup and the close reads it) plus its audit row, in one transaction."""
-    if not result.accepted or result.counts_for is None:
-        raise ValueError("only an accepted submission can be stored")
-    method, period = _next_bill(conn, ctx, meter, result, window_last_day)
-    by_label = {r.label: r for r in meter.registers}
-    readings = [
-        Reading(
-            meter.meter_id,
-            by_label[label].register,
-            result.taken_at,
-            float(value),
-            by_label[label].unit,
-            source=ReadingSource.MANUAL,
-        )
-        for label, value in result.values.items()
-    ]
-    warnings = [w.as_dict() for w in result.warnings]
-    with conn.transaction():
-        written = ReadingWriter(conn, source_name="api", clock=lambda: now).write(
-            readings, context={"account_no": ctx.account_no, "user_id": user_id}
-        )
-        if written.rejected or written.inserted != len(readings):
-            raise SubmissionRejected(
-                f"the reading store refused the submission ({dict(written.reasons) or 'duplicate'}); "
-                "a reading at the same instant may already exist — submit again"
-            )
-        (submission_id,) = conn.execute(
-            """
-            INSERT INTO reading_submissions (user_id, account_no, meter_id, taken_at, counts_for,
-                                             submitted_values, next_bill_method, warnings)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
-            """,
-            (
-                user_id,
-                ctx.account_no,
-                meter.meter_id,
-                result.taken_at,
-                str(result.counts_for),
-                json.dumps({k: str(v) for k, v in result.values.items()}),
-                method.value,
-                json.dumps(warnings, ensure_ascii=False),
-            ),
-        ).fetchone()
-    return StoredSubmission(method, period, result.counts_for, submission_id, warnings)
-
-
-# --- building charts ------------------------------------------------------------------------------------
-
-
-def _house_links(conn: psycopg.Connection, building_id: str, first: date, end: date) -> list[MeterLinkRow]:
-    rows = conn.execute(
-        """
-        SELECT l.meter_id, l.premise_no, l.service, m.verification_due, m.multiplier, m.register_digits,
-               l.valid_from, l.valid_to
-        FROM meter_links l JOIN meters m USING (meter_id)
-        WHERE l.building_id = %s AND l.premise_no IS NULL AND l.valid_from < %s
-          AND (l.valid_to IS NULL OR l.valid_to > %s)
-        """,
-        (building_id, end, first),
-    ).fetchall()
-    return [MeterLinkRow(*r) for r in rows]
-
-
-def _house_volume_from_telemetry(
-    conn: psycopg.Connection, links: list[MeterLinkRow], period: BillingPeriod, tz: ZoneInfo
-) -> Decimal | None:
-    """Σ of the house meters' volumes for a month when every one of them has a valid volume."""
-    if not links:
-        return None
-    start, end = period.bounds_utc(tz)
-    ids = sorted({link.meter_id for link in links})
-    totals = period_totals_bulk(conn, ids, start, end)
-    by_meter: dict[str, dict] = {}
-    for (meter, register), total in totals.items():
-        by_meter.setdefault(meter, {})[register] = total
-    without = [m for m in ids if m not in by_meter]
-    day = READINGS_WINDOW_DAY
-    window = RegisterWindow(
-        start_at=readings_window_end(period.previous(), tz.key, day),
-        end_at=readings_window_end(period, tz.key, day),
-        start_after=readings_window_end(period.previous().previous(), tz.key, day),
-        end_after=readings_window_end(period.previous(), tz.key, day),
-    )
-    max_age = window.end_at - (window.start_after or window.start_at)
-    values = (
-        register_values_at(conn, without, [window.start_at, window.end_at], max_age=max_age)
-        if without
-        else {}
-    )
-    by_meter_values: dict[str, dict] = {}
-    for (meter, register), v in values.items():
-        by_meter_values.setdefault(meter, {})[register] = v
-    volume = Decimal(0)
-    for link in links:
-        if link.meter_id in by_meter:
-            data = meter_data_from_hourly(link, by_meter[link.meter_id], period.end_day)
-        else:
-            data = meter_data_from_registers(
-                link, by_meter_values.get(link.meter_id, {}), period.end_day, window=window
-            )
-        if not data.valid or data.total is None:
-            return None
-        volume += data.total
-    return volume
-
-
-def building_charts(
-    conn: psycopg.Connection, building_id: str, year: int, today: date, services: Sequence[str] | None = None
-) -> tuple[str, Decimal, list[ServiceChart]]:
-    """(time zone, total area, charts per service) of ``year`` against ``year − 1``; months after the
-    current local month are empty."""
-    row = conn.execute(
-        "SELECT time_zone, total_area FROM buildings WHERE building_id = %s", (building_id,)
-    ).fetchone()
-    if row is None:
-        raise LookupError(f"building {building_id} not found")
-    tz_name, total_area = row
-    tz = ZoneInfo(tz_name)
-    first, end = date(year - 1, 1, 1), date(year + 1, 1, 1)
-    links = _house_links(conn, building_id, first, end)
-    closed = conn.execute(
-        """
-        SELECT period, service, house_volume, distributed, method
-        FROM period_common_property WHERE building_id = %s AND period >= %s AND period < %s
-        """,
-        (building_id, f"{year - 1}-01", f"{year + 1}-01"),
-    ).fetchall()
-    close_rows = {(p, s): (hv, dist, method) for p, s, hv, dist, method in closed}
-    wanted = sorted({link.service for link in links} | {s for _, s in close_rows})
-    if services is not None:
-        wanted = [s for s in wanted if s in services]
-    persons_cache: dict[BillingPeriod, int] = {}
-    charts = []
-    current = BillingPeriod(today.year, today.month)
-    for service in wanted:
-        figures: dict[int, list[MonthFigures]] = {year - 1: [], year: []}
-        for y in (year - 1, year):
-            for month in range(1, 13):
-                period = BillingPeriod(y, month)
-                if period >= current:
-                    continue
-                if period not in persons_cache:
-                    persons_cache[period] = sum(
-                        residents_on(conn, building_id, period.end_day - timedelta(days=1)).values()
-                    )
-                house, distributed, method = close_rows.get((str(period), service), (None, None, None))
-                source = "close" if house is not None else None
-                if house is None:
-                    month_links = [
-                        link
-                        for link in links
-                        if link.service == service
-                        and (link.valid_from is None or link.valid_from < period.end_day)
-                        and (link.valid_to is None or link.valid_to > period.first_day)
-                    ]
-                    house = _house_volume_from_telemetry(conn, month_links, period, tz)
-                    source = "telemetry" if house is not None else None
-                figures[y].append(
-                    MonthFigures(month, house, source, persons_cache[period], distributed, method)
-                )
-        unit = SERVICE_UNITS.get(Service(service), "") if service in {s.value for s in Service} else ""
-        charts.append(build_service_chart(service, unit, year, total_area, figures[year], figures[year - 1]))
-    return tz_name, total_area, charts
 
 
 # --- tariff advice ---------------------------------------------------------------------------------------

@@ -12,10 +12,26 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
 
 from meterhub.api.deps import AccountNo, BuildingId, Conn, CurrentUser
-from meterhub.api.schemas import Money, money
+from meterhub.api.routes.telemetry_schemas import (
+    BuildingChartsOut,
+    ChartMonthOut,
+    ConsumptionOut,
+    MessageOut,
+    MeterOut,
+    MonthCostOut,
+    ReadingAccepted,
+    ReadingIn,
+    RegisterOut,
+    SchemeCostOut,
+    ServiceChartOut,
+    TariffAdviceOut,
+    UnavailableOut,
+    ZoneCostOut,
+)
+from meterhub.api.schemas import money
+from meterhub.billing import building_chart_inputs, submission_store
 from meterhub.billing import resident_loaders as loaders
 from meterhub.billing.consumption_series import ConsumptionChart, NoTariffError, Resolution, Unit
 from meterhub.billing.money import strip_zeros
@@ -73,49 +89,6 @@ def _today(ctx: loaders.AccountContext, now: datetime) -> date:
 # --- meters ---------------------------------------------------------------------------------------------
 
 
-class RegisterOut(BaseModel):
-    label: str = Field(description="what to submit: T (single register) or T1/T2/T3 (zones)")
-    register_name: str = Field(validation_alias="register", serialization_alias="register")
-    unit: str
-    zone: str | None = Field(description="tariff zone of a multi-zone meter's register (day, night, peak, …)")
-    latest_value: str | None = Field(description="latest stored counter value")
-    latest_at: datetime | None
-    latest_source: str | None = Field(description="gateway, manual, import or estimate")
-
-
-class MeterOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "meter_id": "E-2",
-                    "service": "electricity",
-                    "kind": "electricity",
-                    "serial": "2",
-                    "multi_zone": True,
-                    "verification_due": "2030-01-01",
-                    "verification_status": "ok",
-                }
-            ]
-        }
-    )
-
-    meter_id: str
-    service: str
-    kind: str
-    manufacturer: str
-    serial: str
-    model: str | None
-    installed_on: date | None
-    verification_due: date | None = Field(description="дата очередной поверки")
-    verification_status: Literal["ok", "due_soon", "expired", "unknown"]
-    multi_zone: bool
-    tariff_scheme: str | None = Field(description="scheme of the tariff in force for the service")
-    registers: list[RegisterOut]
-    accepts_readings: bool
-    submission_window_last_day: int = Field(description="readings up to this day count for the month")
-
-
 def _num(value: float | None) -> str | None:
     if value is None:
         return None
@@ -170,60 +143,6 @@ def list_meters(account_no: AccountNo, conn: Conn, now: Now) -> list[MeterOut]:
 
 
 # --- consumption ------------------------------------------------------------------------------------------
-
-
-class PointOut(BaseModel):
-    start: str = Field(description="local start of the bucket, ISO 8601 with offset")
-    value: str = Field(description="volume [unit] or ₽ (two decimals), exact decimal string")
-    quality: Literal["measured", "interpolated", "estimated", "missing"]
-    zones: dict[str, str] = Field(description="value per tariff zone (single, day, night, peak, semi_peak)")
-    missing_hours: int = Field(description="hours of the bucket without a billable volume")
-
-
-class SeriesOut(BaseModel):
-    start: date
-    end: date
-    points: list[PointOut]
-    total: str
-
-
-class ConsumptionOut(SeriesOut):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "meter_id": "E-1",
-                    "time_zone": "Europe/Moscow",
-                    "resolution": "day",
-                    "unit": "volume",
-                    "unit_label": "kWh",
-                    "zones": ["day", "night"],
-                    "start": "2026-01-01",
-                    "end": "2026-01-02",
-                    "points": [
-                        {
-                            "start": "2026-01-01T00:00:00+03:00",
-                            "value": "12",
-                            "quality": "measured",
-                            "zones": {"day": "8", "night": "4"},
-                            "missing_hours": 0,
-                        }
-                    ],
-                    "total": "12",
-                }
-            ]
-        }
-    )
-
-    meter_id: str
-    time_zone: str
-    resolution: Resolution
-    unit: Unit
-    unit_label: str
-    zones: list[str]
-    previous: SeriesOut | None = Field(
-        None, description="the same local dates a year earlier (compare=last_year)"
-    )
 
 
 def _series_json(chart: ConsumptionChart, first: date, end: date) -> str:
@@ -307,43 +226,6 @@ def consumption(
 # --- readings ---------------------------------------------------------------------------------------------
 
 
-class ReadingIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"values": {"T1": "12545.67", "T2": "5532.10"}}]},
-    )
-
-    values: dict[Annotated[str, Field(max_length=8)], Annotated[str, Field(max_length=32)]] = Field(
-        min_length=1,
-        max_length=4,
-        description="register label (T, T1, T2, T3) → counter value as a decimal string",
-    )
-    taken_at: datetime | None = Field(
-        None, description="when the values were read (default now; without offset = building local time)"
-    )
-    confirm: bool = Field(False, description="confirm an unusually high consumption after a warning")
-
-
-class MessageOut(BaseModel):
-    code: str
-    register_label: str | None = Field(validation_alias="register", serialization_alias="register")
-    ru: str
-    en: str
-
-
-class ReadingAccepted(BaseModel):
-    accepted: Literal[True] = True
-    meter_id: str
-    taken_at: datetime
-    values: dict[str, str]
-    consumption: dict[str, str] = Field(description="consumption since the previous reading per register")
-    counts_for: str = Field(description="billing period YYYY-MM the reading is used in")
-    next_bill_period: str
-    next_bill_method: Literal["meter", "average", "normative"]
-    warnings: list[MessageOut]
-    submission_id: int
-
-
 @router.post(
     "/accounts/{account_no}/meters/{meter_id}/readings",
     response_model=ReadingAccepted,
@@ -374,7 +256,7 @@ def submit_reading(
     meter = _meter(conn, account_no, meter_id)
     if not meter.registers:
         raise _unprocessable(f"meter {meter_id} has no counter register", "у счётчика нет шкал для показаний")
-    state = loaders.submission_meter(conn, meter, now)
+    state = submission_store.submission_meter(conn, meter, now)
     result = validate_submission(
         state,
         body.values,
@@ -395,7 +277,7 @@ def submit_reading(
             },
         )
     try:
-        stored = loaders.submit_reading(
+        stored = submission_store.submit_reading(
             conn,
             ctx,
             meter,
@@ -404,7 +286,7 @@ def submit_reading(
             window_last_day=SUBMISSION_RULES.window_last_day,
             now=now,
         )
-    except loaders.SubmissionRejected as exc:
+    except submission_store.SubmissionRejected as exc:
         raise _unprocessable(str(exc), "показание не сохранено, попробуйте ещё раз") from None
     return ReadingAccepted(
         meter_id=meter.meter_id,
@@ -420,40 +302,6 @@ def submit_reading(
 
 
 # --- building charts --------------------------------------------------------------------------------------
-
-
-class ChartMonthOut(BaseModel):
-    month: int
-    volume: str | None = Field(description="house (ОДПУ) volume [unit]")
-    source: Literal["close", "telemetry"] | None = Field(description="period close result or time series")
-    per_m2: str | None = Field(description="volume / S_об [unit/m²]")
-    per_person: str | None = Field(description="volume / residents [unit/person]")
-    persons: int
-    common_per_m2: str | None = Field(description="common-property (КРСОИ) volume per m² — the coefficient")
-    common_share_percent: str | None = Field(description="common-property volume / house volume × 100")
-    common_method: str | None
-    previous_volume: str | None
-    previous_per_m2: str | None
-    previous_per_person: str | None
-    previous_common_per_m2: str | None
-    change_percent: str | None = Field(description="(this − last year) / last year × 100")
-
-
-class ServiceChartOut(BaseModel):
-    service: str
-    unit: str
-    months: list[ChartMonthOut]
-    total: str | None
-    previous_total: str | None = Field(description="last year's same months (where both years have data)")
-    change_percent: str | None
-
-
-class BuildingChartsOut(BaseModel):
-    building_id: str
-    year: int
-    time_zone: str
-    total_area_m2: str
-    services: list[ServiceChartOut]
 
 
 def _s(value: Decimal | None) -> str | None:
@@ -483,7 +331,7 @@ def building_charts(
     tz_row = conn.execute("SELECT time_zone FROM buildings WHERE building_id = %s", (building_id,)).fetchone()
     today = now.astimezone(ZoneInfo(tz_row[0])).date() if tz_row else now.date()
     year = year or today.year
-    tz_name, area, charts = loaders.building_charts(
+    tz_name, area, charts = building_chart_inputs.building_charts(
         conn, building_id, year, today, [service] if service else None
     )
     return BuildingChartsOut(
@@ -524,48 +372,6 @@ def building_charts(
 
 
 # --- tariff advice ---------------------------------------------------------------------------------------
-
-
-class ZoneCostOut(BaseModel):
-    zone: str
-    volume_kwh: str
-    amount: Money
-
-
-class MonthCostOut(BaseModel):
-    period: str
-    amount: Money
-
-
-class SchemeCostOut(BaseModel):
-    scheme: ZoneScheme
-    name_ru: str
-    total: Money
-    zones: list[ZoneCostOut]
-    months: list[MonthCostOut]
-
-
-class UnavailableOut(BaseModel):
-    scheme: ZoneScheme
-    reason: str
-
-
-class TariffAdviceOut(BaseModel):
-    account_no: str
-    meter_ids: list[str]
-    period_from: str
-    period_to: str
-    volume_kwh: str
-    hours_present: int
-    hours_expected: int
-    complete: bool = Field(description="every hour of the 12 months has a billable volume")
-    current_scheme: ZoneScheme | None
-    cheapest: ZoneScheme | None
-    baseline_scheme: ZoneScheme | None = Field(description="what the saving is measured against")
-    saving: Money | None = Field(description="cost under the baseline − cost under the cheapest")
-    options: list[SchemeCostOut]
-    unavailable: list[UnavailableOut]
-    message_ru: str
 
 
 def _advice_message(advice) -> str:

@@ -1,0 +1,140 @@
+"""Building charts of the resident API, database side: per service and month the house (ОДПУ) volume from
+the close's ``period_common_property`` or, for months not computed, from the time series the way the close
+reads house meters (hourly totals, or register readings in the readings windows), the residents and the
+distributed common-property volume; the figures go to the pure :mod:`meterhub.billing.building_charts`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+from meterhub.billing.building_charts import MonthFigures, ServiceChart, build_service_chart
+from meterhub.billing.loader import readings_window_end
+from meterhub.billing.meter_data import RegisterWindow, meter_data_from_hourly, meter_data_from_registers
+from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.repository import MeterLinkRow, residents_on
+from meterhub.billing.resident_loaders import READINGS_WINDOW_DAY
+from meterhub.billing.tariffs import SERVICE_UNITS, Service
+from meterhub.timeseries.bulk_reads import period_totals_bulk, register_values_at
+
+__all__ = ["building_charts"]
+
+
+def _house_links(conn: psycopg.Connection, building_id: str, first: date, end: date) -> list[MeterLinkRow]:
+    rows = conn.execute(
+        """
+        SELECT l.meter_id, l.premise_no, l.service, m.verification_due, m.multiplier, m.register_digits,
+               l.valid_from, l.valid_to
+        FROM meter_links l JOIN meters m USING (meter_id)
+        WHERE l.building_id = %s AND l.premise_no IS NULL AND l.valid_from < %s
+          AND (l.valid_to IS NULL OR l.valid_to > %s)
+        """,
+        (building_id, end, first),
+    ).fetchall()
+    return [MeterLinkRow(*r) for r in rows]
+
+
+def _house_volume_from_telemetry(
+    conn: psycopg.Connection, links: list[MeterLinkRow], period: BillingPeriod, tz: ZoneInfo
+) -> Decimal | None:
+    """Σ of the house meters' volumes for a month when every one of them has a valid volume."""
+    if not links:
+        return None
+    start, end = period.bounds_utc(tz)
+    ids = sorted({link.meter_id for link in links})
+    totals = period_totals_bulk(conn, ids, start, end)
+    by_meter: dict[str, dict] = {}
+    for (meter, register), total in totals.items():
+        by_meter.setdefault(meter, {})[register] = total
+    without = [m for m in ids if m not in by_meter]
+    day = READINGS_WINDOW_DAY
+    window = RegisterWindow(
+        start_at=readings_window_end(period.previous(), tz.key, day),
+        end_at=readings_window_end(period, tz.key, day),
+        start_after=readings_window_end(period.previous().previous(), tz.key, day),
+        end_after=readings_window_end(period.previous(), tz.key, day),
+    )
+    max_age = window.end_at - (window.start_after or window.start_at)
+    values = (
+        register_values_at(conn, without, [window.start_at, window.end_at], max_age=max_age)
+        if without
+        else {}
+    )
+    by_meter_values: dict[str, dict] = {}
+    for (meter, register), v in values.items():
+        by_meter_values.setdefault(meter, {})[register] = v
+    volume = Decimal(0)
+    for link in links:
+        if link.meter_id in by_meter:
+            data = meter_data_from_hourly(link, by_meter[link.meter_id], period.end_day)
+        else:
+            data = meter_data_from_registers(
+                link, by_meter_values.get(link.meter_id, {}), period.end_day, window=window
+            )
+        if not data.valid or data.total is None:
+            return None
+        volume += data.total
+    return volume
+
+
+def building_charts(
+    conn: psycopg.Connection, building_id: str, year: int, today: date, services: Sequence[str] | None = None
+) -> tuple[str, Decimal, list[ServiceChart]]:
+    """(time zone, total area, charts per service) of ``year`` against ``year − 1``; months after the
+    current local month are empty."""
+    row = conn.execute(
+        "SELECT time_zone, total_area FROM buildings WHERE building_id = %s", (building_id,)
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"building {building_id} not found")
+    tz_name, total_area = row
+    tz = ZoneInfo(tz_name)
+    first, end = date(year - 1, 1, 1), date(year + 1, 1, 1)
+    links = _house_links(conn, building_id, first, end)
+    closed = conn.execute(
+        """
+        SELECT period, service, house_volume, distributed, method
+        FROM period_common_property WHERE building_id = %s AND period >= %s AND period < %s
+        """,
+        (building_id, f"{year - 1}-01", f"{year + 1}-01"),
+    ).fetchall()
+    close_rows = {(p, s): (hv, dist, method) for p, s, hv, dist, method in closed}
+    wanted = sorted({link.service for link in links} | {s for _, s in close_rows})
+    if services is not None:
+        wanted = [s for s in wanted if s in services]
+    persons_cache: dict[BillingPeriod, int] = {}
+    charts = []
+    current = BillingPeriod(today.year, today.month)
+    for service in wanted:
+        figures: dict[int, list[MonthFigures]] = {year - 1: [], year: []}
+        for y in (year - 1, year):
+            for month in range(1, 13):
+                period = BillingPeriod(y, month)
+                if period >= current:
+                    continue
+                if period not in persons_cache:
+                    persons_cache[period] = sum(
+                        residents_on(conn, building_id, period.end_day - timedelta(days=1)).values()
+                    )
+                house, distributed, method = close_rows.get((str(period), service), (None, None, None))
+                source = "close" if house is not None else None
+                if house is None:
+                    month_links = [
+                        link
+                        for link in links
+                        if link.service == service
+                        and (link.valid_from is None or link.valid_from < period.end_day)
+                        and (link.valid_to is None or link.valid_to > period.first_day)
+                    ]
+                    house = _house_volume_from_telemetry(conn, month_links, period, tz)
+                    source = "telemetry" if house is not None else None
+                figures[y].append(
+                    MonthFigures(month, house, source, persons_cache[period], distributed, method)
+                )
+        unit = SERVICE_UNITS.get(Service(service), "") if service in {s.value for s in Service} else ""
+        charts.append(build_service_chart(service, unit, year, total_area, figures[year], figures[year - 1]))
+    return tz_name, total_area, charts
