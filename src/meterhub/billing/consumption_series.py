@@ -35,6 +35,7 @@ import numpy.typing as npt
 
 from meterhub.billing.tariffs import Tariff
 from meterhub.billing.zones import HOUR_US, Zone, local_days_and_hours
+from meterhub.timeseries.queries import Resolution  # the time-series layer's hour/day/month
 
 __all__ = [
     "ChartPoint",
@@ -52,12 +53,6 @@ _EPOCH_DATE = date(1970, 1, 1)
 _ZONES: tuple[Zone, ...] = (Zone.SINGLE, Zone.DAY, Zone.NIGHT, Zone.PEAK, Zone.SEMI_PEAK)
 _ZONE_INDEX = {z: i for i, z in enumerate(_ZONES)}
 _QUALITY = ("measured", "interpolated", "estimated")
-
-
-class Resolution(StrEnum):
-    HOUR = "hour"
-    DAY = "day"
-    MONTH = "month"
 
 
 class Unit(StrEnum):
