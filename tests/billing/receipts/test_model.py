@@ -192,3 +192,15 @@ def test_the_bundled_font_is_embedded() -> None:
     write_receipts(out, [_receipt((_row(1, D("10.00")),), D("10.00"))])
     assert b"DejaVuSansCondensed" in out.getvalue() or b"MeterhubSans" in out.getvalue()
     assert b"/FontFile2" in out.getvalue()  # the TrueType program itself (subset), not a reference
+
+
+@given(st.lists(st.lists(st.integers(0, 1), min_size=7, max_size=7), min_size=1, max_size=9))
+def test_qr_rectangles_cover_exactly_the_dark_modules(matrix: list[list[int]]) -> None:
+    from meterhub.billing.receipts.drawing import qr_rectangles
+
+    covered = [[0] * 7 for _ in matrix]
+    for col, row, width, height in qr_rectangles(matrix):
+        for r in range(row, row + height):
+            for c in range(col, col + width):
+                covered[r][c] += 1
+    assert covered == matrix  # every dark module once, no light module

@@ -19,7 +19,17 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-__all__ = ["BOLD", "REGULAR", "Cell", "Column", "draw_qr", "fit_text", "register_fonts", "table"]
+__all__ = [
+    "BOLD",
+    "REGULAR",
+    "Cell",
+    "Column",
+    "draw_qr",
+    "fit_text",
+    "qr_rectangles",
+    "register_fonts",
+    "table",
+]
 
 REGULAR = "MeterhubSans"
 BOLD = "MeterhubSans-Bold"
@@ -140,29 +150,53 @@ def table(
     return y
 
 
-def draw_qr(c: Canvas, payload: bytes, x: float, y: float, size: float) -> None:
-    """The payment QR code of ``payload`` as vector modules in a ``size`` square (bottom-left ``x, y``).
+def qr_rectangles(matrix: Sequence[Sequence[int]]) -> list[tuple[int, int, int, int]]:
+    """Dark modules of a QR matrix as few rectangles ``(column, row, width, height)`` [modules].
 
-    Same symbol as :func:`meterhub.billing.payment_qr.render_payment_qr_png`: segno, byte mode,
-    error-correction level M (not boosted), a 4-module quiet zone left white inside the square. Vector
-    modules stay sharp at any print resolution and cost one path (runs of dark modules per row).
+    Runs of dark modules in a row; a run repeated in the next rows at the same columns grows taller
+    instead of starting a new rectangle. Every dark module is covered exactly once.
     """
-    code = segno.make_qr(payload, error="m", mode="byte", boost_error=False)
-    matrix = code.matrix
-    n = len(matrix)
-    module = size / (n + 8)
-    top = y + size - 4 * module
-    left0 = x + 4 * module
-    path = c.beginPath()
+    done: list[tuple[int, int, int, int]] = []
+    open_: dict[tuple[int, int], tuple[int, int]] = {}  # (start, end) → (first row, height)
     for r, row in enumerate(matrix):
-        col = 0
+        runs: set[tuple[int, int]] = set()
+        n, col = len(row), 0
         while col < n:
             if row[col]:
                 start = col
                 while col < n and row[col]:
                     col += 1
-                path.rect(left0 + start * module, top - (r + 1) * module, (col - start) * module, module)
+                runs.add((start, col))
             else:
                 col += 1
+        for run in list(open_):
+            if run not in runs:
+                first, height = open_.pop(run)
+                done.append((run[0], first, run[1] - run[0], height))
+        for run in runs:
+            first, height = open_.get(run, (r, 0))
+            open_[run] = (first, height + 1)
+    done.extend((run[0], first, run[1] - run[0], height) for run, (first, height) in open_.items())
+    return done
+
+
+def draw_qr(c: Canvas, payload: bytes, x: float, y: float, size: float) -> None:
+    """The payment QR code of ``payload`` as vector modules in a ``size`` square (bottom-left ``x, y``).
+
+    Same symbol as :func:`meterhub.billing.payment_qr.render_payment_qr_png`: segno, byte mode,
+    error-correction level M (not boosted), a 4-module quiet zone left white inside the square. Vector
+    modules stay sharp at any print resolution; they are one path of rectangles in module units (the
+    coordinate system is scaled to one module), so the content stream holds small integers.
+    """
+    matrix = segno.make_qr(payload, error="m", mode="byte", boost_error=False).matrix
+    n = len(matrix)
+    module = size / (n + 8)
+    c.saveState()
+    c.translate(x + 4 * module, y + size - 4 * module)
+    c.scale(module, -module)  # x right, y down, one unit = one module
+    path = c.beginPath()
+    for col, row, width, height in qr_rectangles(matrix):
+        path.rect(col, row, width, height)
     c.setFillGray(0)
     c.drawPath(path, stroke=0, fill=1)
+    c.restoreState()
