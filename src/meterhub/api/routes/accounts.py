@@ -264,7 +264,7 @@ def list_accounts(
     conn: Conn,
     building_id: Annotated[str | None, Query(max_length=64, description="only this building")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[AccountSummary]:
     only = sorted(user.account_nos) if user.role is Role.RESIDENT else None
     rows = views.list_accounts(conn, account_nos=only, building_id=building_id, limit=limit, offset=offset)

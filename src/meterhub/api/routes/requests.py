@@ -185,7 +185,7 @@ def list_requests(
     status_filter: Annotated[RequestStatus | None, Query(alias="status")] = None,
     building_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[RequestOut]:
     where, params = [], []
     if status_filter is not None:
