@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator
 
@@ -49,27 +48,14 @@ def _open_pool(settings: Settings, url: str):
 
 
 def _include_routers(app: FastAPI) -> None:
-    from meterhub.api.routes import accounts, admin, auth, engineer, jobs, receipts, requests
+    from meterhub.api import web
+    from meterhub.api.routes import accounts, admin, auth, engineer, jobs, receipts, requests, telemetry
 
-    for module in (auth, accounts, receipts, requests, jobs, engineer, admin):
+    # telemetry: consumption, meters, readings, building charts, tariff advice (docs/api-telemetry.md)
+    for module in (auth, accounts, receipts, requests, jobs, engineer, admin, telemetry):
         app.include_router(module.router, prefix=API_PREFIX)
-    # Routers of the other issue-7 parts: telemetry (consumption, readings, charts, advice) and the cabinet
-    # pages. Included when their modules exist (they are built alongside this one).
-    if importlib.util.find_spec("meterhub.api.routes.telemetry") is not None:
-        from meterhub.api.routes import telemetry
-
-        app.include_router(telemetry.router, prefix=API_PREFIX)
-    else:
-        log.warning("meterhub.api.routes.telemetry is absent: no consumption/readings endpoints")
-    if importlib.util.find_spec("meterhub.api.web") is not None:
-        from meterhub.api import web
-
-        app.include_router(web.router)
-        mount = getattr(web, "mount_static", None)
-        if mount is not None:
-            mount(app)
-    else:
-        log.warning("meterhub.api.web is absent: no cabinet pages")
+    # the resident cabinet pages and their bundled assets (docs/cabinet.md)
+    app.include_router(web.router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -107,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=f"{API_PREFIX}/docs/oauth2-redirect",
     )
     app.state.settings = settings
     _include_routers(app)
