@@ -31,11 +31,14 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+import psycopg
+from fastapi import Request
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -130,15 +133,49 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
-def start_server(url: str, port: int, pool: int) -> subprocess.Popen:
+def serve_with_async_conn(port: int) -> None:
+    """``meterhub serve``'s app with ``deps.get_conn`` replaced by an async dependency that waits for a free
+    pooled connection on the event loop (an ``asyncio.Semaphore`` of the pool size) instead of in a worker
+    thread — the change proposed to the API's owner. Settings from the environment, like ``serve``."""
+    import uvicorn
+
+    from meterhub.api import deps
+    from meterhub.api.app import create_app
+    from meterhub.core.settings import get_settings
+
+    app = create_app(get_settings())
+    semaphore: asyncio.Semaphore | None = None
+
+    async def get_conn_async(request: Request) -> AsyncIterator[psycopg.Connection]:
+        nonlocal semaphore
+        pool = request.app.state.pool
+        if semaphore is None:
+            semaphore = asyncio.Semaphore(pool.max_size)
+        async with semaphore:  # a connection is free when it is acquired: getconn does not wait for one
+            conn = pool.getconn()
+            try:
+                yield conn
+            finally:
+                pool.putconn(conn)
+
+    app.dependency_overrides[deps.get_conn] = get_conn_async
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def start_server(url: str, port: int, pool: int, conn_dependency: str = "app") -> subprocess.Popen:
     env = dict(
         os.environ,
         METERHUB_DATABASE_URL=url,
         METERHUB_LOG_LEVEL="WARNING",
         METERHUB_DB_POOL_MAX_SIZE=str(pool),
     )
+    command = (
+        [sys.executable, "-m", "meterhub.cli", "serve", "--port", str(port), "--no-migrate"]
+        if conn_dependency == "app"
+        else [sys.executable, __file__, "--serve-async-conn", "--port", str(port)]
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "meterhub.cli", "serve", "--port", str(port), "--no-migrate"],
+        command,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -342,13 +379,25 @@ def main() -> None:
         "the sync generator dependency get_conn can stall under load (its teardown waits for a thread)",
     )
     parser.add_argument("--part", choices=["1", "2", "both"], default="both")
+    parser.add_argument(
+        "--conn-dependency",
+        choices=["app", "async"],
+        default="app",
+        help="app: meterhub serve as shipped; async: the same app with get_conn replaced by an async "
+        "dependency waiting for a connection on the event loop (the proposed fix of the stall)",
+    )
+    parser.add_argument("--serve-async-conn", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_async_conn:
+        serve_with_async_conn(args.port)
+        return
     with bench_database() as url:
         print(f"PostgreSQL {server_version(url)}; Python {sys.version.split()[0]}; {os.cpu_count()} CPU(s)")
         t = time.perf_counter()
         users = setup(url, args.residents)
         print(f"setup: {args.residents} residents × 8,760 hours in {time.perf_counter() - t:.1f} s")
-        server = start_server(url, args.port, args.pool)
+        server = start_server(url, args.port, args.pool, args.conn_dependency)
+        print(f"server: pool {args.pool}, get_conn {args.conn_dependency}")
         base = f"http://127.0.0.1:{args.port}"
         try:
             account, meter, token = users[0]
