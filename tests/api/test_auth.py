@@ -111,3 +111,30 @@ def test_link_account_with_receipt_code_once(client: TestClient, world: World) -
         "/api/v1/me/accounts", json={"account_no": "LS-3", "code": code}, headers=world.auth("acc")
     )
     assert staff.status_code == 403
+
+
+def test_login_is_rate_limited_per_client_address(world: World, api_settings) -> None:
+    from meterhub.api.app import create_app
+
+    strict = api_settings.model_copy(
+        update={"login_max_failures_per_ip": 3, "login_max_failures_per_user": 100}
+    )
+    with TestClient(create_app(strict), client=("203.0.113.7", 5000)) as c:
+        for name in ("ghost1", "ghost2", "ghost3"):  # three different usernames, one address
+            assert _login(c, name, "bad-password").status_code == 401
+        blocked = _login(c, "bob")
+        assert blocked.status_code == 429 and "Retry-After" in blocked.headers
+    with TestClient(create_app(strict), client=("198.51.100.9", 5000)) as other:
+        assert _login(other, "bob").status_code == 200  # another address is not affected
+
+
+def test_wrong_link_codes_are_rate_limited(client: TestClient, world: World, api_settings) -> None:
+    carol = world.auth("carol")
+    for _ in range(api_settings.link_max_failures_per_user):
+        r = client.post(
+            "/api/v1/me/accounts", json={"account_no": "LS-1", "code": "0000-0000"}, headers=carol
+        )
+        assert r.status_code == 400
+    right = account_link_code("LS-1", TEST_SECRET)
+    r = client.post("/api/v1/me/accounts", json={"account_no": "LS-1", "code": right}, headers=carol)
+    assert r.status_code == 429  # even the right code, until the window passes
