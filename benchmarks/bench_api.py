@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import statistics
@@ -36,6 +37,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import anyio
 import httpx
 import psycopg
 from fastapi import Request
@@ -159,12 +161,26 @@ def serve_with_async_conn(port: int) -> None:
                 pool.putconn(conn)
 
     app.dependency_overrides[deps.get_conn] = get_conn_async
+    threads = int(os.environ.get("BENCH_API_THREADS", "0"))
+    if threads:  # fewer worker threads than anyio's 40: less GIL contention with the event loop
+        original = app.router.lifespan_context
+
+        @contextlib.asynccontextmanager
+        async def lifespan(a):  # type: ignore[no-untyped-def]
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+            async with original(a) as state:
+                yield state
+
+        app.router.lifespan_context = lifespan
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
-def start_server(url: str, port: int, pool: int, conn_dependency: str = "app") -> subprocess.Popen:
+def start_server(
+    url: str, port: int, pool: int, conn_dependency: str = "app", threads: int = 0
+) -> subprocess.Popen:
     env = dict(
         os.environ,
+        BENCH_API_THREADS=str(threads),
         METERHUB_DATABASE_URL=url,
         METERHUB_LOG_LEVEL="WARNING",
         METERHUB_DB_POOL_MAX_SIZE=str(pool),
@@ -386,6 +402,12 @@ def main() -> None:
         help="app: meterhub serve as shipped; async: the same app with get_conn replaced by an async "
         "dependency waiting for a connection on the event loop (the proposed fix of the stall)",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="with --conn-dependency async: worker threads (default anyio's 40)",
+    )
     parser.add_argument("--serve-async-conn", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_async_conn:
@@ -396,8 +418,8 @@ def main() -> None:
         t = time.perf_counter()
         users = setup(url, args.residents)
         print(f"setup: {args.residents} residents × 8,760 hours in {time.perf_counter() - t:.1f} s")
-        server = start_server(url, args.port, args.pool, args.conn_dependency)
-        print(f"server: pool {args.pool}, get_conn {args.conn_dependency}")
+        server = start_server(url, args.port, args.pool, args.conn_dependency, args.threads)
+        print(f"server: pool {args.pool}, get_conn {args.conn_dependency}, threads {args.threads or 40}")
         base = f"http://127.0.0.1:{args.port}"
         try:
             account, meter, token = users[0]
