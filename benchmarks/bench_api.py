@@ -51,6 +51,7 @@ from meterhub.api.sessions import issue_bearer
 from meterhub.billing.consumption_series import Resolution, Unit
 from meterhub.billing.resident_loaders import account_context, account_meters, consumption_chart
 from meterhub.timeseries.database import connect
+from meterhub.timeseries.queries import consumption_series
 from meterhub.timeseries.resident_queries import hourly_with_quality
 
 TZ = ZoneInfo("Europe/Moscow")
@@ -233,6 +234,23 @@ def part1(url: str, base: str, account: str, meter: str, token: str, n: int) -> 
         baseline = statistics.median(times)
         rows.append(
             ("bare SQL query (psycopg fetchall, 8,760 rows)", ms(baseline), ms(pct(times, 95)), "1.00")
+        )
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            series = consumption_series(
+                conn, meter, "energy_import_kwh", start, end, resolution="hour", tz="Europe/Moscow"
+            )
+            times.append(time.perf_counter() - t)
+        assert len(series) == 8760
+        existing = statistics.median(times)
+        rows.append(
+            (
+                "timeseries.queries.consumption_series (date_bin, Decimal points)",
+                ms(existing),
+                ms(pct(times, 95)),
+                f"{existing / baseline:.2f}",
+            )
         )
         # the API path's stages, in-process
         ctx = account_context(conn, account)
