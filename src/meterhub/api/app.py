@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -39,7 +40,7 @@ def _open_pool(settings: Settings, url: str):
 
     return ConnectionPool(
         url,
-        min_size=1,
+        min_size=settings.db_pool_max_size,  # all open: deps.get_conn never waits inside getconn
         max_size=settings.db_pool_max_size,
         kwargs={"autocommit": True, "options": "-c timezone=UTC"},
         open=True,
@@ -77,7 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with database_url(settings) as url:
             app.state.database_url = url
             pool = _open_pool(settings, url)
+            pool.wait(timeout=30)
             app.state.pool = pool
+            app.state.conn_slots = asyncio.Semaphore(settings.db_pool_max_size)
             app.state.jobs = JobRunner(url)
             try:
                 yield

@@ -18,7 +18,7 @@ new route is covered as soon as it uses them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import psycopg
@@ -64,10 +64,22 @@ def get_settings(request: Request):
     return request.app.state.settings
 
 
-def get_conn(request: Request) -> Iterator[psycopg.Connection]:
-    """A pooled autocommit connection for this request."""
-    with request.app.state.pool.connection() as conn:
-        yield conn
+async def get_conn(request: Request) -> AsyncIterator[psycopg.Connection]:
+    """A pooled autocommit connection for this request.
+
+    Taken on the event loop behind a semaphore of the pool's size, so a request waits for a free
+    connection without holding a worker thread: a sync dependency blocking in ``pool.getconn`` inside the
+    thread pool deadlocks under load (every worker thread waits for a connection while the requests that
+    hold the connections wait for a thread to finish). The pool keeps all its connections open
+    (min_size = max_size), so ``getconn`` after the semaphore does not wait.
+    """
+    state = request.app.state
+    async with state.conn_slots:
+        conn = state.pool.getconn(timeout=10)
+        try:
+            yield conn
+        finally:
+            state.pool.putconn(conn)
 
 
 Conn = Annotated[psycopg.Connection, Depends(get_conn)]
