@@ -47,7 +47,13 @@ FOREIGN_MARKERS = (
     "W-2",
     "gw-b2",
 )
-PUBLIC = {"/api/v1/auth/login", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect"}
+PUBLIC = {
+    "/api/v1/auth/login",
+    "/api/v1/health",  # a probe for load balancers: database up or not, no data
+    "/api/v1/openapi.json",
+    "/api/v1/docs",
+    "/api/v1/docs/oauth2-redirect",
+}
 PARAM_RE = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(?::[a-z]+)?}")
 
 

@@ -11,7 +11,13 @@ from pathlib import Path
 import yaml
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-SECRETS = {"POSTGRES_PASSWORD", "GRAFANA_DB_PASSWORD", "GRAFANA_ADMIN_PASSWORD", "MQTT_INGEST_PASSWORD"}
+SECRETS = {
+    "POSTGRES_PASSWORD",
+    "GRAFANA_DB_PASSWORD",
+    "GRAFANA_ADMIN_PASSWORD",
+    "MQTT_INGEST_PASSWORD",
+    "METERHUB_SECRET_KEY",
+}
 
 
 def _compose() -> tuple[str, dict]:
@@ -29,12 +35,13 @@ def test_secrets_are_required_variables_never_values() -> None:
 def test_long_running_services_have_health_checks_and_start_in_order() -> None:
     _, c = _compose()
     s = c["services"]
-    assert set(s) == {"timescaledb", "mosquitto", "migrate", "ingest", "dashboards", "grafana"}
-    for name in ("timescaledb", "mosquitto", "ingest", "grafana"):
+    assert set(s) == {"timescaledb", "mosquitto", "migrate", "ingest", "api", "dashboards", "grafana"}
+    for name in ("timescaledb", "mosquitto", "ingest", "api", "grafana"):
         assert s[name]["healthcheck"]["test"], name
     assert s["migrate"]["depends_on"]["timescaledb"]["condition"] == "service_healthy"
     assert s["ingest"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert s["ingest"]["depends_on"]["mosquitto"]["condition"] == "service_healthy"
+    assert s["api"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert s["grafana"]["depends_on"]["dashboards"]["condition"] == "service_completed_successfully"
     assert s["ingest"]["environment"]["METERHUB_MQTT_USERNAME"] == "ingest"
 
@@ -71,3 +78,30 @@ def test_grafana_reads_the_exported_provisioning() -> None:
     script = (DEPLOY / "timescaledb" / "10-grafana-reader.sh").read_text()
     assert target.user == "grafana_reader" and "CREATE ROLE grafana_reader LOGIN" in script
     assert target.password_env in s["grafana"]["environment"]
+
+
+def test_api_service_runs_meterhub_serve_in_production_mode_with_a_real_health_route() -> None:
+    import typer.main
+
+    from meterhub.api.app import API_PREFIX
+    from meterhub.cli.main import app as cli
+
+    _, c = _compose()
+    api = c["services"]["api"]
+    env = api["environment"]
+    assert env["METERHUB_ENV"] == "production" and env["METERHUB_COOKIE_SECURE"] == "true"
+    assert env["METERHUB_SECRET_KEY"].startswith("${METERHUB_SECRET_KEY:?")
+    # the command parses with the real CLI (options exist, values are valid)
+    args = [a.replace("${API_TRUSTED_PROXIES:-127.0.0.1}", "10.0.0.1") for a in api["command"]]
+    group = typer.main.get_command(cli)
+    with group.make_context("meterhub", list(args)) as ctx:
+        serve = group.get_command(ctx, args[0])
+        assert serve is not None
+        sub = serve.make_context(args[0], args[1:])
+        assert sub.params["host"] == "0.0.0.0" and sub.params["migrate"] is False
+    # the health check asks a route the app serves
+    probe = " ".join(api["healthcheck"]["test"])
+    assert f"{API_PREFIX}/health" in probe
+    from meterhub.api.routes.health import router
+
+    assert "/health" in {r.path for r in router.routes}

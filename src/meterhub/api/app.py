@@ -50,10 +50,20 @@ def _open_pool(settings: Settings, url: str):
 
 def _include_routers(app: FastAPI) -> None:
     from meterhub.api import web
-    from meterhub.api.routes import accounts, admin, auth, engineer, jobs, receipts, requests, telemetry
+    from meterhub.api.routes import (
+        accounts,
+        admin,
+        auth,
+        engineer,
+        health,
+        jobs,
+        receipts,
+        requests,
+        telemetry,
+    )
 
     # telemetry: consumption, meters, readings, building charts, tariff advice (docs/api-telemetry.md)
-    for module in (auth, accounts, receipts, requests, jobs, engineer, admin, telemetry):
+    for module in (health, auth, accounts, receipts, requests, jobs, engineer, admin, telemetry):
         app.include_router(module.router, prefix=API_PREFIX)
     # the resident cabinet pages and their bundled assets (docs/cabinet.md)
     app.include_router(web.router)
