@@ -253,7 +253,8 @@ def main() -> None:
         load = sum(r.seconds_load for r in run.results)
         engine = sum(r.seconds_engine for r in run.results)
         write = sum(r.seconds_write for r in run.results)
-        busy = load + engine + write
+        money = sum(r.seconds_money for r in run.results)
+        busy = load + engine + write + money
         lines = sum(r.lines for r in run.results)
         rows = [
             ("close wall time", f"{run.seconds:.1f} s"),
@@ -263,6 +264,7 @@ def main() -> None:
             ("load (Σ workers)", f"{load:.1f} s ({100 * load / busy:.0f} %)"),
             ("engine (Σ workers)", f"{engine:.1f} s ({100 * engine / busy:.0f} %)"),
             ("write (Σ workers)", f"{write:.1f} s ({100 * write / busy:.0f} %)"),
+            ("money step: penalties, advances… (Σ workers)", f"{money:.1f} s ({100 * money / busy:.0f} %)"),
             *_next_month_rows(f"{following} (draft), default recheck (marker)", second),
             *_next_month_rows(
                 f"{following} (draft), recheck='all' (baseline: reload all closed months)", everything
@@ -295,10 +297,10 @@ def _next_month_rows(title: str, run) -> list[tuple[str, str]]:
             f"{sum(r.recalculations for r in run.results)} recalculation lines, {len(run.failures)} failed)",
         ),
         (
-            "  its load / engine + recheck / write (Σ workers)",
+            "  its load / engine + recheck / write / money step (Σ workers)",
             " / ".join(
                 f"{sum(getattr(r, f) for r in run.results):.1f} s"
-                for f in ("seconds_load", "seconds_engine", "seconds_write")
+                for f in ("seconds_load", "seconds_engine", "seconds_write", "seconds_money")
             ),
         ),
     ]

@@ -95,6 +95,8 @@ class CloseResult:
     seconds_write: float
     rechecked: tuple[str, ...] = ()
     """Closed periods reloaded because their change marker moved (see :mod:`input_changes`)."""
+    seconds_money: float = 0.0
+    """The money step after the write (recalculations of absences and quality, penalties, advances)."""
 
 
 def pending_recalculations(
@@ -271,6 +273,7 @@ def close_building(
         )
         if options.final:
             mark_closed(conn, building_id, period)
+        tm = time.perf_counter()
         # Money step (issue 6, owned by billing/penalty_run.py): absence and interruption recalculations,
         # penalties (пени) of the earlier debts, advances applied — same transaction as the charges.
         from meterhub.billing.penalty_run import close_money
@@ -288,6 +291,7 @@ def close_building(
         report,
         t1 - t0,
         t2 - t1,
-        t3 - t2,
+        tm - t2,
         tuple(rechecked),
+        t3 - tm,
     )
