@@ -80,8 +80,11 @@ def live_server(cabinet_world, db_url: str, tmp_path_factory: pytest.TempPathFac
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Headless Chromium for one test module. Module scope, not session: Playwright's sync API keeps
+    its event loop running in the main thread while it is started, which would make every later
+    test's ``asyncio.run()`` fail (gateway, ingest), so it is stopped when the module ends."""
     reason = browser_missing_reason()
     if reason:
         pytest.skip(reason)
