@@ -95,7 +95,7 @@ class CloseResult:
     seconds_write: float
     rechecked: tuple[str, ...] = ()
     """Closed periods reloaded because their change marker moved (see :mod:`input_changes`)."""
-    seconds_money: float = 0.0
+    seconds_money: float = 0  # wall-clock timing [s], not money
     """The money step after the write (recalculations of absences and quality, penalties, advances)."""
 
 
