@@ -18,6 +18,7 @@ saved), not by the batch.
 
 from __future__ import annotations
 
+import os
 import time
 import zipfile
 from collections.abc import Callable, Sequence
@@ -249,12 +250,18 @@ def generate_batch(
     issued_on: date | None = None,
     link_secret: str | None = None,
     charset: QrCharset = QrCharset.UTF_8,
-    workers: int = 1,
+    workers: int | None = None,
     progress: Callable[[BatchProgress], None] | None = None,
 ) -> BatchResult:
     """Render the receipts of ``period`` (all computed buildings, or ``building_ids``; optionally only
-    ``account_nos``) into ``out_dir``; see the module docstring. Returns what was written."""
+    ``account_nos``) into ``out_dir``; see the module docstring. Returns what was written.
+
+    ``workers``: processes rendering buildings in parallel; None = one per CPU (rendering is CPU-bound:
+    one process makes ~40 receipts/s on this machine class, two ~70/s)."""
     from meterhub.timeseries.database import connect
+
+    if workers is None:
+        workers = os.cpu_count() or 1
 
     if not isinstance(period, BillingPeriod):
         try:
