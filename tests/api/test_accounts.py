@@ -40,6 +40,7 @@ def test_account_details_balance_and_due_date(client: TestClient, world: World) 
     assert [s["service"] for s in d["services"]] == ["cold_water", "electricity", "maintenance", "wastewater"]
     electricity = next(s for s in d["services"] if s["service"] == "electricity")
     assert electricity["meter_ids"] == ["E-1"]
+    assert (electricity["unit"], electricity["unit_name"]) == ("kWh", "кВт·ч")
     # January charges of LS-1: 1488 + 372 + 325 + 260 + 1500 + 50 + 50 = 4045.00
     assert d["last_period"]["period"] == "2026-01"
     assert d["last_period"]["charged"] == {"rubles": "4045.00", "kopecks": 404500}
@@ -77,8 +78,13 @@ def test_charges_are_itemised_with_explanations(client: TestClient, world: World
         "1488.00",
         "meter",
     )
-    assert day["explanation"].startswith("электроснабжение (day): 248 kWh × 6 ₽ = 1488.00 ₽")
+    # the resident reads Russian only: zone, unit and method named in Russian, decimal commas
+    assert day["explanation"].startswith("электроснабжение (день): 248 кВт·ч × 6 ₽ = 1488,00 ₽ (по счётчику;")
+    assert (day["zone_name"], day["unit_name"], day["method_name"]) == ("день", "кВт·ч", "по счётчику")
     assert day["service_name"] == "электроснабжение"
+    for line in body["lines"]:
+        for word in ("single", "meter", "kWh", "m3", "normative", "average", "day", "night"):
+            assert word not in line["explanation"], (word, line["explanation"])
     # default period = the latest with charges
     assert (
         client.get("/api/v1/accounts/LS-1/charges", headers=world.auth("alice")).json()["period"] == "2026-01"
@@ -91,7 +97,9 @@ def test_charges_coefficient_appears_in_the_explanation(client: TestClient, worl
     # 3 persons × 5 m³ = 15 m³ × 50 × 1.5 = 1125.00 (without ×1.5: 750.00)
     assert water["coefficient"] == "1.5" and water["amount"]["rubles"] == "1125.00"
     assert water["amount_without_coefficient"]["rubles"] == "750.00"
-    assert "× 1.5 = 1125.00 ₽" in water["explanation"]
+    # 15 м³ × 50 ₽ × 1,5 = 1125,00 ₽, by the normative raised ×1.5 (no meter)
+    assert water["explanation"].startswith("холодное водоснабжение: 15 м³ × 50 ₽ × 1,5 = 1125,00 ₽ (")
+    assert water["method"] == "normative_x1_5" and water["method_name"] == "по нормативу ×1,5"
 
 
 def test_charges_of_a_period_without_charges_is_404_with_the_known_periods(
@@ -116,6 +124,7 @@ def test_payment_history_with_allocations(client: TestClient, world: World) -> N
     (payment,) = r.json()
     assert payment["payment_id"] == "PAY-ALICE-1"
     assert payment["amount"] == {"rubles": "1000.00", "kopecks": 100000}
+    assert (payment["source"], payment["source_name"]) == ("sber", "Сбербанк")
     assert payment["allocations"][0]["debt_period"] == "2026-01"
     assert payment["allocations"][0]["service"] == "maintenance"
 
@@ -143,3 +152,24 @@ def test_paging_bounds_are_422_not_a_database_error(client: TestClient, world: W
         client.get("/api/v1/requests", params={"offset": 10**19}, headers=world.auth("acc")).status_code
         == 422
     )
+
+
+def test_russian_labels_keep_unknown_codes_as_they_are() -> None:
+    from meterhub.api import labels_ru
+
+    assert labels_ru.payment_source_ru("SBER") == "Сбербанк"
+    assert labels_ru.payment_source_ru("bank-x") == "bank-x"
+    assert [labels_ru.zone_ru(z) for z in ("day", "night", "peak", "semi_peak")] == [
+        "день",
+        "ночь",
+        "пик",
+        "полупик",
+    ]
+    assert [labels_ru.unit_ru(u) for u in ("kWh", "m3", "Gcal", "m2")] == ["кВт·ч", "м³", "Гкал", "м²"]
+    assert [labels_ru.method_ru(m) for m in ("meter", "average", "normative", "normative_x1_5")] == [
+        "по счётчику",
+        "по среднему",
+        "по нормативу",
+        "по нормативу ×1,5",
+    ]
+    assert labels_ru.scheme_ru("three_zone") == "трёхзонный"

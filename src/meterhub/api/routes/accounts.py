@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from meterhub.api import account_views as views
+from meterhub.api import labels_ru
 from meterhub.api.deps import AccountNo, Conn, CurrentUser, require_role
 from meterhub.api.roles import Role
 from meterhub.api.schemas import Money, money
@@ -71,7 +72,9 @@ class ServiceOut(BaseModel):
     service: str = Field(examples=["cold_water"])
     name_ru: str = Field(examples=["холодное водоснабжение"])
     unit: str = Field(examples=["m3"])
+    unit_name: str = Field(description="the unit in Russian", examples=["м³"])
     common_property_method: str | None = Field(description="how common property (ОДН) is billed")
+    common_property_method_name: str | None = Field(description="the same in Russian")
     meter_ids: list[str] = Field(description="meters of the premise for this service in force today")
 
 
@@ -148,19 +151,25 @@ class ChargeLineOut(BaseModel):
     service_name: str
     kind: str = Field(description="individual or common_property (ОДН)")
     zone: str = Field(description="tariff zone: single, day, night, peak, semi_peak")
+    zone_name: str = Field(description="the zone in Russian (круглосуточно, день, ночь, пик, полупик)")
     part_start: date
     part_end: date
     volume: str = Field(description="exact volume in `unit`", examples=["7.25"])
     unit: str
+    unit_name: str = Field(description="the unit in Russian", examples=["м³"])
     tariff: str = Field(description="price [₽/unit]", examples=["50.00"])
     coefficient: str = Field(description="raising coefficient (×1.5 without a meter) or 1")
     method: str = Field(description="meter, average, normative, ...")
+    method_name: str = Field(description="the method in Russian", examples=["по счётчику"])
     formula: str = Field(description="the rule applied, e.g. ПП 354 formula")
     amount: Money
     amount_without_coefficient: Money | None
     excess: Money
     note: str
-    explanation: str = Field(description="one line in Russian: volume × tariff × coefficient = amount")
+    explanation: str = Field(
+        description="one line in Russian: volume × tariff × coefficient = amount (method; formula)",
+        examples=["электроснабжение (день): 248 кВт·ч × 6 ₽ = 1488,00 ₽ (по счётчику; ПП 354, п. 42)"],
+    )
 
 
 class RecalculationOut(BaseModel):
@@ -168,10 +177,13 @@ class RecalculationOut(BaseModel):
     service: str
     kind: str
     zone: str
+    zone_name: str
     volume_delta: str
     amount: Money
     method_before: str | None
     method_after: str | None
+    method_before_name: str | None
+    method_after_name: str | None
     reason: str
 
 
@@ -196,7 +208,8 @@ class AllocationOut(BaseModel):
 
 class PaymentOut(BaseModel):
     payment_id: str
-    source: str
+    source: str = Field(description="payment agent code, e.g. sber")
+    source_name: str = Field(description="the agent's name in Russian (Сбербанк); unknown codes as they are")
     amount: Money
     paid_on: date
     period_named: str | None
@@ -205,15 +218,23 @@ class PaymentOut(BaseModel):
     allocations: list[AllocationOut]
 
 
+def _ru_num(text: str | None) -> str:
+    """A plain decimal string the Russian way: decimal comma (``1488,00``, ``1,5``)."""
+    return (text or "0").replace(".", ",")
+
+
 def _explanation(line: dict) -> str:
+    """One Russian line: «электроснабжение (день): 248 кВт·ч × 6 ₽ = 1488,00 ₽ (по счётчику; формула)»."""
     coef = _num(line["coefficient"])
+    zone = "" if line["zone"] == "single" else f" ({labels_ru.zone_ru(line['zone'])})"
     text = (
-        f"{line['name_ru']} ({line['zone']}): {_num(line['volume'])} {line['unit']} × "
-        f"{_num(line['tariff'])} ₽"
+        f"{line['name_ru']}{zone}: {_ru_num(_num(line['volume']))} {labels_ru.unit_ru(line['unit'])} × "
+        f"{_ru_num(_num(line['tariff']))} ₽"
     )
     if coef != "1":
-        text += f" × {coef}"
-    return text + f" = {line['amount']} ₽ ({line['method']}; {line['formula']})"
+        text += f" × {_ru_num(coef)}"
+    amount = _ru_num(money(line["amount"]).rubles)
+    return text + f" = {amount} ₽ ({labels_ru.method_ru(line['method'])}; {line['formula']})"
 
 
 def _balance(conn, account_no: str, period: str) -> BalanceOut:
@@ -299,7 +320,16 @@ def get_account(account_no: AccountNo, conn: Conn) -> AccountDetails:
         closed_on=row.closed_on,
         registered=row.registered,
         temporary=row.temporary,
-        services=[ServiceOut(**s) for s in views.account_services(conn, account_no)],
+        services=[
+            ServiceOut(
+                **s,
+                unit_name=labels_ru.unit_ru(s["unit"]),
+                common_property_method_name=(
+                    labels_ru.method_ru(s["common_property_method"]) if s["common_property_method"] else None
+                ),
+            )
+            for s in views.account_services(conn, account_no)
+        ],
         balance=balance,
         last_period=last_period,
         last_receipt=_last_receipt(conn, account_no),
@@ -353,13 +383,16 @@ def get_charges(account_no: AccountNo, conn: Conn, period: PeriodQuery = None) -
                 service_name=ln["name_ru"],
                 kind=ln["kind"],
                 zone=ln["zone"],
+                zone_name=labels_ru.zone_ru(ln["zone"]),
                 part_start=ln["part_start"],
                 part_end=ln["part_end"],
                 volume=_num(ln["volume"]) or "0",
                 unit=ln["unit"],
+                unit_name=labels_ru.unit_ru(ln["unit"]),
                 tariff=_num(ln["tariff"]) or "0",
                 coefficient=_num(ln["coefficient"]) or "1",
                 method=ln["method"],
+                method_name=labels_ru.method_ru(ln["method"]),
                 formula=ln["formula"],
                 amount=money(ln["amount"]),
                 amount_without_coefficient=(
@@ -379,10 +412,13 @@ def get_charges(account_no: AccountNo, conn: Conn, period: PeriodQuery = None) -
                 service=r["service"],
                 kind=r["kind"],
                 zone=r["zone"],
+                zone_name=labels_ru.zone_ru(r["zone"]),
                 volume_delta=_num(r["volume_delta"]) or "0",
                 amount=money(r["amount"]),
                 method_before=r["method_before"],
                 method_after=r["method_after"],
+                method_before_name=labels_ru.method_ru(r["method_before"]) if r["method_before"] else None,
+                method_after_name=labels_ru.method_ru(r["method_after"]) if r["method_after"] else None,
                 reason=r["reason"],
             )
             for r in recalcs
@@ -401,6 +437,7 @@ def get_payments(account_no: AccountNo, conn: Conn) -> list[PaymentOut]:
         PaymentOut(
             payment_id=p.payment_id,
             source=p.source,
+            source_name=labels_ru.payment_source_ru(p.source),
             amount=money(p.amount),
             paid_on=p.paid_on,
             period_named=p.period_named,
