@@ -24,10 +24,12 @@ from decimal import Decimal
 
 import psycopg
 
-from meterhub.billing.money import to_kopecks
+from meterhub.billing.money import engine_context, round_money, to_kopecks
 from meterhub.billing.penalties import (
     DebtPayment,
     PenaltyDebt,
+    PenaltyLine,
+    PenaltyResult,
     PenaltyRules,
     PenaltyTables,
     compute_penalty,
@@ -56,23 +58,26 @@ class MoneyCloseResult:
     advance_applied_kopecks: int
 
 
+_ACCOUNTS = "SELECT account_no FROM accounts WHERE building_id = %(building)s"
+# The building's debts through the per-account indexes of migration 0111 (account_no, period): the earlier
+# form (a join with the building's accounts) let the planner scan every charge line of the city for each
+# building — the money step's cost grew with the city × the closed months.
 _PRINCIPAL = """
-WITH acc AS (SELECT account_no FROM accounts WHERE building_id = %(building)s)
 SELECT account_no, period, service, sum(kopecks)::bigint FROM (
     SELECT c.account_no, c.period, c.service, (c.amount * 100)::bigint AS kopecks
-      FROM charge_lines c JOIN acc USING (account_no) WHERE c.period < %(period)s
+      FROM charge_lines c WHERE c.account_no = ANY(%(accounts)s) AND c.period < %(period)s
     UNION ALL
     SELECT r.account_no, r.period, r.service, (r.amount * 100)::bigint
-      FROM recalculation_lines r JOIN acc USING (account_no) WHERE r.period < %(period)s
+      FROM recalculation_lines r WHERE r.account_no = ANY(%(accounts)s) AND r.period < %(period)s
     UNION ALL
     SELECT s.account_no, s.period, s.service, s.amount_kopecks
-      FROM service_recalculation_lines s JOIN acc USING (account_no) WHERE s.period < %(period)s
+      FROM service_recalculation_lines s WHERE s.account_no = ANY(%(accounts)s) AND s.period < %(period)s
 ) debts GROUP BY account_no, period, service HAVING sum(kopecks) > 0
 """
 _PAYMENTS = """
 SELECT a.account_no, a.debt_period, a.service, a.paid_on, sum(a.amount_kopecks)::bigint
-  FROM payment_allocations a JOIN accounts USING (account_no)
- WHERE accounts.building_id = %(building)s AND a.kind = 'principal' AND a.debt_period < %(period)s
+  FROM payment_allocations a
+ WHERE a.account_no = ANY(%(accounts)s) AND a.kind = 'principal' AND a.debt_period < %(period)s
  GROUP BY a.account_no, a.debt_period, a.service, a.paid_on
  ORDER BY a.paid_on
 """
@@ -82,6 +87,66 @@ SELECT DISTINCT ON (account_no, service, debt_period) account_no, service, debt_
   FROM penalty_lines WHERE building_id = %(building)s AND closing_period < %(period)s
  ORDER BY account_no, service, debt_period, closing_period DESC
 """
+_HUNDRED = Decimal(100)
+_ZERO = Decimal(0)
+
+
+def _scaled(template: PenaltyResult, base: Decimal) -> PenaltyResult:
+    """The penalty of a debt without payments of principal ``base`` from the penalty of another debt of the
+    same period (``template``, also without payments), as :func:`compute_penalty` would compute it.
+
+    Without payments the walk over the calendar (runs of days, their counters, divisors, moratorium days)
+    and the rate day (the calculation day) do not depend on the principal; only each run's base and
+    amount do: B × r × days / (100 × divisor), then summed and rounded once — the same operations in the
+    same engine context as :func:`~meterhub.billing.penalties._line` and :func:`compute_penalty`.
+    """
+    rate = template.rate_percent
+    with engine_context():
+        lines = tuple(
+            PenaltyLine(
+                line.first_day,
+                line.last_day,
+                line.first_k,
+                line.days,
+                base,
+                line.divisor,
+                base * rate * line.days / (_HUNDRED * line.divisor) if line.divisor else _ZERO,
+            )
+            for line in template.lines
+        )
+        total = sum((line.amount_exact for line in lines), _ZERO)
+    return PenaltyResult(
+        period=template.period,
+        rate_day=template.rate_day,
+        rate_percent=rate,
+        lines=lines,
+        amount_exact=total,
+        amount=round_money(total),
+        formula=template.formula,
+        notes=template.notes,
+    )
+
+
+def _details(result: PenaltyResult) -> str:
+    """The ``details`` JSON of a penalty line (jsonb): the itemised runs of days and the notes."""
+    return json.dumps(
+        {
+            "lines": [
+                {
+                    "first_day": line.first_day.isoformat(),
+                    "last_day": line.last_day.isoformat(),
+                    "first_k": line.first_k,
+                    "days": line.days,
+                    "base": str(line.base),
+                    "divisor": line.divisor,
+                    "amount_exact": str(line.amount_exact),
+                }
+                for line in result.lines
+            ],
+            "notes": list(result.notes),
+        },
+        ensure_ascii=False,
+    )
 
 
 def run_penalties(
@@ -97,14 +162,18 @@ def run_penalties(
     this closing period are replaced. A debt fully paid before the period began whose penalty was already
     stored is skipped (its penalty cannot change). Raises ``LookupError`` (naming the account) when the
     penalty tables do not cover a day they are asked about.
+
+    Debts without payments share one calendar walk per debt period (:func:`_scaled`); a debt whose walk
+    accrues nothing (still inside the 30 free days) and had no earlier penalty stores nothing.
     """
     tables = tables or PenaltyTables.default()
     text = str(period)
     as_of = period.end_day - timedelta(days=1)
-    params = {"building": building_id, "period": text}
     conn.execute(
         "DELETE FROM penalty_lines WHERE building_id = %s AND closing_period = %s", (building_id, text)
     )
+    accounts = [row[0] for row in conn.execute(_ACCOUNTS, {"building": building_id})]
+    params = {"building": building_id, "period": text, "accounts": accounts}
     payments: dict[tuple[str, str, str], list[tuple[date, int]]] = defaultdict(list)
     for account_no, debt_period, service, paid_on, kopecks in conn.execute(_PAYMENTS, params):
         payments[(account_no, debt_period, service)].append((paid_on, kopecks))
@@ -112,12 +181,17 @@ def run_penalties(
         (a, d, s): (accrued, unpaid, prev_as_of)
         for a, s, d, accrued, unpaid, prev_as_of in conn.execute(_PREVIOUS, params)
     }
+    periods: dict[str, tuple[BillingPeriod, date]] = {}
+    templates: dict[str, PenaltyResult] = {}
     rows = []
     added = 0
     for account_no, debt_period, service, principal in conn.execute(_PRINCIPAL, params).fetchall():
         key = (account_no, debt_period, service)
-        billing_period = BillingPeriod.parse(debt_period)
-        due = tables.due_date(billing_period)
+        known = periods.get(debt_period)
+        if known is None:
+            billing_period = BillingPeriod.parse(debt_period)
+            known = periods[debt_period] = (billing_period, tables.due_date(billing_period))
+        billing_period, due = known
         if due >= as_of:
             continue
         credited, left = [], principal
@@ -129,29 +203,28 @@ def run_penalties(
         prev = previous.get(key)
         if prev is not None and prev[1] == 0 and all(p.day <= prev[2] for p in credited):
             continue  # paid off before the previous calculation: nothing changes
-        debt = PenaltyDebt(billing_period, Decimal(principal).scaleb(-2), due, tuple(credited))
-        try:
-            result = compute_penalty(debt, as_of=as_of, tables=tables, rules=rules)
-        except LookupError as exc:
-            raise LookupError(f"penalty of account {account_no}, {service}, {debt_period}: {exc}") from exc
+        base = Decimal(principal).scaleb(-2)
+        template = None if credited else templates.get(debt_period)
+        if template is not None:
+            if not (prev and prev[0]) and not any(line.divisor for line in template.lines):
+                continue  # nothing accrues yet (free days, moratorium) and nothing was stored before
+            result = _scaled(template, base)
+        else:
+            debt = PenaltyDebt(billing_period, base, due, tuple(credited))
+            try:
+                result = compute_penalty(debt, as_of=as_of, tables=tables, rules=rules)
+            except LookupError as exc:
+                raise LookupError(
+                    f"penalty of account {account_no}, {service}, {debt_period}: {exc}"
+                ) from exc
+            if not credited:
+                templates[debt_period] = result
         accrued = to_kopecks(result.amount)
         amount = accrued - (prev[0] if prev else 0)
         if not accrued and not amount:
             continue
         unpaid = principal - sum(to_kopecks(p.amount) for p in credited if p.day <= as_of)
         last_day = result.rate_day if unpaid == 0 else as_of
-        details = [
-            {
-                "first_day": line.first_day.isoformat(),
-                "last_day": line.last_day.isoformat(),
-                "first_k": line.first_k,
-                "days": line.days,
-                "base": str(line.base),
-                "divisor": line.divisor,
-                "amount_exact": str(line.amount_exact),
-            }
-            for line in result.lines
-        ]
         rows.append(
             (
                 building_id,
@@ -170,7 +243,7 @@ def run_penalties(
                 accrued,
                 amount,
                 result.formula,
-                json.dumps({"lines": details, "notes": list(result.notes)}, ensure_ascii=False),
+                _details(result),
             )
         )
         added += amount
