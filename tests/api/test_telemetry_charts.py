@@ -5,7 +5,8 @@ January 2026). Expected values are computed by hand in each test."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -119,7 +120,15 @@ def test_tariff_advice_for_the_last_twelve_months(client, world, at):
     assert [m["period"] for m in three["months"]][-1] == "2026-01" and len(three["months"]) == 12
     assert body["current_scheme"] == "two_zone" and body["cheapest"] == "three_zone"
     assert body["saving"] == {"rubles": "263.50", "kopecks": 26350}  # 1860.00 − 1596.50
-    assert "263,50 ₽" in body["message_ru"] and "трёхзонный" in body["message_ru"]
+    assert body["message_ru"] == (
+        "Выгоднее всего трёхзонный тариф: экономия 263,50 ₽ за 12 мес. "
+        "по сравнению с вашим текущим тарифом (двухзонный)."
+    )
+    assert {z["zone"]: z["zone_name"] for z in three["zones"]} == {
+        "peak": "пик",
+        "semi_peak": "полупик",
+        "night": "ночь",
+    }
     assert body["unavailable"] == []
 
 
@@ -134,3 +143,65 @@ def test_tariff_advice_without_electricity_meter_and_access(client, world, at):
     assert body["options"] == [] and body["cheapest"] is None and body["saving"] is None
     assert {u["scheme"] for u in body["unavailable"]} == {"single_rate", "two_zone", "three_zone"}
     assert "2023-06-01" in body["unavailable"][0]["reason"]
+    # the resident's reason is Russian: the month without a tariff in words
+    assert body["unavailable"][0]["reason_ru"] == (
+        "Одноставочного тарифа не было в части июня 2023 г., посчитать стоимость за весь период нельзя"
+    )
+
+
+def _tie_advice(current):
+    """January, 1 kWh every hour: single 744 × 5.00 = 3720.00; two-zone 496 × 6.00 + 248 × 3.00 =
+    2976.00 + 744.00 = 3720.00 — a tie; three-zone (peak 217 × 9 + semi 279 × 7 + night 248 × 3 =
+    1953 + 1953 + 744 = 4650.00) dearer."""
+    from zoneinfo import ZoneInfo
+
+    from meterhub.billing.periods import BillingPeriod
+    from meterhub.billing.tariff_advice import advise_tariff
+    from meterhub.billing.tariffs import Service, Tariff
+    from meterhub.billing.zones import THREE_ZONE_SCHEDULE, TWO_ZONE_SCHEDULE, HourlySeries, Zone, ZoneScheme
+
+    tz, jan, e, since = (
+        ZoneInfo("Europe/Moscow"),
+        BillingPeriod(2026, 1),
+        Service.ELECTRICITY,
+        date(2025, 1, 1),
+    )
+    hours = jan.utc_hour_starts(tz)
+    series = HourlySeries.from_micro(
+        [int(h.timestamp()) * 1_000_000 for h in hours], [1_000_000] * len(hours)
+    )
+    options = {
+        ZoneScheme.SINGLE_RATE: [Tariff(e, since, {Zone.SINGLE: Decimal(5)})],
+        ZoneScheme.TWO_ZONE: [
+            Tariff(e, since, {Zone.DAY: Decimal(6), Zone.NIGHT: Decimal(3)}, schedule=TWO_ZONE_SCHEDULE)
+        ],
+        ZoneScheme.THREE_ZONE: [
+            Tariff(
+                e,
+                since,
+                {Zone.PEAK: Decimal(9), Zone.SEMI_PEAK: Decimal(7), Zone.NIGHT: Decimal(3)},
+                schedule=THREE_ZONE_SCHEDULE,
+            )
+        ],
+    }
+    return advise_tariff(series, tz, [jan], options, current=current)
+
+
+def test_advice_message_on_a_tie_names_the_residents_own_tariff():
+    from meterhub.api.routes.telemetry import _advice_message
+    from meterhub.billing.zones import ZoneScheme
+
+    on_two_zone = _tie_advice(ZoneScheme.TWO_ZONE)
+    assert on_two_zone.costs[ZoneScheme.THREE_ZONE].total == Decimal("4650.00")
+    # the resident is on two-zone, which ties with single-rate: stay, and say the tie
+    assert _advice_message(on_two_zone) == (
+        "Ваш текущий тариф (двухзонный) — среди самых выгодных: одноставочный обошёлся бы столько же "
+        "(3720,00 ₽ за 1 мес.). Менять тариф не нужно."
+    )
+    on_three_zone = _advice_message(_tie_advice(ZoneScheme.THREE_ZONE))
+    # 4650.00 − 3720.00 = 930.00; the cheapest of the tie is not called «текущий»
+    assert on_three_zone == (
+        "Выгоднее всего одноставочный тариф: экономия 930,00 ₽ за 1 мес. "
+        "по сравнению с вашим текущим тарифом (трёхзонный)."
+    )
+    assert _advice_message(_tie_advice(None)) == "Самый выгодный — одноставочный тариф."

@@ -185,3 +185,46 @@ def test_costs_are_exact_sums_of_rounded_zone_lines(day_profile, days):
     assert sum(advice.costs[ZoneScheme.THREE_ZONE].volumes.values()) == total
     assert advice.saving is not None and advice.saving >= 0
     assert advice.costs[advice.cheapest].total == min(c.total for c in advice.costs.values())
+
+
+def test_unavailable_reasons_are_also_given_in_russian():
+    late_three_zone = Tariff(
+        E,
+        date(2026, 1, 15),
+        {Zone.PEAK: Decimal(9), Zone.SEMI_PEAK: Decimal(7), Zone.NIGHT: Decimal(3)},
+        schedule=THREE_ZONE_SCHEDULE,
+    )
+    advice = advise_tariff(
+        hourly(JAN, YEKATERINBURG, lambda h: 1_000_000),
+        YEKATERINBURG,
+        [JAN],
+        {ZoneScheme.SINGLE_RATE: [single("6.43")], ZoneScheme.THREE_ZONE: [late_three_zone]},
+    )
+    assert advice.unavailable_ru == {
+        ZoneScheme.TWO_ZONE: "Двухзонного тарифа для вашего дома нет",
+        ZoneScheme.THREE_ZONE: (
+            "Трёхзонного тарифа не было в части января 2026 г., посчитать стоимость за весь период нельзя"
+        ),
+    }
+    assert set(advice.unavailable) == set(advice.unavailable_ru)
+
+
+def _flat_one_kwh_options(single_price: str, day: str, night: str) -> dict:
+    return {ZoneScheme.SINGLE_RATE: [single(single_price)], ZoneScheme.TWO_ZONE: [two_zone(day, night)]}
+
+
+def test_tie_keeps_the_current_scheme():
+    # January, 1 kWh every hour: 744 kWh single-rate × 5.00 = 3720.00;
+    # two-zone: 496 day kWh × 6.00 = 2976.00 + 248 night kWh × 3.00 = 744.00 → 3720.00 — a tie.
+    series = hourly(JAN, YEKATERINBURG, lambda h: 1_000_000)
+    options = _flat_one_kwh_options("5.00", "6.00", "3.00")
+    on_two_zone = advise_tariff(series, YEKATERINBURG, [JAN], options, current=ZoneScheme.TWO_ZONE)
+    assert on_two_zone.costs[ZoneScheme.SINGLE_RATE].total == Decimal("3720.00")
+    assert on_two_zone.costs[ZoneScheme.TWO_ZONE].total == Decimal("3720.00")
+    assert on_two_zone.cheapest is ZoneScheme.TWO_ZONE  # stay: the current scheme is among the cheapest
+    assert on_two_zone.saving == Decimal(0)
+    assert on_two_zone.tied == (ZoneScheme.SINGLE_RATE, ZoneScheme.TWO_ZONE)
+    on_single = advise_tariff(series, YEKATERINBURG, [JAN], options, current=ZoneScheme.SINGLE_RATE)
+    assert on_single.cheapest is ZoneScheme.SINGLE_RATE and on_single.saving == Decimal(0)
+    unknown = advise_tariff(series, YEKATERINBURG, [JAN], options)
+    assert unknown.cheapest is ZoneScheme.SINGLE_RATE  # no current scheme: the simpler one

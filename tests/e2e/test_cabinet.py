@@ -357,14 +357,16 @@ def test_house_charts_and_tariff_advice_pages(open_page):
     assert page.locator("#page-status").is_hidden(), page.inner_text("#page-status")
     page.locator("#advice-table").wait_for()
     # January's 372 kWh: single 372 × 5.00 = 1860.00 ₽; two-zone 248 × 6.00 + 124 × 3.00 = 1860.00 ₽ — a tie,
-    # so the resident's own two-zone tariff is named the cheapest and both rows are highlighted.
+    # so the resident's own two-zone tariff is the advice (stay), the tie is said, and both rows are highlighted.
     rows = {r.get_attribute("data-scheme"): r for r in page.locator("#advice-table tbody tr").all()}
     assert set(rows) == {"single_rate", "two_zone"}
     for row in rows.values():
         assert f"1{NBSP}860,00{NBSP}₽" in row.inner_text()
         assert "cheapest" in (row.get_attribute("class") or "")
     assert "ваш тариф" in rows["two_zone"].inner_text()
-    assert page.inner_text("#advice-verdict").startswith("Ваш тариф (двухзонный")
+    assert page.inner_text("#advice-verdict").startswith(
+        "Ваш текущий тариф (двухзонный) — среди самых выгодных: одноставочный обошёлся бы столько же"
+    )
     screenshot(page, "14-advice")
 
 

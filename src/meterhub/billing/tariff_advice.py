@@ -9,10 +9,13 @@ would bill a meter read hourly (billing-rules.md §3, decision 1):
 * each month's line per tariff part and zone is ``round_half_up(V_z × T_z, 0.01 ₽)``;
 * a scheme's cost is the sum of its rounded lines: ``C_scheme = Σ_months Σ_parts Σ_zones round(V × T)``.
 
-The advice: the cheapest scheme (ties go to the simpler scheme: single < two-zone < three-zone) and the
-saving ``C_current − C_cheapest`` [₽] against the scheme the resident is billed on now (the scheme of the
-tariff in force), or against single-rate when that is unknown. A scheme without a tariff for some month
-is reported unavailable with the reason, never priced partially.
+The advice: the cheapest scheme and the saving ``C_current − C_cheapest`` [₽] against the scheme the
+resident is billed on now (the scheme of the tariff in force), or against single-rate when that is
+unknown. Ties: when the current scheme is among the cheapest it is the advice (stay, saving 0 — changing
+tariff costs the resident a trip and a meter setting for nothing); otherwise the simpler scheme wins
+(single < two-zone < three-zone). A scheme without a tariff for some month is reported unavailable with
+the reason (English in ``unavailable``, Russian for residents in ``unavailable_ru``), never priced
+partially.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ class TariffAdvice:
     hours_expected: int
     costs: dict[ZoneScheme, SchemeCost]
     unavailable: dict[ZoneScheme, str] = field(default_factory=dict)
+    unavailable_ru: dict[ZoneScheme, str] = field(default_factory=dict)  # the same reasons in Russian
     current: ZoneScheme | None = None
     cheapest: ZoneScheme | None = None
     saving: Decimal | None = None  # C_baseline − C_cheapest [₽], ≥ 0
@@ -82,6 +86,37 @@ class TariffAdvice:
     @property
     def complete(self) -> bool:
         return self.hours_present == self.hours_expected
+
+    @property
+    def tied(self) -> tuple[ZoneScheme, ...]:
+        """Every priced scheme that costs exactly as much as the cheapest (the cheapest included)."""
+        if self.cheapest is None:
+            return ()
+        best = self.costs[self.cheapest].total
+        return tuple(s for s in SCHEME_ORDER if s in self.costs and self.costs[s].total == best)
+
+
+_SCHEME_GENITIVE_RU = {
+    ZoneScheme.SINGLE_RATE: "одноставочного",
+    ZoneScheme.TWO_ZONE: "двухзонного",
+    ZoneScheme.THREE_ZONE: "трёхзонного",
+}
+_MONTHS_GENITIVE_RU = (
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+)  # fmt: skip
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+class _MonthWithoutTariff(ValueError):
+    """A month of the advice has no tariff of the scheme in force for some day."""
+
+    def __init__(self, period: BillingPeriod, cause: ValueError) -> None:
+        super().__init__(str(cause))
+        self.period = period
 
 
 def last_full_months(today_local: BillingPeriod, count: int = 12) -> tuple[BillingPeriod, ...]:
@@ -112,7 +147,10 @@ def _price_scheme(
     month_costs = []
     with engine_context():
         for period, series in months:
-            parts = tariff_parts(tariffs, Service.ELECTRICITY, period)
+            try:
+                parts = tariff_parts(tariffs, Service.ELECTRICITY, period)
+            except ValueError as exc:
+                raise _MonthWithoutTariff(period, exc) from exc
             part_volumes = split_hourly_by_part(series, tz, parts, period)
             volumes: dict[Zone, Decimal] = {}
             amounts: dict[Zone, Decimal] = {}
@@ -160,6 +198,7 @@ def advise_tariff(
     hours_expected = sum(p.hours(zone_info) for p in periods)
     costs: dict[ZoneScheme, SchemeCost] = {}
     unavailable: dict[ZoneScheme, str] = {}
+    unavailable_ru: dict[ZoneScheme, str] = {}
     for scheme in SCHEME_ORDER:
         tariffs = [t for t in options.get(scheme, ()) if t.service is Service.ELECTRICITY]
         wrong = [t.label for t in tariffs if t.scheme is not scheme]
@@ -167,12 +206,24 @@ def advise_tariff(
             raise ValueError(f"tariffs {', '.join(wrong)} are not {scheme} tariffs")
         if not tariffs:
             unavailable[scheme] = f"no {scheme} electricity tariff is offered for this building"
+            unavailable_ru[scheme] = _cap(f"{_SCHEME_GENITIVE_RU[scheme]} тарифа для вашего дома нет")
             continue
         try:
             costs[scheme] = _price_scheme(months, tariffs, zone_info)
-        except ValueError as exc:  # a month without a tariff of this scheme
+        except _MonthWithoutTariff as exc:  # a month without a tariff of this scheme
             unavailable[scheme] = str(exc)
-    cheapest = min(costs, key=lambda s: (costs[s].total, SCHEME_ORDER.index(s))) if costs else None
+            unavailable_ru[scheme] = _cap(
+                f"{_SCHEME_GENITIVE_RU[scheme]} тарифа не было в части "
+                f"{_MONTHS_GENITIVE_RU[exc.period.month - 1]} {exc.period.year} г., "
+                "посчитать стоимость за весь период нельзя"
+            )
+    cheapest = None
+    if costs:
+        best = min(c.total for c in costs.values())
+        if current in costs and costs[current].total == best:
+            cheapest = current  # the current scheme among the cheapest: stay on it
+        else:
+            cheapest = min(costs, key=lambda s: (costs[s].total, SCHEME_ORDER.index(s)))
     baseline = (
         current if current in costs else (ZoneScheme.SINGLE_RATE if ZoneScheme.SINGLE_RATE in costs else None)
     )
@@ -187,6 +238,7 @@ def advise_tariff(
         hours_expected=hours_expected,
         costs=costs,
         unavailable=unavailable,
+        unavailable_ru=unavailable_ru,
         current=current,
         cheapest=cheapest,
         saving=saving,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 
+from meterhub.api import labels_ru
 from meterhub.api.deps import AccountNo, BuildingId, Conn, CurrentUser
 from meterhub.api.routes.telemetry_schemas import (
     BuildingChartsOut,
@@ -44,11 +45,7 @@ router = APIRouter(tags=["telemetry"])
 
 SUBMISSION_RULES = SubmissionRules(window_last_day=loaders.READINGS_WINDOW_DAY)
 MAX_DAYS = {Resolution.HOUR: 366, Resolution.DAY: 1100, Resolution.MONTH: 3700}
-_SCHEME_RU = {
-    ZoneScheme.SINGLE_RATE: "одноставочный",
-    ZoneScheme.TWO_ZONE: "двухзонный (день/ночь)",
-    ZoneScheme.THREE_ZONE: "трёхзонный (пик/полупик/ночь)",
-}
+_SCHEME_RU = {scheme: labels_ru.scheme_ru(scheme) for scheme in ZoneScheme}
 
 
 def get_now() -> datetime:
@@ -121,13 +118,16 @@ def list_meters(account_no: AccountNo, conn: Conn, now: Now) -> list[MeterOut]:
                 verification_status=status_,  # type: ignore[arg-type]
                 multi_zone=m.multi_zone,
                 tariff_scheme=tariffs[-1].scheme.value if tariffs else None,
+                tariff_scheme_name=labels_ru.scheme_ru(tariffs[-1].scheme) if tariffs else None,
                 registers=[
                     RegisterOut.model_validate(
                         {
                             "label": r.label,
                             "register": r.register,
                             "unit": r.unit,
+                            "unit_name": labels_ru.unit_ru(r.unit),
                             "zone": r.zone,
+                            "zone_name": labels_ru.zone_ru(r.zone) if r.zone else None,
                             "latest_value": _num(r.latest_value),
                             "latest_at": r.latest_ts,
                             "latest_source": r.latest_source,
@@ -374,14 +374,35 @@ def building_charts(
 # --- tariff advice ---------------------------------------------------------------------------------------
 
 
+def _rub(amount: Decimal) -> str:
+    return money(amount).rubles.replace(".", ",")
+
+
 def _advice_message(advice) -> str:
+    """The verdict in Russian. The resident's tariff is called «текущий» only when it is theirs: when it is
+    among the cheapest the advice is to stay on it (a tie with another scheme is said, not hidden)."""
     if advice.cheapest is None:
         return "Нет тарифов для сравнения."
+    months = len(advice.periods)
     name = _SCHEME_RU[advice.cheapest]
-    if advice.saving and advice.saving > 0:
-        rub = format(advice.saving, "f").replace(".", ",")
-        return f"Выгоднее всего {name} тариф: экономия {rub} ₽ за 12 месяцев."
-    return f"Ваш текущий тариф ({name}) — самый выгодный."
+    if advice.current is not None and advice.cheapest == advice.current:
+        others = [_SCHEME_RU[s] for s in advice.tied if s != advice.current]
+        if others:
+            return (
+                f"Ваш текущий тариф ({name}) — среди самых выгодных: {' и '.join(others)} обошёлся бы "
+                f"столько же ({_rub(advice.costs[advice.current].total)} ₽ за {months} мес.). "
+                "Менять тариф не нужно."
+            )
+        return f"Ваш текущий тариф ({name}) — самый выгодный."
+    if advice.saving and advice.saving > 0 and advice.baseline is not None:
+        against = (
+            f"вашим текущим тарифом ({_SCHEME_RU[advice.baseline]})"
+            if advice.baseline == advice.current
+            else f"тарифом «{_SCHEME_RU[advice.baseline]}»"
+        )
+        saving = _rub(advice.saving)
+        return f"Выгоднее всего {name} тариф: экономия {saving} ₽ за {months} мес. по сравнению с {against}."
+    return f"Самый выгодный — {name} тариф."
 
 
 @router.get(
@@ -421,13 +442,21 @@ def tariff_advice(account_no: AccountNo, conn: Conn, now: Now) -> TariffAdviceOu
                 name_ru=_SCHEME_RU[scheme],
                 total=money(cost.total),
                 zones=[
-                    ZoneCostOut(zone=z.value, volume_kwh=_v(cost.volumes[z]) or "0", amount=money(a))
+                    ZoneCostOut(
+                        zone=z.value,
+                        zone_name=labels_ru.zone_ru(z),
+                        volume_kwh=_v(cost.volumes[z]) or "0",
+                        amount=money(a),
+                    )
                     for z, a in cost.amounts.items()
                 ],
                 months=[MonthCostOut(period=str(m.period), amount=money(m.amount)) for m in cost.months],
             )
             for scheme, cost in advice.costs.items()
         ],
-        unavailable=[UnavailableOut(scheme=s, reason=r) for s, r in advice.unavailable.items()],
+        unavailable=[
+            UnavailableOut(scheme=s, reason=r, reason_ru=advice.unavailable_ru.get(s, r))
+            for s, r in advice.unavailable.items()
+        ],
         message_ru=_advice_message(advice),
     )

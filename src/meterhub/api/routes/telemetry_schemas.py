@@ -35,7 +35,9 @@ class RegisterOut(BaseModel):
     label: str = Field(description="what to submit: T (single register) or T1/T2/T3 (zones)")
     register_name: str = Field(validation_alias="register", serialization_alias="register")
     unit: str
+    unit_name: str = Field(description="the unit in Russian (кВт·ч, м³, Гкал)")
     zone: str | None = Field(description="tariff zone of a multi-zone meter's register (day, night, peak, …)")
+    zone_name: str | None = Field(description="the zone in Russian (день, ночь, пик, полупик)")
     latest_value: str | None = Field(description="latest stored counter value")
     latest_at: datetime | None
     latest_source: str | None = Field(description="gateway, manual, import or estimate")
@@ -69,6 +71,7 @@ class MeterOut(BaseModel):
     verification_status: Literal["ok", "due_soon", "expired", "unknown"]
     multi_zone: bool
     tariff_scheme: str | None = Field(description="scheme of the tariff in force for the service")
+    tariff_scheme_name: str | None = Field(description="the scheme in Russian (одноставочный, двухзонный, …)")
     registers: list[RegisterOut]
     accepts_readings: bool
     submission_window_last_day: int = Field(description="readings up to this day count for the month")
@@ -201,6 +204,7 @@ class BuildingChartsOut(BaseModel):
 
 class ZoneCostOut(BaseModel):
     zone: str
+    zone_name: str = Field(description="the zone in Russian")
     volume_kwh: str
     amount: Money
 
@@ -220,7 +224,8 @@ class SchemeCostOut(BaseModel):
 
 class UnavailableOut(BaseModel):
     scheme: ZoneScheme
-    reason: str
+    reason: str = Field(description="why the scheme cannot be priced (English, for staff and logs)")
+    reason_ru: str = Field(description="the same for the resident, in Russian")
 
 
 class TariffAdviceOut(BaseModel):
