@@ -206,7 +206,19 @@ def test_rubles_without_a_tariff_is_422(client, world):
     r = consumption(client, world, start="2023-12-31", end="2024-01-01", unit="rub")
     assert r.status_code == 422
     assert "no tariff in force on 2023-12-31" in r.json()["detail"]
+    assert "нет тарифа для расчёта в рублях на 31.12.2023" in r.json()["detail"]
     assert consumption(client, world, start="2023-12-31", end="2024-01-01").status_code == 200
+    # a year later in ₽ with compare=last_year: this period priced, last year absent with the reason
+    r = consumption(
+        client, world, start="2024-12-31", end="2025-01-01", unit="rub", resolution="day", compare="last_year"
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert "previous" not in body
+    assert body["previous_unavailable_ru"] == (
+        "Сравнение с прошлым годом недоступно: нет тарифа для расчёта в рублях на 31.12.2023."
+    )
+    assert [p["start"] for p in body["points"]] == ["2024-12-31T00:00:00+03:00"]
 
 
 def test_consumption_access(client, world):

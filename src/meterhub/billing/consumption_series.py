@@ -61,7 +61,19 @@ class Unit(StrEnum):
 
 
 class NoTariffError(ValueError):
-    """₽ were asked for days without a tariff of the service."""
+    """₽ were asked for days without a tariff of the service: ``day`` is the first such local day,
+    ``hours`` how many hours with consumption have no tariff, ``message_ru`` the reason for a resident."""
+
+    def __init__(self, message: str, *, day: date | None = None, hours: int = 0) -> None:
+        super().__init__(message)
+        self.day = day
+        self.hours = hours
+
+    @property
+    def message_ru(self) -> str:
+        if self.day is None:
+            return "нет тарифа для расчёта в рублях за эти даты"
+        return f"нет тарифа для расчёта в рублях на {self.day.strftime('%d.%m.%Y')}"
 
 
 @dataclass(frozen=True)
@@ -340,7 +352,9 @@ def build_consumption_chart(
             day = _EPOCH_DATE + timedelta(days=int(local_day[untariffed[0]]))
             raise NoTariffError(
                 f"no tariff in force on {day} (and {untariffed.size} hour(s) in all) to price the "
-                "consumption in ₽; show it in volume or add the tariff"
+                "consumption in ₽; show it in volume or add the tariff",
+                day=day,
+                hours=int(untariffed.size),
             )
 
     # exact integer sums per (bucket, zone, tariff)

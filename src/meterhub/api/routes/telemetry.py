@@ -167,7 +167,9 @@ def _year_earlier(day: date) -> date:
         "Buckets are local hours, days or months of `[start, end)` (local dates). Each point has the worst "
         "quality of its hours (`missing` when it has no billable hour), the value per tariff zone of the "
         "tariffs in force (hour of day in local time) and, with `unit=rub`, the amount at those tariffs "
-        "rounded to kopecks per bucket and zone. Limits: 366 days hourly, 1100 daily, 3700 monthly."
+        "rounded to kopecks per bucket and zone. Limits: 366 days hourly, 1100 daily, 3700 monthly. "
+        "With `compare=last_year` the same dates a year earlier come in `previous`; when they cannot be "
+        "priced in ₽ (no tariff then) `previous` is absent and `previous_unavailable_ru` says why."
     ),
 )
 def consumption(
@@ -199,12 +201,15 @@ def consumption(
     meter = _meter(conn, account_no, meter_id, with_latest=False)
     try:
         chart = loaders.consumption_chart(conn, ctx, meter, start, end, resolution, unit)
-        previous = None
-        if compare == "last_year":
-            p_start, p_end = _year_earlier(start), _year_earlier(end)
-            previous = loaders.consumption_chart(conn, ctx, meter, p_start, p_end, resolution, unit)
     except NoTariffError as exc:
-        raise _unprocessable(str(exc), "нет тарифа для расчёта в рублях за эти даты") from None
+        raise _unprocessable(str(exc), exc.message_ru) from None
+    previous = previous_unavailable = None
+    if compare == "last_year":
+        p_start, p_end = _year_earlier(start), _year_earlier(end)
+        try:
+            previous = loaders.consumption_chart(conn, ctx, meter, p_start, p_end, resolution, unit)
+        except NoTariffError as exc:  # last year cannot be priced: this period alone, and why
+            previous_unavailable = f"Сравнение с прошлым годом недоступно: {exc.message_ru}."
     unit_label = "₽" if unit is Unit.RUB else (meter.registers[0].unit if meter.registers else "")
     head = json.dumps(
         {
@@ -220,6 +225,8 @@ def consumption(
     body = head + "," + _series_json(chart, start, end)
     if previous is not None:
         body += ',"previous":{' + _series_json(previous, _year_earlier(start), _year_earlier(end)) + "}"
+    if previous_unavailable is not None:
+        body += ',"previous_unavailable_ru":' + json.dumps(previous_unavailable, ensure_ascii=False)
     return Response(body + "}", media_type="application/json")
 
 

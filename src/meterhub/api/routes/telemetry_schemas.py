@@ -129,6 +129,11 @@ class ConsumptionOut(SeriesOut):
     previous: SeriesOut | None = Field(
         None, description="the same local dates a year earlier (compare=last_year)"
     )
+    previous_unavailable_ru: str | None = Field(
+        None,
+        description="compare=last_year in ₽ without last year's tariff: why `previous` is absent (Russian)",
+        examples=["Сравнение с прошлым годом недоступно: нет тарифа для расчёта в рублях на 31.12.2023."],
+    )
 
 
 class ReadingIn(BaseModel):

@@ -90,20 +90,11 @@ runPage(async ({ current }) => {
     if (state.compare) q.set("compare", "last_year");
     const url = () => `/accounts/${encodeURIComponent(accountNo)}/meters/${encodeURIComponent(state.meter.meter_id)}/consumption?${q}`;
     try {
-      let data;
-      let compareNote = null;
-      try {
-        data = await api(url());
-      } catch (err) {
-        // ₽ a year back needs last year's tariff; without it show this period alone and say why.
-        if (!(err.status === 422 && q.has("compare"))) throw err;
-        q.delete("compare");
-        data = await api(url());
-        compareNote = `Сравнение с прошлым годом недоступно: ${err.message.toLowerCase()}`;
-      }
+      const data = await api(url());
       if (mine !== generation) return;
       render(data, range);
-      if (compareNote) document.getElementById("previous-total").textContent = compareNote;
+      // ₽ a year back needs last year's tariff; without it the API sends this period alone and says why.
+      if (state.compare && data.previous_unavailable_ru) document.getElementById("previous-total").textContent = data.previous_unavailable_ru;
     } catch (err) {
       if (mine !== generation) return;
       clearResults();
