@@ -18,6 +18,10 @@ def test_list_receipts_by_period(client: TestClient, world: World) -> None:
     assert jan["period"] == "2026-01" and jan["status"] == "draft"
     assert jan["charged"] == {"rubles": "4045.00", "kopecks": 404500}
     assert jan["pdf_url"] == "/api/v1/accounts/LS-1/receipts/2026-01.pdf"
+    # due day from billing's penalty tables: day 10 of the next month (ЖК РФ ст. 155), as in the details
+    assert jan["due_date"] == "2026-02-10"
+    details = client.get("/api/v1/accounts/LS-1", headers=world.auth("alice")).json()
+    assert details["last_period"]["due_date"] == jan["due_date"]
 
 
 def test_period_pdf_downloads(client: TestClient, world: World) -> None:

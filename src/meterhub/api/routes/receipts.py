@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, st
 from pydantic import BaseModel, Field
 
 from meterhub.api.deps import AccountNo, Conn, get_settings
+from meterhub.api.routes.accounts import due_date_of
 from meterhub.api.schemas import Money, money
 from meterhub.core.settings import Settings
 
@@ -28,6 +29,9 @@ class ReceiptOut(BaseModel):
         description="what the receipt asks: the closing balance of the period, never below 0"
     )
     issued_at: datetime | None = Field(description="when a batch last printed it (null: rendered on demand)")
+    due_date: date | None = Field(
+        description="pay by this day (billing's penalty tables: day N of the next month; null if unknown)"
+    )
     pdf_url: str
 
 
@@ -66,6 +70,7 @@ def list_account_receipts(account_no: AccountNo, conn: Conn) -> list[ReceiptOut]
             charged=money(r.charged_kopecks),
             to_pay=money(r.to_pay_kopecks),
             issued_at=r.issued_at,
+            due_date=due_date_of(r.period),
             pdf_url=f"/api/v1/accounts/{account_no}/receipts/{r.period}.pdf",
         )
         for r in receipts.list_receipts(conn, account_no)

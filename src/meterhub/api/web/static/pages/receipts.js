@@ -15,7 +15,9 @@ runPage(async ({ current }) => {
   fill(tbody, ...receipts.map((r) => {
     const url = r.pdf_url;
     return h("tr", { "data-period": r.period, "data-status": r.status },
-      h("td", {}, periodLabel(r.period), r.status === "draft" ? h("div", { class: "muted small", text: "предварительная: период не закрыт" }) : null),
+      h("td", {}, periodLabel(r.period),
+        r.due_date ? h("div", { class: "muted small due-date", text: `оплатить до ${dateLabel(r.due_date)}` }) : null,
+        r.status === "draft" ? h("div", { class: "muted small", text: "предварительная: период не закрыт" }) : null),
       h("td", { class: "num", text: rub(r.charged) }),
       h("td", { class: "num", text: rub(r.to_pay) }),
       h("td", {}, h("a", { href: url, download: `kvitanciya-${current.account_no}-${r.period}.pdf`, class: "receipt-pdf", text: "PDF" })));
@@ -27,7 +29,7 @@ runPage(async ({ current }) => {
     fill(document.querySelector("#payments-table tbody"), ...payments.map((p) => h("tr", {},
       h("td", { text: dateLabel(p.paid_on) }),
       h("td", { class: "num", text: rub(p.amount) }),
-      h("td", {}, p.source, p.purpose ? h("div", { class: "muted small", text: p.purpose }) : null))));
+      h("td", { "data-source": p.source }, p.source_name || p.source, p.purpose ? h("div", { class: "muted small", text: p.purpose }) : null))));
     document.getElementById("payments-empty").hidden = payments.length > 0;
   } catch (err) {
     document.getElementById("payments-empty").textContent = `Не удалось загрузить платежи: ${err.message}`;
