@@ -140,3 +140,42 @@ def test_unregistered_meter_needs_manufacturer_and_serial(base: str, tmp_path: P
         pytest.raises(ImportFileError, match="row 2, column meter_id: meter X-1 is not"),
     ):
         import_file(conn, "meters", path)
+
+
+def test_buildings_prepares_hot_water_column(base: str, tmp_path: Path) -> None:
+    head = "building,address,time_zone,total_area,common_area"
+    row = 'HW1,"г. Омск, ул. Мира, д. 7",Asia/Omsk,1000.00,200.00'
+    with_column = tmp_path / "with" / "buildings.csv"
+    without_column = tmp_path / "without" / "buildings.csv"
+    for path, text in (
+        (with_column, f"{head},prepares_hot_water\n{row},да\n"),
+        (without_column, f"{head}\n{row}\n"),
+    ):
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+
+    def stored(conn) -> bool:
+        sql = "SELECT prepares_hot_water FROM buildings WHERE building_id = 'HW1'"
+        return conn.execute(sql).fetchone()[0]
+
+    with connect(base) as conn:
+        assert import_file(conn, "buildings", with_column).inserted == 1
+        assert stored(conn) is True
+        # an older file without the column leaves the stored flag as it is
+        assert import_file(conn, "buildings", without_column).updated == 1
+        assert stored(conn) is True
+        with_column.write_text(f"{head},prepares_hot_water\n{row},false\n", encoding="utf-8")
+        import_file(conn, "buildings", with_column)
+        assert stored(conn) is False
+        with_column.write_text(f"{head},prepares_hot_water\n{row},иногда\n", encoding="utf-8")
+        with pytest.raises(ImportFileError) as info:
+            import_file(conn, "buildings", with_column)
+        assert "row 2, column prepares_hot_water: 'иногда' is not yes/no" in str(info.value)
+        conn.execute("DELETE FROM buildings WHERE building_id = 'HW1'")
+        conn.commit()
+    # a new building from a file without the column takes the default (false)
+    with connect(base) as conn:
+        import_file(conn, "buildings", without_column)
+        assert stored(conn) is False
+        conn.execute("DELETE FROM buildings WHERE building_id = 'HW1'")
+        conn.commit()

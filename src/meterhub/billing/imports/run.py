@@ -77,7 +77,10 @@ class ImportResult:
     updated: int
 
 
-def _parse_rows(entity: Entity, path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[ImportProblem]]:
+def _parse_rows(
+    entity: Entity, path: Path
+) -> tuple[list[tuple[int, dict[str, Any]]], list[ImportProblem], frozenset[str]]:
+    """The parsed rows, the problems found and the column names of the file's header."""
     table = read_table(path)
     name = str(path)
     problems: list[ImportProblem] = []
@@ -93,7 +96,7 @@ def _parse_rows(entity: Entity, path: Path) -> tuple[list[tuple[int, dict[str, A
         if col.required and col.name not in table.header:
             problems.append(ImportProblem(name, 1, col.name, "required column is missing from the header"))
     if problems:
-        return [], problems
+        return [], problems, frozenset(table.header)
     parsed: list[tuple[int, dict[str, Any]]] = []
     keys: dict[tuple[Any, ...], int] = {}
     for number, cells in table.rows:
@@ -130,7 +133,7 @@ def _parse_rows(entity: Entity, path: Path) -> tuple[list[tuple[int, dict[str, A
         problems += row_problems
         if not row_problems:
             parsed.append((number, row))
-    return parsed, problems
+    return parsed, problems, frozenset(table.header)
 
 
 def _check_references(
@@ -222,11 +225,15 @@ def _register_meters(conn: psycopg.Connection, rows: list[tuple[int, dict[str, A
 
 
 def _upsert(
-    conn: psycopg.Connection, entity: Entity, rows: list[tuple[int, dict[str, Any]]]
+    conn: psycopg.Connection,
+    entity: Entity,
+    rows: list[tuple[int, dict[str, Any]]],
+    header: frozenset[str] = frozenset(),
 ) -> tuple[int, int]:
     cols = [c.db_name for c in entity.columns]
     key = [c.db_name for c in entity.columns if c.name in entity.key]
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c not in key)
+    kept = {c.db_name for c in entity.columns if c.kept_when_absent and c.name not in header}
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c not in key and c not in kept)
     sql = (
         f"INSERT INTO {entity.table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "
         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates} RETURNING (xmax = 0)"
@@ -248,7 +255,7 @@ def import_file(conn: psycopg.Connection, entity_name: str, path: Path | str) ->
     entity = ENTITIES.get(entity_name)
     if entity is None:
         raise ValueError(f"unknown entity {entity_name!r}; use one of {', '.join(ENTITY_ORDER)}")
-    rows, problems = _parse_rows(entity, path)
+    rows, problems, header = _parse_rows(entity, path)
     problems += _check_references(conn, entity, path, rows)  # on every row that parsed
     problems.sort(key=lambda p: p.row)
     if problems:
@@ -257,7 +264,7 @@ def import_file(conn: psycopg.Connection, entity_name: str, path: Path | str) ->
     with conn.transaction():
         if entity.name == "meters":
             _register_meters(conn, rows)
-        inserted, updated = _upsert(conn, entity, rows)
+        inserted, updated = _upsert(conn, entity, rows, header)
     conn.commit()
     return ImportResult(str(path), entity.name, len(rows), inserted, updated)
 

@@ -29,6 +29,9 @@ class Column:
     parse: Callable[[str], Any]
     db: str = ""  # database column; default = name
     default: Any = _MISSING  # _MISSING = required; None = optional (NULL)
+    # a column absent from the file's header leaves an existing row's stored value as it is (new rows take
+    # the default): for columns added after files were in use, so re-importing an old file changes nothing
+    kept_when_absent: bool = False
 
     @property
     def required(self) -> bool:
@@ -150,6 +153,8 @@ ENTITIES: Mapping[str, Entity] = {
                     choice("management_company", "hoa", "cooperative", "direct", "none"),
                     default="management_company",
                 ),
+                # the building prepares its own hot water (ИТП): V^кр in cold-water common property
+                Column("prepares_hot_water", boolean, default=False, kept_when_absent=True),
             ),
             ("building",),
         ),
