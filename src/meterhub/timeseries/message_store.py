@@ -29,12 +29,17 @@ from meterhub.core.readings import Reading
 from meterhub.timeseries.deadletter import DeadLetter, write_dead_letters
 from meterhub.timeseries.ingest import PreparedRows, ReadingWriter, WriteResult
 
+_NOT_PARSED: Any = object()
+
 
 @dataclass(frozen=True)
 class InboundMessage:
     topic: str
     payload: bytes
     received_at: datetime | None = None
+    # ``parse_message_fast(payload)`` when the receiver already ran it (the MQTT ingest does, on its
+    # network thread, while the storing thread waits for the database); None = the fast path failed
+    fast: Any = field(default=_NOT_PARSED, compare=False, repr=False)
 
 
 @dataclass
@@ -136,7 +141,7 @@ class MessageStore:
         one pydantic-core call validates the whole batch into dicts and the writer turns them into
         rows in one comprehension. Anything unusual goes reading by reading, with reasons.
         """
-        fast = parse_message_fast(msg.payload)
+        fast = parse_message_fast(msg.payload) if msg.fast is _NOT_PARSED else msg.fast
         problems: list[Any] = []
         if fast is not None:
             batch, items = fast
