@@ -49,3 +49,13 @@ def test_import_then_draft_and_final_close(db_url: str, tmp_path: Path) -> None:
     out = _run(db_url, tmp_path, "close", "--period", "2026-01", "-b", "B1")
     assert out.returncode == 1
     assert "B1 FAILED: ClosedPeriodError" in out.stderr and "immutable" in out.stderr
+
+    # February's draft: January is closed and its inputs did not change, so by default it is not reloaded;
+    # --recheck-all (CloseOptions(recheck="all")) reloads it anyway
+    out = _run(db_url, tmp_path, "close", "--period", "2026-02", "--workers", "1")
+    assert out.returncode == 0, out.stderr
+    assert "B1 2026-02 draft: 3 accounts" in out.stdout and "rechecked" not in out.stdout
+    out = _run(db_url, tmp_path, "close", "--period", "2026-02", "--workers", "1", "--recheck-all")
+    assert out.returncode == 0, out.stderr
+    assert "B1 2026-02 draft: 3 accounts" in out.stdout
+    assert "0 recalculation line(s), 11 warning(s), rechecked closed 2026-01\n" in out.stdout

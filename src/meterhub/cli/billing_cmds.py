@@ -54,6 +54,14 @@ def close(
     final: bool = typer.Option(False, "--final", help="close the period (immutable); default writes a draft"),
     workers: int = typer.Option(min(os.cpu_count() or 1, 8), "--workers", "-w", help="worker processes"),
     recalc_months: int = typer.Option(3, "--recalc-months", help="closed periods checked for recalculations"),
+    recheck_all: bool = typer.Option(
+        False,
+        "--recheck-all",
+        help=(
+            "reload every closed period of --recalc-months for recalculations, not only those whose inputs "
+            "changed (after a repair that bypassed ingest, e.g. a direct SQL edit of readings)"
+        ),
+    ),
 ) -> None:
     """Compute all accounts of a period per building (draft by default; --final closes it)."""
     from rich.console import Console
@@ -76,7 +84,9 @@ def close(
         if not targets:
             typer.echo("no buildings to close; import buildings first", err=True)
             raise typer.Exit(1)
-        options = CloseOptions(final=final, recalc_months=recalc_months)
+        options = CloseOptions(
+            final=final, recalc_months=recalc_months, recheck="all" if recheck_all else "changed"
+        )
         tty = sys.stderr.isatty()
         with Progress(
             TextColumn("close {task.description}"),
@@ -101,6 +111,7 @@ def close(
         typer.echo(
             f"{r.building} {r.period} {r.status}: {r.accounts} accounts, {r.lines} lines, total {r.total} ₽, "
             f"{r.recalculations} recalculation line(s), {warnings} warning(s)"
+            + (f", rechecked closed {', '.join(r.rechecked)}" if r.rechecked else "")
         )
     for f in run.failures:
         typer.echo(f"{f.building} FAILED: {f.reason}", err=True)
