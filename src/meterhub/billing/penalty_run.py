@@ -28,7 +28,6 @@ from meterhub.billing.money import engine_context, round_money, to_kopecks
 from meterhub.billing.penalties import (
     DebtPayment,
     PenaltyDebt,
-    PenaltyLine,
     PenaltyResult,
     PenaltyRules,
     PenaltyTables,
@@ -91,40 +90,46 @@ _HUNDRED = Decimal(100)
 _ZERO = Decimal(0)
 
 
-def _scaled(template: PenaltyResult, base: Decimal) -> PenaltyResult:
-    """The penalty of a debt without payments of principal ``base`` from the penalty of another debt of the
-    same period (``template``, also without payments), as :func:`compute_penalty` would compute it.
+class _Walk:
+    """The calendar walk of a debt period's debts without payments, shared by all of them.
 
-    Without payments the walk over the calendar (runs of days, their counters, divisors, moratorium days)
-    and the rate day (the calculation day) do not depend on the principal; only each run's base and
-    amount do: B × r × days / (100 × divisor), then summed and rounded once — the same operations in the
-    same engine context as :func:`~meterhub.billing.penalties._line` and :func:`compute_penalty`.
+    Without payments the walk of :func:`compute_penalty` over the calendar (runs of days, their counters,
+    divisors, moratorium days) and the rate day (the calculation day) do not depend on the principal; only
+    each run's base and amount do. :meth:`scaled` recomputes those for another principal with the same
+    expression as :func:`~meterhub.billing.penalties._line` — B × r × days / (100 × divisor), exact
+    products at the engine's precision, one division — sums them as :func:`compute_penalty` does and
+    writes the same ``details`` JSON as :func:`_details`.
     """
-    rate = template.rate_percent
-    with engine_context():
-        lines = tuple(
-            PenaltyLine(
-                line.first_day,
-                line.last_day,
-                line.first_k,
+
+    __slots__ = ("accrues", "notes", "parts", "result")
+
+    def __init__(self, result: PenaltyResult) -> None:
+        self.result = result
+        self.accrues = any(line.divisor for line in result.lines)
+        self.parts = [
+            (
                 line.days,
-                base,
                 line.divisor,
-                base * rate * line.days / (_HUNDRED * line.divisor) if line.divisor else _ZERO,
+                f'{{"first_day": "{line.first_day.isoformat()}", "last_day": "{line.last_day.isoformat()}", '
+                f'"first_k": {line.first_k}, "days": {line.days}, "base": "',
+                f'", "divisor": {line.divisor}, "amount_exact": "',
             )
-            for line in template.lines
-        )
-        total = sum((line.amount_exact for line in lines), _ZERO)
-    return PenaltyResult(
-        period=template.period,
-        rate_day=template.rate_day,
-        rate_percent=rate,
-        lines=lines,
-        amount_exact=total,
-        amount=round_money(total),
-        formula=template.formula,
-        notes=template.notes,
-    )
+            for line in result.lines
+        ]
+        self.notes = json.dumps(list(result.notes), ensure_ascii=False)
+
+    def scaled(self, base: Decimal) -> tuple[Decimal, str]:
+        """Σ of the runs' exact amounts [₽] and the details JSON of a debt of principal ``base`` [₽]."""
+        rate = self.result.rate_percent
+        base_text = str(base)
+        total = _ZERO
+        items = []
+        with engine_context():
+            for days, divisor, head, middle in self.parts:
+                exact = base * rate * days / (_HUNDRED * divisor) if divisor else _ZERO
+                total += exact
+                items.append(f'{head}{base_text}{middle}{exact!s}"}}')
+        return total, f'{{"lines": [{", ".join(items)}], "notes": {self.notes}}}'
 
 
 def _details(result: PenaltyResult) -> str:
@@ -163,7 +168,7 @@ def run_penalties(
     stored is skipped (its penalty cannot change). Raises ``LookupError`` (naming the account) when the
     penalty tables do not cover a day they are asked about.
 
-    Debts without payments share one calendar walk per debt period (:func:`_scaled`); a debt whose walk
+    Debts without payments share one calendar walk per debt period (:class:`_Walk`); a debt whose walk
     accrues nothing (still inside the 30 free days) and had no earlier penalty stores nothing.
     """
     tables = tables or PenaltyTables.default()
@@ -182,7 +187,7 @@ def run_penalties(
         for a, s, d, accrued, unpaid, prev_as_of in conn.execute(_PREVIOUS, params)
     }
     periods: dict[str, tuple[BillingPeriod, date]] = {}
-    templates: dict[str, PenaltyResult] = {}
+    walks: dict[str, _Walk] = {}
     rows = []
     added = 0
     for account_no, debt_period, service, principal in conn.execute(_PRINCIPAL, params).fetchall():
@@ -204,11 +209,13 @@ def run_penalties(
         if prev is not None and prev[1] == 0 and all(p.day <= prev[2] for p in credited):
             continue  # paid off before the previous calculation: nothing changes
         base = Decimal(principal).scaleb(-2)
-        template = None if credited else templates.get(debt_period)
-        if template is not None:
-            if not (prev and prev[0]) and not any(line.divisor for line in template.lines):
+        walk = None if credited else walks.get(debt_period)
+        if walk is not None:
+            if not (prev and prev[0]) and not walk.accrues:
                 continue  # nothing accrues yet (free days, moratorium) and nothing was stored before
-            result = _scaled(template, base)
+            result = walk.result
+            exact, details = walk.scaled(base)
+            accrued = to_kopecks(round_money(exact))
         else:
             debt = PenaltyDebt(billing_period, base, due, tuple(credited))
             try:
@@ -218,8 +225,9 @@ def run_penalties(
                     f"penalty of account {account_no}, {service}, {debt_period}: {exc}"
                 ) from exc
             if not credited:
-                templates[debt_period] = result
-        accrued = to_kopecks(result.amount)
+                walks[debt_period] = _Walk(result)
+            exact, details = result.amount_exact, _details(result)
+            accrued = to_kopecks(result.amount)
         amount = accrued - (prev[0] if prev else 0)
         if not accrued and not amount:
             continue
@@ -239,11 +247,11 @@ def run_penalties(
                 result.rate_day,
                 result.rate_percent,
                 max(0, (last_day - due).days),
-                result.amount_exact,
+                exact,
                 accrued,
                 amount,
                 result.formula,
-                _details(result),
+                details,
             )
         )
         added += amount
