@@ -173,3 +173,7 @@ def test_russian_labels_keep_unknown_codes_as_they_are() -> None:
         "по нормативу ×1,5",
     ]
     assert labels_ru.scheme_ru("three_zone") == "трёхзонный"
+    assert labels_ru.recalculation_reason_ru("2026-01", "average", "meter") == (
+        "Перерасчёт за январь 2026 (было: по среднему, стало: по счётчику)"
+    )
+    assert labels_ru.recalculation_reason_ru("2025-12", "meter", "meter") == "Перерасчёт за декабрь 2025"

@@ -114,6 +114,8 @@ def test_daily_volume_with_zone_breakdown(client, world):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["time_zone"] == MSK and body["unit"] == "volume" and body["unit_label"] == "kWh"
+    assert body["unit_name"] == "кВт·ч"
+    assert {body["zone_names"][z] for z in ("day", "night")} == {"день", "ночь"}
     assert body["zones"] == ["single", "day", "night"] or body["zones"] == ["day", "night"]
     points = body["points"]
     assert len(points) == 31

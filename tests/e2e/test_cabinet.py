@@ -309,6 +309,12 @@ def test_download_a_receipt_pdf(open_page):
     assert download.suggested_filename.endswith(".pdf")
     assert row.get_attribute("data-status") == "draft"  # the world's January is closed as a draft
     assert "предварительная" in row.inner_text()
+    # the due day comes from the receipts list (penalty tables: the 10th of the next month)
+    assert row.locator(".due-date").inner_text() == "оплатить до 10 февраля 2026"
+    # the payment source is named in Russian, not by its code
+    source = page.locator("#payments-table td[data-source='sber']")
+    source.first.wait_for()
+    assert source.first.inner_text().startswith("Сбербанк")
 
     with page.expect_download() as info:
         page.click("#debt-receipt")
@@ -357,7 +363,7 @@ def test_house_charts_and_tariff_advice_pages(open_page):
     assert page.locator("#page-status").is_hidden(), page.inner_text("#page-status")
     page.locator("#advice-table").wait_for()
     # January's 372 kWh: single 372 × 5.00 = 1860.00 ₽; two-zone 248 × 6.00 + 124 × 3.00 = 1860.00 ₽ — a tie,
-    # so the resident's own two-zone tariff is the advice (stay), the tie is said, and both rows are highlighted.
+    # so the resident's own two-zone tariff is the advice (stay), the tie is said, both rows highlighted.
     rows = {r.get_attribute("data-scheme"): r for r in page.locator("#advice-table tbody tr").all()}
     assert set(rows) == {"single_rate", "two_zone"}
     for row in rows.values():

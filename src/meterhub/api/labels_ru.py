@@ -15,6 +15,7 @@ __all__ = [
     "ZONES",
     "method_ru",
     "payment_source_ru",
+    "recalculation_reason_ru",
     "scheme_ru",
     "unit_ru",
     "zone_ru",
@@ -79,6 +80,22 @@ def unit_ru(code: object) -> str:
 def scheme_ru(code: object) -> str:
     """``two_zone`` → «двухзонный»."""
     return SCHEMES.get(_code(code), _code(code))
+
+
+_MONTHS = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)  # fmt: skip
+
+
+def recalculation_reason_ru(corrects_period: str, method_before: str | None, method_after: str | None) -> str:
+    """«Перерасчёт за январь 2026 (было: по среднему, стало: по счётчику)» from a recalculation line's
+    codes (the stored ``reason`` is partly English)."""
+    year, month = corrects_period.split("-")[:2]
+    text = f"Перерасчёт за {_MONTHS[int(month) - 1]} {year}"
+    if method_before and method_after and method_before != method_after:
+        text += f" (было: {method_ru(method_before)}, стало: {method_ru(method_after)})"
+    return text
 
 
 def payment_source_ru(code: str) -> str:

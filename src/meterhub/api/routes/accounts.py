@@ -184,7 +184,8 @@ class RecalculationOut(BaseModel):
     method_after: str | None
     method_before_name: str | None
     method_after_name: str | None
-    reason: str
+    reason: str = Field(description="the reason as stored by the close (partly English)")
+    reason_ru: str = Field(description="the same for the resident: «Перерасчёт за январь 2026 (было: …)»")
 
 
 class ChargesOut(BaseModel):
@@ -420,6 +421,9 @@ def get_charges(account_no: AccountNo, conn: Conn, period: PeriodQuery = None) -
                 method_before_name=labels_ru.method_ru(r["method_before"]) if r["method_before"] else None,
                 method_after_name=labels_ru.method_ru(r["method_after"]) if r["method_after"] else None,
                 reason=r["reason"],
+                reason_ru=labels_ru.recalculation_reason_ru(
+                    r["corrects_period"], r["method_before"], r["method_after"]
+                ),
             )
             for r in recalcs
         ],

@@ -218,7 +218,9 @@ def consumption(
             "resolution": resolution.value,
             "unit": unit.value,
             "unit_label": unit_label,
+            "unit_name": labels_ru.unit_ru(unit_label),
             "zones": list(chart.zones),
+            "zone_names": {z: labels_ru.zone_ru(z) for z in chart.zones},
         },
         ensure_ascii=False,
     )[:-1]
@@ -350,6 +352,7 @@ def building_charts(
             ServiceChartOut(
                 service=c.service,
                 unit=c.unit,
+                unit_name=labels_ru.unit_ru(c.unit),
                 total=_v(c.total),
                 previous_total=_v(c.previous_total),
                 change_percent=_s(c.change_percent),

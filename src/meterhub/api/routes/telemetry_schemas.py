@@ -124,8 +124,10 @@ class ConsumptionOut(SeriesOut):
     time_zone: str
     resolution: Resolution
     unit: Unit
-    unit_label: str
+    unit_label: str = Field(description="unit code of the values: kWh, m3, Gcal or ₽")
+    unit_name: str = Field(description="the same in Russian (кВт·ч, м³, Гкал, ₽)")
     zones: list[str]
+    zone_names: dict[str, str] = Field(description="each zone code's Russian name")
     previous: SeriesOut | None = Field(
         None, description="the same local dates a year earlier (compare=last_year)"
     )
@@ -193,6 +195,7 @@ class ChartMonthOut(BaseModel):
 class ServiceChartOut(BaseModel):
     service: str
     unit: str
+    unit_name: str = Field(description="the unit in Russian (кВт·ч, м³, Гкал)")
     months: list[ChartMonthOut]
     total: str | None
     previous_total: str | None = Field(description="last year's same months (where both years have data)")

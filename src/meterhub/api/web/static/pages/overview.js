@@ -101,7 +101,7 @@ async function renderCharges(details) {
         l.explanation ? h("details", { class: "explain" }, h("summary", { text: "как рассчитано" }), h("div", { class: "muted small", text: l.explanation })) : null),
       h("td", { class: "num", text: formatRub(rubles(l.amount)) }))),
     ...(data.recalculations || []).map((r) => h("tr", {},
-      h("td", {}, `Перерасчёт за ${periodLabel(r.corrects_period).toLowerCase()}: ${SERVICE_NAMES[r.service] || r.service}`, h("div", { class: "muted small", text: r.reason })),
+      h("td", {}, `Перерасчёт за ${periodLabel(r.corrects_period).toLowerCase()}: ${SERVICE_NAMES[r.service] || r.service}`, h("div", { class: "muted small", text: r.reason_ru || r.reason })),
       h("td", { class: "num", text: formatRub(rubles(r.amount)) }))),
   );
   fill(document.querySelector("#charges-table tfoot"), h("tr", {}, h("th", { text: "Итого" }), h("th", { class: "num", text: formatRub(rubles(data.total)) })));
