@@ -42,12 +42,13 @@ from meterhub.billing.input_changes import (
 )
 from meterhub.billing.input_digest import input_digest
 from meterhub.billing.loader import LoadedBuilding, LoaderOptions, UnknownBuildingError, load_building_input
-from meterhub.billing.money import engine_context
+from meterhub.billing.money import engine_context, round_money
 from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.recalculation import RecalculationLine, recalculation_lines
 from meterhub.billing.repository import get_building
 from meterhub.billing.results_store import (
     ClosedPeriodError,
+    averaged_charges,
     booked_corrections,
     closed_periods,
     lock_period,
@@ -57,9 +58,18 @@ from meterhub.billing.results_store import (
     stored_input_digest,
 )
 from meterhub.billing.tariffs import Service
+from meterhub.billing.true_up import REASON as TRUE_UP_REASON
+from meterhub.billing.true_up import true_up_lines
 from meterhub.billing.zones import Zone
 
-__all__ = ["CloseOptions", "CloseResult", "build_report", "close_building", "pending_recalculations"]
+__all__ = [
+    "CloseOptions",
+    "CloseResult",
+    "build_report",
+    "close_building",
+    "pending_recalculations",
+    "true_up_recalculations",
+]
 
 RECALC_REASON = "перерасчёт {period}: data changed after the period was closed (late or corrected readings)"
 
@@ -144,6 +154,91 @@ def pending_recalculations(
                 if key not in seen and (amount or volume):
                     result.append(_reversal(key, amount, volume, exact, period, closed))
     return result
+
+
+def true_up_recalculations(
+    conn: psycopg.Connection, building_id: str, period: BillingPeriod, loaded: LoadedBuilding
+) -> list[RecalculationLine]:
+    """п. 61 true-up lines of the averaged runs that end in ``period`` (``loaded.true_ups``): the actual
+    consumption over each run minus the averaged volumes charged, per zone, spread over the averaged
+    periods at their prices (:mod:`meterhub.billing.true_up`), booked in ``period`` with
+    ``source='true_up'``. The run ends once: the current period is billed by meter, so the next period
+    sees no averaged run before it; a draft re-run replaces the lines."""
+    if not loaded.true_ups:
+        return []
+    periods = sorted({p for t in loaded.true_ups for p in t.periods})
+    charged = averaged_charges(conn, building_id, periods)
+    result: list[RecalculationLine] = []
+    water: dict[tuple[str, BillingPeriod], Decimal] = {}  # (account, period) → Σ cold/hot true-up [m³]
+    for t in loaded.true_ups:
+        averaged = [charged.get((t.account, t.service.value, str(p))) for p in t.periods]
+        if any(a is None for a in averaged):
+            continue  # a period of the run has no averaged individual line (e.g. zero average)
+        reason = f"{TRUE_UP_REASON}: {', '.join(map(str, t.periods))} по среднему; {t.detail}"
+        for line in true_up_lines(t.actual, [a for a in averaged if a], in_period=period, reason=reason):
+            result.append(
+                RecalculationLine(
+                    account=t.account,
+                    period=period,
+                    corrects_period=line.corrects_period,
+                    service=t.service,
+                    kind=ChargeKind.INDIVIDUAL,
+                    zone=line.zone,
+                    part_start=line.corrects_period.first_day,
+                    volume_delta=line.volume,
+                    amount_exact_delta=line.amount_exact,
+                    amount=line.amount,
+                    method_before="average",
+                    method_after="meter",
+                    reason=reason,
+                    source="true_up",
+                )
+            )
+            if t.service in (Service.COLD_WATER, Service.HOT_WATER):
+                key = (t.account, line.corrects_period)
+                with engine_context():
+                    water[key] = water.get(key, Decimal(0)) + line.volume
+    result += _wastewater_true_up(water, charged, period)
+    return result
+
+
+def _wastewater_true_up(
+    water: dict[tuple[str, BillingPeriod], Decimal],
+    charged: dict[tuple[str, str, str], Any],
+    period: BillingPeriod,
+) -> list[RecalculationLine]:
+    """Wastewater without its own meter = cold + hot water (ПП 354 Прил. 2) [M]: where it was billed by
+    average in a trued-up month, its volume moves by the same Σ cold/hot true-up volume, at that month's
+    wastewater price."""
+    lines: list[RecalculationLine] = []
+    with engine_context():
+        for (account, corrects), volume in sorted(water.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+            averaged = charged.get((account, Service.WASTEWATER.value, str(corrects)))
+            if averaged is None or not volume or not averaged.prices:
+                continue
+            price = sum(
+                (averaged.zone_volumes.get(z, Decimal(0)) * p for z, p in averaged.prices.items()), Decimal(0)
+            ) / sum(averaged.zone_volumes.values(), Decimal(0))
+            exact = volume * price
+            lines.append(
+                RecalculationLine(
+                    account=account,
+                    period=period,
+                    corrects_period=corrects,
+                    service=Service.WASTEWATER,
+                    kind=ChargeKind.INDIVIDUAL,
+                    zone=Zone.SINGLE,
+                    part_start=corrects.first_day,
+                    volume_delta=volume,
+                    amount_exact_delta=exact,
+                    amount=round_money(exact),
+                    method_before="average",
+                    method_after="meter",
+                    reason=f"{TRUE_UP_REASON}: водоотведение = ХВС + ГВС, {corrects} по среднему",
+                    source="true_up",
+                )
+            )
+    return lines
 
 
 def _reversal(
@@ -257,6 +352,7 @@ def close_building(
         charges = compute_building_charges(loaded.input, period, options.rules)
         rechecked: list[str] = []
         recalculations = pending_recalculations(conn, building_id, period, options, rechecked)
+        recalculations += true_up_recalculations(conn, building_id, period, loaded)
         t2 = time.perf_counter()
         status = "closed" if options.final else "draft"
         report = build_report(charges, loaded, recalculations, status)

@@ -45,13 +45,20 @@ from meterhub.billing.repository import (
 )
 from meterhub.billing.results_store import common_property_history, volume_history
 from meterhub.billing.tariffs import Service, Tariff, tariff_parts
+from meterhub.billing.true_up import VOLUME_QUANTUM
 from meterhub.billing.volumes import MeterPeriod, MeterStatus, ServiceConsumer
 from meterhub.billing.zones import HourlySeries, Zone, ZoneScheme
-from meterhub.timeseries.bulk_reads import hourly_series_bulk, period_totals_bulk, register_values_at
+from meterhub.timeseries.bulk_reads import (
+    RegisterValue,
+    hourly_series_bulk,
+    period_totals_bulk,
+    register_values_at,
+)
 
 __all__ = [
     "LoadedBuilding",
     "LoaderOptions",
+    "TrueUpInput",
     "UnknownBuildingError",
     "load_building_input",
     "readings_window_end",
@@ -77,6 +84,26 @@ class LoaderOptions:
     boundaries (within ``register_max_age``)."""
     history_months: int = 12
     """Closed periods looked at for averages and consecutive-average counters."""
+    true_up: bool = True
+    """п. 61 true-up: a register meter billed by average in the preceding closed periods that has a
+    reading again in this period's window is billed by meter (start register interpolated in time
+    between the last valid reading and the new one when nothing was read in between [I]) and the
+    averaged periods are trued-up (:class:`TrueUpInput`, booked by the close)."""
+
+
+@dataclass(frozen=True)
+class TrueUpInput:
+    """An account × service whose run of averaged periods ends in this period (ПП 354 п. 61).
+
+    ``actual``: consumption measured over the averaged run per zone [unit] (× the account's share);
+    ``periods``: the averaged closed periods, oldest first; ``detail``: the readings used.
+    """
+
+    account: str
+    service: Service
+    actual: dict[Zone, Decimal]
+    periods: tuple[BillingPeriod, ...]
+    detail: str
 
 
 @dataclass
@@ -90,6 +117,8 @@ class LoadedBuilding:
     inputs_to: datetime | None = None
     """The latest reading time it depends on; ``None`` when hourly meters had gaps that later data may
     fill (the period is then always rechecked)."""
+    true_ups: list[TrueUpInput] = field(default_factory=list)
+    """Averaged runs that end in this period (п. 61), for the close to book."""
 
 
 def readings_window_end(period: BillingPeriod, time_zone: str, day: int) -> datetime:
@@ -179,6 +208,81 @@ def _combine(
         return MeterPeriod(MeterStatus.VALID, zone_volumes={Zone.SINGLE: total})
 
 
+def _fill_run_starts(
+    conn: psycopg.Connection,
+    period: BillingPeriod,
+    tz: str,
+    day: int,
+    window: RegisterWindow,
+    links: list,
+    runs: dict[tuple[str, str], int],
+    values_by_meter: dict[str, dict[str, list]],
+    run_zones: dict[tuple[str, str], tuple[int, dict[Zone, Decimal], str]],
+) -> None:
+    """For register meters ending an averaged run (п. 61): the last valid reading before the run (in
+    the readings window of the last period before it), the start register of this period (its reading,
+    or the value interpolated in time between that reading and this period's [I]); fills the missing
+    start into ``values_by_meter`` and the run's measured zone volumes into ``run_zones``."""
+    by_run: dict[int, list] = {}
+    for link in links:
+        by_run.setdefault(runs[(link.premise_no, link.service)], []).append(link)
+    for run, group in by_run.items():
+        before = period
+        for _ in range(run + 1):
+            before = before.previous()
+        at = readings_window_end(before, tz, day)
+        after = readings_window_end(before.previous(), tz, day)
+        last = register_values_at(conn, sorted({lk.meter_id for lk in group}), [at], max_age=at - after)
+        for link in group:
+            values = values_by_meter.get(link.meter_id, {})
+            filled: dict[str, list] = {}
+            run_values: dict[str, list] = {}
+            for register, (start, end) in values.items():
+                first = last.get((link.meter_id, register), [None])[0]
+                if first is None or end is None or (window.end_after and end.ts <= window.end_after):
+                    break
+                if start is None or (window.start_after and start.ts <= window.start_after):
+                    start = _interpolated(link, first, end, window.start_at)
+                    if start is None:
+                        break
+                filled[register] = [start, end]
+                run_values[register] = [first, start]
+            else:
+                if not filled:
+                    continue
+                measured = meter_data_from_registers(link, run_values, period.end_day)
+                if not measured.valid:
+                    continue
+                zones = measured.zones or {Zone.SINGLE: measured.total or Decimal(0)}
+                first_ts = min(v[0].ts for v in run_values.values())
+                detail = (
+                    f"meter {link.meter_id}: last valid reading {first_ts.isoformat()}, run ends "
+                    f"{window.start_at.isoformat()}"
+                )
+                values_by_meter[link.meter_id] = {**values, **filled}
+                run_zones[(link.premise_no, link.service)] = (run, dict(zones), detail)
+
+
+def _interpolated(link, first: RegisterValue, end: RegisterValue, at: datetime) -> RegisterValue | None:
+    """The register at ``at`` on the straight line between two readings (rollover at 10^digits)."""
+    if not first.ts < at < end.ts:
+        return None
+    with engine_context():
+        v0, v1 = Decimal(repr(first.value)), Decimal(repr(end.value))
+        delta = v1 - v0
+        if delta < 0 and link.register_digits:
+            delta += Decimal(10) ** link.register_digits
+        if delta < 0:
+            return None
+        fraction = Decimal((at - first.ts) // timedelta(microseconds=1)) / Decimal(
+            (end.ts - first.ts) // timedelta(microseconds=1)
+        )
+        value = (v0 + delta * fraction).quantize(VOLUME_QUANTUM)
+        if link.register_digits and value >= Decimal(10) ** link.register_digits:
+            value -= Decimal(10) ** link.register_digits
+    return RegisterValue(value, at)  # type: ignore[arg-type]  # exact; meter_data keeps Decimals
+
+
 def load_building_input(
     conn: psycopg.Connection,
     building_id: str,
@@ -239,6 +343,26 @@ def load_building_input(
     events_by_meter: dict[str, dict[str, list]] = {}
     for (meter, register), evs in counter_events(conn, without_hourly, instants[0], instants[1]).items():
         events_by_meter.setdefault(meter, {})[register] = evs
+    history = volume_history(conn, building_id, period, options.history_months)
+    runs: dict[tuple[str, str], int] = {}
+    if options.true_up and window is not None and day is not None:
+        for acc in accounts:
+            for service in services:
+                h = history.get((acc.account_no, service))
+                if h is not None and h.consecutive_average and h.metered:
+                    key = (acc.premise_no, service)
+                    runs[key] = max(runs.get(key, 0), h.consecutive_average)
+    run_candidates = [
+        link
+        for link in links
+        if link.meter_id in without_hourly
+        and link.premise_no is not None
+        and (link.premise_no, link.service) in runs
+        and not events_by_meter.get(link.meter_id)
+    ]
+    run_zones: dict[tuple[str, str], tuple[int, dict[Zone, Decimal], str]] = {}
+    if run_candidates and window is not None and day is not None:
+        _fill_run_starts(conn, period, tz, day, window, run_candidates, runs, values_by_meter, run_zones)
     data: list[MeterData] = []
     for link in links:
         in_month = link.valid_to is None or link.valid_to > period.first_day
@@ -286,7 +410,6 @@ def load_building_input(
     arrays = hourly_series_bulk(conn, sorted(k for k in wanted if k), start, end)
     hourly = {k: HourlySeries.from_micro(a.hour_starts_us, a.volume_micro) for k, a in arrays.items()}
 
-    history = volume_history(conn, building_id, period, options.history_months)
     account_inputs = []
     for acc in accounts:
         consumers = []
@@ -300,6 +423,24 @@ def load_building_input(
             meter = None
             if group:
                 meter = _combine(group, hourly, needs.get(service), acc.share)
+                run = run_zones.get((acc.premise_no, service)) if len(group) == 1 else None
+                h = history.get((acc.account_no, service))
+                if (
+                    run is not None
+                    and meter.status is MeterStatus.VALID
+                    and h is not None
+                    and h.consecutive_average == run[0]
+                ):
+                    periods = [period]
+                    for _ in range(run[0]):
+                        periods.append(periods[-1].previous())
+                    with engine_context():
+                        actual = {z: v * acc.share for z, v in run[1].items()}
+                    loaded.true_ups.append(
+                        TrueUpInput(
+                            acc.account_no, Service(service), actual, tuple(reversed(periods[1:])), run[2]
+                        )
+                    )
                 if meter.status is not MeterStatus.VALID:
                     h = history.get((acc.account_no, service))
                     if h is not None:

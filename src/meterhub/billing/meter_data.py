@@ -138,10 +138,16 @@ def meter_data_from_hourly(link: MeterLinkRow, totals: Mapping[str, PeriodTotal]
     return data
 
 
-def _delta(link: MeterLinkRow, start: float, end: float) -> Decimal | None:
+def _exact(value: float | Decimal) -> Decimal:
+    """A register value as stored (float, converted by its shortest repr) or already exact (the loader's
+    interpolated register at the end of an averaged run, п. 61)."""
+    return value if isinstance(value, Decimal) else Decimal(repr(value))
+
+
+def _delta(link: MeterLinkRow, start: float | Decimal, end: float | Decimal) -> Decimal | None:
     """``(end − start) × multiplier`` [unit]; a falling counter wraps at 10^digits, else None."""
     with engine_context():
-        delta = Decimal(repr(end)) - Decimal(repr(start))
+        delta = _exact(end) - _exact(start)
         if delta < 0 and link.register_digits:
             delta += Decimal(10) ** link.register_digits
         if delta < 0:
@@ -183,7 +189,7 @@ def _register_volume(
             end = None
         if start is not None and end is not None and end.ts <= start.ts:
             end = None
-    current: float | None = None if start is None else start.value
+    current: float | Decimal | None = None if start is None else start.value
     pieces: list[Decimal] = []
     for i, ev in enumerate(events):
         if ev.kind in ("removal", "reset"):

@@ -49,6 +49,9 @@ class RecalculationLine:
     method_before: str | None
     method_after: str | None
     reason: str
+    source: str = "recheck"
+    """``recheck`` (a closed period recomputed from changed inputs) or ``true_up`` (п. 61 ПП 354, see
+    :mod:`meterhub.billing.true_up`)."""
 
 
 def _key(line: ChargeLine) -> LineKey:

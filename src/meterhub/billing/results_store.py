@@ -17,14 +17,17 @@ import psycopg
 
 from meterhub.billing.building import BuildingCharges
 from meterhub.billing.charges import ChargeKind, ChargeLine
+from meterhub.billing.money import engine_context
 from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.recalculation import RecalculationLine
 from meterhub.billing.tariffs import Service
+from meterhub.billing.true_up import AveragedCharge
 from meterhub.billing.zones import Zone
 
 __all__ = [
     "ClosedPeriodError",
     "MeterHistory",
+    "averaged_charges",
     "booked_corrections",
     "closed_periods",
     "common_property_history",
@@ -48,7 +51,7 @@ _VOLUME_COLUMNS = (
 )
 _RECALC_COLUMNS = (
     "building_id, period, corrects_period, account_no, service, kind, zone, part_start, volume_delta, "
-    "amount_exact_delta, amount, method_before, method_after, reason"
+    "amount_exact_delta, amount, method_before, method_after, reason, source"
 )
 
 
@@ -143,6 +146,7 @@ def replace_draft_results(
                     r.method_before,
                     r.method_after,
                     r.reason,
+                    r.source,
                 )
             )
     for cp in charges.common_property:
@@ -271,12 +275,13 @@ def read_charge_lines(conn: psycopg.Connection, building_id: str, period: Billin
 def booked_corrections(
     conn: psycopg.Connection, building_id: str, corrects: BillingPeriod, *, excluding: BillingPeriod
 ) -> dict[CorrectionKey, tuple[Decimal, Decimal, Decimal]]:
-    """Σ (amount, volume, exact amount) of corrections of ``corrects`` booked in other periods."""
+    """Σ (amount, volume, exact amount) of recheck corrections of ``corrects`` booked in other periods
+    (п. 61 true-up lines are not corrections of the period's inputs and are left out)."""
     rows = conn.execute(
         "SELECT account_no, service, kind, zone, part_start, sum(amount), sum(volume_delta), "
         "sum(amount_exact_delta) "
         "FROM recalculation_lines WHERE building_id = %s AND corrects_period = %s AND period <> %s "
-        "GROUP BY 1, 2, 3, 4, 5",
+        "AND source = 'recheck' GROUP BY 1, 2, 3, 4, 5",
         (building_id, str(corrects), str(excluding)),
     ).fetchall()
     return {(a, s, k, z, p): (amt, vol, ex) for a, s, k, z, p, amt, vol, ex in rows}
@@ -357,4 +362,36 @@ def common_property_history(
             _consecutive(periods, period, "average"),
         )
         for service, periods in grouped.items()
+    }
+
+
+def averaged_charges(
+    conn: psycopg.Connection, building_id: str, periods: Sequence[BillingPeriod]
+) -> dict[tuple[str, str, str], AveragedCharge]:
+    """(account, service, period) → the individual volumes charged by average in the closed ``periods``,
+    per zone, with the effective price Σ exact amount / Σ volume of the zone (one price even when a
+    tariff changed inside the month: the parts' volume-weighted price) [₽/unit]."""
+    if not periods:
+        return {}
+    rows = conn.execute(
+        """
+        SELECT c.account_no, c.service, c.period, c.zone, sum(c.volume), sum(c.amount_exact)
+        FROM charge_lines c JOIN billing_periods p USING (building_id, period)
+        WHERE c.building_id = %s AND p.status = 'closed' AND c.period = ANY(%s)
+          AND c.kind = 'individual' AND c.method = 'average'
+        GROUP BY 1, 2, 3, 4
+        """,
+        (building_id, [str(p) for p in periods]),
+    ).fetchall()
+    volumes: dict[tuple[str, str, str], dict[Zone, Decimal]] = {}
+    prices: dict[tuple[str, str, str], dict[Zone, Decimal]] = {}
+    for account, service, p, zone, volume, exact in rows:
+        key = (account, service, p)
+        volumes.setdefault(key, {})[Zone(zone)] = volume
+        if volume:
+            with engine_context():
+                prices.setdefault(key, {})[Zone(zone)] = exact / volume
+    return {
+        key: AveragedCharge(BillingPeriod.parse(key[2]), zones, prices.get(key, {}))
+        for key, zones in volumes.items()
     }

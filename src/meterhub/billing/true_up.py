@@ -8,20 +8,25 @@ period the readings are received (п. 61)" [M]).
 
 Interpretation (billing-rules.md tags):
 
-* actual consumption over the run, per zone = register value at the end of the run (the reading now
-  available) − register value of the last valid reading before the run, less the current period's own
-  volume when the caller computes it separately (an hourly meter whose current month is complete) [M];
-  a register meter without a reading at the start of the current period has no separate current
-  volume: the caller passes ``None`` and the whole span is trued-up against the averaged periods [I];
+* actual consumption over the run, per zone = register value at the end of the run − register value
+  of the last valid reading before the run [M]. The pure functions take the end of the run either as
+  the reading now available less the current period's own volume (``current_period``) or directly.
+  The loader (:mod:`meterhub.billing.loader`) ends the run at the start of the current period's
+  readings window: with a reading there, that reading; without one (the usual case: nothing was read
+  during the run), the register value there interpolated linearly in time between the last valid
+  reading and the reading now available [I] — so the current period is billed by meter on its own
+  share of the span and the rest trues-up the averaged periods;
 * true-up volume per zone = actual − Σ averaged volumes charged (positive = доначисление, negative =
   уменьшение) [M];
 * the true-up volume of a zone is spread over the averaged periods in proportion to the averaged volume
   each period was charged in that zone (equal shares when those are all zero), each share quantised to
   :data:`VOLUME_QUANTUM` and the remainder put on the last period, so the shares sum exactly to the
-  true-up volume [I]; each share is priced at the tariff of the period it corrects [I] ("at the tariffs of
-  the averaged periods");
+  true-up volume [I]; each share is priced at the tariff of the period it corrects ("at the tariffs of
+  the averaged periods"; with a tariff change inside that month, its volume-weighted price) [I];
 * when the averaged zones differ from the register zones (e.g. averages were computed as ``SINGLE``
-  because the history mixed meter types), both sides are compared as totals in ``Zone.SINGLE`` [I].
+  because the history mixed meter types, or a total register was split into zones by the hourly
+  estimate), both sides are compared as totals in ``Zone.SINGLE``, priced at the period's
+  volume-weighted price of its zones [I].
 
 Every amount is ``round_money(volume × price)`` per line (half-up, one rounding point per line).
 """
@@ -153,6 +158,22 @@ def spread_true_up(volume: Decimal, weights: Sequence[Decimal]) -> list[Decimal]
         return shares
 
 
+def _price(charge: AveragedCharge, zone: Zone) -> Decimal:
+    """The zone's price; for a total compared across zones (``SINGLE`` against zoned averages) the
+    volume-weighted price of the period's averaged zones [I]."""
+    prices = charge.prices
+    if zone in prices:
+        return to_decimal(prices[zone], f"{charge.period} price {zone}")
+    if not prices:
+        raise TrueUpError(f"{charge.period}: no price for the true-up volume")
+    if len(set(prices.values())) == 1:
+        return to_decimal(next(iter(prices.values())), f"{charge.period} price")
+    weight = sum((charge.zone_volumes.get(z, Decimal(0)) for z in prices), Decimal(0))
+    if weight == 0:
+        raise TrueUpError(f"{charge.period}: zoned prices without averaged volumes to weigh them")
+    return sum((charge.zone_volumes.get(z, Decimal(0)) * p for z, p in prices.items()), Decimal(0)) / weight
+
+
 def true_up_lines(
     actual: Mapping[Zone, Decimal],
     averaged: Sequence[AveragedCharge],
@@ -187,16 +208,7 @@ def true_up_lines(
             for charge, share in zip(ordered, spread_true_up(volumes[zone], weights), strict=True):
                 if share == 0:
                     continue
-                prices = charge.prices
-                if zone not in prices:
-                    if len(set(prices.values())) != 1:
-                        raise TrueUpError(
-                            f"{charge.period}: no {zone} price among the tariff zones "
-                            f"{', '.join(sorted(prices))} for the true-up volume"
-                        )
-                    price = to_decimal(next(iter(prices.values())), "price")
-                else:
-                    price = to_decimal(prices[zone], f"{charge.period} price {zone}")
+                price = _price(charge, zone)
                 exact = share * price
                 lines.append(
                     TrueUpLine(
