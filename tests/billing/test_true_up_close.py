@@ -146,3 +146,50 @@ def test_without_the_last_valid_reading_nothing_is_trued_up(conn: psycopg.Connec
     write_reading(conn, "W-1", "water_m3", datetime(2026, 5, 25, 12, tzinfo=MOSCOW), 30.0)
     close_building(conn, "B1", MAY)
     assert _true_up(conn, MAY) == []
+
+
+def _zones(conn: psycopg.Connection, period: BillingPeriod) -> dict[str, tuple[str, D, D]]:
+    rows = conn.execute(
+        "SELECT zone, method, sum(volume), sum(amount) FROM charge_lines WHERE building_id = 'B1' "
+        "AND period = %s AND account_no = 'LS-2' AND service = 'electricity' AND kind = 'individual' "
+        "GROUP BY zone, method",
+        (str(period),),
+    ).fetchall()
+    return {z: (m, v, a) for z, m, v, a in rows}
+
+
+def test_two_zone_meter_is_trued_up_per_zone(conn: psycopg.Connection) -> None:
+    # E-2 (apartment 2, LS-2) T1/T2 registers; tariff day 6.00, night 3.00 ₽/kWh.
+    # T1: Sep 25 700, Oct 25 800, Nov 25 900, Dec 25 1000, Jan 25 1150.5 → 100, 100, 100, 150.5
+    # T2: Sep 25 380, Oct 25 420, Nov 25 460, Dec 22 500, Jan 25 580 → 40, 40, 40, 80
+    for register, values in (
+        ("energy_import_t1_kwh", (700.0, 800.0, 900.0)),
+        ("energy_import_t2_kwh", (380.0, 420.0, 460.0)),
+    ):
+        for month, value in zip((9, 10, 11), values, strict=True):
+            write_reading(conn, "E-2", register, datetime(2025, month, 25, 12, tzinfo=MOSCOW), value)
+    _three_averaged_months(conn)
+    # averages: day 450.5 / 4 = 112.625 × 6.00 = 675.75 ; night 200 / 4 = 50 × 3.00 = 150.00
+    for p in (FEB, MAR, APR):
+        assert _zones(conn, p) == {
+            "day": ("average", D("112.625"), D("675.75")),
+            "night": ("average", D("50"), D("150.00")),
+        }
+    write_reading(conn, "E-2", "energy_import_t1_kwh", datetime(2026, 5, 25, 12, tzinfo=MOSCOW), 1600.5)
+    write_reading(conn, "E-2", "energy_import_t2_kwh", datetime(2026, 5, 25, 12, tzinfo=MOSCOW), 760.0)
+    close_building(conn, "B1", MAY)
+    # run end (Apr 26 00:00) = 90.5 / 120 of the span since Jan 25 12:00:
+    #   T1 1150.5 + 450 × 90.5/120 = 1150.5 + 339.375 = 1489.875 → May day 1600.5 − 1489.875 = 110.625
+    #   T2 580 + 180 × 90.5/120 = 580 + 135.75 = 715.75 → May night 760 − 715.75 = 44.25
+    assert _zones(conn, MAY) == {
+        "day": ("meter", D("110.625"), D("663.75")),  # 110.625 × 6.00
+        "night": ("meter", D("44.25"), D("132.75")),  # 44.25 × 3.00
+    }
+    # day: 339.375 − 3 × 112.625 = +1.5 → +0.5 kWh × 6.00 = +3.00 per month
+    # night: 135.75 − 3 × 50 = −14.25 → −4.75 kWh × 3.00 = −14.25 per month
+    rows = [r for r in _true_up(conn, MAY) if r[1] == "LS-2"]
+    assert sorted((c, z, v, amt) for c, _, _, z, v, amt, *_ in rows) == sorted(
+        row
+        for p in (FEB, MAR, APR)
+        for row in ((str(p), "day", D("0.5"), D("3.00")), (str(p), "night", D("-4.75"), D("-14.25")))
+    )
