@@ -34,6 +34,7 @@ from meterhub.billing.meter_data import (
 from meterhub.billing.money import engine_context
 from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.repository import (
+    MeterLinkRow,
     accounts_in_period,
     building_services,
     counter_events,
@@ -214,7 +215,7 @@ def _fill_run_starts(
     tz: str,
     day: int,
     window: RegisterWindow,
-    links: list,
+    links: list[MeterLinkRow],
     runs: dict[tuple[str, str], int],
     values_by_meter: dict[str, dict[str, list]],
     run_zones: dict[tuple[str, str], tuple[int, dict[Zone, Decimal], str]],
@@ -223,9 +224,9 @@ def _fill_run_starts(
     the readings window of the last period before it), the start register of this period (its reading,
     or the value interpolated in time between that reading and this period's [I]); fills the missing
     start into ``values_by_meter`` and the run's measured zone volumes into ``run_zones``."""
-    by_run: dict[int, list] = {}
+    by_run: dict[int, list[MeterLinkRow]] = {}
     for link in links:
-        by_run.setdefault(runs[(link.premise_no, link.service)], []).append(link)
+        by_run.setdefault(runs[(link.premise_no or "", link.service)], []).append(link)
     for run, group in by_run.items():
         before = period
         for _ in range(run + 1):
@@ -263,7 +264,9 @@ def _fill_run_starts(
                 run_zones[(link.premise_no, link.service)] = (run, dict(zones), detail)
 
 
-def _interpolated(link, first: RegisterValue, end: RegisterValue, at: datetime) -> RegisterValue | None:
+def _interpolated(
+    link: MeterLinkRow, first: RegisterValue, end: RegisterValue, at: datetime
+) -> RegisterValue | None:
     """The register at ``at`` on the straight line between two readings (rollover at 10^digits)."""
     if not first.ts < at < end.ts:
         return None
@@ -352,10 +355,11 @@ def load_building_input(
                 if h is not None and h.consecutive_average and h.metered:
                     key = (acc.premise_no, service)
                     runs[key] = max(runs.get(key, 0), h.consecutive_average)
+    register_meters = set(without_hourly)
     run_candidates = [
         link
         for link in links
-        if link.meter_id in without_hourly
+        if link.meter_id in register_meters
         and link.premise_no is not None
         and (link.premise_no, link.service) in runs
         and not events_by_meter.get(link.meter_id)
