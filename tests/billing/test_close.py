@@ -182,7 +182,7 @@ def test_late_reading_becomes_a_recalculation_in_the_next_period(small: str) -> 
     assert [r[:7] for r in rows] == [
         ("LS-1", "electricity", "individual", "day", D("1"), D("6.00"), "2026-01")
     ]
-    assert "2026-01" in rows[0][7]
+    assert rows[0][7].startswith("Перерасчёт за январь 2026: ")  # the reason residents read
     assert result.report["recalculations"] == {
         "lines": 1,
         "amount": D("6.00"),

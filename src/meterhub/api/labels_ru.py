@@ -7,6 +7,8 @@ resident reads comes from here. An unknown code is shown as it is (never an inve
 
 from __future__ import annotations
 
+from meterhub.billing.periods import MONTHS_RU
+
 __all__ = [
     "METHODS",
     "PAYMENT_SOURCES",
@@ -82,10 +84,7 @@ def scheme_ru(code: object) -> str:
     return SCHEMES.get(_code(code), _code(code))
 
 
-_MONTHS = (
-    "январь", "февраль", "март", "апрель", "май", "июнь",
-    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
-)  # fmt: skip
+_MONTHS = MONTHS_RU
 
 
 def recalculation_reason_ru(corrects_period: str, method_before: str | None, method_after: str | None) -> str:

@@ -71,7 +71,11 @@ __all__ = [
     "true_up_recalculations",
 ]
 
-RECALC_REASON = "перерасчёт {period}: data changed after the period was closed (late or corrected readings)"
+# Shown to residents (receipt section 5, the cabinet): the period and why, in Russian.
+RECALC_REASON = (
+    "Перерасчёт за {period}: данные изменились после закрытия периода "
+    "(поздние или исправленные показания, площади или число проживающих)"
+)
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,7 @@ def pending_recalculations(
             read_charge_lines(conn, building_id, closed),
             corrected,
             in_period=period,
-            reason=RECALC_REASON.format(period=closed),
+            reason=RECALC_REASON.format(period=closed.title_ru),
         )
         seen = set()
         with engine_context():

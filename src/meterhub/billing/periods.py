@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["BillingPeriod", "local_midnight_utc"]
+__all__ = ["MONTHS_RU", "BillingPeriod", "local_midnight_utc"]
 
 _PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _HOUR = timedelta(hours=1)
@@ -27,6 +27,13 @@ def local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
     ``fold=0`` gives.
     """
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+# Month names in the nominative, as receipts and the cabinet title a period («январь 2026»).
+MONTHS_RU = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -52,6 +59,11 @@ class BillingPeriod:
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def title_ru(self) -> str:
+        """The period as residents read it: «январь 2026»."""
+        return f"{MONTHS_RU[self.month - 1]} {self.year}"
 
     @property
     def first_day(self) -> date:

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from meterhub.billing.money import strip_zeros
+from meterhub.billing.periods import MONTHS_RU
 
 __all__ = [
     "MONTHS",
@@ -60,10 +61,7 @@ REGISTERS = {
     "water_m3": "общий",
     "heat_gcal": "общий",
 }
-MONTHS = (
-    "январь", "февраль", "март", "апрель", "май", "июнь",
-    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
-)  # fmt: skip
+MONTHS = MONTHS_RU
 
 
 def service_title(service: str, zone: str = "single") -> str:
