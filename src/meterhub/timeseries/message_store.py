@@ -52,13 +52,6 @@ class _PendingBatch:
     result: WriteResult = field(default_factory=WriteResult)
 
 
-def _readings_or_none(items: list[Any]) -> list[Reading] | None:
-    try:
-        return [reading_from_json(r) for r in items]
-    except ValueError:
-        return None
-
-
 @dataclass
 class StoreResult:
     messages: int = 0
@@ -151,8 +144,8 @@ class MessageStore:
             prepared = self.writer.prepare_json(items, building)
             if prepared is not None:
                 return _PendingBatch(msg, batch, prepared, context, [])
-        readings = _readings_or_none(fast[1]) if fast is not None else None
-        if readings is None:
+            readings = [reading_from_json(r) for r in items]  # the writer sorts out which and why
+        else:
             try:
                 batch = parse_batch(msg.payload)
             except ContractError as e:
