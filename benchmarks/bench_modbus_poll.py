@@ -19,7 +19,7 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from meterhub.collectors.modbus.device import ModbusDeviceConfig, profile_spans
+from meterhub.collectors.modbus.device import ModbusDeviceConfig, profile_plan_state, profile_spans
 from meterhub.collectors.modbus.planning import plan_reads, wire_request_count
 from meterhub.collectors.modbus.poller import ModbusCollector
 from meterhub.collectors.modbus.profile import ModbusProfile
@@ -33,7 +33,8 @@ def wire_limit(
     profile: ModbusProfile, config: ModbusDeviceConfig, baudrate: int, turnaround: float
 ) -> tuple[float, int]:
     """Least line time one device's poll needs [s], and its number of reads."""
-    plan = plan_reads(profile_spans(profile, read_serial=False), config.plan_options(profile))
+    spans = profile_spans(profile, read_serial=False)
+    plan = plan_reads(spans, config.plan_options(profile), profile_plan_state(profile))
     seconds = sum(transaction_wire_time(r.count, baudrate) + turnaround for r in plan.requests)
     return seconds, len(plan.requests)
 

@@ -136,3 +136,37 @@ def test_replanning_after_rejections_converges_to_exactly_the_readable_spans(
     touching = {s.key for s in items if any(s.address <= a <= s.end for a in rejected)}
     assert read == {s.key for s in items} - touching
     assert {s.key for s in plan.unreadable} == touching
+
+
+def test_profile_forbidden_ranges_seed_the_plan_for_both_tables() -> None:
+    from meterhub.collectors.modbus.device import profile_plan_state
+    from meterhub.collectors.modbus.profile import ModbusProfile
+
+    profile = ModbusProfile.model_validate(
+        {
+            "profile": {
+                "id": "p",
+                "manufacturer": "T",
+                "model": "T",
+                "protocol": "modbus",
+                "kind": "electricity",
+                "source": "test",
+            },
+            "modbus": {"forbidden": [[2, 3]]},
+            "registers": [
+                {"name": "voltage_v", "address": 0, "function": "input"},
+                {"name": "power_w", "address": 4, "function": "input"},
+                {"name": "current_a", "address": 0, "function": "holding"},
+                {"name": "frequency_hz", "address": 5, "function": "holding"},
+            ],
+        }
+    )
+    items = profile_spans(profile, read_serial=False)
+    assert len(plan_reads(items).requests) == 2  # without the profile's knowledge: one read per table
+    plan = plan_reads(items, state=profile_plan_state(profile))
+    assert sorted((r.function.code, r.address, r.count) for r in plan.requests) == [
+        (3, 0, 1),
+        (3, 5, 1),
+        (4, 0, 1),
+        (4, 4, 1),
+    ]

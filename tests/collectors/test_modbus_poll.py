@@ -15,7 +15,7 @@ from meterhub.collectors.modbus.poller import DevicePoller, ModbusCollector
 from meterhub.collectors.modbus.profile import DataType, ModbusProfile
 from meterhub.collectors.profiles import builtin_profiles
 from meterhub.core import MeterKind, make_meter_id
-from meterhub.simulators.modbus_meters import SimClock
+from meterhub.simulators.modbus_meters import SimClock, SimulatedModbusMeter
 
 MODBUS_PROFILES = sorted(k for k, v in builtin_profiles().items() if isinstance(v, ModbusProfile))
 
@@ -45,9 +45,7 @@ def test_every_shipped_profile_reads_what_the_simulator_holds(profile_id: str) -
             expected = sim_meter.values(sim.clock.now())
             assert len(result.readings) == len(expected)
             for reading in result.readings:
-                channel = next(
-                    (n for n, c in channels.items() if reading.meter_id.endswith(c.serial)), 0
-                )
+                channel = next((n for n, c in channels.items() if reading.meter_id.endswith(c.serial)), 0)
                 want = expected[(channel, reading.register)]
                 tolerance = _tolerance(profile, reading.register, channel)
                 assert reading.value == pytest.approx(want, rel=1e-6, abs=tolerance), reading
@@ -96,8 +94,9 @@ def test_timeouts_retry_with_backoff_then_one_probe_while_offline() -> None:
 
     async def scenario() -> None:
         async with tcp_simulator([sim_meter]) as (sim, url):
-            collector = ModbusCollector([device("m", url, 1, "eastron-sdm120", timeout=0.15, retries=2,
-                                               backoff=0.05)])
+            collector = ModbusCollector(
+                [device("m", url, 1, "eastron-sdm120", timeout=0.15, retries=2, backoff=0.05)]
+            )
             t0 = time.monotonic()
             (first,) = await collector.poll_once()
             first_time = time.monotonic() - t0
@@ -140,12 +139,16 @@ def test_crc_error_rtu_over_tcp_and_short_frame_on_tcp() -> None:
     rtu_meter.faults.crc_error = tcp_meter.faults.crc_error = True
 
     async def scenario() -> None:
-        async with tcp_simulator([rtu_meter], rtu_framing=True) as (_, rtu_url), \
-                tcp_simulator([tcp_meter]) as (_, tcp_url):
-            collector = ModbusCollector([
-                device("rtu", rtu_url, 3, "eastron-sdm120", retries=1, timeout=0.2),
-                device("tcp", tcp_url, 4, "eastron-sdm120", retries=0, timeout=0.2),
-            ])
+        async with (
+            tcp_simulator([rtu_meter], rtu_framing=True) as (_, rtu_url),
+            tcp_simulator([tcp_meter]) as (_, tcp_url),
+        ):
+            collector = ModbusCollector(
+                [
+                    device("rtu", rtu_url, 3, "eastron-sdm120", retries=1, timeout=0.2),
+                    device("tcp", tcp_url, 4, "eastron-sdm120", retries=0, timeout=0.2),
+                ]
+            )
             t0 = time.monotonic()
             rtu, tcp = await collector.poll_once()
             assert collector.statuses()[0].last_error_kind == "crc"
@@ -185,11 +188,13 @@ def test_dead_device_does_not_delay_devices_elsewhere_nor_beyond_its_timeout_on_
 
     async def scenario() -> None:
         async with tcp_simulator([healthy]) as (_, url_a), tcp_simulator([dead, neighbour]) as (_, url_b):
-            collector = ModbusCollector([
-                device("healthy", url_a, 1, "eastron-sdm120"),
-                device("dead", url_b, 2, "eastron-sdm120", timeout=0.4, retries=2, backoff=0.05),
-                device("neighbour", url_b, 3, "eastron-sdm120"),
-            ])
+            collector = ModbusCollector(
+                [
+                    device("healthy", url_a, 1, "eastron-sdm120"),
+                    device("dead", url_b, 2, "eastron-sdm120", timeout=0.4, retries=2, backoff=0.05),
+                    device("neighbour", url_b, 3, "eastron-sdm120"),
+                ]
+            )
             first = await asyncio.gather(*(timed(p) for p in collector.pollers))
             (ok_a, t_a), (ok_dead, t_dead), (ok_n, t_n) = first
             assert ok_a and not ok_dead and ok_n
@@ -219,7 +224,7 @@ def test_rejected_addresses_are_learnt_and_the_device_is_replanned() -> None:
             (second,) = await collector.poll_once()
             assert second.ok and len(second.readings) == 7
             assert second.requests < first_requests  # the plan was remembered
-            assert all(a.count <= 32 for a in sim.answered[-second.requests:])
+            assert all(a.count <= 32 for a in sim.answered[-second.requests :])
             collector.close()
 
     run(scenario())
@@ -230,8 +235,9 @@ def test_one_register_per_request_option() -> None:
 
     async def scenario() -> None:
         async with tcp_simulator([sim_meter]) as (sim, url):
-            collector = ModbusCollector([device("m", url, 1, "eastron-sdm120", serial="1",
-                                               one_register_per_request=True)])
+            collector = ModbusCollector(
+                [device("m", url, 1, "eastron-sdm120", serial="1", one_register_per_request=True)]
+            )
             (result,) = await collector.poll_once()
             assert result.ok and result.requests == 7
             assert all(a.count == 2 for a in sim.answered)
@@ -303,8 +309,9 @@ def test_another_service_on_the_port_is_an_invalid_frame() -> None:
         server = await asyncio.start_server(http_like, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         try:
-            collector = ModbusCollector([device("web", f"tcp://127.0.0.1:{port}", 1, "eastron-sdm120",
-                                               retries=0, timeout=0.2)])
+            collector = ModbusCollector(
+                [device("web", f"tcp://127.0.0.1:{port}", 1, "eastron-sdm120", retries=0, timeout=0.2)]
+            )
             (result,) = await collector.poll_once()
             assert not result.ok
             assert collector.statuses()[0].last_error_kind == "invalid_frame"
@@ -312,5 +319,82 @@ def test_another_service_on_the_port_is_an_invalid_frame() -> None:
             collector.close()
         finally:
             server.close()
+
+    run(scenario())
+
+
+def _gapped_profile(forbidden: list[list[int]]) -> ModbusProfile:
+    """Two float32 input registers at 0 and 4; addresses 2…3 between them are a hole in the map."""
+    return ModbusProfile.model_validate(
+        {
+            "profile": {
+                "id": "gapped",
+                "manufacturer": "T",
+                "model": "T",
+                "protocol": "modbus",
+                "kind": "electricity",
+                "source": "test",
+            },
+            "modbus": {"function": "input", "type": "float32", "forbidden": forbidden},
+            "registers": [{"name": "voltage_v", "address": 0}, {"name": "power_w", "address": 4}],
+        }
+    )
+
+
+def test_profile_forbidden_ranges_are_never_read_from_the_first_poll() -> None:
+    """A device that rejects its hole 2…3: declared in the profile, the first poll already splits
+    around it (2 reads, no exception 02); undeclared, the poller learns it from the rejection."""
+    declared, undeclared = _gapped_profile([[2, 3]]), _gapped_profile([])
+    declared_meter = SimulatedModbusMeter(declared, unit_id=1, serial=1)
+    strict_meter = SimulatedModbusMeter(undeclared, unit_id=2, serial=2, reject_unmapped=True)
+
+    async def scenario() -> None:
+        async with (
+            tcp_simulator([declared_meter]) as (sim_a, url_a),
+            tcp_simulator([strict_meter]) as (sim_b, url_b),
+        ):
+            collector = ModbusCollector(
+                [
+                    device("declared", url_a, 1, "gapped", serial="1"),
+                    device("learnt", url_b, 2, "gapped-strict", serial="2"),
+                ],
+                {"gapped": declared, "gapped-strict": undeclared},
+            )
+            known, learnt = await collector.poll_once()
+            assert known.ok and learnt.ok, (known.error, learnt.error)
+            assert len(known.readings) == len(learnt.readings) == 2
+            assert known.requests == 2 and sim_a.requests == 2  # no rejected read on the wire
+            assert [(a.address, a.count) for a in sim_a.answered] == [(0, 2), (4, 2)]
+            assert learnt.requests == sim_b.requests == 3  # one read 0…5 rejected, then the split
+            collector.close()
+
+    run(scenario())
+
+
+def test_inter_frame_delay_is_kept_between_transactions_on_a_line() -> None:
+    sim_meter = meter("eastron-sdm120", 1)
+
+    async def scenario() -> None:
+        async with tcp_simulator([sim_meter]) as (sim, url):
+            collector = ModbusCollector(
+                [
+                    device(
+                        "m",
+                        url,
+                        1,
+                        "eastron-sdm120",
+                        serial="1",
+                        one_register_per_request=True,
+                        inter_frame_delay=0.05,
+                    )
+                ]
+            )
+            (result,) = await collector.poll_once()
+            assert result.ok and result.requests == 7
+            starts = [a.started for a in sim.answered]
+            ends = [a.finished for a in sim.answered]
+            gaps = [start - end for end, start in zip(ends, starts[1:], strict=False)]
+            assert min(gaps) >= 0.045, gaps  # the collector waited before every next request
+            collector.close()
 
     run(scenario())

@@ -99,6 +99,7 @@ class SimulatedModbusMeter:
     seed: int = 0
     timezone: str = "Europe/Moscow"
     reject_unmapped: bool = False  # answer exception 02 for reads touching unmapped addresses
+    # (reads touching the profile's ``[modbus] forbidden`` ranges are always answered with 02)
     channel_kinds: dict[int, MeterKind] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)
     clock_drift: float = 0.0  # the meter clock (tariff switch) gains this many seconds per day [s/d]
@@ -219,6 +220,9 @@ class SimulatedModbusMeter:
         if self.faults.exception_code is not None:
             return self.faults.exception_code
         addresses = range(address, address + count)
+        last = address + count - 1
+        if any(start <= last and end >= address for start, end in self.profile.modbus.forbidden):
+            return ILLEGAL_ADDRESS  # the profile says the device rejects these addresses
         if self.reject_unmapped and any((function, a) not in self._map for a in addresses):
             return ILLEGAL_ADDRESS
         values = self.values(now)
@@ -266,8 +270,12 @@ def _tariff_of(name: str) -> int:
 
 def _initial_total(kind: MeterKind, seed: int) -> float:
     """A plausible counter reading at the start of the simulation [unit]."""
-    span = {MeterKind.ELECTRICITY: 20000.0, MeterKind.COLD_WATER: 400.0, MeterKind.HOT_WATER: 250.0,
-            MeterKind.HEAT: 40.0}[kind]
+    span = {
+        MeterKind.ELECTRICITY: 20000.0,
+        MeterKind.COLD_WATER: 400.0,
+        MeterKind.HOT_WATER: 250.0,
+        MeterKind.HEAT: 40.0,
+    }[kind]
     return round(span * (0.05 + 0.95 * unit_random(seed, "initial")), 3)
 
 

@@ -21,8 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from meterhub.collectors.modbus.codec import DecodeError, decode, scale_value, shortest_float32
-from meterhub.collectors.modbus.planning import PlanOptions, Span
-from meterhub.collectors.modbus.profile import DataType, ModbusProfile, ModbusRegister
+from meterhub.collectors.modbus.planning import PlanOptions, PlanState, Span
+from meterhub.collectors.modbus.profile import DataType, Function, ModbusProfile, ModbusRegister
 from meterhub.core.readings import Reading, ReadingQuality, make_meter_id
 from meterhub.core.registers import REGISTERS
 
@@ -69,7 +69,9 @@ def parse_endpoint(url: str) -> Endpoint:
     if scheme == "rtu":
         device = (parts.netloc + parts.path) or ""
         if not device:
-            raise ValueError(f"endpoint {url!r}: missing serial device, e.g. rtu:///dev/ttyUSB0?baudrate=9600")
+            raise ValueError(
+                f"endpoint {url!r}: missing serial device, e.g. rtu:///dev/ttyUSB0?baudrate=9600"
+            )
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         unknown = set(query) - {"baudrate", "parity", "stopbits"}
         if unknown:
@@ -144,7 +146,8 @@ class ModbusDeviceConfig(BaseModel):
             max_registers_per_read=self.max_registers_per_read or d.max_registers_per_read,
             max_gap=d.max_gap if self.max_gap is None else self.max_gap,
             one_register_per_request=(
-                d.one_register_per_request if self.one_register_per_request is None
+                d.one_register_per_request
+                if self.one_register_per_request is None
                 else self.one_register_per_request
             ),
         )
@@ -174,6 +177,18 @@ def profile_spans(profile: ModbusProfile, *, read_serial: bool) -> list[Span]:
         s = profile.serial
         spans.append(Span(SERIAL_KEY, s.function, s.address, s.count))
     return spans
+
+
+def profile_plan_state(profile: ModbusProfile) -> PlanState:
+    """What the planner knows before the first poll: the profile's ``forbidden`` ranges.
+
+    A range in ``[modbus] forbidden`` is an address block the device rejects in either table, so it
+    is forbidden for holding and input reads alike: no read spans it, from the very first poll.
+    """
+    state = PlanState()
+    for function in Function:
+        state = state.with_forbidden(function, profile.modbus.forbidden)
+    return state
 
 
 def serial_from_words(profile: ModbusProfile, words: Sequence[int]) -> str:

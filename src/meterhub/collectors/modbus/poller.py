@@ -24,12 +24,13 @@ from meterhub.collectors.modbus.device import (
     ModbusDeviceConfig,
     UndecodableValue,
     build_readings,
+    profile_plan_state,
     profile_spans,
     serial_from_words,
 )
 from meterhub.collectors.modbus.errors import ModbusError, ModbusExceptionResponse
 from meterhub.collectors.modbus.link import ModbusLink
-from meterhub.collectors.modbus.planning import PlanState, ReadRequest, after_rejection, plan_reads
+from meterhub.collectors.modbus.planning import ReadRequest, after_rejection, plan_reads
 from meterhub.collectors.modbus.profile import ModbusProfile
 from meterhub.collectors.modbus.status import DeviceStatus
 from meterhub.core.readings import Reading
@@ -79,7 +80,7 @@ class DevicePoller:
         self.profile = profile
         self.link = link
         self.clock = clock
-        self.plan_state = PlanState()
+        self.plan_state = profile_plan_state(profile)
         self.status = DeviceStatus(config.name, serial=config.serial)
         self._options = config.plan_options(profile)
         self._read_serial = config.serial is None and profile.serial is not None
@@ -122,8 +123,12 @@ class DevicePoller:
         )
         self.status.last_requests = result.requests
         if self.status.record_success(now):
-            log.info("modbus device %s is back (%s unit %d)", self.config.name, self.link.endpoint,
-                     self.config.unit_id)
+            log.info(
+                "modbus device %s is back (%s unit %d)",
+                self.config.name,
+                self.link.endpoint,
+                self.config.unit_id,
+            )
         result.ok = True
         return result
 
@@ -134,8 +139,12 @@ class DevicePoller:
             result.requests += 1
             try:
                 return await self.link.read(
-                    self.config.unit_id, request.function, request.address, request.count,
-                    timeout=self.config.timeout, frame_delay=self.config.frame_delay(),
+                    self.config.unit_id,
+                    request.function,
+                    request.address,
+                    request.count,
+                    timeout=self.config.timeout,
+                    frame_delay=self.config.frame_delay(),
                 )
             except ModbusExceptionResponse as exc:
                 if exc.code not in _RETRYABLE_EXCEPTIONS or attempt + 1 == attempts:
@@ -152,15 +161,24 @@ class DevicePoller:
         result.error = message
         self.status.last_requests = result.requests
         if self.status.record_failure(self.clock(), exc.kind, message):
-            log.warning("modbus device %s is down (%s unit %d): %s", self.config.name, self.link.endpoint,
-                        self.config.unit_id, message)
+            log.warning(
+                "modbus device %s is down (%s unit %d): %s",
+                self.config.name,
+                self.link.endpoint,
+                self.config.unit_id,
+                message,
+            )
         return result
 
     def _note_serial(self, serial: str) -> None:
         previous = self.status.serial
         if previous is not None and previous != serial:
-            log.warning("modbus device %s reports a new serial %s (was %s): meter replaced",
-                        self.config.name, serial, previous)
+            log.warning(
+                "modbus device %s reports a new serial %s (was %s): meter replaced",
+                self.config.name,
+                serial,
+                previous,
+            )
         self.status.serial = serial
 
 
