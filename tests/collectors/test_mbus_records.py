@@ -315,3 +315,38 @@ def test_every_vife_after_0x7f_is_manufacturer_specific():
     follows = "manufacturer specific VIFE follows"
     assert r.vife == (follows, "manufacturer VIFE 0x95", "manufacturer VIFE 0x16")
     assert r.error_code is None and r.value == 5
+
+
+# --- application error status ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("status", "text"),
+    [
+        (0x00, "no error"),
+        (0x01, "application busy"),
+        (0x02, "any application error"),
+        (0x03, "abnormal situation"),
+        (0x1F, "abnormal situation, power low, permanent error, temporary error"),
+        (0xE0, "no error, manufacturer bits 111"),
+    ],
+)
+def test_status_byte_application_error_bits(status, text):
+    header = bytes.fromhex("78563412 2D2C 01 07 00") + bytes((status,)) + b"\x00\x00"
+    t = decode_telegram(0x72, header)
+    assert t.header.status.describe() == text
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "text"),
+    [
+        ("08", 8, "application too busy for handling readout request"),
+        ("01", 1, "unimplemented CI field"),
+        ("09", 9, "too many readouts"),
+        ("", 0, "unspecified error"),  # a missing code byte is "unspecified"
+        ("07", 7, "reserved application error 7"),
+    ],
+)
+def test_report_of_application_error_ci_70(data, code, text):
+    t = decode_telegram(0x70, bytes.fromhex(data))
+    assert t.application_error is not None and t.application_error.code == code
+    assert t.application_error.text == text and t.header is None and not t.records and not t.unsupported
+    assert str(t.application_error) == f"application error {code} ({text})"

@@ -62,3 +62,12 @@ def test_simulate_runs_for_a_duration_on_a_pty():
     assert "served 0 requests" in result.output
     bad = CliRunner().invoke(app, ["simulate", "mbus", "--duration", "0.1", "--fault", "9:no_answer=1"])
     assert bad.exit_code != 0 and "no meter at that address" in bad.output
+
+
+def test_read_prints_an_application_error_report():
+    meters = demo_meters(0, 1, datetime.now(UTC))
+    meters[0].faults.application_error = 1
+    with TcpMbusServer(MbusLine(meters)) as server:
+        result = run(server.url, "--address", "1")
+    assert result.exit_code == 0, result.output
+    assert "the meter reports application error 8 (application too busy" in result.output

@@ -90,3 +90,19 @@ def test_config_is_validated_with_clear_messages():
             url="/dev/null",
             devices=[MbusDeviceConfig(name="a", address=1), MbusDeviceConfig(name="a", address=2)],
         )
+
+
+def test_application_error_is_a_device_status_not_readings(setup):
+    poller, line, _now = setup
+    line.meters[1].faults.application_error = 1
+    line.meters[1].faults.application_error_code = 9
+    water = poller.config.devices[1]
+    result = poller.poll(water)
+    assert not result.ok and not result.readings
+    assert result.error == (
+        "application_error: M-Bus socket://unused secondary 30000002: "
+        "the meter reports application error 9 (too many readouts)"
+    )
+    status = poller.status["water-2"]
+    assert status.last_error_kind == "application_error" and status.consecutive_failures == 1
+    assert poller.poll(water).ok and status.consecutive_failures == 0

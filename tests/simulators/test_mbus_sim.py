@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from meterhub.collectors.mbus.addressing import SelectionMask
+from meterhub.collectors.mbus.addressing import SecondaryAddress, SelectionMask
 from meterhub.collectors.mbus.frames import decode_frame, req_ud2, snd_nke
 from meterhub.collectors.mbus.mapping import map_readings
 from meterhub.collectors.mbus.master import MbusError, MbusMaster, SelectOutcome
@@ -258,3 +258,26 @@ def test_simulator_does_not_import_the_collectors_mbus_code():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_application_error_answer_then_normal_data(master: MbusMaster, line: MbusLine):
+    line.meters[1].faults.application_error = 1  # busy once (CI 0x70, code 8)
+    out = master.read(2)
+    (telegram,) = out.telegrams
+    assert telegram.ci == 0x70 and telegram.application_error.code == 8
+    assert "too busy" in telegram.application_error.text and out.retries == 0
+    assert master.read(2).telegrams[0].header.identification == "12345679"
+
+
+def test_selection_by_version_and_medium_wildcards(master: MbusMaster, line: MbusLine):
+    line.meters[0].version = 0x21  # the heat meter 12345678 (KAM, medium 0x04)
+    assert master.select(SelectionMask("FFFFFFFF", version=0x21)) is SelectOutcome.SINGLE
+    assert master.select(SelectionMask("FFFFFFFF", version=0x22)) is SelectOutcome.NONE
+    # medium 0x06 (warm water): only 12340001; medium 0x04 (heat): 12345678 and 22345678 collide
+    assert master.read_secondary(SelectionMask("FFFFFFFF", medium=0x06)).secondary_address == (
+        SecondaryAddress("12340001", "EFE", 0, 0x06)
+    )
+    assert master.select(SelectionMask("FFFFFFFF", medium=0x04)) is SelectOutcome.COLLISION
+    mask = SelectionMask("FFFFFFFF", manufacturer="KAM", version=0x21, medium=0x04)
+    assert master.read_secondary(mask).secondary_address.identification == "12345678"
+    assert master.select(SelectionMask("FFFFFFFF", manufacturer="EFE", medium=0x04)) is SelectOutcome.NONE

@@ -33,7 +33,8 @@ def _parse_faults(specs: list[str]) -> list[tuple[int, str, float]]:
 _FAULT_OPTION = typer.Option(
     None,
     help="ADDRESS:NAME=VALUE, repeatable; names: no_answer, late_answer, late_delay_s, bad_checksum, "
-    "wrong_length (counts of answers), clock_drift_s, replace_after_s, rollover_after_s (simulated seconds)",
+    "wrong_length, application_error (counts of answers), application_error_code, clock_drift_s, "
+    "replace_after_s, rollover_after_s (simulated seconds)",
 )
 
 
@@ -178,6 +179,9 @@ def _print_read_out(out, profile_ref: str | None, raw: bool) -> None:
                 f": id {h.identification} {h.manufacturer} version {h.version} medium 0x{h.medium or 0:02X} "
                 f"({h.medium_name}), access {h.access_number}, status {h.status.describe()}"
             )
+        if telegram.application_error is not None:
+            console.print(f"{title}: the meter reports {telegram.application_error}")
+            continue
         if telegram.unsupported:
             console.print(f"{title}: {telegram.unsupported}")
             continue

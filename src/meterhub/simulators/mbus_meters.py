@@ -50,6 +50,8 @@ class MeterFaults:
     late_delay_s: float = 1.0
     bad_checksum: int = 0
     wrong_length: int = 0
+    application_error: int = 0  # answer REQ_UD2 with CI 0x70 (report of an application error)
+    application_error_code: int = 8  # 8: application too busy for handling readout request
     clock_drift_s: float = 0.0
     replace_after_s: float = 0.0  # simulated seconds after start: swap in a new meter (0 = never)
     rollover_after_s: float = 0.0  # simulated seconds after start: counter jumps just below its limit
@@ -210,6 +212,12 @@ class SimulatedMeter:
     def answer_req_ud2(self, fcb: bool, fcv: bool, now: datetime) -> bytes:
         """RSP_UD frame for a REQ_UD2 (EN 13757-2 5.7.2: an unchanged FCB repeats the last answer)."""
         if fcv and self.last_answer is not None and self.last_fcb == fcb:
+            return self.last_answer
+        if self.faults.application_error > 0:  # the Modbus "exception response" of M-Bus
+            self.faults.application_error -= 1
+            code = bytes((self.faults.application_error_code & 0xFF,))
+            self.last_answer = enc.long_frame(0x08, self.primary_address, 0x70, code)
+            self.last_fcb = fcb if fcv else None
             return self.last_answer
         more = self.cycle and self.telegram_index + 1 < len(self.cycle)
         if more:

@@ -16,6 +16,7 @@ from meterhub.core.lazy import lazy_exports
 #: (e.g. ``mbus.profile`` from the profile loader) never pulls in the master or the poller.
 _EXPORTS = {
     "AckFrame": "frames",
+    "ApplicationError": "telegram",
     "DataRecord": "records",
     "FixedHeader": "telegram",
     "FrameError": "frames",

@@ -61,6 +61,7 @@ class CI(IntEnum):
     RSP_VARIABLE = 0x72
     RSP_VARIABLE_MSB = 0x76
     RSP_VARIABLE_SHORT = 0x7A
+    APPLICATION_ERROR = 0x70  # slave to master: report of an application error
 
 
 class FrameError(ValueError):

@@ -148,6 +148,10 @@ class MbusLinePoller:
         now = self.clock()
         result.telegrams, result.requests = len(out.telegrams), out.requests
         status.last_requests = out.requests
+        reported = next((t.application_error for t in out.telegrams if t.application_error), None)
+        if reported is not None:  # the meter answered, but with an error instead of its data
+            message = f"M-Bus {self._where(device)}: the meter reports {reported}"
+            return self._failed(device, status, result, "application_error", message)
         self._note_identification(device, status, out)
         profile = self._profile_for(device, out)
         if profile is None:

@@ -2,7 +2,8 @@
 
 ``decode_telegram(ci, data)`` takes the CI field and user data of a long frame and returns a
 ``Telegram``. It never raises on bad content: an unsupported CI (e.g. fixed data structure 0x73)
-gives a telegram with ``unsupported`` set; a broken record gives a ``RecordError`` in ``records``.
+gives a telegram with ``unsupported`` set; a broken record gives a ``RecordError`` in ``records``;
+a report of an application error (CI 0x70) gives a telegram with ``application_error`` set.
 """
 
 from __future__ import annotations
@@ -58,6 +59,38 @@ class Status:
         return ", ".join(parts)
 
 
+#: General application error codes of a CI 0x70 answer (M-Bus documentation rev. 4.8, 6.6;
+#: EN 13757-3 clause 6, "report of application errors").
+APPLICATION_ERRORS: dict[int, str] = {
+    0: "unspecified error",
+    1: "unimplemented CI field",
+    2: "buffer too long, truncated",
+    3: "too many records",
+    4: "premature end of record",
+    5: "more than 10 DIFEs",
+    6: "more than 10 VIFEs",
+    8: "application too busy for handling readout request",
+    9: "too many readouts",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationError:
+    """A slave's report of an application error (CI 0x70): no data records, one error code.
+
+    A missing code byte reads as 0, "unspecified error", as the M-Bus documentation says.
+    """
+
+    code: int
+
+    @property
+    def text(self) -> str:
+        return APPLICATION_ERRORS.get(self.code, f"reserved application error {self.code}")
+
+    def __str__(self) -> str:
+        return f"application error {self.code} ({self.text})"
+
+
 @dataclass(frozen=True, slots=True)
 class FixedHeader:
     """The 12-byte long header (CI 0x72/0x76) or the 4-byte short header (CI 0x7A).
@@ -88,6 +121,7 @@ class Telegram:
     manufacturer_data: bytes = b""
     unsupported: str | None = None
     raw: bytes = field(default=b"", repr=False)
+    application_error: ApplicationError | None = None
 
     @property
     def data_records(self) -> list[DataRecord]:
@@ -135,6 +169,8 @@ def decode_telegram(ci: int, data: bytes) -> Telegram:
         big = False
         header = FixedHeader(None, None, None, None, data[0], Status(data[1]), df.decode_uint(data[2:4]))
         body = data[SHORT_HEADER_LEN:]
+    elif ci == CI.APPLICATION_ERROR:
+        return Telegram(ci, None, raw=raw, application_error=ApplicationError(data[0] if data else 0))
     elif ci in (CI.RSP_FIXED, CI.RSP_FIXED_MSB):
         return Telegram(
             ci, None, unsupported=f"fixed data structure (CI 0x{ci:02X}) is not supported", raw=raw
