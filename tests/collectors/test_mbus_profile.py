@@ -148,3 +148,90 @@ def test_profile_is_chosen_by_manufacturer_and_medium():
     assert choose_profile(profiles, "EFE", 0x07).id == "engelmann-waterstar-m"
     assert choose_profile(profiles, "KAM", 0x04).id == "kamstrup-multical-601"
     assert choose_profile(profiles, "XYZ", 0x04) is None
+
+
+_TARIFF_PROFILE = """
+[profile]
+id = "test-mbus-tariffs"
+manufacturer = "ABB"
+model = "three-tariff M-Bus meter (test)"
+protocol = "mbus"
+kind = "electricity"
+source = "test"
+
+[mbus]
+manufacturers = ["ABB"]
+media = [0x02]
+
+[[records]]
+name = "energy_import_kwh"
+quantity = "energy"
+
+[[records]]
+name = "energy_import_t1_kwh"
+quantity = "energy"
+tariff = 1
+
+[[records]]
+name = "energy_import_t2_kwh"
+quantity = "energy"
+tariff = 2
+
+[[records]]
+name = "energy_import_t3_kwh"
+quantity = "energy"
+tariff = 3
+
+[[records]]
+name = "energy_export_kwh"
+quantity = "energy"
+storage = 1
+"""
+
+
+def test_records_are_selected_by_medium_tariff_and_storage_from_a_profile_file():
+    """A profile written as data selects each register by VIF quantity, tariff and storage; the
+    telegram comes from the simulator's independent encoder (distinct values per coordinate)."""
+    from meterhub.simulators import mbus_encoding as enc
+
+    records = b"".join(
+        [
+            enc.int_record(b"\x04", 600, tariff=0),  # energy 10^1 Wh: 6.0 kWh
+            enc.int_record(b"\x04", 100, tariff=1),
+            enc.int_record(b"\x04", 200, tariff=2),
+            enc.int_record(b"\x04", 300, tariff=3),
+            enc.int_record(b"\x04", 999, storage=1),  # a stored (due-date) value: 9.99 kWh
+            enc.int_record(b"\x04", 777, storage=1, tariff=1),  # not mapped by anything
+        ]
+    )
+    profile = parse_profile(_TARIFF_PROFILE, "test-mbus-tariffs.toml")
+
+    def mapped_for(medium: int):
+        data = enc.long_header("00001234", "ABB", 1, medium, 1, 0) + records
+        return map_readings([decode_telegram(0x72, data)], profile, TS)
+
+    r = by_register(mapped_for(0x02))
+    assert {k: v.value for k, v in r.items()} == pytest.approx(
+        {
+            "energy_import_kwh": 6.0,
+            "energy_import_t1_kwh": 1.0,
+            "energy_import_t2_kwh": 2.0,
+            "energy_import_t3_kwh": 3.0,
+            "energy_export_kwh": 9.99,
+        }
+    )
+    assert r["energy_import_kwh"].meter_id == "ABB-00001234" and r["energy_import_kwh"].unit == "kWh"
+    other = mapped_for(0x07)  # a water medium: this profile does not apply
+    assert not other.readings and "medium 0x07" in other.problems[0]
+
+
+def test_storage_number_selects_the_due_date_value_of_a_real_water_meter():
+    # real telegram: libmbus test/test-frames/els_falcon.hex — 0C 13 (storage 0), 4C 13 (storage 1)
+    text = (
+        _TARIFF_PROFILE.split("[mbus]")[0]
+        .replace("test-mbus-tariffs", "due-date")
+        .replace('kind = "electricity"', 'kind = "cold_water"')
+    )
+    profile = parse_profile(text + '[[records]]\nname = "water_m3"\nquantity = "volume"\nstorage = 1\n')
+    (reading,) = map_readings([telegram("els_falcon")], profile, TS).readings
+    assert reading.value == pytest.approx(456.951) and reading.meter_id.startswith("ELS-")
