@@ -7,7 +7,7 @@ import itertools
 import time
 
 import pytest
-from modbus_support import device, meter, rtu_simulator, run
+from modbus_support import device, meter, rtu_simulator, run, tcp_simulator
 
 from meterhub.collectors.modbus.poller import ModbusCollector
 from meterhub.collectors.modbus.rtu import crc16, transaction_wire_time
@@ -23,10 +23,12 @@ def test_reads_over_a_pty_line_match_the_simulator() -> None:
 
     async def scenario() -> None:
         async with rtu_simulator([sdm, em]) as (sim, url):
-            collector = ModbusCollector([
-                device("sdm", url, 1, "eastron-sdm120"),
-                device("em", url, 2, "carlo-gavazzi-em111", serial="EM42"),
-            ])
+            collector = ModbusCollector(
+                [
+                    device("sdm", url, 1, "eastron-sdm120"),
+                    device("em", url, 2, "carlo-gavazzi-em111", serial="EM42"),
+                ]
+            )
             a, b = await collector.poll_once()
             assert a.ok and b.ok, (a.error, b.error)
             now = sim.clock.now()
@@ -77,12 +79,14 @@ def test_crc_error_short_frame_and_dead_device_on_a_pty_line() -> None:
 
     async def scenario() -> None:
         async with rtu_simulator([bad, dead, good, short]) as (_, url):
-            collector = ModbusCollector([
-                device("bad", url, 1, "eastron-sdm120", retries=0),
-                device("dead", url, 2, "eastron-sdm120", retries=0, timeout=0.2),
-                device("good", url, 3, "eastron-sdm120"),
-                device("short", url, 4, "eastron-sdm120", retries=0, timeout=0.2),
-            ])
+            collector = ModbusCollector(
+                [
+                    device("bad", url, 1, "eastron-sdm120", retries=0),
+                    device("dead", url, 2, "eastron-sdm120", retries=0, timeout=0.2),
+                    device("good", url, 3, "eastron-sdm120"),
+                    device("short", url, 4, "eastron-sdm120", retries=0, timeout=0.2),
+                ]
+            )
             r_bad, r_dead, r_good, r_short = await collector.poll_once()
             kinds = [s.last_error_kind for s in collector.statuses()]
             assert kinds == ["crc", "timeout", None, "short_frame"]
@@ -98,8 +102,13 @@ def test_pty_line_is_paced_at_the_baud_rate() -> None:
 
     async def scenario() -> None:
         async with rtu_simulator([sim_meter], baudrate=9600) as (sim, url):
-            collector = ModbusCollector([device("m", url, 1, "eastron-sdm120", serial="1",
-                                               one_register_per_request=True, timeout=1.0)])
+            collector = ModbusCollector(
+                [
+                    device(
+                        "m", url, 1, "eastron-sdm120", serial="1", one_register_per_request=True, timeout=1.0
+                    )
+                ]
+            )
             t0 = time.monotonic()
             (result,) = await collector.poll_once()
             elapsed = time.monotonic() - t0
@@ -127,6 +136,75 @@ def test_collector_survives_garbage_on_the_line() -> None:
             await asyncio.sleep(0.01)
             results = [(await collector.poll_once())[0] for _ in range(3)]
             assert results[-1].ok  # the line recovers by itself
+            collector.close()
+
+    run(scenario())
+
+
+def _serial_peer(transport: str, meters: list):
+    return rtu_simulator(meters) if transport == "rtu-pty" else tcp_simulator(meters, rtu_framing=True)
+
+
+def _assert_true_values(result, sim_meter, now) -> None:
+    truth = sim_meter.values(now)
+    for r in result.readings:
+        assert r.value == pytest.approx(truth[(0, r.register)], rel=1e-6, abs=0.11), r
+
+
+@pytest.mark.parametrize("transport", ["rtu-pty", "rtu+tcp"])
+def test_late_answers_never_become_the_values_of_other_reads(transport: str) -> None:
+    """RTU frames carry no transaction id. A device that always answers 0.25 s late (timeout 0.2 s):
+    without care each stale answer is taken for the next read's (one register per read, all reads
+    the same size) and e.g. the voltage is reported as the current. Every reported value is true."""
+    sim_meter = meter("eastron-sdm120", 1)
+    sim_meter.faults.late_answer = 0.25
+
+    async def scenario() -> None:
+        async with _serial_peer(transport, [sim_meter]) as (sim, url):
+            config = device(
+                "m",
+                url,
+                1,
+                "eastron-sdm120",
+                serial="1",
+                one_register_per_request=True,
+                timeout=0.2,
+                retries=3,
+            )
+            collector = ModbusCollector([config])
+            for _ in range(2):
+                (result,) = await collector.poll_once()
+                _assert_true_values(result, sim_meter, sim.clock.now())
+            collector.close()
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("transport", ["rtu-pty", "rtu+tcp"])
+def test_after_one_late_answer_the_retry_reads_true_values(transport: str) -> None:
+    sim_meter = meter("eastron-sdm120", 1)
+    sim_meter.faults.late_answer, sim_meter.faults.late_count = 0.25, 1
+
+    async def scenario() -> None:
+        async with _serial_peer(transport, [sim_meter]) as (sim, url):
+            config = device(
+                "m",
+                url,
+                1,
+                "eastron-sdm120",
+                serial="1",
+                one_register_per_request=True,
+                timeout=0.2,
+                retries=1,
+            )
+            collector = ModbusCollector([config])
+            (result,) = await collector.poll_once()
+            assert result.ok and result.requests == 8, result.error  # 7 reads + the retry
+            assert len(result.readings) == 7
+            _assert_true_values(result, sim_meter, sim.clock.now())
+            (again,) = await collector.poll_once()
+            assert again.ok and again.requests == 7
+            _assert_true_values(again, sim_meter, sim.clock.now())
             collector.close()
 
     run(scenario())

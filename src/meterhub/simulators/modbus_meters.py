@@ -49,7 +49,8 @@ class Faults:
     """Faults of one simulated device; change them while the server runs.
 
     * ``no_answer`` — the device stays silent;
-    * ``late_answer`` — seconds to wait before answering [s];
+    * ``late_answer`` — seconds to wait before answering [s]; with ``late_count`` only the next
+      ``late_count`` answers are late, then the device answers on time again;
     * ``crc_error`` — the answer leaves with a corrupted CRC (RTU) or truncated (TCP);
     * ``short_frame`` — the answer stops three bytes short;
     * ``exception_code`` — answer every read with this Modbus exception;
@@ -58,6 +59,7 @@ class Faults:
 
     no_answer: bool = False
     late_answer: float = 0.0
+    late_count: int = 0
     crc_error: bool = False
     short_frame: bool = False
     exception_code: int | None = None

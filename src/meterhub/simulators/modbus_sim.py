@@ -66,9 +66,7 @@ class _MeterContext(ModbusServerContext):
     ) -> list[int] | ExcCodes:
         return await self.simulator.answer(device_id, func_code, address, count)
 
-    async def async_setValues(
-        self, device_id: int, func_code: int, address: int, values: object
-    ) -> ExcCodes:
+    async def async_setValues(self, device_id: int, func_code: int, address: int, values: object) -> ExcCodes:
         return ExcCodes.ILLEGAL_FUNCTION
 
 
@@ -97,6 +95,10 @@ class ModbusSimulator:
         if faults.no_answer:
             raise NoSuchIdException(f"unit {unit_id} is silent (fault)")
         delay = faults.turnaround + faults.late_answer
+        if faults.late_answer and faults.late_count > 0:
+            faults.late_count -= 1
+            if faults.late_count == 0:
+                faults.late_answer = 0.0
         if delay > 0:
             await asyncio.sleep(delay)
         result = meter.read(_FUNCTIONS[func_code], address, count, self.clock.now())
@@ -123,8 +125,11 @@ class ModbusSimulator:
         """Listen for Modbus/TCP (or RTU frames over TCP); returns the bound port."""
         self._framer = FramerType.RTU if rtu_framing else FramerType.SOCKET
         server = ModbusTcpServer(
-            _MeterContext(self), framer=self._framer, address=(host, port),
-            ignore_missing_devices=True, trace_packet=self._trace_packet,
+            _MeterContext(self),
+            framer=self._framer,
+            address=(host, port),
+            ignore_missing_devices=True,
+            trace_packet=self._trace_packet,
         )
         await server.serve_forever(background=True)
         self._server = server
@@ -137,8 +142,12 @@ class ModbusSimulator:
         self.wire = SerialWire(baudrate)
         self.wire.start()
         server = ModbusSerialServer(
-            _MeterContext(self), framer=FramerType.RTU, port=self.wire.device_port,
-            baudrate=baudrate or 115200, ignore_missing_devices=True, trace_packet=self._trace_packet,
+            _MeterContext(self),
+            framer=FramerType.RTU,
+            port=self.wire.device_port,
+            baudrate=baudrate or 115200,
+            ignore_missing_devices=True,
+            trace_packet=self._trace_packet,
         )
         await server.serve_forever(background=True)
         self._server = server

@@ -6,6 +6,14 @@ between transactions. pymodbus does transport and framing only (its own retries 
 retries with backoff). Failures come out as :mod:`errors` types: timeouts, CRC errors (seen on the
 raw bytes before pymodbus drops the frame), short frames, exception responses, connection errors.
 
+Late answers on a serial line: an RTU frame carries no transaction id, so an answer that arrives
+after its timeout would be taken for the answer to the next request to the same unit — a register's
+value reported under another register. After a timeout or an incomplete answer the link therefore
+keeps that unit *unsettled* for one more timeout (as libmodbus's protocol error recovery does): its
+next request waits until then, without holding the bus lock, and pymodbus drops the stale frame that
+arrives meanwhile as unrequested. Another unit's request in that window is safe: a stale frame from
+the wrong unit id is refused (and that read retried). Modbus/TCP has transaction ids and needs none of it.
+
 Coupling to pymodbus 3.x internals, kept to two attributes and covered by the tests: the per-device
 timeout is set on ``client.ctx.comm_params.timeout_connect`` before each transaction (one client
 serves all devices of a line), and a bad CRC resolves ``client.ctx.response_future`` at once.
@@ -50,19 +58,32 @@ class ModbusLink:
         self._rx = b""
         self._crc_failed = False
         self._last_end = 0.0
+        self._unsettled: dict[int, float] = {}  # unit id → monotonic time a late answer may arrive until
         self.transactions = 0
 
     def _make_client(self, timeout: float) -> Client:
         ep = self.endpoint
         if ep.transport == "rtu":
             return AsyncModbusSerialClient(
-                ep.device, framer=FramerType.RTU, baudrate=ep.baudrate, bytesize=8, parity=ep.parity,
-                stopbits=ep.stopbits, timeout=timeout, retries=0, reconnect_delay=0,
+                ep.device,
+                framer=FramerType.RTU,
+                baudrate=ep.baudrate,
+                bytesize=8,
+                parity=ep.parity,
+                stopbits=ep.stopbits,
+                timeout=timeout,
+                retries=0,
+                reconnect_delay=0,
                 trace_packet=self._trace_packet,
             )
         framer = FramerType.SOCKET if ep.transport == "tcp" else FramerType.RTU
         return AsyncModbusTcpClient(
-            ep.host, port=ep.port, framer=framer, timeout=timeout, retries=0, reconnect_delay=0,
+            ep.host,
+            port=ep.port,
+            framer=framer,
+            timeout=timeout,
+            retries=0,
+            reconnect_delay=0,
             trace_packet=self._trace_packet,
         )
 
@@ -104,6 +125,9 @@ class ModbusLink:
         frame_delay: float,
     ) -> list[int]:
         """Read ``count`` registers; holds the bus lock for the whole transaction [timeout, delay in s]."""
+        settle = self._unsettled.pop(unit_id, 0.0) - time.monotonic()
+        if settle > 0:  # a late answer of this unit may still be on its way: let it pass first
+            await asyncio.sleep(settle)
         async with self.lock:
             client = await self._connected(timeout)
             pause = self._last_end + frame_delay - time.monotonic()
@@ -122,7 +146,10 @@ class ModbusLink:
             except ConnectionException as exc:
                 raise ModbusConnectionError(f"{self.endpoint}: {exc}") from None
             except (TimeoutError, ModbusException) as exc:
-                raise self._classify_failure(timeout, exc) from None
+                error = self._classify_failure(timeout, exc)
+                if self.endpoint.is_serial_line and isinstance(error, ModbusTimeout | ModbusShortFrame):
+                    self._unsettled[unit_id] = time.monotonic() + timeout
+                raise error from None
             finally:
                 self._last_end = time.monotonic()
         if response.isError():
