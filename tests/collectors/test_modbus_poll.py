@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from modbus_support import START, device, meter, modbus_profile, run, tcp_simulator
@@ -395,6 +396,39 @@ def test_inter_frame_delay_is_kept_between_transactions_on_a_line() -> None:
             ends = [a.finished for a in sim.answered]
             gaps = [start - end for end, start in zip(ends, starts[1:], strict=False)]
             assert min(gaps) >= 0.045, gaps  # the collector waited before every next request
+            collector.close()
+
+    run(scenario())
+
+
+def test_a_new_meter_model_is_a_file_not_code(tmp_path: Path) -> None:
+    """A profile written to disk is served by the simulator and read by the collector by its path."""
+    from meterhub.simulators.modbus_fleet import build_meters
+
+    path = tmp_path / "acme-pulse4.toml"
+    path.write_text(
+        '[profile]\nid = "acme-pulse4"\nmanufacturer = "ACME"\nmodel = "Pulse-4"\nprotocol = "modbus"\n'
+        'kind = "cold_water"\nsource = "test"\n'
+        '[modbus]\nfunction = "input"\ntype = "uint32"\nbyte_order = "little"\n'
+        '[[registers]]\nname = "water_m3"\nchannel = 1\naddress = 100\nfactor = 1.0\nscale = 0.001\n'
+        '[[registers]]\nname = "water_m3"\nchannel = 2\naddress = 102\nfactor = 1.0\nscale = 0.001\n'
+        '[serial]\naddress = 0\nfunction = "holding"\ntype = "bcd32"\n',
+        encoding="utf-8",
+    )
+    (sim_meter,) = build_meters([str(path)], first_unit=4)
+
+    async def scenario() -> None:
+        async with tcp_simulator([sim_meter]) as (sim, url):
+            channels = {1: ChannelConfig(serial="A1"), 2: ChannelConfig(serial="A2")}
+            collector = ModbusCollector([device("p4", url, 4, str(path), channels=channels)])
+            (result,) = await collector.poll_once()
+            assert result.ok, result.error
+            truth = sim_meter.values(sim.clock.now())
+            got = {r.meter_id: r.value for r in result.readings}
+            assert got == pytest.approx(
+                {"ACME-A1": truth[(1, "water_m3")], "ACME-A2": truth[(2, "water_m3")]}, abs=0.0011
+            )
+            assert collector.statuses()[0].serial == str(sim_meter.serial)  # BCD serial register
             collector.close()
 
     run(scenario())

@@ -91,7 +91,7 @@ def test_rollover_and_replacement() -> None:
     m.force_rollover(clock.now(), margin=0.05)
     raw = m.read(Function.HOLDING, 0x10, 2, clock.now())
     assert isinstance(raw, list)
-    value = (raw[1] << 16 | raw[0])  # low word first
+    value = raw[1] << 16 | raw[0]  # low word first
     assert value > 2**31 - 10  # int32 kWh×10 about to roll over
     m.replace_meter(77, start_value=1.0)
     assert m.serial == 77
@@ -116,3 +116,39 @@ def test_fleet_and_fault_specs() -> None:
         parse_fault("3:late")
     with pytest.raises(ValueError, match="KIND in"):
         parse_fault("x:explode")
+
+
+def test_every_fault_spec_of_simulate_modbus_reaches_its_meter() -> None:
+    import asyncio
+
+    from meterhub.simulators.modbus_fleet import apply_fault
+
+    async def scenario() -> None:
+        fleet = build_meters(["schneider-iem3255:9"])
+        clock = SimClock(START + timedelta(hours=12), speed=0.0)
+        specs = [
+            "1:no_answer",
+            "2:late=0.5",
+            "3:crc",
+            "4:short",
+            "5:exception=6",
+            "6:turnaround=0.02",
+            "7:rollover",
+            "8:drift=600",
+            "9:replace=0.01",
+        ]
+        before = fleet[6].values(clock.now())[(0, "energy_import_kwh")]
+        for spec in specs:
+            apply_fault(fleet, parse_fault(spec), clock)
+        f = [m.faults for m in fleet]
+        assert f[0].no_answer and f[1].late_answer == 0.5 and f[2].crc_error and f[3].short_frame
+        assert f[4].exception_code == 6 and f[5].turnaround == 0.02 and fleet[7].clock_drift == 600.0
+        after = fleet[6].values(clock.now())[(0, "energy_import_kwh")]
+        assert after > before and after > 9e15  # int64 Wh counter brought just below its wrap point
+        serial = fleet[8].serial
+        await asyncio.sleep(0.05)
+        assert fleet[8].serial == serial + 500_000  # a new meter behind unit 9
+        with pytest.raises(ValueError, match="no such simulated meter"):
+            apply_fault(fleet, parse_fault("42:crc"), clock)
+
+    asyncio.run(scenario())
