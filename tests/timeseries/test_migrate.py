@@ -71,3 +71,39 @@ def test_db_cli_migrate_and_status(db_url):
     out = subprocess.run([*cli, "db", "status"], env=env, capture_output=True, text=True, check=True)
     assert ", 0 pending" in out.stdout and "storage path:" in out.stdout
     assert "native monthly range partitions" in out.stdout or "hypertables" in out.stdout
+
+
+def test_sessions_reaching_a_new_month_at_once_make_its_partition_once(db_url):
+    """Two writers (ingest threads or processes) create the same month's partition at the same time:
+    the second waits for the first and finds it, instead of failing on the catalog's unique index."""
+    import threading
+
+    month = ("2031-07-01T00:00:00Z", "2031-07-15T00:00:00Z")
+    with connect(db_url) as first, connect(db_url) as second:
+        if database_status(first, MIGRATION_SOURCES).storage_path is not StoragePath.POSTGRES:
+            pytest.skip("TimescaleDB makes its own chunks")
+        assert (
+            first.execute("SELECT meterhub_ensure_partitions('readings', %s, %s)", month).fetchone()[0] == 1
+        )
+        outcome: list[object] = []
+
+        def other_session() -> None:
+            try:
+                outcome.append(
+                    second.execute("SELECT meterhub_ensure_partitions('readings', %s, %s)", month).fetchone()[
+                        0
+                    ]
+                )
+                second.commit()
+            except Exception as exc:  # reported by the assertion below
+                outcome.append(exc)
+
+        t = threading.Thread(target=other_session)
+        t.start()
+        t.join(1.0)
+        assert t.is_alive() and outcome == []  # waiting for the first session's transaction
+        first.commit()
+        t.join(10)
+        assert outcome == [0]  # found the partition the first session made
+        n = first.execute("SELECT count(*) FROM pg_class WHERE relname = 'readings_203107'").fetchone()[0]
+        assert n == 1

@@ -27,6 +27,9 @@ def ingest(
         0.02, help="a pause (s) between messages that ends a group early (the broker's window is full)"
     ),
     rollup_every: float = typer.Option(30.0, help="seconds between hourly rollups (0: never)"),
+    writers: int = typer.Option(
+        2, min=1, help="database connections storing groups in turn (one commits while the next writes)"
+    ),
 ) -> None:
     """Subscribe to gateways' readings and status and store them (ack only after commit)."""
     from meterhub.cli.wiring import MIGRATION_SOURCES
@@ -44,6 +47,7 @@ def ingest(
         max_delay=max_delay,
         idle_gap=idle_gap,
         rollup_every=rollup_every or None,
+        writers=writers,
     )
     if client_id:
         opts.client_id = client_id

@@ -17,21 +17,17 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Any, Literal
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
-    TypeAdapter,
     ValidationError,
-    with_config,
 )
-from typing_extensions import TypedDict
 
-from meterhub.core.readings import QUALITY_CODE, SOURCE_CODE, Reading, ReadingQuality, ReadingSource
+from meterhub.core.readings import Reading, ReadingQuality, ReadingSource
 
 SCHEMA_VERSION = 1
 TOPIC_ROOT = "meterhub/v1"
@@ -42,12 +38,11 @@ STATUS_FILTER = f"{TOPIC_ROOT}/+/+/status"
 MAX_PAYLOAD_BYTES = 2 * 1024 * 1024
 MAX_READINGS_PER_BATCH = 10_000
 
-_ID = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
-_ID_RE = re.compile(_ID)
-_REGISTER = r"^[a-z][a-z0-9_]{0,62}$"
-# RFC 3339 with seconds and an offset: the timestamps gateways send. The fast path checks the text
-# with this pattern and parses it with datetime.fromisoformat (stdlib timezones, cheap to compare and
-# to COPY); anything else — other ISO 8601 spellings included — goes through AwareDatetime.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+_ID_RE = re.compile(ID_PATTERN)
+REGISTER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+# RFC 3339 with seconds and an offset: the timestamps gateways send. The ingest's fast path
+# (timeseries.batch_decoder) takes these; other ISO 8601 spellings go through AwareDatetime.
 RFC3339 = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"
 
 
@@ -92,10 +87,10 @@ class ReadingV1(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     meter_id: str = Field(
-        pattern=_ID, description="stable meter id: manufacturer + serial, e.g. EKF-10700010"
+        pattern=ID_PATTERN, description="stable meter id: manufacturer + serial, e.g. EKF-10700010"
     )
     # named register_name because pydantic's BaseModel has a `register` attribute; JSON key is "register"
-    register_name: str = Field(alias="register", pattern=_REGISTER, description="e.g. water_m3")
+    register_name: str = Field(alias="register", pattern=REGISTER_PATTERN, description="e.g. water_m3")
     ts: AwareDatetime = Field(description="time of the reading, ISO 8601 with an offset")
     value: float = Field(description="cumulative register value (or momentary value) as the meter reports it")
     unit: str = Field(default="", max_length=16, description="unit of the register, e.g. kWh, m3, Gcal")
@@ -127,90 +122,10 @@ class ReadingsBatch(BaseModel):
     batch_id: str = Field(
         min_length=1, max_length=64, description="unique per batch (UUID); re-sends keep it"
     )
-    gateway_id: str = Field(pattern=_ID)
-    building_id: str = Field(pattern=_ID)
+    gateway_id: str = Field(pattern=ID_PATTERN)
+    building_id: str = Field(pattern=ID_PATTERN)
     sent_at: AwareDatetime
     readings: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_READINGS_PER_BATCH)
-
-
-# --- the fast path ---------------------------------------------------------------------------------
-# The schema of ReadingV1/ReadingsBatch typed as TypedDicts, with ``ts`` as RFC 3339 text: pydantic-core
-# validates a whole well-formed batch from JSON in one call and hands back plain dicts, about half
-# the cost of a model object per reading; datetime.fromisoformat then gives stdlib-timezone datetimes
-# (pydantic's own TzInfo makes every later comparison and the COPY several times slower). What the
-# fast path accepts, ReadingV1 accepts with the same values (a hypothesis test checks it); anything
-# else takes the slow path, reading by reading.
-
-
-@with_config(ConfigDict(extra="forbid", allow_inf_nan=False))
-class ReadingJson(TypedDict):
-    """One contract-valid reading as a dict (keys as in the JSON; ``ts`` RFC 3339 text when validated,
-    a datetime once ``parse_message_fast`` returns it)."""
-
-    meter_id: Annotated[str, StringConstraints(pattern=_ID)]
-    register: Annotated[str, StringConstraints(pattern=_REGISTER)]
-    ts: Annotated[str, StringConstraints(pattern=RFC3339)]
-    value: float
-    unit: NotRequired[Annotated[str, StringConstraints(max_length=16)]]
-    quality: NotRequired[QualityName]
-    source: NotRequired[SourceName]
-
-
-@with_config(ConfigDict(extra="forbid"))
-class _BatchJson(TypedDict):
-    schema_version: Literal[1]
-    batch_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    gateway_id: Annotated[str, StringConstraints(pattern=_ID)]
-    building_id: Annotated[str, StringConstraints(pattern=_ID)]
-    sent_at: AwareDatetime
-    readings: Annotated[list[ReadingJson], Field(min_length=1, max_length=MAX_READINGS_PER_BATCH)]
-
-
-_BATCH_JSON = TypeAdapter(_BatchJson)
-
-
-def parse_message_fast(payload: bytes) -> tuple[ReadingsBatch, list[ReadingJson]] | None:
-    """The envelope and every reading of a well-formed batch, validated in one pydantic-core call.
-
-    Each reading's ``ts`` comes back as an aware ``datetime`` with a stdlib time zone (checked as RFC 3339
-    text by pydantic, then ``datetime.fromisoformat``). None when anything is wrong with the message,
-    a date that does not exist included (then ``parse_batch`` + ``parse_readings`` sort out what, reading
-    by reading, with the reasons).
-    """
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        return None
-    try:
-        data = _BATCH_JSON.validate_json(payload)
-    except ValidationError:
-        return None
-    parse = datetime.fromisoformat
-    try:
-        for r in data["readings"]:
-            r["ts"] = parse(r["ts"])  # type: ignore[typeddict-item]
-    except ValueError:  # e.g. 2026-02-30 or a leap second
-        return None
-    envelope = ReadingsBatch.model_construct(
-        schema_version=1,
-        batch_id=data["batch_id"],
-        gateway_id=data["gateway_id"],
-        building_id=data["building_id"],
-        sent_at=data["sent_at"],
-        readings=[],
-    )
-    return envelope, data["readings"]
-
-
-def reading_from_json(r: ReadingJson) -> Reading:
-    """A reading dict from ``parse_message_fast`` as a ``Reading``."""
-    return Reading(
-        r["meter_id"],
-        r["register"],
-        r["ts"],  # type: ignore[arg-type]  (a datetime once parse_message_fast returned it)
-        r["value"],
-        r.get("unit", ""),
-        ReadingQuality(QUALITY_CODE[r.get("quality")]),
-        ReadingSource(SOURCE_CODE[r.get("source")]),
-    )
 
 
 class DeviceHealth(BaseModel):
@@ -232,8 +147,8 @@ class GatewayStatus(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schema_version: Literal[1]
-    gateway_id: str = Field(pattern=_ID)
-    building_id: str = Field(pattern=_ID)
+    gateway_id: str = Field(pattern=ID_PATTERN)
+    building_id: str = Field(pattern=ID_PATTERN)
     state: Literal["online", "offline"]
     ts: AwareDatetime
     software_version: str = ""
@@ -284,13 +199,9 @@ def _load_json(payload: bytes) -> Any:
 def parse_message(payload: bytes) -> tuple[ReadingsBatch, list[Reading], list[ReadingProblem]]:
     """Parse a readings message: the envelope, the good readings, and the readings that failed.
 
-    A well-formed batch (the normal case) is validated from JSON in one call; only a batch with a
-    problem pays for validating the envelope and each reading separately.
+    The reference path, reading by reading with the models. The central ingest decodes well-formed
+    messages faster (``meterhub.timeseries.batch_decoder``) and comes here only for the others.
     """
-    fast = parse_message_fast(payload)
-    if fast is not None:
-        envelope, items = fast
-        return envelope, [reading_from_json(r) for r in items], []
     batch = parse_batch(payload)
     good, bad = parse_readings(batch)
     return batch, good, bad

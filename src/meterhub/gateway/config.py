@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from meterhub.core.mqtt_contract import _ID
+from meterhub.core.mqtt_contract import ID_PATTERN
 
 DAY = timedelta(days=1)
 
@@ -53,8 +53,8 @@ class _Model(BaseModel):
 class GatewaySection(_Model):
     """``[gateway]``: who this gateway is and where the building is."""
 
-    id: str = Field(pattern=_ID, description="gateway id, unique within the building, e.g. gw-1")
-    building: str = Field(pattern=_ID, description="building id as registered centrally, e.g. B-001")
+    id: str = Field(pattern=ID_PATTERN, description="gateway id, unique within the building, e.g. gw-1")
+    building: str = Field(pattern=ID_PATTERN, description="building id as registered centrally, e.g. B-001")
     timezone: str = Field(description="IANA time zone of the building, e.g. Europe/Moscow")
 
     @field_validator("timezone")
@@ -97,7 +97,7 @@ class ScheduleSection(_Model):
     @classmethod
     def _retry(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
-            raise ValueError("billing_retry must be positive, e.g. \"1m\"")
+            raise ValueError('billing_retry must be positive, e.g. "1m"')
         return value
 
 
@@ -289,7 +289,9 @@ class OutboxSection(_Model):
         description="send a smaller batch once its oldest reading waited this long",
     )
     billing_reserve: float = Field(
-        default=0.05, ge=0, le=0.5,
+        default=0.05,
+        ge=0,
+        le=0.5,
         description="share above the bound kept for day/month-start reads when interval reads are refused",
     )
 
@@ -321,8 +323,11 @@ class GatewayConfig(_Model):
                 raise ValueError(f"{where}: another device has the same name; set 'name' to tell them apart")
             labels.add(device.label)
             if isinstance(bus, MbusBus):
-                extra = [f for f in ("channels", "serial", "manufacturer", "timeout", "retries")
-                         if getattr(device, f)]
+                extra = [
+                    f
+                    for f in ("channels", "serial", "manufacturer", "timeout", "retries")
+                    if getattr(device, f)
+                ]
                 if extra:
                     raise ValueError(
                         f"{where}: {', '.join(extra)} not used on M-Bus (meters send manufacturer and "
@@ -389,8 +394,11 @@ def _resolve_paths(config: GatewayConfig, base: Path) -> GatewayConfig:
 
 def _describe(filename: str, data: dict[str, Any], err: Any) -> str:
     """``gateway.toml: devices[2] (rs485-1/17): interval: …`` — the table, the entry and the field."""
-    loc = [part for part in err.get("loc", ()) if part not in ("modbus-tcp", "modbus-rtu", "mbus",
-                                                               "modbus-rtu-over-tcp")]
+    loc = [
+        part
+        for part in err.get("loc", ())
+        if part not in ("modbus-tcp", "modbus-rtu", "mbus", "modbus-rtu-over-tcp")
+    ]
     message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     if err.get("type") == "missing":
         message = "missing (required)"

@@ -18,10 +18,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import psycopg
 
 from meterhub.core.readings import QUALITY_CODE, SOURCE_CODE, Reading, ReadingQuality, ReadingSource
+from meterhub.timeseries.batch_decoder import PG_EPOCH, ColumnarBatch
 from meterhub.timeseries.deadletter import DeadLetter, write_dead_letters
+from meterhub.timeseries.pgbinary import HEADER, TRAILER, fill_rows, row_dtype
 
 
 class Reason:
@@ -80,6 +83,7 @@ CREATE TEMP TABLE IF NOT EXISTS staging_readings (
 """
 
 _PG_TYPES = ["int4", "timestamptz", "float8", "int2", "int2"]
+_BINARY_ROW = row_dtype(_PG_TYPES, ["series_id", "ts", "value", "quality", "source"])
 _COPY_READINGS = "COPY readings (series_id, ts, value, quality, source) FROM STDIN (FORMAT BINARY)"
 _QUALITY_CODES = frozenset(int(q) for q in ReadingQuality)
 _SOURCE_CODES = frozenset(int(s) for s in ReadingSource)
@@ -116,6 +120,11 @@ class ReadingWriter:
         self._staging_ready = False
 
     # --- lookups -------------------------------------------------------------------------------
+    def look_up(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Cache the series of these (meter, register) keys ahead of writing (one query for all)."""
+        series = self._series
+        self._resolve({k for k in keys if k not in series})
+
     def _resolve(self, keys: set[tuple[str, str]]) -> None:
         missing = [k for k in keys if k not in self._series]
         if not missing:
@@ -160,48 +169,58 @@ class ReadingWriter:
         """
         return self.write_many([(batch if isinstance(batch, list) else list(batch), context)])[0]
 
-    def prepare_json(self, items: Sequence[Mapping[str, Any]], building: str | None) -> PreparedRows | None:
-        """Rows for contract-validated JSON readings (``mqtt_contract.ReadingJson``) of one building.
+    def prepare_columns(self, cb: ColumnarBatch, building: str | None) -> PreparedColumns | None:
+        """COPY-ready rows of a decoded message (``batch_decoder.ColumnarBatch``) of one building.
 
-        The ingest's fast path: the contract already guaranteed types, RFC 3339 timestamps with an
-        offset, finite values and quality/source names, so what is left — known series, the meter
-        belongs to ``building``, the unit, the time window — is checked in one comprehension straight
-        from the dicts. None if
-        any reading fails a check; the caller then goes the slow way (``Reading`` objects through
-        ``write``) which says what is wrong with which reading.
+        The ingest's fast path. The decoder already checked the contract; what is left — each key is a
+        known series of a meter of ``building`` in the registered unit, the message's time window — is
+        checked once per distinct key, and the rows are built with numpy. None if anything fails; the
+        caller then goes the slow way (``cb.readings()`` through ``write``), which says what is wrong
+        with which reading.
         """
         latest = self.clock() + self.max_future
-        rows = self._json_rows(items, building, latest)
-        if len(rows) != len(items):
-            self._resolve({(r["meter_id"], r["register"]) for r in items})
-            rows = self._json_rows(items, building, latest)
-            if len(rows) != len(items):
+        if not (self.earliest <= cb.first and cb.last <= latest):
+            return None
+        entries = self._entries(cb.keys)
+        if entries is None:
+            self._resolve({(k[0], k[1]) for k in cb.keys})
+            entries = self._entries(cb.keys)
+            if entries is None:
                 return None
-        return PreparedRows(rows)
-
-    def _json_rows(
-        self, items: Sequence[Mapping[str, Any]], building: str | None, latest: datetime
-    ) -> list[_Row]:
-        get = self._series.get
-        earliest = self.earliest
+        sid = np.empty(len(entries), np.int32)
+        quality = np.empty(len(entries), np.int16)
+        source = np.empty(len(entries), np.int16)
         qc, sc = QUALITY_CODE, SOURCE_CODE
-        return [
-            (e[0], t, r["value"], qc[r.get("quality")], sc[r.get("source")])
-            for r in items
-            if (e := get((r["meter_id"], r["register"]))) is not None
-            and e[3] == building
-            and type(t := r["ts"]) is datetime
-            and earliest <= t <= latest
-            and (not (u := r.get("unit")) or u == e[1])
-        ]
+        for i, (e, (_m, _r, unit, q, src)) in enumerate(zip(entries, cb.keys, strict=True)):
+            if e[3] != building or (unit and unit != e[1]):
+                return None
+            sid[i], quality[i], source[i] = e[0], qc[q], sc[src]
+        idx = cb.key_index
+        rows = fill_rows(
+            _BINARY_ROW,
+            {
+                "series_id": sid[idx],
+                "ts": cb.ts_us,
+                "value": cb.values,
+                "quality": quality[idx],
+                "source": source[idx],
+            },
+        )
+        return PreparedColumns(rows, {int(x) for x in sid}, cb.first, cb.last)
+
+    def _entries(self, keys: Sequence[tuple[str, ...]]) -> list[tuple[int, str, bool, str | None]] | None:
+        get = self._series.get
+        entries = [get((k[0], k[1])) for k in keys]
+        return None if None in entries else entries  # type: ignore[return-value]
 
     def write_many(
-        self, batches: Sequence[tuple[list[Reading] | PreparedRows, Mapping[str, Any] | None]]
+        self, batches: Sequence[tuple[list[Reading] | PreparedColumns, Mapping[str, Any] | None]]
     ) -> list[WriteResult]:
         """Write several batches (e.g. the MQTT messages of one commit) with one COPY; counts per batch.
 
-        A batch is either ``Reading`` objects (validated here) or ``PreparedRows`` from
-        ``prepare_json``. Dead letters carry each batch's own context.
+        A batch is either ``Reading`` objects (validated here) or ``PreparedColumns`` from
+        ``prepare_columns`` (sent as one block of binary rows). Dead letters carry each batch's own
+        context.
 
         Readings are validated chunk by chunk *while* the COPY streams: the server parses and inserts
         one chunk on the other core while Python checks the next, instead of the two taking turns. A
@@ -218,7 +237,7 @@ class ReadingWriter:
         with self.conn.transaction():
             order, inserted_rows, conflicts = self._insert_units(units, batches, now, latest)
             for u in order:
-                counts[u.batch] += len(u.rows or ())
+                counts[u.batch] += u.count()
             for u in units:
                 rejects += u.rejects
                 reject_owner += [u.batch] * len(u.rejects)
@@ -226,7 +245,7 @@ class ReadingWriter:
                 for i, r in enumerate(results):
                     r.inserted = counts[i]
             else:
-                owner_of = _owner_lookup([len(u.rows or ()) for u in order])
+                owner_of = _owner_lookup([u.count() for u in order])
                 for row_index in inserted_rows:
                     results[order[owner_of(row_index)].batch].inserted += 1
                 for row_index, conflict in conflicts:
@@ -246,7 +265,7 @@ class ReadingWriter:
 
     def _units(
         self,
-        batches: Sequence[tuple[list[Reading] | PreparedRows, Mapping[str, Any] | None]],
+        batches: Sequence[tuple[list[Reading] | PreparedColumns, Mapping[str, Any] | None]],
         latest: datetime,
     ) -> list[_Unit]:
         """Cut the batches into chunks; find each chunk's time window (for the partitions) up front.
@@ -257,11 +276,9 @@ class ReadingWriter:
         units: list[_Unit] = []
         earliest = self.earliest
         for i, (batch, _context) in enumerate(batches):
-            if isinstance(batch, PreparedRows):
-                if batch.rows:
-                    u = _Unit(i, None, batch.rows)
-                    u.lo, u.hi = min(batch.rows, key=_TS)[1], max(batch.rows, key=_TS)[1]
-                    units.append(u)
+            if isinstance(batch, PreparedColumns):
+                if len(batch.rows):
+                    units.append(_Unit(i, None, prepared=batch, lo=batch.first, hi=batch.last))
                 continue
             for k in range(0, len(batch), _CHUNK):
                 chunk = batch[k : k + _CHUNK]
@@ -299,18 +316,28 @@ class ReadingWriter:
         order: list[_Unit] = []
         try:
             with conn.transaction():  # a savepoint: a duplicate key rolls back only this attempt
-                with conn.cursor() as cur, cur.copy(_COPY_READINGS) as copy:
-                    copy.set_types(_PG_TYPES)
-                    write = copy.write_row
-                    for u in units:
-                        if u.rows is None and not u.slow:
-                            rows = self._valid_rows(u.readings or [], latest)
-                            if len(rows) == len(u.readings or ()):
-                                u.rows = rows
-                        if u.rows is not None:
-                            for row in u.rows:
-                                write(row)
-                            order.append(u)
+                blocks = [u for u in units if u.prepared is not None]
+                if blocks:  # decoded messages: rows already laid out as binary COPY rows
+                    with conn.cursor() as cur, cur.copy(_COPY_READINGS) as copy:
+                        copy.write(HEADER)
+                        for u in blocks:
+                            copy.write(u.prepared.rows.tobytes())  # type: ignore[union-attr]
+                        copy.write(TRAILER)
+                    order += blocks
+                checking = [u for u in units if u.prepared is None]
+                if checking:
+                    with conn.cursor() as cur, cur.copy(_COPY_READINGS) as copy:
+                        copy.set_types(_PG_TYPES)
+                        write = copy.write_row
+                        for u in checking:
+                            if u.rows is None and not u.slow:
+                                rows = self._valid_rows(u.readings or [], latest)
+                                if len(rows) == len(u.readings or ()):
+                                    u.rows, u.exact = rows, True
+                            if u.rows is not None:
+                                for row in u.rows:
+                                    write(row)
+                                order.append(u)
                 pending = self._validate_pending(units, batches, now, latest)
                 if pending:
                     self._ensure_partitions_for(pending)
@@ -320,18 +347,17 @@ class ReadingWriter:
                             for row in u.rows or ():
                                 copy.write_row(row)
                     order += pending
-            total = sum(len(u.rows or ()) for u in order)
-            inserted: Iterable[int] = range(total)
+            inserted: Iterable[int] = range(sum(u.count() for u in order))
             conflicts: list[tuple[int, tuple[Any, str, str]]] = []
         except psycopg.errors.UniqueViolation:  # a re-delivery: every row goes through staging
             self._validate_pending(units, batches, now, latest)
             # input order: of a key repeated within the call, the first occurrence is the one inserted
-            order = [u for u in units if u.rows is not None]
+            order = [u for u in units if u.rows is not None or u.prepared is not None]
             self._months.clear()  # partitions made inside the rolled-back savepoint are gone again
             self._ensure_partitions_for(order)
-            inserted, conflicts = self._insert_via_staging([row for u in order for row in u.rows or ()])
+            inserted, conflicts = self._insert_via_staging([row for u in order for row in u.row_tuples()])
         if inserted:
-            self._mark_dirty([_batch_span(u.rows) for u in order if u.rows])
+            self._mark_dirty([u.span() for u in order if u.count()])
         return order, inserted, conflicts
 
     def _validate_pending(
@@ -349,9 +375,9 @@ class ReadingWriter:
         return pending
 
     def _ensure_partitions_for(self, units: Iterable[_Unit]) -> None:
-        rows = [row for u in units if u.rows for row in (min(u.rows, key=_TS), max(u.rows, key=_TS))]
-        if rows:
-            self._ensure_partitions(min(rows, key=_TS)[1], max(rows, key=_TS)[1])
+        spans = [u.span() for u in units if u.count()]
+        if spans:
+            self._ensure_partitions(min(sp.first for sp in spans), max(sp.last for sp in spans))
 
     def _dead_letter(
         self, r: Any, reason: str, detail: str, *, context: Mapping[str, Any] | None
@@ -559,17 +585,58 @@ class _Unit:
     batch: int
     readings: list[Reading] | None
     rows: list[_Row] | None = None
+    prepared: PreparedColumns | None = None
     rejects: list[DeadLetter] = field(default_factory=list)
     lo: datetime | None = None
     hi: datetime | None = None
     slow: bool = False  # known to need the reading-by-reading path
+    exact: bool = False  # every reading became a row: lo/hi are the rows' own first and last time
+
+    def count(self) -> int:
+        return len(self.prepared.rows) if self.prepared is not None else len(self.rows or ())
+
+    def row_tuples(self) -> list[_Row]:
+        return self.prepared.tuples() if self.prepared is not None else self.rows or []
+
+    def span(self) -> _Span:
+        """What the rollup must recompute for the unit's rows: their series over their time span.
+
+        A deliberate over-approximation (per unit, not per series), which costs no per-row work: the
+        rollup then recomputes each series over the unit's span, which for gateway batches is the same.
+        """
+        if self.prepared is not None:
+            p = self.prepared
+            return _Span(p.series, p.first, p.last)
+        rows = self.rows or []
+        if self.exact and self.lo is not None and self.hi is not None:
+            return _Span({row[0] for row in rows}, self.lo, self.hi)
+        return _Span({row[0] for row in rows}, min(rows, key=_TS)[1], max(rows, key=_TS)[1])
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedRows:
-    """Rows already checked by ``ReadingWriter.prepare_json``, ready for ``write_many``."""
+@dataclass(frozen=True, slots=True, eq=False)
+class PreparedColumns:
+    """A decoded message checked by ``ReadingWriter.prepare_columns``, ready for ``write_many``:
+    binary COPY rows (``pgbinary.row_dtype``), the series they touch, their first and last time."""
 
-    rows: list[_Row]
+    rows: np.ndarray
+    series: set[int]
+    first: datetime
+    last: datetime
+
+    def tuples(self) -> list[_Row]:
+        """The rows as (series_id, ts, value, quality, source) tuples (for the re-delivery path)."""
+        r = self.rows
+        return [
+            (sid, PG_EPOCH + timedelta(microseconds=us), value, q, src)
+            for sid, us, value, q, src in zip(
+                r["series_id"].tolist(),
+                r["ts"].tolist(),
+                r["value"].tolist(),
+                r["quality"].tolist(),
+                r["source"].tolist(),
+                strict=True,
+            )
+        ]
 
 
 @dataclass(frozen=True)
@@ -579,15 +646,6 @@ class _Span:
     series: set[int]
     first: datetime
     last: datetime
-
-
-def _batch_span(rows: list[_Row]) -> _Span:
-    """What the rollup must recompute for a batch: its series over the batch's own time span.
-
-    A deliberate over-approximation (per batch, not per series), which costs no per-row work: the
-    rollup then recomputes each series over the batch's span, which for gateway batches is the same.
-    """
-    return _Span({row[0] for row in rows}, min(rows, key=_TS)[1], max(rows, key=_TS)[1])
 
 
 def _owner_lookup(counts: list[int]) -> Callable[[int], int]:

@@ -19,15 +19,14 @@ from meterhub.core.mqtt_contract import (
     ContractError,
     ReadingsBatch,
     parse_batch,
-    parse_message_fast,
     parse_readings,
     parse_status,
     parse_topic,
-    reading_from_json,
 )
 from meterhub.core.readings import Reading
+from meterhub.timeseries.batch_decoder import decode_batch
 from meterhub.timeseries.deadletter import DeadLetter, write_dead_letters
-from meterhub.timeseries.ingest import PreparedRows, ReadingWriter, WriteResult
+from meterhub.timeseries.ingest import PreparedColumns, ReadingWriter, WriteResult
 
 _NOT_PARSED: Any = object()
 
@@ -37,8 +36,8 @@ class InboundMessage:
     topic: str
     payload: bytes
     received_at: datetime | None = None
-    # ``parse_message_fast(payload)`` when the receiver already ran it (the MQTT ingest does, on its
-    # network thread, while the storing thread waits for the database); None = the fast path failed
+    # ``decode_batch(payload)`` when the receiver already ran it (the MQTT ingest does, on its network
+    # thread, while the storing thread waits for the database); None = the fast path failed
     fast: Any = field(default=_NOT_PARSED, compare=False, repr=False)
 
 
@@ -46,7 +45,7 @@ class InboundMessage:
 class _PendingBatch:
     msg: InboundMessage
     batch: ReadingsBatch
-    readings: list[Reading] | PreparedRows
+    readings: list[Reading] | PreparedColumns
     context: dict[str, Any]
     dead: list[DeadLetter]
     result: WriteResult = field(default_factory=WriteResult)
@@ -87,6 +86,13 @@ class MessageStore:
         dead letters stay per message.
         """
         result = StoreResult(messages=len(messages))
+        # series not cached yet (a gateway's first messages): one lookup for the whole group
+        self.writer.look_up(
+            (k[0], k[1])
+            for m in messages
+            if m.fast is not _NOT_PARSED and m.fast is not None
+            for k in m.fast.keys
+        )
         with self.conn.transaction():
             pending: list[_PendingBatch] = []
             for msg in messages:
@@ -131,20 +137,20 @@ class MessageStore:
         """Parse and authorise one readings message; None if the whole message went to dead letters.
 
         A well-formed message of known meters of this building (the normal case) goes the fast way:
-        one pydantic-core call validates the whole batch into dicts and the writer turns them into
-        rows in one comprehension. Anything unusual goes reading by reading, with reasons.
+        decoded into columns (``batch_decoder``), checked per distinct meter and timestamp, written as
+        binary COPY rows built with numpy. Anything unusual goes reading by reading, with reasons.
         """
-        fast = parse_message_fast(msg.payload) if msg.fast is _NOT_PARSED else msg.fast
+        fast = decode_batch(msg.payload) if msg.fast is _NOT_PARSED else msg.fast
         problems: list[Any] = []
         if fast is not None:
-            batch, items = fast
+            batch = fast.envelope
             if self._mismatch(msg, batch, building, gateway):
                 return None
             context = self._context(msg, batch, gateway)
-            prepared = self.writer.prepare_json(items, building)
+            prepared = self.writer.prepare_columns(fast, building)
             if prepared is not None:
                 return _PendingBatch(msg, batch, prepared, context, [])
-            readings = [reading_from_json(r) for r in items]  # the writer sorts out which and why
+            readings = fast.readings()  # the writer sorts out which and why
         else:
             try:
                 batch = parse_batch(msg.payload)

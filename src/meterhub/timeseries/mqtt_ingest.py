@@ -10,6 +10,10 @@
   group. The pause matters: the broker sends only so many unacknowledged messages (its inflight
   window), so once the window is full nothing more arrives until this group is committed and
   acknowledged — waiting out ``max_delay`` then only adds latency.
+* Groups are stored by ``writers`` threads, each with its own database connection, in turn: while
+  one waits for PostgreSQL to take its COPY and commit, the next one is already collecting and
+  writing the following group, so the server never idles between groups. Acknowledgements still
+  leave in the order the messages came (a group's PUBACKs wait for the groups before it).
 * With the database down, nothing is acknowledged; the group is retried with exponential backoff on
   a fresh connection until the database returns.
 * Dirty series are rolled up into the hourly series every ``rollup_every`` seconds.
@@ -37,8 +41,8 @@ from meterhub.core.mqtt_contract import (
     READINGS_FILTER,
     SHARED_READINGS_FILTER,
     STATUS_FILTER,
-    parse_message_fast,
 )
+from meterhub.timeseries.batch_decoder import decode_batch
 from meterhub.timeseries.database import connect
 from meterhub.timeseries.ingest import ReadingWriter
 from meterhub.timeseries.message_store import InboundMessage, MessageStore, StoreResult
@@ -59,6 +63,7 @@ class IngestOptions:
     idle_gap: float = 0.02  # no message for this long ends a group early (see the module docstring)
     rollup_every: float | None = 30.0
     db_retry_max: float = 30.0
+    writers: int = 2  # database connections storing groups in turn (see the module docstring)
 
 
 @dataclass
@@ -71,6 +76,7 @@ class IngestStats:
     dead_messages: int = 0
     statuses: int = 0
     db_errors: int = 0
+    conflicts_retried: int = 0  # transactions PostgreSQL rolled back (deadlock, serialization) and redone
     hours_written: int = 0
 
     def add(self, r: StoreResult) -> None:
@@ -90,6 +96,15 @@ class _Received:
     size_hint: int
 
 
+@dataclass
+class _Writer:
+    """One storing thread's database connection and the store over it."""
+
+    name: str
+    conn: psycopg.Connection | None = None
+    store: MessageStore | None = None
+
+
 class IngestService:
     """One ingest worker: an MQTT client thread feeding a queue, and this thread writing to the DB."""
 
@@ -97,13 +112,21 @@ class IngestService:
         self.db_url = db_url
         self.opt = options or IngestOptions()
         self.stats = IngestStats()
+        self._stats_lock = threading.Lock()
         self._queue: queue.Queue[_Received] = queue.Queue()
         self._stop = threading.Event()
+        self._done = threading.Event()  # the run is over: writer threads leave
+        self._writers = [_Writer(f"writer-{i}") for i in range(max(1, self.opt.writers))]
+        self._group_lock = threading.Lock()  # one thread collects a group at a time
+        self._ack_lock = threading.Lock()
+        self._next_seq = 0  # sequence number of the next group collected
+        self._ack_seq = 0  # the next group whose PUBACKs may leave
+        self._committed: dict[int, list[_Received]] = {}  # committed groups waiting for earlier ones
+        self._rollup_lock = threading.Lock()
+        self._failure: BaseException | None = None
         self._connected = threading.Event()
         self._sub_mid: int | None = None
         self._client: mqtt.Client | None = None
-        self._conn: psycopg.Connection | None = None
-        self._store: MessageStore | None = None
         self._last_rollup = time.monotonic()
         self.protocol = mqtt.MQTTv5
 
@@ -161,7 +184,7 @@ class IngestService:
             log.warning("disconnected from the broker (%s); reconnecting", reason_code)
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
-        """On paho's network thread: validate a readings batch right away (pydantic-core, one call).
+        """On paho's network thread: decode and check a readings batch right away (``decode_batch``).
 
         The storing thread spends much of its time waiting for PostgreSQL with the GIL released; the
         validation done here overlaps with that wait instead of adding to the storing thread's work.
@@ -169,13 +192,13 @@ class IngestService:
         payload = bytes(msg.payload)
         if msg.topic.endswith("/readings"):
             try:
-                fast = parse_message_fast(payload)
+                fast = decode_batch(payload)
             except Exception:  # never let a payload break paho's loop; the store decides again
                 log.exception("validating a message from %s failed unexpectedly", msg.topic)
                 inbound = InboundMessage(msg.topic, payload, datetime.now(UTC))
                 size = payload.count(b'"meter_id"') or 1
             else:
-                size = len(fast[1]) if fast is not None else payload.count(b'"meter_id"') or 1
+                size = len(fast) if fast is not None else payload.count(b'"meter_id"') or 1
                 inbound = InboundMessage(msg.topic, payload, datetime.now(UTC), fast)
         else:
             size = 1
@@ -209,41 +232,64 @@ class IngestService:
         self._client = client
 
     # --- database side ----------------------------------------------------------------------------
-    def _db(self) -> MessageStore:
-        if self._store is None or self._conn is None or self._conn.closed:
-            self._conn = connect(self.db_url)
-            self._store = MessageStore(self._conn, ReadingWriter(self._conn), worker=self.opt.client_id)
-        return self._store
+    def _db(self, w: _Writer) -> MessageStore:
+        if w.store is None or w.conn is None or w.conn.closed:
+            w.conn = connect(self.db_url)
+            w.store = MessageStore(w.conn, ReadingWriter(w.conn), worker=self.opt.client_id)
+        return w.store
 
-    def _drop_db(self) -> None:
-        if self._conn is not None:
+    @staticmethod
+    def _drop_db(w: _Writer) -> None:
+        if w.conn is not None:
             with contextlib.suppress(psycopg.Error):
-                self._conn.close()
-        self._conn = None
-        self._store = None
+                w.conn.close()
+        w.conn = None
+        w.store = None
 
-    def _store_once(self, group: list[_Received]) -> None:
+    def _store_once(self, w: _Writer, seq: int, group: list[_Received]) -> None:
         """Store a group in one transaction, then acknowledge it (only now: the rows are committed)."""
-        store = self._db()
-        result = store.store([g.message for g in group])
-        store.conn.commit()
-        self.stats.add(result)
-        assert self._client is not None
-        for g in group:
-            if g.qos > 0:
-                self._client.ack(g.mid, g.qos)
-            self.stats.acked += 1
+        store = self._db(w)
+        try:
+            result = store.store([g.message for g in group])
+            store.conn.commit()
+        except BaseException:
+            with contextlib.suppress(psycopg.Error):
+                store.conn.rollback()
+            raise
+        with self._stats_lock:
+            self.stats.add(result)
+        self._acknowledge(seq, group)
 
-    def _store_with_retry(self, group: list[_Received]) -> None:
+    def _acknowledge(self, seq: int, group: list[_Received]) -> None:
+        """PUBACK a committed group, in the order the groups were collected (MQTT wants acknowledgements
+        in the order of the messages): a group committed early waits for the groups before it."""
+        assert self._client is not None
+        with self._ack_lock:
+            self._committed[seq] = group
+            while self._ack_seq in self._committed:
+                for g in self._committed.pop(self._ack_seq):
+                    if g.qos > 0:
+                        self._client.ack(g.mid, g.qos)
+                    self.stats.acked += 1
+                self._ack_seq += 1
+
+    def _store_with_retry(self, w: _Writer, seq: int, group: list[_Received]) -> None:
         """``_store_once`` until the database takes it, backing off while it is unavailable."""
         delay = 0.5
         while True:
             try:
-                self._store_once(group)
+                self._store_once(w, seq, group)
                 return
+            except psycopg.errors.TransactionRollback as exc:
+                # another writer's transaction held what this one needed (e.g. both re-delivered the
+                # same readings, or both made next month's partition): redo it, nothing was stored
+                with self._stats_lock:
+                    self.stats.conflicts_retried += 1
+                log.info("transaction rolled back by PostgreSQL (%s); storing the group again", exc)
             except psycopg.OperationalError as exc:
-                self.stats.db_errors += 1
-                self._drop_db()
+                with self._stats_lock:
+                    self.stats.db_errors += 1
+                self._drop_db(w)
                 if self._stop.is_set():
                     raise
                 log.warning(
@@ -255,32 +301,64 @@ class IngestService:
                 self._stop.wait(delay)
                 delay = min(delay * 2, self.opt.db_retry_max)
 
-    def _maybe_rollup(self) -> None:
+    def _maybe_rollup(self, w: _Writer) -> None:
         every = self.opt.rollup_every
         if every is None or time.monotonic() - self._last_rollup < every:
             return
-        self._last_rollup = time.monotonic()
+        if not self._rollup_lock.acquire(blocking=False):
+            return  # another writer is rolling up
         try:
-            stats = process_dirty(self._db().conn)
-            self._db().conn.commit()
-            self.stats.hours_written += stats.hours_written
+            self._last_rollup = time.monotonic()
+            conn = self._db(w).conn
+            stats = process_dirty(conn)
+            conn.commit()
+            with self._stats_lock:
+                self.stats.hours_written += stats.hours_written
         except psycopg.OperationalError as exc:
             log.warning("hourly rollup postponed: database unavailable (%s)", exc)
-            self._drop_db()
+            self._drop_db(w)
+        finally:
+            self._rollup_lock.release()
 
     # --- main loop --------------------------------------------------------------------------------
     def run(self, *, until: Callable[[], bool] | None = None) -> IngestStats:
         """Consume until ``stop()`` (or ``until()`` is true); returns the statistics."""
         self._connect()
+        threads = [
+            threading.Thread(target=self._work_guarded, args=(w, until), name=f"ingest-{w.name}", daemon=True)
+            for w in self._writers[1:]
+        ]
         try:
-            while not self._stop.is_set() and not (until and until()):
-                group = self._next_group()
-                if group:
-                    self._store_with_retry(group)
-                self._maybe_rollup()
+            for t in threads:
+                t.start()
+            self._work(self._writers[0], until)
         finally:
+            self._done.set()
+            for t in threads:
+                t.join()
             self.close()
+        if self._failure is not None:
+            raise self._failure
         return self.stats
+
+    def _work_guarded(self, w: _Writer, until: Callable[[], bool] | None) -> None:
+        try:
+            self._work(w, until)
+        except BaseException as exc:  # the main thread re-raises it; the others stop
+            self._failure = exc
+            self._done.set()
+
+    def _work(self, w: _Writer, until: Callable[[], bool] | None) -> None:
+        """One writer: collect a group (one writer at a time), store it, repeat."""
+        while not self._stop.is_set() and not self._done.is_set() and not (until and until()):
+            with self._group_lock:
+                group = self._next_group()
+                seq = self._next_seq
+                if group:
+                    self._next_seq += 1
+            if group:
+                self._store_with_retry(w, seq, group)
+            self._maybe_rollup(w)
 
     def _next_group(self) -> list[_Received]:
         try:
@@ -313,8 +391,10 @@ class IngestService:
         instead, so the unacknowledged messages come back when this worker returns.
         """
         client = self._client
+        w = self._writers[0]
         if client is None:
-            self._drop_db()
+            for x in self._writers:
+                self._drop_db(x)
             return
         drained = True
         if self._connected.is_set():
@@ -325,7 +405,8 @@ class IngestService:
                     group = []
                     while not self._queue.empty() and len(group) < 1000:
                         group.append(self._queue.get_nowait())
-                    self._store_once(group)
+                    seq, self._next_seq = self._next_seq, self._next_seq + 1
+                    self._store_once(w, seq, group)
             except psycopg.OperationalError:
                 drained = False
         if drained and self.protocol == mqtt.MQTTv5:
@@ -336,4 +417,5 @@ class IngestService:
             client.disconnect()
         client.loop_stop()
         self._client = None
-        self._drop_db()
+        for x in self._writers:
+            self._drop_db(x)

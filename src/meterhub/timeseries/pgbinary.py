@@ -26,15 +26,19 @@ def row_dtype(types: list[str], names: list[str]) -> np.dtype:
     return np.dtype(fields)
 
 
-def build_rows(dtype: np.dtype, columns: dict[str, npt.ArrayLike]) -> bytes:
-    """Binary COPY payload (header, rows, trailer) for the given columns."""
-    first = next(iter(columns.values()))
-    n = len(first)  # type: ignore[arg-type]
-    rows = np.zeros(n, dtype=dtype)
+def fill_rows(dtype: np.dtype, columns: dict[str, npt.ArrayLike]) -> np.ndarray:
+    """Binary COPY rows (no header or trailer) for the given columns; scalars fill a whole column."""
+    n = max(np.size(c) for c in columns.values())
+    rows = np.empty(n, dtype=dtype)
     nfields = (len(dtype.names) - 1) // 2  # type: ignore[arg-type]
     rows["_n"] = nfields
     for i in range(nfields):
         name = dtype.names[2 + 2 * i]  # type: ignore[index]
         rows[f"_len{i}"] = dtype.fields[name][0].itemsize  # type: ignore[index]
         rows[name] = columns[name]
-    return HEADER + rows.tobytes() + TRAILER
+    return rows
+
+
+def build_rows(dtype: np.dtype, columns: dict[str, npt.ArrayLike]) -> bytes:
+    """Binary COPY payload (header, rows, trailer) for the given columns."""
+    return HEADER + fill_rows(dtype, columns).tobytes() + TRAILER
