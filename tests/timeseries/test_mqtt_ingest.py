@@ -302,3 +302,51 @@ def test_amqtt_fallback_without_shared_subscriptions(db_url):
         ing.stop()
         pub_c.loop_stop()
         pub_c.disconnect()
+
+
+def test_two_writers_storing_overlapping_readings_at_once_keep_each_reading_once(db_url, broker):
+    """Consecutive messages repeat half of each other's readings (a gateway re-sending), and the two
+    writer connections store consecutive groups concurrently: both wait on each other's keys, which
+    PostgreSQL settles (or breaks as a deadlock, redone); every reading is stored once, every message
+    acknowledged."""
+    ing = Running(db_url, broker.port, "ing-overlap", max_batch_readings=10, writers=2)
+    pub = Publisher(broker.port)
+    sent = [  # readings 5k .. 5k+9: each message shares 5 readings with the next; sent in one burst
+        pub.c.publish(readings_topic("B2", "gw"), readings_payload("B2", "WB2-4", 5 * k, 10), qos=1)
+        for k in range(60)
+    ]
+    for s in sent:
+        s.wait_for_publish(10)
+    wait_for(lambda: count(db_url, "SELECT count(*) FROM ingest_log WHERE topic LIKE '%%/B2/%%'") >= 60, 60)
+    ing.stop()
+    pub.close()
+    stats = ing.svc.stats
+    assert count(db_url, "SELECT count(*) FROM readings_named WHERE meter_id = 'WB2-4'") == 5 * 59 + 10
+    assert stats.readings_inserted == 305 and stats.duplicates == 600 - 305 and stats.rejected == 0
+    assert stats.acked == 60 and not ing.t.is_alive()
+
+
+def test_acknowledgements_leave_in_the_order_the_groups_were_collected():
+    """A group committed by the second writer before the first writer's group waits for it. (The order
+    of PUBACKs cannot be seen through a broker, so a recorder stands in for paho's client here.)"""
+    from meterhub.timeseries.mqtt_ingest import _Received
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.acked: list[int] = []
+
+        def ack(self, mid: int, qos: int) -> None:
+            self.acked.append(mid)
+
+    svc = IngestService("postgresql://unused", IngestOptions())
+    svc._client = Recorder()  # type: ignore[assignment]
+
+    def group(*mids: int) -> list:
+        return [_Received(m, 1, None, 1) for m in mids]  # type: ignore[arg-type]
+
+    svc._acknowledge(1, group(3, 4))  # the second group commits first: held back
+    assert svc._client.acked == []
+    svc._acknowledge(0, group(1, 2))
+    assert svc._client.acked == [1, 2, 3, 4]
+    svc._acknowledge(2, group(5))
+    assert svc._client.acked == [1, 2, 3, 4, 5] and svc.stats.acked == 5
