@@ -18,7 +18,7 @@ from meterhub.simulators.mbus_sim import MbusLine, TcpMbusServer
 
 from .conftest import REPO, GatewayThread, ModbusSimThread, gateway_toml
 
-FORBIDDEN = ("fastapi", "pandas", "numpy", "psycopg", "psycopg_pool", "pgserver", "amqtt")
+FORBIDDEN = ("fastapi", "pandas", "numpy", "msgspec", "psycopg", "psycopg_pool", "pgserver", "amqtt")
 FORBIDDEN_OWN = ("meterhub.timeseries", "meterhub.billing", "meterhub.api")
 
 
@@ -104,4 +104,4 @@ def test_gateway_extra_lists_only_edge_dependencies() -> None:
     }
     assert names == {"pymodbus", "pyserial", "paho-mqtt"}
     base = {dep.split(">")[0].split("[")[0].strip() for dep in project["dependencies"]}
-    assert not base & {"psycopg", "numpy", "pandas", "fastapi", "pgserver"}
+    assert not base & {"psycopg", "numpy", "msgspec", "pandas", "fastapi", "pgserver"}
