@@ -151,6 +151,13 @@ def _assert_true_values(result, sim_meter, now) -> None:
         assert r.value == pytest.approx(truth[(0, r.register)], rel=1e-6, abs=0.11), r
 
 
+def _one_register_sdm120(url: str, *, retries: int):
+    """An SDM120 at unit 1 read one register per request, with a 0.2 s timeout."""
+    return device(
+        "m", url, 1, "eastron-sdm120", serial="1", one_register_per_request=True, timeout=0.2, retries=retries
+    )
+
+
 @pytest.mark.parametrize("transport", ["rtu-pty", "rtu+tcp"])
 def test_late_answers_never_become_the_values_of_other_reads(transport: str) -> None:
     """RTU frames carry no transaction id. A device that always answers 0.25 s late (timeout 0.2 s):
@@ -161,17 +168,7 @@ def test_late_answers_never_become_the_values_of_other_reads(transport: str) -> 
 
     async def scenario() -> None:
         async with _serial_peer(transport, [sim_meter]) as (sim, url):
-            config = device(
-                "m",
-                url,
-                1,
-                "eastron-sdm120",
-                serial="1",
-                one_register_per_request=True,
-                timeout=0.2,
-                retries=3,
-            )
-            collector = ModbusCollector([config])
+            collector = ModbusCollector([_one_register_sdm120(url, retries=3)])
             for _ in range(2):
                 (result,) = await collector.poll_once()
                 _assert_true_values(result, sim_meter, sim.clock.now())
@@ -187,17 +184,7 @@ def test_after_one_late_answer_the_retry_reads_true_values(transport: str) -> No
 
     async def scenario() -> None:
         async with _serial_peer(transport, [sim_meter]) as (sim, url):
-            config = device(
-                "m",
-                url,
-                1,
-                "eastron-sdm120",
-                serial="1",
-                one_register_per_request=True,
-                timeout=0.2,
-                retries=1,
-            )
-            collector = ModbusCollector([config])
+            collector = ModbusCollector([_one_register_sdm120(url, retries=1)])
             (result,) = await collector.poll_once()
             assert result.ok and result.requests == 8, result.error  # 7 reads + the retry
             assert len(result.readings) == 7

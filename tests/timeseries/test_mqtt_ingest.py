@@ -323,7 +323,8 @@ def test_two_writers_storing_overlapping_readings_at_once_keep_each_reading_once
     stats = ing.svc.stats
     assert count(db_url, "SELECT count(*) FROM readings_named WHERE meter_id = 'WB2-4'") == 5 * 59 + 10
     assert stats.readings_inserted == 305 and stats.duplicates == 600 - 305 and stats.rejected == 0
-    assert stats.acked == 60 and not ing.t.is_alive()
+    # every message acknowledged (a retained gateway status from an earlier test may come too)
+    assert stats.acked == stats.messages == 60 + stats.statuses and not ing.t.is_alive()
 
 
 def test_acknowledgements_leave_in_the_order_the_groups_were_collected():
