@@ -122,8 +122,7 @@ class ReadingWriter:
     # --- lookups -------------------------------------------------------------------------------
     def look_up(self, keys: Iterable[tuple[str, str]]) -> None:
         """Cache the series of these (meter, register) keys ahead of writing (one query for all)."""
-        series = self._series
-        self._resolve({k for k in keys if k not in series})
+        self._resolve(set(keys))
 
     def _resolve(self, keys: set[tuple[str, str]]) -> None:
         missing = [k for k in keys if k not in self._series]
@@ -375,9 +374,9 @@ class ReadingWriter:
         return pending
 
     def _ensure_partitions_for(self, units: Iterable[_Unit]) -> None:
-        spans = [u.span() for u in units if u.count()]
-        if spans:
-            self._ensure_partitions(min(sp.first for sp in spans), max(sp.last for sp in spans))
+        times = [u.times() for u in units if u.count()]
+        if times:
+            self._ensure_partitions(min(t[0] for t in times), max(t[1] for t in times))
 
     def _dead_letter(
         self, r: Any, reason: str, detail: str, *, context: Mapping[str, Any] | None
@@ -604,13 +603,17 @@ class _Unit:
         A deliberate over-approximation (per unit, not per series), which costs no per-row work: the
         rollup then recomputes each series over the unit's span, which for gateway batches is the same.
         """
+        series = self.prepared.series if self.prepared is not None else {row[0] for row in self.rows or ()}
+        return _Span(series, *self.times())
+
+    def times(self) -> tuple[datetime, datetime]:
+        """The first and last reading time of the unit's rows (it has some)."""
         if self.prepared is not None:
-            p = self.prepared
-            return _Span(p.series, p.first, p.last)
-        rows = self.rows or []
+            return self.prepared.first, self.prepared.last
         if self.exact and self.lo is not None and self.hi is not None:
-            return _Span({row[0] for row in rows}, self.lo, self.hi)
-        return _Span({row[0] for row in rows}, min(rows, key=_TS)[1], max(rows, key=_TS)[1])
+            return self.lo, self.hi
+        rows = self.rows or []
+        return min(rows, key=_TS)[1], max(rows, key=_TS)[1]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
