@@ -11,6 +11,7 @@ import pytest
 from meterhub.billing.ledger import account_balances
 from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.service_recalculations import (
+    InterruptionHoursRule,
     absence_full_days,
     excess_hours,
     merge_intervals,
@@ -35,13 +36,18 @@ def test_absence_days_exclude_departure_and_return_day() -> None:
     assert absence_full_days(date(2025, 11, 25), date(2025, 12, 10), date(2025, 12, 1), date(2026, 1, 1)) == 9
 
 
-def test_excess_hours_over_monthly_and_single_limits() -> None:
-    # 3 + 3 + 10 h: over the monthly 8 h → 8; over the single 4 h → 0 + 0 + 6 = 6; max = 8
+def test_excess_hours_count_over_the_monthly_total_only() -> None:
+    # Decision 4: hours over the monthly total. 3 + 3 + 10 = 16 h − 8 h = 8 h (the 10 h event is 6 h over
+    # the single 4 h limit, which does not add anything).
     assert excess_hours([D(3), D(3), D(10)], D(8), D(4)) == 8
-    # 5 + 5 h: monthly 10 − 8 = 2; single 1 + 1 = 2 → 2; 6 h once: monthly 0, single 2 → 2
+    # 5 + 5 = 10 h − 8 = 2 h; one 6 h event: 6 < 8 → 0 (2 h over the single limit do not count).
     assert excess_hours([D(5), D(5)], D(8), D(4)) == 2
-    assert excess_hours([D(6)], D(8), D(4)) == 2
-    assert excess_hours([D(6)], D(8), None) == 0
+    assert excess_hours([D(6)], D(8), D(4)) == 0
+    # The example: one 30 h cold-water outage, 8 h/month, 4 h at once → 30 − 8 = 22 h (not 26).
+    assert excess_hours([D(30)], D(8), D(4)) == 22
+    # The alternative §6.2 reading stays available as a named rule: max(30 − 8, 30 − 4) = 26 h.
+    assert excess_hours([D(30)], D(8), D(4), InterruptionHoursRule.MAX_OF_LIMITS) == 26
+    assert excess_hours([D(6)], D(8), D(4), InterruptionHoursRule.MAX_OF_LIMITS) == 2
 
 
 def test_quality_reduction_is_capped_at_the_charge() -> None:

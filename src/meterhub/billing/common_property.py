@@ -88,7 +88,9 @@ class CommonPropertyInput:
     ``normative_per_m2``: N^СОИ [unit/m²/month]. ``house_volume``: V^Д [unit], the Σ of the building's
     house meters for the period, ``None`` when there is no valid house reading. ``history``: previous
     months' house-level common-property volumes ``V^Д − Σ V_u`` [unit], oldest first (negative months
-    count as 0). ``consecutive_average_periods``: immediately preceding periods billed by average.
+    count as 0). ``consecutive_average_periods``: the averaging count — immediately preceding periods
+    billed by average or, after the limit, by the normative in place of the requested method (a normative
+    month never restarts the averaging, Decision 8).
     """
 
     service: Service

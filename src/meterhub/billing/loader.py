@@ -449,7 +449,7 @@ def load_building_input(
                     h = history.get((acc.account_no, service))
                     if h is not None:
                         meter = MeterPeriod(
-                            meter.status, history=h.metered, consecutive_average_periods=h.consecutive_average
+                            meter.status, history=h.metered, consecutive_average_periods=h.without_readings
                         )
             consumers.append(
                 ServiceConsumer(

@@ -7,7 +7,7 @@ function refuses it). The close calls these inside its one transaction per build
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -287,13 +287,20 @@ def booked_corrections(
     return {(a, s, k, z, p): (amt, vol, ex) for a, s, k, z, p, amt, vol, ex in rows}
 
 
+_WITHOUT_READINGS = frozenset({"average", "normative", "normative_x1_5"})
+"""Methods of a period billed without a valid reading of the service's meter."""
+
+
 @dataclass(frozen=True)
 class MeterHistory:
-    """An account × service's previous closed periods: metered zone volumes (oldest first) and the
-    number of immediately preceding periods billed by average."""
+    """An account × service's previous closed periods: metered zone volumes (oldest first), the number of
+    immediately preceding periods billed by average (the п. 61 true-up run) and the number billed without a
+    valid reading at all (average, then the normative after the limit: the п. 59 averaging count, which a
+    normative month never restarts — Decision 8)."""
 
     metered: tuple[dict[Zone, Decimal], ...]
     consecutive_average: int
+    without_readings: int = 0
 
 
 def volume_history(
@@ -325,13 +332,20 @@ def volume_history(
     result: dict[tuple[str, str], MeterHistory] = {}
     for key, periods in grouped.items():
         metered = tuple(z for _, (m, z) in sorted(periods.items()) if m == "meter")
-        result[key] = MeterHistory(metered, _consecutive(periods, period, "average"))
+        result[key] = MeterHistory(
+            metered,
+            _consecutive(periods, period, {"average"}),
+            _consecutive(periods, period, _WITHOUT_READINGS),
+        )
     return result
 
 
-def _consecutive(by_period: Mapping[str, tuple[str, Any]], period: BillingPeriod, method: str) -> int:
+def _consecutive(
+    by_period: Mapping[str, tuple[str, Any]], period: BillingPeriod, methods: Set[str]
+) -> int:
+    """How many periods immediately before ``period`` were billed by one of ``methods``."""
     count, p = 0, period.previous()
-    while str(p) in by_period and by_period[str(p)][0] == method:
+    while str(p) in by_period and by_period[str(p)][0] in methods:
         count += 1
         p = p.previous()
     return count
@@ -340,13 +354,16 @@ def _consecutive(by_period: Mapping[str, tuple[str, Any]], period: BillingPeriod
 def common_property_history(
     conn: psycopg.Connection, building_id: str, period: BillingPeriod, months: int = 12
 ) -> dict[str, tuple[list[Decimal], int]]:
-    """service → (house-level ΔV of closed periods oldest first, consecutive AVERAGE periods before)."""
+    """service → (house-level ΔV of closed periods oldest first, the averaging count): the count is the
+    periods immediately before billed by average or by the normative in place of another requested method
+    (the house meter without a valid volume after the limit, п. 59(1)) — a normative month never restarts
+    the averaging (Decision 8)."""
     first = period
     for _ in range(months):
         first = first.previous()
     rows = conn.execute(
         """
-        SELECT c.service, c.period, c.method, c.difference
+        SELECT c.service, c.period, c.method, c.method_requested, c.difference
         FROM period_common_property c JOIN billing_periods p USING (building_id, period)
         WHERE c.building_id = %s AND p.status = 'closed' AND c.period >= %s AND c.period < %s
         ORDER BY c.service, c.period
@@ -354,12 +371,13 @@ def common_property_history(
         (building_id, str(first), str(period)),
     ).fetchall()
     grouped: dict[str, dict[str, tuple[str, Decimal | None]]] = {}
-    for service, p, method, difference in rows:
-        grouped.setdefault(service, {})[p] = (method, difference)
+    for service, p, method, requested, difference in rows:
+        fallback = method == "normative" and requested != "normative"
+        grouped.setdefault(service, {})[p] = ("average" if fallback else method, difference)
     return {
         service: (
             [d for _, (_, d) in sorted(periods.items()) if d is not None],
-            _consecutive(periods, period, "average"),
+            _consecutive(periods, period, {"average"}),
         )
         for service, periods in grouped.items()
     }

@@ -15,11 +15,20 @@ part_end)`` of ``n`` persons::
 
 summed per account × service and rounded half-up once (billing-rules §6.1 [I]).
 
-**Interruptions and poor quality** (ПП 354 раздел IX, Приложение № 1, Decision 4, billing-rules §6.2 [I]):
-per service the hours of interruption in the period (overlapping events merged, clipped to the period)
-count over the permitted limits of ``service_quality_limits`` (data)::
+Wastewater without its own meter follows its water components (Decision 12): its reduction is the sum of
+the eligible cold- and hot-water volume reductions priced at the wastewater tariff of each of its tariff
+parts, never with a coefficient::
 
-    excess_h = max(Σ t_k − monthly_limit, Σ max(0, t_k − single_limit))     (interruptions)
+    ΔP_ww = − Σ_parts T_ww(part) × Σ_eligible components V_c × Σ_absences persons_away × d_in_part / (n_c × D)
+
+(``V_c`` the component's normative volume of the month, ``n_c`` its persons, ``D`` the days of the month).
+
+**Interruptions and poor quality** (ПП 354 раздел IX, Приложение № 1, Decision 4, billing-rules §6.2):
+per service the hours of interruption in the period (overlapping events merged, clipped to the period)
+count over the permitted monthly total of ``service_quality_limits`` (data) — "исчисленной суммарно за
+расчётный период" (Decision 4; :class:`InterruptionHoursRule` keeps the §6.2 alternative reading)::
+
+    excess_h = max(0, Σ t_k − monthly_limit)                                (interruptions)
     excess_h = Σ t_k                                                        (poor quality: no allowance [I])
     ΔP = − min(P, round_half_up(P × percent_per_hour / 100 × excess_h))
 
@@ -33,22 +42,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 import psycopg
 
-from meterhub.billing.money import engine_context, round_money, to_kopecks
+from meterhub.billing.money import engine_context, round_money, strip_zeros, to_kopecks
 from meterhub.billing.periods import BillingPeriod
 
 __all__ = [
-    "ABSENCE_COLUMNS",
-    "EVENT_COLUMNS",
     "MIN_ABSENCE_DAYS",
-    "EventFileError",
+    "InterruptionHoursRule",
     "ServiceRecalculation",
     "absence_full_days",
+    "absence_person_days",
     "excess_hours",
-    "import_absences",
-    "import_service_events",
     "merge_intervals",
     "quality_reduction",
     "run_service_recalculations",
@@ -81,13 +88,40 @@ def merge_intervals(
     return merged
 
 
+def absence_person_days(
+    absences: Iterable[tuple[date, date, int]], persons: Decimal | int, start: date, end: date
+) -> int | Decimal:
+    """Σ ``min(persons_away, n) × full days`` of the absences ``(departed_on, returned_on, away)`` inside
+    ``[start, end)`` [person-days] — never more persons away than the ``n`` the charge counted."""
+    return sum(
+        (min(away, persons) * absence_full_days(dep, ret, start, end) for dep, ret, away in absences), 0
+    )
+
+
+class InterruptionHoursRule(StrEnum):
+    """Which hours of interruption reduce the charge (ПП 354 Приложение № 1)."""
+
+    MONTHLY_TOTAL = "monthly_total"
+    """Decision 4 (default): hours over the permitted total of the period, ``max(0, Σt − monthly)``."""
+    MAX_OF_LIMITS = "max_of_limits"
+    """The §6.2 test-formula reading: ``max(Σt − monthly, Σ max(0, t − single))`` [I]."""
+
+
 def excess_hours(
-    durations: Sequence[Decimal], monthly_limit: Decimal, single_limit: Decimal | None
+    durations: Sequence[Decimal],
+    monthly_limit: Decimal,
+    single_limit: Decimal | None = None,
+    rule: InterruptionHoursRule = InterruptionHoursRule.MONTHLY_TOTAL,
 ) -> Decimal:
-    """Hours over the permitted interruption [h]: ``max(Σt − monthly, Σ max(0, t − single))`` (§6.2 [I])."""
+    """Hours over the permitted interruption [h].
+
+    Default (Decision 4): over the monthly total only, ``max(0, Σt − monthly)`` — one 30 h outage with
+    8 h/month and 4 h at once permitted gives 22 h. ``InterruptionHoursRule.MAX_OF_LIMITS`` also counts
+    hours over the single limit: ``max(Σt − monthly, Σ max(0, t − single))`` (26 h in the same example).
+    """
     total = sum(durations, Decimal(0))
     over_total = max(Decimal(0), total - monthly_limit)
-    if single_limit is None:
+    if rule is InterruptionHoursRule.MONTHLY_TOTAL or single_limit is None:
         return over_total
     over_single = sum((max(Decimal(0), t - single_limit) for t in durations), Decimal(0))
     return max(over_total, over_single)
@@ -113,7 +147,7 @@ class ServiceRecalculation:
 
 
 _NORMATIVE_LINES = """
-SELECT c.account_no, c.service, c.part_start, c.part_end, c.amount_exact, v.persons
+SELECT c.account_no, c.service, c.part_start, c.part_end, c.amount_exact, v.persons, c.volume
   FROM charge_lines c
   JOIN accounts a USING (account_no)
   JOIN premises p ON p.building_id = a.building_id AND p.premise_no = a.premise_no
@@ -123,11 +157,22 @@ SELECT c.account_no, c.service, c.part_start, c.part_end, c.amount_exact, v.pers
    AND c.method = 'normative' AND c.service NOT IN ('heat', 'maintenance')
    AND (NOT %(require_act)s OR NOT p.meter_install_possible)
 """
+# Wastewater derived from its water components (no own meter: the engine stores it without persons).
+_DERIVED_WASTEWATER = """
+SELECT c.account_no, c.part_start, c.part_end, c.tariff, c.amount_exact
+  FROM charge_lines c
+  JOIN period_volumes v ON v.building_id = c.building_id AND v.period = c.period
+       AND v.account_no = c.account_no AND v.service = c.service AND v.zone = c.zone
+ WHERE c.building_id = %(building)s AND c.period = %(period)s AND c.kind = 'individual'
+   AND c.service = 'wastewater' AND v.persons IS NULL AND c.account_no = ANY(%(accounts)s)
+"""
 _ABSENCES = """
 SELECT b.account_no, b.departed_on, b.returned_on, b.persons
   FROM absence_periods b JOIN accounts a USING (account_no)
  WHERE a.building_id = %(building)s AND b.departed_on < %(end)s AND b.returned_on > %(start)s
 """
+_WATER_COMPONENTS = ("cold_water", "hot_water")
+_ABSENCE_REASON = "временное отсутствие потребителей: {days} чел.-дн. (ПП 354 пп. 86–97)"
 
 
 def _absence(
@@ -147,23 +192,26 @@ def _absence(
     if not absences:
         return []
     sums: dict[tuple[str, str], list[Decimal]] = {}
+    # eligible water components per account: service → [V_c of the month, n_c]
+    components: dict[str, dict[str, list[Decimal]]] = defaultdict(dict)
     with engine_context():
-        for account_no, service, part_start, part_end, exact, persons in conn.execute(
+        for account_no, service, part_start, part_end, exact, persons, volume in conn.execute(
             _NORMATIVE_LINES, params
         ):
             if account_no not in absences or not persons:
                 continue
+            if service in _WATER_COMPONENTS:
+                component = components[account_no].setdefault(service, [Decimal(0), persons])
+                component[0] += volume
             part_days = (part_end - part_start).days
-            person_days = sum(
-                min(away, persons) * absence_full_days(dep, ret, part_start, part_end)
-                for dep, ret, away in absences[account_no]
-            )
+            person_days = absence_person_days(absences[account_no], persons, part_start, part_end)
             if not person_days:
                 continue
             acc = sums.setdefault((account_no, service), [Decimal(0), Decimal(0), Decimal(0)])
             acc[0] += exact * person_days / (persons * part_days)
             acc[1] += person_days
             acc[2] += exact
+        wastewater = _wastewater_absence(conn, params, period, absences, components)
     result = []
     for (account_no, service), (reduction, person_days, basis) in sorted(sums.items()):
         result.append(
@@ -175,8 +223,55 @@ def _absence(
                 person_days,
                 -reduction,
                 -to_kopecks(round_money(reduction)),
-                f"временное отсутствие потребителей: {person_days} чел.-дн. (ПП 354 пп. 86–97)",
+                _ABSENCE_REASON.format(days=strip_zeros(Decimal(person_days))),
                 "ΔP = −P × Σ(чел. × полные дни) / (n × дни периода)",
+            )
+        )
+    return sorted([*result, *wastewater], key=lambda r: (r.account_no, r.service))
+
+
+def _wastewater_absence(
+    conn: psycopg.Connection,
+    params: dict[str, object],
+    period: BillingPeriod,
+    absences: dict[str, list[tuple[date, date, int]]],
+    components: dict[str, dict[str, list[Decimal]]],
+) -> list[ServiceRecalculation]:
+    """Decision 12: derived wastewater is reduced by Σ of its eligible water components' absent volumes,
+    each tariff part at the wastewater price of that part (no coefficient)."""
+    eligible = {a: c for a, c in components.items() if c}
+    if not eligible:
+        return []
+    totals: dict[str, list[Decimal]] = {}
+    month_days = period.days
+    for account_no, part_start, part_end, tariff, exact in conn.execute(
+        _DERIVED_WASTEWATER, {**params, "accounts": sorted(eligible)}
+    ):
+        acc = totals.setdefault(account_no, [Decimal(0), Decimal(0), Decimal(0), Decimal(0)])
+        acc[2] += exact
+        for volume, persons in eligible[account_no].values():
+            person_days = absence_person_days(absences[account_no], persons, part_start, part_end)
+            if person_days:
+                delta_volume = volume * person_days / (persons * month_days)
+                acc[0] += delta_volume * tariff
+                acc[1] += delta_volume
+                acc[3] = max(acc[3], Decimal(person_days))
+    result = []
+    for account_no, (reduction, volume, basis, person_days) in sorted(totals.items()):
+        if not reduction:
+            continue
+        result.append(
+            ServiceRecalculation(
+                account_no,
+                "wastewater",
+                "absence",
+                to_kopecks(round_money(basis)),
+                person_days,
+                -reduction,
+                -to_kopecks(round_money(reduction)),
+                _ABSENCE_REASON.format(days=strip_zeros(person_days))
+                + f"; водоотведение по ХВС и ГВС: {strip_zeros(volume.quantize(Decimal('1e-6')))} м³",
+                "ΔP = −T_водоотв × Σ_ХВС,ГВС V × Σ(чел. × полные дни) / (n × дни месяца)",
             )
         )
     return result
@@ -199,7 +294,9 @@ _REASONS = {
 }
 
 
-def _quality(conn: psycopg.Connection, building_id: str, period: BillingPeriod) -> list[ServiceRecalculation]:
+def _quality(
+    conn: psycopg.Connection, building_id: str, period: BillingPeriod, rule: InterruptionHoursRule
+) -> list[ServiceRecalculation]:
     zone = conn.execute("SELECT time_zone FROM buildings WHERE building_id = %s", (building_id,)).fetchone()
     if zone is None:
         return []
@@ -225,7 +322,11 @@ def _quality(conn: psycopg.Connection, building_id: str, period: BillingPeriod) 
         monthly, single, percent = limits[service]
         with engine_context():
             durations = [Decimal((b - a) / _HOUR) for a, b in merge_intervals(intervals, start, end)]
-            hours = excess_hours(durations, monthly, single) if kind == "interruption" else sum(durations)
+            hours = (
+                excess_hours(durations, monthly, single, rule)
+                if kind == "interruption"
+                else sum(durations, Decimal(0))
+            )
         if hours <= 0:
             continue
         reduction = quality_reduction(charge, percent, hours)
@@ -251,6 +352,7 @@ def run_service_recalculations(
     period: BillingPeriod,
     *,
     require_impossibility_act: bool = True,
+    interruption_rule: InterruptionHoursRule = InterruptionHoursRule.MONTHLY_TOTAL,
 ) -> list[ServiceRecalculation]:
     """Compute and store the absence and interruption/quality recalculations of ``period`` (replacing
     earlier ones of this period); returns what was stored."""
@@ -262,7 +364,7 @@ def run_service_recalculations(
         line
         for line in (
             *_absence(conn, building_id, period, require_impossibility_act),
-            *_quality(conn, building_id, period),
+            *_quality(conn, building_id, period, interruption_rule),
         )
         if line.amount_kopecks
     ]
@@ -289,127 +391,3 @@ def run_service_recalculations(
             ],
         )
     return lines
-
-
-# --- CSV input of absences and service events (the CLI's `meterhub absences/interruptions import`) ---------
-
-ABSENCE_COLUMNS = ("account", "departed_on", "returned_on")
-"""Required columns of an absence CSV; optional: persons (default 1), document."""
-EVENT_COLUMNS = ("building", "service", "kind", "started_at", "ended_at")
-"""Required columns of a service-event CSV; optional: premise (empty = whole building), description."""
-
-
-class EventFileError(ValueError):
-    """Problems of an absence / event file, one per line; nothing of the file was stored."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("; ".join(problems))
-
-
-def _csv_records(data: bytes, file: str, required: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
-    import csv
-    import io
-
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1251")
-    first = text.split("\n", 1)[0]
-    reader = csv.DictReader(
-        io.StringIO(text, newline=""), delimiter=";" if first.count(";") > first.count(",") else ","
-    )
-    header = [(name or "").strip().lower() for name in reader.fieldnames or ()]
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise EventFileError([f"{file}, line 1: missing column(s) {', '.join(missing)}; header is {header}"])
-    return [
-        (reader.line_num, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()})
-        for row in reader
-        if any((v or "").strip() for v in row.values())
-    ]
-
-
-def import_absences(conn: psycopg.Connection, data: bytes, file: str = "<absences>") -> int:
-    """Store absences from CSV (``account;departed_on;returned_on[;persons;document]``, dates YYYY-MM-DD or
-    DD.MM.YYYY); all or nothing; a repeated (account, departed_on, returned_on) updates persons/document.
-    Returns the number of rows stored."""
-    from meterhub.billing.payment_registry import parse_day
-
-    rows, problems = [], []
-    for line, rec in _csv_records(data, file, ABSENCE_COLUMNS):
-        try:
-            departed, returned = parse_day(rec["departed_on"]), parse_day(rec["returned_on"])
-            persons = int(rec.get("persons") or 1)
-            if returned <= departed or persons <= 0:
-                raise ValueError("returned_on must be after departed_on and persons positive")
-        except ValueError as exc:
-            problems.append(f"{file}, line {line}: {exc}")
-            continue
-        rows.append((rec["account"], departed, returned, persons, rec.get("document", "")))
-    known = {
-        r[0]
-        for r in conn.execute(
-            "SELECT account_no FROM accounts WHERE account_no = ANY(%s)", ([r[0] for r in rows],)
-        )
-    }
-    problems += [
-        f"{file}: unknown account {r[0]!r}; import the account first" for r in rows if r[0] not in known
-    ]
-    if problems:
-        raise EventFileError(problems)
-    with conn.transaction(), conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO absence_periods (account_no, departed_on, returned_on, persons, document)"
-            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (account_no, departed_on, returned_on)"
-            " DO UPDATE SET persons = EXCLUDED.persons, document = EXCLUDED.document",
-            rows,
-        )
-    return len(rows)
-
-
-def import_service_events(conn: psycopg.Connection, data: bytes, file: str = "<events>") -> int:
-    """Store interruptions / poor-quality events from CSV
-    (``building;service;kind;started_at;ended_at[;premise;description]``; ISO 8601 times, without an
-    offset read in the building's time zone); all or nothing; repeats update ended_at/description."""
-    from zoneinfo import ZoneInfo
-
-    zones = dict(conn.execute("SELECT building_id, time_zone FROM buildings").fetchall())
-    services = {r[0] for r in conn.execute("SELECT service FROM services")}
-    rows, problems = [], []
-    for line, rec in _csv_records(data, file, EVENT_COLUMNS):
-        try:
-            building = rec["building"]
-            if building not in zones:
-                raise ValueError(f"unknown building {building!r}")
-            if rec["service"] not in services:
-                raise ValueError(f"unknown service {rec['service']!r}; one of {sorted(services)}")
-            if rec["kind"] not in ("interruption", "poor_quality"):
-                raise ValueError("kind must be interruption or poor_quality")
-            times = [datetime.fromisoformat(rec[c]) for c in ("started_at", "ended_at")]
-            started, ended = (t if t.tzinfo else t.replace(tzinfo=ZoneInfo(zones[building])) for t in times)
-            if ended <= started:
-                raise ValueError("ended_at must be after started_at")
-        except ValueError as exc:
-            problems.append(f"{file}, line {line}: {exc}")
-            continue
-        premise = rec.get("premise") or None
-        rows.append(
-            (building, premise, rec["service"], rec["kind"], started, ended, rec.get("description", ""))
-        )
-    if problems:
-        raise EventFileError(problems)
-    try:
-        with conn.transaction(), conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO service_events (building_id, premise_no, service, kind, started_at, ended_at,"
-                " description) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (building_id, premise_no, service, kind, started_at)"
-                " DO UPDATE SET ended_at = EXCLUDED.ended_at, description = EXCLUDED.description",
-                rows,
-            )
-    except psycopg.errors.ForeignKeyViolation as exc:
-        raise EventFileError(
-            [f"{file}: a premise does not exist in its building ({exc.diag.message_detail})"]
-        ) from None
-    return len(rows)

@@ -123,7 +123,7 @@ def _next_bill(
         has_reading_for_period=has_reading,
         verification_due=meter.verification_due,
         history=history.metered if history else (),
-        consecutive_average_periods=history.consecutive_average if history else 0,
+        consecutive_average_periods=history.without_readings if history else 0,
         residential=ctx.residential,
     )
     return method, period

@@ -5,8 +5,10 @@
 1. a valid meter reading for the period → the metered volume, per zone (formula 1; п. 38 for zones);
 2. a meter without a valid reading (п. 59 cases «а» failed/lost/verification expired, «б» readings not
    submitted, «в» access refused, «г» electricity meter the supplier must replace), while the number of
-   consecutive averaged periods is below the limit (3 residential / 2 non-residential; «г» unlimited) and
-   the meter has ≥ 3 months of history → the monthly average over the last ≤ 6 months, per zone (п. 59);
+   consecutive periods without a valid reading is below the limit (3 residential / 2 non-residential; «г»
+   unlimited) and the meter has ≥ 3 months of history → the monthly average over the last ≤ 6 months,
+   per zone (п. 59); after the limit the normative continues until readings come back (п. 60,
+   Decision 8: a normative month never restarts the averaging);
 3. residential premises without a meter (or with a failed one after the limit) where installation is
    obligatory and technically possible, for cold or hot water → ``n × N`` with the 1.5 coefficient
    (formula 4(1)); electricity after a repeat refusal of access → the same (п. 60(3));
@@ -123,8 +125,11 @@ class MeterPeriod:
     meter, ``Zone.SINGLE`` otherwise; see :func:`~meterhub.billing.zones.zone_volumes_from_registers`).
     ``hourly``: the period's hourly series (used when ``zone_volumes`` is absent: zones by local hour,
     tariff changes split exactly). ``history``: previous metered months' zone volumes, oldest first
-    (months billed by average or normative are *not* history). ``consecutive_average_periods``: how many
-    immediately preceding periods were billed by average under the current case.
+    (months billed by average or normative are *not* history). ``consecutive_average_periods``: the
+    averaging count — how many immediately preceding periods were billed without a valid reading (by
+    average, then by the normative after the limit). The normative after the limit continues until valid
+    readings come back or the meter is repaired/replaced: a normative month never restarts the count
+    (Decision 8, ПП 354 п. 60), so pass the whole run, not only its averaged months.
     """
 
     status: MeterStatus

@@ -176,7 +176,7 @@ def debtors_cmd(
 
 
 def _import_events(kind: str, file: Path) -> None:
-    from meterhub.billing.service_recalculations import EventFileError, import_absences, import_service_events
+    from meterhub.billing.service_event_files import EventFileError, import_absences, import_service_events
     from meterhub.timeseries.database import connect, database_url
 
     load = import_absences if kind == "absences" else import_service_events
