@@ -91,7 +91,8 @@ def test_batches_status_and_a_dead_device(
     health = {d.device: d for d in online[-1].devices}
     assert health["lan/1"].online and health["lan/1"].meter_ids == ["EASTRON-20001"]
     assert health["lan/1"].last_success is not None and health["lan/1"].consecutive_failures == 0
-    assert not health["lan/9"].online and "timeout" in (health["lan/9"].last_error or "")
+    # nobody at unit 9: the Modbus/TCP simulator, like a TCP-to-RTU gateway, answers exception 0x0B
+    assert not health["lan/9"].online and "exception 11" in (health["lan/9"].last_error or "")
     final = statuses[-1]
     assert final.state == "offline" and final.outbox_backlog == 0 and len(final.devices) == 4
     dead = next(d for d in final.devices if d.device == "lan/9")

@@ -25,7 +25,10 @@ def modbus(
              "rollover, "
              "drift=S_PER_DAY, replace=AFTER_S",
     ),
-    reject_unmapped: bool = typer.Option(False, help="answer exception 02 for unmapped addresses"),
+    reject_unmapped: bool = typer.Option(
+        False, help="answer exception 02 for every unmapped address (default: the short reserved gaps "
+                    "between a profile's registers read as 0, any other address is exception 02)"
+    ),
     duration: float = typer.Option(0.0, help="stop after this many seconds (0: run until Ctrl-C)"),
 ) -> None:
     """Serve simulated Modbus meters (many unit ids) over TCP or an RTU pseudo-terminal."""

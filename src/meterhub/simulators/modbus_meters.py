@@ -7,6 +7,7 @@ when advanced by hand), and counters integrate :func:`load_profiles.consumption_
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable
@@ -100,8 +101,11 @@ class SimulatedModbusMeter:
     serial: int
     seed: int = 0
     timezone: str = "Europe/Moscow"
-    reject_unmapped: bool = False  # answer exception 02 for reads touching unmapped addresses
-    # (reads touching the profile's ``[modbus] forbidden`` ranges are always answered with 02)
+    #: ``False`` (the default, like a real meter): a read may span the short reserved gaps between
+    #: mapped registers (at most the profile's ``max_gap``: they read as 0); any other address —
+    #: far from the map, past 0xFFFF, or in the profile's ``[modbus] forbidden`` ranges — is
+    #: exception 02. ``True``: every unmapped address is exception 02 (the strictest device).
+    reject_unmapped: bool = False
     channel_kinds: dict[int, MeterKind] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)
     clock_drift: float = 0.0  # the meter clock (tariff switch) gains this many seconds per day [s/d]
@@ -122,6 +126,7 @@ class SimulatedModbusMeter:
             base = initial / max(self._tariffs, 1)
             self._channels[channel] = _Channel(kind, seed, initial, [0.0] * 4, base)
         self._map = self._address_map()
+        self._readable = self._readable_addresses()
 
     # ---- simulated physics -------------------------------------------------------------------
     def advance_to(self, now: datetime) -> None:
@@ -217,15 +222,30 @@ class SimulatedModbusMeter:
                 out[(s.function, s.address + i)] = (None, i)
         return out
 
+    def _readable_addresses(self) -> frozenset[tuple[Function, int]]:
+        """Mapped addresses and the reserved gaps (≤ ``max_gap``) between them, minus ``forbidden``."""
+        readable = set(self._map)
+        gap = self.profile.modbus.max_gap
+        for function in Function:
+            mapped = sorted(a for f, a in self._map if f is function)
+            for a, b in itertools.pairwise(mapped):
+                if 1 < b - a <= gap + 1:
+                    readable.update((function, x) for x in range(a + 1, b))
+        for start, end in self.profile.modbus.forbidden:
+            readable -= {(f, a) for f, a in readable if start <= a <= end}
+        return frozenset(readable)
+
     def read(self, function: Function, address: int, count: int, now: datetime) -> list[int] | int:
-        """The words at ``address…address+count-1``, or an exception code (int)."""
+        """The words at ``address…address+count-1``, or an exception code (int).
+
+        Exception 02 (illegal data address) for a read touching an address the meter does not have
+        (see ``reject_unmapped``); the ``exception_code`` fault answers every read with its code.
+        """
         if self.faults.exception_code is not None:
             return self.faults.exception_code
         addresses = range(address, address + count)
-        last = address + count - 1
-        if any(start <= last and end >= address for start, end in self.profile.modbus.forbidden):
-            return ILLEGAL_ADDRESS  # the profile says the device rejects these addresses
-        if self.reject_unmapped and any((function, a) not in self._map for a in addresses):
+        allowed = self._map if self.reject_unmapped else self._readable
+        if any((function, a) not in allowed for a in addresses):
             return ILLEGAL_ADDRESS
         values = self.values(now)
         words: list[int] = []
