@@ -15,6 +15,7 @@ from datetime import date
 import psycopg
 
 from meterhub.billing.ledger import outstanding_by_debt
+from meterhub.billing.opening_balances import opening_due_dates
 from meterhub.billing.penalties import PenaltyTables
 from meterhub.billing.periods import BillingPeriod
 
@@ -37,12 +38,22 @@ class Debtor:
     """Unpaid penalties [kopecks]."""
 
 
+def _due(period: str, tables: PenaltyTables, due_dates: Mapping[str, date] | None) -> date:
+    if due_dates and period in due_dates:
+        return due_dates[period]
+    return tables.due_date(BillingPeriod.parse(period))
+
+
 def debtor_from_debts(
-    owed: Mapping[tuple[str, str], Mapping[str, int]], as_of: date, tables: PenaltyTables
+    owed: Mapping[tuple[str, str], Mapping[str, int]],
+    as_of: date,
+    tables: PenaltyTables,
+    due_dates: Mapping[str, date] | None = None,
 ) -> tuple[int, int, str | None, int]:
     """``(overdue principal, months, oldest period, unpaid penalty)`` of one account's outstanding debts
     (``{(period, kind): {service: kopecks}}``, as :func:`~meterhub.billing.ledger.outstanding_by_debt`
-    returns them); negative service amounts count as nothing owed."""
+    returns them); negative service amounts count as nothing owed. ``due_dates``: period → due date where
+    it is not the law's (a legacy system's debts, docs/migration.md)."""
     amount = months = penalty = 0
     oldest: str | None = None
     for (period, kind), services in sorted(owed.items()):
@@ -51,7 +62,7 @@ def debtor_from_debts(
             continue
         if kind == "penalty":
             penalty += owed_here
-        elif tables.due_date(BillingPeriod.parse(period)) < as_of:
+        elif _due(period, tables, due_dates) < as_of:
             amount += owed_here
             months += 1
             oldest = oldest or period
@@ -76,9 +87,14 @@ def debtors(
         (building_id, building_id),
     ).fetchall()
     owed = outstanding_by_debt(conn, [a[0] for a in accounts])
+    legacy_due: dict[str, dict[str, date]] = {}
+    for (account_no, period), due in opening_due_dates(conn, [a[0] for a in accounts]).items():
+        legacy_due.setdefault(account_no, {})[period] = due
     result = []
     for account_no, building, premise, owner in accounts:
-        amount, months, oldest, penalty = debtor_from_debts(owed[account_no], as_of, tables)
+        amount, months, oldest, penalty = debtor_from_debts(
+            owed[account_no], as_of, tables, legacy_due.get(account_no)
+        )
         if oldest is not None and months >= min_months and amount >= min_amount:
             result.append(Debtor(account_no, building, premise, owner, amount, months, oldest, penalty))
     result.sort(key=lambda d: (-d.amount, d.account_no))

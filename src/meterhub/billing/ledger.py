@@ -11,10 +11,12 @@ Every amount is **integer kopecks**. For one account, service and period ``P``::
     opening     = Σ over periods < P of (charged + recalculated + penalties − paid)
     closing     = opening + charged + recalculated + penalties − paid
 
-* ``charged`` — Σ ``charge_lines.amount`` of period P (draft or closed);
+* ``charged`` — Σ ``charge_lines.amount`` of period P (draft or closed); for a period before the
+  building's cutover, the legacy principal debts imported for it (``opening_debts``, docs/migration.md);
 * ``recalculated`` — Σ ``recalculation_lines.amount`` booked in P (corrections of closed periods) plus
   Σ ``service_recalculation_lines`` of P (temporary absence, interruptions / poor quality);
-* ``penalties`` — Σ ``penalty_lines.amount_kopecks`` with closing period P (пени added by P's close);
+* ``penalties`` — Σ ``penalty_lines.amount_kopecks`` with closing period P (пени added by P's close),
+  and the legacy penalties still unpaid at the cutover imported for a period before it;
 * ``paid`` — Σ ``payment_allocations`` booked in P (principal and penalty parts of payments; an advance
   applied to a debt during a close counts as paid on the service it paid and as negative paid on
   :data:`ADVANCE_SERVICE`).
@@ -38,6 +40,7 @@ from meterhub.billing.periods import BillingPeriod
 
 __all__ = [
     "ADVANCE_SERVICE",
+    "LEGACY_SOURCE",
     "PaymentAllocationPart",
     "PostedPayment",
     "ServiceBalance",
@@ -127,6 +130,10 @@ WITH acc AS (
     UNION ALL
     SELECT a.account_no, a.service, a.booked_period, 0, 0, 0, a.amount_kopecks
       FROM payment_allocations a JOIN acc USING (account_no) WHERE a.booked_period <= %(period)s
+    UNION ALL
+    SELECT o.account_no, o.service, o.period, CASE WHEN o.kind = 'principal' THEN o.amount_kopecks ELSE 0 END,
+           0, CASE WHEN o.kind = 'penalty' THEN o.amount_kopecks ELSE 0 END, 0
+      FROM opening_debts o JOIN acc USING (account_no) WHERE o.period <= %(period)s
 )
 SELECT account_no, service,
        coalesce(sum(charged + recalc + pen - paid) FILTER (WHERE period < %(period)s), 0)::bigint,
@@ -204,13 +211,42 @@ SELECT payment_pk, debt_period, service, kind, amount_kopecks, rule, booked_peri
 """
 
 
+_LEGACY_HISTORY = """
+SELECT payment_id, agent, account_no, amount_kopecks, paid_on, period_named, purpose, imported_at
+  FROM legacy_payments WHERE account_no = %s
+"""
+LEGACY_SOURCE = "legacy"
+"""``PostedPayment.source`` of a payment received by the legacy system before the cutover."""
+
+
 def payment_history(conn: psycopg.Connection, account_no: str) -> list[PostedPayment]:
-    """Every posted payment of ``account_no``, newest first, with where each kopeck went."""
+    """Every posted payment of ``account_no``, newest first, with where each kopeck went.
+
+    Payments the legacy system received before the cutover (docs/migration.md) are included with source
+    ``legacy`` (``legacy:<agent>`` when it named the bank or agent) and no allocation: the opening
+    balances are already net of them."""
     parts: dict[int, list[PaymentAllocationPart]] = {}
     for pk, debt_period, service, kind, amount, rule, booked in conn.execute(_PARTS, (account_no,)):
         part = PaymentAllocationPart(debt_period, service, kind, amount, rule, booked)
         parts.setdefault(pk, []).append(part)
-    return [
+    legacy = [
+        PostedPayment(
+            payment_id=payment_id,
+            source=f"{LEGACY_SOURCE}:{agent}" if agent else LEGACY_SOURCE,
+            account_no=acc,
+            amount=amount,
+            paid_on=paid_on,
+            period_named=period_named,
+            purpose=purpose,
+            posted_at=imported_at,
+            file_name=None,
+            allocations=(),
+        )
+        for payment_id, agent, acc, amount, paid_on, period_named, purpose, imported_at in conn.execute(
+            _LEGACY_HISTORY, (account_no,)
+        )
+    ]
+    posted = [
         PostedPayment(
             payment_id=payment_id,
             source=source,
@@ -227,6 +263,9 @@ def payment_history(conn: psycopg.Connection, account_no: str) -> list[PostedPay
             conn.execute(_HISTORY, (account_no,))
         )
     ]
+    if not legacy:
+        return posted
+    return sorted(posted + legacy, key=lambda p: p.paid_on, reverse=True)  # stable: posted order kept
 
 
 _OUTSTANDING = """
@@ -246,6 +285,9 @@ mv AS (
     UNION ALL
     SELECT a.account_no, a.debt_period, a.kind, a.service, -a.amount_kopecks
       FROM payment_allocations a JOIN acc USING (account_no) WHERE a.kind <> 'advance'
+    UNION ALL
+    SELECT o.account_no, o.period, o.kind, o.service, o.amount_kopecks
+      FROM opening_debts o JOIN acc USING (account_no)
 )
 SELECT account_no, period, kind, service, sum(kopecks)::bigint
   FROM mv GROUP BY account_no, period, kind, service
@@ -261,8 +303,9 @@ def outstanding_by_debt(
 ) -> dict[str, dict[DebtKey, dict[str, int]]]:
     """What each account still owes per (debt period, kind) and service [kopecks], all periods.
 
-    Principal of period D = its charge lines + recalculations booked in D − principal allocated to D;
-    penalty of D = Σ penalty lines of debt D − penalty allocated to D. Negative values (a charge lowered
+    Principal of period D = its charge lines + recalculations booked in D (+ a legacy opening debt of D)
+    − principal allocated to D; penalty of D = Σ penalty lines of debt D (+ a legacy unpaid penalty of D)
+    − penalty allocated to D. Negative values (a charge lowered
     after it was paid) are returned as they are; callers treat them as nothing owed.
     """
     result: dict[str, dict[DebtKey, dict[str, int]]] = {no: {} for no in account_nos}

@@ -25,6 +25,7 @@ from decimal import Decimal
 import psycopg
 
 from meterhub.billing.money import engine_context, round_money, to_kopecks
+from meterhub.billing.opening_balances import opening_principal, penalty_baseline
 from meterhub.billing.penalties import (
     DebtPayment,
     PenaltyDebt,
@@ -71,6 +72,9 @@ SELECT account_no, period, service, sum(kopecks)::bigint FROM (
     UNION ALL
     SELECT s.account_no, s.period, s.service, s.amount_kopecks
       FROM service_recalculation_lines s WHERE s.account_no = ANY(%(accounts)s) AND s.period < %(period)s
+    UNION ALL
+    SELECT o.account_no, o.period, o.service, o.amount_kopecks FROM opening_debts o
+     WHERE o.account_no = ANY(%(accounts)s) AND o.kind = 'principal' AND o.period < %(period)s
 ) debts GROUP BY account_no, period, service HAVING sum(kopecks) > 0
 """
 _PAYMENTS = """
@@ -186,8 +190,9 @@ def run_penalties(
         (a, d, s): (accrued, unpaid, prev_as_of)
         for a, s, d, accrued, unpaid, prev_as_of in conn.execute(_PREVIOUS, params)
     }
+    opening = opening_principal(conn, accounts)  # legacy debts: their own due date and cutover
     periods: dict[str, tuple[BillingPeriod, date]] = {}
-    walks: dict[str, _Walk] = {}
+    walks: dict[tuple[str, date], _Walk] = {}
     rows = []
     added = 0
     for account_no, debt_period, service, principal in conn.execute(_PRINCIPAL, params).fetchall():
@@ -197,6 +202,9 @@ def run_penalties(
             billing_period = BillingPeriod.parse(debt_period)
             known = periods[debt_period] = (billing_period, tables.due_date(billing_period))
         billing_period, due = known
+        legacy = opening.get(key)
+        if legacy is not None:
+            due = legacy.due_date
         if due >= as_of:
             continue
         credited, left = [], principal
@@ -206,10 +214,17 @@ def run_penalties(
                 credited.append(DebtPayment(paid_on, Decimal(part).scaleb(-2)))
                 left -= part
         prev = previous.get(key)
+        if prev is None and legacy is not None:  # accrual before the cutover is the legacy system's
+            try:
+                start = penalty_baseline(legacy, billing_period, principal, tables, rules)
+            except LookupError as exc:
+                what = f"penalty of account {account_no}, {service}, {debt_period}"
+                raise LookupError(f"{what}: {exc}") from exc
+            prev = (start, principal, legacy.cutover - timedelta(days=1))
         if prev is not None and prev[1] == 0 and all(p.day <= prev[2] for p in credited):
             continue  # paid off before the previous calculation: nothing changes
         base = Decimal(principal).scaleb(-2)
-        walk = None if credited else walks.get(debt_period)
+        walk = None if credited else walks.get((debt_period, due))
         if walk is not None:
             if not (prev and prev[0]) and not walk.accrues:
                 continue  # nothing accrues yet (free days, moratorium) and nothing was stored before
@@ -225,7 +240,7 @@ def run_penalties(
                     f"penalty of account {account_no}, {service}, {debt_period}: {exc}"
                 ) from exc
             if not credited:
-                walks[debt_period] = _Walk(result)
+                walks[(debt_period, due)] = _Walk(result)
             exact, details = result.amount_exact, _details(result)
             accrued = to_kopecks(result.amount)
         amount = accrued - (prev[0] if prev else 0)

@@ -310,6 +310,8 @@ def volume_history(
 
     Metered months come from the individual charge lines (Σ over tariff parts per zone), so an hourly
     meter's history is per tariff zone like a multi-register meter's (decision 6: averages per zone).
+    Months before the building's cutover come from the legacy system's meter history
+    (``legacy_account_volumes``, docs/migration.md), with the method it billed them by.
     """
     first = period
     for _ in range(months):
@@ -318,12 +320,16 @@ def volume_history(
         """
         SELECT c.account_no, c.service, c.period, min(c.method), c.zone, sum(c.volume)
         FROM charge_lines c JOIN billing_periods p USING (building_id, period)
-        WHERE c.building_id = %s AND p.status = 'closed' AND c.period >= %s AND c.period < %s
+        WHERE c.building_id = %(b)s AND p.status = 'closed' AND c.period >= %(first)s AND c.period < %(p)s
           AND c.kind = 'individual' AND c.service <> 'maintenance'
+        GROUP BY 1, 2, 3, 5
+        UNION ALL
+        SELECT account_no, service, period, min(method), zone, sum(volume) FROM legacy_account_volumes
+        WHERE building_id = %(b)s AND period >= %(first)s AND period < %(p)s
         GROUP BY 1, 2, 3, 5
         ORDER BY 1, 2, 3
         """,
-        (building_id, str(first), str(period)),
+        {"b": building_id, "first": str(first), "p": str(period)},
     ).fetchall()
     grouped: dict[tuple[str, str], dict[str, tuple[str, dict[Zone, Decimal]]]] = {}
     for account, service, p, method, zone, volume in rows:
@@ -357,7 +363,10 @@ def common_property_history(
     """service → (house-level ΔV of closed periods oldest first, the averaging count): the count is the
     periods immediately before billed by average or by the normative in place of another requested method
     (the house meter without a valid volume after the limit, п. 59(1)) — a normative month never restarts
-    the averaging (Decision 8)."""
+    the averaging (Decision 8).
+
+    Months before the building's cutover come from the legacy house history (``legacy_house_volumes``:
+    ΔV = house − Σ premises − V^кр, docs/migration.md)."""
     first = period
     for _ in range(months):
         first = first.previous()
@@ -365,10 +374,13 @@ def common_property_history(
         """
         SELECT c.service, c.period, c.method, c.method_requested, c.difference
         FROM period_common_property c JOIN billing_periods p USING (building_id, period)
-        WHERE c.building_id = %s AND p.status = 'closed' AND c.period >= %s AND c.period < %s
-        ORDER BY c.service, c.period
+        WHERE c.building_id = %(b)s AND p.status = 'closed' AND c.period >= %(first)s AND c.period < %(p)s
+        UNION ALL
+        SELECT service, period, method, method, house_volume - individual_total - preparation
+        FROM legacy_house_volumes WHERE building_id = %(b)s AND period >= %(first)s AND period < %(p)s
+        ORDER BY 1, 2
         """,
-        (building_id, str(first), str(period)),
+        {"b": building_id, "first": str(first), "p": str(period)},
     ).fetchall()
     grouped: dict[str, dict[str, tuple[str, Decimal | None]]] = {}
     for service, p, method, requested, difference in rows:

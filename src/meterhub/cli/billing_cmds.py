@@ -21,10 +21,18 @@ def import_data(
     entity: str | None = typer.Option(
         None, "--entity", "-e", help="entity of the files (default: from the file name, e.g. premises.csv)"
     ),
+    report: Path | None = typer.Option(  # noqa: B008 - typer declares options in defaults
+        None, "--report", help="write the migration's reconciliation report to this CSV file"
+    ),
 ) -> None:
-    """Import buildings, premises, accounts, residents, meters, tariffs, normatives from CSV/XLSX."""
+    """Import buildings, premises, accounts, residents, meters, tariffs, normatives from CSV/XLSX, and a
+    migration's opening balances and history (docs/migration.md), then print its reconciliation."""
     from meterhub.billing.imports import ENTITY_ORDER, ImportFileError, import_directory, import_file
+    from meterhub.billing.imports.legacy import LEGACY_ORDER
     from meterhub.timeseries.database import connect, database_url
+
+    known = (*ENTITY_ORDER, *LEGACY_ORDER)
+    migrated = False
 
     with database_url(get_settings()) as url, connect(url) as conn:
         for path in paths:
@@ -32,7 +40,7 @@ def import_data(
                 if path.is_dir():
                     results = import_directory(conn, path)
                 else:
-                    name = entity or next((e for e in ENTITY_ORDER if path.stem.lower().startswith(e)), None)
+                    name = entity or next((e for e in known if path.stem.lower().startswith(e)), None)
                     if name is None:
                         typer.echo(f"{path}: cannot tell the entity from the name; pass --entity", err=True)
                         raise typer.Exit(2)
@@ -43,7 +51,40 @@ def import_data(
                 typer.echo(f"{len(exc.problems)} problem(s); nothing of that file was imported", err=True)
                 raise typer.Exit(1) from None
             for r in results:
-                typer.echo(f"{r.file}: {r.entity}: {r.rows} rows ({r.inserted} new, {r.updated} updated)")
+                removed = f", {r.deleted} removed" if getattr(r, "deleted", 0) else ""
+                typer.echo(
+                    f"{r.file}: {r.entity}: {r.rows} rows ({r.inserted} new, {r.updated} updated{removed})"
+                )
+                migrated = migrated or r.entity in LEGACY_ORDER
+        if migrated or report is not None:
+            _print_reconciliation(conn, None, report)
+
+
+def _print_reconciliation(conn: object, building: str | None, out: Path | None) -> bool:
+    """Print (and with ``out`` write) the migration's reconciliation; ``True`` when every total agrees."""
+    from meterhub.billing.migration_report import format_report, reconcile, write_report_csv
+
+    lines = reconcile(conn, building)  # type: ignore[arg-type]
+    typer.echo("reconciliation with the legacy system's totals:")
+    typer.echo(format_report(lines))
+    if out is not None:
+        write_report_csv(lines, out)
+        typer.echo(f"report written to {out}")
+    return all(line.ok for line in lines)
+
+
+def reconcile_migration(
+    building: str | None = typer.Option(None, "--building", "-b", help="one building (default all)"),
+    out: Path | None = typer.Option(  # noqa: B008 - typer declares options in defaults
+        None, "--out", "-o", help="also write the report to this CSV file"
+    ),
+) -> None:
+    """Reconcile imported opening balances and history with the legacy totals (exit 1 if any differs)."""
+    from meterhub.timeseries.database import connect, database_url
+
+    with database_url(get_settings()) as url, connect(url) as conn:
+        if not _print_reconciliation(conn, building, out):
+            raise typer.Exit(1)
 
 
 def close(

@@ -47,6 +47,7 @@ app.command("gateway")(gateway_cmd.gateway)
 app.command("ingest")(ingest_cmd.ingest)
 app.command("rollup")(ingest_cmd.rollup)
 app.command("import")(billing_cmds.import_data)
+app.command("reconcile")(billing_cmds.reconcile_migration)
 app.command("close")(billing_cmds.close)
 app.command("serve")(serve_cmd.serve)
 

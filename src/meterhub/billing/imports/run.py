@@ -254,7 +254,12 @@ def import_file(conn: psycopg.Connection, entity_name: str, path: Path | str) ->
     path = Path(path)
     entity = ENTITIES.get(entity_name)
     if entity is None:
-        raise ValueError(f"unknown entity {entity_name!r}; use one of {', '.join(ENTITY_ORDER)}")
+        from meterhub.billing.imports.legacy import LEGACY_ENTITIES, import_legacy_file
+
+        if entity_name in LEGACY_ENTITIES:  # a migration file (docs/migration.md)
+            return import_legacy_file(conn, entity_name, path)
+        known = (*ENTITY_ORDER, *LEGACY_ENTITIES)
+        raise ValueError(f"unknown entity {entity_name!r}; use one of {', '.join(known)}")
     rows, problems, header = _parse_rows(entity, path)
     problems += _check_references(conn, entity, path, rows)  # on every row that parsed
     problems.sort(key=lambda p: p.row)
@@ -270,14 +275,17 @@ def import_file(conn: psycopg.Connection, entity_name: str, path: Path | str) ->
 
 
 def import_directory(conn: psycopg.Connection, folder: Path | str) -> list[ImportResult]:
-    """Import ``<entity>.csv`` / ``<entity>.xlsx`` files of a folder in :data:`ENTITY_ORDER`.
+    """Import ``<entity>.csv`` / ``<entity>.xlsx`` files of a folder in :data:`ENTITY_ORDER`, then the
+    migration files in ``LEGACY_ORDER`` (docs/migration.md).
 
     Stops at the first file with errors (raising its :class:`ImportFileError`); the files before it stay
     imported (each file is its own transaction).
     """
+    from meterhub.billing.imports.legacy_specs import LEGACY_ORDER
+
     folder = Path(folder)
     results = []
-    for name in ENTITY_ORDER:
+    for name in (*ENTITY_ORDER, *LEGACY_ORDER):
         for suffix in (".csv", ".xlsx"):
             path = folder / f"{name}{suffix}"
             if path.exists():

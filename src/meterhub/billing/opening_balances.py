@@ -1,0 +1,86 @@
+"""Opening balances from a legacy system (входящее сальдо) as the money side reads them (docs/migration.md).
+
+The debts imported with ``opening_balances.csv`` (table ``opening_debts``) are debts like the close's own:
+the ledger counts a principal row as charged and a penalty row as penalties in its legacy period, so they
+open the first meterhub period's balance; payments pay them oldest first. Two things differ:
+
+* **due date** — each legacy principal debt keeps the due date the legacy system gave it
+  (:func:`opening_due_dates`); penalties count their days from it;
+* **penalties before the cutover are the legacy system's** — what it accrued and was not paid is the
+  imported penalty row. meterhub accrues only the days from the cutover on: a legacy debt's penalty
+  running total starts from :func:`penalty_baseline`, the amount meterhub's own rules give for the days up
+  to the day before the cutover (same base, same due date), so the first close adds the days of its period
+  only and the 1/300 → 1/130 step still falls on the legacy due date's 91st day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import psycopg
+
+from meterhub.billing.money import to_kopecks
+from meterhub.billing.penalties import PenaltyDebt, PenaltyRules, PenaltyTables, compute_penalty
+from meterhub.billing.periods import BillingPeriod
+
+__all__ = ["OpeningDebt", "opening_due_dates", "opening_principal", "penalty_baseline"]
+
+DebtKey = tuple[str, str, str]  # (account, debt period, service)
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningDebt:
+    """A legacy principal debt: its due date and the day meterhub's penalty accrual takes over."""
+
+    due_date: date
+    cutover: date
+    """The first day of the building's first meterhub period."""
+
+
+def opening_principal(conn: psycopg.Connection, account_nos: Sequence[str]) -> dict[DebtKey, OpeningDebt]:
+    """(account, period, service) → :class:`OpeningDebt` of the accounts' legacy principal debts."""
+    rows = conn.execute(
+        "SELECT o.account_no, o.period, o.service, o.due_date, c.first_period FROM opening_debts o"
+        " JOIN accounts a USING (account_no) JOIN legacy_cutovers c USING (building_id)"
+        " WHERE o.account_no = ANY(%s) AND o.kind = 'principal'",
+        (list(account_nos),),
+    )
+    return {
+        (account, period, service): OpeningDebt(due, BillingPeriod.parse(first).first_day)
+        for account, period, service, due, first in rows
+    }
+
+
+def opening_due_dates(conn: psycopg.Connection, account_nos: Sequence[str]) -> dict[tuple[str, str], date]:
+    """(account, legacy period) → the earliest due date of its legacy principal debts (debtors)."""
+    rows = conn.execute(
+        "SELECT account_no, period, min(due_date) FROM opening_debts"
+        " WHERE account_no = ANY(%s) AND kind = 'principal' GROUP BY 1, 2",
+        (list(account_nos),),
+    )
+    return {(account, period): due for account, period, due in rows}
+
+
+def penalty_baseline(
+    debt: OpeningDebt,
+    period: BillingPeriod,
+    principal_kopecks: int,
+    tables: PenaltyTables,
+    rules: PenaltyRules | None = None,
+) -> int:
+    """The penalty of a legacy debt up to the day before the cutover by meterhub's rules [kopecks].
+
+    meterhub's running total of the debt's penalty starts from it, so only days from the cutover on are
+    added (those before are the legacy system's, imported as its unpaid penalty). Raises ``LookupError``
+    when the penalty tables do not cover the day before the cutover.
+    """
+    as_of = debt.cutover - timedelta(days=1)
+    if debt.due_date >= as_of:
+        return 0
+    base = Decimal(principal_kopecks).scaleb(-2)
+    debt_before = PenaltyDebt(period, base, debt.due_date, ())
+    result = compute_penalty(debt_before, as_of=as_of, tables=tables, rules=rules)
+    return to_kopecks(result.amount)
