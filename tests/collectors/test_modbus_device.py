@@ -69,6 +69,8 @@ def test_device_config_rejects_unknown_channels_and_missing_serial() -> None:
         ModbusCollector([device("adam", "tcp://127.0.0.1:1", 1, "advantech-adam6051",
                                 channels={13: {"serial": "X"}})])
     assert modbus_profile("advantech-adam6051").channels[-1] == 12
+    with pytest.raises(ValueError, match="reports only the meters on its channels"):
+        ModbusCollector([device("adam", "tcp://127.0.0.1:1", 1, "advantech-adam6051")])
 
 
 def test_collector_reconnects_after_the_server_restarts() -> None:

@@ -60,6 +60,8 @@ class ModbusReader(DeviceReader):
             return ReadOutcome(False, error=f"internal error: {exc!r}")
         if not result.ok:
             return ReadOutcome(False, error=result.error or "read failed")
+        if not result.readings:  # a device that delivered nothing is down, never "online"
+            return ReadOutcome(False, error="no_values: the device answered, but no value could be read")
         return ReadOutcome(True, list(result.readings))
 
 

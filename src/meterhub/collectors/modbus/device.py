@@ -170,6 +170,41 @@ class UndecodableValue:
     message: str
 
 
+def check_device(config: ModbusDeviceConfig, profile: ModbusProfile) -> None:
+    """Whether ``config`` can be read with ``profile``; ValueError names the device and the fix.
+
+    A device whose own registers (channel 0) need a meter id must have a serial: configured, or read
+    from the profile's ``[serial]`` register. Channels must exist in the profile, and a profile of
+    channels only (a pulse counter) needs at least one configured channel, or nothing is reported.
+    """
+    has_main_registers = any(reg.channel == 0 for reg in profile.registers)
+    if has_main_registers and config.serial is None and profile.serial is None:
+        raise ValueError(
+            f"device {config.name!r}: profile {profile.id!r} has no [serial] register; "
+            "set 'serial' in the device configuration (meterhub read: --serial)"
+        )
+    for channel in config.channels:
+        if channel not in profile.channels:
+            raise ValueError(
+                f"device {config.name!r}: channel {channel} is not in profile {profile.id!r} "
+                f"(channels: {', '.join(map(str, profile.channels))})"
+            )
+    if not has_main_registers and not config.channels:
+        raise ValueError(
+            f"device {config.name!r}: profile {profile.id!r} reports only the meters on its channels "
+            f"({', '.join(map(str, profile.channels))}); configure at least one "
+            "(meterhub read: -c CHANNEL=SERIAL)"
+        )
+
+
+def span_label(key: Hashable) -> str:
+    """A span key as a person reads it: ``serial``, ``voltage_v``, ``water_m3 (channel 2)``."""
+    if key == SERIAL_KEY:
+        return "serial"
+    channel, name = key  # type: ignore[misc]
+    return str(name) if channel == 0 else f"{name} (channel {channel})"
+
+
 def profile_spans(profile: ModbusProfile, *, read_serial: bool) -> list[Span]:
     """The spans to read for a profile; keys are ``(channel, register name)`` and ``SERIAL_KEY``."""
     spans = [Span((reg.channel, reg.name), reg.function, reg.address, reg.count) for reg in profile.registers]

@@ -16,7 +16,8 @@ EXCEPTION_NAMES = {
 
 
 class ModbusError(Exception):
-    """A failed transaction. ``kind``: timeout, crc, short_frame, invalid_frame, exception, connection."""
+    """A failed transaction (or poll). ``kind``: timeout, crc, short_frame, invalid_frame, exception,
+    connection, no_values."""
 
     kind = "error"
 
@@ -41,6 +42,12 @@ class ModbusInvalidFrame(ModbusError):
 
 class ModbusConnectionError(ModbusError):
     kind = "connection"
+
+
+class ModbusNoValues(ModbusError):
+    """The device answered, but not one value could be read: every register refused or undecodable."""
+
+    kind = "no_values"
 
 
 class ModbusExceptionResponse(ModbusError):

@@ -16,7 +16,8 @@ the wrong unit id is refused (and that read retried). Modbus/TCP has transaction
 
 Coupling to pymodbus 3.x internals, kept to two attributes and covered by the tests: the per-device
 timeout is set on ``client.ctx.comm_params.timeout_connect`` before each transaction (one client
-serves all devices of a line), and a bad CRC resolves ``client.ctx.response_future`` at once.
+serves all devices of a line), and a bad CRC or a lost connection resolves
+``client.ctx.response_future`` at once.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class ModbusLink:
                 retries=0,
                 reconnect_delay=0,
                 trace_packet=self._trace_packet,
+                trace_connect=self._trace_connect,
             )
         framer = FramerType.SOCKET if ep.transport == "tcp" else FramerType.RTU
         return AsyncModbusTcpClient(
@@ -85,7 +87,17 @@ class ModbusLink:
             retries=0,
             reconnect_delay=0,
             trace_packet=self._trace_packet,
+            trace_connect=self._trace_connect,
         )
+
+    def _trace_connect(self, connected: bool) -> None:
+        """A connection lost while an answer is awaited fails that transaction at once (not after the
+        timeout): the server or converter closed it, or the serial adapter went away."""
+        if connected or self._client is None:
+            return
+        future = self._client.ctx.response_future
+        if not future.done():
+            future.set_exception(ModbusConnectionError(f"{self.endpoint} closed the connection"))
 
     def _trace_packet(self, sending: bool, data: bytes) -> bytes:
         """Watch raw bytes: remember what arrived, and fail fast on a complete RTU frame with a bad CRC."""

@@ -15,22 +15,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from meterhub.collectors.modbus.codec import DecodeError
 from meterhub.collectors.modbus.device import (
     SERIAL_KEY,
     ModbusDeviceConfig,
     UndecodableValue,
     build_readings,
+    check_device,
     profile_plan_state,
     profile_spans,
     serial_from_words,
+    span_label,
 )
-from meterhub.collectors.modbus.errors import ModbusError, ModbusExceptionResponse
+from meterhub.collectors.modbus.errors import ModbusError, ModbusExceptionResponse, ModbusNoValues
 from meterhub.collectors.modbus.link import ModbusLink
-from meterhub.collectors.modbus.planning import ReadRequest, after_rejection, plan_reads
+from meterhub.collectors.modbus.planning import Plan, ReadRequest, Span, after_rejection, plan_reads
 from meterhub.collectors.modbus.profile import ModbusProfile
 from meterhub.collectors.modbus.status import DeviceStatus
 from meterhub.core.readings import Reading
@@ -46,9 +50,19 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """One read on the wire during a poll and how it ended (``ok``, or the error) [s]."""
+
+    request: ReadRequest
+    attempt: int
+    outcome: str
+    seconds: float
+
+
 @dataclass(slots=True)
 class PollResult:
-    """One poll of one device."""
+    """One poll of one device. ``transactions``: every read sent, retries and re-plans included."""
 
     device: str
     ok: bool
@@ -56,6 +70,8 @@ class PollResult:
     undecodable: list[UndecodableValue] = field(default_factory=list)
     requests: int = 0
     error: str | None = None
+    transactions: list[Transaction] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 class DevicePoller:
@@ -64,18 +80,7 @@ class DevicePoller:
     def __init__(
         self, config: ModbusDeviceConfig, profile: ModbusProfile, link: ModbusLink, clock: Clock = utc_now
     ) -> None:
-        has_main_registers = any(reg.channel == 0 for reg in profile.registers)
-        if has_main_registers and config.serial is None and profile.serial is None:
-            raise ValueError(
-                f"device {config.name!r}: profile {profile.id!r} has no [serial] register; "
-                "set 'serial' in the device configuration"
-            )
-        for channel in config.channels:
-            if channel not in profile.channels:
-                raise ValueError(
-                    f"device {config.name!r}: channel {channel} is not in profile {profile.id!r} "
-                    f"(channels: {profile.channels})"
-                )
+        check_device(config, profile)
         self.config = config
         self.profile = profile
         self.link = link
@@ -85,12 +90,26 @@ class DevicePoller:
         self._options = config.plan_options(profile)
         self._read_serial = config.serial is None and profile.serial is not None
         self._spans = profile_spans(profile, read_serial=self._read_serial)
+        self._named_by_config = False
+
+    def plan(self) -> Plan:
+        """The reads the next poll sends, with what the poller has learnt so far."""
+        return plan_reads(self._spans, self._options, self.plan_state)
 
     async def poll(self) -> PollResult:
-        """Poll the device once. Never raises for device or line trouble: see ``status``."""
+        """Poll the device once. Never raises for device or line trouble: see ``status``.
+
+        A register the device refuses (exception 02) is left out and the others are reported; a
+        refused (or undecodable) serial register leaves the meter identified by the device's
+        configured name. A poll that yields no value at all fails (``no_values``).
+        """
         result = PollResult(self.config.name, ok=False)
         words: dict[Hashable, list[int]] = {}
-        plan = plan_reads(self._spans, self._options, self.plan_state)
+        plan = self.plan()
+        if not any(span.key != SERIAL_KEY for request in plan.requests for span in request.spans):
+            # every register was refused before: the device may have been set up again or replaced
+            self.plan_state = profile_plan_state(self.profile)
+            plan = self.plan()
         queue = list(plan.requests)
         unreadable = list(plan.unreadable)
         try:
@@ -112,16 +131,22 @@ class DevicePoller:
         except ModbusError as exc:
             return self._failed(result, exc)
         now = self.clock()
+        serial_problem = "refused (exception 02)"
         if SERIAL_KEY in words:
-            self._note_serial(serial_from_words(self.profile, words[SERIAL_KEY]))
+            try:
+                self._note_serial(serial_from_words(self.profile, words[SERIAL_KEY]))
+            except DecodeError as exc:
+                serial_problem = f"undecodable ({exc})"
         result.readings, result.undecodable = build_readings(
-            self.profile, self.config, words, now, self.status.serial
+            self.profile, self.config, words, now, self._device_serial(serial_problem, result)
         )
-        self.status.unreadable = tuple(sorted(str(s.key) for s in unreadable))
+        self.status.unreadable = tuple(sorted(span_label(s.key) for s in unreadable))
         self.status.undecodable = tuple(
             f"{u.register} (channel {u.channel}): {u.message}" for u in result.undecodable
         )
         self.status.last_requests = result.requests
+        if not result.readings:
+            return self._failed(result, ModbusNoValues(_nothing_read(unreadable, result.undecodable)))
         if self.status.record_success(now):
             log.info(
                 "modbus device %s is back (%s unit %d)",
@@ -132,13 +157,30 @@ class DevicePoller:
         result.ok = True
         return result
 
+    def _device_serial(self, problem: str, result: PollResult) -> str | None:
+        """The serial that names the device's own meter: configured or read — else the device name."""
+        if self.status.serial is not None or not self._read_serial:
+            return self.status.serial
+        note = (
+            f"serial register {problem}: the meter is identified by the device name "
+            f"{self.config.name!r}; set its serial in the configuration to use the meter's own"
+        )
+        result.notes.append(note)
+        if not self._named_by_config:
+            self._named_by_config = True
+            log.warning("modbus device %s (%s unit %d): %s", self.config.name, self.link.endpoint,
+                        self.config.unit_id, note)
+        name = self.config.name
+        return name if any(ch.isalnum() for ch in name) else f"unit{self.config.unit_id}"
+
     async def _transact(self, request: ReadRequest, result: PollResult) -> list[int]:
         attempts = 1 + (self.config.retries if self.status.online is not False else 0)
         delay = self.config.backoff
         for attempt in range(attempts):
             result.requests += 1
+            started = time.monotonic()
             try:
-                return await self.link.read(
+                registers = await self.link.read(
                     self.config.unit_id,
                     request.function,
                     request.address,
@@ -147,11 +189,16 @@ class DevicePoller:
                     frame_delay=self.config.frame_delay(),
                 )
             except ModbusExceptionResponse as exc:
+                result.transactions.append(_transaction(request, attempt, f"exception: {exc}", started))
                 if exc.code not in _RETRYABLE_EXCEPTIONS or attempt + 1 == attempts:
                     raise
-            except ModbusError:
+            except ModbusError as exc:
+                result.transactions.append(_transaction(request, attempt, f"{exc.kind}: {exc}", started))
                 if attempt + 1 == attempts:
                     raise
+            else:
+                result.transactions.append(_transaction(request, attempt, "ok", started))
+                return registers
             await asyncio.sleep(delay)
             delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
@@ -180,6 +227,22 @@ class DevicePoller:
                 previous,
             )
         self.status.serial = serial
+
+
+def _transaction(request: ReadRequest, attempt: int, outcome: str, started: float) -> Transaction:
+    return Transaction(request, attempt, outcome, time.monotonic() - started)
+
+
+def _nothing_read(unreadable: Sequence[Span], undecodable: Sequence[UndecodableValue]) -> str:
+    """Why a device that answered gave no value at all, naming the registers."""
+    parts = []
+    refused = sorted(span_label(s.key) for s in unreadable if s.key != SERIAL_KEY)
+    if refused:
+        parts.append(f"refused (exception 02 illegal data address): {', '.join(refused)}")
+    if undecodable:
+        parts.append("undecodable: " + ", ".join(f"{u.register} ({u.message})" for u in undecodable))
+    detail = "; ".join(parts) or "no register was read"
+    return f"the device answered, but no value could be read — {detail}; check the unit id and the profile"
 
 
 class ModbusCollector:
