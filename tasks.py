@@ -29,25 +29,33 @@ def _run(*cmd: str | Path, env: dict[str, str] | None = None) -> int:
     return subprocess.call([str(c) for c in cmd], cwd=ROOT, env=env)
 
 
-def ensure_venv() -> None:
+def ensure_venv(extras: str) -> None:
+    """Create .venv and install meterhub with ``extras`` (the demo: the runtime ones; the tests: all
+    plus the dev tools). Reused while pyproject.toml is unchanged and already holds those extras."""
     if sys.version_info < (3, 11):  # noqa: UP036  (this file must run on any python3 to say so)
         sys.exit(f"meterhub needs Python >= 3.11, this is {sys.version.split()[0]}")
     stamp = VENV / ".meterhub-installed"
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text() == want and PY.exists():
-        return
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and PY.exists():
+        stamped_digest, _, stamped_extras = stamp.read_text().partition(" ")
+        if stamped_digest == digest and set(extras.split(",")) <= set(stamped_extras.split(",")):
+            return
     if not PY.exists():
         print(f"creating virtual environment in {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
     rc = _run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    rc = rc or _run(PY, "-m", "pip", "install", "--quiet", "-e", ".[all,dev]")
+    rc = rc or _run(PY, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]")
     if rc:
         sys.exit(rc)
-    stamp.write_text(want)
+    stamp.write_text(f"{digest} {extras}")
+
+
+RUNTIME_EXTRAS = "all"  # gateway, server, dashboards, api: what the demo and `meterhub serve` need
+TEST_EXTRAS = "all,dev"  # plus pytest, hypothesis, ruff, the browser driver and PDF/QR readers
 
 
 def task_demo(args: list[str]) -> int:
-    ensure_venv()
+    ensure_venv(RUNTIME_EXTRAS)
     return _run(BIN / "meterhub", "demo", *args)
 
 
@@ -66,7 +74,7 @@ def _local_postgres_answers() -> bool:
 def task_test(args: list[str]) -> int:
     """ruff, the whole suite on the embedded PostgreSQL 16, then the database tests again on a local
     PostgreSQL server (127.0.0.1:5432, e.g. the PostgreSQL 15 of CI's machine) when one answers."""
-    ensure_venv()
+    ensure_venv(TEST_EXTRAS)
     rc = _run(BIN / "ruff", "check", ".")
     if rc:
         return rc

@@ -9,12 +9,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from meterhub.cli.demo_database import demo_database
 from meterhub.cli.sample_loader import load_sample_readings, register_sample_meters
 from meterhub.cli.wiring import MIGRATION_SOURCES
 from meterhub.core.readings import Reading
-from meterhub.core.settings import get_settings
+from meterhub.core.settings import Settings
 from meterhub.simulators.sample_data import generate_building
-from meterhub.timeseries.database import connect, database_url
+from meterhub.timeseries.database import connect
 from meterhub.timeseries.ingest import ReadingWriter
 from meterhub.timeseries.migrate import migrate
 from meterhub.timeseries.queries import completeness, local_month_bounds, period_totals
@@ -33,21 +34,23 @@ def _progress(console: Console) -> Progress:
 
 
 def run_sample_demo(
-    *, apartments: int = 80, days: int = 31, seed: int = 7, start: date = date(2026, 1, 1)
+    settings: Settings,
+    *,
+    apartments: int = 80,
+    days: int = 31,
+    seed: int = 7,
+    start: date = date(2026, 1, 1),
 ) -> None:
+    """Load a generated building into a fresh database of its own and print what was stored."""
     console = Console()
-    settings = get_settings()
     building = generate_building("B-DEMO", apartments=apartments, start=start, days=days, seed=seed)
     console.print(
         f"[bold]meterhub demo[/]: building {building.building_id} ({building.address}, {building.tz}), "
         f"{apartments} apartments, {len(building.meters)} meters, {building.reading_count:,} readings "
         f"over {days} days from {start}"
     )
-    with database_url(settings) as url, connect(url) as conn:
-        where = (
-            "external database" if settings.database_url else f"embedded PostgreSQL in {settings.data_dir}"
-        )
-        console.print(f"database: {where}")
+    with demo_database(settings, "sample") as db, connect(db.url) as conn:
+        console.print(f"database: {db.where}, fresh (earlier sample data removed)")
         applied = migrate(conn, MIGRATION_SOURCES)
         conn.autocommit = False
         console.print(f"migrations applied: {len(applied)}")
