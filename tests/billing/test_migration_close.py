@@ -22,6 +22,7 @@ from meterhub.billing.imports import ImportFileError, import_directory, import_f
 from meterhub.billing.ledger import account_balances
 from meterhub.billing.payments_posting import post_payment
 from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.receipts.documents import load_debt_receipt
 from meterhub.billing.receipts.loader import load_receipt
 from meterhub.timeseries.database import connect
 
@@ -128,6 +129,17 @@ def test_receipt_shows_the_opening_debt(closed: str) -> None:
     # LS-2 paid its 300.00 legacy debt in June: opening 300.00, paid 300.00
     ls2 = {b.service: (b.opening, b.paid) for b in balances["LS-2"]}
     assert ls2["cold_water"] == (30_000, 30_000)
+
+
+def test_debt_receipt_of_a_legacy_debt(closed: str) -> None:
+    with connect(closed) as conn:
+        receipt = load_debt_receipt(conn, "LS-1", date(2026, 7, 10))
+    # March: 1 000.00 due 20.04 (legacy); penalty = the legacy 12.34 + days from the cutover: up to 10.07
+    # 51 days at 1/300 (from 21.05) = 1000 × 0.095 × 51 / 300 = 16.15, less 3.48 up to 31.05 → 12.67;
+    # 12.34 + 12.67 = 25.01. June (due 15.07) is not yet a debt on 10.07.
+    assert [(x.period, x.due_date, x.principal, x.penalties) for x in receipt.lines] == [
+        (BillingPeriod(2026, 3), date(2026, 4, 20), Decimal("1000.00"), Decimal("25.01"))
+    ]
 
 
 def test_overpayment_pays_the_first_charges(closed: str) -> None:

@@ -26,7 +26,7 @@ from meterhub.billing.money import to_kopecks
 from meterhub.billing.penalties import PenaltyDebt, PenaltyRules, PenaltyTables, compute_penalty
 from meterhub.billing.periods import BillingPeriod
 
-__all__ = ["OpeningDebt", "opening_due_dates", "opening_principal", "penalty_baseline"]
+__all__ = ["OpeningDebt", "opening_due_dates", "opening_penalties", "opening_principal", "penalty_baseline"]
 
 DebtKey = tuple[str, str, str]  # (account, debt period, service)
 
@@ -52,6 +52,16 @@ def opening_principal(conn: psycopg.Connection, account_nos: Sequence[str]) -> d
         (account, period, service): OpeningDebt(due, BillingPeriod.parse(first).first_day)
         for account, period, service, due, first in rows
     }
+
+
+def opening_penalties(conn: psycopg.Connection, account_nos: Sequence[str]) -> dict[DebtKey, int]:
+    """(account, period, service) → the legacy penalty unpaid at the cutover [kopecks]."""
+    rows = conn.execute(
+        "SELECT account_no, period, service, amount_kopecks FROM opening_debts"
+        " WHERE account_no = ANY(%s) AND kind = 'penalty'",
+        (list(account_nos),),
+    )
+    return {(account, period, service): kopecks for account, period, service, kopecks in rows}
 
 
 def opening_due_dates(conn: psycopg.Connection, account_nos: Sequence[str]) -> dict[tuple[str, str], date]:

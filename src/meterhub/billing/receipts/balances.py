@@ -21,6 +21,7 @@ from meterhub.billing.ledger import (
     outstanding_by_debt,
 )
 from meterhub.billing.money import to_kopecks
+from meterhub.billing.opening_balances import opening_penalties, opening_principal, penalty_baseline
 from meterhub.billing.penalties import DebtPayment, PenaltyDebt, PenaltyRules, PenaltyTables, compute_penalty
 from meterhub.billing.periods import BillingPeriod
 
@@ -126,6 +127,8 @@ SELECT period, service, sum(kopecks)::bigint FROM (
     SELECT period, service, (amount * 100)::bigint FROM recalculation_lines WHERE account_no = %(a)s
     UNION ALL
     SELECT period, service, amount_kopecks FROM service_recalculation_lines WHERE account_no = %(a)s
+    UNION ALL
+    SELECT period, service, amount_kopecks FROM opening_debts WHERE account_no = %(a)s AND kind = 'principal'
 ) d GROUP BY period, service HAVING sum(kopecks) > 0
 """
 _PAID = """
@@ -149,6 +152,9 @@ def penalties_as_of(
     payments credited to it up to ``as_of`` reduce the base; :func:`compute_penalty` accrues it (rounded
     once per debt); the penalty payments credited to it are subtracted (never below 0). Raises
     ``LookupError`` when the penalty tables do not cover ``as_of`` (e.g. a key rate not yet entered).
+
+    A legacy system's debt (docs/migration.md) accrues from its own due date and only from the cutover on
+    (:func:`~meterhub.billing.opening_balances.penalty_baseline`); its unpaid legacy penalty is added.
     """
     params = {"a": account_no, "d": as_of}
     principal_paid: dict[tuple[str, str], list[tuple[date, int]]] = defaultdict(list)
@@ -159,9 +165,12 @@ def penalties_as_of(
         else:
             penalty_paid[(debt_period, service)] += kopecks
     owed: dict[BillingPeriod, Decimal] = {}
+    opening = opening_principal(conn, [account_no])
+    legacy_penalty = {(p, s): k for (_, p, s), k in opening_penalties(conn, [account_no]).items()}
     for debt_period, service, principal in conn.execute(_PRINCIPAL, params).fetchall():
         period = BillingPeriod.parse(debt_period)
-        due = tables.due_date(period)
+        legacy = opening.get((account_no, debt_period, service))
+        due = legacy.due_date if legacy is not None else tables.due_date(period)
         if due >= as_of:
             continue
         credited, left = [], principal
@@ -172,7 +181,15 @@ def penalties_as_of(
                 left -= part
         debt = PenaltyDebt(period, Decimal(principal).scaleb(-2), due, tuple(credited))
         accrued = to_kopecks(compute_penalty(debt, as_of=as_of, tables=tables, rules=rules).amount)
+        if legacy is not None:
+            accrued += legacy_penalty.pop((debt_period, service), 0)
+            accrued -= penalty_baseline(legacy, period, principal, tables, rules)
         unpaid = accrued - penalty_paid.get((debt_period, service), 0)
         if unpaid > 0:
+            owed[period] = owed.get(period, Decimal("0.00")) + rubles(unpaid)
+    for (debt_period, service), kopecks in legacy_penalty.items():  # legacy penalty of a paid debt
+        unpaid = kopecks - penalty_paid.get((debt_period, service), 0)
+        if unpaid > 0:
+            period = BillingPeriod.parse(debt_period)
             owed[period] = owed.get(period, Decimal("0.00")) + rubles(unpaid)
     return owed

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import psycopg
 
+from meterhub.billing.opening_balances import opening_due_dates
 from meterhub.billing.payment_qr import (
     PaymentPayloadError,
     QrCharset,
@@ -218,8 +219,9 @@ def load_debt_receipt(
         penalties = debts.penalties
         penalty_note = "Пени — начисленные при закрытии расчётных периодов (ЖК РФ ст. 155 ч. 14)."
     lines = []
+    legacy_due = {period: due for (_, period), due in opening_due_dates(conn, [account_no]).items()}
     for period in sorted(set(debts.principal) | set(penalties)):
-        due = tables.due_date(period)
+        due = legacy_due.get(str(period)) or tables.due_date(period)
         if due >= as_of:
             continue  # not yet due on as_of: not a debt
         lines.append(
