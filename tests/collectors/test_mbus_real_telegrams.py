@@ -95,7 +95,8 @@ def test_itron_cyble_water_plain_text_and_more_records_follow():
     assert texts[0].unit == "cust. ID" and texts[0].value == "TEST CYBLE"  # 0D 7C 08 … (LVAR text)
     assert texts[1].unit == "bat. time" and texts[1].value == Decimal(4338)  # 02 7C 09 … F2 10
     mfr = [r for r in t.data_records if "manufacturer specific VIFE follows" in r.vife]
-    assert mfr and mfr[0].unit == "" and mfr[0].value == 0x14  # 04 94 7F 14 00 00 00
+    # 04 94 7F 14 00 00 00: VIF 0x94 volume 10^(4-6) m³ keeps its unit and scale behind VIFE 0x7F
+    assert mfr[0].manufacturer_specific and (mfr[0].unit, mfr[0].value) == ("m3", Decimal("0.20"))
     assert t.manufacturer_data == bytes.fromhex("10011f")
 
 

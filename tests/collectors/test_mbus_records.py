@@ -214,8 +214,13 @@ def test_plain_text_vif_with_vife_before_the_text():
 def test_manufacturer_specific_vif_and_vife():
     r = one("02 FF 05 34 12")
     assert isinstance(r, DataRecord) and r.quantity == "manufacturer_specific" and r.value == 0x1234
-    r = one("02 93 7F 34 12")  # VIFE 0x7F: the data of this record is manufacturer specific
-    assert isinstance(r, DataRecord) and r.unit == "" and r.value == 0x1234
+    # VIFE 0x7F: the record is manufacturer specific, but VIF 0x13 still says volume 10^-3 m³
+    r = one("02 93 7F 34 12")
+    assert isinstance(r, DataRecord) and r.manufacturer_specific
+    assert (r.quantity, r.unit, r.value) == ("volume", "m3", Decimal("4.660"))  # 0x1234 = 4660
+    r = one("04 AB FF 01 FE FF FF FF")  # EMU: power 10^0 W, VIFE 0xFF + manufacturer VIFE 0x01 (phase)
+    assert isinstance(r, DataRecord) and (r.unit, r.value) == ("W", Decimal(-2))  # type B: two's complement
+    assert r.vife == ("manufacturer specific VIFE follows", "manufacturer VIFE 0x01")
 
 
 # --- special DIFs and errors ---------------------------------------------------------------------
@@ -274,9 +279,10 @@ def test_msb_first_ci_76_reverses_multi_byte_fields():
     assert t.data_records[0].value == Decimal("0.256")
 
 
-def test_fixed_data_structure_is_reported_unsupported():
-    t = decode_telegram(0x73, bytes(19))
-    assert t.unsupported and "fixed data structure" in t.unsupported and not t.records
+def test_fixed_data_structure_with_extra_bytes_is_damaged():
+    t = decode_telegram(0x73, bytes(19))  # the structure has exactly 16 bytes
+    assert t.fixed is not None and t.damaged and "19 bytes" in t.damaged
+    assert decode_telegram(0x73, bytes(15)).unsupported == "fixed data structure truncated: 15 of 16 bytes"
 
 
 def test_unknown_ci_and_short_data_are_reported():
@@ -314,7 +320,7 @@ def test_every_vife_after_0x7f_is_manufacturer_specific():
     assert isinstance(r, DataRecord)
     follows = "manufacturer specific VIFE follows"
     assert r.vife == (follows, "manufacturer VIFE 0x95", "manufacturer VIFE 0x16")
-    assert r.error_code is None and r.value == 5
+    assert r.error_code is None and r.value == Decimal("0.005")  # 5 × 10^-3 m³ (VIF 0x13)
 
 
 # --- application error status ---------------------------------------------------------------------

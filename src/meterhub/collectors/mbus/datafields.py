@@ -167,17 +167,25 @@ def lvar_length(lvar: int) -> int:
     raise DataFieldError(f"reserved LVAR value 0x{lvar:02X}")
 
 
-def decode_lvar(lvar: int, data: bytes) -> str | int | bytes:
-    """Variable-length data: text (sent last character first), ±BCD, or binary."""
+def decode_lvar(lvar: int, data: bytes, big_endian: bool = False) -> str | int | bytes:
+    """Variable-length data (EN 13757-3:2013, table A.3): text, ±BCD, or binary.
+
+    ``data`` is as sent. In mode 1 (LSB first, CI 0x72) text comes last character first and
+    numbers least significant byte first; ``big_endian`` (mode 2, CI 0x76) is the other way
+    round. Binary numbers of up to 15 bytes (LVAR 0xE0..0xEF) become an unsigned int; the long
+    binary fields (0xF0..0xF6: 16..64 bytes, keys and passwords) stay bytes, most significant
+    byte first — the order they are written down in, and the one other decoders print.
+    """
+    ordered = bytes(data) if big_endian else bytes(data[::-1])  # most significant first
     if lvar <= 0xBF:
-        return data[::-1].decode("latin-1")
+        return ordered.decode("latin-1")
     if 0xC0 <= lvar <= 0xC9:
-        return decode_bcd(data) if data else 0
+        return decode_bcd(ordered[::-1]) if data else 0
     if 0xD0 <= lvar <= 0xD9:
-        return -decode_bcd(data) if data else 0
+        return -decode_bcd(ordered[::-1]) if data else 0
     if 0xE0 <= lvar <= 0xEF:
-        return decode_uint(data)
-    return bytes(data)
+        return int.from_bytes(ordered, "big")
+    return ordered
 
 
 def encode_manufacturer(code: str) -> int:

@@ -8,7 +8,13 @@ record itself:
   error (bit 4) → UNCERTAIN; power low (bit 2) alone → GOOD;
 * record error VIFE "no data", "overflow", "underflow", "data error", "premature end"
   (table 16, 0x15-0x18, 0x1C) → BAD; any other record error code → UNCERTAIN;
-* DIF function field "value during error state" → UNCERTAIN.
+* DIF function field "value during error state" → UNCERTAIN;
+* a record of a **damaged telegram** (its record structure broke part-way: premature end of a
+  DIF/VIF/data field, more than 10 DIFEs/VIFEs, a reserved LVAR or special DIF) → BAD, whatever
+  else it says. The records before the break may look fine, but a byte that went wrong earlier can
+  shift every field after it, so none of them is trusted as a good value. BAD readings are kept
+  and published (dashboards, dead-letter style inspection) but never used for volumes or billing;
+  the poll's ``problems`` say which telegram broke where.
 
 The worst of status and record quality wins.
 """
@@ -41,7 +47,7 @@ class Mapped:
 def status_quality(status: Status) -> ReadingQuality:
     if status.permanent_error:
         return ReadingQuality.BAD
-    if status.raw & 0x03 or status.temporary_error:
+    if status.application_bits or status.temporary_error:
         return ReadingQuality.UNCERTAIN
     return ReadingQuality.GOOD
 
@@ -79,23 +85,34 @@ def map_readings(
 ) -> Mapped:
     """Apply ``profile`` to the telegrams of one read-out; ``ts`` is the UTC time of the read.
 
-    ``identification``/``manufacturer`` stand in for a short header (CI 0x7A) that lacks them.
+    ``identification``/``manufacturer`` stand in for a short header (CI 0x7A) that lacks them;
+    a fixed data structure (CI 0x73/0x77) carries no manufacturer, so the profile's first
+    manufacturer code names the meter then.
     """
     header = next((t.header for t in telegrams if t.header is not None), None)
     ident = (header.identification if header else None) or identification
     man = (header.manufacturer if header else None) or manufacturer
+    if not man and any(t.fixed is not None for t in telegrams) and profile.mbus.manufacturers:
+        man = profile.mbus.manufacturers[0]
     if not ident or not man:
         return Mapped(None, problems=["telegram has no identification number/manufacturer (short header?)"])
     meter_id = make_meter_id(man, ident)
     result = Mapped(meter_id)
-    if header is not None and not profile.accepts(header.manufacturer, header.medium):
+    if header is not None and not profile.accepts(man, header.medium):
         result.problems.append(
-            f"profile {profile.id!r} does not accept manufacturer {header.manufacturer} "
+            f"profile {profile.id!r} does not accept manufacturer {man} "
             f"medium 0x{header.medium or 0:02X} ({header.medium_name})"
         )
         return result
     base = status_quality(header.status) if header else ReadingQuality.GOOD
     records = [r for t in telegrams for r in t.data_records]
+    damaged = {id(r) for t in telegrams if t.damaged for r in t.data_records}
+    for n, telegram in enumerate(telegrams, 1):
+        if telegram.damaged:
+            result.problems.append(
+                f"telegram {n} of {len(telegrams)} is damaged ({telegram.damaged}): "
+                "its readings are marked BAD and kept out of billing"
+            )
     for spec in profile.records:
         record = select_record(records, spec)
         if record is None:
@@ -115,6 +132,8 @@ def map_readings(
             result.problems.append(f"register {spec.name}: {exc} (record at offset {record.offset})")
             continue
         quality = max(base, record_quality(record))
+        if id(record) in damaged:
+            quality = ReadingQuality.BAD
         number = float(value) * spec.scale + spec.offset
         result.readings.append(Reading(meter_id, spec.name, ts, number, target, ReadingQuality(quality)))
     return result

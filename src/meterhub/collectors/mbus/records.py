@@ -16,9 +16,16 @@ from enum import StrEnum
 
 from meterhub.collectors.mbus import datafields as df
 from meterhub.collectors.mbus import vif_tables as vt
+from meterhub.collectors.mbus.value_information import (
+    Truncated,
+    Vib,
+    is_plain_text_with_extensions,
+    parse_vib,
+    plausible_text,
+    take,
+)
 
 MAX_DIFE = 10  # EN 13757-3, 6.3.3: at most 10 DIFEs
-MAX_VIFE = 10  # EN 13757-3, 6.4.1: at most 10 VIFEs
 
 
 class Function(StrEnum):
@@ -59,6 +66,7 @@ class DataRecord:
     vife: tuple[str, ...] = ()
     error_code: int | None = None
     table: str = "primary"
+    manufacturer_specific: bool = False  # VIF 0x7F/0xFF or VIFE 0x7F: meaning defined by the maker
 
     @property
     def error_text(self) -> str | None:
@@ -84,110 +92,7 @@ class RecordArea:
     more_records_follow: bool = False
     manufacturer_data: bytes = b""
     special_dif_offset: int | None = None  # where DIF 0x0F/0x1F ended the records
-
-
-class _Truncated(Exception):
-    pass
-
-
-def _take(buf: bytes, pos: int, n: int) -> bytes:
-    if pos + n > len(buf):
-        raise _Truncated(f"needs {n} bytes at offset {pos}, only {len(buf) - pos} left")
-    return buf[pos : pos + n]
-
-
-@dataclass(slots=True)
-class _Vib:
-    info: vt.VifInfo | None
-    table: str
-    vifes: list[str]
-    error_code: int | None
-    exponent_shift: int
-    exponent_override: int | None
-    problem: str | None
-    plain_text: bool
-    manufacturer_data: bool = False
-
-
-def _parse_vib(buf: bytes, pos: int) -> tuple[_Vib, int]:
-    """Parse the VIB at ``pos``; returns it and the offset of the data field."""
-    vif = _take(buf, pos, 1)[0]
-    pos += 1
-    base = vif & 0x7F
-    table = "primary"
-    info: vt.VifInfo | None
-    ext = bool(vif & 0x80)
-    problem = None
-    plain = False
-    if base == 0x7B or base == 0x7D:  # 0xFB / 0xFD: the true VIF is the next byte
-        if not ext:
-            problem = f"VIF 0x{vif:02X} announces an extension table but has no extension bit"
-            info = None
-        else:
-            code = _take(buf, pos, 1)[0]
-            pos += 1
-            table = "0xFB" if base == 0x7B else "0xFD"
-            info = vt.fb_vif(code) if base == 0x7B else vt.fd_vif(code)
-            if info is None:
-                problem = f"reserved VIFE 0x{code:02X} in table {table}"
-            ext = bool(code & 0x80)
-    elif base == 0x7C:
-        table, info, plain = "plain text", vt.VifInfo("plain_text", "", 0, "plain-text unit"), True
-    elif base == 0x7E:
-        table, info = "any", vt.VifInfo("any_vif", "", 0, "any VIF (readout selection)")
-    elif base == 0x7F:
-        table, info = "manufacturer", vt.VifInfo("manufacturer_specific", "", 0, "manufacturer specific")
-    elif base == 0x6F:
-        info, problem = None, "VIF 0x6F is reserved"
-    else:
-        info = vt.primary_vif(base)
-        if info is None:
-            problem = f"reserved primary VIF 0x{vif:02X}"
-    vifes: list[str] = []
-    error_code = None
-    shift = 0
-    override = None
-    count = 0
-    manufacturer_vifes = table == "manufacturer"
-    while ext:
-        count += 1
-        if count > MAX_VIFE:
-            raise _Truncated(f"more than {MAX_VIFE} VIFEs (EN 13757-3 allows at most 10)")
-        code = _take(buf, pos, 1)[0]
-        pos += 1
-        ext = bool(code & 0x80)
-        c = code & 0x7F
-        if manufacturer_vifes:
-            vifes.append(f"manufacturer VIFE 0x{code:02X}")
-            continue
-        if c <= 0x1F:
-            error_code = c
-            continue
-        mul = vt.multiplier_exponent(c)
-        if mul is not None:
-            shift += mul
-            vifes.append(f"multiplicative correction factor 10^{mul}")
-            continue
-        add = vt.additive_exponent(c)
-        if add is not None:
-            override = add
-            vifes.append(f"additive correction constant 10^{add}")
-            continue
-        if c == 0x7F:
-            vifes.append("manufacturer specific VIFE follows")
-            manufacturer_vifes = True
-            continue
-        text = vt.combinable_vife(c)
-        vifes.append(text if text is not None else f"reserved VIFE 0x{code:02X}")
-    if plain:
-        length = _take(buf, pos, 1)[0]
-        text = _take(buf, pos + 1, length)[::-1].decode("latin-1")
-        pos += 1 + length
-        info = vt.VifInfo("plain_text", text, 0, f"plain-text unit {text!r}")
-    vib = _Vib(info, table, vifes, error_code, shift, override, problem, plain)
-    # VIFE 0x7F: "next VIFEs and data of this block are manufacturer specific" (table 15).
-    vib.manufacturer_data = "manufacturer specific VIFE follows" in vifes
-    return vib, pos
+    damage: tuple[int, str] | None = None  # (offset, reason) where the record structure broke
 
 
 def _scaled(raw: int | float, exponent: int) -> Decimal:
@@ -219,14 +124,12 @@ _IDENTIFIERS = frozenset(
 )
 
 
-def _decode_value(code: int, data: bytes, vib: _Vib, lvar: int | None) -> Value:
+def _decode_value(code: int, data: bytes, vib: Vib, lvar: int | None, big_endian: bool) -> Value:
     """Turn the data field into a value according to the DIF coding and the VIF meaning."""
     info = vib.info
     quantity = info.quantity if info else ""
     if code in (0x0, 0x8):
         return None
-    if vib.manufacturer_data:
-        return df.decode_uint(data) if code != 0xD else bytes(data)
     if _is_time_point(vib) and code in (0x2, 0x4, 0x6):
         return {0x2: df.decode_type_g, 0x4: df.decode_type_f, 0x6: df.decode_type_i}[code](data)
     if quantity == "date" and code == 0x2:
@@ -237,9 +140,9 @@ def _decode_value(code: int, data: bytes, vib: _Vib, lvar: int | None) -> Value:
         return df.decode_type_f(data) if code == 0x4 else df.decode_type_i(data)
     if code == 0xD:
         assert lvar is not None
-        value = df.decode_lvar(lvar, data)
-        if isinstance(value, int) and info is not None:
-            return _scaled(value, _exponent(vib))
+        value = df.decode_lvar(lvar, data, big_endian)
+        if isinstance(value, int) and info is not None and quantity != "manufacturer_specific":
+            return _scaled(value, vib.exponent)
         return value
     if quantity in _IDENTIFIERS and code != 0x5:
         return df.decode_bcd(data) if code in df.BCD_CODES else df.decode_uint(data)
@@ -250,25 +153,64 @@ def _decode_value(code: int, data: bytes, vib: _Vib, lvar: int | None) -> Value:
         if number != number or number in (float("inf"), float("-inf")):
             raise df.DataFieldError(f"32-bit real is {number}")
     else:
-        number = df.decode_int(data)
+        number = df.decode_int(data)  # type B: two's complement, also behind VIFE 0x7F
     if quantity == "manufacturer_specific":
         return number if isinstance(number, int) else _scaled(number, 0)
-    return _scaled(number, _exponent(vib))
+    return _scaled(number, vib.exponent)
 
 
-def _is_time_point(vib: _Vib) -> bool:
+def _is_time_point(vib: Vib) -> bool:
     """A combinable VIFE 'date(/time) of …' turns the record into a time point (type G/F/I)."""
     return any(text.startswith(("date(/time)", "start date(/time)")) for text in vib.vifes)
 
 
-def _exponent(vib: _Vib) -> int:
-    if vib.exponent_override is not None:
-        return vib.exponent_override
-    base = vib.info.exponent if vib.info else 0
-    return base + vib.exponent_shift
+def _data_field(buf: bytes, pos: int, code: int) -> tuple[int | None, int]:
+    """The LVAR byte (or None) and the offset just past the data field that starts at ``pos``."""
+    if code != 0xD:
+        return None, pos + (df.CODINGS[code].length or 0)
+    lvar = take(buf, pos, 1)[0]
+    try:
+        return lvar, pos + 1 + df.lvar_length(lvar)
+    except df.DataFieldError as exc:
+        raise Truncated(str(exc)) from None
 
 
-def _parse_record(buf: bytes, pos: int, big_endian: bool) -> tuple[DataRecord | RecordError, int]:
+def _parse_plain_text_vib(
+    buf: bytes, pos: int, code: int, big_endian: bool, lookahead: bool
+) -> tuple[Vib, int]:
+    """VIF 0xFC: take the text placement the bytes allow (see ``value_information``).
+
+    A placement is possible when its text is printable and its VIFEs and data field fit in the
+    record area. If both are, the one after which the rest of the record area decodes without a
+    broken structure wins; if that does not decide either, the text after the VIF (the order of
+    the devices in the field, e.g. Elvaco CMa10/CMa11).
+    """
+    found: list[tuple[Vib, int, int]] = []
+    problems = []
+    for text_first in (True, False):
+        try:
+            vib, data_pos = parse_vib(buf, pos, big_endian, text_first)
+            _, end = _data_field(buf, data_pos, code)
+            take(buf, data_pos, end - data_pos)
+        except Truncated as exc:
+            problems.append(f"text {'after the VIF' if text_first else 'after the VIFEs'}: {exc}")
+            continue
+        if vib.plain_text is None or not plausible_text(vib.plain_text):
+            problems.append(f"text {'after the VIF' if text_first else 'after the VIFEs'} is not printable")
+            continue
+        found.append((vib, data_pos, end))
+    if not found:
+        raise Truncated("plain-text VIF 0xFC fits neither placement (" + "; ".join(problems) + ")")
+    if len(found) == 2 and lookahead:
+        for vib, data_pos, end in found:
+            if decode_records(buf[end:], big_endian, lookahead=False).damage is None:
+                return vib, data_pos
+    return found[0][0], found[0][1]
+
+
+def _parse_record(
+    buf: bytes, pos: int, big_endian: bool, lookahead: bool = True
+) -> tuple[DataRecord | RecordError, int]:
     start = pos
     dif = buf[pos]
     pos += 1
@@ -280,40 +222,32 @@ def _parse_record(buf: bytes, pos: int, big_endian: bool) -> tuple[DataRecord | 
     n = 0
     while ext:
         if n >= MAX_DIFE:
-            raise _Truncated(f"more than {MAX_DIFE} DIFEs (EN 13757-3 allows at most 10)")
-        dife = _take(buf, pos, 1)[0]
+            raise Truncated(f"more than {MAX_DIFE} DIFEs (EN 13757-3 allows at most 10)")
+        dife = take(buf, pos, 1)[0]
         pos += 1
         storage |= (dife & 0x0F) << (1 + 4 * n)
         tariff |= ((dife >> 4) & 0x03) << (2 * n)
         subunit |= ((dife >> 6) & 0x01) << n
         ext = bool(dife & 0x80)
         n += 1
-    vib, pos = _parse_vib(buf, pos)
-    lvar = None
-    if code == 0xD:
-        lvar = _take(buf, pos, 1)[0]
-        pos += 1
-        try:
-            length = df.lvar_length(lvar)
-        except df.DataFieldError as exc:
-            raise _Truncated(str(exc)) from None
+    if is_plain_text_with_extensions(take(buf, pos, 1)[0]):
+        vib, pos = _parse_plain_text_vib(buf, pos, code, big_endian, lookahead)
     else:
-        length = df.CODINGS[code].length or 0
-    data = _take(buf, pos, length)
-    pos += length
+        vib, pos = parse_vib(buf, pos, big_endian)
+    lvar, end = _data_field(buf, pos, code)
+    data = take(buf, pos, end - pos)[1 if lvar is not None else 0 :]
+    pos = end
     raw = bytes(buf[start:pos])
     if big_endian and code != 0xD:
         data = data[::-1]
     if vib.problem is not None or vib.info is None:
         return RecordError(start, raw, vib.problem or "unknown VIF"), pos
     try:
-        value = _decode_value(code, data, vib, lvar)
+        value = _decode_value(code, data, vib, lvar, big_endian)
     except (df.DataFieldError, ValueError, OverflowError) as exc:
         return RecordError(start, raw, f"{vib.info.description}: {exc}"), pos
     info = vib.info
-    unit = info.unit
-    if _is_time_point(vib) or vib.manufacturer_data:
-        unit = ""
+    unit = "" if _is_time_point(vib) else info.unit
     record = DataRecord(
         offset=start,
         raw=raw,
@@ -330,15 +264,19 @@ def _parse_record(buf: bytes, pos: int, big_endian: bool) -> tuple[DataRecord | 
         vife=tuple(vib.vifes),
         error_code=vib.error_code,
         table=vib.table,
+        manufacturer_specific=vib.manufacturer_specific,
     )
     return record, pos
 
 
-def decode_records(payload: bytes, big_endian: bool = False) -> RecordArea:
+def decode_records(payload: bytes, big_endian: bool = False, lookahead: bool = True) -> RecordArea:
     """Decode the data records of a variable data structure (EN 13757-3, 6.2).
 
     Special DIFs (table 6): 0x0F/0x1F start manufacturer-specific data up to the end (0x1F: more
     records follow in the next telegram), 0x2F is an idle filler, 0x7F a global readout request.
+    A broken structure (a DIF, DIFE, VIF, VIFE, text or data field running past the end, more
+    than 10 DIFEs/VIFEs, a reserved LVAR or special DIF) ends the walk: the rest is one
+    ``RecordError`` and ``damage`` says where and why.
     """
     area = RecordArea()
     pos = 0
@@ -359,13 +297,16 @@ def decode_records(payload: bytes, big_endian: bool = False) -> RecordArea:
             pos += 1
             continue
         if dif & 0x0F == 0x0F:
-            rest = bytes(payload[pos:])
-            area.records.append(RecordError(pos, rest, f"reserved special DIF 0x{dif:02X}; rest not decoded"))
+            reason = f"reserved special DIF 0x{dif:02X}; rest not decoded"
+            area.records.append(RecordError(pos, bytes(payload[pos:]), reason))
+            area.damage = (pos, reason)
             break
         try:
-            record, pos = _parse_record(payload, pos, big_endian)
-        except _Truncated as exc:
-            area.records.append(RecordError(pos, bytes(payload[pos:]), f"broken record structure: {exc}"))
+            record, pos = _parse_record(payload, pos, big_endian, lookahead)
+        except Truncated as exc:
+            reason = f"broken record structure: {exc}"
+            area.records.append(RecordError(pos, bytes(payload[pos:]), reason))
+            area.damage = (pos, reason)
             break
         area.records.append(record)
     return area

@@ -1,9 +1,11 @@
 """Application layer of an RSP_UD (EN 13757-3, clause 6): CI field, fixed header, records.
 
 ``decode_telegram(ci, data)`` takes the CI field and user data of a long frame and returns a
-``Telegram``. It never raises on bad content: an unsupported CI (e.g. fixed data structure 0x73)
-gives a telegram with ``unsupported`` set; a broken record gives a ``RecordError`` in ``records``;
-a report of an application error (CI 0x70) gives a telegram with ``application_error`` set.
+``Telegram``. It never raises on bad content: an unsupported CI gives a telegram with
+``unsupported`` set; a broken record gives a ``RecordError`` in ``records``, and a broken record
+structure (the next record cannot be found) also sets ``damaged``; a report of an application
+error (CI 0x70) gives a telegram with ``application_error`` set; the fixed data structure
+(CI 0x73/0x77) gives its header, ``fixed`` and its two counters as records.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from meterhub.collectors.mbus import datafields as df
+from meterhub.collectors.mbus.fixed_structure import FIXED_LEN, FIXED_MEDIA, FixedData, decode_fixed
 from meterhub.collectors.mbus.frames import CI
 from meterhub.collectors.mbus.records import DataRecord, RecordError, decode_records
 from meterhub.collectors.mbus.vif_tables import medium_name
@@ -21,14 +24,26 @@ SHORT_HEADER_LEN = 4
 
 @dataclass(frozen=True, slots=True)
 class Status:
-    """Status byte of the fixed header (EN 13757-3, table 9)."""
+    """Status byte of the fixed header (EN 13757-3, table 9).
+
+    ``fixed_structure``: the byte of a fixed data structure (CI 0x73/0x77), whose bits 0-1 say
+    how the counters are coded (binary/BCD, actual/stored at a fixed date), not an error.
+    """
 
     raw: int
+    fixed_structure: bool = False
 
     @property
     def application(self) -> str:
         """Bits 0-1: no error, application busy, any application error, abnormal situation."""
+        if self.fixed_structure:
+            return "no error"
         return ("no error", "application busy", "any application error", "abnormal situation")[self.raw & 3]
+
+    @property
+    def application_bits(self) -> int:
+        """Bits 0-1 as an application state (always 0 for a fixed data structure)."""
+        return 0 if self.fixed_structure else self.raw & 3
 
     @property
     def power_low(self) -> bool:
@@ -47,7 +62,13 @@ class Status:
         return (self.raw >> 5) & 0x07
 
     def describe(self) -> str:
-        parts = [self.application]
+        if self.fixed_structure:
+            parts = [
+                "counters binary" if self.raw & 1 else "counters BCD",
+                "stored at fixed date" if self.raw & 2 else "actual values",
+            ]
+        else:
+            parts = [self.application]
         if self.power_low:
             parts.append("power low")
         if self.permanent_error:
@@ -122,6 +143,8 @@ class Telegram:
     unsupported: str | None = None
     raw: bytes = field(default=b"", repr=False)
     application_error: ApplicationError | None = None
+    damaged: str | None = None  # where and why the record structure broke (records after it are lost)
+    fixed: FixedData | None = None  # CI 0x73/0x77: counter coding and the fixed-structure medium
 
     @property
     def data_records(self) -> list[DataRecord]:
@@ -172,16 +195,32 @@ def decode_telegram(ci: int, data: bytes) -> Telegram:
     elif ci == CI.APPLICATION_ERROR:
         return Telegram(ci, None, raw=raw, application_error=ApplicationError(data[0] if data else 0))
     elif ci in (CI.RSP_FIXED, CI.RSP_FIXED_MSB):
-        return Telegram(
-            ci, None, unsupported=f"fixed data structure (CI 0x{ci:02X}) is not supported", raw=raw
-        )
+        return _fixed_telegram(ci, raw)
     else:
         return Telegram(ci, None, unsupported=f"CI 0x{ci:02X} is not a wired M-Bus response", raw=raw)
     area = decode_records(body, big_endian=big)
     # Record offsets are relative to the record area; make them relative to the user data.
     shift = len(data) - len(body)
     records = tuple(_shift(r, shift) for r in area.records)
-    return Telegram(ci, header, records, area.more_records_follow, area.manufacturer_data, None, raw)
+    damaged = None
+    if area.damage is not None:
+        damaged = f"record structure broken at offset {area.damage[0] + shift}: {area.damage[1]}"
+    return Telegram(
+        ci, header, records, area.more_records_follow, area.manufacturer_data, None, raw, damaged=damaged
+    )
+
+
+def _fixed_telegram(ci: int, raw: bytes) -> Telegram:
+    if len(raw) < FIXED_LEN:
+        problem = f"fixed data structure truncated: {len(raw)} of 16 bytes"
+        return Telegram(ci, None, unsupported=problem, raw=raw)
+    ident, access, status, fixed, counters = decode_fixed(raw, big_endian=ci == CI.RSP_FIXED_MSB)
+    medium = FIXED_MEDIA[fixed.medium_code][1]
+    header = FixedHeader(ident, None, None, medium, access, Status(status, fixed_structure=True), 0)
+    damaged = None
+    if len(raw) > FIXED_LEN:  # the structure has exactly 16 bytes; more means it is not what it says
+        damaged = f"fixed data structure has {len(raw)} bytes instead of 16"
+    return Telegram(ci, header, tuple(counters), raw=raw, damaged=damaged, fixed=fixed)
 
 
 def _shift(record: DataRecord | RecordError, by: int) -> DataRecord | RecordError:
