@@ -11,32 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from mbus_support import DATA, find, telegram
 
-from meterhub.collectors.mbus import DataRecord, Function, RecordError, decode_frame, decode_telegram
-from meterhub.collectors.mbus.frames import LongFrame
-
-DATA = Path(__file__).resolve().parents[1] / "data" / "mbus"
-
-
-def telegram(name: str):
-    frame = decode_frame(bytes.fromhex((DATA / f"{name}.hex").read_text()))
-    assert isinstance(frame, LongFrame)
-    return decode_telegram(frame.ci, frame.data)
-
-
-def find(t, quantity: str, *, storage=0, tariff=0, subunit=0, function=Function.INSTANTANEOUS):
-    hits = [
-        r
-        for r in t.data_records
-        if r.quantity == quantity
-        and r.storage == storage
-        and r.tariff == tariff
-        and r.subunit == subunit
-        and r.function == function
-        and not r.vife
-    ]
-    assert len(hits) == 1, (quantity, hits)
-    return hits[0]
+from meterhub.collectors.mbus import DataRecord, Function, RecordError
 
 
 def test_kamstrup_multical_601_heat_meter():

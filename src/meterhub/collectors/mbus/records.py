@@ -168,7 +168,7 @@ def _data_field(buf: bytes, pos: int, code: int) -> tuple[int | None, int]:
     """The LVAR byte (or None) and the offset just past the data field that starts at ``pos``."""
     if code != 0xD:
         return None, pos + (df.CODINGS[code].length or 0)
-    lvar = take(buf, pos, 1)[0]
+    lvar = take(buf, pos, 1, "LVAR")[0]
     try:
         return lvar, pos + 1 + df.lvar_length(lvar)
     except df.DataFieldError as exc:
@@ -191,7 +191,7 @@ def _parse_plain_text_vib(
         try:
             vib, data_pos = parse_vib(buf, pos, big_endian, text_first)
             _, end = _data_field(buf, data_pos, code)
-            take(buf, data_pos, end - data_pos)
+            take(buf, data_pos, end - data_pos, "data")
         except Truncated as exc:
             problems.append(f"text {'after the VIF' if text_first else 'after the VIFEs'}: {exc}")
             continue
@@ -223,19 +223,19 @@ def _parse_record(
     while ext:
         if n >= MAX_DIFE:
             raise Truncated(f"more than {MAX_DIFE} DIFEs (EN 13757-3 allows at most 10)")
-        dife = take(buf, pos, 1)[0]
+        dife = take(buf, pos, 1, "DIFE")[0]
         pos += 1
         storage |= (dife & 0x0F) << (1 + 4 * n)
         tariff |= ((dife >> 4) & 0x03) << (2 * n)
         subunit |= ((dife >> 6) & 0x01) << n
         ext = bool(dife & 0x80)
         n += 1
-    if is_plain_text_with_extensions(take(buf, pos, 1)[0]):
+    if is_plain_text_with_extensions(take(buf, pos, 1, "VIF")[0]):
         vib, pos = _parse_plain_text_vib(buf, pos, code, big_endian, lookahead)
     else:
         vib, pos = parse_vib(buf, pos, big_endian)
     lvar, end = _data_field(buf, pos, code)
-    data = take(buf, pos, end - pos)[1 if lvar is not None else 0 :]
+    data = take(buf, pos, end - pos, "data")[1 if lvar is not None else 0 :]
     pos = end
     raw = bytes(buf[start:pos])
     if big_endian and code != 0xD:
@@ -304,9 +304,8 @@ def decode_records(payload: bytes, big_endian: bool = False, lookahead: bool = T
         try:
             record, pos = _parse_record(payload, pos, big_endian, lookahead)
         except Truncated as exc:
-            reason = f"broken record structure: {exc}"
-            area.records.append(RecordError(pos, bytes(payload[pos:]), reason))
-            area.damage = (pos, reason)
+            area.records.append(RecordError(pos, bytes(payload[pos:]), f"broken record structure: {exc}"))
+            area.damage = (pos, str(exc))
             break
         area.records.append(record)
     return area

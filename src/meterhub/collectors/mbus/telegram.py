@@ -204,7 +204,7 @@ def decode_telegram(ci: int, data: bytes) -> Telegram:
     records = tuple(_shift(r, shift) for r in area.records)
     damaged = None
     if area.damage is not None:
-        damaged = f"record structure broken at offset {area.damage[0] + shift}: {area.damage[1]}"
+        damaged = f"record structure broken at offset {area.damage[0] + shift} ({area.damage[1]})"
     return Telegram(
         ci, header, records, area.more_records_follow, area.manufacturer_data, None, raw, damaged=damaged
     )

@@ -34,9 +34,11 @@ class Truncated(Exception):
     """The record structure is broken: a field runs past the end, or too many extensions."""
 
 
-def take(buf: bytes, pos: int, n: int) -> bytes:
+def take(buf: bytes, pos: int, n: int, what: str) -> bytes:
+    """``n`` bytes of ``what`` at ``pos``; ``Truncated`` ("premature end of …") if they are not there."""
     if pos + n > len(buf):
-        raise Truncated(f"needs {n} bytes at offset {pos}, only {max(len(buf) - pos, 0)} left")
+        left = max(len(buf) - pos, 0)
+        raise Truncated(f"premature end of {what}: needs {n} byte{'s' * (n != 1)}, {left} left")
     return buf[pos : pos + n]
 
 
@@ -70,8 +72,8 @@ def plausible_text(raw: bytes) -> bool:
 
 
 def _text(buf: bytes, pos: int) -> tuple[bytes, int]:
-    length = take(buf, pos, 1)[0]
-    return bytes(take(buf, pos + 1, length)), pos + 1 + length
+    length = take(buf, pos, 1, "plain-text VIF length")[0]
+    return bytes(take(buf, pos + 1, length, "plain-text VIF")), pos + 1 + length
 
 
 def parse_vib(buf: bytes, pos: int, big_endian: bool = False, text_first: bool = True) -> tuple[Vib, int]:
@@ -79,7 +81,7 @@ def parse_vib(buf: bytes, pos: int, big_endian: bool = False, text_first: bool =
 
     ``text_first`` chooses the plain-text placement for VIF 0xFC (see the module docstring).
     """
-    vif = take(buf, pos, 1)[0]
+    vif = take(buf, pos, 1, "VIF")[0]
     pos += 1
     base = vif & 0x7F
     ext = bool(vif & 0x80)
@@ -88,7 +90,7 @@ def parse_vib(buf: bytes, pos: int, big_endian: bool = False, text_first: bool =
         if not ext:
             vib.problem = f"VIF 0x{vif:02X} announces an extension table but has no extension bit"
         else:
-            code = take(buf, pos, 1)[0]
+            code = take(buf, pos, 1, "VIF extension")[0]
             pos += 1
             vib.table = "0xFB" if base == 0x7B else "0xFD"
             vib.info = vt.fb_vif(code) if base == 0x7B else vt.fd_vif(code)
@@ -128,7 +130,7 @@ def _parse_vifes(buf: bytes, pos: int, ext: bool, vib: Vib) -> int:
         count += 1
         if count > MAX_VIFE:
             raise Truncated(f"more than {MAX_VIFE} VIFEs (EN 13757-3 allows at most 10)")
-        code = take(buf, pos, 1)[0]
+        code = take(buf, pos, 1, "VIFE")[0]
         pos += 1
         ext = bool(code & 0x80)
         c = code & 0x7F
