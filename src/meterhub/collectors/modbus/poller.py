@@ -72,6 +72,7 @@ class PollResult:
     error: str | None = None
     transactions: list[Transaction] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unreadable: tuple[str, ...] = ()  # what the device refused (exception 02), e.g. serial, voltage_v
 
 
 class DevicePoller:
@@ -140,7 +141,7 @@ class DevicePoller:
         result.readings, result.undecodable = build_readings(
             self.profile, self.config, words, now, self._device_serial(serial_problem, result)
         )
-        self.status.unreadable = tuple(sorted(span_label(s.key) for s in unreadable))
+        self.status.unreadable = result.unreadable = tuple(sorted(span_label(s.key) for s in unreadable))
         self.status.undecodable = tuple(
             f"{u.register} (channel {u.channel}): {u.message}" for u in result.undecodable
         )
