@@ -1,7 +1,8 @@
 """The first closes after a migration use what was imported (tests/data/billing/migration, docs/migration.md):
-the opening debt on the receipt, penalties from the legacy due date counted from the cutover, averages
-from the legacy meter history, AVERAGE common property from the house history, the overpayment applied,
-debtors with the legacy due dates, and opening balances frozen once the first period is closed.
+the opening debt on the receipt, penalties from the legacy due date counted from the cutover, the last
+legacy reading as the first period's start, averages from the legacy meter history, AVERAGE common
+property from the house history, the overpayment applied, debtors with the legacy due dates, and
+opening balances frozen once the first period is closed.
 
 Building M1 switches to meterhub with June 2026 (cutover 01.06.2026). Expected values are computed by
 hand below from the CSV files, the tariffs (cold water 50.00 ₽/m³; electricity day 7.85, night 3.47
@@ -10,9 +11,10 @@ hand below from the CSV files, the tariffs (cold water 50.00 ₽/m³; electricit
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,7 +26,9 @@ from meterhub.billing.payments_posting import post_payment
 from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.receipts.documents import load_debt_receipt
 from meterhub.billing.receipts.loader import load_receipt
+from meterhub.core.readings import Reading
 from meterhub.timeseries.database import connect
+from meterhub.timeseries.ingest import ReadingWriter
 
 pytestmark = pytest.mark.db
 
@@ -46,6 +50,9 @@ def closed(db_url: str) -> str:
             source="bank",
             period=BillingPeriod(2026, 5),
         )
+        # CW-1's June reading (the May one, 412.300 on 24.05, came with the meter history)
+        june_reading = datetime(2026, 6, 20, 12, tzinfo=ZoneInfo("Europe/Moscow"))
+        ReadingWriter(conn).write([Reading("CW-1", "water_m3", june_reading, 419.85, "m3")])
         conn.commit()
         close_building(conn, "M1", JUN, CloseOptions(final=True))
         close_building(conn, "M1", JUL)  # draft
@@ -63,12 +70,13 @@ def _charges(conn, period: str) -> dict[tuple[str, str, str, str], tuple[Decimal
 def test_averages_come_from_the_legacy_meter_history(closed: str) -> None:
     with connect(closed) as conn:
         june = _charges(conn, "2026-06")
-    # CW-1 has no reading in June: the mean of its six legacy months (6.2 + 7.1 + 8.3 + 5.4 + 6.6 + 9.9)
-    # / 6 = 43.5 / 6 = 7.25 m³ × 50.00 = 362.50 ₽ (ПП 354 п. 59 «б»)
+    # CW-1 is billed by meter from its first meterhub period: the June reading 419.850 minus the last
+    # legacy reading 412.300 (imported with the history) = 7.55 m³ × 50.00 = 377.50 ₽
     cold = june[("LS-1", "cold_water", "individual", "single")]
-    assert cold == (Decimal("7.25"), Decimal("362.50"), "average")
-    # E-1, two-zone, per zone (decision 6; billing-rules.md I-3): day (210+190+205+195+200+200)/6 = 200 kWh
-    # × 7.85 = 1 570.00; night (100+95+105+98+102+100)/6 = 100 kWh × 3.47 = 347.00
+    assert cold == (Decimal("7.55"), Decimal("377.50"), "meter")
+    # E-1 has no reading in June: the mean of its six legacy months, two-zone, per zone (decision 6;
+    # billing-rules.md I-3): day (210+190+205+195+200+200)/6 = 200 kWh × 7.85 = 1 570.00;
+    # night (100+95+105+98+102+100)/6 = 100 kWh × 3.47 = 347.00
     assert june[("LS-1", "electricity", "individual", "day")][1:] == (Decimal("1570.00"), "average")
     assert june[("LS-1", "electricity", "individual", "night")][1:] == (Decimal("347.00"), "average")
     assert june[("LS-1", "electricity", "individual", "day")][0] == 200
@@ -116,16 +124,16 @@ def test_receipt_shows_the_opening_debt(closed: str) -> None:
         receipt = load_receipt(conn, "LS-1", JUN, issued_on=date(2026, 7, 1))
         june = _charges(conn, "2026-06")
     ls1_charged = sum(amount for (a, *_), (_, amount, _) in june.items() if a == "LS-1")
-    # 362.50 + 26.67 + 1 570.00 + 347.00 + maintenance-free building
-    assert ls1_charged == Decimal("2306.17")
+    # 377.50 + 26.67 + 1 570.00 + 347.00 (no maintenance in this building)
+    assert ls1_charged == Decimal("2321.17")
     totals = receipt.totals
     assert (totals.opening, totals.charged, totals.penalties, totals.paid) == (
         Decimal("1012.34"),
-        Decimal("2306.17"),
+        Decimal("2321.17"),
         Decimal("9.50"),
         Decimal("0.00"),
     )
-    assert totals.to_pay == Decimal("3328.01")  # 1 012.34 + 2 306.17 + 9.50
+    assert totals.to_pay == Decimal("3343.01")  # 1 012.34 + 2 321.17 + 9.50
     # LS-2 paid its 300.00 legacy debt in June: opening 300.00, paid 300.00
     ls2 = {b.service: (b.opening, b.paid) for b in balances["LS-2"]}
     assert ls2["cold_water"] == (30_000, 30_000)

@@ -5,7 +5,7 @@ overpayment held as an advance and the reconciliation report against the legacy 
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -223,6 +223,44 @@ def test_history_and_payments_must_precede_the_cutover(imported: str, tmp_path: 
         f"{history}: row 4, column meter_id: NOPE not found; import the meter first (meters.csv, linked to "
         "its premise)",
     ]
+
+
+@pytest.mark.db
+def test_the_last_legacy_reading_is_stored_once(imported: str, tmp_path: Path) -> None:
+    with connect(imported) as conn:
+        stored = conn.execute(
+            "SELECT m.meter_id, m.register, r.ts, r.value, r.source FROM readings r"
+            " JOIN meter_registers m USING (series_id)"
+        ).fetchall()
+        # 12:00 in Moscow on the read_on date, source 2 (import)
+        assert stored == [("CW-1", "water_m3", datetime(2026, 5, 24, 9, tzinfo=UTC), 412.3, 2)]
+        changed = tmp_path / "meter_history.csv"
+        changed.write_text(
+            "meter_id,period,zone,volume,reading,read_on\n"
+            "CW-1,2026-05,single,9.9,412.4,2026-05-24\n"
+            "CW-3,2026-05,single,5,100,2026-05-25\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(ImportFileError) as err:
+            import_file(conn, "meter_history", changed)
+        water = tmp_path / "water" / "meter_history.csv"
+        water.parent.mkdir()
+        water.write_text(
+            "meter_id,period,zone,volume,reading\nCW-3,2026-05,day,5,100\nCW-3,2026-05,night,0,1\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(ImportFileError) as zone:
+            import_file(conn, "meter_history", water)
+        assert conn.execute("SELECT count(*) FROM readings").fetchone() == (1,)
+    assert [str(p) for p in err.value.problems] == [
+        f"{changed}: row 2, column reading: meter CW-1 already has water_m3 = 412.3 at "
+        "2026-05-24T09:00:00+00:00; a stored reading is not rewritten — correct it as a replacement or "
+        "leave this reading out"
+    ]
+    assert str(zone.value.problems[0]) == (
+        f"{water}: row 2, column zone: meter CW-3 (cold_water) has no register for zone day (its registers: "
+        "water_m3); give the reading's zone as the meter counts it"
+    )
 
 
 @given(st.integers(min_value=1, max_value=9999), st.integers(min_value=1, max_value=12))

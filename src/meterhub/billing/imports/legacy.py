@@ -29,6 +29,7 @@ from typing import Any
 
 import psycopg
 
+from meterhub.billing.imports.legacy_readings import planned_readings, write_planned_readings
 from meterhub.billing.imports.legacy_specs import LEGACY_ENTITIES, LEGACY_ORDER, zone_set_problem
 from meterhub.billing.imports.run import ImportFileError, ImportProblem, ImportResult
 from meterhub.billing.imports.run import _check_references as check_references
@@ -391,8 +392,12 @@ def import_legacy_file(
         problems += _period_problems(conn, entity_name, name, good, buildings)
     if entity_name == "opening_balances":
         problems += _due_dates(name, good, tables or PenaltyTables.default())
+    readings: list = []
     if entity_name == "meter_history":
         problems += _zone_problems(name, good)
+        if not problems:
+            readings, reading_problems = planned_readings(conn, name, good)
+            problems += reading_problems
     scope = sorted(set(buildings.values()))
     main, advances = _db_rows(entity_name, good)
     if not problems and entity_name == "opening_balances":
@@ -408,5 +413,6 @@ def import_legacy_file(
         if entity_name == "opening_balances":
             extra = _write_advances(conn, scope, advances)
             counts = (counts[0] + extra[0], counts[1] + extra[1], counts[2] + extra[2])
+        write_planned_readings(conn, readings)
     conn.commit()
     return LegacyImportResult(name, entity_name, len(rows), counts[0], counts[1], counts[2])

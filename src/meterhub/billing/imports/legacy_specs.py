@@ -87,6 +87,14 @@ def _check_payment(row: Mapping[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
+def _check_reading(row: Mapping[str, Any]) -> list[tuple[str, str]]:
+    if row.get("read_on") is not None and row.get("reading") is None:
+        return [("reading", "read_on is given without the reading")]
+    if row.get("read_on") is not None and period(row["read_on"].strftime("%Y-%m")) != row["period"]:
+        return [("read_on", f"{row['read_on']} is not in period {row['period']}")]
+    return []
+
+
 def _check_house(row: Mapping[str, Any]) -> list[tuple[str, str]]:
     if row["preparation"] and row["service"] != "cold_water":
         return [("preparation", "V^кр (cold water for preparing hot water) applies to cold_water only")]
@@ -167,6 +175,9 @@ LEGACY_ENTITIES: Mapping[str, Entity] = {
                 Column("zone", choice(*_ZONES), default="single"),
                 Column("volume", volume),
                 Column("method", choice("meter", "average", "normative"), default="meter"),
+                # the register value the month was billed with (its end), kept as a reading of the meter
+                Column("reading", volume, default=None),
+                Column("read_on", day, default=None),
             ),
             ("meter_id", "period", "zone"),
             (
@@ -176,6 +187,7 @@ LEGACY_ENTITIES: Mapping[str, Entity] = {
                     "import the meter first (meters.csv, linked to its premise)",
                 ),
             ),
+            _check_reading,
         ),
         Entity(
             "house_history",
