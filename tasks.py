@@ -3,6 +3,7 @@
 
     python3 tasks.py demo     # create .venv, install meterhub, run the demo
     python3 tasks.py test     # create .venv, install meterhub + dev tools, run ruff and the whole test suite
+                              # then DB tests on a local PostgreSQL, storage tests on TimescaleDB
 
 Extra arguments after the task are passed on (``python3 tasks.py test -k ingest``,
 ``python3 tasks.py demo --speed 3600``). The virtual environment is reused while
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -71,9 +73,26 @@ def _local_postgres_answers() -> bool:
     return subprocess.call([str(PY), "-c", probe, LOCAL_POSTGRES], stderr=subprocess.DEVNULL) == 0
 
 
+TIMESCALEDB_SERVER = ROOT / "tests" / "timescaledb_server"
+
+
+def _timescaledb_server_ready() -> bool:
+    """npm-install the TimescaleDB test server (PGlite + TimescaleDB) once; False when it cannot be."""
+    if (TIMESCALEDB_SERVER / "node_modules" / "@unni-craftsman" / "pglite").is_dir():
+        return shutil.which("node") is not None
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        print("no node/npm on this machine: cannot run the TimescaleDB test server", file=sys.stderr)
+        return False
+    return _run(npm, "install", "--no-audit", "--no-fund", "--no-save", "--prefix", TIMESCALEDB_SERVER) == 0
+
+
 def task_test(args: list[str]) -> int:
     """ruff, the whole suite on the embedded PostgreSQL 16, then the database tests again on a local
-    PostgreSQL server (127.0.0.1:5432, e.g. the PostgreSQL 15 of CI's machine) when one answers."""
+    PostgreSQL server (127.0.0.1:5432, e.g. the PostgreSQL 15 of CI's machine) when one answers, then
+    the storage tests (marker ``storage``) on TimescaleDB: the test server in tests/timescaledb_server,
+    one per test module, installed with npm. ``METERHUB_REQUIRE_TIMESCALEDB=1`` (CI) makes a missing
+    node/npm a failure instead of a warning."""
     ensure_venv(TEST_EXTRAS)
     rc = _run(BIN / "ruff", "check", ".")
     if rc:
@@ -89,7 +108,16 @@ def task_test(args: list[str]) -> int:
         rc = _run(PY, "-m", "pytest", "-m", "db", "-q", env=env)
     else:
         print("no PostgreSQL on 127.0.0.1:5432: database tests ran on the embedded server only")
-    return rc
+    if rc:
+        return rc
+    if not _timescaledb_server_ready():
+        if os.environ.get("METERHUB_REQUIRE_TIMESCALEDB") == "1":
+            return 1
+        print("WARNING: the storage tests did not run on TimescaleDB (no node/npm or npm install failed)")
+        return 0
+    print("\nrunning the storage tests again on TimescaleDB (PGlite test server, one per module)", flush=True)
+    env = {**os.environ, "METERHUB_TEST_STORAGE": "timescaledb"}
+    return _run(PY, "-m", "pytest", "-m", "storage", "-q", env=env)
 
 
 def main() -> int:

@@ -4,10 +4,18 @@
 against the machine's PostgreSQL 15 this way); without it an embedded PostgreSQL 16 (pgserver) is
 started once per test session in a temporary directory. Each test module gets its own freshly
 migrated database, so tests never see each other's rows.
+
+``METERHUB_TEST_STORAGE=timescaledb`` is the TimescaleDB pass (``python3 tasks.py test`` runs it on the
+tests marked ``storage``): every test module then gets its own TimescaleDB test server
+(``tests/timescaledb_server``: PGlite with TimescaleDB, one connection at a time), started empty and
+migrated like a production database. A test that assumes one storage path says so with the
+``postgres_only`` or ``timescaledb_only`` marker and is skipped on the other, judged by the storage
+path its database was actually migrated to.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -17,9 +25,13 @@ from pathlib import Path
 
 import pytest
 
+TIMESCALEDB_PASS = os.environ.get("METERHUB_TEST_STORAGE", "").lower() == "timescaledb"
+
 
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
+    if TIMESCALEDB_PASS:
+        pytest.skip("the TimescaleDB pass gives each module its own server (db_url), not a shared one")
     external = os.environ.get("METERHUB_TEST_DATABASE_URL")
     if external:
         yield external
@@ -49,26 +61,62 @@ def _drop_database(server_url: str, url: str) -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextlib.contextmanager
+def _fresh_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty database of its own: a new TimescaleDB test server in the TimescaleDB pass, else a new
+    database on the session's PostgreSQL server."""
+    if TIMESCALEDB_PASS:
+        from tests.timescaledb_server.launcher import timescaledb_server
+
+        with timescaledb_server() as url:
+            yield url
+        return
+    server = request.getfixturevalue("pg_server_url")
+    url = _create_database(server, request.module.__name__.rsplit(".", 1)[-1])
+    try:
+        yield url
+    finally:
+        _drop_database(server, url)
+
+
 @pytest.fixture(scope="module")
-def empty_db_url(pg_server_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+def empty_db_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh database with no schema, dropped after the module."""
-    url = _create_database(pg_server_url, request.module.__name__.rsplit(".", 1)[-1])
-    yield url
-    _drop_database(pg_server_url, url)
+    with _fresh_database(request) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
-def db_url(pg_server_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh, fully migrated database for this test module."""
     from meterhub.cli.wiring import MIGRATION_SOURCES
     from meterhub.timeseries.database import connect
     from meterhub.timeseries.migrate import migrate
 
-    url = _create_database(pg_server_url, request.module.__name__.rsplit(".", 1)[-1])
-    with connect(url) as conn:
-        migrate(conn, MIGRATION_SOURCES)
-    yield url
-    _drop_database(pg_server_url, url)
+    with _fresh_database(request) as url:
+        with connect(url) as conn:
+            migrate(conn, MIGRATION_SOURCES)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def storage_path(db_url: str):
+    """The storage path (``StoragePath``) this module's database was migrated to."""
+    from meterhub.timeseries.database import connect
+    from meterhub.timeseries.migrate import recorded_storage_path
+
+    with connect(db_url) as c:
+        return recorded_storage_path(c)
+
+
+@pytest.fixture(autouse=True)
+def _storage_path_markers(request: pytest.FixtureRequest) -> None:
+    """Skip a ``postgres_only`` / ``timescaledb_only`` test on the other storage path."""
+    for marker, wanted in (("postgres_only", "postgres"), ("timescaledb_only", "timescaledb")):
+        if request.node.get_closest_marker(marker) is not None:
+            path = request.getfixturevalue("storage_path")
+            if path is None or path.value != wanted:
+                pytest.skip(f"assumes the {wanted} storage path; this database is on {path}")
 
 
 @pytest.fixture()

@@ -13,7 +13,7 @@ from meterhub.dashboards.macros import QueryContext, expand
 from meterhub.dashboards.spec import DashboardSpec, PanelSpec
 from meterhub.timeseries.database import connect
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.storage]
 
 
 def _run(url: str, sql: str) -> tuple[list[str], list[tuple]]:
@@ -111,20 +111,23 @@ TIME_GROUP_PANELS = [(d, p) for d, p in PANELS if "$__timeGroup" in p.sql]
 def test_panels_with_the_timescaledb_toggle(
     dashboard: DashboardSpec, spec: PanelSpec, sample_db: str, month_context: QueryContext
 ) -> None:
-    """With the data source's TimescaleDB toggle Grafana writes time_bucket('3600.000s', col). No
-    TimescaleDB server runs here, so a SQL stand-in with TimescaleDB's signature and default origin
-    (Monday 2000-01-03) checks that the panels still parse and return the same rows, timestamps for epochs."""
+    """With the data source's TimescaleDB toggle Grafana writes time_bucket('3600.000s', col). On plain
+    PostgreSQL a SQL stand-in with TimescaleDB's signature and default origin (Monday 2000-01-03) checks
+    that the panels still parse and return the same rows, timestamps for epochs; in the TimescaleDB pass
+    TimescaleDB's own time_bucket runs. (The context is built first: the TimescaleDB test server serves
+    one connection at a time.)"""
+    ctx = dashboard_context(dashboard, month_context, sample_db)
     with connect(sample_db) as conn:
-        conn.execute(
-            "CREATE OR REPLACE FUNCTION pg_temp.time_bucket(bucket_width interval, ts timestamptz)"
-            " RETURNS timestamptz LANGUAGE sql IMMUTABLE AS"
-            " $$ SELECT date_bin(bucket_width, ts, timestamptz '2000-01-03 00:00:00+00') $$"
-        )
-        ctx = dashboard_context(dashboard, month_context, sample_db)
+        tsdb = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
+        sql = expand(spec.sql, dataclasses.replace(ctx, timescaledb=True))
+        if not tsdb:
+            conn.execute(
+                "CREATE OR REPLACE FUNCTION pg_temp.time_bucket(bucket_width interval, ts timestamptz)"
+                " RETURNS timestamptz LANGUAGE sql IMMUTABLE AS"
+                " $$ SELECT date_bin(bucket_width, ts, timestamptz '2000-01-03 00:00:00+00') $$"
+            )
+            sql = sql.replace("time_bucket(", "pg_temp.time_bucket(")
         plain = conn.execute(expand(spec.sql, ctx)).fetchall()
-        sql = expand(spec.sql, dataclasses.replace(ctx, timescaledb=True)).replace(
-            "time_bucket(", "pg_temp.time_bucket("
-        )
         bucketed = conn.execute(sql).fetchall()
     assert [(r[0].timestamp(), *r[1:]) for r in bucketed] == [(float(r[0]), *r[1:]) for r in plain]
 

@@ -12,7 +12,7 @@ from meterhub.timeseries.ingest import ReadingWriter, Reason, write_readings
 from meterhub.timeseries.meters import MeterInfo, RegisterInfo, register_meter
 from meterhub.timeseries.rollup import fold_dirty_log
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.storage]
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -148,6 +148,7 @@ def test_a_new_meter_is_found_by_a_long_lived_writer(conn):
     assert w.write([r(meter="NEW-1", register="water_m3")]).inserted == 1
 
 
+@pytest.mark.postgres_only  # TimescaleDB makes its own chunks
 def test_partitions_are_created_per_month(conn):
     write_readings(conn, [r(minutes=-60 * 24 * 40, value=1.0)], clock=clock)  # a month earlier
     parts = {

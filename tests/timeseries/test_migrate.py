@@ -13,7 +13,7 @@ from meterhub.timeseries.database import connect
 from meterhub.timeseries.migrate import MigrationError, StoragePath, discover, migrate
 from meterhub.timeseries.schema import database_status
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.storage]
 
 
 def test_empty_then_already_migrated(empty_db_url):
@@ -73,6 +73,7 @@ def test_db_cli_migrate_and_status(db_url):
     assert "native monthly range partitions" in out.stdout or "hypertables" in out.stdout
 
 
+@pytest.mark.postgres_only  # TimescaleDB makes its own chunks
 def test_sessions_reaching_a_new_month_at_once_make_its_partition_once(db_url):
     """Two writers (ingest threads or processes) create the same month's partition at the same time:
     the second waits for the first and finds it, instead of failing on the catalog's unique index."""
@@ -80,8 +81,6 @@ def test_sessions_reaching_a_new_month_at_once_make_its_partition_once(db_url):
 
     month = ("2031-07-01T00:00:00Z", "2031-07-15T00:00:00Z")
     with connect(db_url) as first, connect(db_url) as second:
-        if database_status(first, MIGRATION_SOURCES).storage_path is not StoragePath.POSTGRES:
-            pytest.skip("TimescaleDB makes its own chunks")
         assert (
             first.execute("SELECT meterhub_ensure_partitions('readings', %s, %s)", month).fetchone()[0] == 1
         )

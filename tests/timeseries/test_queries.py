@@ -20,7 +20,7 @@ from meterhub.timeseries.queries import (
 )
 from meterhub.timeseries.rollup import process_dirty
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.storage]
 
 START = datetime(2026, 1, 30, tzinfo=UTC)
 
