@@ -65,10 +65,12 @@ def opening_penalties(conn: psycopg.Connection, account_nos: Sequence[str]) -> d
 
 
 def opening_due_dates(conn: psycopg.Connection, account_nos: Sequence[str]) -> dict[tuple[str, str], date]:
-    """(account, legacy period) → the earliest due date of its legacy principal debts (debtors)."""
+    """(account, legacy period) → the earliest due date of its legacy principal debts (of its penalty
+    rows when the principal was paid): a legacy period's due date wherever it is not the law's."""
     rows = conn.execute(
-        "SELECT account_no, period, min(due_date) FROM opening_debts"
-        " WHERE account_no = ANY(%s) AND kind = 'principal' GROUP BY 1, 2",
+        "SELECT account_no, period,"
+        " coalesce(min(due_date) FILTER (WHERE kind = 'principal'), min(due_date)) FROM opening_debts"
+        " WHERE account_no = ANY(%s) GROUP BY 1, 2",
         (list(account_nos),),
     )
     return {(account, period): due for account, period, due in rows}

@@ -29,6 +29,7 @@ from decimal import Decimal
 import psycopg
 
 from meterhub.billing.ledger import ADVANCE_SERVICE, advance_by_payment, outstanding_by_debt
+from meterhub.billing.opening_balances import opening_due_dates
 from meterhub.billing.payment_allocation import (
     Allocation,
     AllocationRules,
@@ -122,7 +123,13 @@ def booked_period(
     return period
 
 
-def _debts(owed: dict[tuple[str, str], dict[str, int]], tables: PenaltyTables) -> list[PeriodDebt]:
+def _debts(
+    owed: dict[tuple[str, str], dict[str, int]],
+    tables: PenaltyTables,
+    legacy_due: dict[str, date] | None = None,
+) -> list[PeriodDebt]:
+    """The allocation's debts; ``legacy_due``: period → due date of a legacy system's debts
+    (docs/migration.md), which may predate the penalty tables."""
     debts = []
     for (period_text, kind), services in sorted(owed.items()):
         positive = tuple(
@@ -132,7 +139,8 @@ def _debts(owed: dict[tuple[str, str], dict[str, int]], tables: PenaltyTables) -
         )
         if positive:
             period = BillingPeriod.parse(period_text)
-            debts.append(PeriodDebt(period, tables.due_date(period), positive, DebtKind(kind)))
+            due = legacy_due.get(period_text) if legacy_due else None
+            debts.append(PeriodDebt(period, due or tables.due_date(period), positive, DebtKind(kind)))
     return debts
 
 
@@ -239,7 +247,8 @@ def post_payment(
     if row is None:
         return None
     payment_pk = int(row[0])
-    debts = _debts(outstanding_by_debt(conn, [account_no])[account_no], tables)
+    legacy_due = {p: d for (_, p), d in opening_due_dates(conn, [account_no]).items()}
+    debts = _debts(outstanding_by_debt(conn, [account_no])[account_no], tables, legacy_due)
     incoming = IncomingPayment(Decimal(amount_kopecks).scaleb(-2), period, penalties_designated)
     allocation = allocate_payment(incoming, debts, rules)
     booked = str(booked_period(conn, account_no, paid_on, closed_cache))
@@ -502,6 +511,9 @@ def apply_advances(
     if not with_advance:
         return 0
     owed = outstanding_by_debt(conn, with_advance)
+    legacy_due: dict[str, dict[str, date]] = {}
+    for (account, period_text), due in opening_due_dates(conn, with_advance).items():
+        legacy_due.setdefault(account, {})[period_text] = due
     paid_on = dict(
         conn.execute(
             "SELECT payment_pk, paid_on FROM payments WHERE payment_pk = ANY(%s)",
@@ -511,7 +523,7 @@ def apply_advances(
     applied = 0
     for account_no in with_advance:
         for payment_pk, kopecks in advances[account_no]:
-            debts = _debts(owed[account_no], tables)
+            debts = _debts(owed[account_no], tables, legacy_due.get(account_no))
             if not debts:
                 break
             allocation = allocate_payment(IncomingPayment(Decimal(kopecks).scaleb(-2)), debts, rules)

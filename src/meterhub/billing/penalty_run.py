@@ -191,20 +191,21 @@ def run_penalties(
         for a, s, d, accrued, unpaid, prev_as_of in conn.execute(_PREVIOUS, params)
     }
     opening = opening_principal(conn, accounts)  # legacy debts: their own due date and cutover
-    periods: dict[str, tuple[BillingPeriod, date]] = {}
+    periods: dict[str, BillingPeriod] = {}
+    law_due: dict[str, date] = {}
     walks: dict[tuple[str, date], _Walk] = {}
     rows = []
     added = 0
     for account_no, debt_period, service, principal in conn.execute(_PRINCIPAL, params).fetchall():
         key = (account_no, debt_period, service)
-        known = periods.get(debt_period)
-        if known is None:
-            billing_period = BillingPeriod.parse(debt_period)
-            known = periods[debt_period] = (billing_period, tables.due_date(billing_period))
-        billing_period, due = known
+        billing_period = periods.get(debt_period)
+        if billing_period is None:
+            billing_period = periods[debt_period] = BillingPeriod.parse(debt_period)
         legacy = opening.get(key)
         if legacy is not None:
-            due = legacy.due_date
+            due = legacy.due_date  # a legacy debt's period may predate the due-day table
+        else:
+            due = law_due.get(debt_period) or law_due.setdefault(debt_period, tables.due_date(billing_period))
         if due >= as_of:
             continue
         credited, left = [], principal
