@@ -50,7 +50,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class BuildingInput:
-    """One building (МКД) for one period: areas, accounts, tariffs and common-property inputs.
+    """One building (МКД) for one period: areas, accounts, tariffs (the building's default plan, and per
+    account where its plan differs) and common-property inputs.
 
     ``total_area``: S_об [m²], all residential and non-residential premises; ``common_area``: S_ои [m²].
     """
@@ -62,6 +63,9 @@ class BuildingInput:
     accounts: tuple[AccountInput, ...]
     tariffs: tuple[Tariff, ...]
     common_property: tuple[CommonPropertyInput, ...] = ()
+    account_tariffs: Mapping[str, tuple[Tariff, ...]] = dataclasses.field(default_factory=dict)
+    """Accounts billed on another tariff plan than the building's (per-account or per-meter plans,
+    :mod:`meterhub.billing.tariff_plans`): account → all its tariffs, replacing ``tariffs``."""
 
 
 @dataclass(frozen=True)
@@ -228,11 +232,12 @@ def compute_building_charges(
                 Decimal(0),
             )
             reports.append(CommonPropertyReport(house, allocated, excess_exact, round_money(excess_exact)))
+        books: dict[int, TariffBook] = {}
         accounts = [
             compute_account_charges(
                 a,
                 period,
-                book,
+                _account_book(building, a.account, book, books),
                 tz,
                 common_property=shares[a.account],
                 rules=rules,
@@ -243,6 +248,19 @@ def compute_building_charges(
         if rules.common_property.rounding is CommonPropertyRounding.LARGEST_REMAINDER:
             accounts = _largest_remainder(accounts)
     return BuildingCharges(building.building, period, tuple(accounts), tuple(reports), tuple(warnings))
+
+
+def _account_book(
+    building: BuildingInput, account: str, default: TariffBook, books: dict[int, TariffBook]
+) -> TariffBook:
+    """The tariff book of an account: the building's, or one per distinct per-account tariff tuple."""
+    own = building.account_tariffs.get(account)
+    if own is None:
+        return default
+    book = books.get(id(own))
+    if book is None:
+        book = books[id(own)] = TariffBook(own)
+    return book
 
 
 def _hot_water_produced(

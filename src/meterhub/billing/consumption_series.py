@@ -339,12 +339,15 @@ def build_consumption_chart(
     n_days = _day_number(end.astimezone(zone_info).date()) - first_day + 1
     day_tariff, tariff_list = _tariff_of_day(tariffs, first_day, n_days)
     n_tariffs = len(tariff_list)
-    # zone of each (tariff + 1, local hour): row 0 = no tariff (single)
-    zone_table = np.zeros((n_tariffs + 1, 24), dtype=np.int64)
-    for i, tariff in enumerate(tariff_list):
-        zone_table[i + 1] = [_ZONE_INDEX[z] for z in tariff.schedule.hour_zones]
     tariff_of_hour = day_tariff[local_day - first_day] + 1 if len(hours) else np.empty(0, np.int64)
-    zone_of_hour = zone_table[tariff_of_hour, local_hour] if len(hours) else np.empty(0, np.int64)
+    # zone of each hour by its tariff's schedule (local hour, and day type for weekday/holiday
+    # schedules); no tariff = single
+    zone_of_hour = np.full(len(hours), _ZONE_INDEX[Zone.SINGLE], dtype=np.int64)
+    for i, tariff in enumerate(tariff_list):
+        mask = tariff_of_hour == i + 1
+        if mask.any():
+            to_chart = np.array([_ZONE_INDEX[z] for z in tariff.scheme.zones], dtype=np.int64)
+            zone_of_hour[mask] = to_chart[tariff.schedule.zone_indices(local_day[mask], local_hour[mask])]
 
     if unit is Unit.RUB and len(hours):
         untariffed = np.nonzero(tariff_of_hour == 0)[0]

@@ -24,6 +24,12 @@ import psycopg
 from meterhub.billing.building import BuildingInput
 from meterhub.billing.charges import AccountInput
 from meterhub.billing.common_property import CommonPropertyInput
+from meterhub.billing.config_in_force import (
+    common_property_methods_on,
+    impossibility_acts_on,
+    meter_states_on,
+    tariff_plan_rows,
+)
 from meterhub.billing.meter_data import (
     MeterData,
     MeterProblem,
@@ -45,6 +51,7 @@ from meterhub.billing.repository import (
     tariffs_in_period,
 )
 from meterhub.billing.results_store import common_property_history, volume_history
+from meterhub.billing.tariff_plans import PlanRow, plan_spans, tariffs_for_plans
 from meterhub.billing.tariffs import Service, Tariff, tariff_parts
 from meterhub.billing.true_up import VOLUME_QUANTUM
 from meterhub.billing.volumes import MeterPeriod, MeterStatus, ServiceConsumer
@@ -85,6 +92,9 @@ class LoaderOptions:
     boundaries (within ``register_max_age``)."""
     history_months: int = 12
     """Closed periods looked at for averages and consecutive-average counters."""
+    electricity_failure_supplier_duty: bool = True
+    """A failed or expired electricity meter is the supplier's to replace since 01.07.2020: averaged
+    without the 3-period limit and never ×1.5 (ПП 354 п. 59 «г», billing-rules.md §1.5)."""
     true_up: bool = True
     """п. 61 true-up: a register meter billed by average in the preceding closed periods that has a
     reading again in this period's window is billed by meter (start register interpolated in time
@@ -171,6 +181,13 @@ def _replacement(group: list[MeterData]) -> bool:
 def _usable(group: list[MeterData]) -> bool:
     """All meters valid, or a replacement inside the period that together covers it."""
     return all(m.valid for m in group) or _replacement(group)
+
+
+def _state_period(state: str, service: str, supplier_duty: bool) -> MeterPeriod:
+    """The :class:`MeterPeriod` of a meter whose recorded state is not ``working`` (ПП 354 п. 59 «а»)."""
+    if service == "electricity" and supplier_duty and state != "being_replaced":
+        return MeterPeriod(MeterStatus.FAILED_SUPPLIER_DUTY)
+    return MeterPeriod(MeterStatus.FAILED, being_replaced=state == "being_replaced")
 
 
 def _combine(
@@ -286,6 +303,68 @@ def _interpolated(
     return RegisterValue(value, at)  # type: ignore[arg-type]  # exact; meter_data keeps Decimals
 
 
+def _group_state(
+    group: list[MeterData], states: dict[str, tuple[str, date]], day: date
+) -> tuple[str, date, str] | None:
+    """(state, since, meter) of the first meter of the group linked on ``day`` whose recorded state is
+    not ``working``, or None."""
+    for m in group:
+        link = m.link
+        if (link.valid_from is not None and link.valid_from > day) or (
+            link.valid_to is not None and link.valid_to <= day
+        ):
+            continue
+        found = states.get(link.meter_id)
+        if found is not None and found[0] != "working":
+            return found[0], found[1], link.meter_id
+    return None
+
+
+def _plan_tariffs(
+    tariffs: list[Tariff],
+    rows: list[PlanRow],
+    period: BillingPeriod,
+    accounts: list,
+    meters_of: dict[tuple[str, str], list[str]],
+) -> tuple[list[Tariff], dict[str, tuple[Tariff, ...]]]:
+    """The building's default-plan tariffs and, per account billed on another plan (its own or its
+    meter's), all its tariffs (:mod:`meterhub.billing.tariff_plans`)."""
+    services = list(dict.fromkeys(t.service for t in tariffs))
+    several = any(len({t.scheme for t in tariffs if t.service is s}) > 1 for s in services)
+    if not rows and not several:
+        return tariffs, {}
+    by_key: dict[tuple[str, str, str], list[PlanRow]] = {}
+    for row in rows:
+        by_key.setdefault((row.account_no, row.meter_id, row.service), []).append(row)
+    default: dict[Service, list[Tariff]] = {}
+    default_spans = {}
+    for service in services:
+        spans = plan_spans(period, service, tariffs, [by_key.get(("", "", service.value), [])])
+        default_spans[service] = [(p.start, p.end, p.scheme, p.schedule) for p in spans]
+        default[service] = tariffs_for_plans(tariffs, service, spans, "building default plan")
+    own_tariffs: dict[str, tuple[Tariff, ...]] = {}
+    for acc in accounts:
+        own: dict[Service, list[Tariff]] | None = None
+        for service in services:
+            meter_rows = [
+                r
+                for m in meters_of.get((acc.premise_no, service.value), [])
+                for r in by_key.get(("", m, service.value), [])
+            ]
+            account_rows = by_key.get((acc.account_no, "", service.value), [])
+            if not meter_rows and not account_rows:
+                continue
+            levels = [meter_rows, account_rows, by_key.get(("", "", service.value), [])]
+            spans = plan_spans(period, service, tariffs, levels)
+            if [(p.start, p.end, p.scheme, p.schedule) for p in spans] == default_spans[service]:
+                continue
+            own = own or dict(default)
+            own[service] = tariffs_for_plans(tariffs, service, spans, f"account {acc.account_no}")
+        if own is not None:
+            own_tariffs[acc.account_no] = tuple(t for s in services for t in own[s])
+    return [t for s in services for t in default[s]], own_tariffs
+
+
 def load_building_input(
     conn: psycopg.Connection,
     building_id: str,
@@ -301,6 +380,9 @@ def load_building_input(
     start, end = period.bounds_utc(tz)
     services = building_services(conn, building_id)
     tariffs = tariffs_in_period(conn, building_id, period)
+    plan_rows = tariff_plan_rows(conn, building_id, period)
+    dated_methods = common_property_methods_on(conn, building_id, period.first_day)
+    services = {s: dated_methods.get(s, m) for s, m in services.items()}
     normatives = normatives_on(conn, building_id, period.first_day)
     accounts = accounts_in_period(conn, building_id, period)
     residents = residents_in_period(conn, building_id, period)
@@ -320,9 +402,11 @@ def load_building_input(
         max_age = window.end_at - (window.start_after or window.start_at)
         since = window.start_at.astimezone(ZoneInfo(tz)).date() - timedelta(days=1)
         current_window_day = window.end_at.astimezone(ZoneInfo(tz)).date()
+        state_day = current_window_day - timedelta(days=1)
     else:
         instants = [start, end]
         max_age = options.register_max_age
+        state_day = period.end_day - timedelta(days=1)
     links = [
         link for link in meter_links_in_period(conn, building_id, period, since) if link.service in _METERED
     ]
@@ -394,7 +478,27 @@ def load_building_input(
         if not d.valid:
             loaded.problem_meters.append(d.detail)
 
-    needs = {s: _needs_hourly(tariffs, s, period) for s in services if s in _METERED}
+    meters_of: dict[tuple[str, str], list[str]] = {}
+    for link in links:
+        if link.premise_no is not None:
+            meters_of.setdefault((link.premise_no, link.service), []).append(link.meter_id)
+    default_tariffs, account_tariffs = _plan_tariffs(tariffs, plan_rows, period, accounts, meters_of)
+    needs = {s: _needs_hourly(default_tariffs, s, period) for s in services if s in _METERED}
+    account_needs = {
+        (acc, s): _needs_hourly(list(own), s, period)
+        for acc, own in account_tariffs.items()
+        for s in services
+        if s in _METERED
+    }
+    premise_needs: dict[tuple[str, str], ZoneScheme | None] = {}
+    for acc in accounts:
+        for s in services:
+            need = account_needs.get((acc.account_no, s), needs.get(s))
+            key = (acc.premise_no, s)
+            if _scheme_zone_count(need) > _scheme_zone_count(premise_needs.get(key)):
+                premise_needs[key] = need
+    states = meter_states_on(conn, meter_ids, state_day)
+    impossible = impossibility_acts_on(conn, building_id, period.end_day - timedelta(days=1))
     groups: dict[tuple[str, str], list[MeterData]] = {}
     house: dict[str, list[MeterData]] = {}
     for d in data:
@@ -404,12 +508,12 @@ def load_building_input(
             groups.setdefault((d.link.premise_no, d.link.service), []).append(d)
     wanted = {
         m.hourly_key
-        for (_, service), group in groups.items()
-        if needs.get(service) is not None
+        for key, group in groups.items()
+        if premise_needs.get(key) is not None
         for m in group
         if _usable(group)
         and m.hourly_key
-        and (m.zones is None or len(m.zones) < _scheme_zone_count(needs[service]))
+        and (m.zones is None or len(m.zones) < _scheme_zone_count(premise_needs[key]))
     }
     arrays = hourly_series_bulk(conn, sorted(k for k in wanted if k), start, end)
     hourly = {k: HourlySeries.from_micro(a.hour_starts_us, a.volume_micro) for k, a in arrays.items()}
@@ -425,8 +529,17 @@ def load_building_input(
                 continue
             group = groups.get((acc.premise_no, service))
             meter = None
-            if group:
-                meter = _combine(group, hourly, needs.get(service), acc.share)
+            state = _group_state(group or [], states, state_day)
+            if group and state is not None:
+                meter = _state_period(state[0], service, options.electricity_failure_supplier_duty)
+                loaded.meters[f"state {state[0]}"] += 1
+                loaded.warnings.append(
+                    f"account {acc.account_no}, {service}: meter {state[2]} {state[0]} since {state[1]} "
+                    f"(meter_states): {meter.status} (ПП 354 п. 59 «а»)"
+                )
+            elif group:
+                need = account_needs.get((acc.account_no, service), needs.get(service))
+                meter = _combine(group, hourly, need, acc.share)
                 run = run_zones.get((acc.premise_no, service)) if len(group) == 1 else None
                 h = history.get((acc.account_no, service))
                 if (
@@ -449,14 +562,17 @@ def load_building_input(
                     h = history.get((acc.account_no, service))
                     if h is not None:
                         meter = MeterPeriod(
-                            meter.status, history=h.metered, consecutive_average_periods=h.without_readings
+                            meter.status,
+                            history=h.metered,
+                            consecutive_average_periods=h.without_readings,
+                            being_replaced=meter.being_replaced,
                         )
             consumers.append(
                 ServiceConsumer(
                     Service(service),
                     meter,
                     normative=normatives.get((service, "per_person")),
-                    meter_obligatory_and_possible=acc.meter_install_possible,
+                    meter_obligatory_and_possible=(acc.premise_no, service) not in impossible,
                 )
             )
         account_inputs.append(
@@ -515,8 +631,9 @@ def load_building_input(
         building.total_area,
         building.common_area,
         tuple(account_inputs),
-        tuple(tariffs),
+        tuple(default_tariffs),
         tuple(common),
+        account_tariffs,
     )
     for d in data:
         if d.problem is not None and d.problem.value in ("suspect_data", "verification_expired"):

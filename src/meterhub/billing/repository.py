@@ -163,23 +163,24 @@ def building_services(conn: psycopg.Connection, building_id: str) -> dict[str, C
 
 
 def tariffs_in_period(conn: psycopg.Connection, building_id: str, period: BillingPeriod) -> list[Tariff]:
-    """Tariffs overlapping the period; a building's own tariffs of a service replace the '*' ones."""
+    """Tariffs overlapping the period; a building's own tariffs of a service and zone scheme replace the
+    '*' ones of that scheme. Several schemes of one service may be priced (one per tariff plan)."""
     rows = conn.execute(
         f"""
         SELECT service, applies_to, valid_from, valid_to, scheme, basis, zone_schedule,
                {", ".join(_PRICE_COLUMNS.values())}
         FROM tariffs
         WHERE applies_to IN ('*', %s) AND valid_from < %s AND (valid_to IS NULL OR valid_to > %s)
-        ORDER BY service, valid_from
+        ORDER BY service, scheme, valid_from
         """,
         (building_id, period.end_day, period.first_day),
     ).fetchall()
-    own = {r[0] for r in rows if r[1] == building_id}
+    own = {(r[0], r[4]) for r in rows if r[1] == building_id}
     tariffs = []
     for service, applies_to, valid_from, valid_to, scheme, basis, schedule, *prices in rows:
         if service not in {s.value for s in Service}:
             continue  # heat: not billed by the engine (see docs/billing-close.md)
-        if applies_to == "*" and service in own:
+        if applies_to == "*" and (service, scheme) in own:
             continue
         zone_prices = {z: p for z, p in zip(_PRICE_COLUMNS, prices, strict=True) if p is not None}
         tariffs.append(

@@ -6,7 +6,9 @@ account × service × reason, negative = уменьшение) in the period bei
 
 **Temporary absence** (временное отсутствие, ПП 354 пп. 86–97, billing-rules §6.1): only services
 billed by normative (``normative`` lines, individual consumption) in premises with an act of technical
-impossibility of a meter (``premises.meter_install_possible = false``, the post-2017 condition; switch off
+impossibility of a meter **for that service** in force on the period's last day
+(``technical_impossibility_acts``; a premise without act rows keeps ``premises.meter_install_possible``),
+the post-2017 condition; switch off
 with ``require_impossibility_act=False``); only absences of more than 5 full days in a row; full days
 exclude the day of departure and the day of return (п. 90). For each charge line part ``[part_start,
 part_end)`` of ``n`` persons::
@@ -155,7 +157,8 @@ SELECT c.account_no, c.service, c.part_start, c.part_end, c.amount_exact, v.pers
        AND v.account_no = c.account_no AND v.service = c.service AND v.zone = c.zone
  WHERE c.building_id = %(building)s AND c.period = %(period)s AND c.kind = 'individual'
    AND c.method = 'normative' AND c.service NOT IN ('heat', 'maintenance')
-   AND (NOT %(require_act)s OR NOT p.meter_install_possible)
+   AND (NOT %(require_act)s
+        OR meter_install_impossible(a.building_id, a.premise_no, c.service, %(end)s::date - 1))
 """
 # Wastewater derived from its water components (no own meter: the engine stores it without persons).
 _DERIVED_WASTEWATER = """

@@ -240,9 +240,10 @@ def split_hourly_by_part(
 ) -> list[dict[Zone, Decimal]]:
     """Zone volumes [unit] of each tariff part from an hourly series, exactly.
 
-    Each hour goes to the part of its local calendar day and to the zone of its local start hour in
-    that part's tariff schedule. Hours outside the local month raise ``ValueError`` (the loader must
-    pass the month's hours only, e.g. ``period.bounds_utc(tz)``).
+    Each hour goes to the part of its local calendar day and to the zone of its local start hour (and
+    local day type, for weekday/holiday schedules) in that part's tariff schedule. Hours outside the
+    local month raise ``ValueError`` (the loader must pass the month's hours only, e.g.
+    ``period.bounds_utc(tz)``).
     """
     tz = ZoneInfo(tz) if isinstance(tz, str) else tz
     local_day, local_hour = local_days_and_hours(series.hour_starts_us, tz)
@@ -256,15 +257,19 @@ def split_hourly_by_part(
             f"(first at {bad} µs UTC); load only the hours in period.bounds_utc()"
         )
     part_of_day = np.empty(end - first, dtype=np.int64)
-    group_of: list[list[int]] = []
+    offsets: list[int] = []
     offset = 0
     for index, part in enumerate(parts):
         part_of_day[(part.start - _EPOCH_DATE).days - first : (part.end - _EPOCH_DATE).days - first] = index
-        zones = part.tariff.scheme.zones
-        group_of.append([offset + zones.index(z) for z in part.tariff.schedule.hour_zones])
-        offset += len(zones)
-    table = np.array(group_of, dtype=np.int64)
-    groups = table[part_of_day[local_day - first], local_hour]
+        offsets.append(offset)
+        offset += len(part.tariff.scheme.zones)
+    part_of_hour = part_of_day[local_day - first]
+    groups = np.empty(len(local_day), dtype=np.int64)
+    for index, part in enumerate(parts):
+        mask = part_of_hour == index
+        if mask.any():
+            zone = part.tariff.schedule.zone_indices(local_day[mask], local_hour[mask])
+            groups[mask] = offsets[index] + zone
     sums = series.sum_by_group(groups, offset)
     result: list[dict[Zone, Decimal]] = []
     offset = 0

@@ -9,13 +9,19 @@ Hourly series come from the time-series layer as UTC hour starts [µs since the 
 integer micro-units (1 mWh, 1 ml); plain ``Decimal`` volumes with ``datetime`` starts are accepted too.
 Local hours are computed with :mod:`zoneinfo` per UTC day (a DST transition inside a day is handled hour
 by hour), never with a fixed offset.
+
+Schedules may depend on the **day of the week and holidays** (тарифы, дифференцированные по зонам суток и
+дням недели): a schedule has the intervals of a working day and optional intervals for Saturday, Sunday
+and holidays (:class:`DayType`), and a holiday calendar of the local dates that are holidays or
+transferred working days. A day's type: a calendar holiday → ``HOLIDAY``; a transferred working day →
+``WORKDAY``; otherwise by weekday. Missing day types fall back: holiday → Sunday → Saturday → working day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -32,6 +38,7 @@ __all__ = [
     "THREE_ZONE_SCHEDULE",
     "TWO_REGISTER_ZONES",
     "TWO_ZONE_SCHEDULE",
+    "DayType",
     "HourlySeries",
     "Zone",
     "ZoneInterval",
@@ -48,6 +55,7 @@ I64 = npt.NDArray[np.int64]
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DATE = date(1970, 1, 1)
 
 
 class Zone(StrEnum):
@@ -97,41 +105,126 @@ class ZoneInterval:
         return [h % 24 for h in range(self.start_hour, end)]
 
 
+class DayType(StrEnum):
+    """The kind of a local calendar day for a weekday-dependent zone schedule."""
+
+    WORKDAY = "workday"  # рабочий день (Monday–Friday, and transferred working days)
+    SATURDAY = "saturday"  # суббота
+    SUNDAY = "sunday"  # воскресенье
+    HOLIDAY = "holiday"  # праздничный (нерабочий) день of the holiday calendar
+
+
+_DAY_TYPES = tuple(DayType)
+_FALLBACK = {
+    DayType.SATURDAY: DayType.WORKDAY,
+    DayType.SUNDAY: DayType.SATURDAY,
+    DayType.HOLIDAY: DayType.SUNDAY,
+}
+
+
+def _hour_zones(
+    name: str, scheme: ZoneScheme, intervals: Sequence[ZoneInterval], label: str
+) -> tuple[Zone, ...]:
+    by_hour: dict[int, Zone] = {}
+    for interval in intervals:
+        if interval.zone not in scheme.zones:
+            raise ValueError(
+                f"zone schedule {name!r}{label}: zone {interval.zone} is not part of the {scheme} "
+                f"scheme (allowed: {', '.join(scheme.zones)})"
+            )
+        for hour in interval.hours():
+            if hour in by_hour:
+                raise ValueError(
+                    f"zone schedule {name!r}{label}: local hour {hour:02d}:00 is in both "
+                    f"{by_hour[hour]} and {interval.zone}"
+                )
+            by_hour[hour] = interval.zone
+    missing = [h for h in range(24) if h not in by_hour]
+    if missing:
+        raise ValueError(
+            f"zone schedule {name!r}{label}: local hours {', '.join(f'{h:02d}:00' for h in missing)} "
+            "belong to no zone; every hour of the day needs exactly one zone"
+        )
+    return tuple(by_hour[h] for h in range(24))
+
+
 @dataclass(frozen=True)
 class ZoneSchedule:
-    """A zone schedule in local time: every hour of the day in exactly one zone of ``scheme``."""
+    """A zone schedule in local time: every hour of every day in exactly one zone of ``scheme``.
+
+    ``intervals`` are a working day's; ``day_intervals`` optionally give Saturday, Sunday and holiday
+    intervals (missing ones fall back, see the module docstring). ``holidays`` / ``workdays``: the local
+    dates of the holiday calendar that are holidays, or weekend days that are working days (переносы).
+    """
 
     name: str
     scheme: ZoneScheme
     intervals: tuple[ZoneInterval, ...]
+    day_intervals: tuple[tuple[DayType, tuple[ZoneInterval, ...]], ...] = ()
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
     hour_zones: tuple[Zone, ...] = field(init=False, repr=False, compare=False)
+    """The zone of each local hour 0..23 on a working day."""
+    day_type_zones: Mapping[DayType, tuple[Zone, ...]] = field(init=False, repr=False, compare=False)
+    """The zone of each local hour per day type (fallbacks applied)."""
 
     def __post_init__(self) -> None:
-        by_hour: dict[int, Zone] = {}
-        for interval in self.intervals:
-            if interval.zone not in self.scheme.zones:
-                raise ValueError(
-                    f"zone schedule {self.name!r}: zone {interval.zone} is not part of the {self.scheme} "
-                    f"scheme (allowed: {', '.join(self.scheme.zones)})"
-                )
-            for hour in interval.hours():
-                if hour in by_hour:
-                    raise ValueError(
-                        f"zone schedule {self.name!r}: local hour {hour:02d}:00 is in both "
-                        f"{by_hour[hour]} and {interval.zone}"
-                    )
-                by_hour[hour] = interval.zone
-        missing = [h for h in range(24) if h not in by_hour]
-        if missing:
+        workday = _hour_zones(self.name, self.scheme, self.intervals, "")
+        own: dict[DayType, tuple[Zone, ...]] = {DayType.WORKDAY: workday}
+        for day_type, intervals in self.day_intervals:
+            day_type = DayType(day_type)
+            if day_type in own:
+                raise ValueError(f"zone schedule {self.name!r}: {day_type} intervals given twice")
+            own[day_type] = _hour_zones(self.name, self.scheme, intervals, f" ({day_type})")
+        for day_type in _DAY_TYPES[1:]:
+            if day_type not in own:
+                own[day_type] = own[_FALLBACK[day_type]]
+        both = self.holidays & self.workdays
+        if both:
             raise ValueError(
-                f"zone schedule {self.name!r}: local hours {', '.join(f'{h:02d}:00' for h in missing)} "
-                "belong to no zone; every hour of the day needs exactly one zone"
+                f"zone schedule {self.name!r}: {min(both)} is both a holiday and a working day "
+                "in its calendar"
             )
-        object.__setattr__(self, "hour_zones", tuple(by_hour[h] for h in range(24)))
+        object.__setattr__(self, "hour_zones", workday)
+        object.__setattr__(self, "day_type_zones", {t: own[t] for t in _DAY_TYPES})
 
-    def zone_of_hour(self, local_hour: int) -> Zone:
-        """The zone of a local hour 0..23."""
-        return self.hour_zones[local_hour]
+    @property
+    def uniform(self) -> bool:
+        """Every day has the same zones (no weekday or holiday dependence)."""
+        return all(zones == self.hour_zones for zones in self.day_type_zones.values())
+
+    def day_type(self, day: date) -> DayType:
+        """The type of a local calendar day (holiday calendar first, then the weekday)."""
+        if day in self.holidays:
+            return DayType.HOLIDAY
+        if day in self.workdays:
+            return DayType.WORKDAY
+        weekday = day.weekday()
+        return DayType.SATURDAY if weekday == 5 else DayType.SUNDAY if weekday == 6 else DayType.WORKDAY
+
+    def zone_of_hour(self, local_hour: int, day: date | None = None) -> Zone:
+        """The zone of a local hour 0..23 (on ``day``; a working day when not given)."""
+        if day is None:
+            return self.hour_zones[local_hour]
+        return self.day_type_zones[self.day_type(day)][local_hour]
+
+    def zone_indices(self, local_day: I64, local_hour: I64) -> I64:
+        """Index into ``scheme.zones`` of each hour, from its local day (days since 1970-01-01) and hour."""
+        zones = self.scheme.zones
+        table = np.array(
+            [[zones.index(z) for z in self.day_type_zones[t]] for t in _DAY_TYPES], dtype=np.int64
+        )
+        local_day = np.asarray(local_day, dtype=np.int64)
+        local_hour = np.asarray(local_hour, dtype=np.int64)
+        if self.uniform:
+            return table[0][local_hour]
+        weekday = (local_day + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+        kind = np.where(weekday == 5, 1, np.where(weekday == 6, 2, 0)).astype(np.int64)
+        for days, code in ((self.workdays, 0), (self.holidays, 3)):
+            if days and local_day.size:
+                numbers = np.array([(d - _EPOCH_DATE).days for d in days], dtype=np.int64)
+                kind = np.where(np.isin(local_day, numbers), code, kind)
+        return table[kind, local_hour]
 
 
 SINGLE_RATE_SCHEDULE = ZoneSchedule(
@@ -273,16 +366,16 @@ def local_days_and_hours(hour_starts_us: I64, tz: ZoneInfo) -> tuple[I64, I64]:
 def split_hourly_by_zone(
     series: HourlySeries, tz: ZoneInfo | str, schedule: ZoneSchedule
 ) -> dict[Zone, Decimal]:
-    """Volumes per zone [unit] of an hourly series, by the building's local start hour of each hour.
+    """Volumes per zone [unit] of an hourly series, by the building's local start hour (and local day, for
+    weekday/holiday schedules) of each hour.
 
     Every zone of the schedule's scheme is present in the result (0 when no hour fell in it); the zone
     volumes add up exactly to ``series.total()``.
     """
     zone_info = ZoneInfo(tz) if isinstance(tz, str) else tz
     zones = schedule.scheme.zones
-    _, local_hour = local_days_and_hours(series.hour_starts_us, zone_info)
-    hour_to_group = np.array([zones.index(z) for z in schedule.hour_zones], dtype=np.int64)
-    sums = series.sum_by_group(hour_to_group[local_hour], len(zones))
+    local_day, local_hour = local_days_and_hours(series.hour_starts_us, zone_info)
+    sums = series.sum_by_group(schedule.zone_indices(local_day, local_hour), len(zones))
     return dict(zip(zones, sums, strict=True))
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 
 from meterhub.billing.imports import columns
+from meterhub.billing.imports.dated_specs import DATED_ENTITIES, DATED_ORDER, date_method_changes
 from meterhub.billing.imports.specs import ENTITIES, Entity
 from meterhub.billing.imports.tabular import read_table
 
@@ -36,6 +37,7 @@ ENTITY_ORDER = (
     "meters",
     "tariffs",
     "normatives",
+    *DATED_ORDER,
     "payees",
 )
 """The order ``import_directory`` uses, so referenced rows exist first."""
@@ -252,7 +254,7 @@ def _upsert(
 def import_file(conn: psycopg.Connection, entity_name: str, path: Path | str) -> ImportResult:
     """Import one file of ``entity_name``; raises :class:`ImportFileError` listing every problem."""
     path = Path(path)
-    entity = ENTITIES.get(entity_name)
+    entity = ENTITIES.get(entity_name) or DATED_ENTITIES.get(entity_name)
     if entity is None:
         from meterhub.billing.imports.legacy import LEGACY_ENTITIES, import_legacy_file
 
@@ -269,6 +271,8 @@ def import_file(conn: psycopg.Connection, entity_name: str, path: Path | str) ->
     with conn.transaction():
         if entity.name == "meters":
             _register_meters(conn, rows)
+        if entity.name == "building_services":
+            date_method_changes(conn, rows)  # decision 11: closed periods keep their method
         inserted, updated = _upsert(conn, entity, rows, header)
     conn.commit()
     return ImportResult(str(path), entity.name, len(rows), inserted, updated)

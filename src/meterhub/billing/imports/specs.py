@@ -260,7 +260,7 @@ ENTITIES: Mapping[str, Entity] = {
                 Column("zone_schedule", text, default=None),
                 Column("supplier", text, "supplier_id", default=None),
             ),
-            ("service", "applies_to", "valid_from"),
+            ("service", "applies_to", "scheme", "valid_from"),
             (
                 _SCOPE_REF,
                 Reference(("supplier",), "SELECT supplier_id FROM suppliers", "import suppliers first"),

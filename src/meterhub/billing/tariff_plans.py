@@ -1,0 +1,163 @@
+"""Tariff plans (тарифный план: одноставочный, двух- или трёхзонный) of a building, an account or a meter.
+
+A plan names the zone scheme a consumer is billed on, from a date (billing-rules.md decision 11), and
+optionally a named zone schedule (weekday/holiday zones, :class:`~meterhub.billing.zones.DayType`). The
+regional tariff order prices every scheme; the plan picks which prices an account pays.
+
+For each day of a period the plan in force is the first found of: the meter's plan (a meter linked to the
+account's premise for the service), the account's plan, the building's default plan, and — without any
+plan row — the **implicit default**: the only scheme priced for that day, or single-rate where several
+are priced [I] (the rate a consumer who never chose a plan pays). Days with the same plan form a span;
+each span takes the tariffs of its scheme, clipped to the span (pure functions, no I/O).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.tariffs import Service, Tariff
+from meterhub.billing.zones import ZoneSchedule, ZoneScheme
+
+__all__ = [
+    "PlanError",
+    "PlanRow",
+    "PlanSpan",
+    "default_scheme",
+    "plan_in_force",
+    "plan_spans",
+    "tariffs_for_plans",
+]
+
+_ORDER = (ZoneScheme.SINGLE_RATE, ZoneScheme.TWO_ZONE, ZoneScheme.THREE_ZONE)
+
+
+class PlanError(ValueError):
+    """A plan cannot be priced (no tariff of its scheme in force); the message names account and dates."""
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One ``tariff_plans`` row: ``account_no`` / ``meter_id`` empty when not at that level."""
+
+    service: str
+    valid_from: date
+    scheme: ZoneScheme
+    schedule: ZoneSchedule | None = None
+    account_no: str = ""
+    meter_id: str = ""
+    source: str = "import"
+
+    @property
+    def level(self) -> str:
+        return "meter" if self.meter_id else "account" if self.account_no else "building"
+
+
+@dataclass(frozen=True)
+class PlanSpan:
+    """Days ``[start, end)`` of a period billed on one plan; ``level``: where the plan came from."""
+
+    start: date
+    end: date
+    scheme: ZoneScheme
+    schedule: ZoneSchedule | None
+    level: str
+    since: date | None = None
+
+    def describe(self) -> str:
+        name = f", schedule {self.schedule.name}" if self.schedule is not None else ""
+        since = f" from {self.since}" if self.since else ""
+        return f"{self.scheme}{name} ({self.level} plan{since})"
+
+
+def plan_in_force(rows: Sequence[PlanRow], day: date) -> PlanRow | None:
+    """The row with the latest ``valid_from`` on or before ``day`` (rows of one level and service)."""
+    best: PlanRow | None = None
+    for row in rows:
+        if row.valid_from <= day and (best is None or row.valid_from > best.valid_from):
+            best = row
+    return best
+
+
+def default_scheme(tariffs: Sequence[Tariff], service: Service, day: date) -> ZoneScheme | None:
+    """The implicit plan on ``day``: the only scheme priced, or single-rate among several [I]."""
+    schemes = {t.scheme for t in tariffs if t.service is service and t.covers(day)}
+    if not schemes:
+        return None
+    if len(schemes) == 1 or ZoneScheme.SINGLE_RATE not in schemes:
+        return min(schemes, key=_ORDER.index)
+    return ZoneScheme.SINGLE_RATE
+
+
+def plan_spans(
+    period: BillingPeriod,
+    service: Service,
+    tariffs: Sequence[Tariff],
+    levels: Sequence[Sequence[PlanRow]],
+) -> list[PlanSpan]:
+    """The plan spans of ``period``; ``levels``: plan rows from the most to the least specific level
+    (meter, account, building). Days without any plan and any tariff get no span."""
+    spans: list[PlanSpan] = []
+    day = period.first_day
+    while day < period.end_day:
+        found = next((row for rows in levels if (row := plan_in_force(rows, day)) is not None), None)
+        if found is not None:
+            scheme, schedule, level, since = found.scheme, found.schedule, found.level, found.valid_from
+        else:
+            implicit = default_scheme(tariffs, service, day)
+            if implicit is None:
+                day += timedelta(days=1)
+                continue
+            scheme, schedule, level, since = implicit, None, "default", None
+        last = spans[-1] if spans else None
+        if (
+            last is not None
+            and last.end == day
+            and (last.scheme, last.schedule, last.level, last.since) == (scheme, schedule, level, since)
+        ):
+            spans[-1] = dataclasses.replace(last, end=day + timedelta(days=1))
+        else:
+            spans.append(PlanSpan(day, day + timedelta(days=1), scheme, schedule, level, since))
+        day += timedelta(days=1)
+    return spans
+
+
+def tariffs_for_plans(
+    tariffs: Sequence[Tariff], service: Service, spans: Sequence[PlanSpan], who: str
+) -> list[Tariff]:
+    """The tariffs of ``service`` an account pays: per span, those of the span's scheme clipped to it (with
+    the plan's named schedule when it has one). Raises :class:`PlanError` for days of a span without a
+    tariff of its scheme."""
+    result: list[Tariff] = []
+    for span in spans:
+        cursor = span.start
+        own = sorted(
+            (t for t in tariffs if t.service is service and t.scheme is span.scheme),
+            key=lambda t: t.valid_from,
+        )
+        for tariff in own:
+            start = max(span.start, tariff.valid_from)
+            end = span.end if tariff.valid_to is None else min(span.end, tariff.valid_to)
+            if start >= end:
+                continue
+            if start > cursor:
+                break
+            result.append(
+                dataclasses.replace(
+                    tariff,
+                    valid_from=start,
+                    valid_to=end,
+                    schedule=span.schedule or tariff.schedule,
+                    name=f"{tariff.label}, {span.describe()}",
+                )
+            )
+            cursor = end
+        if cursor < span.end:
+            raise PlanError(
+                f"{who}: {service} plan {span.describe()} has no {span.scheme} tariff for "
+                f"{cursor}..{span.end}; import {span.scheme} prices for those days or change the plan"
+            )
+    return result
