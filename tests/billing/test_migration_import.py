@@ -226,6 +226,25 @@ def test_history_and_payments_must_precede_the_cutover(imported: str, tmp_path: 
 
 
 @pytest.mark.db
+def test_an_xlsx_export_reads_like_the_csv(imported: str, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Account", "Paid_on", "Payment_id", "Amount", "Period", "Agent", "Purpose"])
+    sheet.append(["LS-1", datetime(2026, 4, 5), "P-1", 800.0, "2026-03", None, "Оплата ЖКУ за 03.2026"])
+    sheet.append(["LS-1", datetime(2026, 5, 7), "P-2", 150, None, None, None])
+    sheet.append(["LS-2", datetime(2026, 5, 10), "P-3", 2000.00, "04.2026", "Сбербанк", None])
+    path = tmp_path / "legacy_payments.xlsx"
+    book.save(path)
+    with connect(imported) as conn:
+        before = _snapshot(conn)
+        result = import_file(conn, "legacy_payments", path)
+        assert _snapshot(conn) == before  # the same payments as legacy_payments.csv: nothing changes
+    assert (result.rows, result.inserted, result.updated, result.deleted) == (3, 0, 0, 0)
+
+
+@pytest.mark.db
 def test_the_last_legacy_reading_is_stored_once(imported: str, tmp_path: Path) -> None:
     with connect(imported) as conn:
         stored = conn.execute(

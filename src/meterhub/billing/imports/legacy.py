@@ -20,7 +20,6 @@ An overpayment (``kind = advance``) becomes a payment of source ``opening_balanc
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,8 +28,15 @@ from typing import Any
 
 import psycopg
 
+from meterhub.billing.imports.legacy_checks import (
+    building_of,
+    cutover_problems,
+    due_dates,
+    period_problems,
+    zone_problems,
+)
 from meterhub.billing.imports.legacy_readings import planned_readings, write_planned_readings
-from meterhub.billing.imports.legacy_specs import LEGACY_ENTITIES, LEGACY_ORDER, zone_set_problem
+from meterhub.billing.imports.legacy_specs import LEGACY_ENTITIES, LEGACY_ORDER
 from meterhub.billing.imports.run import ImportFileError, ImportProblem, ImportResult
 from meterhub.billing.imports.run import _check_references as check_references
 from meterhub.billing.imports.run import _parse_rows as parse_rows
@@ -49,139 +55,6 @@ Rows = list[tuple[int, dict[str, Any]]]
 class LegacyImportResult(ImportResult):
     deleted: int = 0
     """Rows of the file's buildings imported earlier and absent from this file (removed)."""
-
-
-def _building_of(conn: psycopg.Connection, entity: str, rows: Rows) -> dict[int, str]:
-    """Row number → the building the row belongs to (rows whose reference is unknown are left out)."""
-    if entity in ("cutover", "house_history", "legacy_totals"):
-        return {n: r["building"] for n, r in rows}
-    if entity == "meter_history":
-        first_link = dict(
-            conn.execute(
-                "SELECT DISTINCT ON (meter_id) meter_id, building_id FROM meter_links"
-                " WHERE premise_no IS NOT NULL ORDER BY meter_id, valid_from"
-            ).fetchall()
-        )
-        return {n: first_link[r["meter_id"]] for n, r in rows if r["meter_id"] in first_link}
-    account = dict(conn.execute("SELECT account_no, building_id FROM accounts").fetchall())
-    return {n: account[r["account"]] for n, r in rows if r["account"] in account}
-
-
-def _row_period(entity: str, row: dict[str, Any]) -> tuple[str, str] | None:
-    """(column, the period the row is of) for the first-period check."""
-    if entity == "legacy_payments":
-        paid_on = row["paid_on"]
-        return "paid_on", f"{paid_on.year:04d}-{paid_on.month:02d}"
-    if entity in ("opening_balances", "meter_history", "house_history"):
-        return "period", row["period"]
-    return None
-
-
-def _cutover_problems(
-    conn: psycopg.Connection, name: str, rows: Rows, buildings: dict[int, str]
-) -> list[ImportProblem]:
-    problems = []
-    stored = dict(conn.execute("SELECT building_id, first_period FROM legacy_cutovers").fetchall())
-    earliest = dict(
-        conn.execute("SELECT building_id, min(period) FROM billing_periods GROUP BY 1").fetchall()
-    )
-    closed = dict(
-        conn.execute(
-            "SELECT building_id, min(period) FROM billing_periods WHERE status = 'closed' GROUP BY 1"
-        ).fetchall()
-    )
-    for number, row in rows:
-        building, first = buildings[number], row["first_period"]
-        if building in closed and stored.get(building, first) != first:
-            problems.append(
-                ImportProblem(
-                    name,
-                    number,
-                    "first_period",
-                    f"building {building} has closed period {closed[building]}; its cutover "
-                    f"{stored[building]} cannot move (keep first_period {stored[building]})",
-                )
-            )
-        elif building in earliest and earliest[building] < first:
-            problems.append(
-                ImportProblem(
-                    name,
-                    number,
-                    "first_period",
-                    f"meterhub already computed period {earliest[building]} of building {building}; "
-                    f"first_period must be {earliest[building]} or earlier",
-                )
-            )
-    return problems
-
-
-def _period_problems(
-    conn: psycopg.Connection, entity: str, name: str, rows: Rows, buildings: dict[int, str]
-) -> list[ImportProblem]:
-    first = dict(conn.execute("SELECT building_id, first_period FROM legacy_cutovers").fetchall())
-    problems = []
-    for number, row in rows:
-        building = buildings.get(number)
-        checked = _row_period(entity, row)
-        if building is None or checked is None:
-            continue
-        column, of = checked
-        if building not in first:
-            problems.append(
-                ImportProblem(
-                    name,
-                    number,
-                    column,
-                    f"building {building} has no cutover; import cutover.csv first "
-                    "(its first meterhub period)",
-                )
-            )
-        elif of >= first[building]:
-            what = "paid on" if column == "paid_on" else "period"
-            fix = (
-                "post it with `meterhub payments import`"
-                if column == "paid_on"
-                else "meterhub computes that period itself"
-            )
-            problems.append(
-                ImportProblem(
-                    name,
-                    number,
-                    column,
-                    f"{what} {of} is not before building {building}'s first meterhub period "
-                    f"{first[building]}; {fix}",
-                )
-            )
-    return problems
-
-
-def _due_dates(name: str, rows: Rows, tables: PenaltyTables) -> list[ImportProblem]:
-    problems = []
-    for number, row in rows:
-        if row["kind"] == "advance" or row.get("due_date") is not None:
-            continue
-        try:
-            row["due_date"] = tables.due_date(BillingPeriod.parse(row["period"]))
-        except LookupError as exc:
-            problems.append(ImportProblem(name, number, "due_date", f"{exc}; or give the due date"))
-    return problems
-
-
-def _zone_problems(name: str, rows: Rows) -> list[ImportProblem]:
-    zones: dict[tuple[str, str], set[str]] = defaultdict(set)
-    first_row: dict[tuple[str, str], int] = {}
-    for number, row in rows:
-        key = (row["meter_id"], row["period"])
-        zones[key].add(row["zone"])
-        first_row.setdefault(key, number)
-    problems = []
-    for key, found in zones.items():
-        problem = zone_set_problem(found)
-        if problem:
-            problems.append(
-                ImportProblem(name, first_row[key], "zone", f"meter {key[0]}, {key[1]}: {problem}")
-            )
-    return problems
 
 
 @dataclass(frozen=True)
@@ -385,16 +258,16 @@ def import_legacy_file(
     problems += check_references(conn, entity, path, rows)
     bad = {p.row for p in problems}
     good = [(n, r) for n, r in rows if n not in bad]
-    buildings = _building_of(conn, entity_name, good)
+    buildings = building_of(conn, entity_name, good)
     if entity_name == "cutover":
-        problems += _cutover_problems(conn, name, good, buildings)
+        problems += cutover_problems(conn, name, good, buildings)
     else:
-        problems += _period_problems(conn, entity_name, name, good, buildings)
+        problems += period_problems(conn, entity_name, name, good, buildings)
     if entity_name == "opening_balances":
-        problems += _due_dates(name, good, tables or PenaltyTables.default())
+        problems += due_dates(name, good, tables or PenaltyTables.default())
     readings: list = []
     if entity_name == "meter_history":
-        problems += _zone_problems(name, good)
+        problems += zone_problems(name, good)
         if not problems:
             readings, reading_problems = planned_readings(conn, name, good)
             problems += reading_problems

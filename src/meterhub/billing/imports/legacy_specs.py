@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from meterhub.billing.imports.columns import choice, day, decimal, text
-from meterhub.billing.imports.specs import Column, Entity, Reference
+from meterhub.billing.imports.specs import _BUILDING_REF, Column, Entity, Reference
 
 __all__ = ["LEGACY_ENTITIES", "LEGACY_ORDER", "kopecks", "period", "volume"]
 
@@ -119,7 +119,6 @@ def zone_set_problem(zones: set[str]) -> str | None:
 
 
 _ACCOUNT_REF = Reference(("account",), "SELECT account_no FROM accounts", "import accounts first")
-_BUILDING_REF = Reference(("building",), "SELECT building_id FROM buildings", "import buildings first")
 
 LEGACY_ENTITIES: Mapping[str, Entity] = {
     e.name: e
