@@ -11,6 +11,8 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from tests.modbus_oracle import crc
+
 CLI = [sys.executable, "-m", "meterhub.cli"]
 
 
@@ -80,15 +82,6 @@ def _simulator_thread(meters: list) -> Iterator[str]:
         thread.join(5)
 
 
-def _test_crc(data: bytes) -> bytes:
-    value = 0xFFFF
-    for byte in data:
-        value ^= byte
-        for _ in range(8):
-            value = (value >> 1) ^ 0xA001 if value & 1 else value >> 1
-    return bytes((value & 0xFF, value >> 8))
-
-
 def test_bad_options_exit_2_with_a_clear_message_and_no_traceback() -> None:
     cases = [
         (["-p", "carlo-gavazzi-em111"], "has no [serial] register; set 'serial'"),  # no serial register
@@ -149,7 +142,7 @@ def test_the_read_plan_shows_what_goes_over_the_wire() -> None:
     assert "3 request(s)" in lines[0]
     for function, address, count in ((3, 0xFC00, 2), (4, 0x0000, 32), (4, 0x0046, 6)):
         frame = bytes((12, function)) + address.to_bytes(2, "big") + count.to_bytes(2, "big")
-        assert f"[{(frame + _test_crc(frame)).hex(' ')}]" in shown.stdout
+        assert f"[{(frame + crc(frame)).hex(' ')}]" in shown.stdout
     values = "frequency_hz, energy_import_kwh, energy_export_kwh"
     assert re.search(r"FC04 input\s+0x0046 \(\s*70\) \+6\s+" + values, shown.stdout)
     from meterhub.simulators.modbus_meters import SimulatedModbusMeter

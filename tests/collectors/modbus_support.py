@@ -70,3 +70,10 @@ async def rtu_simulator(
         yield sim, f"rtu://{path}?baudrate={baudrate or 115200}"
     finally:
         await sim.stop()
+
+
+def simulator_peer(transport: str, meters: list[SimulatedModbusMeter]):
+    """The simulator as the peer over ``transport``: ``rtu-pty``, ``rtu+tcp`` or ``tcp``."""
+    if transport == "rtu-pty":
+        return rtu_simulator(meters)
+    return tcp_simulator(meters, rtu_framing=transport == "rtu+tcp")

@@ -7,7 +7,7 @@ import itertools
 import time
 
 import pytest
-from modbus_support import device, meter, rtu_simulator, run, tcp_simulator
+from modbus_support import device, meter, rtu_simulator, run, simulator_peer
 
 from meterhub.collectors.modbus.poller import ModbusCollector
 from meterhub.collectors.modbus.rtu import crc16, transaction_wire_time
@@ -141,10 +141,6 @@ def test_collector_survives_garbage_on_the_line() -> None:
     run(scenario())
 
 
-def _serial_peer(transport: str, meters: list):
-    return rtu_simulator(meters) if transport == "rtu-pty" else tcp_simulator(meters, rtu_framing=True)
-
-
 def _assert_true_values(result, sim_meter, now) -> None:
     truth = sim_meter.values(now)
     for r in result.readings:
@@ -167,7 +163,7 @@ def test_late_answers_never_become_the_values_of_other_reads(transport: str) -> 
     sim_meter.faults.late_answer = 0.25
 
     async def scenario() -> None:
-        async with _serial_peer(transport, [sim_meter]) as (sim, url):
+        async with simulator_peer(transport, [sim_meter]) as (sim, url):
             collector = ModbusCollector([_one_register_sdm120(url, retries=3)])
             for _ in range(2):
                 (result,) = await collector.poll_once()
@@ -183,7 +179,7 @@ def test_after_one_late_answer_the_retry_reads_true_values(transport: str) -> No
     sim_meter.faults.late_answer, sim_meter.faults.late_count = 0.25, 1
 
     async def scenario() -> None:
-        async with _serial_peer(transport, [sim_meter]) as (sim, url):
+        async with simulator_peer(transport, [sim_meter]) as (sim, url):
             collector = ModbusCollector([_one_register_sdm120(url, retries=1)])
             (result,) = await collector.poll_once()
             assert result.ok and result.requests == 8, result.error  # 7 reads + the retry

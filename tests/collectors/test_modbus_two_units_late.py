@@ -19,7 +19,8 @@ import tty
 from collections.abc import AsyncIterator
 
 import pytest
-from modbus_support import device, meter, rtu_simulator, run, tcp_simulator
+from modbus_support import device, meter, run, simulator_peer
+from tests.modbus_oracle import crc
 
 from meterhub.collectors.modbus.poller import ModbusCollector
 
@@ -86,11 +87,7 @@ def test_project_simulator_late_unit_never_lends_values_to_its_neighbour(transpo
     meters[0].faults.late_answer, meters[0].faults.late_count = LATE_BY, LATE_ANSWERS
 
     async def scenario() -> None:
-        if transport == "rtu-pty":
-            peer = rtu_simulator(meters)
-        else:
-            peer = tcp_simulator(meters, rtu_framing=transport == "rtu+tcp")
-        async with peer as (_, url):
+        async with simulator_peer(transport, meters) as (_, url):
             await _poll_and_check(url)
             assert meters[0].faults.late_answer == 0.0  # all late answers were sent
 
@@ -98,15 +95,6 @@ def test_project_simulator_late_unit_never_lends_values_to_its_neighbour(transpo
 
 
 # ---- independent slaves, written here without project code ----------------------------------------
-
-
-def _crc(data: bytes) -> bytes:
-    value = 0xFFFF
-    for byte in data:
-        value ^= byte
-        for _ in range(8):
-            value = (value >> 1) ^ 0xA001 if value & 1 else value >> 1
-    return value.to_bytes(2, "little")
 
 
 class TwoUnitSlave:
@@ -155,7 +143,7 @@ async def rtu_slave_on_pty(slave: TwoUnitSlave) -> AsyncIterator[str]:
     async def answer(unit: int, function: int, address: int, count: int) -> None:
         await slave.delay(unit)
         frame = bytes((unit,)) + slave.pdu(unit, function, address, count)
-        os.write(master, frame + _crc(frame))  # its own unit id, however late
+        os.write(master, frame + crc(frame))  # its own unit id, however late
 
     def readable() -> None:
         nonlocal buffer
@@ -163,7 +151,7 @@ async def rtu_slave_on_pty(slave: TwoUnitSlave) -> AsyncIterator[str]:
             buffer += os.read(master, 4096)
         while len(buffer) >= 8:
             frame = buffer[:8]
-            if _crc(frame[:6]) != frame[6:]:
+            if crc(frame[:6]) != frame[6:]:
                 buffer = buffer[1:]
                 continue
             buffer = buffer[8:]
@@ -216,23 +204,17 @@ async def tcp_slave(slave: TwoUnitSlave) -> AsyncIterator[int]:
         server.close()
 
 
-def test_independent_rtu_slave_late_unit_never_lends_values_to_its_neighbour() -> None:
+@pytest.mark.parametrize("transport", ["rtu-pty", "tcp"])
+def test_independent_slave_late_unit_never_lends_values_to_its_neighbour(transport: str) -> None:
     slave = TwoUnitSlave()
 
     async def scenario() -> None:
-        async with rtu_slave_on_pty(slave) as path:
-            await _poll_and_check(f"rtu://{path}?baudrate=115200")
-        assert slave.late_left == 0 and slave.answers[1] > LATE_ANSWERS
-
-    run(scenario())
-
-
-def test_independent_tcp_slave_late_unit_never_lends_values_to_its_neighbour() -> None:
-    slave = TwoUnitSlave()
-
-    async def scenario() -> None:
-        async with tcp_slave(slave) as port:
-            await _poll_and_check(f"tcp://127.0.0.1:{port}")
+        if transport == "rtu-pty":
+            async with rtu_slave_on_pty(slave) as path:
+                await _poll_and_check(f"rtu://{path}?baudrate=115200")
+        else:
+            async with tcp_slave(slave) as port:
+                await _poll_and_check(f"tcp://127.0.0.1:{port}")
         assert slave.late_left == 0 and slave.answers[1] > LATE_ANSWERS
 
     run(scenario())

@@ -10,7 +10,7 @@ from itertools import product
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from modbus_support import device, rtu_simulator, run, tcp_simulator
+from modbus_support import device, run, simulator_peer
 
 from meterhub.collectors.modbus.poller import ModbusCollector
 from meterhub.collectors.modbus.profile import DataType, ModbusProfile, Order
@@ -54,11 +54,7 @@ def test_every_type_and_order_round_trips_on_the_wire(transport: str, values: tu
               for i, (p, v) in enumerate(zip(PROFILES, values, strict=True))]
 
     async def scenario() -> None:
-        if transport == "rtu-pty":
-            peer = rtu_simulator(meters)
-        else:
-            peer = tcp_simulator(meters, rtu_framing=transport == "rtu+tcp")
-        async with peer as (_, url):
+        async with simulator_peer(transport, meters) as (_, url):
             collector = ModbusCollector(
                 [device(f"d{i}", url, i + 1, p.id, serial=str(i + 1)) for i, p in enumerate(PROFILES)],
                 {p.id: p for p in PROFILES},

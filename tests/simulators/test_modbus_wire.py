@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from tests.modbus_oracle import crc
 
 from meterhub.collectors.modbus.profile import ModbusProfile
 from meterhub.collectors.profiles import get_profile
@@ -23,16 +24,6 @@ from meterhub.simulators.modbus_meters import SimClock, SimulatedModbusMeter
 from meterhub.simulators.modbus_sim import ModbusSimulator
 
 START = datetime(2026, 1, 12, 6, 0, tzinfo=UTC)
-
-
-def crc(data: bytes) -> bytes:
-    """CRC-16/MODBUS written out bit by bit (Modbus over serial line V1.02, 6.2.2), low byte first."""
-    value = 0xFFFF
-    for byte in data:
-        value ^= byte
-        for _ in range(8):
-            value = (value >> 1) ^ 0xA001 if value & 1 else value >> 1
-    return bytes((value & 0xFF, value >> 8))
 
 
 def rtu_request(unit: int, function: int, address: int, count: int) -> bytes:

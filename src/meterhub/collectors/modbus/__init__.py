@@ -23,11 +23,14 @@ _EXPORTS = {
     "ChannelConfig": "device",
     "ModbusDeviceConfig": "device",
     "parse_endpoint": "device",
+    "check_device": "device",
+    "plan_lines": "plan_view",
     "ModbusError": "errors",
     "DeviceStatus": "status",
     "DevicePoller": "poller",
     "ModbusCollector": "poller",
     "PollResult": "poller",
+    "Transaction": "poller",
     "read_once": "poller",
 }
 

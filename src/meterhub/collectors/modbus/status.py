@@ -21,11 +21,11 @@ class DeviceStatus:
     consecutive_failures: int = 0
     total_failures: int = 0
     last_error: str | None = None
-    # Modbus: timeout, crc, short_frame, invalid_frame, exception, connection;
+    # Modbus: timeout, crc, short_frame, invalid_frame, exception, connection, no_values;
     # M-Bus: timeout, frame, collision, no_selection, application_error, connection
     last_error_kind: str | None = None
     last_requests: int = 0  # reads on the wire during the last poll (retries included)
-    unreadable: tuple[str, ...] = field(default=())  # registers the device rejects (exception 02)
+    unreadable: tuple[str, ...] = field(default=())  # what the device refuses (exception 02): serial, …
     undecodable: tuple[str, ...] = field(default=())  # registers whose words made no value (bad BCD)
     serial: str | None = None
 
