@@ -91,10 +91,25 @@ def test_penalties_of_january_debts_at_the_april_close(closed: str) -> None:
             "SELECT account_no, service, accrued_kopecks, days_overdue FROM penalty_lines"
             " WHERE closing_period = '2026-04'"
         ).fetchall()
-    expected = {
-        (a, s): int((p * Decimal("0.095") * 49 / 300).quantize(Decimal("0.01"), ROUND_HALF_UP) * 100)
-        for a, s, p in principal
-    }
+    # Decision 2: one debt = one account's January charge over its services; the daily amounts are summed
+    # unrounded over the services and rounded once: round(Σ_s P_s × 0.095 × 49 / 300). Decision 10: the
+    # per-service lines split that total by the largest remainder (kopecks), ties in receipt order.
+    order = ["electricity", "cold_water", "hot_water", "wastewater"]
+    by_account: dict[str, list[tuple[str, Decimal]]] = {}
+    for a, s, p in principal:
+        by_account.setdefault(a, []).append((s, p * Decimal("0.095") * 49 / 300))
+    expected = {}
+    for a, parts in by_account.items():
+        parts.sort(key=lambda item: (order.index(item[0]) if item[0] in order else 4, item[0]))
+        exact = sum(e for _, e in parts)
+        total = int((exact * 100).quantize(Decimal(1), ROUND_HALF_UP))
+        floors = [int((total * e / exact).to_integral_value(rounding="ROUND_FLOOR")) for _, e in parts]
+        rests = [total * e / exact - f for (_, e), f in zip(parts, floors, strict=True)]
+        for i in sorted(range(len(parts)), key=lambda i: (-rests[i], i))[: total - sum(floors)]:
+            floors[i] += 1
+        expected.update({(a, s): k for (s, _), k in zip(parts, floors, strict=True)})
+        got = sum(k for acc, _, k, _ in lines if acc == a)
+        assert got == total  # Σ of the service lines = the debt rounded once
     assert {(a, s): k for a, s, k, _ in lines} == {k: v for k, v in expected.items() if v}
     assert {d for *_, d in lines} == {79}  # 11.02 → 30.04 = 79 days after the due date
     # LS-2 paid January out of its advance before the due date: no penalty.

@@ -11,22 +11,44 @@ from cold water) closed by the real close, or buildings written straight into th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal as D
 
 import psycopg
 import pytest
 
+from meterhub.billing.charges import AccountInput, CommonPropertyShare, compute_account_charges
 from meterhub.billing.close import CloseOptions, close_building
+from meterhub.billing.common_property import (
+    CommonPropertyInput,
+    CommonPropertyMethod,
+    allocate_common_property_volume,
+    compute_house_common_property,
+)
+from meterhub.billing.debt_penalty import ServiceDebt, compute_debt_penalty
+from meterhub.billing.payment_allocation import (
+    AllocationRule,
+    DebtKind,
+    IncomingPayment,
+    PeriodDebt,
+    allocate_payment,
+)
+from meterhub.billing.payments_posting import post_payment
+from meterhub.billing.penalties import DebtPayment, PenaltyDebt, PenaltyRules, PenaltyTables, compute_penalty
+from meterhub.billing.penalty_run import run_penalties
 from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.service_recalculations import run_service_recalculations
-from meterhub.billing.tariffs import Service
+from meterhub.billing.tariffs import Service, Tariff
 from meterhub.billing.volumes import (
     IndividualVolume,
+    MeterPeriod,
+    MeterStatus,
+    ServiceConsumer,
     VolumeMethod,
+    decide_individual_volume,
     wastewater_volume,
 )
-from meterhub.billing.zones import Zone
+from meterhub.billing.zones import TWO_ZONE_SCHEDULE, Zone
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import MOSCOW, load_small_building, write_reading
 from tests.billing.money_data import add_building, add_charge, add_period
@@ -74,6 +96,157 @@ def _recalculations(conn: psycopg.Connection, building: str, period: BillingPeri
     }
 
 
+SINCE = date(2025, 7, 1)
+TWO_ZONE = Tariff(
+    Service.ELECTRICITY,
+    SINCE,
+    {Zone.DAY: D("7.85"), Zone.NIGHT: D("3.47"), Zone.SINGLE: D("6.43")},
+    schedule=TWO_ZONE_SCHEDULE,
+)
+COLD = Tariff(Service.COLD_WATER, SINCE, {Zone.SINGLE: D("52.17")})
+TABLES = PenaltyTables.default()
+R = D("0.095")  # the penalty rate of 2025 (ПП 474 ред. ПП 329): 9.5 %
+
+
+def _kopecks(amount: D) -> int:
+    return int((amount * 100).quantize(D(1), "ROUND_HALF_UP"))
+
+
+# --- Decision 1: rounding per receipt line, the total is the sum of rounded lines ---------------------
+
+
+def test_decision_1_each_line_rounded_half_up_and_the_total_is_their_sum() -> None:
+    # E-2: two-zone meter, day 187.34 kWh × 7.85 = 1470.6190 → 1470.62; night 93.21 × 3.47 = 323.4387
+    # → 323.44; the receipt total is 1470.62 + 323.44 = 1794.06. Common property O-4: cold water
+    # 0.032 × 400 × 54.30 / 3000 = 0.23168 m³ (unrounded) × 52.17 = 12.0867456 → 12.09 (rounding the
+    # volume to 0.232 first would give 12.10).
+    consumer = ServiceConsumer(
+        Service.ELECTRICITY, MeterPeriod(MeterStatus.VALID, {Zone.DAY: D("187.34"), Zone.NIGHT: D("93.21")})
+    )
+    volume = D("0.032") * 400 * D("54.30") / 3000
+    share = CommonPropertyShare(Service.COLD_WATER, volume, "normative", "ф. 15")
+    charges = compute_account_charges(
+        AccountInput("LS-1", D("54.30"), residents=1, services=(consumer,)),
+        BillingPeriod(2026, 1),
+        (TWO_ZONE, COLD),
+        "Europe/Moscow",
+        common_property=(share,),
+    )
+    amounts = {(line.service.value, line.zone.value, line.kind.value): line for line in charges.lines}
+    day = amounts[("electricity", "day", "individual")]
+    night = amounts[("electricity", "night", "individual")]
+    common = amounts[("cold_water", "single", "common_property")]
+    assert (day.amount_exact, day.amount) == (D("1470.6190"), D("1470.62"))
+    assert (night.amount_exact, night.amount) == (D("323.4387"), D("323.44"))
+    assert common.volume == D("0.23168") and common.amount_exact == D("12.0867456")
+    assert common.amount == D("12.09")
+    assert charges.total == D("1470.62") + D("323.44") + D("12.09") == D("1806.15")
+    # half-up, not half-even: a line of exactly 0.125 ₽ rounds to 0.13 (half-even would give 0.12)
+    half = ServiceConsumer(Service.COLD_WATER, MeterPeriod(MeterStatus.VALID, {Zone.SINGLE: D("0.125")}))
+    one = Tariff(Service.COLD_WATER, SINCE, {Zone.SINGLE: D("1.00")})
+    (line,) = compute_account_charges(
+        AccountInput("LS-2", D(1), services=(half,)), BillingPeriod(2026, 1), (one,), "Europe/Moscow"
+    ).lines
+    assert line.amount == D("0.13")
+
+
+# --- Decision 2: penalties summed unrounded per debt and rounded once ---------------------------------
+
+
+def test_decision_2_penalty_of_one_debt_rounded_once() -> None:
+    # January 2025, due 10.02.2025; to 31.03.2025 k = 31..49 (13.03–31.03, 19 days) at 1/300, 9.5 %.
+    #   electricity 1000.00 × 0.095 × 19 / 300 = 6.016666…
+    #   cold water   800.28 × 0.095 × 19 / 300 = 4.815018
+    #   hot water    700.00 × 0.095 × 19 / 300 = 4.211666…
+    # Σ = 15.043351333… → 15.04 ₽ once per debt (rounded per service: 6.02 + 4.82 + 4.21 = 15.05).
+    debt = compute_debt_penalty(
+        BillingPeriod(2025, 1),
+        date(2025, 2, 10),
+        [
+            ServiceDebt("cold_water", D("800.28")),
+            ServiceDebt("electricity", D("1000.00")),
+            ServiceDebt("hot_water", D("700.00")),
+        ],
+        as_of=date(2025, 3, 31),
+        tables=TABLES,
+    )
+    # (1000.00 + 800.28 + 700.00) × 0.095 × 19 / 300 = 2500.28 × 0.095 = 237.5266, × 19 = 4513.0054, / 300
+    assert abs(debt.amount_exact - D("4513.0054") / 300) < D("1e-20")
+    assert debt.amount == D("15.04")
+    # the per-service split (Decision 10) adds up to the debt's once-rounded penalty: quotas 1504 × e_s / Σe
+    # = 601.53…, 481.39…, 421.07… → 601 + 481 + 421 = 1503, the last kopeck to the largest remainder
+    # (electricity, .53) → 6.02 + 4.81 + 4.21 = 15.04
+    assert [(p.service, p.amount) for p in debt.services] == [
+        ("electricity", D("6.02")),
+        ("cold_water", D("4.81")),
+        ("hot_water", D("4.21")),
+    ]
+
+
+def test_decision_2_payment_day_accrues_and_moratorium_days_advance_the_counter() -> None:
+    # P-1: December 2024, 5000.00, due 10.01.2025, paid 15.05.2025: 10.02–10.04 (k = 31..90, 60 days) at
+    # 1/300 = 95.00; 11.04–15.05 (35 days incl. the payment day) at 1/130 = 127.884615… → 222.88 ₽;
+    # with the payment day excluded 34 days → 124.230769… → 219.23 ₽.
+    paid = (DebtPayment(date(2025, 5, 15), D(5000)),)
+    p1 = PenaltyDebt(BillingPeriod(2024, 12), D(5000), date(2025, 1, 10), paid)
+    assert compute_penalty(p1, as_of=date(2025, 5, 31), tables=TABLES).amount == D("222.88")
+    exclusive = PenaltyRules(include_payment_day=False)
+    assert compute_penalty(p1, as_of=date(2025, 5, 31), tables=TABLES, rules=exclusive).amount == D("219.23")
+    # February 2022, 1300.00, due 10.03.2022, paid 15.10.2022. The ПП 497 moratorium 01.04–01.10.2022
+    # covers k = 22..205 and accrues nothing, but the counter advances: 02.10–15.10 are k = 206..219 →
+    # 14 days at 1/130, at the rate of the payment day min(key 7.5 %, 9.5 %) = 7.5 % (versioned table):
+    # 1300 × 0.075 / 130 × 14 = 10.50 ₽ (a counter stopped by the moratorium would give k = 22..35:
+    # only 5 days at 1/300).
+    paid = (DebtPayment(date(2022, 10, 15), D(1300)),)
+    mor = PenaltyDebt(BillingPeriod(2022, 2), D(1300), date(2022, 3, 10), paid)
+    result = compute_penalty(mor, as_of=date(2022, 10, 31), tables=TABLES)
+    assert result.rate_percent == D("7.5")
+    assert result.amount == D("10.50")
+
+
+@pytest.mark.db
+def test_decision_2_stored_penalty_lines_add_up_to_the_debt_rounded_once(conn: psycopg.Connection) -> None:
+    add_building(conn, "D2", {"D2-1": "1"})
+    add_period(conn, "D2", "2025-01", "closed")
+    add_period(conn, "D2", "2025-03", "draft")
+    for service, amount in (("electricity", "1000.00"), ("cold_water", "800.28"), ("hot_water", "700.00")):
+        add_charge(conn, "D2", "2025-01", "D2-1", service, amount)
+    run_penalties(conn, "D2", BillingPeriod(2025, 3))
+    lines = dict(
+        conn.execute(
+            "SELECT service, accrued_kopecks FROM penalty_lines WHERE account_no = 'D2-1'"
+        ).fetchall()
+    )
+    # the same debt as above: 15.04 ₽ once, split 6.02 + 4.81 + 4.21 (per-service rounding gave 15.05)
+    assert lines == {"electricity": 602, "cold_water": 481, "hot_water": 421}
+    details = conn.execute(
+        "SELECT details->'debt'->>'accrued_kopecks' FROM penalty_lines WHERE account_no = 'D2-1'"
+    ).fetchall()
+    assert {row[0] for row in details} == {"1504"}
+
+
+# --- Decision 3: the due date is a per-period table -----------------------------------------------------
+
+
+def test_decision_3_due_day_10_then_15_from_the_february_2026_period() -> None:
+    # periods up to January 2026: day 10 of the next month; from February 2026 (177-ФЗ): day 15
+    assert TABLES.due_date(BillingPeriod(2025, 12)) == date(2026, 1, 10)
+    assert TABLES.due_date(BillingPeriod(2026, 1)) == date(2026, 2, 10)
+    assert TABLES.due_date(BillingPeriod(2026, 2)) == date(2026, 3, 15)
+    assert TABLES.due_date(BillingPeriod(2026, 11)) == date(2026, 12, 15)
+    # it is data, not a constant: a table with day 25 from March 2026 moves only those periods
+    shipped = PenaltyTables.default()
+    changed = PenaltyTables(
+        (*shipped.due_days, type(shipped.due_days[0])(BillingPeriod(2026, 3), 25, "test")),
+        shipped.rate_regimes,
+        shipped.key_rates,
+        shipped.key_rate_known_through,
+        shipped.moratoria,
+    )
+    assert changed.due_date(BillingPeriod(2026, 2)) == date(2026, 3, 15)
+    assert changed.due_date(BillingPeriod(2026, 3)) == date(2026, 4, 25)
+
+
 # --- Decision 4: interruption hours over the monthly total ----------------------------------------------
 
 
@@ -94,6 +267,97 @@ def test_decision_4_interruption_hours_over_the_monthly_total(conn: psycopg.Conn
     assert line.quantity == 22
     assert line.amount_kopecks == -3300
     assert "22 ч" in line.reason
+
+
+# --- Decision 5: payment allocation ----------------------------------------------------------------------
+
+
+def _debts() -> list[PeriodDebt]:
+    return [
+        # June 2021: time-barred (more than three years old), still paid oldest first
+        PeriodDebt(BillingPeriod(2021, 6), date(2021, 7, 10), (("cold_water", D("100.00")),)),
+        PeriodDebt(BillingPeriod(2025, 10), date(2025, 11, 10), (("cold_water", D("200.00")),)),
+        PeriodDebt(BillingPeriod(2025, 11), date(2025, 12, 10), (("cold_water", D("300.00")),)),
+        PeriodDebt(
+            BillingPeriod(2025, 10), date(2025, 11, 10), (("cold_water", D("10.00")),), DebtKind.PENALTY
+        ),
+    ]
+
+
+def test_decision_5_named_period_then_oldest_first_then_penalties_then_advance() -> None:
+    # 450.00 naming November: November 300.00 first, then the oldest: June 2021 100.00 (time-barred
+    # included), October 50.00 of 200.00; the penalty is not named and principal remains → unpaid.
+    named = allocate_payment(IncomingPayment(D("450.00"), BillingPeriod(2025, 11)), _debts())
+    assert [(str(line.period), line.kind.value, line.amount, line.rule) for line in named.lines] == [
+        ("2025-11", "principal", D("300.00"), AllocationRule.NAMED_PERIOD),
+        ("2021-06", "principal", D("100.00"), AllocationRule.OLDEST_FIRST),
+        ("2025-10", "principal", D("50.00"), AllocationRule.OLDEST_FIRST),
+    ]
+    assert named.advance == 0
+    # 700.00 without a period: 100 + 200 + 300 = 600.00 principal oldest first, then the penalty 10.00
+    # after all principal, the rest 700 − 610 = 90.00 an advance
+    plain = allocate_payment(IncomingPayment(D("700.00")), _debts())
+    assert [(str(line.period), line.kind.value, line.amount) for line in plain.lines] == [
+        ("2021-06", "principal", D("100.00")),
+        ("2025-10", "principal", D("200.00")),
+        ("2025-11", "principal", D("300.00")),
+        ("2025-10", "penalty", D("10.00")),
+    ]
+    assert plain.advance == D("90.00")
+    # 20.00 designated for penalties: the penalty 10.00 first, then the oldest principal (June 2021) 10.00
+    designated = allocate_payment(IncomingPayment(D("20.00"), penalties_designated=True), _debts())
+    assert [(str(line.period), line.kind.value, line.amount) for line in designated.lines] == [
+        ("2025-10", "penalty", D("10.00")),
+        ("2021-06", "principal", D("10.00")),
+    ]
+
+
+# --- Decision 6: averages of multi-zone meters per zone ---------------------------------------------------
+
+
+def test_decision_6_average_per_zone() -> None:
+    # I-3: day 210, 190, 205, 195, 200, 200 → 1200 / 6 = 200 kWh; night 100, 95, 105, 98, 102, 100 →
+    # 600 / 6 = 100 kWh; 200 × 7.85 = 1570.00 + 100 × 3.47 = 347.00 → 1917.00 ₽
+    history = [
+        {Zone.DAY: D(d), Zone.NIGHT: D(n)}
+        for d, n in ((210, 100), (190, 95), (205, 105), (195, 98), (200, 102), (200, 100))
+    ]
+    consumer = ServiceConsumer(Service.ELECTRICITY, MeterPeriod(MeterStatus.NO_READINGS, history=history))
+    volume = decide_individual_volume(consumer, account="LS-1", residential=True, residents=1, owners=1)
+    assert volume.method is VolumeMethod.AVERAGE
+    assert volume.zone_volumes == {Zone.DAY: D(200), Zone.NIGHT: D(100)}
+    charges = compute_account_charges(
+        AccountInput("LS-1", D(50), residents=1, services=(consumer,)),
+        BillingPeriod(2026, 1),
+        (TWO_ZONE,),
+        "Europe/Moscow",
+    )
+    assert {line.zone: line.amount for line in charges.lines} == {
+        Zone.DAY: D("1570.00"),
+        Zone.NIGHT: D("347.00"),
+    }
+    assert charges.total == D("1917.00")
+
+
+# --- Decision 7: common property by fact capped by the normative, negative → 0 -------------------------
+
+
+def test_decision_7_actual_capped_is_the_default() -> None:
+    # S_об 3000, S_ои 400, N 1.2 kWh/m² → cap 480 kWh; Σ V_u 12150 kWh; tariff 6.43; S_i 54.30
+    assert CommonPropertyInput(Service.ELECTRICITY, D("1.2")).method is CommonPropertyMethod.ACTUAL_CAPPED
+    cases = {
+        D(12500): (D(350), D(0)),  # O-1: 12500 − 12150 = 350 < 480 → 350, no excess
+        D(12800): (D(480), D(170)),  # O-2: 650 > 480 → 480, excess 170 borne by the УК
+        D(12000): (D(0), D(0)),  # O-3: −150 → 0
+    }
+    for house, (distributed, excess) in cases.items():
+        inp = CommonPropertyInput(Service.ELECTRICITY, D("1.2"), house_volume=house)
+        result = compute_house_common_property(inp, individual_total=D(12150), common_area=D(400))
+        assert (result.distributed, result.excess) == (distributed, excess)
+    # O-2 per apartment: 480 × 54.30 / 3000 = 8.688 kWh × 6.43 = 55.86384 → 55.86 ₽
+    shares = allocate_common_property_volume(D(480), {"LS-1": D("54.30")}, D(3000))
+    assert shares["LS-1"] == D("8.688")
+    assert round(shares["LS-1"] * D("6.43"), 2) == D("55.86")
 
 
 # --- Decision 8: after the averaging limit the normative continues -------------------------------------
@@ -126,6 +390,79 @@ def test_decision_8_normative_continues_after_the_averaging_limit(conn: psycopg.
     close_building(conn, "B1", BillingPeriod(2026, 8))
     # 40.0 − 37.0 = 3.0 m³ × 50.00 = 150.00 ₽
     assert _individual(conn, BillingPeriod(2026, 8), "LS-1", "cold_water") == ("meter", D("3.0"), D("150.00"))
+
+
+# --- Decision 9: a payment designated for penalties pays those accrued to its date -----------------------
+
+
+@pytest.mark.db
+def test_decision_9_penalty_payment_pays_the_penalty_accrued_to_its_date(conn: psycopg.Connection) -> None:
+    add_building(conn, "D9", {"D9-1": "1"})
+    add_period(conn, "D9", "2025-01", "closed")
+    add_period(conn, "D9", "2025-03", "closed")
+    add_charge(conn, "D9", "2025-01", "D9-1", "cold_water", "3000.00")
+    run_penalties(conn, "D9", BillingPeriod(2025, 3))
+    # billed at the March close: k = 31..49 (13.03–31.03, 19 days) × 3000 × 0.095 / 300 = 18.05 ₽
+    billed = conn.execute("SELECT accrued_kopecks FROM penalty_lines WHERE account_no = 'D9-1'").fetchone()
+    assert billed == (_kopecks(3000 * R / 300 * 19),) == (1805,)
+    # 50.00 "пени" paid 20.04.2025: accrued to that day 13.03–20.04 = 19 + 20 = 39 days × 0.95 = 37.05 ₽
+    # goes to the penalty; the rest 50.00 − 37.05 = 12.95 to January's principal (oldest first).
+    post_payment(
+        conn,
+        account_no="D9-1",
+        amount_kopecks=5000,
+        paid_on=date(2025, 4, 20),
+        payment_id="d9",
+        source="t",
+        purpose="пени",
+    )
+    parts = conn.execute(
+        "SELECT kind, debt_period, amount_kopecks, rule FROM payment_allocations WHERE account_no = 'D9-1'"
+        " ORDER BY allocation_id"
+    ).fetchall()
+    assert parts == [
+        ("penalty", "2025-01", _kopecks(3000 * R / 300 * 39), "named_penalty"),
+        ("principal", "2025-01", 5000 - 3705, "oldest_first"),
+    ]
+    assert _kopecks(3000 * R / 300 * 39) == 3705
+
+
+# --- Decision 10: pro-rata splits by largest remainder, ties in receipt order ----------------------------
+
+
+def test_decision_10_ties_go_in_receipt_order() -> None:
+    # 0.05 ₽ named for a period owing hot water, maintenance and wastewater 1.00 ₽ each (given
+    # alphabetically): quotas 5 × 100/300 = 1.666… each, floors 1 + 1 + 1 = 3, 2 kopecks left, equal
+    # remainders → receipt order: hot water, wastewater (then maintenance) → 0.02, 0.02, 0.01.
+    # (Alphabetically the second kopeck would have gone to maintenance.)
+    period = BillingPeriod(2025, 11)
+    owed = (("hot_water", D("1.00")), ("maintenance", D("1.00")), ("wastewater", D("1.00")))
+    debts = [PeriodDebt(period, date(2025, 12, 10), owed)]
+    allocation = allocate_payment(IncomingPayment(D("0.05"), period), debts)
+    assert {line.service: line.amount for line in allocation.lines} == {
+        "hot_water": D("0.02"),
+        "wastewater": D("0.02"),
+        "maintenance": D("0.01"),
+    }
+    # A penalty split for display: electricity and cold water 1000.00 each, January 2025 to 13.03.2025
+    # (k = 31, 1 day): 1000 × 0.095 / 300 = 0.316666… each, Σ 0.633333… → 0.63; quotas 31.5 + 31.5,
+    # floors 31 + 31, the kopeck left to electricity (first in receipt order; alphabetically cold water).
+    debt = compute_debt_penalty(
+        BillingPeriod(2025, 1),
+        date(2025, 2, 10),
+        [ServiceDebt("cold_water", D(1000)), ServiceDebt("electricity", D(1000))],
+        as_of=date(2025, 3, 13),
+        tables=TABLES,
+    )
+    assert debt.amount == D("0.63")
+    assert [(p.service, p.amount) for p in debt.services] == [
+        ("electricity", D("0.32")),
+        ("cold_water", D("0.31")),
+    ]
+
+
+# --- Decision 11: validity-dated configuration ---------------------------------------------------------
+# Owned by the validity-dated configuration work of issue 15 (part B).
 
 
 # --- Decision 12: wastewater follows its water components ----------------------------------------------

@@ -55,11 +55,12 @@ def test_named_period_first_then_oldest_first() -> None:
 
 
 def test_without_a_period_oldest_first_and_partial_last() -> None:
-    # 2000 = October 1000 + November 600 + December 400 of 500
+    # 2000 = October 1000 + November 600 + December 400 of 500; lines in receipt order (November:
+    # electricity 400 before cold water 200)
     allocation = allocate_payment(IncomingPayment(D("2000.00")), debts())
     assert [(str(line.period), line.amount) for line in allocation.lines] == [
         ("2025-10", D("300.00")), ("2025-10", D("700.00")),
-        ("2025-11", D("200.00")), ("2025-11", D("400.00")),
+        ("2025-11", D("400.00")), ("2025-11", D("200.00")),
         ("2025-12", D("400.00"))]  # fmt: skip
     assert {line.rule for line in allocation.lines} == {AllocationRule.OLDEST_FIRST}
 
@@ -91,7 +92,7 @@ def test_pro_rata_split_uses_largest_remainder() -> None:
     # floors 3333 + 6666 = 9999; the last kopeck to the larger remainder (electricity, .66…)
     allocation = allocate_payment(IncomingPayment(D("100.00"), NOV), debts())
     assert [(line.service, line.amount) for line in allocation.lines] == [
-        ("cold_water", D("33.33")), ("electricity", D("66.67"))]  # fmt: skip
+        ("electricity", D("66.67")), ("cold_water", D("33.33"))]  # fmt: skip
     # three equal remainders: 10 kopecks over 1.00 each → 3.33… each → 3, 3, 3 + 1 to the first
     assert split_pro_rata(10, [100, 100, 100]) == [4, 3, 3]
     assert split_pro_rata(0, [5, 7]) == [0, 0] and split_pro_rata(12, [5, 7]) == [5, 7]

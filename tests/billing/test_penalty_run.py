@@ -198,8 +198,11 @@ def test_payment_designating_penalties_pays_them_before_older_principal(pen: str
         }
         == {"2025-01": 4655, "2024-12": 3362}
     )
-    # 3100.00 "пени и оплата за 01.2025": January principal 3000.00, then January's penalty (named) 46.55,
-    # then the oldest principal (December) gets the remaining 53.45; December's penalty stays unpaid.
+    # 3100.00 "пени и оплата за 01.2025" paid 05.05.2025: January principal 3000.00, then January's penalty
+    # accrued up to the payment date (Decision 9), not only the 46.55 billed at the April close:
+    # k = 31..84 (13.03–05.05, 54 days, the payment day included) × 3000 × 0.095 / 300 = 54 × 0.95 = 51.30;
+    # then the oldest principal (December) gets the remaining 3100 − 3000 − 51.30 = 48.70; December's
+    # penalty stays unpaid.
     post_payment(
         conn,
         account_no="NP",
@@ -214,6 +217,13 @@ def test_payment_designating_penalties_pays_them_before_older_principal(pen: str
     (payment,) = payment_history(conn, "NP")
     assert [(a.debt_period, a.kind, a.amount, a.rule) for a in payment.allocations] == [
         ("2025-01", "principal", 300000, "named_period"),
-        ("2025-01", "penalty", 4655, "named_penalty"),
-        ("2024-12", "principal", 5345, "oldest_first"),
+        ("2025-01", "penalty", kop(3000 * R / 300 * 54), "named_penalty"),
+        ("2024-12", "principal", 310000 - 300000 - 5130, "oldest_first"),
     ]
+    assert kop(3000 * R / 300 * 54) == 5130
+    # Until the May close bills it, the penalty paid ahead of billing is a credit on January's penalty:
+    # billed 46.55 − paid 51.30 = −4.75 (nothing is owed on it).
+    from meterhub.billing.ledger import outstanding_by_debt
+
+    owed = outstanding_by_debt(conn, ["NP"])["NP"]
+    assert owed[("2025-01", "penalty")] == {"cold_water": 4655 - 5130}

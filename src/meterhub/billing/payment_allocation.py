@@ -14,8 +14,10 @@ Specification: billing-rules.md §7.2 ("Suggested oracle") and Decision 5; ГК 
 5. **Advance.** What is left is an advance (аванс) for future periods.
 
 A pro-rata split of ``A`` kopecks over amounts owed ``o_i`` (Σ o_i = O ≥ A) gives each part
-``⌊A·o_i / O⌋`` and hands the remaining kopecks one each to the largest remainders ``A·o_i mod O`` (ties:
-input order) — the parts sum to ``A`` exactly and none exceeds what it owes.
+``⌊A·o_i / O⌋`` and hands the remaining kopecks one each to the largest remainders ``A·o_i mod O`` — the
+parts sum to ``A`` exactly and none exceeds what it owes. Ties go to the services in receipt order
+(Decision 10: electricity, cold water, hot water, wastewater, then the rest by name —
+:func:`service_receipt_key`), never alphabetically.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from meterhub.billing.money import KOPECK, to_decimal
 from meterhub.billing.periods import BillingPeriod
 
 __all__ = [
+    "RECEIPT_SERVICE_ORDER",
     "Allocation",
     "AllocationLine",
     "AllocationRule",
@@ -38,8 +41,20 @@ __all__ = [
     "IncomingPayment",
     "PeriodDebt",
     "allocate_payment",
+    "service_receipt_key",
     "split_pro_rata",
 ]
+
+RECEIPT_SERVICE_ORDER = ("electricity", "cold_water", "hot_water", "wastewater")
+"""The services in receipt order for pro-rata ties (Decision 10); other services follow by name."""
+
+
+def service_receipt_key(service: str) -> tuple[int, str]:
+    """Sort key of a service in receipt order (Decision 10): the listed ones first, then by name."""
+    try:
+        return RECEIPT_SERVICE_ORDER.index(service), service
+    except ValueError:
+        return len(RECEIPT_SERVICE_ORDER), service
 
 
 class DebtKind(StrEnum):
@@ -141,7 +156,8 @@ def _kopeck_amount(value: Decimal | int | str, what: str) -> Decimal:
 
 
 def split_pro_rata(amount_kopecks: int, owed_kopecks: Sequence[int]) -> list[int]:
-    """Split ``amount_kopecks`` over ``owed_kopecks`` pro rata, largest remainder, ties by position.
+    """Split ``amount_kopecks`` over ``owed_kopecks`` pro rata, largest remainder, ties by position (pass
+    services in receipt order, :func:`service_receipt_key`).
 
     Requires ``0 ≤ amount ≤ Σ owed``; returns parts with ``Σ parts == amount`` and ``0 ≤ part_i ≤ owed_i``.
     """
@@ -187,7 +203,10 @@ def allocate_payment(
         """Pay the listed debts together, pro rata over all their services."""
         nonlocal remaining
         slots = [
-            (group, service) for group in groups for service, owed in outstanding[group].items() if owed > 0
+            (group, service)
+            for group in groups
+            for service in sorted(outstanding[group], key=service_receipt_key)
+            if outstanding[group][service] > 0
         ]
         owed = [outstanding[group][service] for group, service in slots]
         amount = min(remaining, sum(owed))

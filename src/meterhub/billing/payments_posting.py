@@ -8,7 +8,9 @@
 * :func:`post_payment` posts one payment and allocates it over the account's debts in the database with
   :func:`~meterhub.billing.payment_allocation.allocate_payment`: the named period first, then oldest first,
   penalties only when designated or after all principal, the rest an advance (аванс); split across
-  services pro rata.
+  services pro rata (largest remainder, ties in receipt order). A payment designated for penalties pays
+  the penalties accrued up to its payment date (Decision 9,
+  :func:`~meterhub.billing.penalty_run.penalties_accrued_to`), not only those billed at the last close.
 * :func:`apply_advances` (called by the close, :mod:`meterhub.billing.penalty_run`) pays new debts out of
   unapplied advances.
 * :func:`resolve_suspense` posts a suspense row to an account, or writes it off with a reason.
@@ -37,9 +39,11 @@ from meterhub.billing.payment_allocation import (
     IncomingPayment,
     PeriodDebt,
     allocate_payment,
+    service_receipt_key,
 )
 from meterhub.billing.payment_registry import RegistryError, parse_payment_registry
 from meterhub.billing.penalties import PenaltyTables
+from meterhub.billing.penalty_run import penalties_accrued_to
 from meterhub.billing.periods import BillingPeriod
 
 __all__ = [
@@ -134,7 +138,7 @@ def _debts(
     for (period_text, kind), services in sorted(owed.items()):
         positive = tuple(
             (service, Decimal(kopecks).scaleb(-2))
-            for service, kopecks in sorted(services.items())
+            for service, kopecks in sorted(services.items(), key=lambda item: service_receipt_key(item[0]))
             if kopecks > 0
         )
         if positive:
@@ -142,6 +146,33 @@ def _debts(
             due = legacy_due.get(period_text) if legacy_due else None
             debts.append(PeriodDebt(period, due or tables.due_date(period), positive, DebtKind(kind)))
     return debts
+
+
+_PENALTY_PAID = """
+SELECT debt_period, service, sum(amount_kopecks)::bigint FROM payment_allocations
+ WHERE account_no = %s AND kind = 'penalty' GROUP BY debt_period, service
+"""
+
+
+def _penalties_to_date(
+    conn: psycopg.Connection,
+    account_no: str,
+    paid_on: date,
+    owed: dict[tuple[str, str], dict[str, int]],
+    tables: PenaltyTables,
+) -> None:
+    """Replace the penalty debts in ``owed`` by the penalties accrued up to ``paid_on`` less what was paid
+    on them (Decision 9: a payment designated for penalties pays those accrued to its date, not only those
+    billed at the last close)."""
+    accrued = penalties_accrued_to(conn, account_no, paid_on, tables)
+    paid: dict[str, dict[str, int]] = {}
+    for debt_period, service, kopecks in conn.execute(_PENALTY_PAID, (account_no,)):
+        paid.setdefault(debt_period, {})[service] = kopecks
+    for key in [key for key in owed if key[1] == DebtKind.PENALTY.value]:
+        del owed[key]
+    for debt_period, services in accrued.items():
+        done = paid.get(debt_period, {})
+        owed[(debt_period, DebtKind.PENALTY.value)] = {s: k - done.get(s, 0) for s, k in services.items()}
 
 
 def _write_allocation(
@@ -248,7 +279,10 @@ def post_payment(
         return None
     payment_pk = int(row[0])
     legacy_due = {p: d for (_, p), d in opening_due_dates(conn, [account_no]).items()}
-    debts = _debts(outstanding_by_debt(conn, [account_no])[account_no], tables, legacy_due)
+    owed = outstanding_by_debt(conn, [account_no])[account_no]
+    if penalties_designated:
+        _penalties_to_date(conn, account_no, paid_on, owed, tables)
+    debts = _debts(owed, tables, legacy_due)
     incoming = IncomingPayment(Decimal(amount_kopecks).scaleb(-2), period, penalties_designated)
     allocation = allocate_payment(incoming, debts, rules)
     booked = str(booked_period(conn, account_no, paid_on, closed_cache))

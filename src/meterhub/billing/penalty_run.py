@@ -1,13 +1,19 @@
 """Penalties (пени) of a building computed during the close of a period, and the close's money step.
 
 :func:`run_penalties` ``(conn, building_id, period)`` computes, for every debt of the building's accounts
-(one account × service × earlier billing period D: its charge lines plus the recalculations booked in D),
-the penalty accrued up to the last day of ``period`` with :func:`~meterhub.billing.penalties.compute_penalty`
-— the payments credited to that debt (``payment_allocations``, principal) reduce its base from the day
-after each payment — and stores one ``penalty_lines`` row per debt: the running total ``accrued_kopecks``
-(rounded once per debt, Decision 2) and ``amount_kopecks`` = what this period adds over the previous
-closing period's total. The receipt shows Σ ``amount_kopecks`` of the period as the separate penalty line
-(неустойка); the ledger counts it in ``penalties``.
+(one account × earlier billing period D over its services: charge lines plus the recalculations booked in
+D), the penalty accrued up to the last day of ``period`` with
+:func:`~meterhub.billing.debt_penalty.compute_debt_penalty` — the payments credited to each service
+(``payment_allocations``, principal) reduce its base from the day after each payment; the debt's penalty is
+summed unrounded over its services and rounded **once** (Decision 2), then split per service by the
+largest remainder, ties in receipt order (Decision 10) — and stores one ``penalty_lines`` row per debt and
+service: the running total ``accrued_kopecks`` (the service's part of the debt's rounded penalty) and
+``amount_kopecks`` = what this period adds over the previous closing period's part. ``details`` carries the
+service's runs of days and the debt's once-rounded total. The receipt shows Σ ``amount_kopecks`` of the
+period as the separate penalty line (неустойка); the ledger counts it in ``penalties``.
+
+:func:`penalties_accrued_to` gives an account's penalties accrued up to a day (for a payment designated
+for penalties, Decision 9), computed the same way.
 
 :func:`close_money` is the one call the close makes (inside its transaction, after the charges are
 written): service recalculations (absence, interruptions) → penalties → advances applied to the new debts.
@@ -18,14 +24,17 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 import psycopg
 
+from meterhub.billing.debt_penalty import ServiceDebt, compute_debt_penalty, split_largest_remainder
 from meterhub.billing.money import engine_context, round_money, to_kopecks
-from meterhub.billing.opening_balances import opening_principal, penalty_baseline
+from meterhub.billing.opening_balances import OpeningDebt, opening_penalties, opening_principal
+from meterhub.billing.payment_allocation import service_receipt_key
 from meterhub.billing.penalties import (
     DebtPayment,
     PenaltyDebt,
@@ -36,7 +45,7 @@ from meterhub.billing.penalties import (
 )
 from meterhub.billing.periods import BillingPeriod
 
-__all__ = ["MoneyCloseResult", "PenaltyRunResult", "close_money", "run_penalties"]
+__all__ = ["MoneyCloseResult", "PenaltyRunResult", "close_money", "penalties_accrued_to", "run_penalties"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +54,7 @@ class PenaltyRunResult:
     period: str
     as_of: date
     debts: int
-    """Debts (account × service × period) with a stored penalty line."""
+    """Penalty lines stored (one per debt × service)."""
     added_kopecks: int
     """Σ amount_kopecks: penalties this period adds."""
 
@@ -123,7 +132,7 @@ class _Walk:
         self.notes = json.dumps(list(result.notes), ensure_ascii=False)
 
     def scaled(self, base: Decimal) -> tuple[Decimal, str]:
-        """Σ of the runs' exact amounts [₽] and the details JSON of a debt of principal ``base`` [₽]."""
+        """Σ of the runs' exact amounts [₽] and the details' ``lines`` JSON of a principal ``base`` [₽]."""
         rate = self.result.rate_percent
         base_text = str(base)
         total = _ZERO
@@ -133,29 +142,63 @@ class _Walk:
                 exact = base * rate * days / (_HUNDRED * divisor) if divisor else _ZERO
                 total += exact
                 items.append(f'{head}{base_text}{middle}{exact!s}"}}')
-        return total, f'{{"lines": [{", ".join(items)}], "notes": {self.notes}}}'
+        return total, f"[{', '.join(items)}]"
 
 
-def _details(result: PenaltyResult) -> str:
-    """The ``details`` JSON of a penalty line (jsonb): the itemised runs of days and the notes."""
+def _lines_json(result: PenaltyResult) -> str:
     return json.dumps(
-        {
-            "lines": [
-                {
-                    "first_day": line.first_day.isoformat(),
-                    "last_day": line.last_day.isoformat(),
-                    "first_k": line.first_k,
-                    "days": line.days,
-                    "base": str(line.base),
-                    "divisor": line.divisor,
-                    "amount_exact": str(line.amount_exact),
-                }
-                for line in result.lines
-            ],
-            "notes": list(result.notes),
-        },
-        ensure_ascii=False,
+        [
+            {
+                "first_day": line.first_day.isoformat(),
+                "last_day": line.last_day.isoformat(),
+                "first_k": line.first_k,
+                "days": line.days,
+                "base": str(line.base),
+                "divisor": line.divisor,
+                "amount_exact": str(line.amount_exact),
+            }
+            for line in result.lines
+        ]
     )
+
+
+def _details(lines: str, notes: str, principal: int, exact: Decimal, accrued: int, services: int) -> str:
+    """The ``details`` JSON of a penalty line (jsonb): the service's runs of days, the notes, and the debt
+    (all its services) whose penalty was rounded once and split (Decisions 2, 10)."""
+    return (
+        f'{{"lines": {lines}, "notes": {notes}, "debt": {{"principal_kopecks": {principal}, '
+        f'"accrued_exact": "{exact}", "accrued_kopecks": {accrued}, "services": {services}, '
+        '"split": "largest remainder, ties in receipt order"}}'
+    )
+
+
+Debts = dict[tuple[str, str], dict[str, int]]
+"""(account, debt period) → {service: principal kopecks} (services with a positive principal)."""
+Credits = dict[tuple[str, str, str], list[tuple[date, int]]]
+"""(account, debt period, service) → principal payments (day, kopecks), oldest first."""
+
+
+def _load_debts(conn: psycopg.Connection, accounts: list[str], before: str) -> tuple[Debts, Credits]:
+    """The principal of every debt of ``accounts`` of periods before ``before``, and its payments."""
+    params = {"period": before, "accounts": accounts}
+    payments: Credits = defaultdict(list)
+    for account_no, debt_period, service, paid_on, kopecks in conn.execute(_PAYMENTS, params):
+        payments[(account_no, debt_period, service)].append((paid_on, kopecks))
+    debts: Debts = defaultdict(dict)
+    for account_no, debt_period, service, principal in conn.execute(_PRINCIPAL, params).fetchall():
+        debts[(account_no, debt_period)][service] = principal
+    return debts, payments
+
+
+def _credited(principal: int, paid: list[tuple[date, int]]) -> list[DebtPayment]:
+    """The payments credited to a service's principal, capped at it (an overpayment is not credited)."""
+    credited, left = [], principal
+    for paid_on, kopecks in paid:
+        part = min(kopecks, left)
+        if part > 0:
+            credited.append(DebtPayment(paid_on, Decimal(part).scaleb(-2)))
+            left -= part
+    return credited
 
 
 def run_penalties(
@@ -168,9 +211,9 @@ def run_penalties(
     """Compute and store the penalty lines of ``building_id`` for closing period ``period``.
 
     The calculation day is the last day of ``period``; debts of earlier periods only. Earlier lines of
-    this closing period are replaced. A debt fully paid before the period began whose penalty was already
-    stored is skipped (its penalty cannot change). Raises ``LookupError`` (naming the account) when the
-    penalty tables do not cover a day they are asked about.
+    this closing period are replaced. A debt fully paid by the previous calculation whose penalty was
+    already stored is skipped (its penalty cannot change). Raises ``LookupError`` (naming the account) when
+    the penalty tables do not cover a day they are asked about.
 
     Debts without payments share one calendar walk per debt period (:class:`_Walk`); a debt whose walk
     accrues nothing (still inside the 30 free days) and had no earlier penalty stores nothing.
@@ -182,95 +225,76 @@ def run_penalties(
         "DELETE FROM penalty_lines WHERE building_id = %s AND closing_period = %s", (building_id, text)
     )
     accounts = [row[0] for row in conn.execute(_ACCOUNTS, {"building": building_id})]
-    params = {"building": building_id, "period": text, "accounts": accounts}
-    payments: dict[tuple[str, str, str], list[tuple[date, int]]] = defaultdict(list)
-    for account_no, debt_period, service, paid_on, kopecks in conn.execute(_PAYMENTS, params):
-        payments[(account_no, debt_period, service)].append((paid_on, kopecks))
+    debts, payments = _load_debts(conn, accounts, text)
     previous = {
         (a, d, s): (accrued, unpaid, prev_as_of)
-        for a, s, d, accrued, unpaid, prev_as_of in conn.execute(_PREVIOUS, params)
+        for a, s, d, accrued, unpaid, prev_as_of in conn.execute(
+            _PREVIOUS, {"building": building_id, "period": text}
+        )
     }
     opening = opening_principal(conn, accounts)  # legacy debts: their own due date and cutover
-    periods: dict[str, BillingPeriod] = {}
-    law_due: dict[str, date] = {}
+    periods: dict[str, tuple[BillingPeriod, date | None]] = {}
     walks: dict[tuple[str, date], _Walk] = {}
     rows = []
     added = 0
-    for account_no, debt_period, service, principal in conn.execute(_PRINCIPAL, params).fetchall():
-        key = (account_no, debt_period, service)
-        billing_period = periods.get(debt_period)
-        if billing_period is None:
-            billing_period = periods[debt_period] = BillingPeriod.parse(debt_period)
-        legacy = opening.get(key)
-        if legacy is not None:
-            due = legacy.due_date  # a legacy debt's period may predate the due-day table
-        else:
-            due = law_due.get(debt_period) or law_due.setdefault(debt_period, tables.due_date(billing_period))
+    for account_no, debt_period, billing_period, due, cutover, principals in _debt_units(
+        debts, opening, periods, tables
+    ):
         if due >= as_of:
             continue
-        credited, left = [], principal
-        for paid_on, kopecks in payments.get(key, ()):
-            part = min(kopecks, left)
-            if part > 0:
-                credited.append(DebtPayment(paid_on, Decimal(part).scaleb(-2)))
-                left -= part
-        prev = previous.get(key)
-        if prev is None and legacy is not None:  # accrual before the cutover is the legacy system's
+        services = sorted(principals, key=service_receipt_key)
+        credited = {
+            s: _credited(principals[s], payments.get((account_no, debt_period, s), [])) for s in services
+        }
+        prevs = {s: previous.get((account_no, debt_period, s)) for s in services}
+        if cutover is not None and not any(prevs.values()):  # accrual before the cutover is the legacy's
             try:
-                start = penalty_baseline(legacy, billing_period, principal, tables, rules)
+                prevs = _legacy_baseline(billing_period, due, cutover, principals, services, tables, rules)
             except LookupError as exc:
-                what = f"penalty of account {account_no}, {service}, {debt_period}"
-                raise LookupError(f"{what}: {exc}") from exc
-            prev = (start, principal, legacy.cutover - timedelta(days=1))
-        if prev is not None and prev[1] == 0 and all(p.day <= prev[2] for p in credited):
+                raise LookupError(f"penalty of account {account_no}, {debt_period}: {exc}") from exc
+        seen = [prev[2] for prev in prevs.values() if prev is not None]
+        if seen and _paid_off_by(principals, credited, max(seen)):
             continue  # paid off before the previous calculation: nothing changes
-        base = Decimal(principal).scaleb(-2)
-        walk = None if credited else walks.get((debt_period, due))
-        if walk is not None:
-            if not (prev and prev[0]) and not walk.accrues:
-                continue  # nothing accrues yet (free days, moratorium) and nothing was stored before
-            result = walk.result
-            exact, details = walk.scaled(base)
-            accrued = to_kopecks(round_money(exact))
-        else:
-            debt = PenaltyDebt(billing_period, base, due, tuple(credited))
-            try:
-                result = compute_penalty(debt, as_of=as_of, tables=tables, rules=rules)
-            except LookupError as exc:
-                raise LookupError(
-                    f"penalty of account {account_no}, {service}, {debt_period}: {exc}"
-                ) from exc
-            if not credited:
-                walks[(debt_period, due)] = _Walk(result)
-            exact, details = result.amount_exact, _details(result)
-            accrued = to_kopecks(result.amount)
-        amount = accrued - (prev[0] if prev else 0)
-        if not accrued and not amount:
-            continue
-        unpaid = principal - sum(to_kopecks(p.amount) for p in credited if p.day <= as_of)
-        last_day = result.rate_day if unpaid == 0 else as_of
-        rows.append(
-            (
-                building_id,
-                text,
-                account_no,
-                service,
-                debt_period,
-                due,
-                as_of,
-                principal,
-                unpaid,
-                result.rate_day,
-                result.rate_percent,
-                max(0, (last_day - due).days),
-                exact,
-                accrued,
-                amount,
-                result.formula,
-                details,
+        try:
+            computed = _debt_penalty(billing_period, due, as_of, principals, credited, walks, tables, rules)
+        except LookupError as exc:
+            raise LookupError(f"penalty of account {account_no}, {debt_period}: {exc}") from exc
+        if not seen and not computed.accrues:
+            continue  # nothing accrues yet (free days, moratorium) and nothing was stored before
+        unpaid = {
+            s: principals[s] - sum(to_kopecks(p.amount) for p in credited[s] if p.day <= as_of)
+            for s in services
+        }
+        last_day = computed.rate_day if not any(unpaid.values()) else as_of
+        principal = sum(principals.values())
+        details_of = computed.notes, principal, computed.exact, computed.accrued, len(services)
+        for service, (service_exact, lines, share) in zip(services, computed.parts, strict=True):
+            prev = prevs[service]
+            amount = share - (prev[0] if prev else 0)
+            if not share and not amount:
+                continue
+            rows.append(
+                (
+                    building_id,
+                    text,
+                    account_no,
+                    service,
+                    debt_period,
+                    due,
+                    as_of,
+                    principals[service],
+                    unpaid[service],
+                    computed.rate_day,
+                    computed.rate,
+                    max(0, (last_day - due).days),
+                    service_exact,
+                    share,
+                    amount,
+                    computed.formula,
+                    _details(lines, *details_of),
+                )
             )
-        )
-        added += amount
+            added += amount
     columns = (
         "building_id, closing_period, account_no, service, debt_period, due_date, as_of, principal_kopecks,"
         " unpaid_kopecks, rate_day, rate_percent, days_overdue, accrued_exact, accrued_kopecks,"
@@ -280,6 +304,185 @@ def run_penalties(
         for row in rows:
             copy.write_row(row)
     return PenaltyRunResult(building_id, text, as_of, len(rows), added)
+
+
+@dataclass(frozen=True, slots=True)
+class _Computed:
+    """One debt's penalty as :func:`run_penalties` stores it."""
+
+    rate_day: date
+    rate: Decimal
+    formula: str
+    notes: str
+    """JSON list of notes (moratoria)."""
+    exact: Decimal
+    """The debt's exact penalty [₽] (Σ over its services)."""
+    accrued: int
+    """The debt's penalty rounded once [kopecks]."""
+    parts: list[tuple[Decimal, str, int]]
+    """Per service in receipt order: (exact [₽], runs of days JSON, part of ``accrued`` [kopecks])."""
+    accrues: bool
+
+
+def _debt_penalty(
+    period: BillingPeriod,
+    due: date,
+    as_of: date,
+    principals: dict[str, int],
+    credited: dict[str, list[DebtPayment]],
+    walks: dict[tuple[str, date], _Walk],
+    tables: PenaltyTables,
+    rules: PenaltyRules | None,
+) -> _Computed:
+    """The penalty of one debt (services in receipt order, as ``credited`` lists them): with payments
+    through :func:`compute_debt_penalty`; without, by the debt period's shared calendar walk."""
+    services = list(credited)
+    if any(credited.values()):
+        debt = compute_debt_penalty(
+            period,
+            due,
+            [ServiceDebt(s, Decimal(principals[s]).scaleb(-2), tuple(credited[s])) for s in services],
+            as_of=as_of,
+            tables=tables,
+            rules=rules,
+        )
+        notes = json.dumps(
+            list(dict.fromkeys(n for part in debt.services for n in part.result.notes)), ensure_ascii=False
+        )
+        parts = [
+            (part.result.amount_exact, _lines_json(part.result), to_kopecks(part.amount))
+            for part in debt.services
+        ]
+        formula, accrued = debt.services[0].result.formula, to_kopecks(debt.amount)
+        exact = debt.amount_exact
+        return _Computed(debt.rate_day, debt.rate_percent, formula, notes, exact, accrued, parts, True)
+    walk = walks.get((str(period), due))
+    if walk is None:
+        first = PenaltyDebt(period, Decimal(principals[services[0]]).scaleb(-2), due)
+        walk = _Walk(compute_penalty(first, as_of=as_of, tables=tables, rules=rules))
+        walks[(str(period), due)] = walk
+    scaled = [walk.scaled(Decimal(principals[s]).scaleb(-2)) for s in services]
+    with engine_context():
+        exact = sum((e for e, _ in scaled), _ZERO)
+    rounded = round_money(exact)
+    shares = split_largest_remainder(rounded, [e for e, _ in scaled])
+    parts = [(e, lines, to_kopecks(share)) for (e, lines), share in zip(scaled, shares, strict=True)]
+    r = walk.result
+    return _Computed(
+        r.rate_day, r.rate_percent, r.formula, walk.notes, exact, to_kopecks(rounded), parts, walk.accrues
+    )
+
+
+def _debt_units(
+    debts: Debts,
+    opening: dict[tuple[str, str, str], OpeningDebt],
+    periods: dict[str, tuple[BillingPeriod, date | None]],
+    tables: PenaltyTables,
+) -> Iterator[tuple[str, str, BillingPeriod, date, date | None, dict[str, int]]]:
+    """The debts to compute: (account, period, billing period, due date, cutover of a legacy debt or None,
+    {service: principal}). A period's services form one debt with the period's due date; legacy principal
+    debts (``opening_debts``) keep the due date the legacy system gave them, one debt per due date (a
+    legacy period may predate the due-day table: its law due date is never asked for)."""
+    for (account_no, debt_period), principals in debts.items():
+        known = periods.get(debt_period)
+        if known is None:
+            known = periods[debt_period] = (BillingPeriod.parse(debt_period), None)
+        billing_period, period_due = known
+        groups: dict[tuple[date, date | None], dict[str, int]] = {}
+        for service, principal in principals.items():
+            legacy = opening.get((account_no, debt_period, service))
+            if legacy is not None:
+                key = (legacy.due_date, legacy.cutover)
+            else:
+                if period_due is None:
+                    period_due = tables.due_date(billing_period)
+                    periods[debt_period] = (billing_period, period_due)
+                key = (period_due, None)
+            groups.setdefault(key, {})[service] = principal
+        for (due, cutover), group in groups.items():
+            yield account_no, debt_period, billing_period, due, cutover, group
+
+
+def _legacy_baseline(
+    period: BillingPeriod,
+    due: date,
+    cutover: date,
+    principals: dict[str, int],
+    services: list[str],
+    tables: PenaltyTables,
+    rules: PenaltyRules | None,
+) -> dict[str, tuple[int, int, date]]:
+    """A legacy debt's running total starts at its penalty by meterhub's rules up to the day before the
+    cutover (docs/migration.md; the days before are the legacy system's), rounded once per debt and
+    split per service like every penalty: service → (part [kopecks], principal, the day before cutover)."""
+    day = cutover - timedelta(days=1)
+    if due >= day:
+        return {s: (0, principals[s], day) for s in services}
+    debt = compute_debt_penalty(
+        period,
+        due,
+        [ServiceDebt(s, Decimal(principals[s]).scaleb(-2)) for s in services],
+        as_of=day,
+        tables=tables,
+        rules=rules,
+    )
+    return {part.service: (to_kopecks(part.amount), principals[part.service], day) for part in debt.services}
+
+
+def _paid_off_by(principals: dict[str, int], credited: dict[str, list[DebtPayment]], day: date) -> bool:
+    """Whether every service of the debt was paid in full by ``day``."""
+    return all(
+        sum(to_kopecks(p.amount) for p in credited[s] if p.day <= day) == principal
+        for s, principal in principals.items()
+    )
+
+
+def penalties_accrued_to(
+    conn: psycopg.Connection,
+    account_no: str,
+    as_of: date,
+    tables: PenaltyTables | None = None,
+    rules: PenaltyRules | None = None,
+) -> dict[str, dict[str, int]]:
+    """The penalties of ``account_no`` accrued up to ``as_of`` inclusive, per debt period and service
+    [kopecks], before any penalty payment — computed like :func:`run_penalties` (one debt per period and
+    due date, rounded once, split per service by the largest remainder), from the principal payments
+    recorded so far, whether or not a close has billed them yet (Decision 9; debt receipts).
+
+    A legacy debt (docs/migration.md) accrues from its own due date and only from the cutover on (its
+    running total less the baseline of the day before the cutover), plus the legacy penalty unpaid at the
+    cutover. Raises ``LookupError`` when the penalty tables do not cover ``as_of``.
+    """
+    tables = tables or PenaltyTables.default()
+    debts, payments = _load_debts(conn, [account_no], str(BillingPeriod(as_of.year, as_of.month)))
+    opening = opening_principal(conn, [account_no])
+    result: dict[str, dict[str, int]] = defaultdict(dict)
+    for _, debt_period, billing_period, due, cutover, principals in _debt_units(debts, opening, {}, tables):
+        if due >= as_of:
+            continue
+        services = sorted(principals, key=service_receipt_key)
+        parts = [
+            ServiceDebt(
+                s,
+                Decimal(principals[s]).scaleb(-2),
+                tuple(_credited(principals[s], payments.get((account_no, debt_period, s), []))),
+            )
+            for s in services
+        ]
+        try:
+            debt = compute_debt_penalty(billing_period, due, parts, as_of=as_of, tables=tables, rules=rules)
+            shares = {part.service: to_kopecks(part.amount) for part in debt.services}
+            if cutover is not None:
+                base = _legacy_baseline(billing_period, due, cutover, principals, services, tables, rules)
+                shares = {s: max(0, k - base[s][0]) for s, k in shares.items()}
+        except LookupError as exc:
+            raise LookupError(f"penalty of account {account_no}, {debt_period}: {exc}") from exc
+        for service, kopecks in shares.items():
+            if kopecks:
+                result[debt_period][service] = result[debt_period].get(service, 0) + kopecks
+    for (_, debt_period, service), kopecks in opening_penalties(conn, [account_no]).items():
+        result[debt_period][service] = result[debt_period].get(service, 0) + kopecks
+    return dict(result)
 
 
 def close_money(

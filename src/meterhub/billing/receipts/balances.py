@@ -6,7 +6,6 @@ the loader or the renderer. Amounts come back in rubles (``Decimal``, whole kope
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,9 +19,8 @@ from meterhub.billing.ledger import (
     advance_by_payment,
     outstanding_by_debt,
 )
-from meterhub.billing.money import to_kopecks
-from meterhub.billing.opening_balances import opening_penalties, opening_principal, penalty_baseline
-from meterhub.billing.penalties import DebtPayment, PenaltyDebt, PenaltyRules, PenaltyTables, compute_penalty
+from meterhub.billing.penalties import PenaltyRules, PenaltyTables
+from meterhub.billing.penalty_run import penalties_accrued_to
 from meterhub.billing.periods import BillingPeriod
 
 __all__ = [
@@ -120,21 +118,9 @@ def outstanding_debts(conn: psycopg.Connection, account_no: str) -> Outstanding:
     return Outstanding(principal, penalties, rubles(advance))
 
 
-_PRINCIPAL = """
-SELECT period, service, sum(kopecks)::bigint FROM (
-    SELECT period, service, (amount * 100)::bigint AS kopecks FROM charge_lines WHERE account_no = %(a)s
-    UNION ALL
-    SELECT period, service, (amount * 100)::bigint FROM recalculation_lines WHERE account_no = %(a)s
-    UNION ALL
-    SELECT period, service, amount_kopecks FROM service_recalculation_lines WHERE account_no = %(a)s
-    UNION ALL
-    SELECT period, service, amount_kopecks FROM opening_debts WHERE account_no = %(a)s AND kind = 'principal'
-) d GROUP BY period, service HAVING sum(kopecks) > 0
-"""
-_PAID = """
-SELECT debt_period, service, kind, paid_on, sum(amount_kopecks)::bigint FROM payment_allocations
- WHERE account_no = %(a)s AND kind IN ('principal', 'penalty') AND paid_on <= %(d)s
- GROUP BY debt_period, service, kind, paid_on ORDER BY paid_on
+_PENALTY_PAID = """
+SELECT debt_period, service, sum(amount_kopecks)::bigint FROM payment_allocations
+ WHERE account_no = %(a)s AND kind = 'penalty' AND paid_on <= %(d)s GROUP BY debt_period, service
 """
 
 
@@ -147,49 +133,20 @@ def penalties_as_of(
 ) -> dict[BillingPeriod, Decimal]:
     """Penalties still owed on ``as_of`` per debt period [₽], accrued up to that day.
 
-    The close's method (:mod:`meterhub.billing.penalty_run`) with ``as_of`` as the calculation day: one
-    debt per period × service = its charge lines plus the recalculations booked in it; the principal
-    payments credited to it up to ``as_of`` reduce the base; :func:`compute_penalty` accrues it (rounded
-    once per debt); the penalty payments credited to it are subtracted (never below 0). Raises
-    ``LookupError`` when the penalty tables do not cover ``as_of`` (e.g. a key rate not yet entered).
-
-    A legacy system's debt (docs/migration.md) accrues from its own due date and only from the cutover on
-    (:func:`~meterhub.billing.opening_balances.penalty_baseline`); its unpaid legacy penalty is added.
+    The close's method with ``as_of`` as the calculation day
+    (:func:`~meterhub.billing.penalty_run.penalties_accrued_to`: one debt per period, rounded once and
+    split per service, the principal payments credited up to ``as_of`` reducing the base; a legacy debt
+    from its own due date and the cutover, plus its unpaid legacy penalty); the penalty payments made up to
+    ``as_of`` are subtracted per service (never below 0). Raises ``LookupError`` when the penalty tables
+    do not cover ``as_of`` (e.g. a key rate not yet entered).
     """
-    params = {"a": account_no, "d": as_of}
-    principal_paid: dict[tuple[str, str], list[tuple[date, int]]] = defaultdict(list)
-    penalty_paid: dict[tuple[str, str], int] = defaultdict(int)
-    for debt_period, service, kind, paid_on, kopecks in conn.execute(_PAID, params):
-        if kind == "principal":
-            principal_paid[(debt_period, service)].append((paid_on, kopecks))
-        else:
-            penalty_paid[(debt_period, service)] += kopecks
+    paid: dict[tuple[str, str], int] = {
+        (debt_period, service): kopecks
+        for debt_period, service, kopecks in conn.execute(_PENALTY_PAID, {"a": account_no, "d": as_of})
+    }
     owed: dict[BillingPeriod, Decimal] = {}
-    opening = opening_principal(conn, [account_no])
-    legacy_penalty = {(p, s): k for (_, p, s), k in opening_penalties(conn, [account_no]).items()}
-    for debt_period, service, principal in conn.execute(_PRINCIPAL, params).fetchall():
-        period = BillingPeriod.parse(debt_period)
-        legacy = opening.get((account_no, debt_period, service))
-        due = legacy.due_date if legacy is not None else tables.due_date(period)
-        if due >= as_of:
-            continue
-        credited, left = [], principal
-        for paid_on, kopecks in principal_paid.get((debt_period, service), ()):
-            part = min(kopecks, left)
-            if part > 0:
-                credited.append(DebtPayment(paid_on, Decimal(part).scaleb(-2)))
-                left -= part
-        debt = PenaltyDebt(period, Decimal(principal).scaleb(-2), due, tuple(credited))
-        accrued = to_kopecks(compute_penalty(debt, as_of=as_of, tables=tables, rules=rules).amount)
-        if legacy is not None:
-            accrued += legacy_penalty.pop((debt_period, service), 0)
-            accrued -= penalty_baseline(legacy, period, principal, tables, rules)
-        unpaid = accrued - penalty_paid.get((debt_period, service), 0)
+    for debt_period, services in penalties_accrued_to(conn, account_no, as_of, tables, rules).items():
+        unpaid = sum(max(0, k - paid.get((debt_period, s), 0)) for s, k in services.items())
         if unpaid > 0:
-            owed[period] = owed.get(period, Decimal("0.00")) + rubles(unpaid)
-    for (debt_period, service), kopecks in legacy_penalty.items():  # legacy penalty of a paid debt
-        unpaid = kopecks - penalty_paid.get((debt_period, service), 0)
-        if unpaid > 0:
-            period = BillingPeriod.parse(debt_period)
-            owed[period] = owed.get(period, Decimal("0.00")) + rubles(unpaid)
+            owed[BillingPeriod.parse(debt_period)] = rubles(unpaid)
     return owed
