@@ -462,7 +462,43 @@ def test_decision_10_ties_go_in_receipt_order() -> None:
 
 
 # --- Decision 11: validity-dated configuration ---------------------------------------------------------
-# Owned by the validity-dated configuration work of issue 15 (part B).
+
+
+@pytest.mark.db
+def test_decision_11_configuration_applies_from_its_date_and_never_rebills(conn: psycopg.Connection) -> None:
+    # Premise 3 (LS-3, 2 residents, no cold-water meter): acts of technical impossibility per service —
+    # electricity since 2020, cold water only from 01.02.2026. January: no cold-water act in force →
+    # formula 4(1): 2 × 5 m³ = 10 m³ × 50.00 × 1.5 = 750.00 ₽ (without the coefficient 500.00, excess
+    # 250.00); wastewater 10 m³ × 40.00 = 400.00 ₽, never ×1.5.
+    conn.execute(
+        "INSERT INTO technical_impossibility_acts (building_id, premise_no, service, valid_from) VALUES"
+        " ('B1', '3', 'electricity', '2020-01-01'), ('B1', '3', 'cold_water', '2026-02-01')"
+    )
+    close_building(conn, "B1", JAN, CloseOptions(final=True))
+    assert _individual(conn, JAN, "LS-3", "cold_water") == ("normative_x1_5", D(10), D("750.00"))
+    assert _individual(conn, JAN, "LS-3", "wastewater")[1:] == (D(10), D("400.00"))
+    common = "SELECT sum(amount) FROM charge_lines WHERE period = %s AND service = 'cold_water'"
+    common += " AND kind = 'common_property'"
+    # cold-water common property by NORMATIVE: 0.1 m³/m² × 30 m² = 3 m³ × 50.00 = 150.00 ₽ in all
+    assert conn.execute(common, (str(JAN),)).fetchone() == (D("150.00"),)
+    # From February the building's cold-water common property is "by fact" (a meeting decision); the
+    # change is dated and January is closed: the February close must not re-bill January.
+    conn.execute(
+        "INSERT INTO common_property_methods (building_id, service, valid_from, method) VALUES"
+        " ('B1', 'cold_water', '2026-02-01', 'actual')"
+    )
+    close_building(conn, "B1", FEB)
+    # February: the cold-water act is in force → formula 4: 10 m³ × 50.00 = 500.00 ₽, no coefficient
+    assert _individual(conn, FEB, "LS-3", "cold_water") == ("normative", D(10), D("500.00"))
+    method = conn.execute(
+        "SELECT method_requested FROM period_common_property WHERE period = %s AND service = 'cold_water'",
+        (str(FEB),),
+    ).fetchone()
+    assert method == ("actual",)
+    # nothing re-billed: no recalculation line for January; January's lines are as closed
+    assert conn.execute("SELECT count(*) FROM recalculation_lines").fetchone() == (0,)
+    assert _individual(conn, JAN, "LS-3", "cold_water") == ("normative_x1_5", D(10), D("750.00"))
+    assert conn.execute(common, (str(JAN),)).fetchone() == (D("150.00"),)
 
 
 # --- Decision 12: wastewater follows its water components ----------------------------------------------
