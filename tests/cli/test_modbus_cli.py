@@ -99,6 +99,9 @@ def test_bad_options_exit_2_with_a_clear_message_and_no_traceback() -> None:
         assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
     rtu_zero = cli("read", "modbus", "rtu:///dev/ttyUSB0", "-u", "0", "-p", "eastron-sdm120")
     assert rtu_zero.returncode == 2 and "unit id 0 on a serial line must be 1…247" in rtu_zero.stderr
+    bad_listen = cli("simulate", "modbus", "--tcp", "127.0.0.1:abc", "--duration", "1")
+    assert bad_listen.returncode == 2 and "expected HOST:PORT" in bad_listen.stderr
+    assert "Traceback" not in bad_listen.stderr
 
 
 def test_values_are_printed_with_the_registers_full_precision() -> None:

@@ -15,6 +15,8 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.modbus_oracle import crc
 
 from meterhub.collectors.modbus.profile import ModbusProfile
@@ -214,3 +216,36 @@ def test_frame_parsers_resynchronise_after_noise() -> None:
     requests, rest = split_tcp_requests(tcp_request(7, 2, 3, 0xFC00, 2) + b"\x00\x08")
     assert [(r.transaction_id, r.unit_id, r.address) for r in requests] == [(7, 2, 0xFC00)]
     assert rest == b"\x00\x08"
+
+
+_read_requests = st.lists(
+    st.tuples(
+        st.integers(1, 247), st.sampled_from([1, 2, 3, 4]), st.integers(0, 0xFFFF), st.integers(0, 0xFFFF)
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(requests=_read_requests, tids=st.lists(st.integers(0, 0xFFFF), min_size=8, max_size=8))
+def test_parsers_give_back_every_request_sent_back_to_back(requests: list, tids: list[int]) -> None:
+    rtu = b"".join(rtu_request(*r) for r in requests)
+    parsed, rest = split_rtu_requests(rtu)
+    assert [(p.unit_id, p.function, p.address, p.count) for p in parsed] == requests and rest == b""
+    tcp = b"".join(tcp_request(tid, *r) for tid, r in zip(tids, requests, strict=False))
+    parsed, rest = split_tcp_requests(tcp)
+    assert [(p.unit_id, p.function, p.address, p.count) for p in parsed] == requests and rest == b""
+    assert [p.transaction_id for p in parsed] == tids[: len(requests)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(noise=st.binary(max_size=64), request=_read_requests.filter(bool))
+def test_rtu_parser_survives_any_noise_and_finds_the_frame_after_it(noise: bytes, request: list) -> None:
+    """Noise on the line (a collision, a stray frame start) never hides the next valid request."""
+    parsed, rest = split_rtu_requests(noise)  # never raises
+    assert len(rest) <= 256
+    parsed, rest = split_rtu_requests(noise + rtu_request(*request[0]))
+    assert parsed and (parsed[-1].unit_id, parsed[-1].function, parsed[-1].address, parsed[-1].count) == (
+        request[0]
+    )
+    assert rest == b""

@@ -93,7 +93,10 @@ def modbus(
             return
 
     import asyncio
+    import logging
 
+    if not verbose:  # the poller's "down"/"back" log lines are for long runs; the result says it here
+        logging.getLogger("meterhub.collectors.modbus.poller").setLevel(logging.ERROR)
     result = asyncio.run(read_once(config, loaded))
     if verbose:
         for t in result.transactions:

@@ -44,7 +44,13 @@ def modbus(
     if (tcp is None) == (not rtu):
         typer.echo("error: choose exactly one of --tcp HOST:PORT or --rtu", err=True)
         raise typer.Exit(2)
+    host, port = "127.0.0.1", 0
     try:
+        if tcp is not None:
+            host_text, _, port_text = tcp.rpartition(":")
+            if not port_text.isdigit() or int(port_text) > 65535:
+                raise ValueError(f"--tcp {tcp!r}: expected HOST:PORT, e.g. 127.0.0.1:5020 (port 0: any free)")
+            host, port = host_text or host, int(port_text)
         fleet = build_meters(meters, first_unit=first_unit, seed=seed, reject_unmapped=reject_unmapped)
         faults = [parse_fault(spec) for spec in fault]
     except (ProfileError, ValueError) as exc:
@@ -57,10 +63,9 @@ def modbus(
             apply_fault(fleet, spec, clock)
         sim = ModbusSimulator(fleet, clock)
         if tcp is not None:
-            host, _, port = tcp.rpartition(":")
-            bound = await sim.start_tcp(host or "127.0.0.1", int(port), rtu_framing=rtu_over_tcp)
+            bound = await sim.start_tcp(host, port, rtu_framing=rtu_over_tcp)
             scheme = "rtu+tcp" if rtu_over_tcp else "tcp"
-            typer.echo(f"listening on {scheme}://{host or '127.0.0.1'}:{bound}")
+            typer.echo(f"listening on {scheme}://{host}:{bound}")
         else:
             path = await sim.start_rtu(baudrate or None)
             typer.echo(f"RTU line on {path} (open it as rtu://{path}?baudrate={baudrate or 9600})")
@@ -75,5 +80,9 @@ def modbus(
             await sim.stop()
             typer.echo(f"served {sim.requests} requests")
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve())
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve())
+    except OSError as exc:  # address in use, no permission for the port, no pseudo-terminals left
+        typer.echo(f"error: cannot serve: {exc}", err=True)
+        raise typer.Exit(1) from None

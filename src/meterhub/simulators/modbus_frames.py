@@ -23,6 +23,7 @@ ILLEGAL_DATA_VALUE = 0x03
 GATEWAY_TARGET_FAILED = 0x0B  # "gateway target device failed to respond"
 
 MAX_READ_REGISTERS = 125
+MAX_RTU_FRAME = 256  # Modbus over serial line V1.02, 2.5.1: an RTU frame is at most 256 bytes
 MBAP_SIZE = 7
 _MAX_TCP_PDU = 253
 
@@ -100,10 +101,25 @@ def split_rtu_requests(buffer: bytes) -> tuple[list[Request], bytes]:
             buffer = buffer[1:]
             continue
         if size > len(buffer):
-            break
+            # the head may be noise that looks like the start of a long frame: a whole valid frame
+            # further on wins (a real device would have seen the silence before it)
+            later = _next_whole_frame(buffer)
+            if later is None:
+                break
+            buffer = buffer[later:]
+            continue
         frame, buffer = buffer[:size], buffer[size:]
         requests.append(Request(frame[0], frame[1], frame[2:-2]))
-    return requests, buffer
+    return requests, buffer[-MAX_RTU_FRAME:]
+
+
+def _next_whole_frame(buffer: bytes) -> int | None:
+    """Offset of the first complete frame with a valid CRC after ``buffer[0]``, if any."""
+    for offset in range(1, len(buffer) - 3):
+        size = rtu_request_size(buffer[offset:])
+        if size and offset + size <= len(buffer) and _crc_ok(buffer[offset : offset + size]):
+            return offset
+    return None
 
 
 class BadMbapHeader(ValueError):
