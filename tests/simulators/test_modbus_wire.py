@@ -198,12 +198,15 @@ def test_rtu_silence_for_unknown_units_and_bad_crc_exceptions_otherwise() -> Non
             bad_crc = await rtu_bytes(path, [corrupt[:-1] + bytes((corrupt[-1] ^ 1,))], 0.3)
             coils = await rtu_bytes(path, [rtu_request(1, 1, 0, 8)], 0.3)
             far = await rtu_bytes(path, [rtu_request(1, 3, 0x4000, 2)], 0.3)
+            odd = bytes.fromhex("01 41 12 34")  # a user-defined function code: size unknown to the meter
+            unknown_function = await rtu_bytes(path, [odd + crc(odd)], 0.3)
         finally:
             await sim.stop()
         assert nobody == b"" and bad_crc == b""
         assert coils == bytes.fromhex("01 81 01") + crc(bytes.fromhex("01 81 01"))
         assert far == bytes.fromhex("01 83 02") + crc(bytes.fromhex("01 83 02"))
-        assert sim.requests == 2  # the frame with the bad CRC never reached the meter
+        assert unknown_function == bytes.fromhex("01 c1 01") + crc(bytes.fromhex("01 c1 01"))
+        assert sim.requests == 3  # the frame with the bad CRC never reached the meter
 
     run(scenario())
 

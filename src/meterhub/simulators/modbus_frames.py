@@ -75,8 +75,8 @@ _CRC_TABLE = _crc_table()
 def rtu_request_size(buffer: bytes) -> int | None:
     """Size of the RTU request starting at ``buffer[0]``; ``None`` until enough bytes are known.
 
-    ``0`` means the function code gives no size (a function this meter does not know): the frame
-    cannot be delimited by its content.
+    ``0`` means the function code gives no size (a function this meter does not know): such a frame
+    is delimited by the silence after it, i.e. it is everything received since the last silence.
     """
     if len(buffer) < 2:
         return None
@@ -89,14 +89,17 @@ def rtu_request_size(buffer: bytes) -> int | None:
 def split_rtu_requests(buffer: bytes) -> tuple[list[Request], bytes]:
     """The complete requests at the start of ``buffer`` and the bytes left over.
 
-    A frame whose CRC does not match is noise (or a frame cut by a collision): like a device, the
-    parser drops one byte and looks for the next frame start.
+    ``buffer`` starts after a silence on the line. A frame whose CRC does not match is noise (or a
+    frame cut by a collision): like a device, the parser drops one byte and looks for the next frame
+    start.
     """
     requests: list[Request] = []
     while buffer:
         size = rtu_request_size(buffer)
         if size is None:
             break
+        if size == 0 and len(buffer) <= MAX_RTU_FRAME and _crc_ok(buffer):
+            size = len(buffer)  # a function without a known size, delimited by the silence after it
         if size == 0 or (size <= len(buffer) and not _crc_ok(buffer[:size])):
             buffer = buffer[1:]
             continue
