@@ -71,3 +71,14 @@ def test_read_prints_an_application_error_report():
         result = run(server.url, "--address", "1")
     assert result.exit_code == 0, result.output
     assert "the meter reports application error 8 (application too busy" in result.output
+
+
+def test_read_shows_a_damaged_telegram_and_its_bad_readings():
+    meters = demo_meters(0, 1, datetime.now(UTC))
+    meters[0].faults.damaged_telegram = 1
+    with TcpMbusServer(MbusLine(meters)) as server:
+        result = run(server.url, "--address", "1")
+    assert result.exit_code == 0, result.output
+    assert "DAMAGED telegram: record structure broken at offset" in result.output
+    assert "premature end of data" in result.output
+    assert "water_m3" in result.output and "BAD" in result.output and "GOOD" not in result.output

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from meterhub.collectors.mbus.poller import MbusDeviceConfig, MbusLineConfig, MbusLinePoller
 from meterhub.collectors.mbus.transport import LineSettings, SerialTransport
+from meterhub.core import ReadingQuality
 from meterhub.simulators.mbus_meters import SimulatedMeter
 from meterhub.simulators.mbus_sim import MbusLine, TcpMbusServer
 
@@ -106,3 +107,18 @@ def test_application_error_is_a_device_status_not_readings(setup):
     status = poller.status["water-2"]
     assert status.last_error_kind == "application_error" and status.consecutive_failures == 1
     assert poller.poll(water).ok and status.consecutive_failures == 0
+
+
+def test_damaged_telegram_gives_bad_readings_and_says_where(setup):
+    # The heat meter cuts its first telegram inside its last record (checksum right): the "more
+    # records follow" DIF 0x1F is lost with it, so the read-out ends after that telegram.
+    poller, line, _now = setup
+    line.meters[0].faults.damaged_telegram = 1
+    heat = poller.config.devices[0]
+    result = poller.poll(heat)
+    assert result.ok and result.telegrams == 1 and result.readings  # the meter answered
+    assert {r.quality for r in result.readings} == {ReadingQuality.BAD}
+    assert any("telegram 1 of 1 is damaged" in p and "premature end of data" in p for p in result.problems)
+    assert poller.status["heat-1"].online  # a damaged answer is not a dead meter
+    again = poller.poll(heat)
+    assert again.telegrams == 2 and {r.quality for r in again.readings} == {ReadingQuality.GOOD}

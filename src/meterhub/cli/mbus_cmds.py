@@ -33,7 +33,8 @@ def _parse_faults(specs: list[str]) -> list[tuple[int, str, float]]:
 _FAULT_OPTION = typer.Option(
     None,
     help="ADDRESS:NAME=VALUE, repeatable; names: no_answer, late_answer, late_delay_s, bad_checksum, "
-    "wrong_length, application_error (counts of answers), application_error_code, clock_drift_s, "
+    "wrong_length, application_error, damaged_telegram (counts of answers), application_error_code, "
+    "clock_drift_s, "
     "replace_after_s, rollover_after_s (simulated seconds)",
 )
 
@@ -174,7 +175,12 @@ def _print_read_out(out, profile_ref: str | None, raw: bool) -> None:
     for n, telegram in enumerate(out.telegrams, 1):
         h = telegram.header
         title = f"telegram {n}/{len(out.telegrams)}"
-        if h is not None:
+        if h is not None and telegram.fixed is not None:
+            title += (
+                f": fixed data structure, id {h.identification}, medium {telegram.fixed.medium_text}, "
+                f"access {h.access_number}, status {h.status.describe()}"
+            )
+        elif h is not None:
             title += (
                 f": id {h.identification} {h.manufacturer} version {h.version} medium 0x{h.medium or 0:02X} "
                 f"({h.medium_name}), access {h.access_number}, status {h.status.describe()}"
@@ -197,6 +203,8 @@ def _print_read_out(out, profile_ref: str | None, raw: bool) -> None:
             else:
                 table.add_row(str(r.offset), "", "ERROR", r.reason, r.raw.hex(" "), "", "")
         console.print(table)
+        if telegram.damaged:
+            console.print(f"DAMAGED telegram: {telegram.damaged}; its readings are marked BAD")
         if telegram.manufacturer_data:
             console.print(f"manufacturer data: {telegram.manufacturer_data.hex(' ')}")
     if raw:
@@ -218,7 +226,7 @@ def _print_read_out(out, profile_ref: str | None, raw: bool) -> None:
     for col in ("register", "value", "unit", "quality"):
         table.add_column(col)
     for reading in mapped.readings:
-        table.add_row(reading.register, f"{reading.value:.6g}", reading.unit, reading.quality.name)
+        table.add_row(reading.register, repr(reading.value), reading.unit, reading.quality.name)
     console.print(table)
     for problem in mapped.problems:
         console.print(f"not mapped: {problem}")

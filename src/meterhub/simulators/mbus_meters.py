@@ -52,6 +52,9 @@ class MeterFaults:
     wrong_length: int = 0
     application_error: int = 0  # answer REQ_UD2 with CI 0x70 (report of an application error)
     application_error_code: int = 8  # 8: application too busy for handling readout request
+    # a telegram whose record area ends inside its last record, checksum right (a firmware that cuts
+    # its buffer): records after the cut, a "more records follow" DIF 0x1F included, are lost
+    damaged_telegram: int = 0
     clock_drift_s: float = 0.0
     replace_after_s: float = 0.0  # simulated seconds after start: swap in a new meter (0 = never)
     rollover_after_s: float = 0.0  # simulated seconds after start: counter jumps just below its limit
@@ -224,7 +227,11 @@ class SimulatedMeter:
             self.telegram_index += 1
         else:
             self.cycle, self.telegram_index = self.telegrams(now), 0
-        data = self.header() + self.cycle[self.telegram_index]
+        body = self.cycle[self.telegram_index]
+        if self.faults.damaged_telegram > 0:
+            self.faults.damaged_telegram -= 1
+            body = body.removesuffix(enc.MORE_RECORDS_FOLLOW)[:-1]
+        data = self.header() + body
         self.last_answer = enc.long_frame(0x08, self.primary_address, 0x72, data)
         self.last_fcb = fcb if fcv else None
         return self.last_answer
