@@ -3,7 +3,9 @@
 Run: ``.venv/bin/python benchmarks/bench_mbus.py [--meters 20] [--baudrate 2400] [--scan]``
 
 1. Decoder — real RSP_UD telegrams (tests/data/mbus, libmbus test data) through
-   ``decode_frame`` + ``decode_telegram``: telegrams/s and records/s.
+   ``decode_frame`` + ``decode_telegram``: telegrams/s and records/s of CPU time (the machine is
+   shared: wall time would measure the neighbours); as the baseline of the same run, pyMeterBus
+   (the peer decoder of the tests, dev extra) on the telegrams it can decode.
 2. Read-out — N simulated meters (heat meters answer in two telegrams) on one pseudo-terminal
    paced at the baud rate. The wire limit is what the bytes themselves need: every byte the
    master sent and received × 11 bits / baud, plus the slave answer delay per exchange
@@ -28,17 +30,45 @@ from meterhub.simulators.mbus_sim import MbusLine, PtyMbusServer
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "mbus"
 
 
-def bench_decoder(seconds: float = 2.0) -> tuple[float, float, int]:
-    frames = [bytes.fromhex(p.read_text()) for p in sorted(DATA.glob("*.hex"))]
+def _frames() -> list[bytes]:
+    return [bytes.fromhex(p.read_text()) for p in sorted(DATA.glob("*.hex"))]
+
+
+def bench_decoder(seconds: float = 2.0, frames: list[bytes] | None = None) -> tuple[float, float, int]:
+    frames = _frames() if frames is None else frames
     count = records = 0
-    started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
+    started = time.process_time()
+    while time.process_time() - started < seconds:
         for raw in frames:
             frame = decode_frame(raw)
             records += len(decode_telegram(frame.ci, frame.data).records)
         count += len(frames)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     return count / elapsed, records / elapsed, len(frames)
+
+
+def bench_peer(seconds: float = 2.0) -> tuple[float, float, int] | None:
+    """Ours and pyMeterBus on the telegrams pyMeterBus decodes: (ours/s, peer/s, telegrams)."""
+    try:
+        import meterbus
+    except ImportError:
+        return None
+    frames = []
+    for raw in _frames():
+        try:
+            meterbus.load(raw).records  # noqa: B018 - the records are decoded lazily
+        except Exception:  # a telegram the peer cannot decode (fixed structure, …)
+            continue
+        frames.append(raw)
+    count = 0
+    started = time.process_time()
+    while time.process_time() - started < seconds:
+        for raw in frames:
+            meterbus.load(raw).records  # noqa: B018
+        count += len(frames)
+    peer = count / (time.process_time() - started)
+    ours = bench_decoder(seconds, frames)[0]
+    return ours, peer, len(frames)
 
 
 def bench_readout(meters: int, baudrate: int, reset: bool, slow_slaves: bool = False) -> dict[str, float]:
@@ -100,6 +130,13 @@ def main() -> None:
 
     per_s, records_s, n = bench_decoder()
     print(f"decoder: {per_s:,.0f} telegrams/s, {records_s:,.0f} records/s ({n} real telegrams, pure Python)")
+    peer = bench_peer()
+    if peer is not None:
+        ours, theirs, both = peer
+        print(
+            f"         {ours:,.0f} telegrams/s vs pyMeterBus {theirs:,.0f} telegrams/s "
+            f"on the {both} it parses — ratio {ours / theirs:.2f}"
+        )
     print()
     print(f"read-out of {args.meters} meters at {args.baudrate} Bd over a pty (simulator paces the line)")
     head = ("mode", "telegrams", "exchanges", "bytes", "measured s", "wire s", "ratio")

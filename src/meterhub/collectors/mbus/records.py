@@ -209,7 +209,7 @@ def _parse_plain_text_vib(
 
 
 def _parse_record(
-    buf: bytes, pos: int, big_endian: bool, lookahead: bool = True
+    buf: bytes, pos: int, big_endian: bool, lookahead: bool = True, base: int = 0
 ) -> tuple[DataRecord | RecordError, int]:
     start = pos
     dif = buf[pos]
@@ -241,15 +241,15 @@ def _parse_record(
     if big_endian and code != 0xD:
         data = data[::-1]
     if vib.problem is not None or vib.info is None:
-        return RecordError(start, raw, vib.problem or "unknown VIF"), pos
+        return RecordError(base + start, raw, vib.problem or "unknown VIF"), pos
     try:
         value = _decode_value(code, data, vib, lvar, big_endian)
     except (df.DataFieldError, ValueError, OverflowError) as exc:
-        return RecordError(start, raw, f"{vib.info.description}: {exc}"), pos
+        return RecordError(base + start, raw, f"{vib.info.description}: {exc}"), pos
     info = vib.info
-    unit = "" if _is_time_point(vib) else info.unit
+    unit = "" if info.unit and _is_time_point(vib) else info.unit
     record = DataRecord(
-        offset=start,
+        offset=base + start,
         raw=raw,
         dif=dif,
         coding=df.CODINGS[code].name,
@@ -269,8 +269,13 @@ def _parse_record(
     return record, pos
 
 
-def decode_records(payload: bytes, big_endian: bool = False, lookahead: bool = True) -> RecordArea:
+def decode_records(
+    payload: bytes, big_endian: bool = False, lookahead: bool = True, base: int = 0
+) -> RecordArea:
     """Decode the data records of a variable data structure (EN 13757-3, 6.2).
+
+    Offsets in the result (records, errors, ``damage``) are ``base`` + the offset in ``payload``
+    (the telegram passes the header length, so they count from the start of the user data).
 
     Special DIFs (table 6): 0x0F/0x1F start manufacturer-specific data up to the end (0x1F: more
     records follow in the next telegram), 0x2F is an idle filler, 0x7F a global readout request.
@@ -287,25 +292,26 @@ def decode_records(payload: bytes, big_endian: bool = False, lookahead: bool = T
             continue
         if dif in (0x0F, 0x1F):
             area.more_records_follow = dif == 0x1F
-            area.special_dif_offset = pos
+            area.special_dif_offset = base + pos
             area.manufacturer_data = bytes(payload[pos + 1 :])
             break
         if dif == 0x7F:
             area.records.append(
-                RecordError(pos, bytes([dif]), "global readout request (master to slave only)")
+                RecordError(base + pos, bytes([dif]), "global readout request (master to slave only)")
             )
             pos += 1
             continue
         if dif & 0x0F == 0x0F:
             reason = f"reserved special DIF 0x{dif:02X}; rest not decoded"
-            area.records.append(RecordError(pos, bytes(payload[pos:]), reason))
-            area.damage = (pos, reason)
+            area.records.append(RecordError(base + pos, bytes(payload[pos:]), reason))
+            area.damage = (base + pos, reason)
             break
         try:
-            record, pos = _parse_record(payload, pos, big_endian, lookahead)
+            record, pos = _parse_record(payload, pos, big_endian, lookahead, base)
         except Truncated as exc:
-            area.records.append(RecordError(pos, bytes(payload[pos:]), f"broken record structure: {exc}"))
-            area.damage = (pos, str(exc))
+            reason = f"broken record structure: {exc}"
+            area.records.append(RecordError(base + pos, bytes(payload[pos:]), reason))
+            area.damage = (base + pos, str(exc))
             break
         area.records.append(record)
     return area

@@ -198,15 +198,14 @@ def decode_telegram(ci: int, data: bytes) -> Telegram:
         return _fixed_telegram(ci, raw)
     else:
         return Telegram(ci, None, unsupported=f"CI 0x{ci:02X} is not a wired M-Bus response", raw=raw)
-    area = decode_records(body, big_endian=big)
-    # Record offsets are relative to the record area; make them relative to the user data.
-    shift = len(data) - len(body)
-    records = tuple(_shift(r, shift) for r in area.records)
+    # Offsets count from the start of the user data, not of the record area.
+    area = decode_records(body, big_endian=big, base=len(data) - len(body))
     damaged = None
     if area.damage is not None:
-        damaged = f"record structure broken at offset {area.damage[0] + shift} ({area.damage[1]})"
+        damaged = f"record structure broken at offset {area.damage[0]} ({area.damage[1]})"
     return Telegram(
-        ci, header, records, area.more_records_follow, area.manufacturer_data, None, raw, damaged=damaged
+        ci, header, tuple(area.records), area.more_records_follow, area.manufacturer_data, None, raw,
+        damaged=damaged,
     )
 
 
@@ -221,11 +220,3 @@ def _fixed_telegram(ci: int, raw: bytes) -> Telegram:
     if len(raw) > FIXED_LEN:  # the structure has exactly 16 bytes; more means it is not what it says
         damaged = f"fixed data structure has {len(raw)} bytes instead of 16"
     return Telegram(ci, header, tuple(counters), raw=raw, damaged=damaged, fixed=fixed)
-
-
-def _shift(record: DataRecord | RecordError, by: int) -> DataRecord | RecordError:
-    if isinstance(record, RecordError):
-        return RecordError(record.offset + by, record.raw, record.reason)
-    from dataclasses import replace
-
-    return replace(record, offset=record.offset + by)
