@@ -1,6 +1,11 @@
 """Monthly close of a synthetic city: 350,000 accounts in 1,000 buildings (January 2026).
 
-    .venv/bin/python benchmarks/bench_close.py [--accounts 350000] [--buildings 1000] [--workers 2]
+    .venv/bin/python benchmarks/bench_close.py [--accounts 350000] [--buildings 1000] [--workers 2] [--legacy]
+
+``--legacy``: the city was migrated from a legacy system at the start of January (docs/migration.md):
+12 months of meter history per apartment meter and zone, house history, opening debts (December for
+every account, September 2025 for every third, accruing penalties from their due date) — the close reads
+them in its averaging history, ledger and penalty run; compare with a run without it.
 
 The city is generated inside PostgreSQL with ``generate_series`` (setup, timed separately, no Python loop
 per row): buildings in five time zones, one premise and account per flat, residents, tariffs (two-zone
@@ -117,6 +122,35 @@ SETUP_SQL = [
         WHERE NOT m.hourly ORDER BY r.series_id, t.ts""",
 ]
 
+LEGACY_SQL = [
+    # --legacy: the city was migrated from a legacy system at the start of January (docs/migration.md):
+    # 12 months of meter history per apartment meter and zone, house history, and opening debts (December
+    # for every account, not yet overdue; September 2025 for every third account, accruing penalties)
+    "INSERT INTO legacy_cutovers (building_id, first_period, system) SELECT building_id, '2026-01', 'bench'"
+    " FROM buildings",
+    """INSERT INTO legacy_meter_volumes (meter_id, period, zone, volume, method)
+        SELECT l.meter_id, to_char(DATE '2025-01-01' + make_interval(months => m), 'YYYY-MM'), z.zone,
+               3 + m % 4, 'meter'
+        FROM meter_links l
+        CROSS JOIN LATERAL (SELECT unnest(CASE WHEN EXISTS (
+            SELECT 1 FROM meter_registers r
+             WHERE r.meter_id = l.meter_id AND r.register = 'energy_import_t1_kwh')
+            THEN ARRAY['day', 'night'] ELSE ARRAY['single'] END) AS zone) z
+        CROSS JOIN generate_series(0, 11) m
+        WHERE l.premise_no IS NOT NULL""",
+    """INSERT INTO legacy_house_volumes (building_id, service, period, house_volume, individual_total, method)
+        SELECT building_id, 'cold_water', to_char(DATE '2025-01-01' + make_interval(months => m), 'YYYY-MM'),
+               100 + m, 90, 'actual'
+        FROM buildings CROSS JOIN generate_series(0, 11) m""",
+    """INSERT INTO opening_debts (account_no, service, period, kind, amount_kopecks, due_date)
+        SELECT account_no, 'cold_water', '2025-12', 'principal', 10000 + premise_no::int * 7,
+               DATE '2026-01-10'
+        FROM accounts
+        UNION ALL
+        SELECT account_no, 'electricity', '2025-09', 'principal', 50000 + premise_no::int, DATE '2025-10-10'
+        FROM accounts WHERE premise_no::int % 3 = 0""",
+]
+
 HOURLY_SQL = """
     INSERT INTO hourly_consumption (series_id, hour, volume_micro, quality)
     SELECT r.series_id, h, 150000 + ((extract(hour FROM h)::int + m.p) %% 7) * 50000, 0
@@ -182,12 +216,12 @@ def _late_readings(url: str, buildings: list[str]) -> int:
         return cur.rowcount
 
 
-def _load(url: str, accounts: int, buildings: int) -> tuple[float, int, int]:
+def _load(url: str, accounts: int, buildings: int, legacy: bool = False) -> tuple[float, int, int]:
     flats = accounts // buildings
     started = time.perf_counter()
     with connect(url) as conn:
         params = {"buildings": buildings, "flats": flats}
-        for sql in SETUP_SQL:
+        for sql in SETUP_SQL + (LEGACY_SQL if legacy else []):
             conn.execute(sql.replace(" % ", " %% "), params)  # type: ignore[arg-type]
         conn.commit()
         ids = [r[0] for r in conn.execute("SELECT building_id FROM buildings ORDER BY 1")]
@@ -225,11 +259,22 @@ def main() -> None:
         default=1,
         help="months closed finally before the next month is measured (1–3: January … March)",
     )
+    ap.add_argument(
+        "--legacy",
+        action="store_true",
+        help="the city migrated from a legacy system: opening debts and 12 months of meter and house history",
+    )
     args = ap.parse_args()
     with bench_database() as url:
         print(f"PostgreSQL {server_version(url)}; {args.accounts:,} accounts in {args.buildings:,} buildings")
-        load_s, hourly_rows, readings = _load(url, args.accounts, args.buildings)
+        load_s, hourly_rows, readings = _load(url, args.accounts, args.buildings, args.legacy)
         print(f"setup: {load_s:.1f} s ({hourly_rows:,} hourly rows, {readings:,} register readings)")
+        if args.legacy:
+            with connect(url) as conn:
+                counts = conn.execute(
+                    "SELECT (SELECT count(*) FROM legacy_meter_volumes), (SELECT count(*) FROM opening_debts)"
+                ).fetchone()
+            print(f"legacy: {counts[0]:,} meter-history rows, {counts[1]:,} opening debts (cutover 2026-01)")
         with connect(url) as conn:
             buildings = [r[0] for r in conn.execute("SELECT building_id FROM buildings ORDER BY 1")]
         run = run_close(url, PERIOD, buildings, CloseOptions(final=True), workers=args.workers)
