@@ -525,7 +525,10 @@ class ReadingWriter:
                 copy.set_types([*_PG_TYPES, "int4"])
                 for i, row in enumerate(rows):
                     copy.write_row((*row, i))
-            # DISTINCT ON keeps the first row of a key repeated within the batch: that one is inserted
+            # DISTINCT ON keeps the first row of a key repeated within the batch: that one is inserted.
+            # Keys already stored are left out before the INSERT: on TimescaleDB an INSERT that meets a
+            # compressed row decompresses its whole batch into the chunk to check the key, which a
+            # plain read does not (a re-sent week then stays compressed, docs/timeseries.md).
             cur.execute(
                 """
                 WITH ins AS (
@@ -533,6 +536,7 @@ class ReadingWriter:
                     SELECT series_id, ts, value, quality, source FROM (
                         SELECT DISTINCT ON (series_id, ts) * FROM staging_readings ORDER BY series_id, ts, ord
                     ) s
+                    WHERE NOT EXISTS (SELECT FROM readings r WHERE r.series_id = s.series_id AND r.ts = s.ts)
                     ORDER BY series_id, ts
                     ON CONFLICT (series_id, ts) DO NOTHING
                     RETURNING series_id, ts

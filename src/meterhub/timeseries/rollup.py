@@ -17,6 +17,7 @@ hourly rows go back as one binary COPY built by numpy.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -25,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import psycopg
+from psycopg import sql
 
 from meterhub.timeseries.intervals import (
     CounterEvent,
@@ -54,6 +56,7 @@ class RollupStats:
     hours_written: int = 0
     flags: int = 0
     extended: int = 0
+    lifted: int = 0  # batches recomputed with TimescaleDB's decompression limit lifted (see process_dirty)
     seconds: float = 0.0
 
     def add(self, o: RollupStats) -> None:
@@ -62,6 +65,7 @@ class RollupStats:
         self.hours_written += o.hours_written
         self.flags += o.flags
         self.extended += o.extended
+        self.lifted += o.lifted
 
 
 @dataclass
@@ -89,6 +93,7 @@ class _Output:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_DAY_US = 86_400_000_000
 
 
 def _us(dt: datetime | None) -> int | None:
@@ -198,17 +203,62 @@ def _compute_windows(
     return out
 
 
-def _write(conn: psycopg.Connection, out: _Output, lost: set[int]) -> tuple[int, int]:
+_Group = tuple[list[int], datetime | None, datetime | None]
+
+
+def _delete_groups(windows: Sequence[Window], lost: set[int]) -> list[_Group]:
+    """The windows as (series ids, earliest e0, latest e1) groups of similar spans, for literal DELETEs.
+
+    Windows are grouped by the UTC days their span starts and ends in (the usual rollup has one or two
+    groups); ``None`` is an unbounded side.
+    """
+    groups: dict[tuple[int | None, int | None], list[Window]] = {}
+    for w in windows:
+        if w.sid in lost:
+            continue
+        e0, e1 = _us(w.e0), _us(w.e1)
+        key = (None if e0 is None else e0 // _DAY_US, None if e1 is None else -(-e1 // _DAY_US))
+        groups.setdefault(key, []).append(w)
+    out = []
+    for (day0, day1), ws in sorted(groups.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1] or 0)):
+        lo = None if day0 is None else min(w.e0 for w in ws if w.e0 is not None)
+        hi = None if day1 is None else max(w.e1 for w in ws if w.e1 is not None)
+        out.append((sorted(w.sid for w in ws), lo, hi))
+    return out
+
+
+def _delete_hours(conn: psycopg.Connection, windows: Sequence[Window], lost: set[int]) -> None:
+    """Delete the hours ``[e0, e1)`` of each window (in ``rollup_win``), except series in ``lost``.
+
+    On TimescaleDB a DELETE decompresses the compressed batches it may touch, and it can only narrow
+    them down by *constants* on the segment-by column (``series_id``) and the time column. A join with
+    ``rollup_win`` alone gives it none, so it decompressed every compressed row of the table (and hit
+    ``timescaledb.max_tuples_decompressed_per_dml_transaction``). Each DELETE therefore names its
+    series as a literal list and its span as literal bounds (chunk exclusion and batch filtering); the
+    join with ``rollup_win`` still bounds every series exactly. Plain PostgreSQL prunes partitions by
+    the same bounds.
+    """
+    for sids, lo, hi in _delete_groups(windows, lost):
+        ids = sql.Literal("{" + ",".join(map(str, sids)) + "}")
+        cond = [sql.SQL("h.series_id = ANY({}::integer[])").format(ids)]
+        if lo is not None:
+            cond.append(sql.SQL("h.hour >= {}").format(sql.Literal(lo)))
+        if hi is not None:
+            cond.append(sql.SQL("h.hour < {}").format(sql.Literal(hi)))
+        conn.execute(
+            sql.SQL(
+                "DELETE FROM hourly_consumption h USING rollup_win w "
+                "WHERE h.series_id = w.series_id "
+                "AND h.hour >= coalesce(w.e0, '-infinity') AND h.hour < coalesce(w.e1, 'infinity') AND {}"
+            ).format(sql.SQL(" AND ").join(cond))
+        )
+
+
+def _write(
+    conn: psycopg.Connection, windows: Sequence[Window], out: _Output, lost: set[int]
+) -> tuple[int, int]:
     """Replace hours and flags of the windows in ``rollup_win`` (except series in ``lost``)."""
-    conn.execute(
-        """
-        DELETE FROM hourly_consumption h USING rollup_win w
-        WHERE h.series_id = w.series_id
-          AND h.hour >= coalesce(w.e0, '-infinity') AND h.hour < coalesce(w.e1, 'infinity')
-          AND NOT (w.series_id = ANY(%s))
-        """,
-        (list(lost),),
-    )
+    _delete_hours(conn, windows, lost)
     conn.execute(
         """
         DELETE FROM reading_flags f USING rollup_win w
@@ -281,7 +331,7 @@ def recompute(conn: psycopg.Connection, windows: Sequence[Window]) -> RollupStat
     out = _compute_windows(conn, by_sid, params, events)
     lost = set(out.resync_lost)
     stats.readings += out.readings
-    stats.hours_written, stats.flags = _write(conn, out, lost)
+    stats.hours_written, stats.flags = _write(conn, windows, out, lost)
     if lost:
         # the late data changed validity after N: recompute those series from A to their end
         stats.extended = len(lost)
@@ -289,7 +339,7 @@ def recompute(conn: psycopg.Connection, windows: Sequence[Window]) -> RollupStat
         _load_windows(conn, tail)
         out2 = _compute_windows(conn, {w.sid: w for w in tail}, params, events)
         stats.readings += out2.readings
-        h2, f2 = _write(conn, out2, set())
+        h2, f2 = _write(conn, tail, out2, set())
         stats.hours_written += h2
         stats.flags += f2
     return stats
@@ -315,7 +365,10 @@ def rebuild(
 ) -> RollupStats:
     """Recompute the whole hourly series of the given (default: all cumulative) series from scratch.
 
-    Commits per chunk of series so memory stays bounded and progress is durable.
+    Commits per chunk of series so memory stays bounded and progress is durable. A rebuild replaces
+    whole series, so on TimescaleDB it must decompress every compressed hour of them: it lifts
+    ``timescaledb.max_tuples_decompressed_per_dml_transaction`` for its own transactions, on purpose
+    (the compression policy compresses those chunks again later).
     """
     t0 = time.perf_counter()
     sids = list(series_ids) if series_ids is not None else cumulative_series(conn)
@@ -324,7 +377,9 @@ def rebuild(
         chunk = sids[i : i + chunk_series]
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_ROLLUP_LOCK,))
-            total.add(recompute(conn, [Window(s) for s in chunk]))
+            with decompression_limit_lifted(conn) as lifted:
+                total.add(recompute(conn, [Window(s) for s in chunk]))
+            total.lifted += lifted
             conn.execute("DELETE FROM series_dirty WHERE series_id = ANY(%s)", (chunk,))
         if progress:
             progress(min(i + chunk_series, len(sids)), len(sids))
@@ -366,6 +421,22 @@ LEFT JOIN LATERAL (
 """
 
 
+DECOMPRESSION_LIMIT = "timescaledb.max_tuples_decompressed_per_dml_transaction"
+
+
+@contextlib.contextmanager
+def decompression_limit_lifted(conn: psycopg.Connection) -> Iterator[bool]:
+    """Inside the caller's transaction block: lift TimescaleDB's limit of rows a DML statement may
+    decompress, and put it back afterwards. Yields False (and changes nothing) on plain PostgreSQL."""
+    row = conn.execute("SELECT current_setting(%s, true)", (DECOMPRESSION_LIMIT,)).fetchone()
+    if not row or row[0] is None:
+        yield False
+        return
+    conn.execute("SELECT set_config(%s, '0', true)", (DECOMPRESSION_LIMIT,))
+    yield True
+    conn.execute("SELECT set_config(%s, %s, true)", (DECOMPRESSION_LIMIT, row[0]))
+
+
 def fold_dirty_log(conn: psycopg.Connection) -> int:
     """Move the ingest's dirty log into ``series_dirty`` (min/max per series); returns log rows folded.
 
@@ -396,6 +467,22 @@ def fold_dirty_log(conn: psycopg.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+def _recompute_claimed(conn: psycopg.Connection, claimed: list[tuple]) -> RollupStats:
+    """Recompute the claimed dirty series over their affected spans and clear their marks."""
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS rollup_dirty (series_id integer PRIMARY KEY, "
+        "from_ts timestamptz, to_ts timestamptz) ON COMMIT DELETE ROWS"
+    )
+    conn.execute("TRUNCATE rollup_dirty")  # the caller's transaction may be still open
+    with conn.cursor() as cur, cur.copy("COPY rollup_dirty FROM STDIN") as copy:
+        for row in claimed:
+            copy.write_row(row)
+    windows = [Window(sid, a, e0, e1, b, n) for sid, a, e0, e1, b, n in conn.execute(_WINDOW_SQL).fetchall()]
+    stats = recompute(conn, windows)
+    conn.execute("DELETE FROM series_dirty WHERE series_id = ANY(%s)", ([c[0] for c in claimed],))
+    return stats
+
+
 def process_dirty(
     conn: psycopg.Connection,
     *,
@@ -405,6 +492,11 @@ def process_dirty(
     """Recompute every series marked dirty, only over the affected span; commits per batch.
 
     Safe to run from several processes: each batch claims its rows with ``FOR UPDATE SKIP LOCKED``.
+    On TimescaleDB the rollup works within ``timescaledb.max_tuples_decompressed_per_dml_transaction``:
+    its DELETEs name their series and span literally, so a batch decompresses only the compressed
+    batches of its own series in the chunks its spans touch. A batch that still needs more (a large
+    backfill into compressed hours) is rolled back and done again with the limit lifted for that
+    transaction (``RollupStats.lifted``, and a warning in the log).
     """
     t0 = time.perf_counter()
     total = RollupStats()
@@ -412,29 +504,39 @@ def process_dirty(
         fold_dirty_log(conn)
     pending = conn.execute("SELECT count(*) FROM series_dirty").fetchone()[0]  # type: ignore[index]
     done = 0
+    lift = False
     while True:
-        with conn.transaction():
-            claimed = conn.execute(
-                "SELECT series_id, from_ts, to_ts FROM series_dirty ORDER BY series_id "
-                "LIMIT %s FOR UPDATE SKIP LOCKED",
-                (batch_series,),
-            ).fetchall()
-            if not claimed:
-                break
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_ROLLUP_LOCK,))
-            conn.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS rollup_dirty (series_id integer PRIMARY KEY, "
-                "from_ts timestamptz, to_ts timestamptz) ON COMMIT DELETE ROWS"
+        try:
+            with conn.transaction():
+                claimed = conn.execute(
+                    "SELECT series_id, from_ts, to_ts FROM series_dirty ORDER BY series_id "
+                    "LIMIT %s FOR UPDATE SKIP LOCKED",
+                    (batch_series,),
+                ).fetchall()
+                if not claimed:
+                    break
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_ROLLUP_LOCK,))
+                if lift:
+                    with decompression_limit_lifted(conn) as lifted:
+                        total.add(_recompute_claimed(conn, claimed))
+                    total.lifted += lifted
+                else:
+                    total.add(_recompute_claimed(conn, claimed))
+        except psycopg.errors.ConfigurationLimitExceeded as exc:
+            if lift:
+                raise
+            # Only a large backfill into compressed hours gets here (history imported late, a gateway
+            # back after the compression horizon): the batch needs more decompressed rows than the
+            # server allows per transaction. It was rolled back; do it again with the limit lifted
+            # for that one transaction, and say so.
+            log.warning(
+                "rollup: a batch of up to %d series needs more decompressed rows than "
+                "%s allows (%s); recomputing it with the limit lifted for this transaction",
+                batch_series, DECOMPRESSION_LIMIT, str(exc).splitlines()[-1] if str(exc) else exc,
             )
-            conn.execute("TRUNCATE rollup_dirty")  # the caller's transaction may be still open
-            with conn.cursor() as cur, cur.copy("COPY rollup_dirty FROM STDIN") as copy:
-                for row in claimed:
-                    copy.write_row(row)
-            windows = [
-                Window(sid, a, e0, e1, b, n) for sid, a, e0, e1, b, n in conn.execute(_WINDOW_SQL).fetchall()
-            ]
-            total.add(recompute(conn, windows))
-            conn.execute("DELETE FROM series_dirty WHERE series_id = ANY(%s)", ([c[0] for c in claimed],))
+            lift = True
+            continue
+        lift = False
         done += len(claimed)
         if progress:
             progress(done, max(pending, done))
