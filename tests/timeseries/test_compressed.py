@@ -135,7 +135,8 @@ def test_backfill_into_compressed_hours_touches_only_its_series_and_chunk(tight)
     chunks = _uncompressed_chunks(conn, "hourly_consumption")
     assert len(chunks) == 1
     (lo, hi) = conn.execute(
-        "SELECT range_start, range_end FROM timescaledb_information.chunks WHERE chunk_name = %s", (chunks[0],)
+        "SELECT range_start, range_end FROM timescaledb_information.chunks WHERE chunk_name = %s",
+        (chunks[0],),
     ).fetchone()
     assert lo <= GAP < hi
 
