@@ -111,7 +111,8 @@ def test_saia_burgess_ale3_bcd_energy_per_tariff_and_phase_values():
     assert (energy.value, energy.unit, energy.coding) == (2930, "Wh", "bcd8")
     assert find(t, "energy", tariff=1, storage=2).value == 2930  # 8C 11 04: DIFE 11 → storage 2
     assert find(t, "energy", tariff=2).value == 60  # 8C 20 04 06 00 00 00
-    assert find(t, "voltage", vife=manufacturer(1)).value == 223  # 02 FD C9 FF 01 DF 00: 10^0 V
+    l1 = find(t, "voltage", vife=manufacturer(1))  # 02 FD C9 FF 01 DF 00: 10^0 V, phase 1
+    assert (l1.value, l1.unit, l1.manufacturer_specific) == (223, "V", True)
     assert find(t, "current", vife=manufacturer(1)).value == 0  # 02 FD DB FF 01 00 00
     assert find(t, "power", subunit=1, vife=manufacturer(1)).value == 0  # 82 40 AC FF 01
     assert find(t, "power", vife=manufacturer(0)).value == 0  # 02 AC FF 00 00 00

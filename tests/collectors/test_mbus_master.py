@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from mbus_support import frame_bytes
 
 from meterhub.collectors.mbus.addressing import SelectionMask
 from meterhub.collectors.mbus.frames import LongFrame, decode_frame, encode_frame
@@ -75,3 +76,14 @@ def test_selection_mask_text_forms():
     assert str(SelectionMask.parse("1234ffff")) == "1234FFFFFFFFFFFF"
     with pytest.raises(ValueError, match="8 characters"):
         SelectionMask("1234567A")
+
+
+def test_read_out_continues_through_an_elvaco_telegram():
+    # The real Elvaco CMa10 answer (address 0x0B) has three plain-text records "%RH" with the text
+    # right after the VIF and ends with DIF 1F: the master must ask for the next telegram.
+    elvaco = frame_bytes("ELV-Elvaco-CMa10")
+    t = Scripted([b"\xe5", elvaco, rsp(11)])
+    out = MbusMaster(t).read(11)
+    assert len(out.telegrams) == 2 and out.telegrams[0].more_records_follow
+    assert [r.unit for r in out.telegrams[0].data_records if r.quantity == "plain_text"] == ["%RH"] * 3
+    assert [decode_frame(x).control for x in t.sent] == [0x40, 0x7B, 0x5B]  # SND_NKE, FCB 1, FCB 0

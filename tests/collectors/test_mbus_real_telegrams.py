@@ -141,7 +141,7 @@ def test_lvar_binary_16_bytes():
 @pytest.mark.parametrize("path", sorted(DATA.glob("*.hex")), ids=lambda p: p.stem)
 def test_every_real_telegram_decodes_without_structural_errors(path: Path):
     t = telegram(path.stem)
-    assert t.header is not None and t.unsupported is None
+    assert t.header is not None and t.unsupported is None and t.damaged is None
     for record in t.records:
         assert isinstance(record, DataRecord | RecordError)
         if isinstance(record, RecordError):
