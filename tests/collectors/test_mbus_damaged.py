@@ -30,24 +30,43 @@ INTACT = (
     "68 1F 1F 68 08 02 72 78 56 34 12 24 40 01 07 55 00 00 00 "
     "03 13 15 31 00 DA 02 3B 13 01 8B 60 04 37 18 02 18 16"
 )
-PAD_WATER = parse_profile(
-    """
+
+
+def profile(manufacturers: str, records: dict[str, str]):
+    """A test profile: ``records`` maps a meterhub register to the TOML lines that select it."""
+    body = "".join(f'\n[[records]]\nname = "{name}"\n{lines}\n' for name, lines in records.items())
+    text = f"""
 [profile]
-id = "pad-water-test"
-manufacturer = "PAD"
-model = "example water meter of the M-Bus documentation"
+id = "test-{len(records)}"
+manufacturer = "test"
+model = "test meter"
 protocol = "mbus"
-kind = "cold_water"
-source = "M-Bus documentation rev. 4.8, p. 43"
+kind = "heat"
+source = "M-Bus documentation rev. 4.8, p. 43 (the example telegram)"
 
 [mbus]
-manufacturers = ["PAD"]
+manufacturers = {manufacturers}
+{body}"""
+    return parse_profile(text, "test-profile.toml")
 
-[[records]]
-name = "water_m3"
-quantity = "volume"
-""",
-    "pad-water-test.toml",
+
+PAD_WATER = profile('["PAD"]', {"water_m3": 'quantity = "volume"'})
+#: volume (storage 0) and the maximum volume flow of storage 5, both in the example telegram
+PAD_TWO = profile(
+    '["PAD"]',
+    {
+        "water_m3": 'quantity = "volume"',
+        "flow_m3h": 'quantity = "volume_flow"\nstorage = 5\nfunction = "maximum"',
+    },
+)
+#: any manufacturer and medium; energy, volume and a temperature — what billing and dashboards use
+ANY_METER = profile(
+    "[]",
+    {
+        "heat_gcal": 'quantity = "energy"',
+        "water_m3": 'quantity = "volume"',
+        "temp_flow_c": 'quantity = "flow_temperature"',
+    },
 )
 
 
@@ -96,41 +115,16 @@ def test_the_intact_telegram_gives_the_same_reading_good():
 
 def test_a_damaged_telegram_spoils_only_its_own_readings_in_a_read_out():
     damaged, intact = telegram("damaged/premature_end_of_data1"), decode(bytes.fromhex(INTACT))
-    profile = parse_profile(PAD_WATER_TEXT_TWO_REGISTERS, "pad-two.toml")  # volume, max flow (storage 5)
-    mapped = map_readings([intact, damaged], profile, TS)
+    mapped = map_readings([intact, damaged], PAD_TWO, TS)
     assert {r.register: r.quality for r in mapped.readings} == {
         "water_m3": ReadingQuality.GOOD,  # the first match is in the intact telegram
         "flow_m3h": ReadingQuality.GOOD,
     }
-    mapped = map_readings([damaged, intact], profile, TS)
+    mapped = map_readings([damaged, intact], PAD_TWO, TS)
     assert {r.register: r.quality for r in mapped.readings} == {
         "water_m3": ReadingQuality.BAD,
         "flow_m3h": ReadingQuality.BAD,
     }
-
-
-PAD_WATER_TEXT_TWO_REGISTERS = """
-[profile]
-id = "pad-two"
-manufacturer = "PAD"
-model = "example meter"
-protocol = "mbus"
-kind = "cold_water"
-source = "M-Bus documentation rev. 4.8, p. 43"
-
-[mbus]
-manufacturers = ["PAD"]
-
-[[records]]
-name = "water_m3"
-quantity = "volume"
-
-[[records]]
-name = "flow_m3h"
-quantity = "volume_flow"
-storage = 5
-function = "maximum"
-"""
 
 
 def _mutations(raw: bytes):
@@ -155,33 +149,6 @@ def _mutate(frame: LongFrame, at: int, how: str, xor: int) -> bytes:
 
 
 REAL = sorted(p for p in DATA.glob("*.hex"))
-#: Any manufacturer and medium; energy, volume and temperatures — what billing and dashboards use.
-ANY_METER = parse_profile(
-    """
-[profile]
-id = "any-meter-test"
-manufacturer = "any"
-model = "any M-Bus meter"
-protocol = "mbus"
-kind = "heat"
-source = "test"
-
-[mbus]
-
-[[records]]
-name = "heat_gcal"
-quantity = "energy"
-
-[[records]]
-name = "water_m3"
-quantity = "volume"
-
-[[records]]
-name = "temp_flow_c"
-quantity = "flow_temperature"
-""",
-    "any-meter-test.toml",
-)
 
 
 @settings(max_examples=400, deadline=None)

@@ -64,20 +64,22 @@ def test_simulate_runs_for_a_duration_on_a_pty():
     assert bad.exit_code != 0 and "no meter at that address" in bad.output
 
 
-def test_read_prints_an_application_error_report():
+def read_water_meter_with(fault: str):
+    """``read mbus`` of one simulated water meter whose next answer has ``fault``."""
     meters = demo_meters(0, 1, datetime.now(UTC))
-    meters[0].faults.application_error = 1
+    setattr(meters[0].faults, fault, 1)
     with TcpMbusServer(MbusLine(meters)) as server:
-        result = run(server.url, "--address", "1")
+        return run(server.url, "--address", "1")
+
+
+def test_read_prints_an_application_error_report():
+    result = read_water_meter_with("application_error")
     assert result.exit_code == 0, result.output
     assert "the meter reports application error 8 (application too busy" in result.output
 
 
 def test_read_shows_a_damaged_telegram_and_its_bad_readings():
-    meters = demo_meters(0, 1, datetime.now(UTC))
-    meters[0].faults.damaged_telegram = 1
-    with TcpMbusServer(MbusLine(meters)) as server:
-        result = run(server.url, "--address", "1")
+    result = read_water_meter_with("damaged_telegram")
     assert result.exit_code == 0, result.output
     assert "DAMAGED telegram: record structure broken at offset" in result.output
     assert "premature end of data" in result.output
