@@ -235,3 +235,35 @@ def test_storage_number_selects_the_due_date_value_of_a_real_water_meter():
     profile = parse_profile(text + '[[records]]\nname = "water_m3"\nquantity = "volume"\nstorage = 1\n')
     (reading,) = map_readings([telegram("els_falcon")], profile, TS).readings
     assert reading.value == pytest.approx(456.951) and reading.meter_id.startswith("ELS-")
+
+
+def test_manufacturer_specific_phase_values_are_mapped_only_where_listed():
+    # real telegram: libmbus test/test-frames/EMU_EMU-Professional-375-M-Bus.hex
+    profile = parse_profile(
+        """
+[profile]
+id = "emu-professional-test"
+manufacturer = "EMU"
+model = "Professional 3/75"
+protocol = "mbus"
+kind = "electricity"
+source = "EMU_EMU-Professional-375-M-Bus.hex"
+
+[mbus]
+manufacturers = ["EMU"]
+
+[[records]]
+name = "voltage_l1_v"
+quantity = "voltage"
+vife = ["manufacturer specific VIFE follows", "manufacturer VIFE 0x01"]
+
+[[records]]
+name = "power_w"
+quantity = "power"
+""",
+        "emu.toml",
+    )
+    r = by_register(map_readings([telegram("EMU_EMU-Professional-375-M-Bus")], profile, TS))
+    # 02 FD C8 FF 01 D1 08: 2257 × 10^-1 V on phase 1; 04 2B FE FF FF FF: the total, -2 W (signed)
+    assert (r["voltage_l1_v"].value, r["voltage_l1_v"].unit) == (pytest.approx(225.7), "V")
+    assert r["power_w"].value == -2 and r["power_w"].quality is ReadingQuality.GOOD
