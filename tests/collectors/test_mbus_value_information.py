@@ -87,3 +87,8 @@ def test_reserved_lvar_breaks_the_structure():
     area = records("0D 13 F9 01 02 03 04 13 01 00 00 00")
     assert isinstance(area.records[0], RecordError) and area.damage is not None
     assert "reserved LVAR value 0xF9" in area.damage[1]
+
+
+def test_an_empty_unit_text_is_still_a_record():
+    (r,) = records("02 FC 00 74 12 34").records  # length 0, then VIFE 0x74 (×10^-2)
+    assert isinstance(r, DataRecord) and (r.unit, r.value) == ("", Decimal("133.30"))  # 0x3412 = 13330

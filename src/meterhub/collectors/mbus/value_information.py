@@ -67,8 +67,8 @@ def is_plain_text_with_extensions(vif: int) -> bool:
 
 
 def plausible_text(raw: bytes) -> bool:
-    """A unit text a meter would send: at least one character, all printable (Latin-1)."""
-    return bool(raw) and all(0x20 <= b <= 0x7E or b >= 0xA0 for b in raw)
+    """A unit text a meter would send: printable characters (Latin-1), possibly none."""
+    return all(0x20 <= b <= 0x7E or b >= 0xA0 for b in raw)
 
 
 def _text(buf: bytes, pos: int) -> tuple[bytes, int]:
