@@ -5,6 +5,7 @@ impossibility per service, and a common-property method change that never re-bil
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -12,9 +13,11 @@ import pytest
 
 from meterhub.billing.close import CloseOptions, close_building
 from meterhub.billing.common_property import CommonPropertyMethod
+from meterhub.billing.consumption_series import build_consumption_chart
 from meterhub.billing.imports import ImportFileError, import_file
 from meterhub.billing.loader import load_building_input
 from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.resident_loaders import service_tariffs
 from meterhub.billing.tariffs import Service
 from meterhub.billing.volumes import MeterStatus
 from meterhub.timeseries.database import connect
@@ -127,6 +130,25 @@ def test_account_and_meter_plans_with_a_weekday_schedule(small: str, tmp_path: P
             "day": (D("768.00"), "meter"),
             "night": (D("732.00"), "meter"),
         }
+        # the cabinet's zone chart of LS-1 follows the same plan and calendar (day resolution):
+        # 1 January (holiday) all night 24 × 0.5 = 12 kWh; Friday 9 January day 8 + night 4
+        tariffs = service_tariffs(conn, "B1", "electricity", date(2026, 1, 1), date(2026, 2, 1), "LS-1")
+        assert {t.schedule.name for t in tariffs} == {"weekend-night"}
+        start, end = month_bounds(2026, 1)
+        hours = [int((start + timedelta(hours=h)).timestamp()) * 1_000_000 for h in range(744)]
+        chart = build_consumption_chart(
+            hours,
+            [500_000] * 744,
+            [0] * 744,
+            start=start,
+            end=end,
+            tz="Europe/Moscow",
+            resolution="day",
+            tariffs=tariffs,
+        )
+        assert chart.zones == ("day", "night")
+        assert chart.zone_values[0].tolist() == [0, 12_000_000]
+        assert chart.zone_values[8].tolist() == [8_000_000, 4_000_000]
         conn.execute("DELETE FROM tariff_plans")
         conn.execute("DELETE FROM tariffs WHERE scheme = 'three_zone'")
         conn.commit()

@@ -59,11 +59,13 @@ def _include_routers(app: FastAPI) -> None:
         jobs,
         receipts,
         requests,
+        tariff_plans,
         telemetry,
     )
 
     # telemetry: consumption, meters, readings, building charts, tariff advice (docs/api-telemetry.md)
-    for module in (health, auth, accounts, receipts, requests, jobs, engineer, admin, telemetry):
+    routers = (health, auth, accounts, receipts, requests, tariff_plans, jobs, engineer, admin, telemetry)
+    for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     # the resident cabinet pages and their bundled assets (docs/cabinet.md)
     app.include_router(web.router)

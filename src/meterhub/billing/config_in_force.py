@@ -15,12 +15,15 @@ import psycopg
 
 from meterhub.billing.common_property import CommonPropertyMethod
 from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.repository import tariffs_between
 from meterhub.billing.schedule_text import day_typed_schedule
-from meterhub.billing.tariff_plans import PlanRow
+from meterhub.billing.tariff_plans import PlanRow, PlanSpan, plan_spans, tariffs_for_plans
+from meterhub.billing.tariffs import Service, Tariff
 from meterhub.billing.zones import ZoneSchedule, ZoneScheme
 
 __all__ = [
     "METER_STATES",
+    "account_plan_tariffs",
     "common_property_methods_on",
     "impossibility_acts_on",
     "meter_states_on",
@@ -78,6 +81,44 @@ def zone_schedules(
     if missing:
         raise ValueError(f"zone schedule(s) {', '.join(missing)} not found; import zone_schedules")
     return result
+
+
+def account_plan_tariffs(
+    conn: psycopg.Connection, building_id: str, account_no: str, service: str, first: date, end: date
+) -> tuple[list[Tariff], list[PlanSpan]]:
+    """The tariffs an account pays for ``service`` over the local days ``[first, end)`` under its tariff
+    plans (meter, account, building, implicit default — as the close), and the plan spans. For the
+    cabinet's charts and the tariff advice."""
+    tariffs = tariffs_between(conn, building_id, first, end)
+    if service not in {s.value for s in Service}:
+        return [], []
+    meters = {
+        r[0]
+        for r in conn.execute(
+            "SELECT l.meter_id FROM meter_links l JOIN accounts a "
+            "ON a.building_id = l.building_id AND a.premise_no = l.premise_no "
+            "WHERE a.account_no = %s AND l.service = %s AND l.valid_from < %s "
+            "AND (l.valid_to IS NULL OR l.valid_to > %s)",
+            (account_no, service, end, first),
+        )
+    }
+    rows = conn.execute(
+        "SELECT account_no, meter_id, valid_from, scheme, zone_schedule, source FROM tariff_plans "
+        "WHERE building_id = %s AND service = %s AND valid_from < %s",
+        (building_id, service, end),
+    ).fetchall()
+    schedules = zone_schedules(conn, {r[4] for r in rows if r[4]}, first, end)
+    levels: list[list[PlanRow]] = [[], [], []]
+    for acc, meter, valid_from, scheme, schedule, source in rows:
+        level = 0 if meter in meters else 1 if acc == account_no else 2 if not (acc or meter) else None
+        if level is not None:
+            levels[level].append(
+                PlanRow(
+                    service, valid_from, ZoneScheme(scheme), schedules.get(schedule or ""), acc, meter, source
+                )
+            )
+    spans = plan_spans((first, end), Service(service), tariffs, levels)
+    return tariffs_for_plans(tariffs, Service(service), spans, f"account {account_no}"), spans
 
 
 def tariff_plan_rows(conn: psycopg.Connection, building_id: str, period: BillingPeriod) -> list[PlanRow]:

@@ -36,6 +36,7 @@ __all__ = [
     "normatives_on",
     "residents_in_period",
     "residents_on",
+    "tariffs_between",
     "tariffs_in_period",
 ]
 
@@ -165,6 +166,11 @@ def building_services(conn: psycopg.Connection, building_id: str) -> dict[str, C
 def tariffs_in_period(conn: psycopg.Connection, building_id: str, period: BillingPeriod) -> list[Tariff]:
     """Tariffs overlapping the period; a building's own tariffs of a service and zone scheme replace the
     '*' ones of that scheme. Several schemes of one service may be priced (one per tariff plan)."""
+    return tariffs_between(conn, building_id, period.first_day, period.end_day)
+
+
+def tariffs_between(conn: psycopg.Connection, building_id: str, first: date, end: date) -> list[Tariff]:
+    """:func:`tariffs_in_period` for the local days ``[first, end)``."""
     rows = conn.execute(
         f"""
         SELECT service, applies_to, valid_from, valid_to, scheme, basis, zone_schedule,
@@ -173,7 +179,7 @@ def tariffs_in_period(conn: psycopg.Connection, building_id: str, period: Billin
         WHERE applies_to IN ('*', %s) AND valid_from < %s AND (valid_to IS NULL OR valid_to > %s)
         ORDER BY service, scheme, valid_from
         """,
-        (building_id, period.end_day, period.first_day),
+        (building_id, end, first),
     ).fetchall()
     own = {(r[0], r[4]) for r in rows if r[1] == building_id}
     tariffs = []

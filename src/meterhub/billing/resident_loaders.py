@@ -11,6 +11,7 @@ T3 semi-peak on a three-tariff one, :data:`~meterhub.billing.zones.TWO_REGISTER_
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import psycopg
 
+from meterhub.billing.config_in_force import account_plan_tariffs, zone_schedules
 from meterhub.billing.consumption_series import ConsumptionChart, Resolution, Unit, build_consumption_chart
 from meterhub.billing.loader import LoaderOptions
 from meterhub.billing.meter_data import (
@@ -29,6 +31,7 @@ from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.repository import MeterLinkRow
 from meterhub.billing.schedule_text import parse_zone_schedule
 from meterhub.billing.tariff_advice import TariffAdvice, advise_tariff, last_full_months
+from meterhub.billing.tariff_plans import PlanError
 from meterhub.billing.tariffs import PriceBasis, Service, Tariff
 from meterhub.billing.zones import (
     SINGLE_RATE_SCHEDULE,
@@ -296,16 +299,20 @@ def _tariff(service: str, row: tuple, scheme: ZoneScheme | None = None) -> Tarif
 
 
 def service_tariffs(
-    conn: psycopg.Connection, building_id: str, service: str, first: date, end: date
+    conn: psycopg.Connection, building_id: str, service: str, first: date, end: date, account_no: str = ""
 ) -> list[Tariff]:
-    """The tariffs (``tariffs`` table) of ``service`` for the building overlapping ``[first, end)``; a
-    building's own tariffs of the service replace the '*' ones (as :func:`repository.tariffs_in_period`)."""
+    """The tariffs of ``service`` over ``[first, end)`` that the account pays under its tariff plans (its
+    meter's, its own, the building's — with weekday/holiday schedules; as the close does), or the
+    building's default plan when no account is given or the account's plan has no prices."""
     if service not in {s.value for s in Service}:
         return []
-    rows = _own_over_default(
-        _tariff_rows(conn, "tariffs", building_id, service, first, end), building_id, lambda r: None
-    )
-    return [_tariff(service, r) for r in rows]
+    for who in dict.fromkeys((account_no, "")):
+        try:
+            # one day more: a chart's day table runs to its end day inclusive
+            return account_plan_tariffs(conn, building_id, who, service, first, end + timedelta(days=1))[0]
+        except PlanError:
+            continue
+    return []
 
 
 def tariff_options(
@@ -353,7 +360,7 @@ def consumption_chart(
     start = datetime.combine(first_day, datetime.min.time(), tz).astimezone(UTC)
     end = datetime.combine(end_day, datetime.min.time(), tz).astimezone(UTC)
     hours = hourly_with_quality(conn, meter.chart_series, start, end)
-    tariffs = service_tariffs(conn, ctx.building_id, meter.service, first_day, end_day)
+    tariffs = service_tariffs(conn, ctx.building_id, meter.service, first_day, end_day, ctx.account_no)
     return build_consumption_chart(
         hours.hour_starts_us,
         hours.volume_micro,
@@ -400,9 +407,17 @@ def tariff_advice_for_account(
         np.add.at(summed, inverse, volumes)
         starts, volumes = unique, summed
     options = tariff_options(conn, ctx.building_id, first, end)
-    in_force = service_tariffs(
-        conn, ctx.building_id, Service.ELECTRICITY.value, today, today + timedelta(days=1)
-    )
-    current = in_force[-1].scheme if in_force else None
+    try:
+        _, spans = account_plan_tariffs(
+            conn, ctx.building_id, ctx.account_no, Service.ELECTRICITY.value, today, today + timedelta(days=1)
+        )
+    except PlanError:
+        spans = []
+    current = spans[-1].scheme if spans else None
+    if spans and spans[-1].schedule is not None and current in options:
+        # the account's plan names a weekday/holiday schedule: price its scheme's option with it
+        name = spans[-1].schedule.name  # with the holidays of the advice's twelve months
+        schedule = zone_schedules(conn, [name], first, end)[name]
+        options[current] = [dataclasses.replace(t, schedule=schedule) for t in options[current]]
     advice = advise_tariff(HourlySeries.from_micro(starts, volumes), tz, periods, options, current=current)
     return meters, advice

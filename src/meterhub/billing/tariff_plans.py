@@ -20,7 +20,7 @@ from datetime import date, timedelta
 
 from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.tariffs import Service, Tariff
-from meterhub.billing.zones import ZoneSchedule, ZoneScheme
+from meterhub.billing.zones import SINGLE_RATE_SCHEDULE, Zone, ZoneSchedule, ZoneScheme
 
 __all__ = [
     "PlanError",
@@ -29,6 +29,7 @@ __all__ = [
     "default_scheme",
     "plan_in_force",
     "plan_spans",
+    "priced_schemes",
     "tariffs_for_plans",
 ]
 
@@ -93,16 +94,18 @@ def default_scheme(tariffs: Sequence[Tariff], service: Service, day: date) -> Zo
 
 
 def plan_spans(
-    period: BillingPeriod,
+    period: BillingPeriod | tuple[date, date],
     service: Service,
     tariffs: Sequence[Tariff],
     levels: Sequence[Sequence[PlanRow]],
 ) -> list[PlanSpan]:
-    """The plan spans of ``period``; ``levels``: plan rows from the most to the least specific level
-    (meter, account, building). Days without any plan and any tariff get no span."""
+    """The plan spans of ``period`` (or of local days ``[first, end)``); ``levels``: plan rows from the
+    most to the least specific level (meter, account, building). Days without any plan and any tariff
+    get no span."""
+    first, end = period if isinstance(period, tuple) else (period.first_day, period.end_day)
     spans: list[PlanSpan] = []
-    day = period.first_day
-    while day < period.end_day:
+    day = first
+    while day < end:
         found = next((row for rows in levels if (row := plan_in_force(rows, day)) is not None), None)
         if found is not None:
             scheme, schedule, level, since = found.scheme, found.schedule, found.level, found.valid_from
@@ -125,6 +128,29 @@ def plan_spans(
     return spans
 
 
+def _priced_for(tariffs: Sequence[Tariff], service: Service, scheme: ZoneScheme) -> list[Tariff]:
+    """The tariffs of ``scheme``; for single-rate without single-rate tariffs, the single-rate price of the
+    zoned ones (regional orders publish it beside the zone prices) [I]."""
+    own = [t for t in tariffs if t.service is service and t.scheme is scheme]
+    if own or scheme is not ZoneScheme.SINGLE_RATE:
+        return own
+    return [
+        dataclasses.replace(
+            t,
+            prices={Zone.SINGLE: t.price(Zone.SINGLE)},
+            schedule=SINGLE_RATE_SCHEDULE,
+            name=f"{t.label}, single-rate price",
+        )
+        for t in tariffs
+        if t.service is service and t.has_price(Zone.SINGLE)
+    ]
+
+
+def priced_schemes(tariffs: Sequence[Tariff], service: Service) -> set[ZoneScheme]:
+    """The schemes a plan of ``service`` can be priced on with ``tariffs``."""
+    return {s for s in ZoneScheme if _priced_for(tariffs, service, s)}
+
+
 def tariffs_for_plans(
     tariffs: Sequence[Tariff], service: Service, spans: Sequence[PlanSpan], who: str
 ) -> list[Tariff]:
@@ -134,10 +160,7 @@ def tariffs_for_plans(
     result: list[Tariff] = []
     for span in spans:
         cursor = span.start
-        own = sorted(
-            (t for t in tariffs if t.service is service and t.scheme is span.scheme),
-            key=lambda t: t.valid_from,
-        )
+        own = sorted(_priced_for(tariffs, service, span.scheme), key=lambda t: t.valid_from)
         for tariff in own:
             start = max(span.start, tariff.valid_from)
             end = span.end if tariff.valid_to is None else min(span.end, tariff.valid_to)

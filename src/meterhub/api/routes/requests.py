@@ -4,7 +4,7 @@ accountants and admins list them and change the status with a comment."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import psycopg
@@ -23,6 +23,7 @@ from meterhub.api.request_workflow import (
     detect_image_type,
 )
 from meterhub.api.roles import Role, User
+from meterhub.billing.plan_requests import decide_plan_request
 from meterhub.core.settings import Settings
 
 router = APIRouter(tags=["requests"])
@@ -255,9 +256,13 @@ def change_request_status(
             "UPDATE api_requests SET status = %s, updated_at = now() WHERE request_id = %s",
             (body.status.value, request_id),
         )
+        comment = body.comment.strip()
+        if body.status in (RequestStatus.DONE, RequestStatus.REJECTED):  # a tariff plan request: decide it
+            note = decide_plan_request(conn, request_id, body.status is RequestStatus.DONE, datetime.now(UTC))
+            comment = f"{comment}\n{note}".strip() if note else comment
         conn.execute(
             "INSERT INTO api_request_history (request_id, status, comment, changed_by) "
             "VALUES (%s, %s, %s, %s)",
-            (request_id, body.status.value, body.comment.strip(), user.id),
+            (request_id, body.status.value, comment, user.id),
         )
     return _out(_load(conn, request_id), _history(conn, request_id))

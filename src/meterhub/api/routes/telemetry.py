@@ -103,7 +103,9 @@ def list_meters(account_no: AccountNo, conn: Conn, now: Now) -> list[MeterOut]:
     today = _today(ctx, now)
     result = []
     for m in loaders.account_meters(conn, account_no, on=today):
-        tariffs = loaders.service_tariffs(conn, ctx.building_id, m.service, today, today + timedelta(days=1))
+        tariffs = loaders.service_tariffs(
+            conn, ctx.building_id, m.service, today, today + timedelta(days=1), account_no
+        )
         status_ = m.verification_status(today, SUBMISSION_RULES.verification_warning_days)
         result.append(
             MeterOut(
