@@ -22,6 +22,7 @@ from meterhub.billing.close import CloseOptions, close_building
 from meterhub.billing.debtors import debtors
 from meterhub.billing.imports import ImportFileError, import_directory, import_file
 from meterhub.billing.ledger import account_balances
+from meterhub.billing.opening_balances import BeforeCutoverError
 from meterhub.billing.payments_posting import post_payment
 from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.receipts.documents import load_debt_receipt
@@ -175,6 +176,14 @@ def test_debtors_use_the_legacy_due_date(closed: str) -> None:
     # 17.04 is after the law's 15.04 but before the legacy due date 20.04: not yet a debtor
     assert between == []
     assert [d.account_no for d in after] == ["LS-1"]
+
+
+def test_a_period_before_the_cutover_is_not_computed(closed: str) -> None:
+    with connect(closed) as conn:
+        with pytest.raises(BeforeCutoverError, match="2026-05 is before its first meterhub period 2026-06"):
+            close_building(conn, "M1", BillingPeriod(2026, 5))
+        earlier = conn.execute("SELECT count(*) FROM billing_periods WHERE period < '2026-06'").fetchone()
+    assert earlier == (0,)
 
 
 def test_opening_balances_are_frozen_after_the_first_final_close(closed: str, tmp_path: Path) -> None:

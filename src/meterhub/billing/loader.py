@@ -38,6 +38,7 @@ from meterhub.billing.meter_data import (
     meter_data_from_registers,
 )
 from meterhub.billing.money import engine_context
+from meterhub.billing.opening_balances import check_after_cutover
 from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.repository import (
     MeterLinkRow,
@@ -376,6 +377,7 @@ def load_building_input(
     building = get_building(conn, building_id)
     if building is None:
         raise UnknownBuildingError(f"building {building_id!r} is not in the buildings table; import it first")
+    check_after_cutover(conn, building_id, period)
     tz = building.time_zone
     start, end = period.bounds_utc(tz)
     services = building_services(conn, building_id)

@@ -26,7 +26,33 @@ from meterhub.billing.money import to_kopecks
 from meterhub.billing.penalties import PenaltyDebt, PenaltyRules, PenaltyTables, compute_penalty
 from meterhub.billing.periods import BillingPeriod
 
-__all__ = ["OpeningDebt", "opening_due_dates", "opening_penalties", "opening_principal", "penalty_baseline"]
+__all__ = [
+    "BeforeCutoverError",
+    "OpeningDebt",
+    "check_after_cutover",
+    "opening_due_dates",
+    "opening_penalties",
+    "opening_principal",
+    "penalty_baseline",
+]
+
+
+class BeforeCutoverError(ValueError):
+    """A period before the building's first meterhub period: the legacy system billed it."""
+
+
+def check_after_cutover(conn: psycopg.Connection, building_id: str, period: BillingPeriod) -> None:
+    """Raise :class:`BeforeCutoverError` when ``period`` precedes the building's cutover (its opening
+    balances already hold what the legacy system charged for it; computing it again would bill it twice)."""
+    row = conn.execute(
+        "SELECT first_period FROM legacy_cutovers WHERE building_id = %s", (building_id,)
+    ).fetchone()
+    if row is not None and str(period) < row[0]:
+        raise BeforeCutoverError(
+            f"building {building_id}: period {period} is before its first meterhub period {row[0]} "
+            "(the legacy system billed it; its debts are the opening balances, docs/migration.md)"
+        )
+
 
 DebtKey = tuple[str, str, str]  # (account, debt period, service)
 
