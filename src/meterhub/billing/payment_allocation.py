@@ -42,6 +42,7 @@ __all__ = [
     "PeriodDebt",
     "allocate_payment",
     "service_receipt_key",
+    "split_kopecks",
     "split_pro_rata",
 ]
 
@@ -155,6 +156,22 @@ def _kopeck_amount(value: Decimal | int | str, what: str) -> Decimal:
     return amount.quantize(KOPECK)
 
 
+def split_kopecks(amount_kopecks: int, weights: Sequence[int]) -> list[int]:
+    """Split ``amount_kopecks`` pro rata to integer ``weights`` (≥ 0, Σ > 0) by the largest remainder:
+    ``⌊A·w_i / W⌋`` each, the kopecks left one each to the largest remainders ``A·w_i mod W``, ties by
+    position (pass services in receipt order, :func:`service_receipt_key`). Exact integer arithmetic;
+    ``Σ parts == amount``."""
+    total = sum(weights)
+    if total <= 0 or any(w < 0 for w in weights):
+        raise ValueError(f"cannot split {amount_kopecks} kopecks over weights {list(weights)}")
+    parts = [amount_kopecks * w // total for w in weights]
+    remainders = [amount_kopecks * w % total for w in weights]
+    left = amount_kopecks - sum(parts)
+    for index in sorted(range(len(parts)), key=lambda i: (-remainders[i], i))[:left]:
+        parts[index] += 1
+    return parts
+
+
 def split_pro_rata(amount_kopecks: int, owed_kopecks: Sequence[int]) -> list[int]:
     """Split ``amount_kopecks`` over ``owed_kopecks`` pro rata, largest remainder, ties by position (pass
     services in receipt order, :func:`service_receipt_key`).
@@ -166,12 +183,7 @@ def split_pro_rata(amount_kopecks: int, owed_kopecks: Sequence[int]) -> list[int
         raise ValueError(f"cannot split {amount_kopecks} kopecks over {list(owed_kopecks)}")
     if amount_kopecks == total:
         return list(owed_kopecks)
-    parts = [amount_kopecks * owed // total for owed in owed_kopecks]
-    remainders = [amount_kopecks * owed % total for owed in owed_kopecks]
-    left = amount_kopecks - sum(parts)
-    for index in sorted(range(len(parts)), key=lambda i: (-remainders[i], i))[:left]:
-        parts[index] += 1
-    return parts
+    return split_kopecks(amount_kopecks, owed_kopecks)
 
 
 def allocate_payment(

@@ -31,10 +31,10 @@ from decimal import Decimal
 
 import psycopg
 
-from meterhub.billing.debt_penalty import ServiceDebt, compute_debt_penalty, split_largest_remainder
+from meterhub.billing.debt_penalty import ServiceDebt, compute_debt_penalty
 from meterhub.billing.money import engine_context, round_money, to_kopecks
 from meterhub.billing.opening_balances import OpeningDebt, opening_penalties, opening_principal
-from meterhub.billing.payment_allocation import service_receipt_key
+from meterhub.billing.payment_allocation import service_receipt_key, split_kopecks
 from meterhub.billing.penalties import (
     DebtPayment,
     PenaltyDebt,
@@ -365,8 +365,10 @@ def _debt_penalty(
     with engine_context():
         exact = sum((e for e, _ in scaled), _ZERO)
     rounded = round_money(exact)
-    shares = split_largest_remainder(rounded, [e for e, _ in scaled])
-    parts = [(e, lines, to_kopecks(share)) for (e, lines), share in zip(scaled, shares, strict=True)]
+    # without payments each service's exact penalty is its principal × the same walk factor, so the
+    # largest-remainder split by exact amounts is the exact integer split by principal (kopecks)
+    shares = split_kopecks(to_kopecks(rounded), [principals[s] for s in services]) if rounded else None
+    parts = [(e, lines, shares[i] if shares else 0) for i, (e, lines) in enumerate(scaled)]
     r = walk.result
     return _Computed(
         r.rate_day, r.rate_percent, r.formula, walk.notes, exact, to_kopecks(rounded), parts, walk.accrues
