@@ -19,6 +19,7 @@ import itertools
 import re
 import uuid
 
+import psycopg
 import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
@@ -28,6 +29,7 @@ from meterhub.api.access_matrix import iter_api_routes, route_scopes
 from meterhub.api.app import create_app
 from meterhub.api.deps import Conn, CurrentUser
 from meterhub.api.roles import Role
+from meterhub.api.sessions import digest
 from tests.api.world import PASSWORD, World
 
 pytestmark = pytest.mark.db
@@ -50,6 +52,9 @@ FOREIGN_MARKERS = (
 PUBLIC = {
     "/api/v1/auth/login",
     "/api/v1/health",  # a probe for load balancers: database up or not, no data
+    "/api/v1/auth/password-reset",  # asking for a reset link by e-mail: for those who cannot log in
+    "/api/v1/auth/password-reset/confirm",
+    "/api/v1/contacts",  # the management company's phones and how to get access: the login page shows them
     "/api/v1/openapi.json",
     "/api/v1/docs",
     "/api/v1/docs/oauth2-redirect",
@@ -69,6 +74,7 @@ def own_and_foreign(world: World) -> tuple[dict[str, str], dict[str, list[str]]]
         "period": "2026-01",
         "year": "2026",
         "register": "energy_import_kwh",
+        "token_id": str(token_id_of(world, "alice")),
     }
     foreign = {
         "account_no": ["LS-2", "LS-9"],
@@ -76,8 +82,19 @@ def own_and_foreign(world: World) -> tuple[dict[str, str], dict[str, list[str]]]
         "meter_id": ["E-2", "E-9", "W-2"],
         "request_id": [str(world.requests["bob"]), str(world.requests["carol"])],
         "user_id": [str(world.users["bob"])],
+        "token_id": [str(token_id_of(world, "bob"))],
     }
     return own, foreign
+
+
+def token_id_of(world: World, who: str) -> int:
+    """The id (GET /auth/tokens) of the world's bearer token of ``who``."""
+    with psycopg.connect(world.url) as conn:
+        row = conn.execute(
+            "SELECT session_id FROM api_sessions WHERE token_digest = %s", (digest(world.tokens[who]),)
+        ).fetchone()
+    assert row is not None
+    return row[0]
 
 
 def _params(path: str) -> list[str]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from fastapi.testclient import TestClient
 
-from meterhub.api.link_codes import account_link_code
+from meterhub.api.link_codes import account_link_code, recent_periods
 from tests.api.conftest import TEST_SECRET
 from tests.api.world import PASSWORD, World
 
 pytestmark = pytest.mark.db
+LAST_MONTH = recent_periods(date.today(), 1)[1]  # the period of the latest printed receipt
 
 
 def _login(client: TestClient, username: str, password: str = PASSWORD):
@@ -75,21 +78,21 @@ def test_login_validation_errors_are_422_naming_the_field(client: TestClient) ->
     assert any(e["loc"][-1] == "password" for e in r.json()["detail"])
 
 
-def test_login_is_rate_limited_per_username(client: TestClient, world: World, api_settings) -> None:
+def test_login_is_rate_limited_per_user_and_client(client: TestClient, world: World, api_settings) -> None:
     limit = api_settings.login_max_failures_per_user
     for _ in range(limit):
         assert _login(client, "acc", "bad-password").status_code == 401
     blocked = _login(client, "acc")  # even the right password is refused while blocked
     assert blocked.status_code == 429
     assert 1 <= int(blocked.headers["Retry-After"]) <= api_settings.login_rate_window_seconds
-    # Another username from the same client is not blocked by acc's failures (per-IP limit is higher).
+    # Another username from the same client is not blocked by acc's failures (per-client limit higher).
     assert _login(client, "root").status_code == 200
     client.cookies.clear()
 
 
 def test_link_account_with_receipt_code_once(client: TestClient, world: World) -> None:
     dave = world.auth("dave")
-    code = account_link_code("LS-3", TEST_SECRET)
+    code = account_link_code("LS-3", TEST_SECRET, LAST_MONTH)
     wrong = client.post("/api/v1/me/accounts", json={"account_no": "LS-3", "code": "AAAA-AAAA"}, headers=dave)
     assert wrong.status_code == 400
     ok = client.post(
@@ -135,6 +138,6 @@ def test_wrong_link_codes_are_rate_limited(client: TestClient, world: World, api
             "/api/v1/me/accounts", json={"account_no": "LS-1", "code": "0000-0000"}, headers=carol
         )
         assert r.status_code == 400
-    right = account_link_code("LS-1", TEST_SECRET)
+    right = account_link_code("LS-1", TEST_SECRET, LAST_MONTH)
     r = client.post("/api/v1/me/accounts", json={"account_no": "LS-1", "code": right}, headers=carol)
     assert r.status_code == 429  # even the right code, until the window passes

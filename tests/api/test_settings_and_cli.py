@@ -12,7 +12,7 @@ from meterhub.cli.main import app as cli
 from meterhub.core.settings import DEFAULT_SECRET_KEY, Settings
 from tests.api.world import PASSWORD, World
 
-STRONG = "k" * 48
+STRONG = "Zq3-vT9_mK2pLx8Rb4NwYe7Hc1Uj6Fs0Ga5DoI"  # as secrets.token_urlsafe makes them
 
 
 def test_production_refuses_the_default_secret_and_insecure_cookies() -> None:
@@ -23,6 +23,10 @@ def test_production_refuses_the_default_secret_and_insecure_cookies() -> None:
     with pytest.raises(InsecureSettingsError, match="refusing to start in production mode"):
         create_app(Settings(env="production", secret_key=DEFAULT_SECRET_KEY, cookie_secure=True))
     assert production_problems(Settings(env="production", secret_key=STRONG, cookie_secure=True)) == []
+    # a "secret" of 32+ spaces or one repeated character is refused
+    for weak in (" " * 40, "k" * 48, "ab" * 24, " " * 30 + "abc"):
+        problems = production_problems(Settings(env="production", secret_key=weak, cookie_secure=True))
+        assert any("METERHUB_SECRET_KEY" in p for p in problems), repr(weak)
     assert production_problems(Settings()) == []  # development allows the defaults
 
 

@@ -7,9 +7,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import psycopg
 from fastapi import FastAPI
 
 from meterhub import __version__
+from meterhub.api.api_docs import mount_api_docs
+from meterhub.api.http_guards import HttpGuards, nul_in_body_handler
 from meterhub.api.security_checks import InsecureSettingsError, production_problems
 from meterhub.core.settings import Settings, get_settings
 
@@ -57,14 +60,35 @@ def _include_routers(app: FastAPI) -> None:
         engineer,
         health,
         jobs,
+        links,
+        notifications,
+        password_reset,
+        payment,
         receipts,
         requests,
         tariff_plans,
         telemetry,
+        tokens,
     )
 
     # telemetry: consumption, meters, readings, building charts, tariff advice (docs/api-telemetry.md)
-    routers = (health, auth, accounts, receipts, requests, tariff_plans, jobs, engineer, admin, telemetry)
+    routers = (
+        health,
+        auth,
+        tokens,
+        password_reset,
+        links,
+        notifications,
+        accounts,
+        receipts,
+        payment,
+        requests,
+        tariff_plans,
+        jobs,
+        engineer,
+        admin,
+        telemetry,
+    )
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     # the resident cabinet pages and their bundled assets (docs/cabinet.md)
@@ -105,11 +129,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=_DESCRIPTION,
         lifespan=lifespan,
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        openapi_url=None,  # served by api_docs: from the package, staff-only in production
+        docs_url=None,
         redoc_url=None,
-        swagger_ui_oauth2_redirect_url=f"{API_PREFIX}/docs/oauth2-redirect",
     )
     app.state.settings = settings
     _include_routers(app)
+    mount_api_docs(app, API_PREFIX)
+    app.add_exception_handler(psycopg.DataError, nul_in_body_handler)
+    app.add_middleware(HttpGuards, trusted_proxies=settings.trusted_proxies, api_prefix=API_PREFIX)
     return app

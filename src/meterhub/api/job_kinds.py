@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from meterhub.api.jobs_runner import ProgressFn
+from meterhub.api.jobs_runner import ProgressFn, without_paths
 
 __all__ = ["JobFailed", "entity_of", "run_close_job", "run_import_job", "run_receipts_job"]
 
@@ -27,6 +27,21 @@ def entity_of(filename: str) -> str | None:
     return next((e for e in ENTITY_ORDER if stem.startswith(e)), None)
 
 
+def _empty_file_problems(path: Path, name: str) -> list[str]:
+    """A CSV file with a header and no rows (or nothing at all) is a mistake worth naming."""
+    if path.suffix.lower() != ".csv":
+        return []
+    lines = [ln for ln in path.read_bytes().decode("utf-8-sig", "replace").splitlines() if ln.strip()]
+    if not lines:
+        return [f"{name}: the file is empty; put the header and one line per record (файл пуст)"]
+    if len(lines) == 1:
+        return [
+            f"{name}: the file has only the header, no rows; add one line per record under it "
+            "(в файле только заголовок, нет строк)"
+        ]
+    return []
+
+
 def run_import_job(url: str, params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     """params: {"folder": str, "files": [name, ...]} (already validated and saved). Files are imported in
     dependency order, each all-or-nothing; a file with problems fails the job after the others ran."""
@@ -39,12 +54,23 @@ def run_import_job(url: str, params: dict[str, Any], progress: ProgressFn) -> di
     with connect(url) as conn:
         for done, name in enumerate(files):
             progress(done, len(files), f"importing {name}")
-            try:
-                r = import_file(conn, entity_of(name) or "", folder / name)
-            except ImportFileError as exc:
-                conn.rollback()
-                problems.extend(str(p) for p in exc.problems)
-                results.append({"file": name, "problems": [str(p) for p in exc.problems]})
+            file_problems = _empty_file_problems(folder / name, name)
+            if not file_problems:
+                try:
+                    r = import_file(conn, entity_of(name) or "", folder / name)
+                except ImportFileError as exc:
+                    conn.rollback()
+                    # as the uploader named it: the server's upload folder is nobody's business
+                    file_problems = [
+                        f"{name}: row {p.row}, column {p.column}: {without_paths(p.message, folder)}"
+                        for p in exc.problems
+                    ]
+                except Exception as exc:  # a file the importer could not read at all
+                    conn.rollback()
+                    file_problems = [f"{name}: cannot be read ({without_paths(str(exc), folder)})"]
+            if file_problems:
+                problems.extend(file_problems)
+                results.append({"file": name, "problems": file_problems})
                 continue
             conn.commit()
             results.append(

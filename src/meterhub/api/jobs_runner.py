@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from meterhub.timeseries.database import connect
 
-__all__ = ["JobRunner", "ProgressFn", "WorkFn"]
+__all__ = ["JobRunner", "ProgressFn", "WorkFn", "without_paths"]
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +29,30 @@ ProgressFn = Callable[[int, int | None, str], None]
 WorkFn = Callable[[str, dict[str, Any], ProgressFn], Any]
 
 
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:[\w.@+-]+/)+[\w.@+-]*")
+
+
+def without_paths(text: str, folder: Path | None = None) -> str:
+    """``text`` with the server's folders cut off file names (``/srv/…/uploads/x/a.csv`` → ``a.csv``)."""
+    if folder is not None:
+        text = text.replace(f"{folder}/", "").replace(str(folder), "")
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(0).rsplit("/", 1)[-1], text)
+
+
 class JobRunner:
     def __init__(self, url: str, max_workers: int = 1) -> None:
         self.url = url
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="meterhub-job")
         self.futures: dict[str, Future[None]] = {}
+        # Several server processes start together (meterhub serve --workers): only jobs created before
+        # the server started (METERHUB_SERVER_STARTED_AT, set by serve) are orphans, not a sibling's.
+        started = os.environ.get("METERHUB_SERVER_STARTED_AT") or None
         with connect(url, autocommit=True) as conn:
             conn.execute(
                 "UPDATE api_jobs SET status = 'failed', finished_at = now(), "
                 "error = 'server restarted while the job ran; start it again' "
-                "WHERE status IN ('queued', 'running')"
+                "WHERE status IN ('queued', 'running') AND created_at < COALESCE(%s::timestamptz, now())",
+                (started,),
             )
 
     def submit(self, kind: str, params: dict[str, Any], work: WorkFn, created_by: int | None) -> str:
@@ -69,7 +86,7 @@ class JobRunner:
                 conn.execute(
                     "UPDATE api_jobs SET status = 'failed', error = %s, finished_at = now() "
                     "WHERE job_id = %s",
-                    (f"{type(exc).__name__}: {exc}"[:4000], job_id),
+                    (without_paths(f"{type(exc).__name__}: {exc}")[:4000], job_id),
                 )
                 return
             conn.execute(

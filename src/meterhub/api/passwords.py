@@ -7,6 +7,8 @@ import contextlib
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from meterhub.api.common_passwords import is_guessable
+
 __all__ = [
     "MIN_PASSWORD_LENGTH",
     "PasswordPolicyError",
@@ -25,8 +27,9 @@ class PasswordPolicyError(ValueError):
     pass
 
 
-def check_password_policy(password: str) -> None:
-    """Raise PasswordPolicyError with what to change when the password is too weak."""
+def check_password_policy(password: str, username: str = "") -> None:
+    """Raise PasswordPolicyError with what to change when the password is too weak: shorter than
+    MIN_PASSWORD_LENGTH, longer than 256, a common password, a keyboard run or the username."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise PasswordPolicyError(
             f"password must have at least {MIN_PASSWORD_LENGTH} characters "
@@ -34,6 +37,11 @@ def check_password_policy(password: str) -> None:
         )
     if len(password) > 256:
         raise PasswordPolicyError("password must have at most 256 characters")
+    why = is_guessable(password, username)
+    if why is not None:
+        raise PasswordPolicyError(
+            f"password is too easy to guess; choose another ({why} — выберите другой пароль)"
+        )
 
 
 def hash_password(password: str) -> str:

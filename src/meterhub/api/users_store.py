@@ -131,7 +131,7 @@ def create_user(
     conn: psycopg.Connection, username: str, password: str, role: Role, full_name: str = ""
 ) -> UserRecord:
     name = normalize_username(username)
-    check_password_policy(password)
+    check_password_policy(password, name)
     try:
         row = conn.execute(
             "INSERT INTO api_users (username, password_hash, role, full_name) VALUES (%s, %s, %s, %s) "
@@ -173,16 +173,26 @@ def update_user(
     return rec
 
 
-def set_password(conn: psycopg.Connection, user_id: int, password: str) -> None:
-    """Change the password and end every session and token of the user."""
-    check_password_policy(password)
+def set_password(
+    conn: psycopg.Connection, user_id: int, password: str, *, keep_session: str | None = None
+) -> None:
+    """Change the password and end every session and token of the user (but the session whose token
+    digest is ``keep_session``: the one that changed its own password)."""
+    row = conn.execute("SELECT username FROM api_users WHERE user_id = %s", (user_id,)).fetchone()
+    check_password_policy(password, row[0] if row else "")
     cur = conn.execute(
         "UPDATE api_users SET password_hash = %s, updated_at = now() WHERE user_id = %s",
         (hash_password(password), user_id),
     )
     if cur.rowcount == 0:
         raise UserError(f"no user with id {user_id}")
-    conn.execute("DELETE FROM api_sessions WHERE user_id = %s", (user_id,))
+    conn.execute(
+        "DELETE FROM api_sessions WHERE user_id = %s AND token_digest IS DISTINCT FROM %s",
+        (user_id, keep_session),
+    )
+    conn.execute(
+        "UPDATE api_password_resets SET used_at = now() WHERE user_id = %s AND used_at IS NULL", (user_id,)
+    )
 
 
 def delete_user(conn: psycopg.Connection, user_id: int) -> bool:

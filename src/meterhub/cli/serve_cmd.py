@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+import json
+import os
+from datetime import UTC, datetime
+
 import typer
 
 from meterhub.core.settings import get_settings
+
+
+def default_workers() -> int:
+    """One server process per CPU core (at least 2): Python runs one request's code at a time per process."""
+    return max(2, os.cpu_count() or 1)
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on (0.0.0.0: every interface)"),
     port: int = typer.Option(8000, help="TCP port"),
     forwarded_allow_ips: str = typer.Option(
-        "127.0.0.1",
-        help="reverse proxies whose X-Forwarded-For/-Proto are trusted (the client address feeds the "
-        "login rate limit)",
+        "",
+        help="reverse proxies (addresses or CIDR, comma-separated) whose X-Forwarded-For/-Proto are "
+        "trusted (the client address feeds the login rate limit); default METERHUB_TRUSTED_PROXIES, none",
+    ),
+    workers: int = typer.Option(
+        0,
+        min=0,
+        help="server processes sharing the port (0: one per CPU core, at least 2); each has its own "
+        "connection pool of METERHUB_DB_POOL_MAX_SIZE",
     ),
     migrate: bool = typer.Option(True, help="apply pending database migrations before starting"),
 ) -> None:
     """Serve the HTTP API (/api/v1, docs at /api/v1/docs) and the cabinet pages."""
     import uvicorn
 
-    from meterhub.api.app import create_app
     from meterhub.api.security_checks import production_problems
     from meterhub.cli.wiring import MIGRATION_SOURCES
     from meterhub.timeseries.database import connect, database_url
@@ -38,13 +52,24 @@ def serve(
             with connect(url) as conn:
                 for m in migrate_database(conn, MIGRATION_SOURCES):
                     typer.echo(f"applied {m.version:04d}_{m.name} ({m.source})")
-        app = create_app(settings.model_copy(update={"database_url": url}))
-        typer.echo(f"meterhub API on http://{host}:{port}/api/v1/docs ({settings.env.value} mode)")
+        # The worker processes build the app from the environment (create_app() → get_settings()), so
+        # what this command decided goes there: the database (the embedded one started above) and proxies.
+        os.environ["METERHUB_DATABASE_URL"] = url
+        os.environ["METERHUB_SERVER_STARTED_AT"] = datetime.now(UTC).isoformat()
+        if forwarded_allow_ips.strip():
+            proxies = [p.strip() for p in forwarded_allow_ips.split(",") if p.strip()]
+            os.environ["METERHUB_TRUSTED_PROXIES"] = json.dumps(proxies)
+        get_settings.cache_clear()
+        n = workers or default_workers()
+        typer.echo(
+            f"meterhub API on http://{host}:{port}/api/v1/docs ({settings.env.value} mode, {n} processes)"
+        )
         uvicorn.run(
-            app,
+            "meterhub.api.app:create_app",
+            factory=True,
             host=host,
             port=port,
-            proxy_headers=True,
-            forwarded_allow_ips=forwarded_allow_ips,
+            workers=n,
+            proxy_headers=False,  # the app reads X-Forwarded-* from trusted proxies only (client_address)
             log_level=settings.log_level.lower(),
         )

@@ -76,6 +76,42 @@ class Settings(BaseSettings):
         default=5 * 1024 * 1024, gt=0, description="largest photo attached to a request (заявка) [bytes]"
     )
     db_pool_max_size: int = Field(default=10, gt=0, description="API database connection pool size")
+    # --- API: accounts and sessions, the cabinet's contacts and payments (docs/api.md, docs/cabinet.md)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="reverse proxies (addresses or CIDR) whose X-Forwarded-For/-Proto are trusted",
+    )
+    login_max_failures_per_account: int = Field(
+        default=50, gt=0, description="failed logins of one username from unknown clients per window"
+    )
+    token_max_days_resident: int = Field(default=30, gt=0, le=3650, description="longest resident token")
+    token_max_days_engineer: int = Field(default=365, gt=0, le=3650, description="longest engineer token")
+    token_max_days_accountant: int = Field(default=90, gt=0, le=3650, description="longest accountant token")
+    token_max_days_admin: int = Field(default=7, gt=0, le=3650, description="longest admin token [days]")
+    link_code_valid_months: int = Field(
+        default=3, gt=0, le=24, description="a receipt's link code works this many months after its period"
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="the cabinet's address as residents reach it (e-mails)"
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for password-recovery e-mails")
+    smtp_port: int = Field(default=25, gt=0, lt=65536)
+    smtp_username: str | None = Field(default=None)
+    smtp_password: str | None = Field(default=None)
+    smtp_starttls: bool = Field(default=False, description="STARTTLS before logging in to the SMTP server")
+    mail_from: str = Field(default="meterhub@localhost", description="From: of the cabinet's e-mails")
+    password_reset_minutes: int = Field(default=60, gt=0, le=1440, description="a reset link's lifetime")
+    payment_url: str | None = Field(
+        default=None, description="the management company's payment page; {account_no} and {amount} filled in"
+    )
+    company_name: str = Field(default="", description="управляющая компания, as shown in the cabinet")
+    company_phone: str = Field(default="", description="the management company's phone")
+    company_email: str = Field(default="", description="the management company's e-mail")
+    company_address: str = Field(default="", description="the management company's office and hours")
+    emergency_phone: str = Field(default="", description="аварийно-диспетчерская служба, 24 h")
+    access_howto_ru: str = Field(
+        default="", description="how a resident gets a login (the login page); empty: a default text"
+    )
 
 
 @lru_cache(maxsize=1)

@@ -59,24 +59,28 @@ def test_numbers_drop_trailing_zeros_unless_places_are_given() -> None:
     assert number(None) == "—"
 
 
-def test_link_code_is_the_hmac_of_the_account_in_crockford_base32() -> None:
-    # first 5 bytes of HMAC-SHA256(secret, "meterhub-link:LS-1") as 8 base32 digits (no I, L, O, U)
-    mac = hmac.new(b"s3cret", b"meterhub-link:LS-1", hashlib.sha256).digest()
+def test_link_code_is_the_hmac_of_the_account_and_period_in_crockford_base32() -> None:
+    # first 5 bytes of HMAC-SHA256(secret, "meterhub-link:LS-1:2026-01") as 8 base32 digits (no I, L, O, U)
+    mac = hmac.new(b"s3cret", b"meterhub-link:LS-1:2026-01", hashlib.sha256).digest()
     n = int.from_bytes(mac[:5], "big")
     alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
     expected = "".join(alphabet[(n >> (5 * i)) & 31] for i in reversed(range(8)))
-    code = account_link_code("LS-1", "s3cret")
+    code = account_link_code("LS-1", "s3cret", "2026-01")
     assert code == f"{expected[:4]}-{expected[4:]}"
-    assert account_link_code("LS-2", "s3cret") != code
-    assert account_link_code("LS-1", "other") != code
+    assert account_link_code("LS-2", "s3cret", "2026-01") != code
+    assert account_link_code("LS-1", "other", "2026-01") != code
+    assert account_link_code("LS-1", "s3cret", "2026-02") != code  # every receipt has a new code
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        account_link_code("LS-1", "s3cret", "2026-13")
 
 
 def test_link_code_verification_tolerates_case_and_dashes_only() -> None:
-    code = account_link_code("LS-1", "s3cret")
-    assert verify_account_link_code("LS-1", code.lower().replace("-", " "), "s3cret")
-    assert not verify_account_link_code("LS-2", code, "s3cret")
+    code = account_link_code("LS-1", "s3cret", "2026-01")
+    assert verify_account_link_code("LS-1", code.lower().replace("-", " "), "s3cret", "2026-01")
+    assert not verify_account_link_code("LS-2", code, "s3cret", "2026-01")
+    assert not verify_account_link_code("LS-1", code, "s3cret", "2026-02")
     with pytest.raises(ValueError, match="secret is empty"):
-        account_link_code("LS-1", "")
+        account_link_code("LS-1", "", "2026-01")
 
 
 def test_charge_rows_join_common_property_of_the_same_tariff_and_place_recalculations() -> None:

@@ -111,7 +111,7 @@ def test_text_has_every_section_the_charge_table_and_totals_to_the_kopeck(conn) 
     assert "Электроснабжение кВт·ч 100 1 1 000,000 802,500 30,000" in text
     assert "W-2 Холодное водоснабжение ИПУ общий 1,000 2,000 1,000 15.01.2026" in text
     assert "E-2 Электроснабжение ИПУ T1 (день) 1 000,000 1 150,500 150,500" in text
-    assert f"Код привязки ЛС в личном кабинете: {account_link_code('LS-2', SECRET)}" in text
+    assert f"Код привязки ЛС в личном кабинете: {account_link_code('LS-2', SECRET, '2026-01')}" in text
 
 
 def test_opening_balance_payments_and_penalties_come_from_the_ledger(conn) -> None:
@@ -311,3 +311,37 @@ def test_recalculations_show_in_the_charge_table_and_in_section_5(conn) -> None:
     assert "Перерасчёты: -151,42" in text
     assert "ИТОГО К ОПЛАТЕ: 3 028,58 руб." in text  # 3180.00 − 101.42 − 50.00
     assert parse_payment_payload(decode_page_qr(pdf)).get("Sum") == "302858"
+
+
+def test_common_property_volume_is_printed_readable_and_the_amount_is_untouched(conn) -> None:
+    """The issue's ОДН row: an exact 28-digit share of the house volume is printed to the litre (3 decimals
+    for m³), rendered by PDFium; the stored volume and the money stay exact."""
+    exact = D("0.1720708446866485013623978202")
+    with conn.transaction(force_rollback=True):
+        conn.execute(
+            "UPDATE charge_lines SET volume = %s WHERE account_no = 'LS-2' AND period = '2026-01' "
+            "AND service = 'cold_water' AND kind = 'common_property'",
+            (exact,),
+        )
+        pdf = render_receipt_pdf(conn, "LS-2", "2026-01", issued_on=ISSUED, link_secret=SECRET)
+        (text,) = page_texts(pdf)
+        (stored,) = conn.execute(
+            "SELECT volume FROM charge_lines WHERE account_no = 'LS-2' AND period = '2026-01' "
+            "AND service = 'cold_water' AND kind = 'common_property'"
+        ).fetchone()
+    assert stored == exact  # display rounding never reaches the data
+    # 0.17207… m³ → 0,172 (half-up at 3 decimals); the amount 60,00 is the stored one, not recomputed
+    assert "Холодное водоснабжение куб. м 15 0,172 норматив × 1,5 50 1 125,00 60,00" in text
+    assert "1720708446866485013623978202" not in text and "0,17207" not in text
+
+
+def test_display_precision_per_unit() -> None:
+    from meterhub.billing.receipts.labels import display_volume, volume_text
+
+    assert volume_text(D("0.1720708446866485013623978202"), "куб. м") == "0,172"
+    assert volume_text(D("0.0005"), "m3") == "0,001"  # half-up
+    assert volume_text(D("1250.505"), "кВт·ч") == "1 250,51"
+    assert volume_text(D("150.5"), "kWh") == "150,5"  # trailing zeros dropped
+    assert volume_text(D("0.123456"), "Гкал") == "0,1235"
+    assert volume_text(None, "m3") == "—"
+    assert display_volume(D("9274.224000000"), "m3") == D("9274.224")

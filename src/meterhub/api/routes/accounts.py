@@ -17,6 +17,7 @@ from meterhub.api.roles import Role
 from meterhub.api.schemas import Money, money
 from meterhub.billing import ledger
 from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.receipts.labels import unit_title, volume_text
 
 router = APIRouter(tags=["accounts"])
 
@@ -89,8 +90,15 @@ class ServiceBalanceOut(BaseModel):
 
 
 class BalanceOut(BaseModel):
+    """How the amount to pay came about: opening + charged + recalculated + penalties − paid = total."""
+
     period: str
     services: list[ServiceBalanceOut]
+    opening: Money = Field(description="Σ debt at the start of the period (задолженность на начало)")
+    charged: Money = Field(description="Σ charged for the period (начислено)")
+    recalculated: Money = Field(description="Σ recalculations (перерасчёты)")
+    penalties: Money = Field(description="Σ penalties (пени)")
+    paid: Money = Field(description="Σ paid during the period (оплачено)")
     total: Money = Field(description="Σ closing: to pay (positive) or credit (negative)")
 
 
@@ -154,7 +162,12 @@ class ChargeLineOut(BaseModel):
     zone_name: str = Field(description="the zone in Russian (круглосуточно, день, ночь, пик, полупик)")
     part_start: date
     part_end: date
-    volume: str = Field(description="exact volume in `unit`", examples=["7.25"])
+    volume: str = Field(description="exact volume in `unit` (for computation)", examples=["7.25"])
+    volume_display: str = Field(
+        description="the volume as residents read it: rounded half-up to the unit's display precision "
+        "(m³ 3 decimals, kWh 2, Gcal 4, m² 2), decimal comma, thousands spaced",
+        examples=["0,172"],
+    )
     unit: str
     unit_name: str = Field(description="the unit in Russian", examples=["м³"])
     tariff: str = Field(description="price [₽/unit]", examples=["50.00"])
@@ -179,6 +192,7 @@ class RecalculationOut(BaseModel):
     zone: str
     zone_name: str
     volume_delta: str
+    volume_delta_display: str = Field(description="volume_delta at the unit's display precision, Russian")
     amount: Money
     method_before: str | None
     method_after: str | None
@@ -229,7 +243,8 @@ def _explanation(line: dict) -> str:
     coef = _num(line["coefficient"])
     zone = "" if line["zone"] == "single" else f" ({labels_ru.zone_ru(line['zone'])})"
     text = (
-        f"{line['name_ru']}{zone}: {_ru_num(_num(line['volume']))} {labels_ru.unit_ru(line['unit'])} × "
+        f"{line['name_ru']}{zone}: {volume_text(line['volume'], line['unit'])} "
+        f"{labels_ru.unit_ru(line['unit'])} × "
         f"{_ru_num(_num(line['tariff']))} ₽"
     )
     if coef != "1":
@@ -254,6 +269,11 @@ def _balance(conn, account_no: str, period: str) -> BalanceOut:
             )
             for b in rows
         ],
+        opening=money(sum(b.opening for b in rows)),
+        charged=money(sum(b.charged for b in rows)),
+        recalculated=money(sum(b.recalculated for b in rows)),
+        penalties=money(sum(b.penalties for b in rows)),
+        paid=money(sum(b.paid for b in rows)),
         total=money(sum(b.closing for b in rows)),
     )
 
@@ -388,6 +408,7 @@ def get_charges(account_no: AccountNo, conn: Conn, period: PeriodQuery = None) -
                 part_start=ln["part_start"],
                 part_end=ln["part_end"],
                 volume=_num(ln["volume"]) or "0",
+                volume_display=volume_text(ln["volume"], ln["unit"]),
                 unit=ln["unit"],
                 unit_name=labels_ru.unit_ru(ln["unit"]),
                 tariff=_num(ln["tariff"]) or "0",
@@ -415,6 +436,7 @@ def get_charges(account_no: AccountNo, conn: Conn, period: PeriodQuery = None) -
                 zone=r["zone"],
                 zone_name=labels_ru.zone_ru(r["zone"]),
                 volume_delta=_num(r["volume_delta"]) or "0",
+                volume_delta_display=volume_text(r["volume_delta"], unit_title(r["service"])),
                 amount=money(r["amount"]),
                 method_before=r["method_before"],
                 method_after=r["method_after"],

@@ -1,4 +1,4 @@
-"""Login, logout, the caller, bearer tokens and linking an account by the code on the receipt."""
+"""Login, logout, the caller and the self-service password change."""
 
 from __future__ import annotations
 
@@ -9,18 +9,19 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from meterhub.api import rate_limit
+from meterhub.api.client_address import DEVICE_COOKIE, client_ip, device_id_for, new_device_cookie
 from meterhub.api.deps import CSRF_COOKIE, SESSION_COOKIE, Conn, CurrentUser, get_settings
-from meterhub.api.link_codes import account_link_code, codes_equal, normalize_code
-from meterhub.api.passwords import verify_password
-from meterhub.api.roles import Role
+from meterhub.api.notifications import notify
+from meterhub.api.passwords import PasswordPolicyError, verify_password
 from meterhub.api.schemas import UserOut
-from meterhub.api.sessions import digest, issue_bearer, issue_session, revoke
-from meterhub.api.users_store import get_user_record, link_account, load_user
+from meterhub.api.sessions import digest, issue_session, revoke
+from meterhub.api.users_store import get_user_record, load_user, set_password
 from meterhub.core.settings import Settings
 
 router = APIRouter(tags=["auth"])
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest a browser keeps a cookie (RFC 6265bis)
 
 
 class LoginIn(BaseModel):
@@ -38,44 +39,46 @@ class LoginOut(BaseModel):
     expires_at: datetime
 
 
-class TokenIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "nightly import", "days": 30}]})
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"current_password": "old-pass-1", "new_password": "new-long-pass"}]}
+    )
 
-    name: str = Field(min_length=1, max_length=100, description="what the token is for")
-    days: int | None = Field(default=None, ge=1, le=3650, description="lifetime; default from settings")
-
-
-class TokenOut(BaseModel):
-    token: str = Field(description="send as `Authorization: Bearer <token>`; shown once")
-    expires_at: datetime
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
 
 
-class LinkIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"account_no": "100001", "code": "7K3M-Q9TD"}]})
-
-    account_no: str = Field(min_length=1, max_length=64, description="лицевой счёт from the receipt")
-    code: str = Field(min_length=4, max_length=32, description="код привязки printed on the receipt")
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def _login_limit(settings: Settings) -> rate_limit.Limit:
+def login_limit(settings: Settings) -> rate_limit.Limit:
     return rate_limit.Limit(
         "login",
         settings.login_rate_window_seconds,
-        settings.login_max_failures_per_user,
-        settings.login_max_failures_per_ip,
+        per_pair=settings.login_max_failures_per_user,
+        per_client=settings.login_max_failures_per_ip,
+        per_subject=settings.login_max_failures_per_account,
     )
 
 
-def _too_many(wait: int, what: str) -> HTTPException:
+def too_many(wait: int) -> HTTPException:
+    minutes = max(1, (wait + 59) // 60)
     return HTTPException(
         status.HTTP_429_TOO_MANY_REQUESTS,
-        f"too many failed {what}; try again in {wait} s (слишком много неудачных попыток)",
+        f"too many failed attempts; try again in {wait} s "
+        f"(слишком много неудачных попыток, повторите через {minutes} мин)",
         headers={"Retry-After": str(wait)},
     )
+
+
+def set_session_cookies(response: Response, settings: Settings, token: str, csrf: str) -> None:
+    for name, value, http_only in ((SESSION_COOKIE, token, True), (CSRF_COOKIE, csrf, False)):
+        response.set_cookie(
+            name,
+            value,
+            max_age=settings.session_lifetime_seconds,
+            httponly=http_only,
+            samesite="lax",
+            secure=settings.cookie_secure,
+            path="/",
+        )
 
 
 @router.post(
@@ -87,40 +90,31 @@ def _too_many(wait: int, what: str) -> HTTPException:
 def login(body: LoginIn, request: Request, response: Response, conn: Conn, settings: SettingsDep) -> LoginOut:
     username = body.username.strip().lower()
     ip = client_ip(request)
-    limit = _login_limit(settings)
-    wait = rate_limit.check(conn, limit, username, ip)
-    if wait is not None:
-        raise _too_many(wait, "logins")
+    device = device_id_for(request, settings.secret_key, username)
+    attempt = rate_limit.reserve(conn, login_limit(settings), username, ip, device)
+    if attempt.wait is not None:
+        raise too_many(attempt.wait)
     rec = get_user_record(conn, username=username)
     ok, rehash = verify_password(rec.password_hash if rec and rec.active else None, body.password)
-    if not ok or rec is None:
-        rate_limit.record_failure(conn, limit, username, ip)
+    if not ok or rec is None:  # the reserved attempt stays as a failure
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "wrong username or password (неверный логин или пароль)"
         )
-    rate_limit.clear(conn, limit, username)
+    rate_limit.succeeded(conn, attempt)
     if rehash:
         conn.execute("UPDATE api_users SET password_hash = %s WHERE user_id = %s", (rehash, rec.id))
     issued = issue_session(conn, rec.id, timedelta(seconds=settings.session_lifetime_seconds), ip)
-    max_age = settings.session_lifetime_seconds
-    response.set_cookie(
-        SESSION_COOKIE,
-        issued.token,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-        path="/",
-    )
-    response.set_cookie(
-        CSRF_COOKIE,
-        issued.csrf_token or "",
-        max_age=max_age,
-        httponly=False,
-        samesite="lax",
-        secure=settings.cookie_secure,
-        path="/",
-    )
+    set_session_cookies(response, settings, issued.token, issued.csrf_token or "")
+    if device is None:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            new_device_cookie(settings.secret_key, username),
+            max_age=DEVICE_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=settings.cookie_secure,
+            path="/api/v1/auth/",
+        )
     user = load_user(conn, rec.id, "cookie")
     assert user is not None
     return LoginOut(user=UserOut.of(user), csrf_token=issued.csrf_token or "", expires_at=issued.expires_at)
@@ -148,73 +142,58 @@ def me(user: CurrentUser) -> UserOut:
     return UserOut.of(user)
 
 
-@router.post(
-    "/auth/tokens",
-    summary="Create a bearer token for scripts (shown once)",
-    response_model=TokenOut,
-    status_code=status.HTTP_201_CREATED,
-)
-def create_token(
-    body: TokenIn, request: Request, user: CurrentUser, conn: Conn, settings: SettingsDep
-) -> TokenOut:
-    days = body.days or settings.token_lifetime_days
-    issued = issue_bearer(conn, user.id, timedelta(days=days), body.name, client_ip(request))
-    return TokenOut(token=issued.token, expires_at=issued.expires_at)
-
-
-@router.post(
-    "/me/accounts",
-    summary="Link an account (лицевой счёт) by its number and the one-time code on the receipt",
-    response_model=UserOut,
+@router.put(
+    "/me/password",
+    summary="Change one's own password (cabinet session only); ends every other session and token",
+    status_code=status.HTTP_204_NO_CONTENT,
     responses={
-        400: {"description": "wrong code, or the code was used already"},
-        403: {"description": "only residents link accounts"},
-        429: {"description": "too many wrong codes"},
+        400: {"description": "the current password is wrong"},
+        403: {"description": "a bearer token cannot change the password"},
+        422: {"description": "the new password is too weak, with the reason"},
+        429: {"description": "too many wrong current passwords"},
     },
 )
-def link_my_account(
-    body: LinkIn, request: Request, user: CurrentUser, conn: Conn, settings: SettingsDep
-) -> UserOut:
-    if user.role is not Role.RESIDENT:
+def change_my_password(
+    body: PasswordChangeIn, request: Request, user: CurrentUser, conn: Conn, settings: SettingsDep
+) -> Response:
+    if user.via != "cookie":
         raise HTTPException(
-            status.HTTP_403_FORBIDDEN, "only residents link accounts; staff see accounts by role"
+            status.HTTP_403_FORBIDDEN,
+            "change the password in the cabinet, not with a token (смените пароль в личном кабинете)",
         )
-    account_no = body.account_no.strip()
-    ip = client_ip(request)
     limit = rate_limit.Limit(
-        "link_code",
+        "password_change",
         settings.login_rate_window_seconds,
-        settings.link_max_failures_per_user,
-        settings.login_max_failures_per_ip,
+        per_pair=settings.login_max_failures_per_user,
+        per_client=settings.login_max_failures_per_ip,
+        per_subject=settings.login_max_failures_per_user,
     )
-    subject = str(user.id)
-    wait = rate_limit.check(conn, limit, subject, ip)
-    if wait is not None:
-        raise _too_many(wait, "link codes")
-    wrong = HTTPException(
-        status.HTTP_400_BAD_REQUEST,
-        "account number or code is wrong; check the receipt (неверный номер счёта или код привязки)",
-    )
-    exists = conn.execute("SELECT 1 FROM accounts WHERE account_no = %s", (account_no,)).fetchone()
-    if exists is None or not codes_equal(body.code, account_link_code(account_no, settings.secret_key)):
-        rate_limit.record_failure(conn, limit, subject, ip)
-        raise wrong
-    if account_no in user.account_nos:
-        return UserOut.of(user)
-    code_digest = digest(normalize_code(body.code))
-    with conn.transaction():
-        redeemed = conn.execute(
-            "INSERT INTO api_link_code_redemptions (account_no, code_digest, user_id) VALUES (%s, %s, %s) "
-            "ON CONFLICT DO NOTHING",
-            (account_no, code_digest, user.id),
-        ).rowcount
-        if not redeemed:
-            raise HTTPException(
-                status.HTTP_400_BAD_REQUEST,
-                "this code was used already; ask the management company to link the account "
-                "(код уже использован — обратитесь в управляющую компанию)",
+    attempt = rate_limit.reserve(conn, limit, str(user.id), client_ip(request))
+    if attempt.wait is not None:
+        raise too_many(attempt.wait)
+    rec = get_user_record(conn, user_id=user.id)
+    ok, _ = verify_password(rec.password_hash if rec else None, body.current_password)
+    if not ok:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, "the current password is wrong (текущий пароль введён неверно)"
+        )
+    rate_limit.succeeded(conn, attempt)
+    if body.new_password == body.current_password:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            "the new password is the same as the current one (новый пароль совпадает с текущим)",
+        )
+    try:
+        with conn.transaction():
+            keep = digest(request.cookies.get(SESSION_COOKIE, ""))
+            set_password(conn, user.id, body.new_password, keep_session=keep)
+            notify(
+                conn,
+                [user.id],
+                "security",
+                "Пароль изменён; другие сеансы и токены завершены",
+                subject_key=f"password:{datetime.now().isoformat()}",
             )
-        link_account(conn, user.id, account_no, "receipt_code")
-    fresh = load_user(conn, user.id, user.via)
-    assert fresh is not None
-    return UserOut.of(fresh)
+    except PasswordPolicyError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

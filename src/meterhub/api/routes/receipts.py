@@ -12,12 +12,16 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, st
 from pydantic import BaseModel, Field
 
 from meterhub.api.deps import AccountNo, Conn, get_settings
+from meterhub.api.payment_state import STATE_NAMES, paid_since, payment_state
 from meterhub.api.routes.accounts import due_date_of
 from meterhub.api.schemas import Money, money
+from meterhub.billing.periods import BillingPeriod
 from meterhub.core.settings import Settings
 
 router = APIRouter(tags=["receipts"])
 
+# Debts older than this are not in the system; a debt "as of" a future day would be a forecast.
+EARLIEST_DEBT_DATE = date(2000, 1, 1)
 PDF_RESPONSE = {200: {"content": {"application/pdf": {}}, "description": "the PDF"}}
 
 
@@ -32,6 +36,9 @@ class ReceiptOut(BaseModel):
     due_date: date | None = Field(
         description="pay by this day (billing's penalty tables: day N of the next month; null if unknown)"
     )
+    paid_after: Money = Field(description="paid since the period ended (goes to this receipt's amount first)")
+    payment_state: str = Field(description="nothing_due, paid, partly_paid or unpaid")
+    payment_state_name: str = Field(description="«оплачена», «оплачена частично», «не оплачена», …")
     pdf_url: str
 
 
@@ -63,25 +70,39 @@ def _pdf(content: bytes, filename: str) -> Response:
 )
 def list_account_receipts(account_no: AccountNo, conn: Conn) -> list[ReceiptOut]:
     receipts = _receipts_module()
-    return [
-        ReceiptOut(
-            period=r.period,
-            status=r.status,
-            charged=money(r.charged_kopecks),
-            to_pay=money(r.to_pay_kopecks),
-            issued_at=r.issued_at,
-            due_date=due_date_of(r.period),
-            pdf_url=f"/api/v1/accounts/{account_no}/receipts/{r.period}.pdf",
+    payments = conn.execute(
+        "SELECT paid_on, amount_kopecks FROM payments WHERE account_no = %s ORDER BY paid_on", (account_no,)
+    ).fetchall()
+    out = []
+    for r in receipts.list_receipts(conn, account_no):
+        after = paid_since(payments, BillingPeriod.parse(r.period).end_day)
+        state = payment_state(r.to_pay_kopecks, after)
+        out.append(
+            ReceiptOut(
+                period=r.period,
+                status=r.status,
+                charged=money(r.charged_kopecks),
+                to_pay=money(r.to_pay_kopecks),
+                issued_at=r.issued_at,
+                due_date=due_date_of(r.period),
+                paid_after=money(after),
+                payment_state=state,
+                payment_state_name=STATE_NAMES[state],
+                pdf_url=f"/api/v1/accounts/{account_no}/receipts/{r.period}.pdf",
+            )
         )
-        for r in receipts.list_receipts(conn, account_no)
-    ]
+    return out
 
 
 @router.get(
     "/accounts/{account_no}/receipts/debt.pdf",
     summary="Debt receipt (квитанция на задолженность) as of a date, as PDF",
     response_class=Response,
-    responses={**PDF_RESPONSE, 409: {"description": "nothing to print, with the reason"}},
+    responses={
+        **PDF_RESPONSE,
+        409: {"description": "nothing to print, with the reason"},
+        422: {"description": "as_of before 2000 or after today"},
+    },
 )
 def debt_receipt_pdf(
     account_no: AccountNo,
@@ -90,7 +111,14 @@ def debt_receipt_pdf(
     as_of: Annotated[date | None, Query(description="debt as of this day (default: today)")] = None,
 ) -> Response:
     receipts = _receipts_module()
-    day = as_of or date.today()
+    today = date.today()
+    day = as_of or today
+    if not EARLIEST_DEBT_DATE <= day <= today:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            f"as_of must be between {EARLIEST_DEBT_DATE:%d.%m.%Y} and today ({today:%d.%m.%Y}) "
+            f"(дата задолженности — с {EARLIEST_DEBT_DATE:%d.%m.%Y} по сегодняшний день)",
+        )
     try:
         content = receipts.render_debt_receipt_pdf(conn, account_no, day, link_secret=settings.secret_key)
     except receipts.ReceiptDataError as exc:

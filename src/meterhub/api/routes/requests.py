@@ -13,6 +13,7 @@ from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
 from meterhub.api.deps import AccountNo, Conn, CurrentUser, ensure_account_access, get_settings, require_role
+from meterhub.api.notifications import account_user_ids, notify
 from meterhub.api.request_workflow import (
     CATEGORY_NAMES,
     STATUS_NAMES,
@@ -51,6 +52,11 @@ class RequestOut(BaseModel):
     has_photo: bool
     created_at: datetime
     updated_at: datetime
+    answer: str = Field(
+        default="",
+        description="the latest comment staff wrote (for a rejected request: the reason), shown with the "
+        "status without opening the history",
+    )
     history: list[HistoryEntry] = Field(default_factory=list, description="oldest first")
 
 
@@ -65,7 +71,11 @@ class StatusChangeIn(BaseModel):
 
 _SELECT = """
 SELECT r.request_id AS id, r.account_no, r.category, r.text, r.status, r.created_at, r.updated_at,
-       EXISTS (SELECT 1 FROM api_request_photos p WHERE p.request_id = r.request_id) AS has_photo
+       EXISTS (SELECT 1 FROM api_request_photos p WHERE p.request_id = r.request_id) AS has_photo,
+       COALESCE((SELECT h.comment FROM api_request_history h
+                  WHERE h.request_id = r.request_id AND h.comment <> '' AND h.id > (
+                        SELECT min(h0.id) FROM api_request_history h0 WHERE h0.request_id = r.request_id)
+                  ORDER BY h.id DESC LIMIT 1), '') AS answer
   FROM api_requests r
 """
 
@@ -226,7 +236,7 @@ def get_request_photo(request_id: RequestId, user: CurrentUser, conn: Conn) -> R
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"request {request_id} has no photo")
     return Response(
-        content=bytes(row[1]), media_type=row[0], headers={"Cache-Control": "private, max-age=3600"}
+        content=bytes(row[1]), media_type=row[0], headers={"Cache-Control": "private, no-store"}
     )
 
 
@@ -264,5 +274,19 @@ def change_request_status(
             "INSERT INTO api_request_history (request_id, status, comment, changed_by) "
             "VALUES (%s, %s, %s, %s)",
             (request_id, body.status.value, comment, user.id),
+        )
+        (account_no,) = conn.execute(
+            "SELECT account_no FROM api_requests WHERE request_id = %s", (request_id,)
+        ).fetchone()
+        status_name = STATUS_NAMES[body.status]
+        comment = f": {body.comment.strip()}" if body.comment.strip() else ""
+        notify(
+            conn,
+            account_user_ids(conn, account_no),
+            "request_answer",
+            f"Заявка № {request_id} — {status_name}{comment}",
+            account_no=account_no,
+            subject_key=f"{request_id}:{body.status.value}:{datetime.now().isoformat()}",
+            link=f"/cabinet/requests?account={account_no}",
         )
     return _out(_load(conn, request_id), _history(conn, request_id))

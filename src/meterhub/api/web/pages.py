@@ -61,6 +61,7 @@ PAGES: tuple[Page, ...] = (
     Page("house", "/house", "Показатели дома", "Дом"),
     Page("advice", "/advice", "Выбор тарифа", "Тарифы"),
     Page("requests", "/requests", "Заявки и обращения", "Заявки"),
+    Page("profile", "/profile", "Профиль и безопасность", "Профиль"),
 )
 
 _STATIC_PACKAGE = ("meterhub.api.web", "static")
@@ -137,7 +138,15 @@ def cabinet_without_slash() -> RedirectResponse:
 
 @router.get(CABINET_PREFIX + "/login", response_class=HTMLResponse)
 def login_page(request: Request, next: Annotated[str | None, Query(max_length=2000)] = None) -> Response:
-    return _render(request, "login.html", {"title": "Вход", "next_url": _safe_next(next), "page": None})
+    context = {"title": "Вход", "next_url": _safe_next(next), "page": None, "public": "login"}
+    return _render(request, "login.html", context)
+
+
+@router.get(CABINET_PREFIX + "/recover", response_class=HTMLResponse)
+def recover_page(request: Request) -> Response:
+    """Public: ask for a reset link by e-mail, or (with ``?token=`` from the letter) set a new password."""
+    context = {"title": "Восстановление пароля", "page": None, "public": "recover"}
+    return _render(request, "recover.html", context)
 
 
 def _page_handler(page: Page):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -255,9 +255,16 @@ def load_debt_receipt(
         lines=tuple(lines),
         advance=debts.advance,
         qr_payload=payload,
-        link_code=account_link_code(account_no, link_secret) if link_secret else None,
+        link_code=account_link_code(account_no, link_secret, _previous_month(as_of)) if link_secret else None,
         notes=notes,
     )
+
+
+def _previous_month(day: date) -> str:
+    """The link code on a debt receipt is last month's, the latest a regular receipt printed by then
+    carries, so revoking the codes printed so far (up to last month) covers it."""
+    first = day.replace(day=1) - timedelta(days=1)
+    return f"{first:%Y-%m}"
 
 
 def render_debt_receipt_pdf(

@@ -7,13 +7,15 @@ Russian way: a space between thousands and a decimal comma (``12 013,00``).
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from meterhub.billing.money import strip_zeros
 from meterhub.billing.periods import MONTHS_RU
 
 __all__ = [
     "MONTHS",
+    "display_places",
+    "display_volume",
     "method_title",
     "money",
     "number",
@@ -22,6 +24,7 @@ __all__ = [
     "ru_date",
     "service_title",
     "unit_title",
+    "volume_text",
     "zone_title",
 ]
 
@@ -110,6 +113,33 @@ def money(amount: Decimal) -> str:
     sign = "-" if text.startswith("-") else ""
     whole, _, frac = text.lstrip("-").partition(".")
     return f"{sign}{_group(whole)},{frac}"
+
+
+# Display precision of volumes [decimal places] by unit (code or Russian name). Receipts and screens round
+# to it (half-up) for reading only; the exact volumes stay in the data and in every computation.
+DISPLAY_PLACES = {
+    "m3": 3, "куб. м": 3, "м³": 3,         # cubic metres to the litre
+    "kWh": 2, "кВт·ч": 2,                 # kilowatt-hours to 10 Wh
+    "Gcal": 4, "Гкал": 4,                 # gigacalories to 0.1 Mcal (heat meters show 3–4 decimals)
+    "m2": 2, "кв. м": 2, "м²": 2,         # areas as in the cadastral passport
+}  # fmt: skip
+DEFAULT_DISPLAY_PLACES = 3
+
+
+def display_places(unit: str | None) -> int:
+    """Decimal places a volume in ``unit`` is shown with (3 for an unknown unit)."""
+    return DISPLAY_PLACES.get(unit or "", DEFAULT_DISPLAY_PLACES)
+
+
+def display_volume(value: Decimal, unit: str | None) -> Decimal:
+    """``value`` rounded half-up to the unit's display places, trailing zeros dropped (for reading only)."""
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-display_places(unit)), rounding=ROUND_HALF_UP)
+    return strip_zeros(rounded)
+
+
+def volume_text(value: Decimal | None, unit: str | None) -> str:
+    """A volume as residents read it: ``0,172`` (m³), ``1 250,5`` (kWh); ``—`` for None."""
+    return "—" if value is None else number(display_volume(value, unit))
 
 
 def number(value: Decimal | None, places: int | None = None) -> str:

@@ -309,7 +309,8 @@ def iter_receipts(
             references=service_references(services, normatives, common),
             readings=readings,
             qr_payload=payload,
-            link_code=account_link_code(account.account_no, link_secret) if link_secret else None,
+            link_code=account_link_code(account.account_no, link_secret, str(period))
+            if link_secret else None,
         )
 
 

@@ -28,7 +28,7 @@ from meterhub.billing.receipts.drawing import (
     register_fonts,
     table,
 )
-from meterhub.billing.receipts.labels import money, number, period_title, ru_date
+from meterhub.billing.receipts.labels import money, number, period_title, ru_date, volume_text
 from meterhub.billing.receipts.model import DebtReceipt, Payer, Provider, Receipt
 
 __all__ = ["FORM_TITLE", "SECTION_TITLES", "write_debt_receipt", "write_receipts"]
@@ -226,7 +226,8 @@ def _draw_receipt(c: Canvas, r: Receipt) -> None:
     for row in r.rows:
         rows.append(
             [
-                row.title, row.unit, number(row.volume_individual), number(row.volume_common), row.method,
+                row.title, row.unit, volume_text(row.volume_individual, row.unit),
+                volume_text(row.volume_common, row.unit), row.method,
                 number(row.tariff) if row.tariff is not None else "—", money(row.amount_individual),
                 money(row.amount_common), money(row.charged),
                 number(row.coefficient) if row.coefficient is not None else "—", money(row.excess),

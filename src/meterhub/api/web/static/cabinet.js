@@ -248,10 +248,12 @@ function wireLogout() {
 }
 
 // Runs a page: header first, then the page body; any error ends up in the status box, never a blank page.
-export async function runPage(body) {
+// ``accounts: false``: a page for any logged-in user (the profile), not only residents with accounts.
+export async function runPage(body, { accounts = true } = {}) {
   wireLogout();
   try {
-    const ctx = await loadAccounts();
+    const ctx = accounts ? await loadAccounts() : {};
+    showUnread();
     await body(ctx);
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 401)) {
@@ -265,4 +267,45 @@ export async function runPage(body) {
 
 export function noAccountMessage() {
   showStatus("К вашей учётной записи не привязан ни один лицевой счёт. Привяжите его на главной странице.", "error");
+}
+
+// The management company's and the emergency service's contacts (public GET /contacts) into a <dl>.
+export async function renderContacts(dl, howto) {
+  let c;
+  try {
+    c = await api("/contacts", { redirectOn401: false });
+  } catch {
+    return null;
+  }
+  if (howto && c.access_howto_ru) howto.textContent = c.access_howto_ru;
+  const rows = [
+    ["Управляющая компания", c.company_name],
+    ["Телефон", c.company_phone],
+    ["Эл. почта", c.company_email],
+    ["Офис и часы приёма", c.company_address],
+    ["Аварийно-диспетчерская служба (круглосуточно)", c.emergency_phone],
+  ];
+  const items = [];
+  for (const [k, v] of rows) {
+    if (!v) continue;
+    const value = k.startsWith("Телефон") || k.startsWith("Аварийно")
+      ? h("a", { href: `tel:${v.replace(/[^+\d]/g, "")}`, text: v })
+      : k === "Эл. почта" ? h("a", { href: `mailto:${v}`, text: v }) : v;
+    items.push(h("dt", { text: k }), h("dd", {}, value));
+  }
+  if (dl) fill(dl, ...items);
+  return c;
+}
+
+// The unread-notifications badge in the header (a failure here never breaks the page).
+export async function showUnread() {
+  const badge = document.getElementById("unread-count");
+  if (!badge) return;
+  try {
+    const n = await api("/me/notifications", { redirectOn401: false });
+    badge.textContent = n.unread ? String(n.unread) : "";
+    badge.hidden = !n.unread;
+  } catch {
+    /* the badge is optional */
+  }
 }

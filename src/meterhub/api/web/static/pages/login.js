@@ -1,4 +1,4 @@
-import { api, ApiError, PREFIX } from "../cabinet.js";
+import { api, ApiError, PREFIX, renderContacts } from "../cabinet.js";
 
 const form = document.getElementById("login-form");
 const error = document.getElementById("login-error");
@@ -22,7 +22,8 @@ form.addEventListener("submit", async (event) => {
     if (err instanceof ApiError && (err.status === 401 || err.status === 400)) {
       error.textContent = "Неверный логин или пароль.";
     } else if (err instanceof ApiError && err.status === 429) {
-      error.textContent = "Слишком много неудачных попыток. Подождите несколько минут и попробуйте снова.";
+      // the API says how long: «Слишком много неудачных попыток, повторите через N мин»
+      error.textContent = err.message;
     } else {
       error.textContent = err.message;
     }
@@ -30,4 +31,12 @@ form.addEventListener("submit", async (event) => {
     button.disabled = false;
   }
 });
-document.body.dataset.ready = "true";
+
+renderContacts(document.getElementById("contacts"), document.getElementById("access-howto")).then((c) => {
+  if (c && !c.password_recovery) {
+    document.getElementById("forgot-link").replaceWith(
+      document.createTextNode("Забыли пароль? Обратитесь в управляющую компанию — контакты ниже."));
+  }
+}).finally(() => {
+  document.body.dataset.ready = "true";
+});

@@ -15,7 +15,8 @@ function wireLinkForm(form) {
       localStorage.setItem("mh_account", account_no);
       location.assign(`${PREFIX}/?account=${encodeURIComponent(account_no)}`);
     } catch (err) {
-      error.textContent = err.status === 404 || err.status === 400 ? "Неверный номер счёта или код." : err.message;
+      // the API says which: wrong, «код уже использован», revoked by the management company, too many tries
+      error.textContent = err.message;
       error.hidden = false;
     }
   });
@@ -45,12 +46,41 @@ function renderBalance(details) {
   if (last && last.due_date && sign > 0) {
     fill(document.getElementById("due-date"), "Оплатить до ", h("strong", { text: dateLabel(last.due_date) }));
   }
+  renderBreakdown(bal, last);
   const services = document.getElementById("balance-services");
   for (const s of bal.services || []) {
     const amount = rubles(s.closing);
     if (amount === null) continue;
     services.append(h("dt", { text: SERVICE_NAMES[s.service] || s.service }), h("dd", { text: formatRub(amount) }));
   }
+}
+
+// How the amount to pay came about: opening debt + charged + recalculations + penalties − paid = to pay.
+function renderBreakdown(bal, last) {
+  const list = document.getElementById("balance-breakdown");
+  if (!list || bal.opening === undefined) return;
+  const month = periodLabel(bal.period).toLowerCase();
+  const nonZero = (m) => compareDecimals(rubles(m), "0") !== 0;
+  const rows = [
+    ["opening", "Долг на начало периода", bal.opening, true],
+    ["charged", `Начислено за ${month}`, bal.charged, true],
+    ["recalculated", "Перерасчёты", bal.recalculated, nonZero(bal.recalculated)],
+    ["penalties", "Пени за просрочку оплаты", bal.penalties, nonZero(bal.penalties)],
+    ["paid", `Оплачено в ${month}`, bal.paid, true],
+  ];
+  const items = [];
+  for (const [key, label, amount, show] of rows) {
+    if (!show) continue;
+    const value = rubles(amount);
+    const text = key === "paid" && nonZero(amount) ? `− ${formatRub(value)}` : formatRub(value);
+    items.push(h("dt", { text: label }), h("dd", { "data-part": key, class: "num", text }));
+  }
+  const total = rubles(bal.total);
+  const due = last && last.due_date ? ` до ${dateLabel(last.due_date)}` : "";
+  items.push(h("dt", { class: "total", text: compareDecimals(total, "0") > 0 ? `К оплате${due}` : "Итого" }),
+    h("dd", { "data-part": "total", class: "num total", text: formatRub(total.replace(/^-/, "")) }));
+  fill(list, ...items);
+  document.getElementById("breakdown-card").hidden = false;
 }
 
 function renderReceipt(details) {
@@ -108,6 +138,28 @@ async function renderCharges(details) {
   document.getElementById("charges-card").hidden = false;
 }
 
+// Paying: the receipt's ГОСТ QR code on screen and the management company's payment page if configured.
+async function renderPayment(details) {
+  if (!details.last_receipt) return;
+  let pay;
+  try {
+    pay = await api(`${acc(details.account_no)}/payment`);
+  } catch {
+    return; // no receipt to pay yet
+  }
+  if (compareDecimals(rubles(pay.to_pay), "0") <= 0) return;
+  document.getElementById("pay-amount").textContent = formatRub(rubles(pay.to_pay));
+  document.getElementById("pay-due").textContent =
+    `по квитанции за ${periodLabel(pay.period).toLowerCase()}${pay.due_date ? `, оплатить до ${dateLabel(pay.due_date)}` : ""}`;
+  document.getElementById("pay-qr").src = pay.qr_svg_url;
+  const link = document.getElementById("pay-link");
+  if (pay.payment_url) {
+    link.href = pay.payment_url;
+    link.hidden = false;
+  }
+  document.getElementById("pay-card").hidden = false;
+}
+
 runPage(async ({ current }) => {
   wireLinkForm(document.getElementById("link-form"));
   wireLinkForm(document.getElementById("link-form-more"));
@@ -121,5 +173,5 @@ runPage(async ({ current }) => {
   renderReceipt(details);
   renderDetails(details);
   document.getElementById("overview").hidden = false;
-  await renderCharges(details);
+  await Promise.all([renderCharges(details), renderPayment(details)]);
 });

@@ -20,6 +20,9 @@ runPage(async ({ current }) => {
         r.status === "draft" ? h("div", { class: "muted small", text: "предварительная: период не закрыт" }) : null),
       h("td", { class: "num", text: rub(r.charged) }),
       h("td", { class: "num", text: rub(r.to_pay) }),
+      h("td", { class: `payment-state ${r.payment_state || ""}`, "data-payment-state": r.payment_state || "" },
+        r.payment_state_name || "",
+        r.payment_state === "partly_paid" ? h("div", { class: "muted small", text: `оплачено ${rub(r.paid_after)}` }) : null),
       h("td", {}, h("a", { href: url, download: `kvitanciya-${current.account_no}-${r.period}.pdf`, class: "receipt-pdf", text: "PDF" })));
   }));
   document.getElementById("receipts-empty").hidden = receipts.length > 0;

@@ -1,0 +1,114 @@
+"""The caller's notifications (уведомления) and the management company's contacts.
+
+Notifications: a new receipt of a linked account (derived when the list is read: every closed period
+since the account was linked), an answer to a request (written when staff change its status), a new user
+linked to one's account, one's password changed or a link revoked (:mod:`meterhub.api.notifications`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+from pydantic import BaseModel, Field
+
+from meterhub.api.deps import Conn, CurrentUser, get_settings
+from meterhub.api.notifications import notify_new_receipts
+from meterhub.core.settings import Settings
+
+router = APIRouter(tags=["auth"])
+
+KIND_NAMES = {
+    "receipt": "новая квитанция",
+    "request_answer": "ответ по заявке",
+    "account_linked": "подключение к лицевому счёту",
+    "security": "безопасность",
+}
+DEFAULT_ACCESS_HOWTO = (
+    "Логин и пароль выдаёт управляющая компания: обратитесь в офис с паспортом или напишите на её "
+    "электронную почту. Затем войдите и привяжите лицевой счёт кодом с последней квитанции "
+    "(«Код привязки ЛС в личном кабинете»)."
+)
+
+
+class NotificationOut(BaseModel):
+    id: int
+    kind: str
+    kind_name: str
+    account_no: str | None
+    text_ru: str
+    link: str
+    created_at: datetime
+    read: bool
+
+
+class NotificationsOut(BaseModel):
+    unread: int
+    items: list[NotificationOut]
+
+
+class ContactsOut(BaseModel):
+    company_name: str = Field(description="управляющая компания")
+    company_phone: str
+    company_email: str
+    company_address: str = Field(description="office address and hours")
+    emergency_phone: str = Field(description="аварийно-диспетчерская служба, круглосуточно")
+    access_howto_ru: str = Field(description="how a resident gets a login and links an account")
+    password_recovery: bool = Field(description="whether recovery by e-mail is configured")
+
+
+@router.get(
+    "/me/notifications", summary="The caller's notifications, newest first", response_model=NotificationsOut
+)
+def my_notifications(user: CurrentUser, conn: Conn) -> NotificationsOut:
+    if user.account_nos:
+        notify_new_receipts(conn, user.id, user.account_nos)
+    rows = conn.execute(
+        "SELECT notification_id, kind, account_no, text_ru, link, created_at, read_at IS NOT NULL "
+        "FROM api_notifications WHERE user_id = %s ORDER BY created_at DESC, notification_id DESC LIMIT 100",
+        (user.id,),
+    ).fetchall()
+    items = [
+        NotificationOut(
+            id=r[0],
+            kind=r[1],
+            kind_name=KIND_NAMES.get(r[1], r[1]),
+            account_no=r[2],
+            text_ru=r[3],
+            link=r[4],
+            created_at=r[5],
+            read=r[6],
+        )
+        for r in rows
+    ]
+    return NotificationsOut(unread=sum(not n.read for n in items), items=items)
+
+
+@router.post(
+    "/me/notifications/read",
+    summary="Mark all of the caller's notifications read",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+def mark_notifications_read(user: CurrentUser, conn: Conn) -> Response:
+    conn.execute(
+        "UPDATE api_notifications SET read_at = now() WHERE user_id = %s AND read_at IS NULL", (user.id,)
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/contacts",
+    summary="Public: the management company's and the emergency service's contacts, how to get access",
+    response_model=ContactsOut,
+)
+def contacts(settings: Annotated[Settings, Depends(get_settings)]) -> ContactsOut:
+    return ContactsOut(
+        company_name=settings.company_name,
+        company_phone=settings.company_phone,
+        company_email=settings.company_email,
+        company_address=settings.company_address,
+        emergency_phone=settings.emergency_phone,
+        access_howto_ru=settings.access_howto_ru or DEFAULT_ACCESS_HOWTO,
+        password_recovery=bool(settings.smtp_host),
+    )

@@ -1,0 +1,92 @@
+// Profile: notifications, password change, e-mail for recovery, sessions and tokens, contacts.
+import { api, dateLabel, dateTimeLabel, fill, h, renderContacts, runPage, showUnread } from "../cabinet.js";
+
+function show(el, text) {
+  el.textContent = text;
+  el.hidden = false;
+}
+
+async function renderNotifications() {
+  const data = await api("/me/notifications");
+  const list = document.getElementById("notification-list");
+  fill(list, ...data.items.map((n) => h("li", { class: n.read ? "read" : "unread", "data-kind": n.kind },
+    h("div", { class: "muted small", text: `${dateTimeLabel(n.created_at)} · ${n.kind_name}` }),
+    n.link ? h("a", { href: n.link, text: n.text_ru }) : h("span", { text: n.text_ru }))));
+  document.getElementById("notifications-empty").hidden = data.items.length > 0;
+  const mark = document.getElementById("mark-read");
+  mark.hidden = !data.unread;
+  mark.onclick = async () => {
+    await api("/me/notifications/read", { method: "POST" });
+    await renderNotifications();
+    showUnread();
+  };
+}
+
+async function renderSessions() {
+  const rows = await api("/auth/tokens");
+  const tbody = document.querySelector("#sessions-table tbody");
+  fill(tbody, ...rows.map((s) => h("tr", { "data-kind": s.kind, "data-current": s.current ? "true" : "false" },
+    h("td", {}, s.current ? `${s.kind_name} (этот)` : s.kind_name, s.name ? h("div", { class: "muted small", text: s.name }) : null,
+      s.client_ip ? h("div", { class: "muted small", text: `адрес ${s.client_ip}` }) : null),
+    h("td", { text: dateTimeLabel(s.created_at) }),
+    h("td", { text: dateTimeLabel(s.last_used_at) }),
+    h("td", { text: dateLabel(s.expires_at) }),
+    h("td", {}, s.current ? null : h("button", {
+      type: "button", class: "revoke", text: "Завершить",
+      onclick: async (event) => {
+        event.target.disabled = true;
+        await api(`/auth/tokens/${s.id}`, { method: "DELETE" });
+        await renderSessions();
+      },
+    })))));
+}
+
+function wirePasswordForm() {
+  const form = document.getElementById("password-form");
+  const error = document.getElementById("password-error");
+  const done = document.getElementById("password-done");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    done.hidden = true;
+    const current = form.current_password.value;
+    const next = form.new_password.value;
+    if (!current || !next) return show(error, "Заполните текущий и новый пароль.");
+    if (next !== form.new_password_2.value) return show(error, "Новые пароли не совпадают.");
+    try {
+      await api("/me/password", { method: "PUT", json: { current_password: current, new_password: next } });
+      form.reset();
+      done.hidden = false;
+      await renderSessions();
+      await renderNotifications();
+    } catch (err) {
+      show(error, err.message);
+    }
+  });
+}
+
+function wireEmailForm() {
+  const form = document.getElementById("email-form");
+  const error = document.getElementById("email-error");
+  const done = document.getElementById("email-done");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    done.hidden = true;
+    const email = form.email.value.trim();
+    try {
+      await api("/me/email", { method: "PUT", json: { email: email || null } });
+      done.hidden = false;
+    } catch (err) {
+      show(error, err.status === 422 ? "Проверьте адрес электронной почты: например, ivanova@mail.ru." : err.message);
+    }
+  });
+}
+
+runPage(async () => {
+  wirePasswordForm();
+  wireEmailForm();
+  const email = await api("/me/email");
+  document.getElementById("email").value = email.email || "";
+  await Promise.all([renderNotifications(), renderSessions(), renderContacts(document.getElementById("contacts"))]);
+}, { accounts: false });
