@@ -11,14 +11,23 @@ app = typer.Typer(help="Database: migrations and status.", no_args_is_help=True)
 
 @app.command()
 def migrate() -> None:
-    """Apply pending plain-SQL migrations in order (harmless to run twice)."""
+    """Apply pending plain-SQL migrations in order (harmless to run twice).
+
+    A new database's time series go to TimescaleDB hypertables when the server has the extension, else
+    to monthly partitions; METERHUB_STORAGE=timescaledb|postgres chooses explicitly.
+    """
     from meterhub.cli.wiring import MIGRATION_SOURCES
     from meterhub.timeseries.database import connect, database_url
+    from meterhub.timeseries.migrate import MigrationError
     from meterhub.timeseries.schema import migrate_database
 
     settings = get_settings()
-    with database_url(settings) as url, connect(url) as conn:
-        applied = migrate_database(conn, MIGRATION_SOURCES)
+    try:
+        with database_url(settings) as url, connect(url) as conn:
+            applied = migrate_database(conn, MIGRATION_SOURCES, prefer=settings.storage)
+    except MigrationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     if applied:
         for m in applied:
             typer.echo(f"applied {m.version:04d}_{m.name} ({m.source})")
@@ -27,26 +36,57 @@ def migrate() -> None:
 
 
 @app.command()
-def status() -> None:
-    """Show the server, the storage path (TimescaleDB or partitions), migrations and table sizes."""
+def status(
+    exact: bool = typer.Option(False, "--exact", help="count rows with count(*) (slow on large tables)"),
+) -> None:
+    """Show the server, the storage path, migrations, rows, bytes per row, compression and its jobs."""
     from meterhub.cli.wiring import MIGRATION_SOURCES
     from meterhub.timeseries.database import connect, database_url
     from meterhub.timeseries.schema import database_status
 
     settings = get_settings()
     with database_url(settings) as url, connect(url) as conn:
-        st = database_status(conn, MIGRATION_SOURCES)
+        st = database_status(conn, MIGRATION_SOURCES, exact=exact)
     typer.echo(f"server:             {st.server_version}")
     where = f"external {_redact(url)}" if settings.database_url else f"embedded {url}"
     typer.echo(f"database:           {where}")
     typer.echo(f"timescaledb:        {'available' if st.timescaledb_available else 'not available'}")
-    typer.echo(f"storage path:       {st.storage_path or 'not migrated yet'}")
+    path = st.storage_path or "not migrated yet"
+    typer.echo(f"storage path:       {path} (METERHUB_STORAGE={settings.storage})")
     typer.echo(f"  {st.storage_detail}")
     typer.echo(f"migrations:         {len(st.applied)} applied, {len(st.pending)} pending")
     for name in st.pending:
         typer.echo(f"  pending: {name}")
+    kind = "exact" if st.rows_exact else "estimate"
     for table, rows in st.table_rows.items():
-        typer.echo(f"{table + ':':<20}{rows:,} rows (estimate)")
+        typer.echo(f"{table + ':':<20}{rows:,} rows ({kind})")
+    for s in st.storage:
+        per_row = f", {s.bytes_per_row:.1f} B/row" if s.bytes_per_row else ""
+        line = f"{s.table + ' storage:':<28}{s.bytes / 2**20:,.1f} MiB{per_row}"
+        if s.compression_ratio:
+            line += (
+                f"; {s.compressed_chunks} of {s.chunks} chunks compressed "
+                f"{s.compression_ratio:.1f}x ({s.bytes_before_compression / 2**20:,.1f} → "
+                f"{s.bytes_after_compression / 2**20:,.1f} MiB)"
+            )
+        if s.partial_chunks:
+            line += f"; {s.partial_chunks} partially (recompressed by the policy)"
+        typer.echo(line)
+    if st.jobs:
+        typer.echo("TimescaleDB policy jobs (TimescaleDB's own background jobs, not meterhub's):")
+    overdue = {s.table: s.overdue_chunks for s in st.storage}
+    for j in st.jobs:
+        typer.echo(
+            f"  job {j.job_id} {j.proc} on {j.table}: last run {j.last_status or 'not yet'}, "
+            f"{j.total_failures} failures, last success {j.last_success or '-'}, next {j.next_start or '-'}"
+        )
+        if j.last_status == "Failed" and j.proc == "policy_compression" and not overdue.get(j.table):
+            typer.echo(
+                "    no chunk is overdue for compression, so the policy does its work: on PostgreSQL 15 "
+                "TimescaleDB may record a run as failed ('cannot drop portal') after it committed"
+            )
+    for p in st.problems:
+        typer.echo(f"PROBLEM: {p}")
 
 
 def _redact(url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field
@@ -33,6 +34,12 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         description="PostgreSQL URL; unset means an embedded server in data_dir/pg",
+    )
+    storage: Literal["auto", "timescaledb", "postgres"] = Field(
+        default="auto",
+        description="storage path of a new database's time series: auto (TimescaleDB hypertables when the "
+        "server has the extension, else monthly partitions), timescaledb, or postgres; a migrated "
+        "database keeps its path",
     )
     data_dir: Path = Field(default_factory=_default_data_dir)
     max_future_skew_seconds: int = Field(

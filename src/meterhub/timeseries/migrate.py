@@ -54,17 +54,49 @@ def timescaledb_available(conn: psycopg.Connection) -> bool:
     return row is not None
 
 
+def timescaledb_created(conn: psycopg.Connection) -> bool:
+    """The extension exists in this database (CREATE EXTENSION was run)."""
+    return conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone() is not None
+
+
+PRELOAD_HELP = (
+    "add shared_preload_libraries = 'timescaledb' to postgresql.conf (keep libraries already listed, "
+    "comma-separated) and restart PostgreSQL; or set METERHUB_STORAGE=postgres to store time series in "
+    "plain PostgreSQL partitions instead"
+)
+
+
 def detect_storage_path(conn: psycopg.Connection, prefer: str = "auto") -> StoragePath:
-    """TimescaleDB when the extension is available (and not switched off), else plain PostgreSQL."""
+    """The storage path for a new database: ``prefer`` (``METERHUB_STORAGE``) is ``auto``
+    (TimescaleDB when the server has the extension), ``timescaledb`` or ``postgres``."""
+    if prefer not in ("auto", "timescaledb", "postgres"):
+        raise MigrationError(f"METERHUB_STORAGE={prefer!r}: use auto, timescaledb or postgres")
     if prefer == "postgres":
         return StoragePath.POSTGRES
     available = timescaledb_available(conn)
     if prefer == "timescaledb" and not available:
         raise MigrationError(
             "METERHUB_STORAGE=timescaledb but the server has no timescaledb extension "
-            "(pg_available_extensions); install it or use 'auto'"
+            "(pg_available_extensions): install TimescaleDB on the server, or use auto or postgres"
         )
     return StoragePath.TIMESCALEDB if available else StoragePath.POSTGRES
+
+
+def create_timescaledb_extension(conn: psycopg.Connection) -> None:
+    """``CREATE EXTENSION timescaledb`` on its own, before any migration is recorded, with an error
+    that says what to do when the server has the extension but did not preload it (TimescaleDB then
+    ends the session with a FATAL error)."""
+    if timescaledb_created(conn):
+        return
+    try:
+        with conn.transaction():
+            conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+    except psycopg.Error as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise MigrationError(
+            f"the server has TimescaleDB but could not create the extension ({detail}). "
+            f"Nothing was migrated. If TimescaleDB is not preloaded: {PRELOAD_HELP}"
+        ) from exc
 
 
 def discover(sources: tuple[str, ...], path: StoragePath) -> list[Migration]:
@@ -119,6 +151,31 @@ def recorded_storage_path(conn: psycopg.Connection) -> StoragePath | None:
     return StoragePath(applied[min(applied)][1])
 
 
+def _variant_versions(sources: tuple[str, ...]) -> set[int]:
+    """Versions that ship a plain-PostgreSQL and a TimescaleDB variant (where the paths part)."""
+    pg = {(m.version, m.checksum) for m in discover(sources, StoragePath.POSTGRES)}
+    ts = {(m.version, m.checksum) for m in discover(sources, StoragePath.TIMESCALEDB)}
+    return {v for v, _ in pg ^ ts}
+
+
+def choose_storage_path(
+    conn: psycopg.Connection, sources: tuple[str, ...] = DEFAULT_SOURCES, prefer: str = "auto"
+) -> StoragePath:
+    """The database's storage path: the recorded one once a path-specific migration is applied;
+    before that (a new database, or one whose first path-specific migration failed) it is chosen
+    from ``prefer`` and the server."""
+    applied = applied_migrations(conn)
+    recorded = recorded_storage_path(conn)
+    if recorded is not None and set(applied) & _variant_versions(sources):
+        if prefer not in ("auto", recorded.value):
+            raise MigrationError(
+                f"METERHUB_STORAGE={prefer} but this database stores time series on the {recorded.value} "
+                "path; a database keeps the path it was created with (migrate into a new database to change)"
+            )
+        return recorded
+    return detect_storage_path(conn, prefer)
+
+
 def migrate(
     conn: psycopg.Connection,
     sources: tuple[str, ...] = DEFAULT_SOURCES,
@@ -127,16 +184,22 @@ def migrate(
 ) -> list[Migration]:
     """Apply pending migrations, each in its own transaction; return those applied.
 
-    The storage path is chosen once, on the first migration, and kept afterwards
-    (a database created on plain PostgreSQL stays partitioned even if TimescaleDB
-    is installed later).
+    The storage path is chosen on the first path-specific migration and kept afterwards (a database
+    created on plain PostgreSQL stays partitioned even if TimescaleDB is installed later). On the
+    TimescaleDB path the extension is created first, so a server that has TimescaleDB but did not
+    preload it is refused before anything is recorded.
     """
     conn.autocommit = True
     conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
     try:
         _ensure_table(conn)
-        path = recorded_storage_path(conn) or detect_storage_path(conn, prefer)
+        path = choose_storage_path(conn, sources, prefer)
+        if path is StoragePath.TIMESCALEDB:
+            create_timescaledb_extension(conn)
         applied = applied_migrations(conn)
+        if applied and recorded_storage_path(conn) is not path:
+            # nothing path-specific was applied yet: the common migrations belong to either path
+            conn.execute("UPDATE schema_migrations SET storage_path = %s", (path.value,))
         done: list[Migration] = []
         for mig in discover(sources, path):
             if mig.version in applied:
@@ -157,4 +220,5 @@ def migrate(
             done.append(mig)
         return done
     finally:
-        conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+        if not conn.closed and not conn.broken:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
