@@ -15,15 +15,16 @@ open the first meterhub period's balance; payments pay them oldest first. Two th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 import psycopg
 
+from meterhub.billing.debt_penalty import ServiceDebt, compute_debt_penalty
 from meterhub.billing.money import to_kopecks
-from meterhub.billing.penalties import PenaltyDebt, PenaltyRules, PenaltyTables, compute_penalty
+from meterhub.billing.penalties import PenaltyRules, PenaltyTables
 from meterhub.billing.periods import BillingPeriod
 
 __all__ = [
@@ -105,11 +106,13 @@ def opening_due_dates(conn: psycopg.Connection, account_nos: Sequence[str]) -> d
 def penalty_baseline(
     debt: OpeningDebt,
     period: BillingPeriod,
-    principal_kopecks: int,
+    principals: Mapping[str, int],
     tables: PenaltyTables,
     rules: PenaltyRules | None = None,
-) -> int:
-    """The penalty of a legacy debt up to the day before the cutover by meterhub's rules [kopecks].
+) -> dict[str, int]:
+    """The penalty of a legacy debt up to the day before the cutover by meterhub's rules, per service
+    [kopecks]: one debt over its services (``principals``: service → principal kopecks), rounded once and
+    split by the largest remainder like every penalty (Decisions 2, 10).
 
     meterhub's running total of the debt's penalty starts from it, so only days from the cutover on are
     added (those before are the legacy system's, imported as its unpaid penalty). Raises ``LookupError``
@@ -117,8 +120,7 @@ def penalty_baseline(
     """
     as_of = debt.cutover - timedelta(days=1)
     if debt.due_date >= as_of:
-        return 0
-    base = Decimal(principal_kopecks).scaleb(-2)
-    debt_before = PenaltyDebt(period, base, debt.due_date, ())
-    result = compute_penalty(debt_before, as_of=as_of, tables=tables, rules=rules)
-    return to_kopecks(result.amount)
+        return dict.fromkeys(principals, 0)
+    parts = [ServiceDebt(service, Decimal(kopecks).scaleb(-2)) for service, kopecks in principals.items()]
+    result = compute_debt_penalty(period, debt.due_date, parts, as_of=as_of, tables=tables, rules=rules)
+    return {part.service: to_kopecks(part.amount) for part in result.services}

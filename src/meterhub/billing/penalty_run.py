@@ -33,7 +33,12 @@ import psycopg
 
 from meterhub.billing.debt_penalty import ServiceDebt, compute_debt_penalty
 from meterhub.billing.money import engine_context, round_money, to_kopecks
-from meterhub.billing.opening_balances import OpeningDebt, opening_penalties, opening_principal
+from meterhub.billing.opening_balances import (
+    OpeningDebt,
+    opening_penalties,
+    opening_principal,
+    penalty_baseline,
+)
 from meterhub.billing.payment_allocation import service_receipt_key, split_kopecks
 from meterhub.billing.penalties import (
     DebtPayment,
@@ -248,10 +253,13 @@ def run_penalties(
         }
         prevs = {s: previous.get((account_no, debt_period, s)) for s in services}
         if cutover is not None and not any(prevs.values()):  # accrual before the cutover is the legacy's
+            legacy = OpeningDebt(due, cutover)
             try:
-                prevs = _legacy_baseline(billing_period, due, cutover, principals, services, tables, rules)
+                base = penalty_baseline(legacy, billing_period, principals, tables, rules)
             except LookupError as exc:
                 raise LookupError(f"penalty of account {account_no}, {debt_period}: {exc}") from exc
+            day = cutover - timedelta(days=1)
+            prevs = {s: (base[s], principals[s], day) for s in services}
         seen = [prev[2] for prev in prevs.values() if prev is not None]
         if seen and _paid_off_by(principals, credited, max(seen)):
             continue  # paid off before the previous calculation: nothing changes
@@ -405,32 +413,6 @@ def _debt_units(
             yield account_no, debt_period, billing_period, due, cutover, group
 
 
-def _legacy_baseline(
-    period: BillingPeriod,
-    due: date,
-    cutover: date,
-    principals: dict[str, int],
-    services: list[str],
-    tables: PenaltyTables,
-    rules: PenaltyRules | None,
-) -> dict[str, tuple[int, int, date]]:
-    """A legacy debt's running total starts at its penalty by meterhub's rules up to the day before the
-    cutover (docs/migration.md; the days before are the legacy system's), rounded once per debt and
-    split per service like every penalty: service → (part [kopecks], principal, the day before cutover)."""
-    day = cutover - timedelta(days=1)
-    if due >= day:
-        return {s: (0, principals[s], day) for s in services}
-    debt = compute_debt_penalty(
-        period,
-        due,
-        [ServiceDebt(s, Decimal(principals[s]).scaleb(-2)) for s in services],
-        as_of=day,
-        tables=tables,
-        rules=rules,
-    )
-    return {part.service: (to_kopecks(part.amount), principals[part.service], day) for part in debt.services}
-
-
 def _paid_off_by(principals: dict[str, int], credited: dict[str, list[DebtPayment]], day: date) -> bool:
     """Whether every service of the debt was paid in full by ``day``."""
     return all(
@@ -475,8 +457,8 @@ def penalties_accrued_to(
             debt = compute_debt_penalty(billing_period, due, parts, as_of=as_of, tables=tables, rules=rules)
             shares = {part.service: to_kopecks(part.amount) for part in debt.services}
             if cutover is not None:
-                base = _legacy_baseline(billing_period, due, cutover, principals, services, tables, rules)
-                shares = {s: max(0, k - base[s][0]) for s, k in shares.items()}
+                base = penalty_baseline(OpeningDebt(due, cutover), billing_period, principals, tables, rules)
+                shares = {s: max(0, k - base[s]) for s, k in shares.items()}
         except LookupError as exc:
             raise LookupError(f"penalty of account {account_no}, {debt_period}: {exc}") from exc
         for service, kopecks in shares.items():
