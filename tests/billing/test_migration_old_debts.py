@@ -74,3 +74,35 @@ def test_a_time_barred_legacy_debt(db_url: str, tmp_path: Path) -> None:
     total, before = accrued(date(2026, 6, 2)), accrued(date(2026, 5, 31))
     assert line == (due, int(total * 100), int((total - before) * 100), 0)
     assert line[2] in (14, 15)  # two days of 100 × 0.095 / 130 = 0.146…
+
+
+def test_a_penalty_payment_pays_the_legacy_penalty_and_the_accrual_since_the_cutover(db_url: str) -> None:
+    # after test_a_time_barred_legacy_debt (same database): LS-1 pays 30.00 «пени» on 20.06.2026
+    with connect(db_url) as conn:
+        pk = post_payment(
+            conn,
+            account_no="LS-1",
+            amount_kopecks=3_000,
+            paid_on=date(2026, 6, 20),
+            payment_id="peni",
+            source="bk",
+            purpose="Оплата пени",
+        )
+        conn.commit()
+        parts = conn.execute(
+            "SELECT debt_period, kind, amount_kopecks FROM payment_allocations WHERE payment_pk = %s"
+            " ORDER BY debt_period, kind",
+            (pk,),
+        ).fetchall()
+        june_2015 = conn.execute(
+            "SELECT amount_kopecks FROM penalty_lines WHERE debt_period = '2015-06'"
+        ).fetchone()[0]
+    # Decision 9: the penalties accrued to 20.06. March 2026 (1 000.00, due 20.04, day 31 = 21.05): 20.00
+    # of it paid on 02.06, so 21.05–02.06 13 days on 1 000.00 and 03.06–20.06 18 days on 980.00 at 1/300:
+    # 4.1166… + 5.586 = 9.7026… → 9.70, less 3.48 up to the cutover = 6.22, plus the legacy 12.34 = 18.56.
+    # The 2015 debt, paid on 02.06: its two June days (the close's line). The rest pays principal (March).
+    assert parts == [
+        ("2015-06", "penalty", june_2015),
+        ("2026-03", "penalty", 1856),
+        ("2026-03", "principal", 3_000 - 1856 - june_2015),
+    ]
