@@ -85,9 +85,8 @@ _TARGETS = {
     "meter_history": _Target(
         "legacy_meter_volumes",
         ("meter_id", "period", "zone"),
-        ("volume", "method"),
-        "meter_id IN (SELECT meter_id FROM meter_links"
-        " WHERE premise_no IS NOT NULL AND building_id = ANY(%(b)s))",
+        ("volume", "method", "building_id"),
+        "building_id = ANY(%(b)s)",
     ),
     "house_history": _Target(
         "legacy_house_volumes",
@@ -132,17 +131,21 @@ def _diff(stored: dict[tuple, tuple], new: dict[tuple, tuple]) -> tuple[list, li
     return inserted, updated, deleted
 
 
-def _db_rows(entity: str, rows: Rows) -> tuple[dict[tuple, tuple], dict[tuple, tuple]]:
-    """(rows for the entity's table, overpayments as opening-balance payments) keyed like their targets."""
+def _db_rows(
+    entity: str, rows: Rows, buildings: dict[int, str]
+) -> tuple[dict[tuple, tuple], dict[tuple, tuple]]:
+    """(rows for the entity's table, overpayments as opening-balance payments) keyed like their targets;
+    a table column that is no file column is the row's building (``building_id`` of a meter volume)."""
     spec, target = LEGACY_ENTITIES[entity], _TARGETS[entity]
     by_db = {c.db_name: c.name for c in spec.columns}
     main: dict[tuple, tuple] = {}
     advances: dict[tuple, tuple] = {}
-    for _, row in rows:
+    for number, row in rows:
         if entity == "opening_balances" and row["kind"] == "advance":
             advances[(row["account"], f"{row['account']}:{row['period']}")] = (row["amount"], row["period"])
             continue
-        main[tuple(row[by_db[k]] for k in target.key)] = tuple(row[by_db[v]] for v in target.values)
+        values = tuple(row[by_db[v]] if v in by_db else buildings[number] for v in target.values)
+        main[tuple(row[by_db[k]] for k in target.key)] = values
     return main, advances
 
 
@@ -272,7 +275,7 @@ def import_legacy_file(
             readings, reading_problems = planned_readings(conn, name, good)
             problems += reading_problems
     scope = sorted(set(buildings.values()))
-    main, advances = _db_rows(entity_name, good)
+    main, advances = _db_rows(entity_name, good, buildings)
     if not problems and entity_name == "opening_balances":
         changed = _changed_buildings(conn, main, advances, scope)
         problems += _frozen_problems(conn, name, good, buildings, changed)
