@@ -141,3 +141,37 @@ def test_absence_and_interruptions_through_the_db(db_url: str, conn) -> None:
         "SELECT count(*) FROM service_recalculation_lines WHERE building_id = 'RB'"
     ).fetchone()
     assert count[0] == 5
+
+
+@pytest.mark.db
+def test_wastewater_with_its_own_meter_is_not_reduced_for_absence(db_url: str, conn) -> None:
+    from meterhub.billing.volumes import WASTEWATER_FORMULA
+
+    add_building(conn, "WW", {"W1": "1", "W2": "2"})
+    add_period(conn, "WW", "2025-11", "draft")
+    conn.execute("UPDATE premises SET meter_install_possible = false WHERE building_id = 'WW'")
+    for account, formula, method in (
+        ("W1", WASTEWATER_FORMULA, "normative"),  # derived from cold water: follows it (Decision 12)
+        ("W2", "ПП 354, Прил. 2, ф. 1", "meter"),  # its own wastewater meter: nothing to follow
+    ):
+        # cold water by normative: 2 persons × 5 m³ = 10 m³ × 50.00 = 500.00 ₽
+        add_charge(conn, "WW", "2025-11", account, "cold_water", "500.00", method="normative", volume="10")
+        add_charge(conn, "WW", "2025-11", account, "wastewater", "400.00", method=method, tariff="40")
+        conn.execute(
+            "INSERT INTO period_volumes (building_id, period, account_no, service, zone, volume, method,"
+            " formula, persons, normative, coefficient) VALUES"
+            " ('WW', '2025-11', %s, 'cold_water', 'single', 10, 'normative', 'ф. 4', 2, 5, 1),"
+            " ('WW', '2025-11', %s, 'wastewater', 'single', 10, %s, %s,"
+            " NULL, NULL, 1)",
+            (account, account, method, formula),
+        )
+        conn.execute(
+            "INSERT INTO absence_periods (account_no, departed_on, returned_on) VALUES (%s, '2025-11-05',"
+            " '2025-11-18')",
+            (account,),
+        )
+    lines = run_service_recalculations(conn, "WW", BillingPeriod(2025, 11))
+    got = {(r.account_no, r.service): r.amount_kopecks for r in lines}
+    # cold water: 500.00 × 1 × 12 / (2 × 30) = 100.00 ₽ for both accounts; derived wastewater of W1:
+    # 10 m³ × 12 / (2 × 30) = 2 m³ × 40.00 = 80.00 ₽; W2's metered wastewater is not reduced
+    assert got == {("W1", "cold_water"): -10000, ("W1", "wastewater"): -8000, ("W2", "cold_water"): -10000}

@@ -50,6 +50,7 @@ import psycopg
 
 from meterhub.billing.money import engine_context, round_money, strip_zeros, to_kopecks
 from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.volumes import WASTEWATER_FORMULA
 
 __all__ = [
     "MIN_ABSENCE_DAYS",
@@ -160,14 +161,14 @@ SELECT c.account_no, c.service, c.part_start, c.part_end, c.amount_exact, v.pers
    AND (NOT %(require_act)s
         OR meter_install_impossible(a.building_id, a.premise_no, c.service, %(end)s::date - 1))
 """
-# Wastewater derived from its water components (no own meter: the engine stores it without persons).
+# Wastewater derived from its water components (no own meter: volumes.wastewater_volume's formula).
 _DERIVED_WASTEWATER = """
 SELECT c.account_no, c.part_start, c.part_end, c.tariff, c.amount_exact
   FROM charge_lines c
   JOIN period_volumes v ON v.building_id = c.building_id AND v.period = c.period
        AND v.account_no = c.account_no AND v.service = c.service AND v.zone = c.zone
  WHERE c.building_id = %(building)s AND c.period = %(period)s AND c.kind = 'individual'
-   AND c.service = 'wastewater' AND v.persons IS NULL AND c.account_no = ANY(%(accounts)s)
+   AND c.service = 'wastewater' AND v.formula = %(derived)s AND c.account_no = ANY(%(accounts)s)
 """
 _ABSENCES = """
 SELECT b.account_no, b.departed_on, b.returned_on, b.persons
@@ -248,7 +249,7 @@ def _wastewater_absence(
     totals: dict[str, list[Decimal]] = {}
     month_days = period.days
     for account_no, part_start, part_end, tariff, exact in conn.execute(
-        _DERIVED_WASTEWATER, {**params, "accounts": sorted(eligible)}
+        _DERIVED_WASTEWATER, {**params, "accounts": sorted(eligible), "derived": WASTEWATER_FORMULA}
     ):
         acc = totals.setdefault(account_no, [Decimal(0), Decimal(0), Decimal(0), Decimal(0)])
         acc[2] += exact

@@ -31,6 +31,7 @@ from meterhub.billing.tariffs import Service
 from meterhub.billing.zones import HourlySeries, Zone
 
 __all__ = [
+    "WASTEWATER_FORMULA",
     "IndividualVolume",
     "MeterPeriod",
     "MeterStatus",
@@ -350,6 +351,8 @@ def _coefficient_applies(consumer: ServiceConsumer, rules: VolumeRules) -> bool:
 
 
 _METHOD_ORDER = (VolumeMethod.METER, VolumeMethod.AVERAGE, VolumeMethod.NORMATIVE)
+WASTEWATER_FORMULA = "ПП 354, Прил. 2, ф. 1/4: водоотведение = ХВС + ГВС"
+"""The formula of a wastewater volume derived from its water components (how the close recognises it)."""
 
 
 def wastewater_volume(components: Sequence[IndividualVolume]) -> IndividualVolume:
@@ -371,7 +374,7 @@ def wastewater_volume(components: Sequence[IndividualVolume]) -> IndividualVolum
     return IndividualVolume(
         Service.WASTEWATER,
         method,
-        "ПП 354, Прил. 2, ф. 1/4: водоотведение = ХВС + ГВС",
+        WASTEWATER_FORMULA,
         {Zone.SINGLE: total},
         note=f"sum of {parts}",
     )
