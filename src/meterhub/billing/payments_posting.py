@@ -10,7 +10,7 @@
   penalties only when designated or after all principal, the rest an advance (аванс); split across
   services pro rata (largest remainder, ties in receipt order). A payment designated for penalties pays
   the penalties accrued up to its payment date (Decision 9,
-  :func:`~meterhub.billing.penalty_run.penalties_accrued_to`), not only those billed at the last close.
+  :func:`~meterhub.billing.penalty_debts.penalties_accrued_to`), not only those billed at the last close.
 * :func:`apply_advances` (called by the close, :mod:`meterhub.billing.penalty_run`) pays new debts out of
   unapplied advances.
 * :func:`resolve_suspense` posts a suspense row to an account, or writes it off with a reason.
@@ -43,7 +43,7 @@ from meterhub.billing.payment_allocation import (
 )
 from meterhub.billing.payment_registry import RegistryError, parse_payment_registry
 from meterhub.billing.penalties import PenaltyTables
-from meterhub.billing.penalty_run import penalties_accrued_to
+from meterhub.billing.penalty_debts import penalties_accrued_to
 from meterhub.billing.periods import BillingPeriod
 
 __all__ = [

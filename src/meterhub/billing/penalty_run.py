@@ -12,8 +12,8 @@ service: the running total ``accrued_kopecks`` (the service's part of the debt's
 service's runs of days and the debt's once-rounded total. The receipt shows Σ ``amount_kopecks`` of the
 period as the separate penalty line (неустойка); the ledger counts it in ``penalties``.
 
-:func:`penalties_accrued_to` gives an account's penalties accrued up to a day (for a payment designated
-for penalties, Decision 9), computed the same way.
+:func:`~meterhub.billing.penalty_debts.penalties_accrued_to` gives an account's penalties accrued up to a
+day (for a payment designated for penalties, Decision 9), computed the same way.
 
 :func:`close_money` is the one call the close makes (inside its transaction, after the charges are
 written): service recalculations (absence, interruptions) → penalties → advances applied to the new debts.
@@ -23,8 +23,6 @@ A draft re-run deletes and recomputes everything this step wrote for the period.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -35,7 +33,6 @@ from meterhub.billing.debt_penalty import ServiceDebt, compute_debt_penalty
 from meterhub.billing.money import engine_context, round_money, to_kopecks
 from meterhub.billing.opening_balances import (
     OpeningDebt,
-    opening_penalties,
     opening_principal,
     penalty_baseline,
 )
@@ -48,9 +45,10 @@ from meterhub.billing.penalties import (
     PenaltyTables,
     compute_penalty,
 )
+from meterhub.billing.penalty_debts import credited_payments, debt_units, load_debts
 from meterhub.billing.periods import BillingPeriod
 
-__all__ = ["MoneyCloseResult", "PenaltyRunResult", "close_money", "penalties_accrued_to", "run_penalties"]
+__all__ = ["MoneyCloseResult", "PenaltyRunResult", "close_money", "run_penalties"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,31 +71,6 @@ class MoneyCloseResult:
 
 
 _ACCOUNTS = "SELECT account_no FROM accounts WHERE building_id = %(building)s"
-# The building's debts through the per-account indexes of migration 0111 (account_no, period): the earlier
-# form (a join with the building's accounts) let the planner scan every charge line of the city for each
-# building — the money step's cost grew with the city × the closed months.
-_PRINCIPAL = """
-SELECT account_no, period, service, sum(kopecks)::bigint FROM (
-    SELECT c.account_no, c.period, c.service, (c.amount * 100)::bigint AS kopecks
-      FROM charge_lines c WHERE c.account_no = ANY(%(accounts)s) AND c.period < %(period)s
-    UNION ALL
-    SELECT r.account_no, r.period, r.service, (r.amount * 100)::bigint
-      FROM recalculation_lines r WHERE r.account_no = ANY(%(accounts)s) AND r.period < %(period)s
-    UNION ALL
-    SELECT s.account_no, s.period, s.service, s.amount_kopecks
-      FROM service_recalculation_lines s WHERE s.account_no = ANY(%(accounts)s) AND s.period < %(period)s
-    UNION ALL
-    SELECT o.account_no, o.period, o.service, o.amount_kopecks FROM opening_debts o
-     WHERE o.account_no = ANY(%(accounts)s) AND o.kind = 'principal' AND o.period < %(period)s
-) debts GROUP BY account_no, period, service HAVING sum(kopecks) > 0
-"""
-_PAYMENTS = """
-SELECT a.account_no, a.debt_period, a.service, a.paid_on, sum(a.amount_kopecks)::bigint
-  FROM payment_allocations a
- WHERE a.account_no = ANY(%(accounts)s) AND a.kind = 'principal' AND a.debt_period < %(period)s
- GROUP BY a.account_no, a.debt_period, a.service, a.paid_on
- ORDER BY a.paid_on
-"""
 _PREVIOUS = """
 SELECT DISTINCT ON (account_no, service, debt_period) account_no, service, debt_period, accrued_kopecks,
        unpaid_kopecks, as_of
@@ -177,35 +150,6 @@ def _details(lines: str, notes: str, principal: int, exact: Decimal, accrued: in
     )
 
 
-Debts = dict[tuple[str, str], dict[str, int]]
-"""(account, debt period) → {service: principal kopecks} (services with a positive principal)."""
-Credits = dict[tuple[str, str, str], list[tuple[date, int]]]
-"""(account, debt period, service) → principal payments (day, kopecks), oldest first."""
-
-
-def _load_debts(conn: psycopg.Connection, accounts: list[str], before: str) -> tuple[Debts, Credits]:
-    """The principal of every debt of ``accounts`` of periods before ``before``, and its payments."""
-    params = {"period": before, "accounts": accounts}
-    payments: Credits = defaultdict(list)
-    for account_no, debt_period, service, paid_on, kopecks in conn.execute(_PAYMENTS, params):
-        payments[(account_no, debt_period, service)].append((paid_on, kopecks))
-    debts: Debts = defaultdict(dict)
-    for account_no, debt_period, service, principal in conn.execute(_PRINCIPAL, params).fetchall():
-        debts[(account_no, debt_period)][service] = principal
-    return debts, payments
-
-
-def _credited(principal: int, paid: list[tuple[date, int]]) -> list[DebtPayment]:
-    """The payments credited to a service's principal, capped at it (an overpayment is not credited)."""
-    credited, left = [], principal
-    for paid_on, kopecks in paid:
-        part = min(kopecks, left)
-        if part > 0:
-            credited.append(DebtPayment(paid_on, Decimal(part).scaleb(-2)))
-            left -= part
-    return credited
-
-
 def run_penalties(
     conn: psycopg.Connection,
     building_id: str,
@@ -230,7 +174,7 @@ def run_penalties(
         "DELETE FROM penalty_lines WHERE building_id = %s AND closing_period = %s", (building_id, text)
     )
     accounts = [row[0] for row in conn.execute(_ACCOUNTS, {"building": building_id})]
-    debts, payments = _load_debts(conn, accounts, text)
+    debts, payments = load_debts(conn, accounts, text)
     previous = {
         (a, d, s): (accrued, unpaid, prev_as_of)
         for a, s, d, accrued, unpaid, prev_as_of in conn.execute(
@@ -242,14 +186,15 @@ def run_penalties(
     walks: dict[tuple[str, date], _Walk] = {}
     rows = []
     added = 0
-    for account_no, debt_period, billing_period, due, cutover, principals in _debt_units(
+    for account_no, debt_period, billing_period, due, cutover, principals in debt_units(
         debts, opening, periods, tables
     ):
         if due >= as_of:
             continue
         services = sorted(principals, key=service_receipt_key)
         credited = {
-            s: _credited(principals[s], payments.get((account_no, debt_period, s), [])) for s in services
+            s: credited_payments(principals[s], payments.get((account_no, debt_period, s), []))
+            for s in services
         }
         prevs = {s: previous.get((account_no, debt_period, s)) for s in services}
         if cutover is not None and not any(prevs.values()):  # accrual before the cutover is the legacy's
@@ -383,90 +328,12 @@ def _debt_penalty(
     )
 
 
-def _debt_units(
-    debts: Debts,
-    opening: dict[tuple[str, str, str], OpeningDebt],
-    periods: dict[str, tuple[BillingPeriod, date | None]],
-    tables: PenaltyTables,
-) -> Iterator[tuple[str, str, BillingPeriod, date, date | None, dict[str, int]]]:
-    """The debts to compute: (account, period, billing period, due date, cutover of a legacy debt or None,
-    {service: principal}). A period's services form one debt with the period's due date; legacy principal
-    debts (``opening_debts``) keep the due date the legacy system gave them, one debt per due date (a
-    legacy period may predate the due-day table: its law due date is never asked for)."""
-    for (account_no, debt_period), principals in debts.items():
-        known = periods.get(debt_period)
-        if known is None:
-            known = periods[debt_period] = (BillingPeriod.parse(debt_period), None)
-        billing_period, period_due = known
-        groups: dict[tuple[date, date | None], dict[str, int]] = {}
-        for service, principal in principals.items():
-            legacy = opening.get((account_no, debt_period, service))
-            if legacy is not None:
-                key = (legacy.due_date, legacy.cutover)
-            else:
-                if period_due is None:
-                    period_due = tables.due_date(billing_period)
-                    periods[debt_period] = (billing_period, period_due)
-                key = (period_due, None)
-            groups.setdefault(key, {})[service] = principal
-        for (due, cutover), group in groups.items():
-            yield account_no, debt_period, billing_period, due, cutover, group
-
-
 def _paid_off_by(principals: dict[str, int], credited: dict[str, list[DebtPayment]], day: date) -> bool:
     """Whether every service of the debt was paid in full by ``day``."""
     return all(
         sum(to_kopecks(p.amount) for p in credited[s] if p.day <= day) == principal
         for s, principal in principals.items()
     )
-
-
-def penalties_accrued_to(
-    conn: psycopg.Connection,
-    account_no: str,
-    as_of: date,
-    tables: PenaltyTables | None = None,
-    rules: PenaltyRules | None = None,
-) -> dict[str, dict[str, int]]:
-    """The penalties of ``account_no`` accrued up to ``as_of`` inclusive, per debt period and service
-    [kopecks], before any penalty payment — computed like :func:`run_penalties` (one debt per period and
-    due date, rounded once, split per service by the largest remainder), from the principal payments
-    recorded so far, whether or not a close has billed them yet (Decision 9; debt receipts).
-
-    A legacy debt (docs/migration.md) accrues from its own due date and only from the cutover on (its
-    running total less the baseline of the day before the cutover), plus the legacy penalty unpaid at the
-    cutover. Raises ``LookupError`` when the penalty tables do not cover ``as_of``.
-    """
-    tables = tables or PenaltyTables.default()
-    debts, payments = _load_debts(conn, [account_no], str(BillingPeriod(as_of.year, as_of.month)))
-    opening = opening_principal(conn, [account_no])
-    result: dict[str, dict[str, int]] = defaultdict(dict)
-    for _, debt_period, billing_period, due, cutover, principals in _debt_units(debts, opening, {}, tables):
-        if due >= as_of:
-            continue
-        services = sorted(principals, key=service_receipt_key)
-        parts = [
-            ServiceDebt(
-                s,
-                Decimal(principals[s]).scaleb(-2),
-                tuple(_credited(principals[s], payments.get((account_no, debt_period, s), []))),
-            )
-            for s in services
-        ]
-        try:
-            debt = compute_debt_penalty(billing_period, due, parts, as_of=as_of, tables=tables, rules=rules)
-            shares = {part.service: to_kopecks(part.amount) for part in debt.services}
-            if cutover is not None:
-                base = penalty_baseline(OpeningDebt(due, cutover), billing_period, principals, tables, rules)
-                shares = {s: max(0, k - base[s]) for s, k in shares.items()}
-        except LookupError as exc:
-            raise LookupError(f"penalty of account {account_no}, {debt_period}: {exc}") from exc
-        for service, kopecks in shares.items():
-            if kopecks:
-                result[debt_period][service] = result[debt_period].get(service, 0) + kopecks
-    for (_, debt_period, service), kopecks in opening_penalties(conn, [account_no]).items():
-        result[debt_period][service] = result[debt_period].get(service, 0) + kopecks
-    return dict(result)
 
 
 def close_money(

@@ -20,7 +20,7 @@ from meterhub.billing.ledger import (
     outstanding_by_debt,
 )
 from meterhub.billing.penalties import PenaltyRules, PenaltyTables
-from meterhub.billing.penalty_run import penalties_accrued_to
+from meterhub.billing.penalty_debts import penalties_accrued_to
 from meterhub.billing.periods import BillingPeriod
 
 __all__ = [
@@ -134,7 +134,7 @@ def penalties_as_of(
     """Penalties still owed on ``as_of`` per debt period [₽], accrued up to that day.
 
     The close's method with ``as_of`` as the calculation day
-    (:func:`~meterhub.billing.penalty_run.penalties_accrued_to`: one debt per period, rounded once and
+    (:func:`~meterhub.billing.penalty_debts.penalties_accrued_to`: one debt per period, rounded once and
     split per service, the principal payments credited up to ``as_of`` reducing the base; a legacy debt
     from its own due date and the cutover, plus its unpaid legacy penalty); the penalty payments made up to
     ``as_of`` are subtracted per service (never below 0). Raises ``LookupError`` when the penalty tables
