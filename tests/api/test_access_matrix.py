@@ -34,7 +34,13 @@ from tests.api.world import PASSWORD, World
 
 pytestmark = pytest.mark.db
 
-CALLER = {Role.RESIDENT: "alice", Role.ENGINEER: "eng", Role.ACCOUNTANT: "acc", Role.ADMIN: "root"}
+CALLER = {
+    Role.RESIDENT: "alice",
+    Role.ENGINEER: "eng",
+    Role.ACCOUNTANT: "acc",
+    Role.ADMIN: "root",
+    Role.PASSPORT_OFFICE: "clerk",
+}
 # Strings only other residents' data contains (account numbers, owner names, request texts, payment ids).
 FOREIGN_MARKERS = (
     "LS-2",

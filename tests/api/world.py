@@ -121,6 +121,7 @@ def build_world(url: str) -> World:
             ("eng", Role.ENGINEER),
             ("acc", Role.ACCOUNTANT),
             ("root", Role.ADMIN),
+            ("clerk", Role.PASSPORT_OFFICE),
         ):
             world.users[name] = create_user(conn, name, PASSWORD, role).id
         link_account(conn, world.users["alice"], "LS-1", "admin")

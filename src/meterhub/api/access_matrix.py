@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from meterhub.api.deps import RoleRequirement, account_access, building_access, current_user
+from meterhub.api.deps import NO_ACCOUNT_ROLES, RoleRequirement, account_access, building_access, current_user
 from meterhub.api.roles import Role
 
 __all__ = ["ApiRouteInfo", "RouteScope", "iter_api_routes", "route_scopes"]
@@ -34,7 +34,7 @@ class RouteScope:
 
     def forbidden_for(self, role: Role) -> bool:
         """Whether ``role`` is refused (403) whatever the parameters."""
-        return role not in self.roles or (self.account_scoped and role is Role.ENGINEER)
+        return role not in self.roles or (self.account_scoped and role in NO_ACCOUNT_ROLES)
 
     def describe(self, role: Role) -> str:
         """The cell of the access matrix for ``role``."""

@@ -7,7 +7,7 @@
   token: header ``X-CSRF-Token`` equal to cookie ``mh_csrf`` and to the session's token. 401 otherwise.
 - ``account_access``: the path's ``account_no`` when the caller may read it: residents their linked
   accounts (404 for any other, so existence is not revealed), accountants and admins every account,
-  engineers none (403).
+  engineers and the passport office none (403).
 - ``building_access``: the path's ``building_id``: residents the buildings of their linked accounts (404
   otherwise), engineers their assigned buildings (403 otherwise), accountants and admins all.
 - ``require_role(*roles)``: 403 unless the caller has one of the roles.
@@ -52,6 +52,7 @@ SESSION_COOKIE = "mh_session"
 CSRF_COOKIE = "mh_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+NO_ACCOUNT_ROLES = frozenset({Role.ENGINEER, Role.PASSPORT_OFFICE})  # billing data is not theirs
 
 _bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/tokens")
 _cookie = APIKeyCookie(
@@ -156,8 +157,8 @@ def ensure_account_access(conn: psycopg.Connection, user: User, account_no: str)
         if account_no in user.account_nos:
             return account_no
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"account {account_no} not found among your accounts")
-    if user.role is Role.ENGINEER:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "engineers have no access to accounts")
+    if user.role in NO_ACCOUNT_ROLES:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"the {user.role} role has no access to accounts")
     if conn.execute("SELECT 1 FROM accounts WHERE account_no = %s", (account_no,)).fetchone() is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"account {account_no} not found")
     return account_no

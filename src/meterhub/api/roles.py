@@ -10,15 +10,17 @@ __all__ = ["STAFF_ROLES", "Role", "User"]
 
 class Role(StrEnum):
     """resident (житель): own linked accounts; engineer (инженер): telemetry of assigned buildings,
-    read-only; accountant (бухгалтер): billing operations for all accounts; admin: users and buildings."""
+    read-only; accountant (бухгалтер): billing operations for all accounts; admin: users and buildings;
+    passport_office (паспортист): the register of residents and their documents (docs/passport-office.md)."""
 
     RESIDENT = "resident"
     ENGINEER = "engineer"
     ACCOUNTANT = "accountant"
     ADMIN = "admin"
+    PASSPORT_OFFICE = "passport_office"
 
 
-STAFF_ROLES = (Role.ENGINEER, Role.ACCOUNTANT, Role.ADMIN)
+STAFF_ROLES = (Role.ENGINEER, Role.ACCOUNTANT, Role.ADMIN, Role.PASSPORT_OFFICE)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -21,6 +21,7 @@ from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.schedule_text import parse_zone_schedule
 from meterhub.billing.tariffs import PriceBasis, Service, Tariff
 from meterhub.billing.zones import Zone, ZoneScheme
+from meterhub.registry.counts_store import register_resident_days
 
 __all__ = [
     "AccountRow",
@@ -128,14 +129,21 @@ def residents_on(conn: psycopg.Connection, building_id: str, day: date) -> dict[
         """,
         (building_id, day, day),
     ).fetchall()
-    return dict(rows)
+    register = register_resident_days(conn, building_id, day, day + timedelta(days=1))
+    if register is None:
+        return dict(rows)
+    return {a: counts[0].total for a, counts in register.counts.by_account.items()}
 
 
 def residents_in_period(
     conn: psycopg.Connection, building_id: str, period: BillingPeriod
 ) -> dict[str, Decimal]:
     """n_i per account weighted by days: Σ (registered + temporary) × days in the period / days of the
-    month (ПП 354: the count is prorated when it changes inside the period) [persons]."""
+    month (ПП 354: the count is prorated when it changes inside the period) [persons]. Days from which
+    the building keeps the register (``registry_buildings``) are counted from its registration events
+    (:mod:`meterhub.registry`), earlier days from the counts import (``resident_counts``)."""
+    register = register_resident_days(conn, building_id, period.first_day, period.end_day)
+    imported_end = register.counts.first if register else period.end_day
     rows = conn.execute(
         """
         SELECT r.account_no,
@@ -146,11 +154,15 @@ def residents_in_period(
           AND (r.valid_to IS NULL OR r.valid_to > %(first)s)
         GROUP BY r.account_no
         """,
-        {"b": building_id, "first": period.first_day, "end": period.end_day},
+        {"b": building_id, "first": period.first_day, "end": imported_end},
     ).fetchall()
+    person_days = dict(rows)
+    if register is not None:
+        for account in register.counts.by_account:
+            person_days[account] = person_days.get(account, 0) + register.counts.person_days(account)
     days = (period.end_day - period.first_day).days
     with engine_context():
-        return {account: Decimal(person_days) / days for account, person_days in rows}
+        return {account: Decimal(n) / days for account, n in person_days.items()}
 
 
 def building_services(conn: psycopg.Connection, building_id: str) -> dict[str, CommonPropertyMethod | None]:

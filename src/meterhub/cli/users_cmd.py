@@ -10,7 +10,7 @@ from meterhub.core.settings import get_settings
 
 app = typer.Typer(help="API users: add, passwd, assign, list.", no_args_is_help=True)
 
-ROLES = ("resident", "engineer", "accountant", "admin")
+ROLES = ("resident", "engineer", "accountant", "admin", "passport_office")
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -27,7 +27,7 @@ def _fail(message: str) -> None:
 @app.command()
 def add(
     username: str = typer.Argument(..., help="login name: latin letters, digits and . _ @ -"),
-    role: str = typer.Option(..., "--role", "-r", help="resident, engineer, accountant or admin"),
+    role: str = typer.Option(..., "--role", "-r", help=", ".join(ROLES)),
     full_name: str = typer.Option("", "--name", help="full name shown in the cabinet"),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin"),
 ) -> None:

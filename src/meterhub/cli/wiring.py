@@ -2,4 +2,9 @@
 
 from __future__ import annotations
 
-MIGRATION_SOURCES: tuple[str, ...] = ("meterhub.timeseries", "meterhub.billing", "meterhub.api")
+MIGRATION_SOURCES: tuple[str, ...] = (
+    "meterhub.timeseries",
+    "meterhub.billing",
+    "meterhub.api",
+    "meterhub.registry",  # refers to billing premises and api users (0400–0409)
+)

@@ -1,0 +1,178 @@
+"""Registration events (события регистрационного учёта) and their replay into residence spans.
+
+A premise's history is an append-only list of events; nothing is overwritten. An arrival opens a
+residence span, a deregistration (снятие с регистрационного учёта) or the planned end of a stay closes
+it, an extension moves a stay's end, an annulment (аннулирование ошибочной записи) removes an event from
+the replay. Replaying the events gives, for every person, the days they were registered or residing in a
+premise: the input of :mod:`meterhub.registry.resident_days`.
+
+Dates follow the billing convention: a span is ``[start, end)`` — ``start`` is the first day the person
+counts, ``end`` the first day they no longer count (a departure dated 10 March removes the person from
+10 March on). Pure: no database, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+
+__all__ = [
+    "ARRIVAL_KINDS",
+    "DeregistrationReason",
+    "EventKind",
+    "RegistrationEvent",
+    "ReplayError",
+    "ResidenceKind",
+    "ResidenceSpan",
+    "replay_events",
+]
+
+
+class EventKind(StrEnum):
+    """What an event records.
+
+    * ``residence`` — registration at the place of residence (регистрация по месту жительства, постоянная);
+    * ``stay`` — registration at the place of stay (по месту пребывания, временная), with an end date;
+    * ``notice`` — a temporary resident without registration, by the owner's notice or an act
+      (временно проживающий, ПП 354 п. 56(1));
+    * ``deregistration`` — снятие с учёта (departure, death, court decision), acts on an arrival;
+    * ``stay_extension`` — a stay or notice gets a new end date;
+    * ``annulment`` — an erroneous event is withdrawn (the record stays, the replay skips it);
+    * ``name_change`` / ``document_change`` — смена ФИО / замена документа: kept in the history, no
+      effect on the counts.
+    """
+
+    RESIDENCE = "residence"
+    STAY = "stay"
+    NOTICE = "notice"
+    DEREGISTRATION = "deregistration"
+    STAY_EXTENSION = "stay_extension"
+    ANNULMENT = "annulment"
+    NAME_CHANGE = "name_change"
+    DOCUMENT_CHANGE = "document_change"
+
+
+class ResidenceKind(StrEnum):
+    RESIDENCE = "residence"  # зарегистрирован по месту жительства
+    STAY = "stay"  # зарегистрирован по месту пребывания
+    NOTICE = "notice"  # временно проживающий по заявлению
+
+
+ARRIVAL_KINDS: frozenset[EventKind] = frozenset({EventKind.RESIDENCE, EventKind.STAY, EventKind.NOTICE})
+
+
+class DeregistrationReason(StrEnum):
+    DEPARTURE = "departure"  # выбытие
+    DEATH = "death"  # смерть
+    COURT = "court"  # решение суда (признание утратившим право пользования, выселение)
+    STAY_ENDED = "stay_ended"  # досрочное окончание пребывания
+
+
+class ReplayError(ValueError):
+    """An event that contradicts the history (e.g. a departure before the arrival it ends)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationEvent:
+    """One event as stored (``registry_events``). ``refers_to``: the event a deregistration, extension
+    or annulment acts on; ``end_date``: a stay's or notice's planned end (exclusive), an extension's new
+    end; ``account_no``: the account (лицевой счёт) an arrival is bound to in a premise with several."""
+
+    event_id: int
+    kind: EventKind
+    person_id: int
+    event_date: date
+    building_id: str | None = None
+    premise_no: str | None = None
+    end_date: date | None = None
+    refers_to: int | None = None
+    account_no: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ResidenceSpan:
+    """A person registered or residing in a premise over ``[start, end)`` (``end`` None = open)."""
+
+    arrival_id: int
+    person_id: int
+    building_id: str
+    premise_no: str
+    kind: ResidenceKind
+    start: date
+    end: date | None
+    account_no: str | None = None
+    ended_by: int | None = None  # the deregistration event, if any
+    end_reason: str = ""
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+    def days_in(self, first: date, end: date) -> int:
+        """Days of ``[first, end)`` inside the span [days]."""
+        lo = max(first, self.start)
+        hi = end if self.end is None else min(end, self.end)
+        return max(0, (hi - lo).days)
+
+
+def _annulled(events: Sequence[RegistrationEvent]) -> set[int]:
+    ids = {e.event_id for e in events}
+    out: set[int] = set()
+    for e in events:
+        if e.kind is EventKind.ANNULMENT:
+            if e.refers_to not in ids:
+                raise ReplayError(f"annulment {e.event_id} refers to unknown event {e.refers_to}")
+            out.add(e.refers_to)
+    return out
+
+
+def replay_events(events: Iterable[RegistrationEvent]) -> list[ResidenceSpan]:
+    """The residence spans the events give, in arrival order.
+
+    Raises :class:`ReplayError` naming the event when a deregistration or extension refers to an event
+    that is not an arrival, ends a span that has already ended, or dates the end on or before its start.
+    """
+    ordered = sorted(events, key=lambda e: (e.event_date, e.event_id))
+    skipped = _annulled(ordered)
+    spans: dict[int, ResidenceSpan] = {}
+    for e in ordered:
+        if e.event_id in skipped or e.kind is EventKind.ANNULMENT:
+            continue
+        if e.kind in ARRIVAL_KINDS:
+            if e.building_id is None or e.premise_no is None:
+                raise ReplayError(f"arrival event {e.event_id} names no premise")
+            if e.kind is EventKind.STAY and e.end_date is None:
+                raise ReplayError(f"stay registration {e.event_id} needs its end date (срок пребывания)")
+            if e.end_date is not None and e.end_date <= e.event_date:
+                raise ReplayError(
+                    f"event {e.event_id}: end date {e.end_date} must be after the arrival {e.event_date}"
+                )
+            spans[e.event_id] = ResidenceSpan(
+                e.event_id, e.person_id, e.building_id, e.premise_no, ResidenceKind(e.kind.value),
+                e.event_date, e.end_date, e.account_no,
+            )  # fmt: skip
+        elif e.kind in (EventKind.DEREGISTRATION, EventKind.STAY_EXTENSION):
+            span = spans.get(e.refers_to) if e.refers_to is not None else None
+            if span is None or e.refers_to in skipped:
+                raise ReplayError(
+                    f"event {e.event_id} ({e.kind}) refers to {e.refers_to}, which is no arrival"
+                )
+            if span.ended_by is not None:
+                raise ReplayError(
+                    f"event {e.event_id}: registration {span.arrival_id} was already ended by {span.ended_by}"
+                )
+            if e.kind is EventKind.DEREGISTRATION:
+                if e.event_date <= span.start:
+                    raise ReplayError(
+                        f"deregistration {e.event_id} on {e.event_date} is not after the arrival {span.start}"
+                    )
+                # a stay ends at its planned end by itself; an earlier departure ends it sooner
+                end = e.event_date if span.end is None else min(span.end, e.event_date)
+                spans[span.arrival_id] = replace(span, end=end, ended_by=e.event_id, end_reason=e.reason)
+            else:
+                if e.end_date is None or e.end_date <= span.start:
+                    raise ReplayError(f"extension {e.event_id} needs a new end date after {span.start}")
+                spans[span.arrival_id] = replace(span, end=e.end_date)
+    return sorted(spans.values(), key=lambda s: (s.start, s.arrival_id))

@@ -1,0 +1,267 @@
+"""Persons in the register: create, find, read with history, change name, replace a document, link a
+legal representative. Each call writes its audit row (:mod:`meterhub.registry.audit`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import psycopg
+
+from meterhub.registry.audit import Actor, audit
+
+__all__ = [
+    "DOCUMENT_TYPES_RU",
+    "IdentityDocument",
+    "PersonCard",
+    "PersonName",
+    "PersonNotFound",
+    "add_representative",
+    "change_name",
+    "create_person",
+    "find_persons",
+    "load_person",
+    "replace_document",
+]
+
+DOCUMENT_TYPES_RU = {
+    "passport_rf": "паспорт гражданина Российской Федерации",
+    "birth_certificate": "свидетельство о рождении",
+    "foreign_passport": "паспорт иностранного гражданина",
+    "residence_permit": "вид на жительство",
+    "temporary_residence_permit": "разрешение на временное проживание",
+    "military_id": "военный билет",
+    "other": "иной документ",
+}
+
+
+class PersonNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class PersonName:
+    last_name: str
+    first_name: str
+    patronymic: str = ""
+    valid_from: date | None = None
+    reason: str = ""
+
+    @property
+    def full(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
+
+
+@dataclass(frozen=True)
+class IdentityDocument:
+    doc_type: str
+    number: str
+    series: str = ""
+    issued_by: str = ""
+    issued_on: date | None = None
+    subdivision_code: str = ""
+    document_id: int | None = None
+    replaced_on: date | None = None
+    replaced_reason: str = ""
+
+    @property
+    def text(self) -> str:
+        """«паспорт гражданина Российской Федерации 45 10 № 123456, выдан … 01.02.2010, к/п 770-001»."""
+        parts = [DOCUMENT_TYPES_RU.get(self.doc_type, self.doc_type)]
+        parts.append(f"{self.series} № {self.number}".strip())
+        if self.issued_by or self.issued_on:
+            when = self.issued_on.strftime("%d.%m.%Y") if self.issued_on else ""
+            parts.append(f"выдан {self.issued_by} {when}".replace("  ", " ").strip())
+        if self.subdivision_code:
+            parts.append(f"код подразделения {self.subdivision_code}")
+        return ", ".join(parts)
+
+
+@dataclass
+class PersonCard:
+    person_id: int
+    names: list[PersonName]  # oldest first; the last is current
+    birth_date: date | None
+    birth_place: str
+    sex: str | None
+    citizenship: str
+    snils: str | None
+    phone: str
+    email: str
+    incapacitated: bool
+    death_date: date | None
+    documents: list[IdentityDocument] = field(default_factory=list)  # current first
+    representatives: list[tuple[int, str, str]] = field(default_factory=list)  # (person, name, kind)
+    represented: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def name(self) -> PersonName:
+        return self.names[-1]
+
+    @property
+    def document(self) -> IdentityDocument | None:
+        current = [d for d in self.documents if d.replaced_on is None]
+        return current[0] if current else None
+
+    def age_on(self, day: date) -> int | None:
+        if self.birth_date is None:
+            return None
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+
+def create_person(
+    conn: psycopg.Connection, actor: Actor, name: PersonName, *, birth_date: date | None = None,
+    birth_place: str = "", sex: str | None = None, citizenship: str = "Российская Федерация",
+    snils: str | None = None, phone: str = "", email: str = "", document: IdentityDocument | None = None,
+    legacy_key: str | None = None,
+) -> int:  # fmt: skip
+    with conn.transaction():
+        person_id = conn.execute(
+            "INSERT INTO registry_persons (birth_date, birth_place, sex, citizenship, snils, phone, email, "
+            "legacy_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING person_id",
+            (birth_date, birth_place, sex, citizenship, snils or None, phone, email, legacy_key),
+        ).fetchone()[0]  # type: ignore[index]
+        conn.execute(
+            "INSERT INTO registry_person_names "
+            "(person_id, valid_from, last_name, first_name, patronymic, reason) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            (person_id, name.valid_from or birth_date or date(1900, 1, 1), name.last_name.strip(),
+             name.first_name.strip(), name.patronymic.strip(), name.reason),
+        )  # fmt: skip
+        if document is not None:
+            _insert_document(conn, person_id, document)
+        audit(conn, actor, "create", "person", person_id, name.full)
+    return person_id
+
+
+def _insert_document(conn: psycopg.Connection, person_id: int, d: IdentityDocument) -> None:
+    conn.execute(
+        "INSERT INTO registry_documents (person_id, doc_type, series, number, issued_by, issued_on, "
+        "subdivision_code) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (person_id, d.doc_type, d.series.strip(), d.number.strip(), d.issued_by, d.issued_on,
+         d.subdivision_code.strip()),
+    )  # fmt: skip
+
+
+def load_person(
+    conn: psycopg.Connection, person_id: int, actor: Actor | None = None, *, with_documents: bool = True
+) -> PersonCard:
+    """The person's card; ``actor`` given: the read is written to the audit log."""
+    row = conn.execute(
+        "SELECT person_id, birth_date, birth_place, sex, citizenship, snils, phone, email, incapacitated, "
+        "death_date FROM registry_persons WHERE person_id = %s",
+        (person_id,),
+    ).fetchone()
+    if row is None:
+        raise PersonNotFound(f"person {person_id} is not in the register")
+    names = [
+        PersonName(r[0], r[1], r[2], r[3], r[4])
+        for r in conn.execute(
+            "SELECT last_name, first_name, patronymic, valid_from, reason FROM registry_person_names "
+            "WHERE person_id = %s ORDER BY valid_from",
+            (person_id,),
+        )
+    ]
+    card = PersonCard(row[0], names, *row[1:])
+    if with_documents:
+        card.documents = [
+            IdentityDocument(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
+            for r in conn.execute(
+                "SELECT doc_type, number, series, issued_by, issued_on, subdivision_code, document_id, "
+                "replaced_on, replaced_reason FROM registry_documents WHERE person_id = %s "
+                "ORDER BY replaced_on IS NOT NULL, issued_on DESC NULLS LAST, document_id DESC",
+                (person_id,),
+            )
+        ]
+    for attr, mine, other in (("representatives", "represented_id", "representative_id"),
+                              ("represented", "representative_id", "represented_id")):  # fmt: skip
+        getattr(card, attr).extend(
+            conn.execute(
+                f"SELECT r.{other}, n.last_name || ' ' || n.first_name || ' ' || n.patronymic, r.kind "
+                f"FROM registry_representatives r JOIN LATERAL (SELECT * FROM registry_person_names x "
+                f"WHERE x.person_id = r.{other} ORDER BY valid_from DESC LIMIT 1) n ON true "
+                f"WHERE r.{mine} = %s AND (r.valid_to IS NULL OR r.valid_to > current_date)",
+                (person_id,),
+            ).fetchall()
+        )
+    if actor is not None:
+        audit(conn, actor, "read", "person+documents" if with_documents else "person", person_id)
+    return card
+
+
+def find_persons(conn: psycopg.Connection, actor: Actor, text: str, limit: int = 50) -> list[tuple]:
+    """(person_id, full name, birth date) whose current or former surname starts with the first word of
+    ``text`` (and first name with the second, when given); the search itself is audited."""
+    words = text.split()
+    if not words:
+        return []
+    rows = conn.execute(
+        """
+        SELECT DISTINCT p.person_id, cur.last_name || ' ' || cur.first_name || ' ' || cur.patronymic,
+               p.birth_date
+        FROM registry_person_names n JOIN registry_persons p USING (person_id)
+        JOIN LATERAL (SELECT * FROM registry_person_names x WHERE x.person_id = p.person_id
+                      ORDER BY valid_from DESC LIMIT 1) cur ON true
+        WHERE lower(n.last_name) LIKE %(last)s
+          AND (%(first)s::text IS NULL OR lower(n.first_name) LIKE %(first)s)
+        ORDER BY 2, 3 LIMIT %(limit)s
+        """,
+        {"last": words[0].lower() + "%", "first": words[1].lower() + "%" if len(words) > 1 else None,
+         "limit": limit},
+    ).fetchall()  # fmt: skip
+    audit(conn, actor, "read", "search", None, text)
+    return [(r[0], r[1].strip(), r[2]) for r in rows]
+
+
+def change_name(
+    conn: psycopg.Connection, actor: Actor, person_id: int, name: PersonName, *, basis: str = ""
+) -> None:
+    """A new name from ``name.valid_from``; the old one stays in the history and a ``name_change`` event
+    records the act (e.g. a marriage certificate)."""
+    if name.valid_from is None:
+        raise ValueError("a change of name needs the date it takes effect")
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO registry_person_names VALUES (%s, %s, %s, %s, %s, %s)",
+            (person_id, name.valid_from, name.last_name, name.first_name, name.patronymic, name.reason),
+        )
+        conn.execute(
+            "INSERT INTO registry_events (kind, person_id, event_date, reason, basis_type, recorded_by) "
+            "VALUES ('name_change', %s, %s, %s, %s, %s)",
+            (person_id, name.valid_from, name.full, basis, actor.name),
+        )
+        audit(conn, actor, "change", "name", person_id, name.full)
+
+
+def replace_document(
+    conn: psycopg.Connection, actor: Actor, person_id: int, new: IdentityDocument, *, on: date, reason: str
+) -> None:
+    """The current document of the same type is marked replaced on ``on``; the new one becomes current."""
+    with conn.transaction():
+        conn.execute(
+            "UPDATE registry_documents SET replaced_on = %s, replaced_reason = %s "
+            "WHERE person_id = %s AND replaced_on IS NULL AND doc_type = %s",
+            (on, reason, person_id, new.doc_type),
+        )
+        _insert_document(conn, person_id, new)
+        conn.execute(
+            "INSERT INTO registry_events (kind, person_id, event_date, reason, recorded_by) "
+            "VALUES ('document_change', %s, %s, %s, %s)",
+            (person_id, on, reason, actor.name),
+        )
+        audit(conn, actor, "change", "documents", person_id, f"{new.doc_type} {new.series} {new.number}")
+
+
+def add_representative(
+    conn: psycopg.Connection, actor: Actor, representative_id: int, represented_id: int, kind: str,
+    basis: str = "", valid_from: date | None = None,
+) -> None:  # fmt: skip
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO registry_representatives "
+            "(representative_id, represented_id, kind, basis, valid_from) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (representative_id, represented_id, kind, basis, valid_from),
+        )
+        audit(conn, actor, "change", "representative", represented_id, f"{kind}: {representative_id}")

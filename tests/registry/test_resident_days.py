@@ -1,0 +1,116 @@
+"""Days-weighted resident counts from replayed events, against hand-computed person-days."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from meterhub.registry.events import EventKind as K
+from meterhub.registry.events import RegistrationEvent as E
+from meterhub.registry.events import ReplayError, replay_events
+from meterhub.registry.resident_days import AccountWindow, counts_by_day
+
+MARCH = (date(2026, 3, 1), date(2026, 4, 1))  # 31 days
+
+
+def _arrival(event_id, kind, person, day, end=None, premise="1", account=None):
+    return E(event_id, kind, person, day, "B1", premise, end, None, account)
+
+
+def _dereg(event_id, arrival, person, day, premise="1", reason="departure"):
+    return E(event_id, K.DEREGISTRATION, person, day, "B1", premise, None, arrival, reason=reason)
+
+
+MARCH_EVENTS = [
+    _arrival(1, K.RESIDENCE, 101, date(2026, 1, 10)),  # A: whole March
+    _arrival(2, K.RESIDENCE, 102, date(2026, 3, 11)),  # B: 11..31
+    _arrival(3, K.RESIDENCE, 103, date(2025, 5, 1)),  # C: departs 21 March
+    _dereg(4, 3, 103, date(2026, 3, 21)),
+    _arrival(5, K.STAY, 104, date(2026, 3, 5), date(2026, 3, 15)),  # D: stay 5..14
+    _arrival(6, K.NOTICE, 105, date(2026, 3, 1), date(2026, 3, 4)),  # E: 3 days by notice: not counted
+    _arrival(7, K.NOTICE, 106, date(2026, 3, 20)),  # F: by notice from 20 March, open
+    _arrival(8, K.RESIDENCE, 107, date(2026, 3, 2)),  # G: registered by mistake …
+    E(9, K.ANNULMENT, 107, date(2026, 3, 3), "B1", "1", None, 8),  # … annulled
+]
+
+
+def test_days_weighted_count_across_arrivals_and_departures() -> None:
+    counts = counts_by_day(
+        replay_events(MARCH_EVENTS), [AccountWindow("LS-1", "1", date(2020, 1, 1))], *MARCH
+    )
+    # A 31 + B 21 (11..31) + C 20 (1..20) + D 10 (5..14) + F 12 (20..31); E ≤ 5 days, G annulled
+    assert counts.person_days("LS-1") == 31 + 21 + 20 + 10 + 12 == 94
+    assert counts.weighted("LS-1") == D(94) / D(31)
+    day = counts.by_account["LS-1"]
+    assert (day[0].registered, day[0].temporary) == (2, 0)  # 1 March: A, C (E not counted)
+    assert (day[4].registered, day[4].temporary) == (2, 1)  # 5 March: A, C + D
+    assert (day[19].registered, day[19].temporary) == (3, 1)  # 20 March: A, B, C + F
+    assert (day[20].registered, day[20].temporary) == (2, 1)  # 21 March: C left
+    assert day[30].total == 3  # 31 March: A, B, F
+
+
+def test_a_stay_ends_at_its_planned_end_or_an_earlier_departure_and_an_extension_moves_it() -> None:
+    events = [
+        _arrival(1, K.STAY, 201, date(2026, 2, 20), date(2026, 3, 10)),  # 1..9 March
+        _arrival(2, K.STAY, 202, date(2026, 3, 1), date(2026, 6, 1)),
+        _dereg(3, 2, 202, date(2026, 3, 8), reason="stay_ended"),  # 1..7 March
+        _arrival(4, K.STAY, 203, date(2026, 3, 25), date(2026, 3, 28)),
+        E(5, K.STAY_EXTENSION, 203, date(2026, 3, 27), "B1", "1", date(2026, 4, 15), 4),  # 25..31
+    ]
+    counts = counts_by_day(replay_events(events), [AccountWindow("LS-1", "1", date(2020, 1, 1))], *MARCH)
+    assert counts.person_days("LS-1") == 9 + 7 + 7
+    assert all(c.registered == 0 for c in counts.by_account["LS-1"])
+
+
+def test_a_person_counts_once_a_day_and_goes_to_the_account_open_that_day() -> None:
+    events = [
+        _arrival(1, K.RESIDENCE, 301, date(2026, 1, 1), premise="2"),
+        _arrival(2, K.NOTICE, 301, date(2026, 3, 1), premise="2"),  # the same person: counted once
+        _arrival(3, K.RESIDENCE, 302, date(2026, 3, 1), premise="3", account="LS-3b"),
+        _arrival(4, K.RESIDENCE, 303, date(2026, 3, 1), premise="3"),
+    ]
+    accounts = [
+        AccountWindow("LS-2a", "2", date(2020, 1, 1), date(2026, 3, 16)),  # sold on 16 March
+        AccountWindow("LS-2b", "2", date(2026, 3, 16)),
+        AccountWindow("LS-3a", "3", date(2020, 1, 1), share=D("0.5")),  # a communal flat: two rooms
+        AccountWindow("LS-3b", "3", date(2020, 1, 1), share=D("0.5")),
+    ]
+    counts = counts_by_day(replay_events(events), accounts, *MARCH)
+    assert counts.person_days("LS-2a") == 15 and counts.person_days("LS-2b") == 16
+    assert counts.by_account["LS-2a"][0].registered == 1 and counts.by_account["LS-2a"][0].temporary == 0
+    # bound to LS-3b; the unbound person goes to the largest share, ties to the lower account number
+    assert counts.person_days("LS-3b") == 31 and counts.person_days("LS-3a") == 31
+
+
+def test_residents_of_a_premise_without_an_open_account_are_reported() -> None:
+    events = [_arrival(1, K.RESIDENCE, 401, date(2026, 3, 30), premise="9")]
+    counts = counts_by_day(replay_events(events), [], *MARCH)
+    assert counts.unbilled == [("9", date(2026, 3, 30), 1), ("9", date(2026, 3, 31), 1)]
+
+
+@pytest.mark.parametrize(
+    ("events", "message"),
+    [
+        ([_dereg(1, 99, 1, date(2026, 3, 1))], "no arrival"),
+        ([_arrival(1, K.RESIDENCE, 1, date(2026, 3, 5)), _dereg(2, 1, 1, date(2026, 3, 5))], "not after"),
+        ([_arrival(1, K.RESIDENCE, 1, date(2026, 3, 5)), _dereg(2, 1, 1, date(2026, 3, 6)),
+          _dereg(3, 1, 1, date(2026, 3, 7))], "already ended"),
+        ([E(1, K.STAY, 1, date(2026, 3, 1), "B1", "1")], "end date"),
+    ],
+)  # fmt: skip
+def test_contradictory_histories_are_refused_with_the_event_named(events, message) -> None:
+    with pytest.raises(ReplayError, match=message):
+        replay_events(events)
+
+
+def test_the_pure_part_imports_without_the_database_driver() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "import meterhub.registry, meterhub.registry.events, meterhub.registry.resident_days\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
