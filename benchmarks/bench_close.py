@@ -7,6 +7,11 @@
 every account, September 2025 for every third, accruing penalties from their due date) — the close reads
 them in its averaging history, ledger and penalty run; compare with a run without it.
 
+``--dated``: validity-dated configuration (docs/billing-close.md): 10 % of the flats on their own
+three-zone account plan, 10 % on a two-zone meter plan with a weekend/holiday schedule (the loader prices
+them with per-account tariffs; the engine splits their hourly series by local day and hour), 2 % of the
+cold-water meters failed, acts per service where flats have no water meters; compare with a run without.
+
 The city is generated inside PostgreSQL with ``generate_series`` (setup, timed separately, no Python loop
 per row): buildings in five time zones, one premise and account per flat, residents, tariffs (two-zone
 electricity, cold/hot water, wastewater, maintenance per m²), normatives, common property for electricity
@@ -189,6 +194,34 @@ FLOOR_SQL = """
 """
 
 
+DATED_SQL = [
+    # --dated: validity-dated configuration (docs/billing-close.md "Dated configuration"): a three-zone
+    # price beside the two-zone one; every 10th flat with an hourly meter (premise ≡ 5 mod 10) on its own
+    # three-zone account plan, every 10th (≡ 0 mod 10) on a two-zone meter plan with a weekend/holiday
+    # schedule; every 50th cold-water meter failed on 10 January; flats without water meters (≡ 7 mod 20)
+    # with acts of technical impossibility for cold and hot water
+    """INSERT INTO tariffs (service, valid_from, scheme, basis, price_single, price_peak, price_semi_peak,
+                           price_night)
+        VALUES ('electricity', '2025-07-01', 'three_zone', 'per_unit', 6.43, 8.95, 7.46, 3.47)""",
+    """INSERT INTO holiday_calendars (calendar, day)
+        SELECT 'RU', DATE '2026-01-01' + d FROM generate_series(0, 7) d""",
+    """INSERT INTO zone_schedules (schedule, scheme, workday, saturday, calendar)
+        VALUES ('weekend-night', 'two_zone', 'day=7-23;night=23-7', 'night=0-24', 'RU')""",
+    """INSERT INTO tariff_plans (building_id, account_no, valid_from, scheme)
+        SELECT building_id, account_no, DATE '2025-01-01', 'three_zone' FROM accounts
+        WHERE premise_no::int % 10 = 5""",
+    """INSERT INTO tariff_plans (building_id, meter_id, valid_from, scheme, zone_schedule)
+        SELECT building_id, 'E-' || account_no, DATE '2025-01-01', 'two_zone', 'weekend-night' FROM accounts
+        WHERE premise_no::int % 10 = 0""",
+    """INSERT INTO meter_states (meter_id, valid_from, state)
+        SELECT 'C-' || account_no, DATE '2026-01-10', 'failed' FROM accounts
+        WHERE premise_no::int % 50 = 13""",
+    """INSERT INTO technical_impossibility_acts (building_id, premise_no, service, valid_from)
+        SELECT building_id, premise_no, s, DATE '2024-01-01'
+        FROM accounts, unnest(ARRAY['cold_water', 'hot_water']) s
+        WHERE premise_no::int % 20 = 7""",
+]
+
 LATE_SQL = """
     WITH late AS (
         SELECT r.series_id, b.building_id, (TIMESTAMP '2026-01-20 18:00') AT TIME ZONE b.time_zone AS ts,
@@ -216,12 +249,14 @@ def _late_readings(url: str, buildings: list[str]) -> int:
         return cur.rowcount
 
 
-def _load(url: str, accounts: int, buildings: int, legacy: bool = False) -> tuple[float, int, int]:
+def _load(
+    url: str, accounts: int, buildings: int, legacy: bool = False, dated: bool = False
+) -> tuple[float, int, int]:
     flats = accounts // buildings
     started = time.perf_counter()
     with connect(url) as conn:
         params = {"buildings": buildings, "flats": flats}
-        for sql in SETUP_SQL + (LEGACY_SQL if legacy else []):
+        for sql in SETUP_SQL + (LEGACY_SQL if legacy else []) + (DATED_SQL if dated else []):
             conn.execute(sql.replace(" % ", " %% "), params)  # type: ignore[arg-type]
         conn.commit()
         ids = [r[0] for r in conn.execute("SELECT building_id FROM buildings ORDER BY 1")]
@@ -264,10 +299,15 @@ def main() -> None:
         action="store_true",
         help="the city migrated from a legacy system: opening debts and 12 months of meter and house history",
     )
+    ap.add_argument(
+        "--dated",
+        action="store_true",
+        help="dated configuration: account and meter tariff plans (weekday schedule), failed meters, acts",
+    )
     args = ap.parse_args()
     with bench_database() as url:
         print(f"PostgreSQL {server_version(url)}; {args.accounts:,} accounts in {args.buildings:,} buildings")
-        load_s, hourly_rows, readings = _load(url, args.accounts, args.buildings, args.legacy)
+        load_s, hourly_rows, readings = _load(url, args.accounts, args.buildings, args.legacy, args.dated)
         print(f"setup: {load_s:.1f} s ({hourly_rows:,} hourly rows, {readings:,} register readings)")
         if args.legacy:
             with connect(url) as conn:

@@ -344,8 +344,9 @@ def _plan_tariffs(
         default_spans[service] = [(p.start, p.end, p.scheme, p.schedule) for p in spans]
         default[service] = tariffs_for_plans(tariffs, service, spans, "building default plan")
     own_tariffs: dict[str, tuple[Tariff, ...]] = {}
+    shared: dict[tuple, tuple[Tariff, ...]] = {}  # the same plans share one tuple, so one TariffBook
     for acc in accounts:
-        own: dict[Service, list[Tariff]] | None = None
+        keys: dict[Service, tuple] = {}
         for service in services:
             meter_rows = [
                 r
@@ -357,12 +358,18 @@ def _plan_tariffs(
                 continue
             levels = [meter_rows, account_rows, by_key.get(("", "", service.value), [])]
             spans = plan_spans(period, service, tariffs, levels)
-            if [(p.start, p.end, p.scheme, p.schedule) for p in spans] == default_spans[service]:
-                continue
-            own = own or dict(default)
-            own[service] = tariffs_for_plans(tariffs, service, spans, f"account {acc.account_no}")
-        if own is not None:
-            own_tariffs[acc.account_no] = tuple(t for s in services for t in own[s])
+            key = [(p.start, p.end, p.scheme, p.schedule) for p in spans]
+            if key != default_spans[service]:
+                keys[service] = (tuple((a, b, c, id(d)) for a, b, c, d in key), spans)
+        if not keys:
+            continue
+        memo = tuple((s.value, k[0]) for s, k in keys.items())
+        if memo not in shared:
+            own = dict(default)
+            for service, (_, spans) in keys.items():
+                own[service] = tariffs_for_plans(tariffs, service, spans, f"account {acc.account_no}")
+            shared[memo] = tuple(t for s in services for t in own[s])
+        own_tariffs[acc.account_no] = shared[memo]
     return [t for s in services for t in default[s]], own_tariffs
 
 
