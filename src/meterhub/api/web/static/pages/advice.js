@@ -33,6 +33,27 @@ runPage(async ({ current }) => {
           zonesText(o) ? h("div", { class: "muted small", text: zonesText(o) }) : null),
         h("td", { class: "num", text: rub(o.total) })))))),
     ...(data.unavailable || []).map((u) => h("p", { class: "muted small", "data-scheme": u.scheme, text: `${u.reason_ru}.` })),
-    h("p", { class: "muted small", text: "Сменить тариф можно заявлением в энергосбытовую компанию; для двух- и трёхзонного тарифа нужен многотарифный счётчик." }),
+    planRequest(current.account_no, data, options),
+    h("p", { class: "muted small", text: "Для двух- и трёхзонного тарифа нужен многотарифный счётчик. Заявление рассматривает управляющая компания; новый тариф действует со следующего расчётного периода." }),
   );
 });
+
+// A button that files the plan change the advice suggests (POST …/tariff-plan-requests); staff approve it.
+function planRequest(accountNo, data, options) {
+  const best = options.find((o) => o.scheme === data.cheapest);
+  if (!best || data.cheapest === data.current_scheme) return null;
+  const out = h("p", { class: "muted small", id: "plan-request-result" });
+  const button = h("button", { class: "button", id: "plan-request", type: "button", text: `Подать заявление на тариф «${best.name_ru}»` });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const r = await api(`/accounts/${encodeURIComponent(accountNo)}/tariff-plan-requests`, { method: "POST", json: { scheme: best.scheme } });
+      const [y, m, d] = r.effective_from.split("-");
+      fill(out, `Заявление № ${r.request_id} подано. После одобрения тариф «${r.scheme_name}» будет действовать с ${d}.${m}.${y}; статус — в разделе «Заявки».`);
+    } catch (err) {
+      button.disabled = false;
+      fill(out, h("span", { class: "error", text: err.message }));
+    }
+  });
+  return h("div", { class: "plan-request" }, button, out);
+}
