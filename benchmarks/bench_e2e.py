@@ -8,6 +8,9 @@ In one run, on one database and one broker:
     `$share/ingest/...`): the fleet publishes everything while the ingest processes are paused
     (SIGSTOP), then they are resumed and the time to commit every message is measured;
   * latency publish → commit (p50, p99) at a steady publish rate with one ingest process.
+The ingest works as in production: every message is checked against the gateway registry, and after
+each commit a commit acknowledgement per gateway is published (the fleet's gateways subscribe to
+theirs while connected).
 Needs the mosquitto binary (shared subscriptions).
 """
 
@@ -31,6 +34,7 @@ from _db import bench_database, raw_copy_readings, server_version, table
 from meterhub.cli.local_broker import local_broker
 from meterhub.simulators.gateway_fleet import fleet, run_fleet
 from meterhub.timeseries.database import connect
+from meterhub.timeseries.gateway_registry import register_gateways
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -47,6 +51,7 @@ def register_fleet(conn, gateways) -> None:
         "INSERT INTO meter_registers (meter_id, register, unit, cumulative) "
         "SELECT meter_id, 'energy_import_kwh', 'kWh', true FROM meters WHERE manufacturer = 'SIM'"
     )
+    register_gateways(conn, [(gw.gateway_id, gw.building_id) for gw in gateways])  # checked per message
     conn.commit()
 
 

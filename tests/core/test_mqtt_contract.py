@@ -11,8 +11,11 @@ from hypothesis import strategies as st
 
 from meterhub.core.mqtt_contract import (
     ContractError,
+    commits_topic,
     encode_batch,
+    encode_commit_ack,
     parse_batch,
+    parse_commit_ack,
     parse_readings,
     parse_status,
     parse_topic,
@@ -141,3 +144,35 @@ def test_parse_message_keeps_good_readings_and_reports_bad_ones():
     assert [r.value for r in readings] == [1.0] and [p.index for p in problems] == [1]
     with pytest.raises(ContractError):
         parse_message(b"{")
+
+
+@pytest.mark.parametrize("value", ["12.5", True, None, [1.0], {"v": 1}])
+def test_a_value_that_is_not_a_json_number_is_refused_never_coerced(value):
+    reading = {"meter_id": "M-1", "register": "water_m3", "ts": "2026-01-31T21:00:00Z", "value": value}
+    good, bad = parse_readings(parse_batch(batch([reading])))
+    assert good == [] and len(bad) == 1 and "value" in bad[0].detail
+
+
+def test_a_wrong_type_of_schema_version_is_told_apart_from_an_unknown_version():
+    for version, reason, words in (
+        ("1", "schema_violation", 'must be the JSON integer 1, not the string "1"'),
+        (1.0, "schema_violation", "not the number 1.0"),
+        (2, "unsupported_schema_version", "schema_version 2 is not supported; this ingest speaks 1"),
+    ):
+        one = {"meter_id": "M", "register": "r", "ts": "2026-01-31T21:00:00Z", "value": 1}
+        data = json.loads(batch([one]))
+        data["schema_version"] = version
+        with pytest.raises(ContractError) as e:
+            parse_batch(json.dumps(data).encode())
+        assert e.value.reason == reason and words in e.value.detail, e.value.detail
+
+
+def test_commit_acknowledgement_round_trip_and_topic():
+    assert commits_topic("B-001", "gw-1") == "meterhub/v1/B-001/gw-1/commits"
+    ack = parse_commit_ack(encode_commit_ack("gw-1", "B-001", TS, ["a", "b"], ["b"]))
+    assert (ack.gateway_id, ack.building_id) == ("gw-1", "B-001")
+    assert (ack.batch_ids, ack.dead_lettered) == (["a", "b"], ["b"])
+    assert parse_commit_ack(encode_commit_ack("gw-1", "B-001", TS, ["a"])).dead_lettered == []
+    for bad in (b"{}", b'{"schema_version": 2}', encode_commit_ack("gw-1", "B-001", TS, [])):
+        with pytest.raises(ContractError):
+            parse_commit_ack(bad)

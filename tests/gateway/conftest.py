@@ -30,6 +30,7 @@ from paho.mqtt.properties import Properties
 from meterhub.cli.local_broker import LocalBroker, local_broker
 from meterhub.collectors.modbus.profile import ModbusProfile
 from meterhub.collectors.profiles import get_profile
+from meterhub.core.mqtt_contract import commits_topic, encode_commit_ack
 from meterhub.simulators.modbus_meters import SimClock, SimulatedModbusMeter
 from meterhub.simulators.modbus_sim import ModbusSimulator
 
@@ -84,6 +85,8 @@ class Subscriber:
     password: str | None = None
     session: str | None = None  # a client id: persistent session, queued messages survive broker restarts
     mqtt5: bool = True
+    # play the ingest's part for gateway tests: acknowledge every readings batch received as committed
+    commit_acks: bool = False
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -120,6 +123,11 @@ class Subscriber:
     def _on_message(self, client, userdata, msg) -> None:
         with self._lock:
             self.messages.append((msg.topic, msg.payload, bool(msg.retain)))
+        if self.commit_acks and msg.topic.endswith("/readings"):
+            batch = json.loads(msg.payload)
+            _, _, building, gateway, _ = msg.topic.split("/")
+            ack = encode_commit_ack(gateway, building, datetime.now(UTC), [batch["batch_id"]])
+            client.publish(commits_topic(building, gateway), ack, qos=1)
 
     def snapshot(self) -> list[tuple[str, bytes, bool]]:
         with self._lock:

@@ -1,5 +1,7 @@
-"""Forwarder rules with a fake publisher and a frozen clock: batching by size and time, a refused
-PUBACK keeps the batch and re-sends it with its id, a lost connection or client hands batches back."""
+"""Forwarder rules with a fake publisher and a frozen clock: batching by size and time; only a commit
+acknowledgement deletes a batch (never a PUBACK, whatever its code); a refused or unrouted PUBACK and a
+missing commit acknowledgement re-send the batch with its id, in order; a lost connection or client
+hands batches back."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from meterhub.core.mqtt_contract import parse_batch
+from meterhub.core.mqtt_contract import CommitAck, parse_batch
 from meterhub.core.readings import Reading
 from meterhub.gateway.batching import BatchPolicy
 from meterhub.gateway.clock import ScaledClock, WallClock
@@ -38,6 +40,18 @@ class Harness:
         self.sent.append((mid, batch.batch_id, len(batch.readings)))
         return mid
 
+    def commit(self, *batch_ids: str, dead: tuple[str, ...] = ()) -> None:
+        self.fw.committed(
+            CommitAck(
+                schema_version=1, gateway_id="gw-1", building_id="B-001", committed_at=self.now,
+                batch_ids=list(batch_ids), dead_lettered=list(dead),
+            )
+        )  # fmt: skip
+
+    def puback_all(self) -> None:
+        for mid, _, _ in self.sent:
+            self.fw.published(mid, True, "Success")
+
     def add(self, n: int) -> None:
         readings = [
             Reading("EAS-1", "energy_import_kwh", self.now + timedelta(seconds=i), float(i)) for i in range(n)
@@ -56,10 +70,79 @@ def test_batches_by_size_then_by_time(tmp_path: Path) -> None:
     h.now += timedelta(seconds=1)
     h.fw.pump()
     assert [n for _, _, n in h.sent] == [2, 1]
-    for mid, _, _ in h.sent:
-        h.fw.published(mid, True, "Success")
+    h.puback_all()
+    assert h.box.backlog == 3 and not h.fw.idle  # the broker took them; nothing is committed yet
+    h.commit(*[b for _, b, _ in h.sent])
     assert h.box.backlog == 0 and h.fw.idle and h.fw.acked_readings == 3
 
+
+def test_no_puback_code_deletes_anything_only_the_commit_ack_does(tmp_path: Path) -> None:
+    h = Harness(tmp_path, retry_after=timedelta(seconds=5))
+    h.add(4)
+    h.fw.pump()
+    (m1, b1, _), (m2, b2, _) = h.sent
+    h.fw.published(m1, True, "Success")
+    h.fw.published(m2, False, "No matching subscribers")  # nobody took it: held, sent again later
+    assert h.box.backlog == 4
+    h.now += timedelta(seconds=5)
+    h.fw.pump()
+    assert h.sent[-1][1] == b2  # the same id
+    h.commit(b2)
+    assert h.box.backlog == 2 and h.fw.acked_readings == 2
+    h.commit(b2)  # a repeated acknowledgement changes nothing
+    h.commit("not-a-batch-of-ours")
+    assert h.box.backlog == 2 and h.fw.acked_batches == 1
+    h.commit(b1)
+    h.fw.published(h.sent[-1][0], True, "Success")
+    assert h.box.backlog == 0 and h.fw.idle
+
+
+def test_unacknowledged_batches_are_resent_in_order_after_the_commit_timeout(tmp_path: Path) -> None:
+    h = Harness(tmp_path, commit_timeout=timedelta(seconds=30), max_inflight=10)
+    h.add(6)
+    h.fw.pump()
+    first = [b for _, b, _ in h.sent]
+    assert len(first) == 3
+    h.puback_all()
+    h.commit(first[1])  # the middle one is committed; the others were lost (e.g. a broker restart)
+    wake = h.fw.pump()
+    assert wake == T0 + timedelta(seconds=30) and len(h.sent) == 3
+    h.now = wake
+    h.fw.pump()
+    assert [b for _, b, _ in h.sent[3:]] == [first[0], first[2]]  # oldest first, same ids
+    assert h.fw.resent_batches == 2
+    h.puback_all()
+    assert h.fw.pump() == h.now + timedelta(seconds=60)  # the timeout doubles per attempt
+    h.commit(first[0], first[2])
+    assert h.box.backlog == 0 and h.fw.idle
+
+
+def test_the_window_of_uncommitted_batches_pauses_cutting(tmp_path: Path) -> None:
+    h = Harness(tmp_path, max_uncommitted=2, max_inflight=10)
+    h.add(10)
+    h.fw.pump()
+    assert len(h.sent) == 2  # 8 readings wait for room
+    h.puback_all()
+    h.fw.pump()
+    assert len(h.sent) == 2
+    h.commit(h.sent[0][1])
+    h.fw.pump()
+    assert len(h.sent) == 3 and h.box.backlog == 8
+
+
+def test_a_restarted_forwarder_resends_every_stored_batch_with_its_id(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    h.add(6)
+    h.fw.pump()
+    h.puback_all()
+    sent = [b for _, b, _ in h.sent]
+    h.commit(sent[0])
+    h.box.close()
+    again = Harness(tmp_path)  # a new process on the same outbox
+    again.fw.pump()
+    assert [b for _, b, _ in again.sent] == sent[1:]
+    again.commit(*sent[1:], dead=(sent[2],))  # one refused for good by the ingest: deleted too
+    assert again.box.backlog == 0
 
 def test_refused_puback_keeps_the_batch_and_resends_it_with_its_id(tmp_path: Path) -> None:
     h = Harness(tmp_path, retry_after=timedelta(seconds=5))
@@ -80,7 +163,7 @@ def test_refused_puback_keeps_the_batch_and_resends_it_with_its_id(tmp_path: Pat
     h.fw.published(h.sent[2][0], True, "Success")
     h.fw.pump()
     assert [n for _, _, n in h.sent[3:]] == [2, 2]  # accepted again: the waiting readings go
-    assert h.sent[2][1] == batch_id and h.box.backlog == 4
+    assert h.sent[2][1] == batch_id and h.box.backlog == 6  # kept until committed
 
 
 def test_publish_refused_while_disconnected_and_client_replaced(tmp_path: Path) -> None:
@@ -94,7 +177,7 @@ def test_publish_refused_while_disconnected_and_client_replaced(tmp_path: Path) 
     ((mid, batch_id, _),) = h.sent
     h.fw.forget_inflight()  # the MQTT client was replaced: its in-flight messages are gone
     h.fw.published(mid, True, "Success")  # a late PUBACK of the old client is ignored
-    assert h.box.backlog == 2
+    assert h.box.backlog == 2 and h.fw.inflight == {}
     h.fw.pump()
     assert h.sent[-1][1] == batch_id
     h.fw.set_connected(False)
@@ -157,3 +240,18 @@ def test_a_cancelled_sleep_ends_even_when_its_event_fires_at_the_same_time() -> 
         return False
 
     assert asyncio.run(scenario())
+
+
+def test_a_reconnect_forgets_owed_pubacks_and_pump_never_asks_to_wake_in_the_past(tmp_path: Path) -> None:
+    h = Harness(tmp_path, max_inflight=2, commit_timeout=timedelta(seconds=3))
+    h.add(8)
+    h.fw.pump()
+    assert len(h.sent) == 2 and len(h.fw.inflight) == 2  # the window is full, no PUBACK yet
+    h.now += timedelta(seconds=10)  # the commit timeouts passed while the PUBACKs are still owed
+    wake = h.fw.pump()
+    assert wake is not None and wake > h.now  # not a time in the past: the loop would spin
+    h.fw.set_connected(False)
+    h.fw.set_connected(True)  # a new connection: the old PUBACKs will not come
+    assert h.fw.inflight == {}
+    h.fw.pump()
+    assert [b for _, b, _ in h.sent[2:4]] == [b for _, b, _ in h.sent[:2]]  # re-sent, same ids, in order

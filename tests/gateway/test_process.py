@@ -54,7 +54,7 @@ def backlog(path: Path) -> int:
 def test_sigkill_mid_batch_then_restart_resends_everything_with_the_same_batch_ids(
     tmp_path: Path, broker: LocalBroker, modbus_sim: ModbusSimThread, subscribe: Any
 ) -> None:
-    readings_sub = subscribe(["meterhub/v1/+/+/readings"], session="collector")
+    readings_sub = subscribe(["meterhub/v1/+/+/readings"], session="collector", commit_acks=True)
     status_sub = subscribe([STATUS])
     config = modbus_config(tmp_path, broker, modbus_sim)
     outbox = tmp_path / "outbox.sqlite3"
@@ -103,14 +103,14 @@ def test_sigkill_mid_batch_then_restart_resends_everything_with_the_same_batch_i
         received[batch["batch_id"]] = got
     for batch_id, batch_keys in pending.items():
         assert received[batch_id] == batch_keys
-    assert backlog(outbox) == 0  # everything acknowledged, nothing left behind
+    assert backlog(outbox) == 0  # everything acknowledged as committed, nothing left behind
     assert "re-sending them with their ids" in (tmp_path / "gateway-2.log").read_text()
 
 
 def test_sigterm_flushes_publishes_offline_and_closes_the_outbox(
     tmp_path: Path, broker: LocalBroker, modbus_sim: ModbusSimThread, subscribe: Any
 ) -> None:
-    sub = subscribe()
+    sub = subscribe(commit_acks=True)
     config = modbus_config(tmp_path, broker, modbus_sim, batch_size=10_000, batch_time="30s")
     gw = GatewayProcess(config, tmp_path / "gateway.log")
     try:

@@ -54,7 +54,7 @@ class RecordingReaders:
 def test_batches_status_and_a_dead_device(
     tmp_path: Path, broker: LocalBroker, modbus_sim: ModbusSimThread, subscribe: Any
 ) -> None:
-    sub = subscribe()
+    sub = subscribe(commit_acks=True)
     path = modbus_config(tmp_path, broker, modbus_sim)
     text = (
         path.read_text()
@@ -110,7 +110,7 @@ def test_batches_status_and_a_dead_device(
 def test_readings_buffered_while_the_broker_is_down_arrive_after_it_returns(
     tmp_path: Path, broker: LocalBroker, modbus_sim: ModbusSimThread, subscribe: Any
 ) -> None:
-    sub = subscribe(["meterhub/v1/+/+/readings"], session="test-collector")
+    sub = subscribe(["meterhub/v1/+/+/readings"], session="test-collector", commit_acks=True)
     config = load_config(modbus_config(tmp_path, broker, modbus_sim))
     readers = RecordingReaders(config)
     gw = GatewayThread(config, readers=readers)
@@ -163,7 +163,7 @@ def password_broker(workdir: Path, users: dict[str, str], acl: str | None = None
 
 def test_username_and_password(tmp_path: Path, modbus_sim: ModbusSimThread) -> None:
     with password_broker(tmp_path / "broker", {"gw-1": "s3cret", "reader": "r"}) as broker:
-        sub = Subscriber(broker.port, ["meterhub/v1/#"], username="reader", password="r")
+        sub = Subscriber(broker.port, ["meterhub/v1/#"], username="reader", password="r", commit_acks=True)
         try:
             (tmp_path / "pw").write_text("s3cret\n")
             good = modbus_config(
@@ -251,10 +251,12 @@ def test_broker_refusing_batches_keeps_them_until_allowed(
 ) -> None:
     """Mosquitto answers a publish its ACL denies with PUBACK "Not authorized" (MQTT 5): the batch
     stays in the outbox and is re-sent with its id once the ACL allows it (reloaded with SIGHUP)."""
-    deny = "user gw-1\ntopic write meterhub/v1/+/+/status\nuser reader\ntopic read meterhub/#\n"
-    allow = "user gw-1\ntopic write meterhub/v1/#\nuser reader\ntopic read meterhub/#\n"
+    reader = "user reader\ntopic read meterhub/#\ntopic write meterhub/v1/+/+/commits\n"
+    gw1 = "user gw-1\ntopic read meterhub/v1/B-001/gw-1/commits\n"
+    deny = gw1 + "topic write meterhub/v1/+/+/status\n" + reader
+    allow = gw1 + "topic write meterhub/v1/#\n" + reader
     with password_broker(tmp_path / "broker", {"gw-1": "pw", "reader": "r"}, acl=deny) as broker:
-        sub = Subscriber(broker.port, ["meterhub/v1/#"], username="reader", password="r")
+        sub = Subscriber(broker.port, ["meterhub/v1/#"], username="reader", password="r", commit_acks=True)
         config = modbus_config(tmp_path, broker, modbus_sim, mqtt_extra='username = "gw-1"\npassword = "pw"')
         gw = GatewayThread(load_config(config))
         try:
@@ -263,7 +265,7 @@ def test_broker_refusing_batches_keeps_them_until_allowed(
             assert not sub.batches()
             outbox = gw.gateway.outbox
             assert outbox is not None and outbox.backlog > 0
-            assert any("broker refused batch" in r.getMessage() for r in caplog.records)
+            assert any("broker did not take batch" in r.getMessage() for r in caplog.records)
             refused = set(Outbox(outbox.path).pending_batch_ids())  # own connection: another thread
             (tmp_path / "broker" / "acl").write_text(allow)
             assert broker.proc is not None

@@ -48,6 +48,7 @@ from meterhub.simulators.mbus_sim import MbusLine, TcpMbusServer
 from meterhub.simulators.modbus_meters import SimulatedModbusMeter
 from meterhub.simulators.modbus_sim import ModbusSimulator
 from meterhub.timeseries.database import connect
+from meterhub.timeseries.gateway_registry import register_gateways
 from meterhub.timeseries.meters import MeterInfo, RegisterInfo, register_meter
 from meterhub.timeseries.migrate import migrate
 from meterhub.timeseries.mqtt_ingest import IngestOptions, IngestService
@@ -351,6 +352,8 @@ def run_pipeline_demo(
                             registers=heat_registers,
                         ),
                     )
+            # the ingest accepts only registered gateways, each for its own building
+            register_gateways(conn, [(b.gateway_id, b.building_id) for b in plans])
             meters = conn.execute("SELECT count(*) FROM meters WHERE building_id LIKE 'DEMO-%'").fetchone()[0]
             conn.commit()
 

@@ -30,8 +30,19 @@ def ingest(
     writers: int = typer.Option(
         2, min=1, help="database connections storing groups in turn (one commits while the next writes)"
     ),
+    leave_group: bool = typer.Option(
+        False,
+        "--leave-group",
+        help="at stop, leave the shared group for good (end the MQTT session); without it a stop keeps "
+        "the session so the broker holds this worker's share until it returns",
+    ),
+    session_expiry: int = typer.Option(
+        300, min=0, help="seconds the broker keeps a stopped worker's session and queue"
+    ),
+    reconnect_max: float = typer.Option(4.0, min=0.5, help="longest pause (s) between reconnect attempts"),
 ) -> None:
-    """Subscribe to gateways' readings and status and store them (ack only after commit)."""
+    """Subscribe to gateways' readings and status and store them; acknowledge to the broker and to
+    each gateway (commit acknowledgements) only after the commit."""
     from meterhub.cli.wiring import MIGRATION_SOURCES
     from meterhub.timeseries.database import connect, database_url
     from meterhub.timeseries.migrate import migrate
@@ -48,6 +59,9 @@ def ingest(
         idle_gap=idle_gap,
         rollup_every=rollup_every or None,
         writers=writers,
+        leave_group=leave_group,
+        session_expiry=session_expiry,
+        reconnect_max=reconnect_max,
     )
     if client_id:
         opts.client_id = client_id
@@ -60,7 +74,9 @@ def ingest(
         stats = service.run()
     typer.echo(
         f"ingest stopped: {stats.messages} messages, {stats.readings_inserted} readings inserted, "
-        f"{stats.duplicates} duplicates, {stats.rejected} rejected, {stats.dead_messages} dead messages"
+        f"{stats.duplicates} duplicates, {stats.rejected} rejected, {stats.dead_messages} dead messages "
+        f"({stats.refused} refused by the gateway registry), {stats.commit_acks} commit acknowledgements, "
+        f"{stats.conflicts_retried} transactions redone after a conflict"
     )
 
 

@@ -18,6 +18,7 @@ from meterhub.cli import (
     db_cmd,
     demo_cmd,
     gateway_cmd,
+    gateways_cmd,
     ingest_cmd,
     mbus_cmds,
     money_cmds,
@@ -40,6 +41,7 @@ app.add_typer(read_cmd.app, name="read")
 app.add_typer(dashboards_cmd.app, name="dashboards")
 app.add_typer(receipts_cmd.app, name="receipts")
 app.add_typer(users_cmd.app, name="users")
+app.add_typer(gateways_cmd.app, name="gateways")
 mbus_cmds.register(simulate_cmd.app, read_cmd.app)  # simulate mbus, read mbus
 money_cmds.register(app)  # payments, export charges, debtors, absences, interruptions
 app.command("demo")(demo_cmd.demo)

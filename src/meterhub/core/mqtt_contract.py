@@ -4,6 +4,11 @@ Topics::
 
     meterhub/v1/{building}/{gateway}/readings   JSON ReadingsBatch, QoS 1, not retained
     meterhub/v1/{building}/{gateway}/status     JSON GatewayStatus, QoS 1, retained, also the LWT
+    meterhub/v1/{building}/{gateway}/commits    JSON CommitAck, QoS 1, not retained (ingest → gateway)
+
+A gateway deletes a batch from its outbox only when a ``CommitAck`` names its ``batch_id``: the ingest
+publishes one after the database transaction holding the batch committed (see ``docs/mqtt.md``,
+"Delivery"). A broker's PUBACK only frees the gateway's MQTT window.
 
 The payload schema is versioned by ``schema_version`` (this module is version 1) and documented with
 examples in ``docs/mqtt.md``. Validation happens in two layers so one bad reading never costs the
@@ -35,6 +40,7 @@ INGEST_GROUP = "ingest"
 READINGS_FILTER = f"{TOPIC_ROOT}/+/+/readings"
 SHARED_READINGS_FILTER = f"$share/{INGEST_GROUP}/{READINGS_FILTER}"
 STATUS_FILTER = f"{TOPIC_ROOT}/+/+/status"
+COMMITS_FILTER = f"{TOPIC_ROOT}/+/+/commits"
 MAX_PAYLOAD_BYTES = 2 * 1024 * 1024
 MAX_READINGS_PER_BATCH = 10_000
 
@@ -58,6 +64,11 @@ def readings_topic(building: str, gateway: str) -> str:
 
 def status_topic(building: str, gateway: str) -> str:
     return f"{TOPIC_ROOT}/{_check_id('building id', building)}/{_check_id('gateway id', gateway)}/status"
+
+
+def commits_topic(building: str, gateway: str) -> str:
+    """Where the ingest acknowledges a gateway's committed batches (the gateway subscribes to it)."""
+    return f"{TOPIC_ROOT}/{_check_id('building id', building)}/{_check_id('gateway id', gateway)}/commits"
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,10 @@ class ReadingV1(BaseModel):
     # named register_name because pydantic's BaseModel has a `register` attribute; JSON key is "register"
     register_name: str = Field(alias="register", pattern=REGISTER_PATTERN, description="e.g. water_m3")
     ts: AwareDatetime = Field(description="time of the reading, ISO 8601 with an offset")
-    value: float = Field(description="cumulative register value (or momentary value) as the meter reports it")
+    # strict: a JSON number only — "12.5" (a string) or true is refused, never coerced
+    value: float = Field(
+        strict=True, description="cumulative register value (or momentary value) as the meter reports it"
+    )
     unit: str = Field(default="", max_length=16, description="unit of the register, e.g. kWh, m3, Gcal")
     quality: QualityName = "good"
     source: SourceName = "gateway"
@@ -163,6 +177,27 @@ class GatewayStatus(BaseModel):
     )
 
 
+MAX_BATCH_IDS_PER_ACK = 1_000
+
+
+class CommitAck(BaseModel):
+    """The ingest's word to a gateway: these batches are committed in the database.
+
+    ``batch_ids`` are every batch of the gateway committed by one ingest transaction — stored, or kept
+    whole in ``dead_letters`` because the ingest refused them (those are also in ``dead_lettered``, so
+    the gateway can say so). A gateway may delete exactly these batches from its outbox.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1]
+    gateway_id: str = Field(pattern=ID_PATTERN)
+    building_id: str = Field(pattern=ID_PATTERN)
+    committed_at: AwareDatetime
+    batch_ids: list[str] = Field(min_length=1, max_length=MAX_BATCH_IDS_PER_ACK)
+    dead_lettered: list[str] = Field(default_factory=list, max_length=MAX_BATCH_IDS_PER_ACK)
+
+
 class ContractError(ValueError):
     """A payload that does not follow the contract. ``reason`` is a dead-letter reason code."""
 
@@ -210,18 +245,36 @@ def parse_message(payload: bytes) -> tuple[ReadingsBatch, list[Reading], list[Re
 def parse_batch(payload: bytes) -> ReadingsBatch:
     """Validate the envelope of a readings message (raises ContractError with a reason code)."""
     data = _load_json(payload)
-    if isinstance(data, dict) and data.get("schema_version") not in (None, SCHEMA_VERSION):
-        raise ContractError(
-            "unsupported_schema_version",
-            f"schema_version {data.get('schema_version')!r} is not supported; "
-            f"this ingest speaks {SCHEMA_VERSION}",
-        )
+    _check_schema_version(data)
     try:
         return ReadingsBatch.model_validate(data)
     except ValidationError as exc:
         raise ContractError(
             "schema_violation", f"readings batch does not follow schema v1: {_errors(exc)}"
         ) from None
+
+
+_JSON_TYPE_NAMES = {
+    str: "string", float: "number", bool: "boolean", type(None): "null", list: "array", dict: "object"
+}
+
+
+def _check_schema_version(data: Any) -> None:
+    """A wrong type and an unknown version are told apart: ``"1"`` is a typo, ``2`` is the future."""
+    if not isinstance(data, dict) or "schema_version" not in data:
+        return  # the model says what is missing
+    version = data["schema_version"]
+    if type(version) is not int:
+        raise ContractError(
+            "schema_violation",
+            f"schema_version must be the JSON integer {SCHEMA_VERSION}, not the "
+            f"{_JSON_TYPE_NAMES.get(type(version), 'value')} {json.dumps(version)}",
+        )
+    if version != SCHEMA_VERSION:
+        raise ContractError(
+            "unsupported_schema_version",
+            f"schema_version {version} is not supported; this ingest speaks {SCHEMA_VERSION}",
+        )
 
 
 def parse_readings(batch: ReadingsBatch) -> tuple[list[Reading], list[ReadingProblem]]:
@@ -239,6 +292,7 @@ def parse_readings(batch: ReadingsBatch) -> tuple[list[Reading], list[ReadingPro
 
 def parse_status(payload: bytes) -> GatewayStatus:
     data = _load_json(payload)
+    _check_schema_version(data)
     try:
         return GatewayStatus.model_validate(data)
     except ValidationError as exc:
@@ -284,3 +338,35 @@ def encode_batch(
         separators=(",", ":"),
         allow_nan=False,
     ).encode()
+
+
+def encode_commit_ack(
+    gateway_id: str,
+    building_id: str,
+    committed_at: datetime,
+    batch_ids: list[str],
+    dead_lettered: list[str] | None = None,
+) -> bytes:
+    """Serialise a ``CommitAck`` (the ingest's side)."""
+    body: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "gateway_id": gateway_id,
+        "building_id": building_id,
+        "committed_at": committed_at.isoformat(),
+        "batch_ids": batch_ids,
+    }
+    if dead_lettered:
+        body["dead_lettered"] = dead_lettered
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def parse_commit_ack(payload: bytes) -> CommitAck:
+    """Validate a commit acknowledgement (the gateway's side; raises ContractError)."""
+    data = _load_json(payload)
+    _check_schema_version(data)
+    try:
+        return CommitAck.model_validate(data)
+    except ValidationError as exc:
+        raise ContractError(
+            "schema_violation", f"commit acknowledgement does not follow schema v1: {_errors(exc)}"
+        ) from None

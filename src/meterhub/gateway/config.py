@@ -235,6 +235,17 @@ class MqttSection(_Model):
     reconnect_max: Duration = Field(default=timedelta(seconds=60))
     status_interval: Duration = Field(default=timedelta(minutes=5), description="republish status this often")
     max_inflight: int = Field(default=10, ge=1, le=100, description="batches awaiting PUBACK at once")
+    commit_timeout: Duration = Field(
+        default=timedelta(seconds=30),
+        description="re-send a batch the ingest has not acknowledged as committed after this long "
+        "(doubling while it stays unacknowledged, up to commit_timeout_max)",
+    )
+    commit_timeout_max: Duration = Field(
+        default=timedelta(minutes=5), description="the longest wait between re-sends of one batch"
+    )
+    max_uncommitted: int = Field(
+        default=20, ge=1, le=1000, description="batches published and awaiting the commit acknowledgement"
+    )
     tls: TlsSection | None = None
 
     @field_validator("url")

@@ -6,6 +6,10 @@
 * The LWT is the retained ``offline`` status on the gateway's status topic.
 * paho reconnects by itself with exponential backoff (``reconnect_min`` … ``reconnect_max``) and
   re-sends QoS 1 messages that were in flight when the connection broke.
+* On every connect it subscribes (QoS 1) to the owner's ``subscriptions`` — the gateway's commit
+  acknowledgement topic — before anything is published on that connection, so no acknowledgement of
+  a batch sent on it can pass by unheard. A refused subscription is logged as an error.
+* A PUBACK with 0x10 "no matching subscribers" is reported as *not* delivered: nobody took it.
 * Username/password (or a password file) and TLS (CA file, client certificate, insecure flag).
 
 paho calls back in its network thread; every event is forwarded with ``loop.call_soon_threadsafe``
@@ -29,6 +33,7 @@ from meterhub.gateway.config import MqttSection
 log = logging.getLogger(__name__)
 
 UNSUPPORTED_PROTOCOL = 0x84  # MQTT 5 CONNACK reason (paho maps 3.1.1's return code 1 to it)
+NO_MATCHING_SUBSCRIBERS = 0x10  # MQTT 5 PUBACK reason: accepted, but routed to nobody
 
 
 @dataclass
@@ -37,8 +42,9 @@ class LinkHandlers:
 
     connected: Callable[[], None]
     disconnected: Callable[[str], None]
-    published: Callable[[int, bool, str], None]  # mid, success, reason
+    published: Callable[[int, bool, str], None]  # mid, delivered, reason
     protocol_changed: Callable[[], None]  # the client was replaced: in-flight messages are gone
+    message: Callable[[str, bytes], None] = lambda topic, payload: None  # on a subscribed topic
 
 
 class MqttLink:
@@ -52,8 +58,10 @@ class MqttLink:
         will_payload: bytes,
         handlers: LinkHandlers,
         loop: asyncio.AbstractEventLoop,
+        subscriptions: tuple[str, ...] = (),
     ) -> None:
         self.config = config
+        self.subscriptions = subscriptions
         self.client_id = client_id
         self.will_topic = will_topic
         self.will_payload = will_payload
@@ -128,6 +136,8 @@ class MqttLink:
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_connect_fail = self._on_connect_fail
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
         return client
 
     def _call(self, fn: Callable[..., None], *args: object) -> None:
@@ -138,6 +148,8 @@ class MqttLink:
         self._connack = True
         if not reason_code.is_failure:
             self._ever_connected = True
+            if self.subscriptions:  # sent before any publish of this connection (see the module)
+                client.subscribe([(topic, 1) for topic in self.subscriptions])
             self._call(self._connected)
             return
         reason = str(reason_code)
@@ -161,7 +173,21 @@ class MqttLink:
         self._call(self._disconnected, "cannot reach the broker")
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
-        self._call(self.handlers.published, mid, not reason_code.is_failure, str(reason_code))
+        delivered = not reason_code.is_failure and reason_code.value != NO_MATCHING_SUBSCRIBERS
+        self._call(self.handlers.published, mid, delivered, str(reason_code))
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        refused = [str(rc) for rc in reason_codes if rc.is_failure]
+        if refused:
+            log.error(
+                "broker %s refused the subscription to %s (%s): the gateway cannot learn which batches "
+                "are stored and keeps re-sending them; allow the gateway to read its commits topic in "
+                "the broker ACL (meterhub gateways broker-config)",
+                self.config.url, ", ".join(self.subscriptions), ", ".join(refused),
+            )
+
+    def _on_message(self, client, userdata, msg) -> None:
+        self._call(self.handlers.message, msg.topic, bytes(msg.payload))
 
     # --- event loop side ------------------------------------------------------------------------
     def _connected(self) -> None:

@@ -4,7 +4,8 @@ Tasks on one asyncio loop:
 
 * one task per device (its :class:`DeviceSchedule`): read at each slot, store the readings in the
   outbox, update the device's health — a slow or dead device only delays itself;
-* the :class:`Forwarder`, publishing batches and deleting them on PUBACK;
+* the :class:`Forwarder`, publishing batches and deleting them when the ingest acknowledges their
+  commit (``…/commits``, subscribed on every connect);
 * the status task, republishing the retained status on a health change and every ``status_interval``.
 
 ``stop()`` (SIGTERM/SIGINT in ``run_gateway``) ends polling, lets the forwarder flush for up to
@@ -20,7 +21,13 @@ import signal
 import sqlite3
 from datetime import timedelta
 
-from meterhub.core.mqtt_contract import readings_topic, status_topic
+from meterhub.core.mqtt_contract import (
+    ContractError,
+    commits_topic,
+    parse_commit_ack,
+    readings_topic,
+    status_topic,
+)
 from meterhub.gateway.batching import BatchPolicy
 from meterhub.gateway.clock import GatewayClock, WallClock
 from meterhub.gateway.config import GatewayConfig
@@ -57,6 +64,7 @@ class Gateway:
         g = config.gateway
         self.readings_topic = readings_topic(g.building, g.id)
         self.status_topic = status_topic(g.building, g.id)
+        self.commits_topic = commits_topic(g.building, g.id)
         self._readers = readers
         self.readers: list[DeviceReader] = []
         self.health: HealthBoard | None = None
@@ -96,6 +104,7 @@ class Gateway:
         readers = self._readers or build_readers(config, clock.now)
         self.readers = readers.readers
         self.health = HealthBoard(g.id, g.building, [r.name for r in self.readers])
+        speed = float(getattr(clock, "speed", 1.0))
         self.forwarder = Forwarder(
             self.outbox,
             self._publish_batch,
@@ -104,6 +113,12 @@ class Gateway:
             policy=BatchPolicy(ob.batch_size, ob.batch_time),
             clock=clock.now,
             max_inflight=config.mqtt.max_inflight,
+            # waits for the broker and the ingest are real time: on a simulated clock running
+            # ``speed`` times faster (the demo) they last ``speed`` times as many simulated seconds
+            retry_after=timedelta(seconds=5) * speed,
+            commit_timeout=config.mqtt.commit_timeout * speed,
+            commit_timeout_max=config.mqtt.commit_timeout_max * speed,
+            max_uncommitted=config.mqtt.max_uncommitted,
         )
         will = encode_status(self.health.status("offline", clock.now(), with_devices=False))
         self.link = MqttLink(
@@ -112,9 +127,14 @@ class Gateway:
             self.status_topic,
             will,
             LinkHandlers(
-                self._on_connected, self._on_disconnected, self._on_published, self.forwarder.forget_inflight
+                self._on_connected,
+                self._on_disconnected,
+                self._on_published,
+                self.forwarder.forget_inflight,
+                self._on_message,
             ),
             loop,
+            subscriptions=(self.commits_topic,),
         )
         capacity = self.outbox.capacity()
         log.info(
@@ -223,6 +243,20 @@ class Gateway:
             return
         assert self.forwarder is not None
         self.forwarder.published(mid, ok, reason)
+
+    def _on_message(self, topic: str, payload: bytes) -> None:
+        if topic != self.commits_topic:
+            return
+        try:
+            ack = parse_commit_ack(payload)
+        except ContractError as exc:
+            log.warning("ignoring a malformed commit acknowledgement on %s: %s", topic, exc.detail)
+            return
+        assert self.forwarder is not None
+        try:
+            self.forwarder.committed(ack)
+        except sqlite3.Error as exc:  # kept: the batch is sent again and acknowledged again
+            log.error("outbox %s: %s while deleting committed batches", self.config.outbox.path, exc)
 
     def _on_disconnected(self, reason: str) -> None:
         assert self.forwarder is not None

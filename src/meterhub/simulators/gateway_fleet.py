@@ -1,12 +1,16 @@
 """A fleet of simulated gateways publishing readings over MQTT, as real buildings would.
 
 Each simulated gateway has its own MQTT connection (client id = gateway id), publishes QoS 1 batches
-of the v1 contract for the meters of its building, and counts PUBACKs. Used by the end-to-end
-benchmark and load tests; it speaks only the shared contract, never the code it feeds.
+of the v1 contract for the meters of its building, counts PUBACKs and, like a real gateway, listens
+on its commits topic and counts the batches the ingest acknowledges as committed. Used by the
+end-to-end benchmark and load tests; it speaks only the shared contract, never the code it feeds.
+The ingest accepts only registered gateways: register ``(gateway_id, building_id)`` of the fleet
+first (``timeseries.gateway_registry.register_gateways``).
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import threading
 import time
@@ -18,7 +22,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from meterhub.core.mqtt_contract import encode_batch, readings_topic
+from meterhub.core.mqtt_contract import commits_topic, encode_batch, readings_topic
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ class FleetPublisher:
             )
         self.clients: dict[str, mqtt.Client] = {}
         self.acked = 0
+        self.committed: set[str] = set()  # batch ids the ingest acknowledged as committed
         self._lock = threading.Lock()
         for gw in gateways:
             c = mqtt.Client(
@@ -106,6 +111,9 @@ class FleetPublisher:
             c.max_inflight_messages_set(20)
             c.max_queued_messages_set(0)
             c.on_publish = self._on_publish
+            c.on_message = self._on_commit_ack
+            topic = commits_topic(gw.building_id, gw.gateway_id)
+            c.on_connect = lambda c, _u, _f, _r, _p, topic=topic: c.subscribe(topic, qos=1)
             c.connect(host, port, keepalive=60)
             c.loop_start()
             self.clients[gw.gateway_id] = c
@@ -118,6 +126,11 @@ class FleetPublisher:
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         with self._lock:
             self.acked += 1
+
+    def _on_commit_ack(self, client, userdata, msg) -> None:
+        ids = json.loads(msg.payload).get("batch_ids", [])
+        with self._lock:
+            self.committed.update(ids)
 
     def publish(self, gateway_id: str, topic: str, payload: bytes) -> mqtt.MQTTMessageInfo:
         return self.clients[gateway_id].publish(topic, payload, qos=1)

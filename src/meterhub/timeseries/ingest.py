@@ -147,6 +147,27 @@ class ReadingWriter:
             if cumulative:
                 self._cumulative.add(sid)
 
+    def prepare_partitions(self, lo: datetime, hi: datetime) -> None:
+        """Make the partitions for readings in [lo, hi] in a transaction of their own, committed now.
+
+        Call it before the data transaction: ``CREATE TABLE … PARTITION OF`` takes an exclusive lock
+        on ``readings`` that a transaction holds until it ends, so made inside a writer's transaction
+        it would block every other writer until that commit, and deadlock with any of them holding a
+        lock the first one waits for. Times outside what ``write`` accepts are clamped to it. Inside
+        a transaction already open this only ensures the partitions (nothing is committed).
+        """
+        lo = max(lo, self.earliest)
+        hi = min(hi, self.clock() + self.max_future)
+        if lo > hi:
+            return
+        months = {(lo.year, lo.month), (hi.year, hi.month)}
+        if months <= self._months:
+            return
+        idle = self.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        self._ensure_partitions(lo, hi)
+        if idle:
+            self.conn.commit()
+
     def _ensure_partitions(self, lo: datetime, hi: datetime) -> None:
         months = {(lo.year, lo.month), (hi.year, hi.month)}
         if months <= self._months:

@@ -1,7 +1,18 @@
 """Storing MQTT messages: readings batches and gateway status, with authorisation and dead letters.
 
-No MQTT here: ``store_messages`` takes (topic, payload) pairs already received and writes them all in
-one transaction, so the caller can acknowledge every one of them once it returns.
+No MQTT here: ``MessageStore.store`` takes messages already received and writes them all in one
+transaction, so the caller can acknowledge every one of them once it commits, and tells the caller
+which gateways' batches that commit settles (``StoreResult.commits``: the commit acknowledgements).
+
+Authorisation, on every message: the gateway of the topic must be in the gateway registry, not
+retired, and bound to the building the topic names (else the whole message goes to dead letters and
+is *not* acknowledged to the gateway, which keeps it until the registry or its configuration is
+fixed); the payload must name the same building and gateway as the topic; each meter must be
+registered to that building.
+
+Lock order, so two writers never deadlock on the gateway rows: status rows are upserted in gateway id
+order after the readings, and ``last_seen`` is bumped with ``SKIP LOCKED`` (a row another writer holds
+is being stamped by it anyway).
 """
 
 from __future__ import annotations
@@ -16,8 +27,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from meterhub.core.mqtt_contract import (
+    MAX_PAYLOAD_BYTES,
     ContractError,
     ReadingsBatch,
+    TopicParts,
     parse_batch,
     parse_readings,
     parse_status,
@@ -26,6 +39,7 @@ from meterhub.core.mqtt_contract import (
 from meterhub.core.readings import Reading
 from meterhub.timeseries.batch_decoder import decode_batch
 from meterhub.timeseries.deadletter import DeadLetter, write_dead_letters
+from meterhub.timeseries.gateway_registry import GatewayBinding, bindings
 from meterhub.timeseries.ingest import PreparedColumns, ReadingWriter, WriteResult
 
 _NOT_PARSED: Any = object()
@@ -39,6 +53,13 @@ class InboundMessage:
     # ``decode_batch(payload)`` when the receiver already ran it (the MQTT ingest does, on its network
     # thread, while the storing thread waits for the database); None = the fast path failed
     fast: Any = field(default=_NOT_PARSED, compare=False, repr=False)
+    # set when the receiver kept only a prefix of an oversized payload: its size and hash
+    # (``deadletter.payload_summary``); such a message goes to dead letters as it is
+    oversized: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def parts(self) -> TopicParts | None:
+        return parse_topic(self.topic)
 
 
 @dataclass
@@ -48,7 +69,11 @@ class _PendingBatch:
     readings: list[Reading] | PreparedColumns
     context: dict[str, Any]
     dead: list[DeadLetter]
+    building: str  # of the topic (the payload names the same one)
     result: WriteResult = field(default_factory=WriteResult)
+
+
+GatewayKey = tuple[str, str]  # (building, gateway) of a topic
 
 
 @dataclass
@@ -57,6 +82,15 @@ class StoreResult:
     readings: WriteResult = field(default_factory=WriteResult)
     dead_messages: int = 0
     statuses: int = 0
+    refused: int = 0  # messages refused by the registry (dead letters, not acknowledged to the gateway)
+    # batches this transaction settles, per gateway: stored, or kept whole in dead letters for good
+    commits: dict[GatewayKey, list[str]] = field(default_factory=dict)
+    dead_lettered: dict[GatewayKey, list[str]] = field(default_factory=dict)
+
+    def settle(self, key: GatewayKey, batch_id: str, *, dead: bool = False) -> None:
+        self.commits.setdefault(key, []).append(batch_id)
+        if dead:
+            self.dead_lettered.setdefault(key, []).append(batch_id)
 
 
 class MessageStore:
@@ -86,29 +120,39 @@ class MessageStore:
         dead letters stay per message.
         """
         result = StoreResult(messages=len(messages))
-        # series not cached yet (a gateway's first messages): one lookup for the whole group
-        self.writer.look_up(
-            (k[0], k[1])
-            for m in messages
-            if m.fast is not _NOT_PARSED and m.fast is not None
-            for k in m.fast.keys
-        )
+        decoded = [m.fast for m in messages if m.fast is not _NOT_PARSED and m.fast is not None]
+        if decoded:
+            # partitions first, in a transaction of their own: made inside the data transaction they
+            # would hold the table's exclusive lock until the commit, and two writers could deadlock
+            self.writer.prepare_partitions(min(f.first for f in decoded), max(f.last for f in decoded))
+            # series not cached yet (a gateway's first messages): one lookup for the whole group
+            self.writer.look_up((k[0], k[1]) for f in decoded for k in f.keys)
+        topics = [(m, m.parts) for m in messages]
+        registry = bindings(self.conn, {p.gateway for _, p in topics if p is not None})
         with self.conn.transaction():
             pending: list[_PendingBatch] = []
-            for msg in messages:
-                parts = parse_topic(msg.topic)
+            statuses: list[tuple[str, int, InboundMessage, TopicParts]] = []
+            for i, (msg, parts) in enumerate(topics):
                 if parts is None:
                     self._dead(
                         msg, "unknown_topic", f"topic {msg.topic!r} is not part of the meterhub v1 contract"
                     )
                     result.dead_messages += 1
+                elif self._refused(msg, parts, registry):
+                    result.dead_messages += 1
+                    result.refused += 1
+                elif msg.oversized is not None:
+                    self._dead(
+                        msg,
+                        "oversized_payload",
+                        f"payload of {msg.oversized['payload_bytes']:,} bytes exceeds {MAX_PAYLOAD_BYTES:,}; "
+                        "only its beginning and its SHA-256 are kept",
+                    )
+                    result.dead_messages += 1
                 elif parts.kind == "status":
-                    if self._store_status(msg, parts.building, parts.gateway):
-                        result.statuses += 1
-                    else:
-                        result.dead_messages += 1
+                    statuses.append((parts.gateway, i, msg, parts))
                 else:
-                    p = self._prepare_readings(msg, parts.building, parts.gateway)
+                    p = self._prepare_readings(msg, parts, result)
                     if p is None:
                         result.dead_messages += 1
                     else:
@@ -124,40 +168,95 @@ class MessageStore:
                             wr.reasons[d.reason] = wr.reasons.get(d.reason, 0) + 1
                     result.readings.add(wr)
                     p.result = wr
+                    result.settle((p.building, p.batch.gateway_id), p.batch.batch_id)
+            for _gateway, _i, msg, parts in sorted(statuses, key=lambda s: (s[0], s[1])):
+                if self._store_status(msg, parts.building, parts.gateway):
+                    result.statuses += 1
+                else:
+                    result.dead_messages += 1
+            if pending:
                 self._log(pending)
         return result
+
+    def _refused(self, msg: InboundMessage, parts: TopicParts, registry: dict[str, GatewayBinding]) -> bool:
+        """The registry check: an unknown or retired gateway, or one bound to another building."""
+        gateway, building = parts.gateway, parts.building
+        if parts.kind == "status" and not msg.payload:
+            return False  # an empty retained message clears the topic: nothing is stored anyway
+        found = registry.get(gateway)
+        if found is None:
+            reason, detail = "unknown_gateway", (
+                f"gateway {gateway!r} is not in the gateway registry; if it is yours, register it: "
+                f"meterhub gateways add {gateway} --building {building}"
+            )
+        elif found.retired:
+            reason, detail = "retired_gateway", (
+                f"gateway {gateway!r} was retired; register it again to accept its messages"
+            )
+        elif found.building_id != building:
+            reason, detail = "gateway_not_in_building", (
+                f"gateway {gateway!r} is registered to building {found.building_id!r}, not to "
+                f"{building!r} named in the topic; a gateway may only report its own building "
+                f"(fix its [gateway] building, or move it: meterhub gateways add {gateway} "
+                f"--building {building} --move)"
+            )
+        else:
+            return False
+        context: dict[str, Any] = {"gateway_id": gateway, "building_id": building}
+        batch_id = _batch_id_of(msg)
+        if batch_id is not None:
+            context["batch_id"] = batch_id
+        self._dead(msg, reason, detail, **context)
+        return True
 
     def _dead(self, msg: InboundMessage, reason: str, detail: str, **context: Any) -> None:
         write_dead_letters(
             self.conn,
-            [DeadLetter("mqtt", reason, detail, msg.payload, context={"topic": msg.topic, **context})],
+            [
+                DeadLetter(
+                    "mqtt",
+                    reason,
+                    detail,
+                    msg.payload,
+                    context={"topic": msg.topic, **context, **(msg.oversized or {})},
+                )
+            ],
         )
 
-    def _prepare_readings(self, msg: InboundMessage, building: str, gateway: str) -> _PendingBatch | None:
-        """Parse and authorise one readings message; None if the whole message went to dead letters.
+    def _prepare_readings(
+        self, msg: InboundMessage, parts: TopicParts, result: StoreResult
+    ) -> _PendingBatch | None:
+        """Parse and authorise one readings message; None if the whole message went to dead letters
+        (then settled for good in ``result`` when it has a batch id: re-sending it cannot help).
 
         A well-formed message of known meters of this building (the normal case) goes the fast way:
         decoded into columns (``batch_decoder``), checked per distinct meter and timestamp, written as
         binary COPY rows built with numpy. Anything unusual goes reading by reading, with reasons.
         """
+        building, gateway = parts.building, parts.gateway
         fast = decode_batch(msg.payload) if msg.fast is _NOT_PARSED else msg.fast
         problems: list[Any] = []
         if fast is not None:
             batch = fast.envelope
             if self._mismatch(msg, batch, building, gateway):
+                result.settle((building, gateway), batch.batch_id, dead=True)
                 return None
             context = self._context(msg, batch, gateway)
             prepared = self.writer.prepare_columns(fast, building)
             if prepared is not None:
-                return _PendingBatch(msg, batch, prepared, context, [])
+                return _PendingBatch(msg, batch, prepared, context, [], building)
             readings = fast.readings()  # the writer sorts out which and why
         else:
             try:
                 batch = parse_batch(msg.payload)
             except ContractError as e:
-                self._dead(msg, e.reason, e.detail)
+                batch_id = _batch_id_of(msg)
+                self._dead(msg, e.reason, e.detail, **({"batch_id": batch_id} if batch_id else {}))
+                if batch_id is not None:
+                    result.settle((building, gateway), batch_id, dead=True)
                 return None
             if self._mismatch(msg, batch, building, gateway):
+                result.settle((building, gateway), batch.batch_id, dead=True)
                 return None
             context = self._context(msg, batch, gateway)
             readings, problems = parse_readings(batch)
@@ -168,7 +267,7 @@ class MessageStore:
             for p in problems
         ]
         allowed = self._authorise(readings, building, context, dead)
-        return _PendingBatch(msg, batch, allowed, context, dead)
+        return _PendingBatch(msg, batch, allowed, context, dead, building)
 
     @staticmethod
     def _context(msg: InboundMessage, batch: ReadingsBatch, gateway: str) -> dict[str, Any]:
@@ -246,8 +345,14 @@ class MessageStore:
                 ],
             )
         gateways = sorted({p.batch.gateway_id for p in pending})
+        # SKIP LOCKED: never wait for (or deadlock with) another writer stamping the same rows now
         self.conn.execute(
-            "UPDATE gateways SET last_seen = greatest(last_seen, now()) WHERE gateway_id = ANY(%s)",
+            """
+            UPDATE gateways g SET last_seen = greatest(g.last_seen, now())
+            FROM (SELECT gateway_id FROM gateways WHERE gateway_id = ANY(%s)
+                  ORDER BY gateway_id FOR UPDATE SKIP LOCKED) mine
+            WHERE g.gateway_id = mine.gateway_id
+            """,
             (gateways,),
         )
 
@@ -299,3 +404,18 @@ class MessageStore:
             (gateway, building, st.ts, st.state, devices, st.outbox_backlog, st.outbox_dropped),
         )
         return True
+
+
+def _batch_id_of(msg: InboundMessage) -> str | None:
+    """The ``batch_id`` of a message that is not a valid batch, if it names one (best effort)."""
+    fast = msg.fast
+    if fast is not _NOT_PARSED and fast is not None:
+        return fast.envelope.batch_id
+    if msg.oversized is not None or not msg.topic.endswith("/readings"):
+        return None
+    try:
+        data = json.loads(msg.payload)
+    except ValueError:
+        return None
+    batch_id = data.get("batch_id") if isinstance(data, dict) else None
+    return batch_id if isinstance(batch_id, str) and 0 < len(batch_id) <= 64 else None

@@ -5,6 +5,14 @@
   the gateways' status topic.
 * Messages are acknowledged (PUBACK) only after the transaction holding their rows has committed
   (paho ``manual_ack``): a crash between receive and commit loses nothing, the broker redelivers.
+  Right after, the ingest publishes a commit acknowledgement per gateway (``…/{gateway}/commits``,
+  ``CommitAck``: the batch ids committed); that, not the PUBACK, lets the gateway delete the batches
+  from its outbox — the end-to-end guarantee does not depend on the broker keeping anything.
+* A stop (SIGTERM) keeps the MQTT session and thus this worker's place in the shared group: what the
+  broker holds for it waits for its return. ``leave_group`` leaves the group for good (the session
+  ends, the broker forgets the queue — safe only while other workers stay subscribed).
+* After a lost connection paho reconnects with a bounded backoff (≤ ``reconnect_max`` seconds,
+  starting at a random fraction of a second so that several workers do not reconnect in step).
 * Messages are grouped (up to ``max_batch_readings`` readings or ``max_delay`` seconds, and only
   while they keep coming: a pause of ``idle_gap`` ends the group) and stored in one transaction per
   group. The pause matters: the broker sends only so many unacknowledged messages (its inflight
@@ -15,7 +23,9 @@
   writing the following group, so the server never idles between groups. Acknowledgements still
   leave in the order the messages came (a group's PUBACKs wait for the groups before it).
 * With the database down, nothing is acknowledged; the group is retried with exponential backoff on
-  a fresh connection until the database returns.
+  a fresh connection until the database returns. A transaction PostgreSQL rolls back because of
+  another writer (deadlock, serialization failure, lock timeout) is redone at once and counted in
+  ``conflicts_retried``; it is not an outage.
 * Dirty series are rolled up into the hourly series every ``rollup_every`` seconds.
 """
 
@@ -24,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import random
 import socket
 import threading
 import time
@@ -38,12 +49,17 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from meterhub.core.mqtt_contract import (
+    MAX_BATCH_IDS_PER_ACK,
+    MAX_PAYLOAD_BYTES,
     READINGS_FILTER,
     SHARED_READINGS_FILTER,
     STATUS_FILTER,
+    commits_topic,
+    encode_commit_ack,
 )
 from meterhub.timeseries.batch_decoder import decode_batch
 from meterhub.timeseries.database import connect
+from meterhub.timeseries.deadletter import payload_summary
 from meterhub.timeseries.ingest import ReadingWriter
 from meterhub.timeseries.message_store import InboundMessage, MessageStore, StoreResult
 from meterhub.timeseries.rollup import process_dirty
@@ -64,6 +80,12 @@ class IngestOptions:
     rollup_every: float | None = 30.0
     db_retry_max: float = 30.0
     writers: int = 2  # database connections storing groups in turn (see the module docstring)
+    leave_group: bool = False  # at stop, end the session: leave the shared group for good
+    # seconds the broker keeps this worker's session (its place in the group, its queue) while it is
+    # away: long enough for a restart; a worker gone for longer drops out (gateways re-send its share)
+    session_expiry: int = 300
+    reconnect_max: float = 4.0  # longest pause between reconnect attempts [s]
+    drain_timeout: float = 10.0  # at stop, how long to keep storing what still arrives [s]
 
 
 @dataclass
@@ -74,7 +96,9 @@ class IngestStats:
     duplicates: int = 0
     rejected: int = 0
     dead_messages: int = 0
+    refused: int = 0  # messages of unknown gateways or from another building (dead letters)
     statuses: int = 0
+    commit_acks: int = 0  # commit acknowledgements published to gateways
     db_errors: int = 0
     conflicts_retried: int = 0  # transactions PostgreSQL rolled back (deadlock, serialization) and redone
     hours_written: int = 0
@@ -85,6 +109,7 @@ class IngestStats:
         self.duplicates += r.readings.duplicates
         self.rejected += r.readings.rejected
         self.dead_messages += r.dead_messages
+        self.refused += r.refused
         self.statuses += r.statuses
 
 
@@ -121,7 +146,8 @@ class IngestService:
         self._ack_lock = threading.Lock()
         self._next_seq = 0  # sequence number of the next group collected
         self._ack_seq = 0  # the next group whose PUBACKs may leave
-        self._committed: dict[int, list[_Received]] = {}  # committed groups waiting for earlier ones
+        # committed groups waiting for earlier ones, with what their commit settles
+        self._committed: dict[int, tuple[list[_Received], StoreResult]] = {}
         self._rollup_lock = threading.Lock()
         self._failure: BaseException | None = None
         self._connected = threading.Event()
@@ -148,7 +174,9 @@ class IngestService:
         c.on_disconnect = self._on_disconnect
         c.on_subscribe = self._on_subscribe
         c.on_message = self._on_message
-        c.reconnect_delay_set(min_delay=1, max_delay=30)
+        # bounded, and jittered so that several workers do not hit a restarted broker in step
+        first = random.uniform(0.2, 1.0)
+        c.reconnect_delay_set(min_delay=first, max_delay=max(first, self.opt.reconnect_max))  # type: ignore[arg-type]
         return c
 
     def _subscriptions(self) -> list[tuple[str, int]]:
@@ -190,6 +218,12 @@ class IngestService:
         validation done here overlaps with that wait instead of adding to the storing thread's work.
         """
         payload = bytes(msg.payload)
+        if len(payload) > MAX_PAYLOAD_BYTES:  # keep a prefix and a hash, not the whole (memory)
+            kept, about = payload_summary(payload)
+            del payload
+            inbound = InboundMessage(msg.topic, kept, datetime.now(UTC), None, oversized=about)
+            self._queue.put(_Received(msg.mid, msg.qos, inbound, 1))
+            return
         if msg.topic.endswith("/readings"):
             try:
                 fast = decode_batch(payload)
@@ -209,7 +243,9 @@ class IngestService:
         url = urlparse(self.opt.broker_url)
         host, port = url.hostname or "127.0.0.1", url.port or (8883 if url.scheme == "mqtts" else 1883)
         props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = 3600  # keep unacknowledged messages across a reconnect
+        # keep the session (the shared group's queue, unacknowledged messages) across reconnects,
+        # broker restarts (with persistence) and a stop of this worker
+        props.SessionExpiryInterval = self.opt.session_expiry
         client = self._make_client(mqtt.MQTTv5)
         try:
             client.connect(host, port, keepalive=30, clean_start=False, properties=props)
@@ -258,20 +294,38 @@ class IngestService:
             raise
         with self._stats_lock:
             self.stats.add(result)
-        self._acknowledge(seq, group)
+        self._acknowledge(seq, group, result)
 
-    def _acknowledge(self, seq: int, group: list[_Received]) -> None:
+    def _acknowledge(self, seq: int, group: list[_Received], result: StoreResult) -> None:
         """PUBACK a committed group, in the order the groups were collected (MQTT wants acknowledgements
-        in the order of the messages): a group committed early waits for the groups before it."""
+        in the order of the messages): a group committed early waits for the groups before it. Then
+        tell each gateway which of its batches the commit settled."""
         assert self._client is not None
         with self._ack_lock:
-            self._committed[seq] = group
+            self._committed[seq] = (group, result)
             while self._ack_seq in self._committed:
-                for g in self._committed.pop(self._ack_seq):
+                done, settled = self._committed.pop(self._ack_seq)
+                for g in done:
                     if g.qos > 0:
                         self._client.ack(g.mid, g.qos)
                     self.stats.acked += 1
+                self._publish_commit_acks(settled)
                 self._ack_seq += 1
+
+    def _publish_commit_acks(self, result: StoreResult) -> None:
+        """One ``CommitAck`` per gateway (QoS 1). One lost on the way costs a re-send, never data:
+        the gateway sends the batch again after its commit timeout and this ack is repeated."""
+        client = self._client
+        assert client is not None
+        now = datetime.now(UTC)
+        for (building, gateway), batch_ids in result.commits.items():
+            dead = set(result.dead_lettered.get((building, gateway), ()))
+            topic = commits_topic(building, gateway)
+            for i in range(0, len(batch_ids), MAX_BATCH_IDS_PER_ACK):
+                chunk = batch_ids[i : i + MAX_BATCH_IDS_PER_ACK]
+                payload = encode_commit_ack(gateway, building, now, chunk, [b for b in chunk if b in dead])
+                client.publish(topic, payload, qos=1)
+                self.stats.commit_acks += 1
 
     def _store_with_retry(self, w: _Writer, seq: int, group: list[_Received]) -> None:
         """``_store_once`` until the database takes it, backing off while it is unavailable."""
@@ -280,13 +334,14 @@ class IngestService:
             try:
                 self._store_once(w, seq, group)
                 return
-            except psycopg.errors.TransactionRollback as exc:
-                # another writer's transaction held what this one needed (e.g. both re-delivered the
-                # same readings, or both made next month's partition): redo it, nothing was stored
-                with self._stats_lock:
-                    self.stats.conflicts_retried += 1
-                log.info("transaction rolled back by PostgreSQL (%s); storing the group again", exc)
             except psycopg.OperationalError as exc:
+                if _is_conflict(exc):
+                    # another writer's transaction held what this one needed (e.g. both re-delivered
+                    # the same readings): redo it at once, nothing was stored
+                    with self._stats_lock:
+                        self.stats.conflicts_retried += 1
+                    log.debug("transaction rolled back by PostgreSQL (%s); storing the group again", exc)
+                    continue
                 with self._stats_lock:
                     self.stats.db_errors += 1
                 self._drop_db(w)
@@ -315,8 +370,15 @@ class IngestService:
             with self._stats_lock:
                 self.stats.hours_written += stats.hours_written
         except psycopg.OperationalError as exc:
-            log.warning("hourly rollup postponed: database unavailable (%s)", exc)
-            self._drop_db(w)
+            if _is_conflict(exc):  # collided with a writer: the next round does it
+                with contextlib.suppress(psycopg.Error):
+                    self._db(w).conn.rollback()
+                with self._stats_lock:
+                    self.stats.conflicts_retried += 1
+                self._last_rollup -= every  # soon, not a whole period later
+            else:
+                log.warning("hourly rollup postponed: database unavailable (%s)", exc)
+                self._drop_db(w)
         finally:
             self._rollup_lock.release()
 
@@ -384,11 +446,14 @@ class IngestService:
         self._stop.set()
 
     def close(self) -> None:
-        """Graceful stop: unsubscribe, store and acknowledge what is already received, end the session.
+        """Stop: store and acknowledge what already arrived, then disconnect keeping the session.
 
-        A stopped worker must not keep a persistent session in the shared group, or the broker would
-        keep queueing its share of new messages for it. If the database is down, the session is kept
-        instead, so the unacknowledged messages come back when this worker returns.
+        The session — and with it this worker's place in the shared group and whatever the broker
+        queues for it meanwhile — survives the stop, so a restart (a deploy, ``docker compose
+        restart``) loses nothing even when this is the only worker. With ``leave_group`` the worker
+        unsubscribes first and ends its session (expiry 0): the broker stops routing to it for good.
+        Messages still unacknowledged at the disconnect (the database is down, or the drain timed out)
+        come back from the broker, or from the gateways' outboxes.
         """
         client = self._client
         w = self._writers[0]
@@ -396,20 +461,16 @@ class IngestService:
             for x in self._writers:
                 self._drop_db(x)
             return
-        drained = True
+        leave = self.opt.leave_group
         if self._connected.is_set():
-            client.unsubscribe([f for f, _ in self._subscriptions()])
-            time.sleep(0.3)  # deliveries already in flight
+            if leave:
+                client.unsubscribe([f for f, _ in self._subscriptions()])
             try:
-                while not self._queue.empty():
-                    group = []
-                    while not self._queue.empty() and len(group) < 1000:
-                        group.append(self._queue.get_nowait())
-                    seq, self._next_seq = self._next_seq, self._next_seq + 1
-                    self._store_once(w, seq, group)
-            except psycopg.OperationalError:
-                drained = False
-        if drained and self.protocol == mqtt.MQTTv5:
+                self._drain(w)
+            except psycopg.OperationalError as exc:
+                log.warning("stopping with the database unavailable (%s); the broker keeps the rest", exc)
+                leave = False  # the unacknowledged messages must come back to this session
+        if leave and self.protocol == mqtt.MQTTv5:
             props = Properties(PacketTypes.DISCONNECT)
             props.SessionExpiryInterval = 0
             client.disconnect(properties=props)
@@ -419,3 +480,27 @@ class IngestService:
         self._client = None
         for x in self._writers:
             self._drop_db(x)
+
+    def _drain(self, w: _Writer) -> None:
+        """Store and acknowledge what is queued and what still arrives, until a quiet moment."""
+        deadline = time.monotonic() + self.opt.drain_timeout
+        while time.monotonic() < deadline:
+            try:
+                first = self._queue.get(timeout=0.3)
+            except queue.Empty:
+                return
+            group = [first]
+            while len(group) < 1000:
+                try:
+                    group.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            seq, self._next_seq = self._next_seq, self._next_seq + 1
+            self._store_once(w, seq, group)
+
+
+def _is_conflict(exc: psycopg.OperationalError) -> bool:
+    """PostgreSQL rolled the transaction back because of another one (class 40: deadlock,
+    serialization failure) or a lock wait timed out: redo it; the database is fine."""
+    state = getattr(exc, "sqlstate", None) or ""
+    return isinstance(exc, psycopg.errors.TransactionRollback) or state.startswith("40") or state == "55P03"
