@@ -32,6 +32,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import queue
 import random
@@ -385,6 +386,7 @@ class IngestService:
     # --- main loop --------------------------------------------------------------------------------
     def run(self, *, until: Callable[[], bool] | None = None) -> IngestStats:
         """Consume until ``stop()`` (or ``until()`` is true); returns the statistics."""
+        _return_big_buffers_to_the_system()
         self._connect()
         threads = [
             threading.Thread(target=self._work_guarded, args=(w, until), name=f"ingest-{w.name}", daemon=True)
@@ -497,6 +499,21 @@ class IngestService:
                     break
             seq, self._next_seq = self._next_seq, self._next_seq + 1
             self._store_once(w, seq, group)
+
+
+_BIG_BUFFER = 4 * 1024 * 1024
+
+
+def _return_big_buffers_to_the_system() -> None:
+    """Make glibc serve every allocation of 4 MiB and more (a huge MQTT packet being read) with its own
+    mapping, given back when freed. By default glibc raises that threshold after the first big free,
+    and the next huge messages then come from the heap, which does not shrink again: a storm of
+    oversized messages would leave the ingest hundreds of MB larger for good. No-op off glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, _BIG_BUFFER)  # M_MMAP_THRESHOLD; fixing it also stops the dynamic raise
+    except (OSError, AttributeError):
+        pass
 
 
 def _is_conflict(exc: psycopg.OperationalError) -> bool:
