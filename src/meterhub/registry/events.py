@@ -22,6 +22,7 @@ __all__ = [
     "ARRIVAL_KINDS",
     "DeregistrationReason",
     "EventKind",
+    "HouseholdMember",
     "RegistrationEvent",
     "ReplayError",
     "ResidenceKind",
@@ -115,6 +116,18 @@ class ResidenceSpan:
         lo = max(first, self.start)
         hi = end if self.end is None else min(end, self.end)
         return max(0, (hi - lo).days)
+
+
+@dataclass(frozen=True)
+class HouseholdMember:
+    """A person of a premise's history with their span and the event's details (форма № 10's row)."""
+
+    span: ResidenceSpan
+    full_name: str
+    birth_date: date | None
+    relation_to_head: str
+    moved_from: str
+    moved_to: str
 
 
 def _annulled(events: Sequence[RegistrationEvent]) -> set[int]:

@@ -17,9 +17,9 @@ from meterhub.registry.counts_store import building_events
 from meterhub.registry.events import (
     ARRIVAL_KINDS,
     EventKind,
+    HouseholdMember,
     RegistrationEvent,
     ReplayError,
-    ResidenceSpan,
     replay_events,
 )
 
@@ -57,18 +57,6 @@ class NewArrival:
     moved_from: str = ""
     basis: Basis = Basis()
     legacy_key: str | None = None
-
-
-@dataclass(frozen=True)
-class HouseholdMember:
-    """A person of a premise's history with their span and the event's details (форма № 10's row)."""
-
-    span: ResidenceSpan
-    full_name: str
-    birth_date: date | None
-    relation_to_head: str
-    moved_from: str
-    moved_to: str
 
 
 def _check(conn: psycopg.Connection, building_id: str, premise_no: str, new: RegistrationEvent) -> None:
