@@ -133,9 +133,10 @@ LEGACY_SQL = [
     # for every account, not yet overdue; September 2025 for every third account, accruing penalties)
     "INSERT INTO legacy_cutovers (building_id, first_period, system) SELECT building_id, '2026-01', 'bench'"
     " FROM buildings",
-    """INSERT INTO legacy_meter_volumes (meter_id, period, zone, volume, method, building_id)
+    """INSERT INTO legacy_meter_volumes (meter_id, period, zone, volume, method, building_id, premise_no,
+                                         service)
         SELECT l.meter_id, to_char(DATE '2025-01-01' + make_interval(months => m), 'YYYY-MM'), z.zone,
-               3 + m % 4, 'meter', l.building_id
+               3 + m % 4, 'meter', l.building_id, l.premise_no, l.service
         FROM meter_links l
         CROSS JOIN LATERAL (SELECT unnest(CASE WHEN EXISTS (
             SELECT 1 FROM meter_registers r

@@ -226,6 +226,37 @@ def test_history_and_payments_must_precede_the_cutover(imported: str, tmp_path: 
 
 
 @pytest.mark.db
+def test_a_moved_meter_s_history_follows_its_links(imported: str, tmp_path: Path) -> None:
+    meters = tmp_path / "meters.csv"
+    meters.write_text(
+        "meter_id,valid_from,valid_to,building,premise,service,manufacturer,serial\n"
+        "MV-1,2020-01-01,2026-03-01,M1,1,cold_water,WAP,900\n"
+        "MV-1,2026-03-01,,M1,2,cold_water,WAP,900\n",
+        encoding="utf-8",
+    )
+    history = tmp_path / "meter_history.csv"
+    original = (MIGRATION / "meter_history.csv").read_text(encoding="utf-8")
+    history.write_text(original + "MV-1,2026-02,single,1.5,meter\nMV-1,2026-03,single,2.5,meter\n", "utf-8")
+    with connect(imported) as conn:
+        import_file(conn, "meters", meters)
+        try:
+            result = import_file(conn, "meter_history", history)
+            rows = conn.execute(
+                "SELECT account_no, service, period, volume FROM legacy_account_volumes"
+                " WHERE period IN ('2026-02', '2026-03') AND service = 'cold_water' AND volume IN (1.5, 2.5)"
+                " ORDER BY period"
+            ).fetchall()
+        finally:
+            import_file(conn, "meter_history", MIGRATION / "meter_history.csv")
+    assert (result.inserted, result.deleted) == (2, 0)
+    # February: the link to premise 1 (LS-1) was in force; from March the one to premise 2 (LS-2)
+    assert rows == [
+        ("LS-1", "cold_water", "2026-02", Decimal("1.5")),
+        ("LS-2", "cold_water", "2026-03", Decimal("2.5")),
+    ]
+
+
+@pytest.mark.db
 def test_an_xlsx_export_reads_like_the_csv(imported: str, tmp_path: Path) -> None:
     from openpyxl import Workbook
 

@@ -46,10 +46,8 @@ _IMPORTED = {
                   WHERE a.building_id = %(b)s AND p.source = 'opening_balance'""",
     "paid": """SELECT coalesce(sum(p.amount_kopecks), 0) FROM legacy_payments p JOIN accounts a
                USING (account_no) WHERE a.building_id = %(b)s""",
-    "volume": """SELECT coalesce(sum(v.volume), 0) FROM legacy_meter_volumes v
-                 JOIN (SELECT DISTINCT ON (meter_id) meter_id, building_id, service FROM meter_links
-                        WHERE premise_no IS NOT NULL ORDER BY meter_id, valid_from) l USING (meter_id)
-                 WHERE l.building_id = %(b)s AND %(s)s IN ('*', l.service)""",
+    "volume": """SELECT coalesce(sum(volume), 0) FROM legacy_meter_volumes
+                 WHERE building_id = %(b)s AND %(s)s IN ('*', service)""",
     "house_volume": """SELECT coalesce(sum(house_volume), 0) FROM legacy_house_volumes
                        WHERE building_id = %(b)s AND %(s)s IN ('*', service)""",
 }

@@ -32,6 +32,7 @@ from meterhub.billing.imports.legacy_checks import (
     building_of,
     cutover_problems,
     due_dates,
+    meter_links_of,
     period_problems,
     zone_problems,
 )
@@ -85,7 +86,7 @@ _TARGETS = {
     "meter_history": _Target(
         "legacy_meter_volumes",
         ("meter_id", "period", "zone"),
-        ("volume", "method", "building_id"),
+        ("volume", "method", "building_id", "premise_no", "service"),
         "building_id = ANY(%(b)s)",
     ),
     "house_history": _Target(
@@ -132,10 +133,10 @@ def _diff(stored: dict[tuple, tuple], new: dict[tuple, tuple]) -> tuple[list, li
 
 
 def _db_rows(
-    entity: str, rows: Rows, buildings: dict[int, str]
+    entity: str, rows: Rows, extra: dict[int, dict[str, Any]]
 ) -> tuple[dict[tuple, tuple], dict[tuple, tuple]]:
     """(rows for the entity's table, overpayments as opening-balance payments) keyed like their targets;
-    a table column that is no file column is the row's building (``building_id`` of a meter volume)."""
+    a table column that is no file column comes from ``extra`` (a meter volume's link)."""
     spec, target = LEGACY_ENTITIES[entity], _TARGETS[entity]
     by_db = {c.db_name: c.name for c in spec.columns}
     main: dict[tuple, tuple] = {}
@@ -144,7 +145,7 @@ def _db_rows(
         if entity == "opening_balances" and row["kind"] == "advance":
             advances[(row["account"], f"{row['account']}:{row['period']}")] = (row["amount"], row["period"])
             continue
-        values = tuple(row[by_db[v]] if v in by_db else buildings[number] for v in target.values)
+        values = tuple(row[by_db[v]] if v in by_db else extra[number][v] for v in target.values)
         main[tuple(row[by_db[k]] for k in target.key)] = values
     return main, advances
 
@@ -275,7 +276,13 @@ def import_legacy_file(
             readings, reading_problems = planned_readings(conn, name, good)
             problems += reading_problems
     scope = sorted(set(buildings.values()))
-    main, advances = _db_rows(entity_name, good, buildings)
+    extra: dict[int, dict[str, Any]] = {}
+    if entity_name == "meter_history":
+        extra = {
+            n: {"building_id": b, "premise_no": p, "service": s}
+            for n, (b, p, s) in meter_links_of(conn, good).items()
+        }
+    main, advances = _db_rows(entity_name, good, extra)
     if not problems and entity_name == "opening_balances":
         changed = _changed_buildings(conn, main, advances, scope)
         problems += _frozen_problems(conn, name, good, buildings, changed)

@@ -14,7 +14,14 @@ from meterhub.billing.imports.run import ImportProblem
 from meterhub.billing.penalties import PenaltyTables
 from meterhub.billing.periods import BillingPeriod
 
-__all__ = ["building_of", "cutover_problems", "due_dates", "period_problems", "zone_problems"]
+__all__ = [
+    "building_of",
+    "cutover_problems",
+    "due_dates",
+    "meter_links_of",
+    "period_problems",
+    "zone_problems",
+]
 
 Rows = list[tuple[int, dict[str, Any]]]
 
@@ -24,15 +31,30 @@ def building_of(conn: psycopg.Connection, entity: str, rows: Rows) -> dict[int, 
     if entity in ("cutover", "house_history", "legacy_totals"):
         return {n: r["building"] for n, r in rows}
     if entity == "meter_history":
-        first_link = dict(
-            conn.execute(
-                "SELECT DISTINCT ON (meter_id) meter_id, building_id FROM meter_links"
-                " WHERE premise_no IS NOT NULL ORDER BY meter_id, valid_from"
-            ).fetchall()
-        )
-        return {n: first_link[r["meter_id"]] for n, r in rows if r["meter_id"] in first_link}
+        return {n: link[0] for n, link in meter_links_of(conn, rows).items()}
     account = dict(conn.execute("SELECT account_no, building_id FROM accounts").fetchall())
     return {n: account[r["account"]] for n, r in rows if r["account"] in account}
+
+
+def meter_links_of(conn: psycopg.Connection, rows: Rows) -> dict[int, tuple[str, str, str]]:
+    """Row number → (building, premise, service) of the meter link a legacy volume belongs to: the link
+    in force on the first day of its period, else the meter's first apartment link."""
+    links: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for meter, *link in conn.execute(
+        "SELECT meter_id, valid_from, valid_to, building_id, premise_no, service FROM meter_links"
+        " WHERE meter_id = ANY(%s) AND premise_no IS NOT NULL ORDER BY meter_id, valid_from",
+        (sorted({r["meter_id"] for _, r in rows}),),
+    ):
+        links[meter].append(tuple(link))
+    result = {}
+    for number, row in rows:
+        options = links.get(row["meter_id"])
+        if not options:
+            continue
+        day = BillingPeriod.parse(row["period"]).first_day
+        chosen = next((o for o in options if o[0] <= day and (o[1] is None or o[1] > day)), options[0])
+        result[number] = chosen[2:]
+    return result
 
 
 def row_period(entity: str, row: dict[str, Any]) -> tuple[str, str] | None:
