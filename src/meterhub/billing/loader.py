@@ -567,15 +567,15 @@ def load_building_input(
                             acc.account_no, Service(service), actual, tuple(reversed(periods[1:])), run[2]
                         )
                     )
-                if meter.status is not MeterStatus.VALID:
-                    h = history.get((acc.account_no, service))
-                    if h is not None:
-                        meter = MeterPeriod(
-                            meter.status,
-                            history=h.metered,
-                            consecutive_average_periods=h.without_readings,
-                            being_replaced=meter.being_replaced,
-                        )
+            if meter is not None and meter.status is not MeterStatus.VALID:
+                h = history.get((acc.account_no, service))
+                if h is not None:  # the averaging history, whatever made the meter invalid
+                    meter = MeterPeriod(
+                        meter.status,
+                        history=h.metered,
+                        consecutive_average_periods=h.without_readings,
+                        being_replaced=meter.being_replaced,
+                    )
             consumers.append(
                 ServiceConsumer(
                     Service(service),
