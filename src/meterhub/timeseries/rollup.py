@@ -17,7 +17,6 @@ hourly rows go back as one binary COPY built by numpy.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,8 +25,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import psycopg
-from psycopg import sql
 
+from meterhub.timeseries.hypertable_dml import DECOMPRESSION_LIMIT, decompression_limit_lifted, delete_hours
 from meterhub.timeseries.intervals import (
     CounterEvent,
     EventKind,
@@ -93,7 +92,6 @@ class _Output:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-_DAY_US = 86_400_000_000
 
 
 def _us(dt: datetime | None) -> int | None:
@@ -203,62 +201,11 @@ def _compute_windows(
     return out
 
 
-_Group = tuple[list[int], datetime | None, datetime | None]
-
-
-def _delete_groups(windows: Sequence[Window], lost: set[int]) -> list[_Group]:
-    """The windows as (series ids, earliest e0, latest e1) groups of similar spans, for literal DELETEs.
-
-    Windows are grouped by the UTC days their span starts and ends in (the usual rollup has one or two
-    groups); ``None`` is an unbounded side.
-    """
-    groups: dict[tuple[int | None, int | None], list[Window]] = {}
-    for w in windows:
-        if w.sid in lost:
-            continue
-        e0, e1 = _us(w.e0), _us(w.e1)
-        key = (None if e0 is None else e0 // _DAY_US, None if e1 is None else -(-e1 // _DAY_US))
-        groups.setdefault(key, []).append(w)
-    out = []
-    for (day0, day1), ws in sorted(groups.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1] or 0)):
-        lo = None if day0 is None else min(w.e0 for w in ws if w.e0 is not None)
-        hi = None if day1 is None else max(w.e1 for w in ws if w.e1 is not None)
-        out.append((sorted(w.sid for w in ws), lo, hi))
-    return out
-
-
-def _delete_hours(conn: psycopg.Connection, windows: Sequence[Window], lost: set[int]) -> None:
-    """Delete the hours ``[e0, e1)`` of each window (in ``rollup_win``), except series in ``lost``.
-
-    On TimescaleDB a DELETE decompresses the compressed batches it may touch, and it can only narrow
-    them down by *constants* on the segment-by column (``series_id``) and the time column. A join with
-    ``rollup_win`` alone gives it none, so it decompressed every compressed row of the table (and hit
-    ``timescaledb.max_tuples_decompressed_per_dml_transaction``). Each DELETE therefore names its
-    series as a literal list and its span as literal bounds (chunk exclusion and batch filtering); the
-    join with ``rollup_win`` still bounds every series exactly. Plain PostgreSQL prunes partitions by
-    the same bounds.
-    """
-    for sids, lo, hi in _delete_groups(windows, lost):
-        ids = sql.Literal("{" + ",".join(map(str, sids)) + "}")
-        cond = [sql.SQL("h.series_id = ANY({}::integer[])").format(ids)]
-        if lo is not None:
-            cond.append(sql.SQL("h.hour >= {}").format(sql.Literal(lo)))
-        if hi is not None:
-            cond.append(sql.SQL("h.hour < {}").format(sql.Literal(hi)))
-        conn.execute(
-            sql.SQL(
-                "DELETE FROM hourly_consumption h USING rollup_win w "
-                "WHERE h.series_id = w.series_id "
-                "AND h.hour >= coalesce(w.e0, '-infinity') AND h.hour < coalesce(w.e1, 'infinity') AND {}"
-            ).format(sql.SQL(" AND ").join(cond))
-        )
-
-
 def _write(
     conn: psycopg.Connection, windows: Sequence[Window], out: _Output, lost: set[int]
 ) -> tuple[int, int]:
     """Replace hours and flags of the windows in ``rollup_win`` (except series in ``lost``)."""
-    _delete_hours(conn, windows, lost)
+    delete_hours(conn, [(w.sid, w.e0, w.e1) for w in windows if w.sid not in lost])
     conn.execute(
         """
         DELETE FROM reading_flags f USING rollup_win w
@@ -419,22 +366,6 @@ LEFT JOIN LATERAL (
       AND NOT EXISTS (SELECT 1 FROM reading_flags f WHERE f.series_id = r.series_id AND f.ts = r.ts)
     ORDER BY r.ts LIMIT 1) b ON true
 """
-
-
-DECOMPRESSION_LIMIT = "timescaledb.max_tuples_decompressed_per_dml_transaction"
-
-
-@contextlib.contextmanager
-def decompression_limit_lifted(conn: psycopg.Connection) -> Iterator[bool]:
-    """Inside the caller's transaction block: lift TimescaleDB's limit of rows a DML statement may
-    decompress, and put it back afterwards. Yields False (and changes nothing) on plain PostgreSQL."""
-    row = conn.execute("SELECT current_setting(%s, true)", (DECOMPRESSION_LIMIT,)).fetchone()
-    if not row or row[0] is None:
-        yield False
-        return
-    conn.execute("SELECT set_config(%s, '0', true)", (DECOMPRESSION_LIMIT,))
-    yield True
-    conn.execute("SELECT set_config(%s, %s, true)", (DECOMPRESSION_LIMIT, row[0]))
 
 
 def fold_dirty_log(conn: psycopg.Connection) -> int:
