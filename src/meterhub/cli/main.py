@@ -24,6 +24,7 @@ from meterhub.cli import (
     money_cmds,
     read_cmd,
     receipts_cmd,
+    registry_cmd,
     serve_cmd,
     simulate_cmd,
     users_cmd,
@@ -42,6 +43,7 @@ app.add_typer(dashboards_cmd.app, name="dashboards")
 app.add_typer(receipts_cmd.app, name="receipts")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(gateways_cmd.app, name="gateways")
+app.add_typer(registry_cmd.app, name="registry")
 mbus_cmds.register(simulate_cmd.app, read_cmd.app)  # simulate mbus, read mbus
 money_cmds.register(app)  # payments, export charges, debtors, absences, interruptions
 app.command("demo")(demo_cmd.demo)

@@ -150,6 +150,7 @@ def replay_events(events: Iterable[RegistrationEvent]) -> list[ResidenceSpan]:
     ordered = sorted(events, key=lambda e: (e.event_date, e.event_id))
     skipped = _annulled(ordered)
     spans: dict[int, ResidenceSpan] = {}
+    arrivals = {e.event_id: e for e in ordered if e.kind in ARRIVAL_KINDS}
     for e in ordered:
         if e.event_id in skipped or e.kind is EventKind.ANNULMENT:
             continue
@@ -168,6 +169,12 @@ def replay_events(events: Iterable[RegistrationEvent]) -> list[ResidenceSpan]:
             )  # fmt: skip
         elif e.kind in (EventKind.DEREGISTRATION, EventKind.STAY_EXTENSION):
             span = spans.get(e.refers_to) if e.refers_to is not None else None
+            later = arrivals.get(e.refers_to) if e.refers_to is not None else None
+            if span is None and later is not None and e.refers_to not in skipped:
+                raise ReplayError(
+                    f"event {e.event_id} ({e.kind}) on {e.event_date} is not after the arrival "
+                    f"{later.event_date}"
+                )
             if span is None or e.refers_to in skipped:
                 raise ReplayError(
                     f"event {e.event_id} ({e.kind}) refers to {e.refers_to}, which is no arrival"

@@ -1,0 +1,129 @@
+"""``meterhub registry``: the passport office from the command line — keep the register for a building,
+import a legacy card index, lists and the population register as XLSX (docs/passport-office.md)."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from meterhub.core.settings import get_settings
+
+app = typer.Typer(help="The register of residents (паспортная служба): keep, import, list, export.",
+                  no_args_is_help=True)  # fmt: skip
+
+
+def _actor():
+    from meterhub.registry.audit import Actor
+
+    return Actor(f"cli:{getpass.getuser()}", "cli")
+
+
+def _connection():
+    from contextlib import contextmanager
+
+    from meterhub.cli.wiring import MIGRATION_SOURCES
+    from meterhub.timeseries.database import connect, database_url
+    from meterhub.timeseries.schema import migrate_database
+
+    @contextmanager
+    def opened():
+        with database_url(get_settings()) as url, connect(url) as conn:
+            migrate_database(conn, MIGRATION_SOURCES)
+            yield conn
+
+    return opened()
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        typer.echo(f"{option} {text!r}: give a date as YYYY-MM-DD", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def keep(
+    building: str = typer.Argument(..., help="building id"),
+    since: str = typer.Option(..., "--from", help="first day counted from the register (YYYY-MM-DD)"),
+    authority: str = typer.Option("", "--authority", help="орган регистрационного учёта printed on forms"),
+) -> None:
+    """The УК keeps this building's register in meterhub from --from: the close counts residents from it."""
+    first = _day(since, "--from")
+    with _connection() as conn:
+        if conn.execute("SELECT 1 FROM buildings WHERE building_id = %s", (building,)).fetchone() is None:
+            typer.echo(f"building {building!r} is not in the buildings table; import it first", err=True)
+            raise typer.Exit(1)
+        conn.execute(
+            "INSERT INTO registry_buildings (building_id, kept_from, registration_authority) "
+            "VALUES (%s, %s, %s) "
+            "ON CONFLICT (building_id) DO UPDATE SET kept_from = EXCLUDED.kept_from, "
+            "registration_authority = EXCLUDED.registration_authority",
+            (building, first, authority),
+        )
+        conn.commit()
+    typer.echo(f"building {building}: resident counts from the register from {first}")
+
+
+@app.command("import")
+def import_(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="card index, CSV or XLSX"),  # noqa: B008
+) -> None:
+    """Import a legacy card index (idempotent; rows with errors are reported and skipped)."""
+    from meterhub.registry.legacy_import import import_card_index
+
+    with _connection() as conn:
+        report = import_card_index(conn, _actor(), path)
+        conn.commit()
+    for error in report.errors:
+        typer.echo(error, err=True)
+    typer.echo(report.summary())
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_(
+    building: str = typer.Argument(...),
+    out: Path = typer.Option(..., "--xlsx", help="where to write the list"),  # noqa: B008
+    on: str | None = typer.Option(None, "--on", help="the day of the list (default today)"),
+    age_min: int | None = typer.Option(None, "--age-min"),
+    age_max: int | None = typer.Option(None, "--age-max"),
+    registered_from: str | None = typer.Option(None, "--registered-from"),
+    registered_to: str | None = typer.Option(None, "--registered-to"),
+    ending_within: int | None = typer.Option(None, "--ending-within-days", help="stays ending soon"),
+    minors: bool = typer.Option(False, "--minors-without-representative"),
+) -> None:
+    """A list by parameters as XLSX."""
+    from meterhub.registry.lists import ListFilter, list_xlsx
+
+    f = ListFilter(
+        _day(on, "--on") or date.today(), age_min, age_max, _day(registered_from, "--registered-from"),
+        _day(registered_to, "--registered-to"), ending_within_days=ending_within,
+        minors_without_representative=minors,
+    )  # fmt: skip
+    with _connection() as conn:
+        data, rows = list_xlsx(conn, _actor(), building, f)
+        conn.commit()
+    out.write_bytes(data)
+    typer.echo(f"{len(rows)} rows → {out}")
+
+
+@app.command()
+def export(
+    building: str = typer.Argument(...),
+    out: Path = typer.Option(..., "--xlsx", help="where to write the population register"),  # noqa: B008
+) -> None:
+    """The electronic population register of a building as XLSX: persons, registrations, documents, owners."""
+    from meterhub.registry.lists import population_register_xlsx
+
+    with _connection() as conn:
+        data = population_register_xlsx(conn, _actor(), building, date.today())
+        conn.commit()
+    out.write_bytes(data)
+    typer.echo(f"population register of {building} → {out}")

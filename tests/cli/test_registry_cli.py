@@ -1,0 +1,35 @@
+"""`meterhub registry keep|import|list|export` in a subprocess, against a real database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.cli.meterhub_cli import SMALL, run_cli
+
+pytestmark = pytest.mark.db
+
+
+def test_registry_commands(db_url: str, tmp_path: Path) -> None:
+    assert run_cli(db_url, tmp_path, "import", str(SMALL)).returncode == 0
+    out = run_cli(db_url, tmp_path, "registry", "keep", "B1", "--from", "2026-01-01")
+    assert out.returncode == 0, out.stderr
+    assert run_cli(db_url, tmp_path, "registry", "keep", "NOPE", "--from", "2026-01-01").returncode == 1
+    cards = tmp_path / "cards.csv"
+    cards.write_text(
+        "legacy_id,last_name,first_name,birth_date,building_id,premise_no,kind,registered_on\n"
+        "A1,Ершов,Иван,1980-01-01,B1,1,постоянная,2020-01-01\n"
+        "A2,Ершова,Нина,15.15.1980,B1,1,постоянная,2020-01-01\n",
+        "utf-8",
+    )
+    out = run_cli(db_url, tmp_path, "registry", "import", str(cards))
+    assert out.returncode == 1 and "cards.csv, line 3: birth_date '15.15.1980' is not a date" in out.stderr
+    assert "persons created: 1, registrations: 1" in out.stdout
+    listing = tmp_path / "l.xlsx"
+    out = run_cli(db_url, tmp_path, "registry", "list", "B1", "--xlsx", str(listing), "--on", "2026-02-01")
+    assert out.returncode == 0, out.stderr
+    assert load_workbook(listing).active["B2"].value == "Ершов Иван"
+    out = run_cli(db_url, tmp_path, "registry", "export", "B1", "--xlsx", str(tmp_path / "r.xlsx"))
+    assert out.returncode == 0 and "Граждане" in load_workbook(tmp_path / "r.xlsx").sheetnames
