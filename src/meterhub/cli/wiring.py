@@ -7,4 +7,5 @@ MIGRATION_SOURCES: tuple[str, ...] = (
     "meterhub.billing",
     "meterhub.api",
     "meterhub.registry",  # refers to billing premises and api users (0400–0409)
+    "meterhub.exchange",  # reads billing accounts and money (0300–0309)
 )

@@ -1,0 +1,86 @@
+"""importAccountData (house-management): лицевые счета of the УК with the payer and the premise share.
+
+An account ГИС ЖКХ knows (AccountGUID imported) is updated, a new one is created; a closed account carries
+its closing date. The payer (плательщик) is the owner recorded on the account, split into surname, first
+name and patronymic; the share of the premise (доля) is sent in percent.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from meterhub.exchange.gis.model import AccountData, BuiltMessage, GuidFactory, Item, NsiRef
+from meterhub.exchange.gis.xml import child, element, guid, nsi_ref
+
+__all__ = ["VERSION", "build_accounts", "split_person_name"]
+
+VERSION = "10.0.1.1"
+MAX_ACCOUNTS = 100  # importAccountRequest: Account maxOccurs
+
+
+def split_person_name(full_name: str) -> tuple[str, str, str | None]:
+    """``Иванов Иван Иванович`` → (surname, first name, patronymic); initials stay as written (``И.``)."""
+    parts = full_name.replace(".", ". ").split()
+    if len(parts) < 2:
+        raise ValueError(f"{full_name!r} is not a person's full name (surname and first name are needed)")
+    surname, first = parts[0], parts[1]
+    patronymic = " ".join(parts[2:]) or None
+    return surname, first, patronymic
+
+
+def build_accounts(
+    accounts: list[AccountData], new_guid: GuidFactory, close_reason: NsiRef | None = None
+) -> BuiltMessage:
+    """``importAccountRequest`` of up to :data:`MAX_ACCOUNTS` accounts (the caller splits larger lists).
+
+    Accounts whose premise has no PremisesGUID yet are skipped with the reason (export houses first).
+    """
+    if len(accounts) > MAX_ACCOUNTS:
+        raise ValueError(f"{len(accounts)} accounts in one message; at most {MAX_ACCOUNTS}")
+    body = element("hm:importAccountRequest", **{"base:version": VERSION})
+    built = BuiltMessage("importAccountData", body)
+    for account in accounts:
+        if not account.premises_guid:
+            built.skipped.append(
+                f"account {account.account_no}: premise {account.building_id}/{account.premise_no} has no "
+                f"PremisesGUID yet; export houses and import the response first"
+            )
+            continue
+        if account.closed_on is not None and close_reason is None:
+            built.skipped.append(
+                f"account {account.account_no}: closed on {account.closed_on} but the НСИ 22 close reason "
+                f"is not mapped (gis_nsi_refs service 'account_closed')"
+            )
+            continue
+        try:
+            surname, first, patronymic = split_person_name(account.owner_name)
+        except ValueError as exc:
+            built.skipped.append(f"account {account.account_no}: owner {exc}")
+            continue
+        node = child(body, "hm:Account")
+        child(node, "hm:isUOAccount", True)
+        child(node, "hm:CreationDate", f"{account.opened_on.isoformat()}T00:00:00")
+        child(node, "hm:LivingPersonsNumber", account.persons)
+        child(node, "hm:TotalSquare", account.total_area.quantize(Decimal("0.01")))
+        if account.residential_area is not None:
+            child(node, "hm:ResidentialSquare", account.residential_area.quantize(Decimal("0.01")))
+        if account.closed_on is not None and close_reason is not None:
+            closed = child(node, "hm:Closed")
+            nsi_ref(closed, "hm:CloseReason", close_reason.code, close_reason.guid, close_reason.name)
+            child(closed, "hm:CloseDate", account.closed_on)
+        accommodation = child(node, "hm:Accommodation")
+        child(accommodation, "hm:PremisesGUID", guid(account.premises_guid))
+        child(accommodation, "hm:SharePercent", (account.share * 100).quantize(Decimal("0.01")))
+        payer = child(node, "hm:PayerInfo")
+        individual = child(payer, "hm:Ind")
+        child(individual, "individual-registry-base:Surname", surname)
+        child(individual, "individual-registry-base:FirstName", first)
+        if patronymic:
+            child(individual, "individual-registry-base:Patronymic", patronymic)
+        transport = new_guid()
+        child(node, "base:TransportGUID", guid(transport))
+        child(node, "account-base:AccountNumber", account.account_no)
+        if account.account_guid:
+            child(node, "hm:AccountGUID", guid(account.account_guid))
+        built.items.append(Item(transport, "account", account.account_no))
+    return built

@@ -1,0 +1,234 @@
+"""Loading what the messages carry from meterhub's database (the I/O side of :mod:`.messages`).
+
+Everything is read as the billing stage stored it — buildings, premises, accounts and resident counts,
+meter links and readings, payments — joined with the identifiers ГИС ЖКХ returned (``gis_identifiers``)
+and the НСИ mapping (``gis_nsi_refs``). Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+import psycopg
+
+from meterhub.billing.periods import BillingPeriod
+from meterhub.exchange.gis.identifiers import identifiers
+from meterhub.exchange.gis.model import (
+    AccountData,
+    DeviceData,
+    HouseData,
+    MissingIdentifier,
+    NsiRef,
+    PaymentData,
+    PremiseData,
+    ReadingData,
+)
+
+__all__ = [
+    "building_ids",
+    "load_accounts",
+    "load_devices",
+    "load_house",
+    "load_nsi",
+    "load_payments",
+    "load_readings",
+]
+
+
+def building_ids(conn: psycopg.Connection, only: Sequence[str] | None = None) -> list[str]:
+    rows = conn.execute(
+        "SELECT building_id FROM buildings WHERE %(b)s::text[] IS NULL OR building_id = ANY(%(b)s) "
+        "ORDER BY building_id",
+        {"b": list(only) if only else None},
+    ).fetchall()
+    if only and len(rows) != len(set(only)):
+        missing = sorted(set(only) - {r[0] for r in rows})
+        raise MissingIdentifier(f"building(s) {', '.join(missing)} not in the buildings table")
+    return [r[0] for r in rows]
+
+
+def load_nsi(conn: psycopg.Connection, kind: str) -> dict[str, NsiRef]:
+    """The filled НСИ entries of ``kind`` (``resource``/``service``): those with a code and a GUID."""
+    rows = conn.execute(
+        "SELECT local_value, registry, code, guid, name FROM gis_nsi_refs "
+        "WHERE kind = %s AND code IS NOT NULL AND guid IS NOT NULL",
+        (kind,),
+    ).fetchall()
+    return {value: NsiRef(registry, code, str(guid), name) for value, registry, code, guid, name in rows}
+
+
+def load_house(conn: psycopg.Connection, building_id: str) -> HouseData:
+    row = conn.execute(
+        "SELECT address, total_area FROM buildings WHERE building_id = %s", (building_id,)
+    ).fetchone()
+    if row is None:
+        raise MissingIdentifier(f"building {building_id!r} is not in the buildings table")
+    premises_guids = identifiers(conn, "premises_guid")
+    premises = tuple(
+        PremiseData(no, residential, area, entrance, premises_guids.get(f"{building_id}/{no}"))
+        for no, residential, area, entrance in conn.execute(
+            "SELECT premise_no, residential, area, entrance FROM premises WHERE building_id = %s "
+            "ORDER BY premise_no ~ '^[0-9]+$' DESC, "
+            "CASE WHEN premise_no ~ '^[0-9]+$' THEN premise_no::bigint END, premise_no",
+            (building_id,),
+        ).fetchall()
+    )
+    fias = identifiers(conn, "house_fias_guid", [building_id]).get(building_id)
+    return HouseData(building_id, row[0], row[1], fias, premises)
+
+
+def load_accounts(conn: psycopg.Connection, building_id: str, on_day: date) -> list[AccountData]:
+    """Accounts of the building open on ``on_day`` or closed after the day before (closing to report)."""
+    fias = identifiers(conn, "house_fias_guid", [building_id]).get(building_id)
+    premises_guids = identifiers(conn, "premises_guid")
+    account_guids = identifiers(conn, "account_guid")
+    rows = conn.execute(
+        """
+        SELECT a.account_no, a.premise_no, a.share, a.owner_name, a.opened_on, a.closed_on, p.area,
+               p.residential,
+               coalesce((SELECT r.registered + r.temporary FROM resident_counts r
+                          WHERE r.account_no = a.account_no AND r.valid_from <= %(d)s
+                            AND (r.valid_to IS NULL OR r.valid_to > %(d)s)), 0)
+        FROM accounts a JOIN premises p USING (building_id, premise_no)
+        WHERE a.building_id = %(b)s AND a.opened_on <= %(d)s
+        ORDER BY a.account_no
+        """,
+        {"b": building_id, "d": on_day},
+    ).fetchall()
+    result = []
+    for no, premise, share, owner, opened, closed, area, residential, persons in rows:
+        total = (area * share).quantize(Decimal("0.01"))
+        result.append(
+            AccountData(
+                no, building_id, premise, share, owner, persons, total, total if residential else None,
+                opened, closed, premises_guids.get(f"{building_id}/{premise}"), fias, account_guids.get(no),
+            )
+        )  # fmt: skip
+    return result
+
+
+_LINKS = """
+SELECT l.meter_id, m.serial, coalesce(m.model, ''), l.premise_no, coalesce(p.residential, true), l.service,
+       coalesce(m.installed_on, l.valid_from), m.verification_due,
+       EXISTS (SELECT 1 FROM meter_registers r JOIN readings x USING (series_id)
+                WHERE r.meter_id = l.meter_id AND x.source = 0)
+FROM meter_links l JOIN meters m USING (meter_id)
+LEFT JOIN premises p ON p.building_id = l.building_id AND p.premise_no = l.premise_no
+WHERE l.building_id = %(b)s AND l.valid_from <= %(d)s AND (l.valid_to IS NULL OR l.valid_to > %(d)s)
+ORDER BY l.premise_no NULLS FIRST, l.service, l.meter_id
+"""
+
+_REGISTERS = """
+SELECT r.meter_id, r.register,
+       (SELECT x.value::numeric FROM readings x WHERE x.series_id = r.series_id ORDER BY x.ts LIMIT 1)
+FROM meter_registers r WHERE r.meter_id = ANY(%s) AND r.cumulative
+ORDER BY r.meter_id, r.register
+"""
+
+
+def _registers(conn: psycopg.Connection, meters: list[str]) -> dict[str, list[tuple[str, Decimal | None]]]:
+    found: dict[str, list[tuple[str, Decimal | None]]] = defaultdict(list)
+    for meter, register, first in conn.execute(_REGISTERS, (meters,)).fetchall():
+        found[meter].append((register, first))
+    return found
+
+
+def load_devices(conn: psycopg.Connection, building_id: str, on_day: date) -> list[DeviceData]:
+    links = conn.execute(_LINKS, {"b": building_id, "d": on_day}).fetchall()
+    registers = _registers(conn, [r[0] for r in links])
+    fias = identifiers(conn, "house_fias_guid", [building_id]).get(building_id)
+    premises_guids = identifiers(conn, "premises_guid")
+    account_guids = identifiers(conn, "account_guid")
+    versions = identifiers(conn, "device_version_guid")
+    accounts_of: dict[str, list[str]] = defaultdict(list)
+    for no, premise in conn.execute(
+        "SELECT account_no, premise_no FROM accounts WHERE building_id = %s AND opened_on <= %s "
+        "AND (closed_on IS NULL OR closed_on > %s) ORDER BY account_no",
+        (building_id, on_day, on_day),
+    ).fetchall():
+        if no in account_guids:
+            accounts_of[premise].append(account_guids[no])
+    devices = []
+    for meter, serial, model, premise, residential, service, installed, due, remote in links:
+        regs = registers.get(meter, [])
+        devices.append(
+            DeviceData(
+                meter, serial, model, building_id, premise, residential, service,
+                tuple(r for r, _ in regs), installed, due, remote,
+                tuple(v if v is not None else Decimal(0) for _, v in regs),
+                premises_guids.get(f"{building_id}/{premise}") if premise else None, fias,
+                tuple(accounts_of.get(premise, ())) if premise else (), versions.get(meter),
+            )
+        )  # fmt: skip
+    return devices
+
+
+_LATEST = """
+SELECT r.meter_id, r.register, x.value::numeric, x.ts
+FROM meter_registers r
+JOIN LATERAL (SELECT value, ts FROM readings y WHERE y.series_id = r.series_id AND y.ts <= %(end)s
+               ORDER BY y.ts DESC LIMIT 1) x ON true
+WHERE r.meter_id = ANY(%(m)s) AND r.cumulative
+ORDER BY r.meter_id, r.register
+"""
+
+
+def load_readings(
+    conn: psycopg.Connection, building_id: str, period: BillingPeriod
+) -> tuple[list[ReadingData], list[str]]:
+    """The current value of every meter linked in the period: the last reading of each register at or before
+    the period's end (local midnight). Meters with no reading inside the period are returned as reasons."""
+    zone = conn.execute("SELECT time_zone FROM buildings WHERE building_id = %s", (building_id,)).fetchone()
+    if zone is None:
+        raise MissingIdentifier(f"building {building_id!r} is not in the buildings table")
+    start, end = period.bounds_utc(zone[0])
+    links = conn.execute(
+        "SELECT DISTINCT l.meter_id, l.service, l.premise_no IS NULL FROM meter_links l "
+        "WHERE l.building_id = %s AND l.valid_from < %s AND (l.valid_to IS NULL OR l.valid_to > %s) "
+        "ORDER BY 1",
+        (building_id, period.end_day, period.first_day),
+    ).fetchall()
+    values: dict[str, list[tuple[str, Decimal, object]]] = defaultdict(list)
+    for meter, register, value, ts in conn.execute(_LATEST, {"end": end, "m": [r[0] for r in links]}):
+        values[meter].append((register, value, ts))
+    roots = identifiers(conn, "device_root_guid")
+    versions = identifiers(conn, "device_version_guid")
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone[0])
+    readings, missing = [], []
+    for meter, service, house in links:
+        regs = values.get(meter, [])
+        latest = max((ts for _, _, ts in regs), default=None)
+        if latest is None or latest < start:  # type: ignore[operator]
+            missing.append(f"meter {meter}: no reading in {period}")
+            continue
+        taken_on = latest.astimezone(tz).date()  # type: ignore[attr-defined]
+        readings.append(
+            ReadingData(meter, service, house, tuple(v for _, v, _ in regs), taken_on, roots.get(meter),
+                        versions.get(meter))
+        )  # fmt: skip
+    return readings, missing
+
+
+def load_payments(conn: psycopg.Connection, period: BillingPeriod) -> list[PaymentData]:
+    """Payments received in ``period`` (paid_on in the month), with the identifier of the payment document
+    they pay: the document of the period they name, else of the month before the payment."""
+    documents = identifiers(conn, "payment_document_id")
+    izhku = identifiers(conn, "account_izhku")
+    rows = conn.execute(
+        "SELECT source, payment_id, account_no, amount_kopecks, paid_on, period_named FROM payments "
+        "WHERE paid_on >= %s AND paid_on < %s ORDER BY paid_on, payment_pk",
+        (period.first_day, period.end_day),
+    ).fetchall()
+    payments = []
+    for source, payment_id, account, kopecks, paid_on, named in rows:
+        billed = named or str(BillingPeriod(paid_on.year, paid_on.month).previous())
+        payments.append(
+            PaymentData(source, payment_id, account, Decimal(kopecks).scaleb(-2), paid_on, named,
+                        documents.get(f"{account}/{billed}"), izhku.get(account))
+        )  # fmt: skip
+    return payments

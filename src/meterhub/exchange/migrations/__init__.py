@@ -1,0 +1,1 @@
+"""SQL migrations of the exchange stage (numbers 0300–0309)."""
