@@ -58,7 +58,8 @@ def load_gis_city(conn: psycopg.Connection) -> None:
             (kind, value, registry, code, nsi_guid(f"{kind}:{value}"), value),
         )
     conn.execute(
-        "INSERT INTO gis_identifiers (kind, local_key, value, source) VALUES ('house_fias_guid', 'B1', %s, 'test')",
+        "INSERT INTO gis_identifiers (kind, local_key, value, source) "
+        "VALUES ('house_fias_guid', 'B1', %s, 'test')",
         (FIAS_B1,),
     )
     conn.execute(

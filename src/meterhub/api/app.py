@@ -95,6 +95,14 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(web.router)
 
 
+def _plug_receipt_identifiers() -> None:
+    """Receipts served here print the ГИС ЖКХ identifiers (ЕЛС, ИЖКУ, payment document id) of exchange."""
+    from meterhub.billing.receipts import set_state_ids_source
+    from meterhub.exchange.gis.identifiers import receipt_state_ids
+
+    set_state_ids_source(receipt_state_ids)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app. Raises InsecureSettingsError in production mode with default secrets.
 
@@ -105,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems = production_problems(settings)
     if problems:
         raise InsecureSettingsError("refusing to start in production mode:\n- " + "\n- ".join(problems))
+    _plug_receipt_identifiers()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -19,6 +19,7 @@ from meterhub.cli import (
     demo_cmd,
     gateway_cmd,
     gateways_cmd,
+    gis_cmd,
     ingest_cmd,
     mbus_cmds,
     money_cmds,
@@ -42,6 +43,7 @@ app.add_typer(read_cmd.app, name="read")
 app.add_typer(dashboards_cmd.app, name="dashboards")
 app.add_typer(receipts_cmd.app, name="receipts")
 app.add_typer(users_cmd.app, name="users")
+app.add_typer(gis_cmd.app, name="gis")
 app.add_typer(gateways_cmd.app, name="gateways")
 app.add_typer(registry_cmd.app, name="registry")
 mbus_cmds.register(simulate_cmd.app, read_cmd.app)  # simulate mbus, read mbus

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from meterhub.cli.wiring import plug_receipt_identifiers
 from meterhub.core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ def batch(
                         p.buildings_total,
                     )  # fmt: skip
 
+            plug_receipt_identifiers()
             try:
                 result = generate_batch(
                     url, billing_period, out, building_ids=buildings or None,

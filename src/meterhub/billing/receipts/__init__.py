@@ -20,7 +20,7 @@ from meterhub.billing.receipts.link_code import (
     normalize_link_code,
     verify_account_link_code,
 )
-from meterhub.billing.receipts.loader import iter_receipts, load_receipt
+from meterhub.billing.receipts.loader import iter_receipts, load_receipt, set_state_ids_source
 from meterhub.billing.receipts.model import (
     ChargeRow,
     DebtLine,
@@ -33,6 +33,7 @@ from meterhub.billing.receipts.model import (
     Receipt,
     ReceiptDataError,
     ServiceReference,
+    StateIds,
     Totals,
     payee_problems,
     validate_payee,
@@ -54,6 +55,7 @@ __all__ = [
     "ReceiptDataError",
     "ReceiptSummary",
     "ServiceReference",
+    "StateIds",
     "Totals",
     "account_link_code",
     "generate_batch",
@@ -66,6 +68,7 @@ __all__ = [
     "render_debt_receipt_pdf",
     "render_receipt_pdf",
     "render_receipts_pdf",
+    "set_state_ids_source",
     "validate_payee",
     "verify_account_link_code",
     "write_debt_receipt",

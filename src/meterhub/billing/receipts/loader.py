@@ -18,7 +18,7 @@ account's. Both read the same queries, filtered.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -49,13 +49,38 @@ from meterhub.billing.receipts.model import (
     RecalculationRow,
     Receipt,
     ReceiptDataError,
+    StateIds,
     Totals,
     validate_payee,
 )
 from meterhub.billing.receipts.rows import charge_rows, service_references
 from meterhub.billing.repository import get_building, normatives_on
 
-__all__ = ["AccountInfo", "PayeeRow", "iter_receipts", "load_payee", "load_receipt", "payer_of"]
+__all__ = [
+    "AccountInfo",
+    "PayeeRow",
+    "StateIdsSource",
+    "iter_receipts",
+    "load_payee",
+    "load_receipt",
+    "payer_of",
+    "set_state_ids_source",
+]
+
+StateIdsSource = Callable[[psycopg.Connection, Sequence[str], BillingPeriod], Mapping[str, StateIds]]
+"""``(conn, account_nos, period) → {account_no: StateIds}``: where the ГИС ЖКХ identifiers come from."""
+
+_state_ids_source: StateIdsSource | None = None
+
+
+def set_state_ids_source(source: StateIdsSource | None) -> None:
+    """Plug in where receipts read the ГИС ЖКХ identifiers (ЕЛС, ИЖКУ, payment document id) they print.
+
+    The exchange stage keeps them and sits downstream of billing, so the wiring (``meterhub.cli``) plugs its
+    lookup in here; without a source, receipts print none.
+    """
+    global _state_ids_source
+    _state_ids_source = source
 
 REASONS = {
     "absence": "временное отсутствие",
@@ -267,6 +292,7 @@ def iter_receipts(
     balances = building_period_balances(conn, period, account_nos=numbers)
     last_paid = last_payment_dates(conn, numbers, issued_on)
     due = (tables or PenaltyTables.default()).due_date(period)
+    state_ids = _state_ids_source(conn, numbers, period) if _state_ids_source is not None else {}
     for account in accounts:
         account_lines = lines.get(account.account_no, [])
         recalculation_rows: list[RecalculationRow] = []
@@ -311,6 +337,7 @@ def iter_receipts(
             qr_payload=payload,
             link_code=account_link_code(account.account_no, link_secret, str(period))
             if link_secret else None,
+            state_ids=state_ids.get(account.account_no),
         )
 
 

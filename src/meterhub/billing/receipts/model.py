@@ -39,6 +39,7 @@ __all__ = [
     "Receipt",
     "ReceiptDataError",
     "ServiceReference",
+    "StateIds",
     "Totals",
     "payee_problems",
     "validate_payee",
@@ -293,6 +294,18 @@ class Totals:
 
 
 @dataclass(frozen=True, slots=True)
+class StateIds:
+    """Identifiers ГИС ЖКХ assigned that the 43/пр form prints (None: not assigned yet)."""
+
+    els: str | None = None
+    """Единый лицевой счёт (ЕЛС)."""
+    izhku: str | None = None
+    """Идентификатор жилищно-коммунальной услуги (ИЖКУ)."""
+    payment_document_id: str | None = None
+    """Идентификатор платёжного документа in ГИС ЖКХ."""
+
+
+@dataclass(frozen=True, slots=True)
 class Receipt:
     """One account's ЕПД for one billing period."""
 
@@ -317,6 +330,9 @@ class Receipt:
     link_code: str | None = None
     """One-time code that links this account to a resident cabinet (None: not printed)."""
     instalment: Instalment | None = None
+    state_ids: StateIds | None = None
+    """ГИС ЖКХ identifiers printed in Раздел 2 (from the source set with
+    :func:`~meterhub.billing.receipts.loader.set_state_ids_source`)."""
 
     def __post_init__(self) -> None:
         charged = sum((r.charged for r in self.rows), ZERO)

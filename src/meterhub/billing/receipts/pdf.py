@@ -29,7 +29,7 @@ from meterhub.billing.receipts.drawing import (
     table,
 )
 from meterhub.billing.receipts.labels import money, number, period_title, ru_date, volume_text
-from meterhub.billing.receipts.model import DebtReceipt, Payer, Provider, Receipt
+from meterhub.billing.receipts.model import DebtReceipt, Payer, Provider, Receipt, StateIds
 
 __all__ = ["FORM_TITLE", "SECTION_TITLES", "write_debt_receipt", "write_receipts"]
 
@@ -141,10 +141,18 @@ def _section_1(
     return _lines(c, MARGIN, y, width, items)
 
 
+def _state_id_lines(ids: StateIds | None) -> list[tuple[str, str]]:
+    """ЕЛС and ИЖКУ lines of Раздел 2 (43/пр) when ГИС ЖКХ has assigned them."""
+    if ids is None:
+        return []
+    lines = (("ЕЛС:", ids.els), ("Идентификатор ЖКУ:", ids.izhku))
+    return [(label, value) for label, value in lines if value]
+
+
 def _section_2(
     c: Canvas, y: float, x: float, width: float, payee: Payee, payer: Payer,
     document_id: str, money_lines: list[tuple[str, str]], total_label: str, total: str, qr: bytes,
-    link_code: str | None,
+    link_code: str | None, state_ids: StateIds | None = None,
 ) -> float:  # fmt: skip
     top = _section_title(c, SECTION_TITLES[1], x, y, width)
     text_w = width - QR_SIZE - 4
@@ -155,7 +163,8 @@ def _section_2(
         ("Р/с:", payee.personal_account),
         ("К/с:", payee.correspondent_account),
         ("№ лицевого счёта:", payer.account_no),
-        ("Идентификатор ПД:", document_id),
+        *_state_id_lines(state_ids),
+        ("Идентификатор ПД:", (state_ids and state_ids.payment_document_id) or document_id),
         *money_lines,
     ]
     y = _lines(c, x, top, text_w, items)
@@ -211,7 +220,7 @@ def _draw_receipt(c: Canvas, r: Receipt) -> None:
     total_label = "ИТОГО К ОПЛАТЕ:" if t.to_pay >= 0 else "ПЕРЕПЛАТА (к оплате 0,00):"
     y2 = _section_2(
         c, y, MARGIN + left_w + 8, WIDTH - left_w - 8, r.payee, r.payer, r.document_id, money_lines,
-        total_label, money(abs(t.to_pay)), r.qr_payload, r.link_code,
+        total_label, money(abs(t.to_pay)), r.qr_payload, r.link_code, r.state_ids,
     )  # fmt: skip
     y = min(y1, y2) - 6
     label = f"ЛС {r.payer.account_no}, {period}"

@@ -58,7 +58,11 @@ def locate_accounts(conn: psycopg.Connection, subrequest: Subrequest, on_day: da
     wanted = {g.lower() for g in (subrequest.fias_house_guid, subrequest.house_guid) if g}
     buildings = [b for b, g in houses.items() if g.lower() in wanted]
     if not buildings:
-        return [], f"house {subrequest.address} ({', '.join(sorted(wanted)) or 'no GUID'}) is not a meterhub building"
+        return (
+            [],
+            f"house {subrequest.address} ({', '.join(sorted(wanted)) or 'no GUID'}) "
+            f"is not a meterhub building",
+        )
     premise = premise_number(subrequest.address_details)
     if premise is None:
         return [], f"no premise number in the address details {subrequest.address_details!r}"
@@ -109,11 +113,23 @@ def answer_subrequests(
         conn.execute(
             "INSERT INTO gis_debt_subrequests (subrequest_guid, request_number, house_guid, fias_house_guid, "
             "address, address_details, period_start, period_end, sent_date, response_due, requester, source) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (subrequest_guid) DO NOTHING",
-            (sub.subrequest_guid, sub.request_number, sub.house_guid, sub.fias_house_guid, sub.address,
-             sub.address_details, sub.period_start, sub.period_end, sub.sent_date, sub.response_due,
-             sub.requester, source),
-        )  # fmt: skip
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (subrequest_guid) DO NOTHING",
+            (
+                sub.subrequest_guid,
+                sub.request_number,
+                sub.house_guid,
+                sub.fias_house_guid,
+                sub.address,
+                sub.address_details,
+                sub.period_start,
+                sub.period_end,
+                sub.sent_date,
+                sub.response_due,
+                sub.requester,
+                source,
+            ),
+        )
         accounts, reason = locate_accounts(conn, sub, answered_on)
         if not accounts:
             result.unmatched.append((sub, reason))
@@ -122,12 +138,15 @@ def answer_subrequests(
         result.answers.append((sub, answer, accounts))
         answers.append(answer)
         conn.execute(
-            "UPDATE gis_debt_subrequests SET answered_at = now(), has_debt = %s, accounts = %s, answer_note = %s "
+            "UPDATE gis_debt_subrequests SET answered_at = now(), has_debt = %s, accounts = %s, "
+            "answer_note = %s "
             "WHERE subrequest_guid = %s",
             (answer.has_debt, accounts, answer.description, sub.subrequest_guid),
         )
     for start in range(0, len(answers), MAX_ACTIONS):
-        result.messages.append(build_debt_responses(answers[start : start + MAX_ACTIONS], executor_guid, new_guid))
+        result.messages.append(
+            build_debt_responses(answers[start : start + MAX_ACTIONS], executor_guid, new_guid)
+        )
     return result
 
 
@@ -136,8 +155,21 @@ class CourtDecisionImportError(ValueError):
 
 
 _PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_COLUMNS = ("account", "case_number", "court", "decided_on", "in_force_on", "debt_from", "debt_to", "amount",
-            "last_name", "first_name", "middle_name", "snils", "repaid_on")  # fmt: skip
+_COLUMNS = (
+    "account",
+    "case_number",
+    "court",
+    "decided_on",
+    "in_force_on",
+    "debt_from",
+    "debt_to",
+    "amount",
+    "last_name",
+    "first_name",
+    "middle_name",
+    "snils",
+    "repaid_on",
+)
 
 
 def _day(text: str, column: str, line: int) -> date | None:
@@ -149,7 +181,9 @@ def _day(text: str, column: str, line: int) -> date | None:
             return date(int(y), int(m), int(d))
         return date.fromisoformat(text)
     except ValueError:
-        raise CourtDecisionImportError(f"line {line}: {column} {text!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)") from None
+        raise CourtDecisionImportError(
+            f"line {line}: {column} {text!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)"
+        ) from None
 
 
 def import_court_decisions(conn: psycopg.Connection, path: Path) -> int:
@@ -158,8 +192,11 @@ def import_court_decisions(conn: psycopg.Connection, path: Path) -> int:
     text = path.read_bytes().decode("utf-8-sig")
     dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    missing = [c for c in _COLUMNS if c not in (reader.fieldnames or []) and c not in ("middle_name", "snils",
-                                                                                         "repaid_on", "court")]
+    missing = [
+        c
+        for c in _COLUMNS
+        if c not in (reader.fieldnames or []) and c not in ("middle_name", "snils", "repaid_on", "court")
+    ]
     if missing:
         raise CourtDecisionImportError(f"{path.name}: missing columns {', '.join(missing)}")
     accounts = {a for (a,) in conn.execute("SELECT account_no FROM accounts").fetchall()}
@@ -172,25 +209,40 @@ def import_court_decisions(conn: psycopg.Connection, path: Path) -> int:
             if not _PERIOD_RE.match(row[column]):
                 raise CourtDecisionImportError(f"line {line}: {column} {row[column]!r} must be YYYY-MM")
         try:
-            amount = int((Decimal(row["amount"].replace(",", ".").replace(" ", "")) * 100).to_integral_exact())
+            amount = int(
+                (Decimal(row["amount"].replace(",", ".").replace(" ", "")) * 100).to_integral_exact()
+            )
         except (InvalidOperation, ArithmeticError):
             raise CourtDecisionImportError(f"line {line}: amount {row['amount']!r} is not a number") from None
         snils = re.sub(r"\D", "", row.get("snils", "")) or None
         if snils is not None and len(snils) != 11:
             raise CourtDecisionImportError(f"line {line}: snils {row.get('snils')!r} must have 11 digits")
-        rows.append((
-            row["account"], row["case_number"], row.get("court", ""), _day(row["decided_on"], "decided_on", line),
-            _day(row["in_force_on"], "in_force_on", line), row["debt_from"], row["debt_to"], amount,
-            row["last_name"], row["first_name"], row.get("middle_name") or None, snils,
-            _day(row.get("repaid_on", ""), "repaid_on", line),
-        ))  # fmt: skip
+        rows.append(
+            (
+                row["account"],
+                row["case_number"],
+                row.get("court", ""),
+                _day(row["decided_on"], "decided_on", line),
+                _day(row["in_force_on"], "in_force_on", line),
+                row["debt_from"],
+                row["debt_to"],
+                amount,
+                row["last_name"],
+                row["first_name"],
+                row.get("middle_name") or None,
+                snils,
+                _day(row.get("repaid_on", ""), "repaid_on", line),
+            )
+        )
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO court_decisions (account_no, case_number, court, decided_on, in_force_on, debt_from, "
+            "INSERT INTO court_decisions (account_no, case_number, court, decided_on, in_force_on, "
+            "debt_from, "
             "debt_to, amount_kopecks, debtor_last_name, debtor_first_name, debtor_middle_name, debtor_snils, "
             "repaid_on) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (account_no, case_number) DO UPDATE SET court = EXCLUDED.court, "
-            "decided_on = EXCLUDED.decided_on, in_force_on = EXCLUDED.in_force_on, debt_from = EXCLUDED.debt_from, "
+            "decided_on = EXCLUDED.decided_on, in_force_on = EXCLUDED.in_force_on, "
+            "debt_from = EXCLUDED.debt_from, "
             "debt_to = EXCLUDED.debt_to, amount_kopecks = EXCLUDED.amount_kopecks, "
             "debtor_last_name = EXCLUDED.debtor_last_name, debtor_first_name = EXCLUDED.debtor_first_name, "
             "debtor_middle_name = EXCLUDED.debtor_middle_name, debtor_snils = EXCLUDED.debtor_snils, "

@@ -43,12 +43,14 @@ OPERATIONS: dict[str, Operation] = {
         Operation("importAccountData", "house-management", _HOME),
         Operation("importMeteringDeviceData", "house-management", _HOME),
         Operation(
-            "importMeteringDeviceValues", "device-metering",
+            "importMeteringDeviceValues",
+            "device-metering",
             "/ext-bus-device-metering-service/services/DeviceMeteringAsync",
         ),
         Operation("importPaymentDocumentData", "bills", "/ext-bus-bills-service/services/BillsAsync"),
         Operation(
-            "importSupplierNotificationsOfOrderExecution", "payment",
+            "importSupplierNotificationsOfOrderExecution",
+            "payment",
             "/ext-bus-payment-service/services/PaymentAsync",
         ),
         Operation("importResponses", "debt-requests", "/ext-bus-debtreq-service/services/DebtRequestsAsync"),
@@ -56,10 +58,12 @@ OPERATIONS: dict[str, Operation] = {
             "exportDebtSubrequests", "debt-requests", "/ext-bus-debtreq-service/services/DebtRequestsAsync"
         ),
     )
-}  # fmt: skip
+}
 
 
-def request_header(org_ppa_guid: uuid.UUID | str, message_guid: uuid.UUID | str, now: datetime) -> etree._Element:
+def request_header(
+    org_ppa_guid: uuid.UUID | str, message_guid: uuid.UUID | str, now: datetime
+) -> etree._Element:
     """``base:RequestHeader``: Date (tz-aware), MessageGUID, orgPPAGUID; validated against hcs-base."""
     if now.tzinfo is None:
         raise ValueError("the RequestHeader date must be timezone-aware")

@@ -1,10 +1,11 @@
 """``meterhub gis export KIND``: build a kind's messages from the database, validate, write, record.
 
-Each message is a SOAP envelope (RequestHeader + request) written to ``OUT/<kind>-<building>-<period>-<n>.xml``
-after both parts validate against the shipped schemas; ``gis_exports`` records it (status ``built``) and
-``gis_export_items`` every object under its TransportGUID, so the response's identifiers find their way
-back (:mod:`.identifiers`). Objects that cannot be sent yet (an identifier ГИС ЖКХ has not returned) are
-listed as skipped with the reason; a kind with nothing to send writes no file.
+Each message is a SOAP envelope (RequestHeader + request) written to
+``OUT/<kind>-<building>-<period>-<n>.xml`` after both parts validate against the shipped schemas;
+``gis_exports`` records it (status ``built``) and ``gis_export_items`` every object under its
+TransportGUID, so the response's identifiers find their way back (:mod:`.identifiers`). Objects that
+cannot be sent yet (an identifier ГИС ЖКХ has not returned) are listed as skipped with the reason; a kind
+with nothing to send writes no file.
 """
 
 from __future__ import annotations
@@ -63,9 +64,14 @@ def _chunks(values: list, size: int) -> list[list]:
 
 
 def record_message(
-    conn: psycopg.Connection, kind: str, built: BuiltMessage, message_guid: uuid.UUID, path: Path,
-    period: str | None, building_id: str | None,
-) -> None:  # fmt: skip
+    conn: psycopg.Connection,
+    kind: str,
+    built: BuiltMessage,
+    message_guid: uuid.UUID,
+    path: Path,
+    period: str | None,
+    building_id: str | None,
+) -> None:
     """Record a written message in ``gis_exports`` and its objects in ``gis_export_items``."""
     conn.execute(
         "INSERT INTO gis_exports (kind, operation, period, building_id, message_guid, file_name, items) "
@@ -74,7 +80,8 @@ def record_message(
     )
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO gis_export_items (transport_guid, message_guid, entity, local_key) VALUES (%s, %s, %s, %s)",
+            "INSERT INTO gis_export_items (transport_guid, message_guid, entity, local_key) "
+            "VALUES (%s, %s, %s, %s)",
             [(i.transport_guid, message_guid, i.entity, i.local_key) for i in built.items],
         )
 
@@ -84,17 +91,23 @@ def write_message(
 ) -> uuid.UUID:
     """Wrap ``built`` in a validated SOAP envelope and write it; returns the message GUID."""
     message_guid = new_guid()
-    envelope = build_envelope(request_header(org_ppa_guid, message_guid, now), built.body,
-                              OPERATIONS[built.operation])  # fmt: skip
+    envelope = build_envelope(
+        request_header(org_ppa_guid, message_guid, now), built.body, OPERATIONS[built.operation]
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(tostring(envelope))
     return message_guid
 
 
 def _messages(
-    conn: psycopg.Connection, kind: str, building: str, period: BillingPeriod | None, today: date,
-    new_guid: GuidFactory, result: ExportResult,
-) -> list[BuiltMessage]:  # fmt: skip
+    conn: psycopg.Connection,
+    kind: str,
+    building: str,
+    period: BillingPeriod | None,
+    today: date,
+    new_guid: GuidFactory,
+    result: ExportResult,
+) -> list[BuiltMessage]:
     if kind == "houses":
         return [build_house_uo(load_house(conn, building), new_guid)]
     if kind == "accounts":
@@ -112,7 +125,8 @@ def _messages(
         return [build_meter_values(c, resources, new_guid) for c in _chunks(readings, MAX_VALUES) if c]
     if kind == "payment-documents":
         status = conn.execute(
-            "SELECT status FROM billing_periods WHERE building_id = %s AND period = %s", (building, str(period))
+            "SELECT status FROM billing_periods WHERE building_id = %s AND period = %s",
+            (building, str(period)),
         ).fetchone()
         if status is None or status[0] != "closed":
             result.skipped.append(f"building {building}: period {period} is not closed; close it first")
@@ -125,8 +139,9 @@ def _messages(
         services = load_nsi(conn, "service")
         return [
             build_payment_documents(chunk, ids, services, new_guid)
-            for chunk in _chunks(receipts, MAX_DOCUMENTS) if chunk
-        ]  # fmt: skip
+            for chunk in _chunks(receipts, MAX_DOCUMENTS)
+            if chunk
+        ]
     raise ValueError(kind)
 
 
@@ -157,12 +172,15 @@ def export(
     if kind == "payments":
         assert period is not None
         payments = load_payments(conn, period)
-        built_messages = [(None, build_payment_notifications(c, new_guid)) for c in _chunks(payments, MAX_PAYMENTS)]
+        built_messages = [
+            (None, build_payment_notifications(c, new_guid)) for c in _chunks(payments, MAX_PAYMENTS)
+        ]
     else:
         for building in building_ids(conn, buildings):
             try:
-                built_messages.extend((building, m) for m in _messages(conn, kind, building, period, today,
-                                                                      new_guid, result))  # fmt: skip
+                built_messages.extend(
+                    (building, m) for m in _messages(conn, kind, building, period, today, new_guid, result)
+                )
             except MissingIdentifier as exc:
                 if buildings:
                     raise

@@ -12,13 +12,15 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 from lxml import etree
 
+from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.receipts import StateIds
 from meterhub.exchange.gis.validation import validate
 from meterhub.exchange.gis.xml import NS
 
@@ -28,14 +30,23 @@ __all__ = [
     "IdentifierImportError",
     "identifiers",
     "import_identifiers_file",
+    "receipt_state_ids",
     "store_identifier",
 ]
 
 KINDS = (
-    "house_fias_guid", "house_unique_number", "premises_guid", "account_guid", "account_els",
-    "account_izhku", "device_root_guid", "device_version_guid", "payment_document_id",
-    "payment_document_guid", "payment_notification_guid",
-)  # fmt: skip
+    "house_fias_guid",
+    "house_unique_number",
+    "premises_guid",
+    "account_guid",
+    "account_els",
+    "account_izhku",
+    "device_root_guid",
+    "device_version_guid",
+    "payment_document_id",
+    "payment_document_guid",
+    "payment_notification_guid",
+)
 
 _GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
@@ -124,8 +135,16 @@ def _first(el: etree._Element, *names: str) -> str | None:
     return None
 
 
-_SERVICE_OF_NAMESPACE = {NS[p]: s for p, s in (("hm", "house-management"), ("dm", "device-metering"),
-                                                 ("bills", "bills"), ("pay", "payment"), ("drs", "debt-requests"))}
+_SERVICE_OF_NAMESPACE = {
+    NS[p]: s
+    for p, s in (
+        ("hm", "house-management"),
+        ("dm", "device-metering"),
+        ("bills", "bills"),
+        ("pay", "payment"),
+        ("drs", "debt-requests"),
+    )
+}
 
 
 def _validate_results(root: etree._Element, source: str) -> None:
@@ -141,7 +160,9 @@ def _validate_results(root: etree._Element, source: str) -> None:
                 raise IdentifierImportError(str(exc)) from None
 
 
-def _import_response(conn: psycopg.Connection, root: etree._Element, source: str, out: IdentifierImport) -> None:
+def _import_response(
+    conn: psycopg.Connection, root: etree._Element, source: str, out: IdentifierImport
+) -> None:
     _validate_results(root, source)
     items = {
         str(t): (entity, key, str(m))
@@ -150,13 +171,16 @@ def _import_response(conn: psycopg.Connection, root: etree._Element, source: str
         ).fetchall()
     }
     results = [
-        el for el in root.iter()
-        if isinstance(el.tag, str) and _local(el) in ("CommonResult", "ImportResult", "importResult")
+        el
+        for el in root.iter()
+        if isinstance(el.tag, str)
+        and _local(el) in ("CommonResult", "ImportResult", "importResult")
         and any(isinstance(c.tag, str) and _local(c) == "TransportGUID" for c in el)
-    ]  # fmt: skip
+    ]
     if not results:
         raise IdentifierImportError(
-            f"{source}: no import results (CommonResult/ImportResult with a TransportGUID); is it the getState "
+            f"{source}: no import results (CommonResult/ImportResult with a TransportGUID); "
+            f"is it the getState "
             f"response of an import meterhub exported?"
         )
     for result in results:
@@ -169,14 +193,16 @@ def _import_response(conn: psycopg.Connection, root: etree._Element, source: str
         out.messages.add(message)
         errors = [
             f"{_first(e, 'ErrorCode') or ''} {_first(e, 'Description') or ''}".strip()
-            for e in result.iter() if isinstance(e.tag, str) and _local(e) in ("Error", "CreateOrUpdateError")
-        ]  # fmt: skip
+            for e in result.iter()
+            if isinstance(e.tag, str) and _local(e) in ("Error", "CreateOrUpdateError")
+        ]
         if errors:
             out.errors.append(f"{entity} {key}: {'; '.join(errors)}")
             continue
         found_values: list[tuple[str, str | None]] = []
         gis_guid = next(
-            (c.text.strip() for c in result if isinstance(c.tag, str) and _local(c) == "GUID" and c.text), None
+            (c.text.strip() for c in result if isinstance(c.tag, str) and _local(c) == "GUID" and c.text),
+            None,
         )
         if entity == "house":
             found_values.append(("house_unique_number", _first(result, "UniqueNumber")))
@@ -199,20 +225,36 @@ def _import_response(conn: psycopg.Connection, root: etree._Element, source: str
 # --- spreadsheets ------------------------------------------------------------------------------------
 
 _COLUMNS = {  # normalised header → identifier kind
-    "fias_house_guid": "house_fias_guid", "фиас": "house_fias_guid", "гар": "house_fias_guid",
+    "fias_house_guid": "house_fias_guid",
+    "фиас": "house_fias_guid",
+    "гар": "house_fias_guid",
     "house_unique_number": "house_unique_number",
     "premises_guid": "premises_guid",
-    "account_guid": "account_guid", "идентификатор лс": "account_guid",
-    "els": "account_els", "елс": "account_els", "единый лицевой счет": "account_els",
-    "izhku": "account_izhku", "ижку": "account_izhku", "идентификатор жку": "account_izhku",
-    "device_root_guid": "device_root_guid", "device_version_guid": "device_version_guid",
-    "payment_document_id": "payment_document_id", "идентификатор пд": "payment_document_id",
+    "account_guid": "account_guid",
+    "идентификатор лс": "account_guid",
+    "els": "account_els",
+    "елс": "account_els",
+    "единый лицевой счет": "account_els",
+    "izhku": "account_izhku",
+    "ижку": "account_izhku",
+    "идентификатор жку": "account_izhku",
+    "device_root_guid": "device_root_guid",
+    "device_version_guid": "device_version_guid",
+    "payment_document_id": "payment_document_id",
+    "идентификатор пд": "payment_document_id",
     "payment_document_guid": "payment_document_guid",
-}  # fmt: skip
+}
 _KEYS = {  # normalised header → which key column it is
-    "account": "account", "account_no": "account", "номер лс": "account", "лицевой счет": "account",
-    "building": "building", "premise": "premise", "meter": "meter", "meter_id": "meter", "period": "period",
-}  # fmt: skip
+    "account": "account",
+    "account_no": "account",
+    "номер лс": "account",
+    "лицевой счет": "account",
+    "building": "building",
+    "premise": "premise",
+    "meter": "meter",
+    "meter_id": "meter",
+    "period": "period",
+}
 
 
 def _norm(header: str) -> str:
@@ -313,3 +355,17 @@ def _json(values: list[str]) -> str:
     return json.dumps(values, ensure_ascii=False)
 
 
+def receipt_state_ids(
+    conn: psycopg.Connection, account_nos: Sequence[str], period: BillingPeriod
+) -> dict[str, StateIds]:
+    """The ЕЛС, ИЖКУ and payment document identifier of each account for its ЕПД of ``period`` — the
+    source the wiring plugs into :func:`meterhub.billing.receipts.set_state_ids_source`."""
+    accounts = list(account_nos)
+    els = identifiers(conn, "account_els", accounts)
+    izhku = identifiers(conn, "account_izhku", accounts)
+    documents = identifiers(conn, "payment_document_id", [f"{a}/{period}" for a in accounts])
+    return {
+        a: StateIds(els.get(a), izhku.get(a), documents.get(f"{a}/{period}"))
+        for a in accounts
+        if a in els or a in izhku or f"{a}/{period}" in documents
+    }

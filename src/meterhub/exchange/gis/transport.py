@@ -64,7 +64,8 @@ def load_transport(spec: str | None) -> GisTransport:
     """The installation's transport from ``package.module:factory`` (the factory is called with no args)."""
     if not spec:
         raise TransportNotConfigured(
-            "no ГИС ЖКХ signer/sender is configured: set METERHUB_GIS_TRANSPORT=package.module:factory to the "
+            "no ГИС ЖКХ signer/sender is configured: "
+            "set METERHUB_GIS_TRANSPORT=package.module:factory to the "
             "installation's signer (XAdES-BES with a qualified certificate, ГОСТ TLS; see docs/gis-zhkh.md); "
             "the message files are valid and can also be uploaded by another system"
         )

@@ -88,6 +88,7 @@ INSERT INTO gis_nsi_refs (kind, local_value, registry, code, name) VALUES
     ('service',  'electricity', 51, NULL, 'Электроснабжение'),
     ('service',  'heat',        51, NULL, 'Отопление'),
     ('service',  'maintenance', 50, NULL, 'Плата за содержание жилого помещения'),
+    ('service',  'penalties',   329, NULL, 'Пени'),
     ('unit',     'kWh',  NULL, '245', 'кВт·ч (ОКЕИ 245)'),
     ('unit',     'm3',   NULL, '113', 'м³ (ОКЕИ 113)'),
     ('unit',     'Gcal', NULL, '233', 'Гкал (ОКЕИ 233)'),

@@ -90,7 +90,7 @@ class DebtAnswer:
 
 
 def _text(el: etree._Element, path: str) -> str | None:
-    found = el.find(path, namespaces={"d": NS["drs"]})
+    found = el.find(path, namespaces={"d": NS["drs"], "b": NS["base"]})
     return found.text.strip() if found is not None and found.text else None
 
 
@@ -131,8 +131,8 @@ def parse_subrequests(data: bytes) -> list[Subrequest]:
                     fias_house_guid=_text(data_el, house + "d:fiasHouseGUID"),
                     address=_text(data_el, house + "d:address") or "",
                     address_details=_text(data_el, house + "d:addressDetails"),
-                    period_start=_date(data_el, info + "d:period/d:startDate") or date.min,
-                    period_end=_date(data_el, info + "d:period/d:endDate") or date.max,
+                    period_start=_date(data_el, info + "d:period/b:startDate") or date.min,
+                    period_end=_date(data_el, info + "d:period/b:endDate") or date.max,
                     sent_date=_date(data_el, info + "d:sentDate"),
                     response_due=_date(data_el, info + "d:responseDate"),
                     requester=_text(data_el, info + "d:organization/d:name") or "",
@@ -141,7 +141,9 @@ def parse_subrequests(data: bytes) -> list[Subrequest]:
     return subrequests
 
 
-_PREMISE_RE = re.compile(r"(?:кв(?:артира)?|пом(?:ещение)?|комн(?:ата)?)?\.?\s*№?\s*([0-9]+[А-Яа-яA-Za-z]?)", re.I)
+_PREMISE_RE = re.compile(
+    r"(?:кв(?:артира)?|пом(?:ещение)?|комн(?:ата)?)?\.?\s*№?\s*([0-9]+[А-Яа-яA-Za-z]?)", re.I
+)
 
 
 def premise_number(address_details: str | None) -> str | None:
@@ -196,7 +198,9 @@ def decide(
         )
     else:
         description = "Задолженность за ЖКУ, подтверждённая судебным актом, за указанный период отсутствует."
-    return DebtAnswer(subrequest.subrequest_guid, bool(confirming), tuple(confirming), unpaid_total, description)
+    return DebtAnswer(
+        subrequest.subrequest_guid, bool(confirming), tuple(confirming), unpaid_total, description
+    )
 
 
 def build_debt_responses(

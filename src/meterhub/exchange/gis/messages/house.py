@@ -43,7 +43,11 @@ def build_house_uo(house: HouseData, new_guid: GuidFactory) -> BuiltMessage:
         if premise.residential:
             continue
         transport = new_guid()
-        name = "hm:NonResidentialPremiseToUpdate" if premise.premises_guid else "hm:NonResidentialPremiseToCreate"
+        name = (
+            "hm:NonResidentialPremiseToUpdate"
+            if premise.premises_guid
+            else "hm:NonResidentialPremiseToCreate"
+        )
         node = child(apartment_house, name)
         _no_cadastral_number(node)
         child(node, "hm:PremisesNum", premise.premise_no)
@@ -75,7 +79,6 @@ def build_house_uo(house: HouseData, new_guid: GuidFactory) -> BuiltMessage:
             child(node, "hm:PremisesGUID", guid(premise.premises_guid))
         built.items.append(Item(transport, "premise", f"{house.building_id}/{premise.premise_no}"))
     return built
-
 
 
 _AREA = Decimal("0.01")

@@ -48,9 +48,11 @@ def _money(parent, name: str, value: Decimal) -> None:
 
 
 def _rate(row: ChargeRow) -> str:
-    return money_text(row.tariff) if row.tariff is not None and row.tariff == row.tariff.quantize(
-        Decimal("0.01")
-    ) else decimal_text((row.tariff or ZERO).quantize(Decimal("0.000001")))
+    return (
+        money_text(row.tariff)
+        if row.tariff is not None and row.tariff == row.tariff.quantize(Decimal("0.01"))
+        else decimal_text((row.tariff or ZERO).quantize(Decimal("0.000001")))
+    )
 
 
 def _charge_info(parent, row: ChargeRow, ref: NsiRef, payment_key: str) -> None:
@@ -74,11 +76,21 @@ def _charge_info(parent, row: ChargeRow, ref: NsiRef, payment_key: str) -> None:
         consumption = child(node, "bills:Consumption")
         method = volume_method(row.method)
         if row.volume_individual is not None:
-            child(consumption, "bills:Volume", decimal_text(row.volume_individual.quantize(_VOL)),
-                  type="I", determiningMethod=method)  # fmt: skip
+            child(
+                consumption,
+                "bills:Volume",
+                decimal_text(row.volume_individual.quantize(_VOL)),
+                type="I",
+                determiningMethod=method,
+            )
         if row.volume_common is not None:
-            child(consumption, "bills:Volume", decimal_text(row.volume_common.quantize(_VOL)),
-                  type="O", determiningMethod=method)  # fmt: skip
+            child(
+                consumption,
+                "bills:Volume",
+                decimal_text(row.volume_common.quantize(_VOL)),
+                type="O",
+                determiningMethod=method,
+            )
     if row.coefficient is not None:
         factor = child(node, "bills:MultiplyingFactor")
         child(factor, "bills:Ratio", decimal_text(row.coefficient))
@@ -130,14 +142,18 @@ def build_payment_documents(
         known = ids.get(account_no)
         if known is None or not known.account_guid:
             built.skipped.append(
-                f"account {account_no}: no AccountGUID from ГИС ЖКХ yet (export accounts and import the response)"
+                f"account {account_no}: no AccountGUID from ГИС ЖКХ yet "
+                f"(export accounts and import the response)"
             )
             continue
-        needed = {row.service for row in receipt.rows} | ({"penalties"} if receipt.totals.penalties else set())
+        needed = {row.service for row in receipt.rows} | (
+            {"penalties"} if receipt.totals.penalties else set()
+        )
         missing = sorted(s for s in needed if s not in services)
         if missing:
             raise MissingIdentifier(
-                f"НСИ entries for {', '.join(missing)} are not filled (gis_nsi_refs kind 'service': registry, "
+                f"НСИ entries for {', '.join(missing)} are not filled "
+                f"(gis_nsi_refs kind 'service': registry, "
                 f"code, GUID from the organisation's ГИС ЖКХ reference books); `meterhub gis nsi FILE`"
             )
         payment_key = payment_keys[(receipt.payee.bic, receipt.payee.personal_account)]
