@@ -205,3 +205,23 @@ def test_opening_balances_are_frozen_after_the_first_final_close(closed: str, tm
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_corrected_history_after_a_close_is_a_recalculation_on_recheck(closed: str, tmp_path: Path) -> None:
+    # E-1's December 2025 day volume was 270 kWh, not 210: June's average day volume becomes
+    # (270+190+205+195+200+200)/6 = 210 kWh, +10 kWh × 7.85 = +78.50 ₽, booked in July as a recalculation
+    history = tmp_path / "meter_history.csv"
+    text = (MIGRATION / "meter_history.csv").read_text(encoding="utf-8")
+    history.write_text(text.replace("E-1,2025-12,day,210,meter", "E-1,2025-12,day,270,meter"), "utf-8")
+    with connect(closed) as conn:
+        import_file(conn, "meter_history", history)
+        close_building(conn, "M1", JUL)  # the default recheck: the legacy tables are not watched
+        before = conn.execute("SELECT count(*) FROM recalculation_lines WHERE period = '2026-07'").fetchone()
+        close_building(conn, "M1", JUL, CloseOptions(recheck="all"))
+        lines = conn.execute(
+            "SELECT corrects_period, account_no, service, zone, volume_delta, amount FROM recalculation_lines"
+            " WHERE period = '2026-07' ORDER BY service, zone"
+        ).fetchall()
+    assert before == (0,)
+    assert ("2026-06", "LS-1", "electricity", "day", Decimal(10), Decimal("78.50")) in lines
+    assert {(a, s) for _, a, s, *_ in lines} == {("LS-1", "electricity")}
