@@ -105,3 +105,45 @@ def test_rejected_plan_request_writes_no_plan(client: TestClient, world: World, 
             "SELECT status FROM tariff_plan_requests WHERE request_id = %s", (rid,)
         ).fetchone() == ("rejected",)
         assert conn.execute("SELECT count(*) FROM tariff_plans WHERE account_no = 'LS-2'").fetchone() == (0,)
+
+
+def test_advice_prices_the_plan_with_its_weekday_schedule(
+    client: TestClient, world: World, db_url: str
+) -> None:
+    """E-1 (LS-1) on a meter plan: two-zone with weekends and the New Year holidays all night."""
+    from meterhub.api.routes.telemetry import get_now
+
+    with connect(db_url) as conn:
+        conn.execute(
+            "INSERT INTO holiday_calendars (calendar, day) "
+            "SELECT 'RU', DATE '2026-01-01' + d FROM generate_series(0, 7) d"
+        )
+        conn.execute(
+            "INSERT INTO zone_schedules (schedule, scheme, workday, saturday, calendar) "
+            "VALUES ('weekend-night', 'two_zone', 'day=7-23;night=23-7', 'night=0-24', 'RU')"
+        )
+        conn.execute(
+            "INSERT INTO tariff_plans (building_id, meter_id, valid_from, scheme, zone_schedule) "
+            "VALUES ('B1', 'E-1', '2025-01-01', 'two_zone', 'weekend-night')"
+        )
+        conn.execute(  # so that February–June 2025 are priced too
+            "INSERT INTO tariffs (service, valid_from, valid_to, scheme, basis, price_single, price_day, "
+            "price_night) "
+            "VALUES ('electricity', '2024-01-01', '2025-07-01', 'two_zone', 'per_unit', 5.00, 6.00, 3.00)"
+        )
+        conn.commit()
+    client.app.dependency_overrides[get_now] = lambda: datetime(2026, 2, 10, 9, tzinfo=UTC)  # type: ignore[attr-defined]
+    try:
+        r = client.get("/api/v1/accounts/LS-1/tariff-advice", headers=world.auth("alice"))
+    finally:
+        client.app.dependency_overrides.pop(get_now, None)  # type: ignore[attr-defined]
+    assert r.status_code == 200, r.text
+    body = r.json()
+    options = {o["scheme"]: o for o in body["options"]}
+    assert body["current_scheme"] == "two_zone"
+    # January 2026 only (0.5 kWh every hour): 16 working days × 16 h × 0.5 = 128 kWh × 6.00 = 768.00 and
+    # 244 kWh × 3.00 = 732.00 → 1500.00 ₽ (on the plain 07–23 schedule it would be 248 × 6 + 124 × 3 =
+    # 1860.00); single-rate 372 × 5.00 = 1860.00 (and three-zone, priced by the new order, is dearer)
+    assert options["two_zone"]["total"]["rubles"] == "1500.00"
+    assert options["single_rate"]["total"]["rubles"] == "1860.00"
+    assert body["cheapest"] == "two_zone"

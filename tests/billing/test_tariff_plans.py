@@ -171,3 +171,17 @@ def test_plan_without_prices_of_its_scheme_is_an_error_naming_the_account() -> N
         PlanError, match=r"account A: electricity plan three_zone .* has no three_zone tariff"
     ):
         tariffs_for_plans(_tariffs()[:1], Service.ELECTRICITY, spans, "account A")
+
+
+def test_single_rate_plan_takes_the_single_price_of_a_zoned_tariff_once() -> None:
+    # no single-rate tariff: the two-zone and three-zone orders both publish 5.00 ₽/kWh single-rate;
+    # the plan's month is priced once (the first found), never by two overlapping tariffs
+    zoned = _tariffs()[:2]
+    spans = plan_spans(
+        JAN, Service.ELECTRICITY, zoned, [[PlanRow("electricity", date(2025, 1, 1), ZoneScheme.SINGLE_RATE)]]
+    )
+    priced = tariffs_for_plans(zoned, Service.ELECTRICITY, spans, "account A")
+    assert [(t.scheme, t.price(Zone.SINGLE), t.valid_from, t.valid_to) for t in priced] == [
+        (ZoneScheme.SINGLE_RATE, D("5.00"), date(2026, 1, 1), date(2026, 2, 1))
+    ]
+    assert [p.days for p in tariff_parts(priced, Service.ELECTRICITY, JAN)] == [31]

@@ -334,8 +334,10 @@ def tariff_options(
         if rows:
             result[scheme] = [_tariff(service, r) for r in rows]
             continue
-        if scheme is ZoneScheme.SINGLE_RATE:
-            derived = [_tariff(service, r, scheme) for r in billed if r[5] is not None]
+        if scheme is ZoneScheme.SINGLE_RATE:  # the single-rate price of one billed scheme (they may differ)
+            with_single = [r for r in billed if r[5] is not None]
+            first = min((ZoneScheme(r[3]) for r in with_single), key=list(ZoneScheme).index, default=None)
+            derived = [_tariff(service, r, scheme) for r in with_single if first and r[3] == first.value]
         else:
             derived = [_tariff(service, r) for r in billed if r[3] == scheme.value]
         if derived:

@@ -162,7 +162,7 @@ def tariffs_for_plans(
         cursor = span.start
         own = sorted(_priced_for(tariffs, service, span.scheme), key=lambda t: t.valid_from)
         for tariff in own:
-            start = max(span.start, tariff.valid_from)
+            start = max(cursor, tariff.valid_from)  # derived single-rate prices may overlap: first wins
             end = span.end if tariff.valid_to is None else min(span.end, tariff.valid_to)
             if start >= end:
                 continue
