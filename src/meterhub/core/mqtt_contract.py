@@ -22,7 +22,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -244,14 +244,20 @@ def parse_message(payload: bytes) -> tuple[ReadingsBatch, list[Reading], list[Re
 
 def parse_batch(payload: bytes) -> ReadingsBatch:
     """Validate the envelope of a readings message (raises ContractError with a reason code)."""
+    return _parse(payload, ReadingsBatch, "readings batch")
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _parse(payload: bytes, model: type[_Model], what: str) -> _Model:
+    """A v1 document of ``model`` from JSON bytes, or ContractError with the reason and the fields."""
     data = _load_json(payload)
     _check_schema_version(data)
     try:
-        return ReadingsBatch.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
-        raise ContractError(
-            "schema_violation", f"readings batch does not follow schema v1: {_errors(exc)}"
-        ) from None
+        raise ContractError("schema_violation", f"{what} does not follow schema v1: {_errors(exc)}") from None
 
 
 _JSON_TYPE_NAMES = {
@@ -291,14 +297,7 @@ def parse_readings(batch: ReadingsBatch) -> tuple[list[Reading], list[ReadingPro
 
 
 def parse_status(payload: bytes) -> GatewayStatus:
-    data = _load_json(payload)
-    _check_schema_version(data)
-    try:
-        return GatewayStatus.model_validate(data)
-    except ValidationError as exc:
-        raise ContractError(
-            "schema_violation", f"gateway status does not follow schema v1: {_errors(exc)}"
-        ) from None
+    return _parse(payload, GatewayStatus, "gateway status")
 
 
 _QUALITY_NAMES = {int(q): q.name.lower() for q in ReadingQuality}
@@ -362,11 +361,4 @@ def encode_commit_ack(
 
 def parse_commit_ack(payload: bytes) -> CommitAck:
     """Validate a commit acknowledgement (the gateway's side; raises ContractError)."""
-    data = _load_json(payload)
-    _check_schema_version(data)
-    try:
-        return CommitAck.model_validate(data)
-    except ValidationError as exc:
-        raise ContractError(
-            "schema_violation", f"commit acknowledgement does not follow schema v1: {_errors(exc)}"
-        ) from None
+    return _parse(payload, CommitAck, "commit acknowledgement")
