@@ -32,6 +32,8 @@ from meterhub.timeseries.database import connect
 from meterhub.timeseries.meters import MeterInfo, RegisterInfo, record_replacement
 from tests.billing.close_data import MOSCOW, load_small_building, write_reading
 
+pytestmark = pytest.mark.storage  # the close's reads run in the TimescaleDB pass too
+
 JAN, FEB = BillingPeriod(2026, 1), BillingPeriod(2026, 2)
 
 
@@ -136,10 +138,13 @@ def test_readings_after_the_window_count_for_the_next_period(conn: psycopg.Conne
 @pytest.mark.db
 def test_no_reading_in_the_window_means_no_readings_for_the_period(conn: psycopg.Connection) -> None:
     # W-1's only January reading moves to Jan 27: January has no reading in its window → case «б»
+    # (a DELETE and an INSERT, not UPDATE … SET ts: TimescaleDB does not move a row to another chunk)
     conn.execute(
-        "UPDATE readings SET ts = %s WHERE ts = %s AND series_id = "
-        "(SELECT series_id FROM meter_registers WHERE meter_id = 'W-1')",
-        (datetime(2026, 1, 27, 12, tzinfo=MOSCOW), datetime(2026, 1, 25, 12, tzinfo=MOSCOW)),
+        "WITH moved AS (DELETE FROM readings WHERE ts = %s AND series_id = "
+        "(SELECT series_id FROM meter_registers WHERE meter_id = 'W-1') RETURNING *) "
+        "INSERT INTO readings (series_id, ts, value, quality, source) "
+        "SELECT series_id, %s, value, quality, source FROM moved",
+        (datetime(2026, 1, 25, 12, tzinfo=MOSCOW), datetime(2026, 1, 27, 12, tzinfo=MOSCOW)),
     )
     meter = _cold_water(load_building_input(conn, "B1", JAN), "LS-1")
     assert meter is not None and meter.status is MeterStatus.NO_READINGS
