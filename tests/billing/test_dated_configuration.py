@@ -176,6 +176,26 @@ def test_plan_import_errors_are_clear(small: str, tmp_path: Path) -> None:
             import_file(conn, "zone_schedules", bad)
 
 
+def test_electricity_meter_failure_is_the_suppliers_duty_and_xlsx_imports(small: str, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["meter_id", "valid_from", "state"])
+    sheet.append(["E-2", date(2026, 1, 3), "verification_expired"])
+    book.save(tmp_path / "meter_states.xlsx")
+    with connect(small) as conn:
+        result = import_file(conn, "meter_states", tmp_path / "meter_states.xlsx")
+        assert (result.rows, result.inserted) == (1, 1)
+        loaded = load_building_input(conn, "B1", JAN)
+        acc = next(a for a in loaded.input.accounts if a.account == "LS-2")
+        electricity = next(s for s in acc.services if s.service is Service.ELECTRICITY)
+        # since 2020 the supplier replaces household electricity meters: case «г», never ×1.5
+        assert electricity.meter is not None and electricity.meter.status is MeterStatus.FAILED_SUPPLIER_DUTY
+        conn.execute("DELETE FROM meter_states")
+        conn.commit()
+
+
 def test_meter_states_decide_the_failed_meter_case(small: str, tmp_path: Path) -> None:
     with connect(small) as conn:
         import_file(

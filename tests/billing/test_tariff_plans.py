@@ -185,3 +185,21 @@ def test_single_rate_plan_takes_the_single_price_of_a_zoned_tariff_once() -> Non
         (ZoneScheme.SINGLE_RATE, D("5.00"), date(2026, 1, 1), date(2026, 2, 1))
     ]
     assert [p.days for p in tariff_parts(priced, Service.ELECTRICITY, JAN)] == [31]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["peak", "semi_peak", "night"]), min_size=24, max_size=24))
+def test_day_schedule_text_describes_every_hour(zones: list[str]) -> None:
+    # any assignment of the 24 hours to zones, written as runs "zone=start-end" (end 24 = midnight)
+    runs: list[tuple[str, int, int]] = []
+    for hour, zone in enumerate(zones):
+        if runs and runs[-1][0] == zone:
+            runs[-1] = (zone, runs[-1][1], hour + 1)
+        else:
+            runs.append((zone, hour, hour + 1))
+    text = ";".join(f"{z}={a}-{b}" for z, a, b in runs)
+    schedule = day_typed_schedule(
+        "p", ZoneScheme.THREE_ZONE, {"holiday": text}, holidays=frozenset({date(2026, 1, 7)})
+    )
+    assert [schedule.zone_of_hour(h, date(2026, 1, 7)).value for h in range(24)] == zones
+    assert schedule.zone_of_hour(8, date(2026, 1, 6)) is Zone.PEAK  # a working Tuesday keeps ФСТ zones
