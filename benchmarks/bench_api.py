@@ -177,7 +177,7 @@ def serve_with_async_conn(port: int) -> None:
 
 
 def start_server(
-    url: str, port: int, pool: int, conn_dependency: str = "app", threads: int = 0
+    url: str, port: int, pool: int, conn_dependency: str = "app", threads: int = 0, workers: int = 0
 ) -> subprocess.Popen:
     env = dict(
         os.environ,
@@ -188,6 +188,7 @@ def start_server(
     )
     command = (
         [sys.executable, "-m", "meterhub.cli", "serve", "--port", str(port), "--no-migrate"]
+        + (["--workers", str(workers)] if workers else [])
         if conn_dependency == "app"
         else [sys.executable, __file__, "--serve-async-conn", "--port", str(port)]
     )
@@ -348,7 +349,7 @@ async def resident(base: str, account: str, meter: str, token: str, stop: float,
             results.setdefault(name, []).append((time.perf_counter() - t, outcome))
 
 
-async def part2(base: str, users: list[tuple[str, str, str]], duration: float) -> None:
+async def part2(base: str, users: list[tuple[str, str, str]], duration: float, processes: str = "") -> None:
     results: dict[str, list[tuple[float, str]]] = {}
     stop = time.perf_counter() + duration
     t0 = time.perf_counter()
@@ -392,7 +393,8 @@ async def part2(base: str, users: list[tuple[str, str, str]], duration: float) -
     )
     print(
         f"\nPart 2: {len(users)} concurrent residents browsing for {elapsed:.0f} s "
-        "(loopback, one uvicorn process)\n"
+        f"(loopback, {processes or 'one uvicorn process'}; load average before: "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())})\n"
     )
     print(table(rows, ("call", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors")))
     if failures:
@@ -426,6 +428,12 @@ def main() -> None:
         default=0,
         help="with --conn-dependency async: worker threads (default anyio's 40)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="server processes of meterhub serve (0: serve's default, one per core, at least 2)",
+    )
     parser.add_argument("--serve-async-conn", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_async_conn:
@@ -436,15 +444,19 @@ def main() -> None:
         t = time.perf_counter()
         users = setup(url, args.residents)
         print(f"setup: {args.residents} residents × 8,760 hours in {time.perf_counter() - t:.1f} s")
-        server = start_server(url, args.port, args.pool, args.conn_dependency, args.threads)
-        print(f"server: pool {args.pool}, get_conn {args.conn_dependency}, threads {args.threads or 40}")
+        server = start_server(url, args.port, args.pool, args.conn_dependency, args.threads, args.workers)
+        processes = f"{args.workers or 'default'} server processes"
+        print(
+            f"server: pool {args.pool} per process, get_conn {args.conn_dependency}, threads "
+            f"{args.threads or 40}, {processes}"
+        )
         base = f"http://127.0.0.1:{args.port}"
         try:
             account, meter, token = users[0]
             if args.part in ("1", "both"):
                 part1(url, base, account, meter, token, args.requests)
             if args.part in ("2", "both"):
-                asyncio.run(part2(base, users, args.duration))
+                asyncio.run(part2(base, users, args.duration, processes))
         finally:
             server.terminate()
             try:

@@ -196,7 +196,7 @@ def test_advice_message_on_a_tie_names_the_residents_own_tariff():
     # the resident is on two-zone, which ties with single-rate: stay, and say the tie
     assert _advice_message(on_two_zone) == (
         "Ваш текущий тариф (двухзонный) — среди самых выгодных: одноставочный обошёлся бы столько же "
-        "(3720,00 ₽ за 1 мес.). Менять тариф не нужно."
+        "(3 720,00 ₽ за 1 мес.). Менять тариф не нужно."
     )
     on_three_zone = _advice_message(_tie_advice(ZoneScheme.THREE_ZONE))
     # 4650.00 − 3720.00 = 930.00; the cheapest of the tie is not called «текущий»

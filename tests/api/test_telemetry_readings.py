@@ -104,7 +104,7 @@ def test_lower_than_previous_is_422_with_russian_and_english(client, world, at):
     assert r.status_code == 422
     detail = r.json()["detail"]
     assert error_codes(r) == ["lower_than_previous"]
-    assert "меньше предыдущего 18.2" in detail["message_ru"]
+    assert "меньше предыдущего 18,2\u00a0куб. м" in detail["message_ru"]  # decimal comma and the unit
     assert "lower than the previous reading 18.2" in detail["message"]
     assert detail["errors"][0]["register"] == "T"
 

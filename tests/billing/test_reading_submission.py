@@ -61,7 +61,8 @@ def test_lower_than_previous_is_refused_unless_a_replacement_is_recorded():
     refused = submit(meter(reg("T", "1000")), {"T": "999.9"})
     assert not refused.accepted
     assert codes(refused.errors) == ["lower_than_previous"]
-    assert "меньше предыдущего 1000" in refused.errors[0].ru
+    assert "меньше предыдущего 1\u00a0000\u00a0кВт·ч" not in refused.errors[0].ru
+    assert "Показание: показание 999,9\u00a0кВт·ч меньше предыдущего 1 000\u00a0кВт·ч" in refused.errors[0].ru
     replaced = submit(meter(reg("T", "1000", replaced_after_previous=True)), {"T": "3.5"})
     assert replaced.accepted and replaced.consumption == {}
 
@@ -80,6 +81,22 @@ def test_physically_impossible_consumption_is_an_error_even_when_confirmed():
     assert codes(result.errors) == ["implausible"]
     ok = submit(meter(reg("T", "1000")), {"T": str(1000 + 300)})  # 30 kWh/day floor × 10 days = 300
     assert ok.accepted and ok.warnings == []
+
+
+def test_refusals_read_in_russian_with_units_and_decimal_commas():
+    """The issue's «Шкала T: … расход 9274.224000000»: the register named as residents know it, the volume
+    at the unit's display precision (m³ to the litre) with a decimal comma, thousands spaced, and its unit."""
+    water = meter(reg("T", "10.000000000", typical_per_day=Decimal("0.3")), service="cold_water")
+    refused = submit(water, {"T": "9284.224"})  # − 10.000000000 stored = 9274.224000000
+    assert codes(refused.errors) == ["implausible"] or codes(refused.errors) == ["unusually_high"]
+    text = refused.errors[0].ru
+    assert "Шкала" not in text and "9274.224" not in text and "000000" not in text
+    assert "расход 9 274,224\u00a0куб. м" in text, text
+    zones = meter(reg("T1", "1000"), reg("T2", "500"))
+    two = submit(zones, {"T1": "999", "T2": "600"})
+    assert two.errors[0].ru.startswith(
+        "Тариф T1: показание 999\u00a0кВт·ч меньше предыдущего 1 000\u00a0кВт·ч"
+    )
 
 
 def test_unusually_high_consumption_needs_confirmation():

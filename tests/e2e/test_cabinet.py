@@ -227,7 +227,7 @@ def test_period_switcher_back_forward_and_last_year_comparison(open_page):
     page.wait_for_selector("#chart svg rect.prev")
     wait_chart(page)
     assert page.locator("#chart svg rect.prev").count() == 24
-    assert page.inner_text("#previous-total") == f"Год назад: 9,6{NBSP}кВт·ч (+25 %)"
+    assert page.inner_text("#previous-total") == f"Год назад за те же часы: 9,6{NBSP}кВт·ч (+25 %)"
     screenshot(page, "05-consumption-compare")
 
     # In ₽ the API needs last year's tariff, which the test data does not have (tariffs from 2025-07-01):

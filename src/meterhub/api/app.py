@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from meterhub import __version__
 from meterhub.api.api_docs import mount_api_docs
 from meterhub.api.http_guards import HttpGuards, nul_in_body_handler
+from meterhub.api.response_cache import ResponseCache
 from meterhub.api.security_checks import InsecureSettingsError, production_problems
 from meterhub.core.settings import Settings, get_settings
 
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.response_cache = ResponseCache()
     _include_routers(app)
     mount_api_docs(app, API_PREFIX)
     app.add_exception_handler(psycopg.DataError, nul_in_body_handler)

@@ -26,8 +26,7 @@ from fastapi import Depends, HTTPException, Path, Request, Security, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from meterhub.api.roles import Role, User
-from meterhub.api.sessions import lookup
-from meterhub.api.users_store import load_user
+from meterhub.api.sessions import lookup_caller
 
 __all__ = [
     "CSRF_COOKIE",
@@ -98,16 +97,17 @@ def current_user(
 ) -> User:
     """The authenticated caller (401 when not logged in, expired, or CSRF check fails: 403)."""
     if bearer is not None:
-        row = lookup(conn, bearer.credentials, "bearer")
-        if row is None:
+        caller = lookup_caller(conn, bearer.credentials, "bearer")
+        if caller is None:
             raise _unauthorized(
                 "bearer token unknown or expired; create a new one with POST /api/v1/auth/tokens"
             )
         via = "bearer"
     elif session_token:
-        row = lookup(conn, session_token, "session")
-        if row is None:
+        caller = lookup_caller(conn, session_token, "session")
+        if caller is None:
             raise _unauthorized("session expired; log in again (сеанс истёк, войдите снова)")
+        row = caller.session
         via = "cookie"
         if request.method not in SAFE_METHODS:
             header = request.headers.get(CSRF_HEADER, "")
@@ -119,9 +119,15 @@ def current_user(
                 )
     else:
         raise _unauthorized("not authenticated: log in (POST /api/v1/auth/login) or send a bearer token")
-    user = load_user(conn, row.user_id, via)
-    if user is None:
-        raise _unauthorized("user is disabled or deleted")
+    user = User(
+        id=caller.user_id,
+        username=caller.username,
+        role=Role(caller.role),
+        building_ids=frozenset(caller.building_ids),
+        account_nos=frozenset(caller.account_nos),
+        full_name=caller.full_name,
+        via=via,
+    )
     request.state.user = user
     return user
 

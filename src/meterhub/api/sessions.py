@@ -10,7 +10,17 @@ from datetime import datetime, timedelta
 
 import psycopg
 
-__all__ = ["IssuedSession", "SessionRow", "digest", "issue_bearer", "issue_session", "lookup", "revoke"]
+__all__ = [
+    "Caller",
+    "IssuedSession",
+    "SessionRow",
+    "digest",
+    "issue_bearer",
+    "issue_session",
+    "lookup",
+    "lookup_caller",
+    "revoke",
+]
 
 
 def digest(token: str) -> str:
@@ -67,6 +77,58 @@ def issue_bearer(
     conn: psycopg.Connection, user_id: int, lifetime: timedelta, name: str, client_ip: str | None = None
 ) -> IssuedSession:
     return _insert(conn, user_id, "bearer", lifetime, name=name, client_ip=client_ip)
+
+
+# A request reads its session; it writes last_used_at only when it is older than this, so a browsing
+# resident does not turn every GET into a committed write (WAL flush) under load.
+TOUCH_INTERVAL = "1 minute"
+
+_CALLER = f"""
+WITH s AS (
+    SELECT user_id, kind, csrf_digest, expires_at FROM api_sessions
+    WHERE token_digest = %(d)s AND kind = %(k)s AND expires_at > now()
+), touch AS (
+    UPDATE api_sessions SET last_used_at = now()
+    WHERE token_digest = %(d)s AND kind = %(k)s AND last_used_at < now() - interval '{TOUCH_INTERVAL}'
+    RETURNING 1
+)
+SELECT s.user_id, s.kind, s.csrf_digest, s.expires_at, u.username, u.role, u.full_name,
+       COALESCE((SELECT array_agg(a.account_no ORDER BY a.account_no)
+                 FROM api_user_accounts a WHERE a.user_id = u.user_id), '{{}}'),
+       CASE WHEN u.role = 'resident' THEN
+                COALESCE((SELECT array_agg(DISTINCT ac.building_id) FROM api_user_accounts a
+                          JOIN accounts ac USING (account_no) WHERE a.user_id = u.user_id), '{{}}')
+            ELSE COALESCE((SELECT array_agg(b.building_id)
+                           FROM api_user_buildings b WHERE b.user_id = u.user_id), '{{}}')
+       END,
+       (SELECT count(*) FROM touch)
+FROM s JOIN api_users u USING (user_id)
+WHERE u.active
+"""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A live session or token with its active user, read in one statement (:func:`lookup_caller`)."""
+
+    session: SessionRow
+    user_id: int
+    username: str
+    role: str
+    full_name: str
+    account_nos: tuple[str, ...]
+    building_ids: tuple[str, ...]
+
+
+def lookup_caller(conn: psycopg.Connection, token: str, kind: str) -> Caller | None:
+    """The session or token of this kind with its active user, its accounts and buildings (residents:
+    the buildings of their accounts; staff: assigned ones); None when unknown, expired or disabled."""
+    row = conn.execute(_CALLER, {"d": digest(token), "k": kind}).fetchone()
+    if row is None:
+        return None
+    user_id, kind_, csrf, expires, username, role, full_name, accounts, buildings, _ = row
+    session = SessionRow(user_id, kind_, csrf, expires)
+    return Caller(session, user_id, username, role, full_name, tuple(accounts), tuple(buildings))
 
 
 def lookup(conn: psycopg.Connection, token: str, kind: str) -> SessionRow | None:

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from meterhub.billing.periods import BillingPeriod
@@ -192,6 +192,37 @@ def _parse(
     return value, None
 
 
+# Russian texts: the register as residents know it, numbers with a decimal comma at the unit's display
+# precision (m³ 3 decimals, kWh 2, Gcal 4) and the unit — never "9274.224000000".
+_SERVICE_UNITS = {
+    "electricity": "кВт·ч",
+    "cold_water": "куб. м",
+    "hot_water": "куб. м",
+    "wastewater": "куб. м",
+    "heat": "Гкал",
+}
+
+
+def _scale_ru(label: str) -> str:
+    """«Показание» for a one-register meter, «Тариф T1» for a zone register."""
+    return "Показание" if label in ("", "T") else f"Тариф {label}"
+
+
+_PLACES = {"кВт·ч": 2, "куб. м": 3, "Гкал": 4}
+
+
+def _ru(value: Decimal, unit: str) -> str:
+    """``Decimal("9274.224000000")``, ``"куб. м"`` → ``9 274,224 куб. м`` (half-up at the unit's places)."""
+    places = Decimal(1).scaleb(-_PLACES.get(unit, 3))
+    text = f"{value.quantize(places, rounding=ROUND_HALF_UP).normalize():f}"
+    sign = "-" if text.startswith("-") else ""
+    whole, _, frac = text.lstrip("-").partition(".")
+    head = len(whole) % 3 or 3
+    grouped = " ".join([whole[:head]] + [whole[i : i + 3] for i in range(head, len(whole), 3)])
+    number = f"{sign}{grouped}" + (f",{frac}" if frac else "")
+    return f"{number}\u00a0{unit}" if unit else number
+
+
 def validate_submission(
     meter: SubmissionMeter,
     values: Mapping[str, object],
@@ -284,6 +315,7 @@ def validate_submission(
 
     parsed: dict[str, Decimal] = {}
     consumption: dict[str, Decimal] = {}
+    unit = _SERVICE_UNITS.get(str(meter.service), "")
     floor = rules.plausibility_floor_per_day.get(meter.service)
     for label, raw in values.items():
         state = by_label.get(label)
@@ -299,7 +331,7 @@ def validate_submission(
             errors.append(
                 Message(
                     "not_after_previous",
-                    f"Шкала {label}: уже есть показание от "
+                    f"{_scale_ru(label)}: уже есть показание от "
                     f"{state.latest_ts.astimezone(zone):%d.%m.%Y %H:%M}; "
                     "передайте показания на текущую дату.",
                     f"{label}: a reading at {state.latest_ts.isoformat()} is already stored; "
@@ -324,7 +356,8 @@ def validate_submission(
                 errors.append(
                     Message(
                         "lower_than_previous",
-                        f"Шкала {label}: показание {value} меньше предыдущего {prev.value} "
+                        f"{_scale_ru(label)}: показание {_ru(value, unit)} меньше предыдущего "
+                        f"{_ru(prev.value, unit)} "
                         f"({prev.ts.astimezone(zone):%d.%m.%Y}). Проверьте цифры; если счётчик заменён, "
                         "сообщите в управляющую компанию.",
                         f"{label}: {value} is lower than the previous reading {prev.value} at "
@@ -336,7 +369,7 @@ def validate_submission(
             warnings.append(
                 Message(
                     "rollover",
-                    f"Шкала {label}: счётчик перешёл через ноль; расход {delta}.",
+                    f"{_scale_ru(label)}: счётчик перешёл через ноль; расход {_ru(delta, unit)}.",
                     f"{label}: counter rollover at 10^{meter.register_digits}; consumption {delta}",
                     label,
                 )
@@ -347,8 +380,8 @@ def validate_submission(
             errors.append(
                 Message(
                     "implausible",
-                    f"Шкала {label}: расход {volume} с {prev.ts.astimezone(zone):%d.%m.%Y} физически "
-                    "невозможен для этого счётчика. Проверьте цифры.",
+                    f"{_scale_ru(label)}: расход {_ru(volume, unit)} с {prev.ts.astimezone(zone):%d.%m.%Y} "
+                    "физически невозможен для этого счётчика. Проверьте цифры.",
                     f"{label}: consumption {volume} in {hours:.0f} h exceeds the physical maximum "
                     f"{state.max_per_hour}/h",
                     label,
@@ -363,8 +396,8 @@ def validate_submission(
         if per_day > 0 and volume > per_day * max(days, Decimal(1)):
             message = Message(
                 "unusually_high",
-                f"Шкала {label}: расход {volume} намного больше обычного"
-                + (f" (около {typical.quantize(Decimal('0.01'))} в сутки)" if typical is not None else "")
+                f"{_scale_ru(label)}: расход {_ru(volume, unit)} намного больше обычного"
+                + (f" (около {_ru(typical, unit)} в сутки)" if typical is not None else "")
                 + ". Проверьте цифры и подтвердите, если всё верно.",
                 f"{label}: consumption {volume} over {days:.1f} days is above {per_day}/day; resubmit with "
                 "confirm=true if it is right",

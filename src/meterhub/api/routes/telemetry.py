@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 
 from meterhub.api import labels_ru
 from meterhub.api.deps import AccountNo, BuildingId, Conn, CurrentUser
+from meterhub.api.response_cache import PAST_TTL_SECONDS, RECENT_TTL_SECONDS, ResponseCache
 from meterhub.api.routes.telemetry_schemas import (
     BuildingChartsOut,
     ChartMonthOut,
@@ -37,6 +38,7 @@ from meterhub.billing import resident_loaders as loaders
 from meterhub.billing.consumption_series import ConsumptionChart, NoTariffError, Resolution, Unit
 from meterhub.billing.money import strip_zeros
 from meterhub.billing.reading_submission import SubmissionRules, validate_submission
+from meterhub.billing.receipts.labels import money as ru_money
 from meterhub.billing.zones import ZoneScheme
 
 __all__ = ["get_now", "router"]
@@ -46,6 +48,10 @@ router = APIRouter(tags=["telemetry"])
 SUBMISSION_RULES = SubmissionRules(window_last_day=loaders.READINGS_WINDOW_DAY)
 MAX_DAYS = {Resolution.HOUR: 366, Resolution.DAY: 1100, Resolution.MONTH: 3700}
 _SCHEME_RU = {scheme: labels_ru.scheme_ru(scheme) for scheme in ZoneScheme}
+
+
+def _cache(request: Request) -> ResponseCache:
+    return request.app.state.response_cache
 
 
 def get_now() -> datetime:
@@ -187,6 +193,9 @@ def consumption(
     compare: Annotated[
         Literal["last_year"] | None, Query(description="add the same dates a year earlier")
     ] = None,
+    *,
+    request: Request,
+    now: Now,
 ) -> Response:
     if end <= start:
         raise _unprocessable(
@@ -201,6 +210,16 @@ def consumption(
         raise _unprocessable("dates must be within 2000..2100", "даты должны быть в пределах 2000–2100 гг.")
     ctx = _context(conn, account_no)
     meter = _meter(conn, account_no, meter_id, with_latest=False)
+    today = _today(ctx, now)
+    key = ("consumption", account_no, meter_id, start, end, resolution, unit, compare, today)
+    ttl = PAST_TTL_SECONDS if end <= today else RECENT_TTL_SECONDS
+    body = _cache(request).get_or_build(
+        key, ttl, lambda: _consumption_body(conn, ctx, meter, start, end, resolution, unit, compare)
+    )
+    return Response(body, media_type="application/json")
+
+
+def _consumption_body(conn, ctx, meter, start, end, resolution, unit, compare) -> bytes:
     try:
         chart = loaders.consumption_chart(conn, ctx, meter, start, end, resolution, unit)
     except NoTariffError as exc:
@@ -231,7 +250,7 @@ def consumption(
         body += ',"previous":{' + _series_json(previous, _year_earlier(start), _year_earlier(end)) + "}"
     if previous_unavailable is not None:
         body += ',"previous_unavailable_ru":' + json.dumps(previous_unavailable, ensure_ascii=False)
-    return Response(body + "}", media_type="application/json")
+    return (body + "}").encode()
 
 
 # --- readings ---------------------------------------------------------------------------------------------
@@ -258,6 +277,7 @@ def submit_reading(
     conn: Conn,
     user: CurrentUser,
     now: Now,
+    request: Request,
 ) -> ReadingAccepted:
     if body.taken_at is not None and not 2000 <= body.taken_at.year <= 2100:
         raise _unprocessable(
@@ -299,6 +319,7 @@ def submit_reading(
         )
     except submission_store.SubmissionRejected as exc:
         raise _unprocessable(str(exc), "показание не сохранено, попробуйте ещё раз") from None
+    _cache(request).drop(lambda key: key[1] == account_no)  # the account's series include this reading
     return ReadingAccepted(
         meter_id=meter.meter_id,
         taken_at=result.taken_at,
@@ -338,10 +359,21 @@ def building_charts(
         Literal["electricity", "cold_water", "hot_water", "wastewater", "heat"] | None,
         Query(description="one service (default: every service with a house meter or common property)"),
     ] = None,
-) -> BuildingChartsOut:
+    *,
+    request: Request,
+) -> Response:
     tz_row = conn.execute("SELECT time_zone FROM buildings WHERE building_id = %s", (building_id,)).fetchone()
     today = now.astimezone(ZoneInfo(tz_row[0])).date() if tz_row else now.date()
     year = year or today.year
+    key = ("charts", building_id, year, service, today)
+    ttl = PAST_TTL_SECONDS if year < today.year else RECENT_TTL_SECONDS
+    body = _cache(request).get_or_build(
+        key, ttl, lambda: _building_charts(conn, building_id, year, today, service).model_dump_json().encode()
+    )
+    return Response(body, media_type="application/json")
+
+
+def _building_charts(conn, building_id: str, year: int, today: date, service: str | None):
     tz_name, area, charts = building_chart_inputs.building_charts(
         conn, building_id, year, today, [service] if service else None
     )
@@ -377,17 +409,37 @@ def building_charts(
                     )
                     for m in c.months
                 ],
+                **_like_for_like(c.months),
             )
             for c in charts
         ],
     )
 
 
+def _like_for_like(months) -> dict[str, object]:
+    """The year-on-year comparison over the same months only (both years have a house volume)."""
+    both = [m for m in months if m.volume is not None and m.previous_volume is not None]
+    if not both:
+        return {"comparable_months": []}
+    current = sum((m.volume for m in both), Decimal(0))
+    previous = sum((m.previous_volume for m in both), Decimal(0))
+    change = None
+    if previous > 0:
+        change = ((current - previous) / previous * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return {
+        "comparable_months": [m.month for m in both],
+        "comparable_total": _v(current),
+        "comparable_previous_total": _v(previous),
+        "comparable_change_percent": _s(change),
+    }
+
+
 # --- tariff advice ---------------------------------------------------------------------------------------
 
 
 def _rub(amount: Decimal) -> str:
-    return money(amount).rubles.replace(".", ",")
+    """``1 860,00``: thousands spaced and a decimal comma, like every amount the resident reads."""
+    return ru_money(Decimal(money(amount).rubles))
 
 
 def _advice_message(advice) -> str:
@@ -427,9 +479,19 @@ def _advice_message(advice) -> str:
         "`tariff_options` rows of each scheme, else the billed tariff's own scheme and single-rate price."
     ),
 )
-def tariff_advice(account_no: AccountNo, conn: Conn, now: Now) -> TariffAdviceOut:
+def tariff_advice(account_no: AccountNo, conn: Conn, now: Now, request: Request) -> Response:
     ctx = _context(conn, account_no)
-    meters, advice = loaders.tariff_advice_for_account(conn, ctx, _today(ctx, now))
+    today = _today(ctx, now)
+    body = _cache(request).get_or_build(
+        ("advice", account_no, today),
+        PAST_TTL_SECONDS,  # the 12 full months before this one
+        lambda: _tariff_advice(conn, account_no, ctx, today).model_dump_json().encode(),
+    )
+    return Response(body, media_type="application/json")
+
+
+def _tariff_advice(conn, account_no: str, ctx, today: date) -> TariffAdviceOut:
+    meters, advice = loaders.tariff_advice_for_account(conn, ctx, today)
     if advice is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,

@@ -200,6 +200,16 @@ class ServiceChartOut(BaseModel):
     total: str | None
     previous_total: str | None = Field(description="last year's same months (where both years have data)")
     change_percent: str | None
+    comparable_months: list[int] = Field(
+        default_factory=list, description="months with a house volume in both years: what is compared"
+    )
+    comparable_total: str | None = Field(default=None, description="this year's volume, comparable_months")
+    comparable_previous_total: str | None = Field(
+        default=None, description="last year's volume over the same comparable_months"
+    )
+    comparable_change_percent: str | None = Field(
+        default=None, description="(comparable_total − comparable_previous_total) / previous × 100, 1 decimal"
+    )
 
 
 class BuildingChartsOut(BaseModel):

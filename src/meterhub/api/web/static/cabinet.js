@@ -154,13 +154,27 @@ export function dateLabel(iso) {
   return `${d} ${MONTHS_GEN[m - 1]} ${y}`;
 }
 
-// An instant with a zone ("…Z", "…+03:00") is shown in the browser's time zone; a local one as written.
+// The building's IANA zone (set from the account in use): instants are shown in the building's time, as
+// on receipts and charts, whatever zone the browser is in. Without an account: the browser's zone.
+let displayZone;
+export function setDisplayZone(zone) {
+  displayZone = zone || undefined;
+}
+
+// "YYYY-MM-DDTHH:MM" of an instant in the display zone.
+function zonedIso(date) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", {
+    timeZone: displayZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  }).formatToParts(date).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+}
+
+// An instant with a zone ("…Z", "…+03:00") is shown in the building's time zone; a local one as written.
 export function dateTimeLabel(iso) {
   if (!iso) return "";
   const t = String(iso);
   if (/T.*(Z|[+-]\d\d:?\d\d)$/.test(t)) {
-    const d = new Date(t);
-    const local = new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString();
+    const local = zonedIso(new Date(t));
     return `${dateLabel(local)}, ${local.slice(11, 16)}`;
   }
   return t.length > 10 ? `${dateLabel(t)}, ${t.slice(11, 16)}` : dateLabel(t);
@@ -216,6 +230,7 @@ export async function loadAccounts() {
   const wanted = params.get("account") || localStorage.getItem("mh_account");
   const current = accounts.find((a) => a.account_no === wanted) || accounts[0] || null;
   if (current) localStorage.setItem("mh_account", current.account_no);
+  if (current) setDisplayZone(current.time_zone);
   const title = (a) => [`ЛС ${a.account_no}`, a.address, a.premise_no ? `кв. ${a.premise_no}` : null].filter(Boolean).join(", ");
   if (select && accounts.length > 1) {
     select.replaceChildren(...accounts.map((a) => h("option", { value: a.account_no, text: title(a), selected: a === current })));
@@ -265,7 +280,10 @@ export async function runPage(body, { accounts = true } = {}) {
   }
 }
 
+// A page that needs an account has nothing to offer without one: its controls are hidden (no dead
+// buttons), only the message and the way to link an account stay.
 export function noAccountMessage() {
+  for (const el of document.querySelectorAll("main > :not(h1):not(#page-status)")) el.hidden = true;
   showStatus("К вашей учётной записи не привязан ни один лицевой счёт. Привяжите его на главной странице.", "error");
 }
 

@@ -26,7 +26,8 @@ export function formatTick(v) {
 
 /**
  * bars: [{label, title, value (number|null), quality, segments?: [{key, value}], prevValue?, prevTitle?}]
- * options: {zoneKeys: [...], showPrevious: bool, ariaLabel, onSelect(bar, index), markGaps: bool}
+ * options: {zoneKeys: [...], showPrevious: bool, ariaLabel, onSelect(bar, index), markGaps: bool,
+ *           unit: the value axis's unit, written above it ("кВт·ч", "₽", "м³/м²")}
  */
 export function renderBarChart(container, bars, options = {}) {
   const draw = () => drawChart(container, bars, options);
@@ -44,10 +45,10 @@ export function renderBarChart(container, bars, options = {}) {
   container._mhObserver = observer;
 }
 
-function drawChart(container, bars, { zoneKeys = [], showPrevious = false, ariaLabel = "", onSelect, markGaps = true } = {}) {
+function drawChart(container, bars, { zoneKeys = [], showPrevious = false, ariaLabel = "", onSelect, markGaps = true, unit = "" } = {}) {
   const width = Math.max(container.clientWidth || 720, 280);
   const height = width < 520 ? 230 : 290;
-  const m = { top: 12, right: 8, bottom: 26, left: 46 };
+  const m = { top: unit ? 24 : 12, right: 8, bottom: 26, left: 46 };
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
   const n = bars.length;
@@ -90,6 +91,7 @@ function drawChart(container, bars, { zoneKeys = [], showPrevious = false, ariaL
     );
   }
   axis.append(h("line", { class: "axis-line", x1: m.left, x2: width - m.right, y1: y(0), y2: y(0) }));
+  if (unit) axis.append(h("text", { class: "axis-unit", x: 4, y: 12, "text-anchor": "start", text: unit }));
   svg.append(axis);
 
   const maxLabels = Math.max(2, Math.floor(plotW / 30));

@@ -19,10 +19,10 @@ runPage(async ({ current }) => {
   const options = data.options || [];
   const min = options.length ? options.reduce((a, o) => (compareDecimals(o.total.rubles, a) < 0 ? o.total.rubles : a), options[0].total.rubles) : null;
   const zonesText = (o) => (o.zones || []).filter((z) => z.zone !== "single")
-    .map((z) => `${(z.zone_name || zoneLabel(z.zone)).toLowerCase()} ${formatDecimal(z.volume_kwh, { maxFrac: 1 })} кВт·ч — ${rub(z.amount)}`).join("; ");
+    .map((z) => `${(z.zone_name || zoneLabel(z.zone)).toLowerCase()} ${formatDecimal(z.volume_kwh, { maxFrac: 2 })} кВт·ч — ${rub(z.amount)}`).join("; ");
   fill(box,
     h("p", { class: "advice-best", id: "advice-verdict", "data-cheapest": data.cheapest || "", text: data.message_ru }),
-    h("p", { class: "muted", text: `Период: ${periodLabel(data.period_from).toLowerCase()} — ${periodLabel(data.period_to).toLowerCase()}, потреблено ${formatDecimal(data.volume_kwh, { maxFrac: 1 })} кВт·ч.` }),
+    h("p", { class: "muted", text: `Период: ${periodLabel(data.period_from).toLowerCase()} — ${periodLabel(data.period_to).toLowerCase()}, потреблено ${formatDecimal(data.volume_kwh, { maxFrac: 2 })} кВт·ч.` }),
     data.complete === false
       ? h("p", { class: "note", text: `Почасовые данные есть за ${data.hours_present} из ${data.hours_expected} часов: сравнение приблизительное.` })
       : null,

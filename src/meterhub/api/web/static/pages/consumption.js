@@ -10,6 +10,13 @@ import {
 } from "../periods.js";
 
 const ZONE_ORDER = ["peak", "semi_peak", "day", "night", "T1", "T2", "T3", "T4"];
+// How the like-for-like comparison names the slots it compares.
+const SLOT_WORDS = {
+  day: { many: "часы", some: "часы" },
+  week: { many: "дни", some: "дни" },
+  month: { many: "дни", some: "дни" },
+  year: { many: "месяцы", some: "месяцы" },
+};
 
 // ---- state in the URL ----
 function readState(meters) {
@@ -149,6 +156,7 @@ runPage(async ({ current }) => {
     renderBarChart(document.getElementById("chart"), bars, {
       zoneKeys,
       showPrevious: state.compare && Boolean(data.previous),
+      unit: state.unit === "rub" ? "₽" : unitLabel(unit),
       ariaLabel: `${meterTitle(state.meter)}: ${document.getElementById("period-title").textContent}`,
       onSelect: (bar) => {
         info.textContent = bar.prevTitle && state.compare ? `${bar.title}; год назад ${bar.prevTitle}` : bar.title;
@@ -159,7 +167,7 @@ runPage(async ({ current }) => {
     if (zoneKeys.length > 1) zoneKeys.forEach((z, i) => legend.push({ cls: `zone-${(i % 4) + 1}`, text: zoneLabel(z) }));
     if (points.some((p) => p.quality === "estimated" || p.quality === "interpolated")) legend.push({ cls: "est", text: "оценка / восстановлено" });
     if (points.some((p) => p.value === null || p.quality === "missing")) legend.push({ cls: "gap", text: "нет данных" });
-    if (state.compare && data.previous) legend.push({ cls: "prev", text: "тот же период год назад" });
+    if (state.compare && data.previous) legend.push({ cls: "prev", text: "те же даты год назад (сравниваются одинаковые периоды)" });
     renderLegend(document.getElementById("legend"), legend);
 
     // totals
@@ -167,13 +175,28 @@ runPage(async ({ current }) => {
     document.getElementById("total").textContent = fmt(total);
     const prevBox = document.getElementById("previous-total");
     if (state.compare && data.previous) {
-      const prevTotal = data.previous.total ?? addDecimals((data.previous.points || []).map((p) => p.value));
-      const a = toNumber(total);
-      const b = toNumber(prevTotal);
-      const change = b > 0 ? Math.round(((a - b) / b) * 100) : null;
-      prevBox.textContent = `Год назад: ${fmt(prevTotal)}${change === null ? "" : ` (${change > 0 ? "+" : change < 0 ? "−" : "±"}${Math.abs(change)} %)`}`;
+      // Like for like: only the slots (hours, days, months) that have data in both years are compared.
+      const has = (p) => p && p.value !== null && p.value !== undefined && p.quality !== "missing";
+      const pairs = points.map((p, i) => [p, previousPoints[i]]).filter(([p, q]) => has(p) && has(q));
+      const words = SLOT_WORDS[state.period];
+      prevBox.dataset.compared = String(pairs.length);
+      prevBox.dataset.slots = String(points.length);
+      if (!pairs.length) {
+        prevBox.textContent = `Год назад за эти ${words.many} нет данных — сравнивать не с чем.`;
+      } else {
+        const cur = addDecimals(pairs.map(([p]) => p.value));
+        const prev = addDecimals(pairs.map(([, q]) => q.value));
+        const b = toNumber(prev);
+        const change = b > 0 ? Math.round(((toNumber(cur) - b) / b) * 100) : null;
+        const pct = change === null ? "" : ` (${change > 0 ? "+" : change < 0 ? "−" : "±"}${Math.abs(change)} %)`;
+        const scope = pairs.length === points.length
+          ? `Год назад за те же ${words.many}`
+          : `Сравнение только за ${words.some} с данными в обоих годах (${pairs.length} из ${points.length}): сейчас ${fmt(cur)}, год назад`;
+        prevBox.textContent = `${scope}: ${fmt(prev)}${pct}`;
+      }
     } else {
       prevBox.textContent = "";
+      delete prevBox.dataset.compared;
     }
     const estimated = points.filter((p) => p.quality === "estimated" || p.quality === "interpolated").length;
     const missing = points.filter((p) => p.value === null || p.quality === "missing").length;

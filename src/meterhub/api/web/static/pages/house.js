@@ -13,6 +13,14 @@ const METRICS = [
 const num = (v) => (v === null || v === undefined ? null : toNumber(typeof v === "object" ? v.value : v));
 const text = (v, suffix) => (v === null || v === undefined ? "нет данных" : `${formatDecimal(String(typeof v === "object" ? v.value : v), { maxFrac: 4 })}${suffix}`);
 
+// "январь–апрель", "январь, март" — the months a comparison covers
+function monthSpan(months) {
+  if (!months.length) return "";
+  const run = months.every((m, i) => i === 0 || m === months[i - 1] + 1);
+  if (run && months.length > 1) return `${MONTHS[months[0] - 1]}–${MONTHS[months[months.length - 1] - 1]}`;
+  return months.map((m) => MONTHS[m - 1]).join(", ");
+}
+
 // this year's value of a metric and last year's (the API's "previous_<metric>")
 const pick = (month, which, key) => (which === "this_year" ? month[key] : month[`previous_${key}`]) ?? null;
 
@@ -41,12 +49,17 @@ runPage(async ({ current }) => {
     const renders = [];
     for (const s of data.services || []) {
       const unitText = `\u00a0${unitLabel(s.unit)}`;
-      const change = s.change_percent
-        ? ` (${s.change_percent.startsWith("-") ? "−" : "+"}${formatDecimal(s.change_percent.replace(/^-/, ""), { maxFrac: 1 })} %)`
+      // Like for like: the API sums only the months with data in both years (comparable_months).
+      const same = s.comparable_months || [];
+      const change = s.comparable_change_percent
+        ? ` (${s.comparable_change_percent.startsWith("-") ? "−" : "+"}${formatDecimal(s.comparable_change_percent.replace(/^-/, ""), { maxFrac: 1 })} %)`
         : "";
+      const span = monthSpan(same);
       const summary = s.total !== null && s.total !== undefined
-        ? `По общедомовому счётчику за ${year} год: ${text(s.total, unitText)}` +
-          (s.previous_total ? `; за те же месяцы ${year - 1} года: ${text(s.previous_total, unitText)}${change}` : "") + "."
+        ? `По общедомовому счётчику за ${year} год: ${text(s.total, unitText)}.` +
+          (same.length
+            ? ` Сравнение за одинаковые месяцы (${span}): ${year} — ${text(s.comparable_total, unitText)}, ${year - 1} — ${text(s.comparable_previous_total, unitText)}${change}.`
+            : ` За ${year - 1} год нет данных за те же месяцы — сравнивать не с чем.`)
         : "Общедомового счётчика нет или за этот год нет данных; показан только расход на общедомовые нужды.";
       const cards = [];
       for (const metric of METRICS) {
@@ -71,13 +84,14 @@ runPage(async ({ current }) => {
         const legend = h("div", { class: "legend" });
         cards.push(h("div", { class: "house-chart" }, h("h3", { text: metric.title }), chart, info, legend));
         renders.push(() => {
-          renderBarChart(chart, bars, { showPrevious: true, markGaps: false, ariaLabel: `${SERVICE_NAMES[s.service] || s.service}: ${metric.title}`, onSelect: (b) => { info.textContent = `${b.title}; ${b.prevTitle}`; } });
-          renderLegend(legend, [{ cls: "zone-1", text: String(year) }, { cls: "prev", text: String(year - 1) }]);
+          renderBarChart(chart, bars, { showPrevious: true, markGaps: false, unit: `${unitLabel(s.unit)}${metric.unitSuffix}`, ariaLabel: `${SERVICE_NAMES[s.service] || s.service}: ${metric.title}`, onSelect: (b) => { info.textContent = `${b.title}; ${b.prevTitle}`; } });
+          renderLegend(legend, [{ cls: "zone-1", text: String(year) }, { cls: "prev", text: `${year - 1} (те же месяцы)` }]);
         });
       }
       if (cards.length) {
         blocks.push(h("section", { class: "card", "data-service": s.service },
-          h("h2", { text: SERVICE_NAMES[s.service] || s.service }), h("p", { class: "house-summary muted", text: summary }), ...cards));
+          h("h2", { text: SERVICE_NAMES[s.service] || s.service }),
+          h("p", { class: "house-summary muted", "data-comparable-months": same.join(","), text: summary }), ...cards));
       }
     }
     fill(box, ...(blocks.length ? blocks : [h("p", { class: "muted", text: "Нет данных общедомового прибора учёта за этот год." })]));

@@ -1,5 +1,5 @@
 import { api, capitalize, dateLabel, fill, h, periodLabel, PREFIX, runPage, SERVICE_NAMES } from "../cabinet.js";
-import { compareDecimals, formatDecimal, formatRub } from "../decimal.js";
+import { compareDecimals, formatDecimal, formatRub, subtractDecimals } from "../decimal.js";
 
 const acc = (no) => `/accounts/${encodeURIComponent(no)}`;
 
@@ -59,14 +59,14 @@ function renderBalance(details) {
 function renderBreakdown(bal, last) {
   const list = document.getElementById("balance-breakdown");
   if (!list || bal.opening === undefined) return;
-  const month = periodLabel(bal.period).toLowerCase();
+  document.getElementById("breakdown-period").textContent = periodLabel(bal.period).toLowerCase();
   const nonZero = (m) => compareDecimals(rubles(m), "0") !== 0;
   const rows = [
-    ["opening", "Долг на начало периода", bal.opening, true],
-    ["charged", `Начислено за ${month}`, bal.charged, true],
+    ["opening", "Долг на начало месяца", bal.opening, true],
+    ["charged", "Начислено за месяц", bal.charged, true],
     ["recalculated", "Перерасчёты", bal.recalculated, nonZero(bal.recalculated)],
     ["penalties", "Пени за просрочку оплаты", bal.penalties, nonZero(bal.penalties)],
-    ["paid", `Оплачено в ${month}`, bal.paid, true],
+    ["paid", "Оплачено в течение месяца", bal.paid, true],
   ];
   const items = [];
   for (const [key, label, amount, show] of rows) {
@@ -152,6 +152,22 @@ async function renderPayment(details) {
   document.getElementById("pay-due").textContent =
     `по квитанции за ${periodLabel(pay.period).toLowerCase()}${pay.due_date ? `, оплатить до ${dateLabel(pay.due_date)}` : ""}`;
   document.getElementById("pay-qr").src = pay.qr_svg_url;
+  // what was paid since the receipt was issued (billing puts it to this receipt's amount first)
+  try {
+    const receipts = await api(`${acc(details.account_no)}/receipts`);
+    const r = receipts.find((x) => x.period === pay.period);
+    if (r && compareDecimals(rubles(r.paid_after), "0") > 0) {
+      const left = subtractDecimals(rubles(pay.to_pay), rubles(r.paid_after));
+      const note = document.getElementById("pay-paid");
+      note.dataset.state = r.payment_state;
+      note.textContent = compareDecimals(left, "0") > 0
+        ? `Уже оплачено ${formatRub(rubles(r.paid_after))} — осталось ${formatRub(left)}. Сумму можно изменить в приложении банка.`
+        : `Квитанция оплачена (${formatRub(rubles(r.paid_after))}).`;
+      note.hidden = false;
+    }
+  } catch {
+    /* the state of payment is extra information */
+  }
   const link = document.getElementById("pay-link");
   if (pay.payment_url) {
     link.href = pay.payment_url;

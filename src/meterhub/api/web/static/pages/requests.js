@@ -37,6 +37,9 @@ function requestItem(r) {
       h("span", { class: `badge ${r.status}`, text: STATUSES[r.status] || r.status_name || r.status })),
     h("div", { class: "muted", text: `Подана ${dateTimeLabel(r.created_at)}${r.updated_at && r.updated_at !== r.created_at ? ` · изменена ${dateTimeLabel(r.updated_at)}` : ""}` }),
     h("p", { class: "request-text", text: r.text }),
+    // the answer of the management company (for a rejected request: the reason) — not hidden in the history
+    r.answer ? h("p", { class: `request-answer ${r.status}` },
+      h("strong", { text: r.status === "rejected" ? "Причина отказа: " : "Ответ управляющей компании: " }), r.answer) : null,
     r.has_photo ? h("img", { class: "photo-preview", src: `/api/v1/requests/${encodeURIComponent(id)}/photo`, alt: "Фото к заявке", loading: "lazy" }) : null,
     history);
 }
