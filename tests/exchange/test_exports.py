@@ -327,3 +327,35 @@ def test_a_response_that_is_not_the_schemas_is_refused(city, tmp_path: Path) -> 
     bad.write_bytes(data)
     with connect(city[0]) as conn, pytest.raises(IdentifierImportError, match="UpdatedOn"):
         import_identifiers_file(conn, bad)
+
+
+def test_accounts_name_the_owner_the_passport_office_records(city, tmp_path: Path) -> None:
+    with connect(city[0]) as conn:
+        conn.execute("INSERT INTO registry_buildings (building_id, kept_from) VALUES ('B1', '2020-01-01')")
+        for last, first, patronymic, sex, born, snils, acquired in (
+            ("Сидорова", "Светлана", "Сергеевна", "female", "1980-05-06", "123-456-789 01", "2015-03-01"),
+            ("Сидоров", "Семён", "", "male", "1979-01-02", None, "2016-04-01"),
+        ):
+            person = conn.execute(
+                "INSERT INTO registry_persons (birth_date, sex, snils) VALUES (%s, %s, %s) "
+                "RETURNING person_id",
+                (born, sex, snils),
+            ).fetchone()[0]
+            conn.execute(
+                "INSERT INTO registry_person_names (person_id, valid_from, last_name, first_name, "
+                "patronymic) VALUES (%s, '1900-01-01', %s, %s, %s)",
+                (person, last, first, patronymic),
+            )
+            conn.execute(
+                "INSERT INTO registry_owners (building_id, premise_no, person_id, share_numerator, "
+                "share_denominator, acquired_on) VALUES ('B1', '3', %s, 1, 2, %s)",
+                (person, acquired),
+            )
+        result = export(conn, "accounts", tmp_path, org_ppa_guid=ORG_PPA, now=NOW, period=JANUARY,
+                        new_guid=counter_guids("00000000-0000-4000-9000-"))  # fmt: skip
+        conn.rollback()
+    body = _body(result.files[0])
+    ls3 = body.xpath("//hm:Account[a:AccountNumber = 'LS-3']/hm:PayerInfo/hm:Ind", namespaces=X)[0]
+    assert [c.text for c in ls3] == ["Сидорова", "Светлана", "Сергеевна", "F", "1980-05-06", "12345678901"]
+    ls1 = body.xpath("//hm:Account[a:AccountNumber = 'LS-1']/hm:PayerInfo/hm:Ind/*/text()", namespaces=X)
+    assert ls1 == ["Иванов", "И.", "И."]  # the registry does not record premise 1's owner: the account's name

@@ -19,6 +19,7 @@ __all__ = [
     "Item",
     "MissingIdentifier",
     "NsiRef",
+    "PayerPerson",
     "PaymentData",
     "PremiseData",
     "ReadingData",
@@ -80,6 +81,20 @@ class HouseData:
 
 
 @dataclass(frozen=True, slots=True)
+class PayerPerson:
+    """The payer as the passport office (registry) knows the owner: name, sex, birth date, СНИЛС."""
+
+    surname: str
+    first_name: str
+    patronymic: str | None
+    sex: str | None
+    """``M`` or ``F`` (None: not recorded)."""
+    birth_date: date | None
+    snils: str | None
+    """11 digits."""
+
+
+@dataclass(frozen=True, slots=True)
 class AccountData:
     account_no: str
     building_id: str
@@ -94,6 +109,8 @@ class AccountData:
     premises_guid: str | None
     fias_guid: str | None
     account_guid: str | None
+    payer: PayerPerson | None = None
+    """The owner from the passport office when it keeps the building, else None (``owner_name`` is used)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from meterhub.exchange.gis.model import (
     HouseData,
     MissingIdentifier,
     NsiRef,
+    PayerPerson,
     PaymentData,
     PremiseData,
     ReadingData,
@@ -98,16 +99,63 @@ def load_accounts(conn: psycopg.Connection, building_id: str, on_day: date) -> l
         """,
         {"b": building_id, "d": on_day},
     ).fetchall()
+    owners = _registry_owners(conn, building_id, on_day)
+    accounts_per_premise: dict[str, int] = defaultdict(int)
+    for row in rows:
+        accounts_per_premise[row[1]] += 1
     result = []
     for no, premise, share, owner, opened, closed, area, residential, persons in rows:
         total = (area * share).quantize(Decimal("0.01"))
+        payer = _payer_of(owners.get(premise, []), share, accounts_per_premise[premise] == 1)
         result.append(
             AccountData(
                 no, building_id, premise, share, owner, persons, total, total if residential else None,
                 opened, closed, premises_guids.get(f"{building_id}/{premise}"), fias, account_guids.get(no),
+                payer,
             )
         )  # fmt: skip
     return result
+
+
+_OWNERS = """
+SELECT o.premise_no, o.share_numerator, o.share_denominator, n.last_name, n.first_name, n.patronymic, p.sex,
+       p.birth_date, p.snils
+FROM registry_owners o
+JOIN registry_buildings k ON k.building_id = o.building_id AND k.kept_from <= %(d)s
+JOIN registry_persons p ON p.person_id = o.person_id
+JOIN LATERAL (SELECT * FROM registry_person_names n WHERE n.person_id = o.person_id AND n.valid_from <= %(d)s
+               ORDER BY n.valid_from DESC LIMIT 1) n ON true
+WHERE o.building_id = %(b)s AND o.acquired_on <= %(d)s AND (o.lost_on IS NULL OR o.lost_on > %(d)s)
+ORDER BY o.premise_no, o.share_numerator::numeric / o.share_denominator DESC, o.acquired_on, o.ownership_id
+"""
+
+_SEX = {"male": "M", "female": "F"}
+
+
+def _registry_owners(
+    conn: psycopg.Connection, building_id: str, on_day: date
+) -> dict[str, list[tuple[Decimal, PayerPerson]]]:
+    """Owners (persons) of each premise on ``on_day`` from the passport office, when it keeps the building:
+    ``{premise_no: [(share, person), ...]}``, largest share first."""
+    owners: dict[str, list[tuple[Decimal, PayerPerson]]] = defaultdict(list)
+    for premise, num, den, last, first, patronymic, sex, born, snils in conn.execute(
+        _OWNERS, {"b": building_id, "d": on_day}
+    ).fetchall():
+        digits = "".join(ch for ch in snils or "" if ch.isdigit()) or None
+        person = PayerPerson(last, first, patronymic or None, _SEX.get(sex or ""), born, digits)
+        owners[premise].append((Decimal(num) / Decimal(den), person))
+    return owners
+
+
+def _payer_of(
+    owners: list[tuple[Decimal, PayerPerson]], share: Decimal, only_account: bool
+) -> PayerPerson | None:
+    """The registry owner paying an account: the owner of exactly the account's share of the premise, else
+    (the premise's only account) its largest owner; None when the registry does not say."""
+    for owner_share, person in owners:
+        if abs(owner_share - share) < Decimal("0.000001"):
+            return person
+    return owners[0][1] if owners and only_account else None
 
 
 _LINKS = """

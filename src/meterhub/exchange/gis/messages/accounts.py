@@ -1,15 +1,17 @@
 """importAccountData (house-management): лицевые счета of the УК with the payer and the premise share.
 
 An account ГИС ЖКХ knows (AccountGUID imported) is updated, a new one is created; a closed account carries
-its closing date. The payer (плательщик) is the owner recorded on the account, split into surname, first
-name and patronymic; the share of the premise (доля) is sent in percent.
+its closing date. The payer (плательщик) is the owner the passport office (registry) records for the
+account's share of the premise — name, sex, birth date and СНИЛС — or, where the registry does not keep
+the building, the owner named on the account, split into surname, first name and patronymic; the share of
+the premise (доля) is sent in percent.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from meterhub.exchange.gis.model import AccountData, BuiltMessage, GuidFactory, Item, NsiRef
+from meterhub.exchange.gis.model import AccountData, BuiltMessage, GuidFactory, Item, NsiRef, PayerPerson
 from meterhub.exchange.gis.xml import child, element, guid, nsi_ref
 
 __all__ = ["VERSION", "build_accounts", "split_person_name"]
@@ -52,11 +54,14 @@ def build_accounts(
                 f"is not mapped (gis_nsi_refs service 'account_closed')"
             )
             continue
-        try:
-            surname, first, patronymic = split_person_name(account.owner_name)
-        except ValueError as exc:
-            built.skipped.append(f"account {account.account_no}: owner {exc}")
-            continue
+        payer = account.payer
+        if payer is None:
+            try:
+                surname, first, patronymic = split_person_name(account.owner_name)
+            except ValueError as exc:
+                built.skipped.append(f"account {account.account_no}: owner {exc}")
+                continue
+            payer = PayerPerson(surname, first, patronymic, None, None, None)
         node = child(body, "hm:Account")
         child(node, "hm:isUOAccount", True)
         child(node, "hm:CreationDate", f"{account.opened_on.isoformat()}T00:00:00")
@@ -71,12 +76,17 @@ def build_accounts(
         accommodation = child(node, "hm:Accommodation")
         child(accommodation, "hm:PremisesGUID", guid(account.premises_guid))
         child(accommodation, "hm:SharePercent", (account.share * 100).quantize(Decimal("0.01")))
-        payer = child(node, "hm:PayerInfo")
-        individual = child(payer, "hm:Ind")
-        child(individual, "individual-registry-base:Surname", surname)
-        child(individual, "individual-registry-base:FirstName", first)
-        if patronymic:
-            child(individual, "individual-registry-base:Patronymic", patronymic)
+        individual = child(child(node, "hm:PayerInfo"), "hm:Ind")
+        child(individual, "individual-registry-base:Surname", payer.surname)
+        child(individual, "individual-registry-base:FirstName", payer.first_name)
+        if payer.patronymic:
+            child(individual, "individual-registry-base:Patronymic", payer.patronymic)
+        if payer.sex:
+            child(individual, "hm:Sex", payer.sex)
+        if payer.birth_date:
+            child(individual, "hm:DateOfBirth", payer.birth_date)
+        if payer.snils:
+            child(individual, "individual-registry-base:SNILS", payer.snils)
         transport = new_guid()
         child(node, "base:TransportGUID", guid(transport))
         child(node, "account-base:AccountNumber", account.account_no)
