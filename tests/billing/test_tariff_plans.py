@@ -203,3 +203,29 @@ def test_day_schedule_text_describes_every_hour(zones: list[str]) -> None:
     )
     assert [schedule.zone_of_hour(h, date(2026, 1, 7)).value for h in range(24)] == zones
     assert schedule.zone_of_hour(8, date(2026, 1, 6)) is Zone.PEAK  # a working Tuesday keeps ФСТ zones
+
+
+def test_a_schedule_pickles_the_same_in_every_process() -> None:
+    """The input digest pickles the engine input: holiday dates must not pickle in a per-process order."""
+    import subprocess
+    import sys
+
+    code = (
+        "import pickle, hashlib; from datetime import date; "
+        "from meterhub.billing.schedule_text import day_typed_schedule; "
+        "from meterhub.billing.zones import ZoneScheme; "
+        "s = day_typed_schedule('w', ZoneScheme.TWO_ZONE, {'saturday': 'night=0-24'}, "
+        "holidays={date(2026, 1, d) for d in range(1, 9)}, workdays={date(2026, 2, 28)}); "
+        "print(hashlib.sha256(pickle.dumps(s, protocol=5)).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**__import__("os").environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(digests) == 1

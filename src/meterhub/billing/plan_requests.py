@@ -100,13 +100,15 @@ def file_plan_request(
 def decide_plan_request(
     conn: psycopg.Connection, request_id: int, approved: bool, now: datetime
 ) -> str | None:
-    """Approve (write the plan from the next period) or reject a pending plan request; reopening a
-    decided one does not undo the plan (a new dated row does). Returns a note for the resident, or None
-    when ``request_id`` is not a pending plan request."""
+    """Approve (write the plan from the next period) or reject a pending plan request (a rejected one
+    reopened may still be approved); reopening an approved one does not undo the plan (a new dated row
+    does). Returns a note for the resident, or None when nothing was written."""
     row = conn.execute(
         "SELECT r.account_no, r.service, r.scheme, a.building_id FROM tariff_plan_requests r "
-        "JOIN accounts a USING (account_no) WHERE r.request_id = %s AND r.status = 'pending' FOR UPDATE OF r",
-        (request_id,),
+        "JOIN accounts a USING (account_no) WHERE r.request_id = %s AND r.status = ANY(%s) "
+        "FOR UPDATE OF r",
+        # a rejected request reopened and then approved is approved; a decided one is rejected no more
+        (request_id, ["pending", "rejected"] if approved else ["pending"]),
     ).fetchone()
     if row is None:
         return None

@@ -11,7 +11,7 @@ Saturday, Sunday, holiday — with the fallbacks of :class:`~meterhub.billing.zo
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 
 from meterhub.billing.zones import DEFAULT_SCHEDULES, DayType, Zone, ZoneInterval, ZoneSchedule, ZoneScheme
@@ -63,8 +63,8 @@ def day_typed_schedule(
     scheme: ZoneScheme,
     texts: Mapping[str, str | None],
     *,
-    holidays: frozenset[date] = frozenset(),
-    workdays: frozenset[date] = frozenset(),
+    holidays: Collection[date] = (),
+    workdays: Collection[date] = (),
 ) -> ZoneSchedule:
     """A named schedule from interval texts per day type (``workday``, ``saturday``, ``sunday``,
     ``holiday``; empty = fall back) and the holiday calendar's dates. Errors name the day type."""

@@ -19,7 +19,7 @@ transferred working days. A day's type: a calendar holiday → ``HOLIDAY``; a tr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -161,8 +161,8 @@ class ZoneSchedule:
     scheme: ZoneScheme
     intervals: tuple[ZoneInterval, ...]
     day_intervals: tuple[tuple[DayType, tuple[ZoneInterval, ...]], ...] = ()
-    holidays: frozenset[date] = frozenset()
-    workdays: frozenset[date] = frozenset()
+    holidays: Collection[date] = ()
+    workdays: Collection[date] = ()
     hour_zones: tuple[Zone, ...] = field(init=False, repr=False, compare=False)
     """The zone of each local hour 0..23 on a working day."""
     day_type_zones: Mapping[DayType, tuple[Zone, ...]] = field(init=False, repr=False, compare=False)
@@ -179,7 +179,10 @@ class ZoneSchedule:
         for day_type in _DAY_TYPES[1:]:
             if day_type not in own:
                 own[day_type] = own[_FALLBACK[day_type]]
-        both = self.holidays & self.workdays
+        # sorted tuples: a set of dates iterates (and pickles, for the input digest) in a per-process order
+        object.__setattr__(self, "holidays", tuple(sorted(set(self.holidays))))
+        object.__setattr__(self, "workdays", tuple(sorted(set(self.workdays))))
+        both = set(self.holidays) & set(self.workdays)
         if both:
             raise ValueError(
                 f"zone schedule {self.name!r}: {min(both)} is both a holiday and a working day "
