@@ -89,6 +89,9 @@ def start_ingest(url: str, broker_url: str, client_id: str) -> subprocess.Popen:
             "20000",
             "--max-delay",
             "0.3",
+            # each step's processes leave the shared group when stopped: a stopped worker that kept its
+            # session would go on receiving its share (the fleet here, unlike gateways, never re-sends)
+            "--leave-group",
         ],
         env=env,
         stdout=subprocess.DEVNULL,

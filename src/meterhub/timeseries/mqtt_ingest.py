@@ -457,6 +457,7 @@ class IngestService:
         Messages still unacknowledged at the disconnect (the database is down, or the drain timed out)
         come back from the broker, or from the gateways' outboxes.
         """
+        self._stop.set()  # also when the run ended by ``until``: no retry loop may outlive it
         client = self._client
         w = self._writers[0]
         if client is None:
@@ -498,7 +499,7 @@ class IngestService:
                 except queue.Empty:
                     break
             seq, self._next_seq = self._next_seq, self._next_seq + 1
-            self._store_once(w, seq, group)
+            self._store_with_retry(w, seq, group)  # a conflict is redone; an outage raises (stopping)
 
 
 _BIG_BUFFER = 4 * 1024 * 1024
