@@ -321,6 +321,17 @@ def test_changing_the_method_never_rebills_a_closed_month(small: str, tmp_path: 
         assert result.report["recalculations"]["lines"] == 0  # January is not re-billed
         assert "2026-01" in result.report["recalculations"]["rechecked"]
         assert conn.execute("SELECT count(*) FROM recalculation_lines").fetchone() == (0,)
+        # the same by plain SQL (not through the import): the trigger of migration 0135 dates it too
+        conn.execute(
+            "UPDATE building_services SET common_property_method = 'actual' "
+            "WHERE building_id = 'B1' AND service = 'electricity'"
+        )
+        conn.commit()
+        dated = conn.execute(
+            "SELECT valid_from::text, method FROM common_property_methods WHERE service = 'electricity' "
+            "ORDER BY valid_from"
+        ).fetchall()
+        assert dated == [("1900-01-01", "actual_capped"), ("2026-02-01", "actual")]
 
 
 @pytest.mark.parametrize(

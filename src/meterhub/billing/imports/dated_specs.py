@@ -3,33 +3,27 @@ configuration"): common-property methods, holiday calendars, zone schedules, tar
 and acts of technical impossibility per service. Each row applies from ``valid_from`` until the next row
 of the same key (billing-rules.md decision 11).
 
-Also :func:`date_method_changes`: a ``building_services`` file that changes the common-property method of a
-building with closed periods dates the change from the building's first open period, so the closed
-periods keep the method they were billed with.
+A ``building_services`` file that changes the common-property method of a building with closed periods
+is dated from the building's first open period by a trigger (migration 0135), whatever the path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
-
-import psycopg
 
 from meterhub.billing.imports.columns import boolean, choice, day, text
 from meterhub.billing.imports.specs import Column, Entity, Reference
-from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.schedule_text import day_typed_schedule
 from meterhub.billing.zones import ZoneScheme
 
-__all__ = ["DATED_ENTITIES", "DATED_ORDER", "date_method_changes"]
+__all__ = ["DATED_ENTITIES", "DATED_ORDER"]
 
 _SCHEMES = tuple(s.value for s in ZoneScheme)
 _SERVICES = ("electricity", "cold_water", "hot_water", "wastewater", "heat", "maintenance")
 _METERED = ("electricity", "cold_water", "hot_water", "wastewater")
 _METHODS = ("normative", "actual_capped", "actual", "average")
 _DAY_TYPES = ("workday", "saturday", "sunday", "holiday")
-_SINCE_EVER = date(1900, 1, 1)
 _BUILDING_REF = Reference(("building",), "SELECT building_id FROM buildings", "import buildings first")
 
 
@@ -158,39 +152,3 @@ DATED_ENTITIES: Mapping[str, Entity] = {
 
 DATED_ORDER = tuple(DATED_ENTITIES)
 """Import order of the dated configuration (after meters, tariffs and normatives)."""
-
-
-def date_method_changes(conn: psycopg.Connection, rows: list[tuple[int, dict[str, Any]]]) -> int:
-    """For ``building_services`` rows that change the common-property method of a building with closed
-    periods: keep the stored method for the past (a dated row from 1900-01-01 unless there is one)
-    and date the new one from the first day after the latest closed period. Returns the rows written."""
-    written = 0
-    for _, row in rows:
-        current = conn.execute(
-            "SELECT common_property_method FROM building_services WHERE building_id = %s AND service = %s",
-            (row["building"], row["service"]),
-        ).fetchone()
-        if current is None or current[0] == row["common_property_method"]:
-            continue
-        latest = conn.execute(
-            "SELECT max(period) FROM billing_periods WHERE building_id = %s AND status = 'closed'",
-            (row["building"],),
-        ).fetchone()
-        if latest is None or latest[0] is None:
-            continue
-        first_open = BillingPeriod.parse(latest[0]).next().first_day
-        params = {"b": row["building"], "s": row["service"]}
-        cur = conn.execute(
-            "INSERT INTO common_property_methods (building_id, service, valid_from, method) "
-            "VALUES (%(b)s, %(s)s, %(d)s, %(m)s) ON CONFLICT DO NOTHING",
-            {**params, "d": _SINCE_EVER, "m": current[0]},
-        )
-        written += cur.rowcount
-        conn.execute(
-            "INSERT INTO common_property_methods AS c (building_id, service, valid_from, method) "
-            "VALUES (%(b)s, %(s)s, %(d)s, %(m)s) "
-            "ON CONFLICT (building_id, service, valid_from) DO UPDATE SET method = EXCLUDED.method",
-            {**params, "d": first_open, "m": row["common_property_method"]},
-        )
-        written += 1
-    return written

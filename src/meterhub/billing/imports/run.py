@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 
 from meterhub.billing.imports import columns
-from meterhub.billing.imports.dated_specs import DATED_ENTITIES, DATED_ORDER, date_method_changes
+from meterhub.billing.imports.dated_specs import DATED_ENTITIES, DATED_ORDER
 from meterhub.billing.imports.specs import ENTITIES, Entity
 from meterhub.billing.imports.tabular import read_table
 
@@ -271,8 +271,6 @@ def import_file(conn: psycopg.Connection, entity_name: str, path: Path | str) ->
     with conn.transaction():
         if entity.name == "meters":
             _register_meters(conn, rows)
-        if entity.name == "building_services":
-            date_method_changes(conn, rows)  # decision 11: closed periods keep their method
         inserted, updated = _upsert(conn, entity, rows, header)
     conn.commit()
     return ImportResult(str(path), entity.name, len(rows), inserted, updated)
