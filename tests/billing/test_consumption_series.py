@@ -103,6 +103,14 @@ def test_rub_rounds_once_per_bucket_and_zone_across_a_tariff_change():
     )
     # day 1: 41.8248 → 41.82, 9.24408 → 9.24; day 2: 43.4232 → 43.42, 9.61704 → 9.62
     assert [p.value for p in daily.points] == [Decimal("51.06"), Decimal("53.04")]
+    # the bars add up to 104.10, but the total is rounded like the receipt — once per month and zone:
+    # 85.248 → 85.25 + 18.86112 → 18.86 = 104.11, the month bucket's (and the receipt's) amount
+    assert daily.total == Decimal("104.11") and json.loads(f'"{daily.total_text}"') == "104.11"
+    # hourly bars of the same two days total the same
+    hourly = chart(
+        hours, [333_000] * 48, [0] * 48, date(2026, 3, 1), date(2026, 3, 3), unit="rub", tariffs=tariffs
+    )
+    assert hourly.total == Decimal("104.11")
 
 
 def test_quality_is_the_worst_billable_and_suspect_counts_as_missing():

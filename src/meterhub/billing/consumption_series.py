@@ -17,8 +17,11 @@ Quality of a bucket (shown to residents):
 Money (``unit=rub``): exact ``volume × price`` per zone, summed over the tariff parts inside the bucket,
 rounded half-up to 0.01 ₽ **per bucket and zone** (a month bucket thus equals the receipt's zone lines
 for a meter billed from its hourly series without a tariff change); a bucket's value is the sum of its
-rounded zone amounts and the total the sum of the buckets. Integer arithmetic throughout (volumes in
-micro-units × prices as integer numerators), so a year of hours costs a few milliseconds and stays exact.
+rounded zone amounts. The ₽ **total** is rounded like receipts: per local calendar month and zone, once
+(:func:`_receipt_total`), so a month shown as 31 daily bars totals exactly the receipt's zone lines even
+though its bars, each rounded on its own, may add up to a few kopecks more or less. Integer arithmetic
+throughout (volumes in micro-units × prices as integer numerators), so a year of hours costs a few
+milliseconds and stays exact.
 """
 
 from __future__ import annotations
@@ -109,17 +112,21 @@ class ConsumptionChart:
     missing_hours: npt.NDArray[np.int64]
     hours: npt.NDArray[np.int64]
     scale: int
+    receipt_total: int | None = None  # ₽: kopecks rounded per month and zone (receipts); None: Σ values
 
     def _decimal(self, value: int) -> Decimal:
         return Decimal(int(value)).scaleb(-self.scale)
 
+    def _total(self) -> int:
+        return int(self.values.sum()) if self.receipt_total is None else self.receipt_total
+
     @property
     def total(self) -> Decimal:
-        return self._decimal(int(self.values.sum()))
+        return self._decimal(self._total())
 
     @property
     def total_text(self) -> str:
-        return self._text(int(self.values.sum()))
+        return self._text(self._total())
 
     def _text(self, value: int) -> str:
         if self.scale == 6:
@@ -384,11 +391,14 @@ def build_consumption_chart(
 
     bucket_hours = np.diff(np.asarray(bounds, dtype=np.int64)) // HOUR_US
     zone_sums = sums3[:, shown_idx, :]  # (bucket, shown zone, tariff)
+    receipt_total = None
     if unit is Unit.VOLUME:
         amounts = zone_sums.sum(axis=2)
         scale = 6
     else:
-        amounts = _priced(zone_sums, [[prices[t][z] for z in shown_idx] for t in range(n_tariffs + 1)])
+        shown_prices = [[prices[t][z] for z in shown_idx] for t in range(n_tariffs + 1)]
+        amounts = _priced(zone_sums, shown_prices)
+        receipt_total = _receipt_total(zone_sums, shown_prices, bounds[:-1], zone_info)
         scale = 2
     billable = counts[:, :3].sum(axis=1)
     quality_code = np.where(billable == 0, 3, np.where(counts[:, 2] > 0, 2, np.where(counts[:, 1] > 0, 1, 0)))
@@ -408,6 +418,25 @@ def build_consumption_chart(
         missing_hours=np.maximum(bucket_hours - billable, 0),
         hours=bucket_hours,
         scale=scale,
+        receipt_total=receipt_total,
+    )
+
+
+def _receipt_total(
+    zone_sums: npt.NDArray[np.int64],
+    prices: list[list[tuple[int, int]]],
+    starts_us: Sequence[int],
+    tz: ZoneInfo,
+) -> int:
+    """Kopecks of the buckets as receipts round them: Σ over local calendar months of Σ zones of the
+    month's exact zone amount rounded half-up once (one charge line per month and zone)."""
+    if not len(starts_us):
+        return 0
+    local_s = np.asarray(starts_us, dtype=np.int64) // 1_000_000 + np.asarray(_offsets(starts_us, tz))
+    months = local_s.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+    return sum(
+        int(_priced(zone_sums[months == m].sum(axis=0, keepdims=True), prices).sum())
+        for m in np.unique(months)
     )
 
 
