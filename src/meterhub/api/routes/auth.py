@@ -48,14 +48,30 @@ class PasswordChangeIn(BaseModel):
     new_password: str = Field(min_length=1, max_length=256)
 
 
-def login_limit(settings: Settings) -> rate_limit.Limit:
-    return rate_limit.Limit(
-        "login",
+def reserve_attempt(
+    conn,
+    settings: Settings,
+    request: Request,
+    kind: str,
+    subject: str,
+    *,
+    per_pair: int,
+    per_subject: int,
+    device: str | None = None,
+) -> rate_limit.Attempt:
+    """Reserve one attempt of ``kind`` for ``subject`` from this client (per client address: the login
+    limit), or refuse with 429 and Retry-After (:mod:`meterhub.api.rate_limit`)."""
+    limit = rate_limit.Limit(
+        kind,
         settings.login_rate_window_seconds,
-        per_pair=settings.login_max_failures_per_user,
+        per_pair=per_pair,
         per_client=settings.login_max_failures_per_ip,
-        per_subject=settings.login_max_failures_per_account,
+        per_subject=per_subject,
     )
+    attempt = rate_limit.reserve(conn, limit, subject, client_ip(request), device)
+    if attempt.wait is not None:
+        raise too_many(attempt.wait)
+    return attempt
 
 
 def too_many(wait: int) -> HTTPException:
@@ -91,9 +107,16 @@ def login(body: LoginIn, request: Request, response: Response, conn: Conn, setti
     username = body.username.strip().lower()
     ip = client_ip(request)
     device = device_id_for(request, settings.secret_key, username)
-    attempt = rate_limit.reserve(conn, login_limit(settings), username, ip, device)
-    if attempt.wait is not None:
-        raise too_many(attempt.wait)
+    attempt = reserve_attempt(
+        conn,
+        settings,
+        request,
+        "login",
+        username,
+        per_pair=settings.login_max_failures_per_user,
+        per_subject=settings.login_max_failures_per_account,
+        device=device,
+    )
     rec = get_user_record(conn, username=username)
     ok, rehash = verify_password(rec.password_hash if rec and rec.active else None, body.password)
     if not ok or rec is None:  # the reserved attempt stays as a failure
@@ -161,16 +184,10 @@ def change_my_password(
             status.HTTP_403_FORBIDDEN,
             "change the password in the cabinet, not with a token (смените пароль в личном кабинете)",
         )
-    limit = rate_limit.Limit(
-        "password_change",
-        settings.login_rate_window_seconds,
-        per_pair=settings.login_max_failures_per_user,
-        per_client=settings.login_max_failures_per_ip,
-        per_subject=settings.login_max_failures_per_user,
+    per_user = settings.login_max_failures_per_user
+    attempt = reserve_attempt(
+        conn, settings, request, "password_change", str(user.id), per_pair=per_user, per_subject=per_user
     )
-    attempt = rate_limit.reserve(conn, limit, str(user.id), client_ip(request))
-    if attempt.wait is not None:
-        raise too_many(attempt.wait)
     rec = get_user_record(conn, user_id=user.id)
     ok, _ = verify_password(rec.password_hash if rec else None, body.current_password)
     if not ok:

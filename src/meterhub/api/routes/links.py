@@ -13,12 +13,11 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, 
 from pydantic import BaseModel, ConfigDict, Field
 
 from meterhub.api import rate_limit
-from meterhub.api.client_address import client_ip
 from meterhub.api.deps import AccountNo, Conn, CurrentUser, get_settings, require_role
 from meterhub.api.link_codes import CodeState, code_state, match_period, recent_periods
 from meterhub.api.notifications import account_user_ids, notify
 from meterhub.api.roles import Role, User
-from meterhub.api.routes.auth import too_many
+from meterhub.api.routes.auth import reserve_attempt
 from meterhub.api.schemas import UserOut
 from meterhub.api.sessions import digest
 from meterhub.api.users_store import link_account, load_user
@@ -80,16 +79,10 @@ def link_my_account(
             status.HTTP_403_FORBIDDEN, "only residents link accounts; staff see accounts by role"
         )
     account_no = body.account_no.strip()
-    limit = rate_limit.Limit(
-        "link_code",
-        settings.login_rate_window_seconds,
-        per_pair=settings.link_max_failures_per_user,
-        per_client=settings.login_max_failures_per_ip,
-        per_subject=settings.link_max_failures_per_user,
+    per_user = settings.link_max_failures_per_user
+    attempt = reserve_attempt(
+        conn, settings, request, "link_code", str(user.id), per_pair=per_user, per_subject=per_user
     )
-    attempt = rate_limit.reserve(conn, limit, str(user.id), client_ip(request))
-    if attempt.wait is not None:
-        raise too_many(attempt.wait)
     exists = conn.execute("SELECT 1 FROM accounts WHERE account_no = %s", (account_no,)).fetchone()
     periods = recent_periods(date.today(), settings.link_code_valid_months)
     period = match_period(account_no, body.code, settings.secret_key, periods) if exists else None

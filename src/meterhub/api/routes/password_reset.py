@@ -18,13 +18,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from meterhub.api import rate_limit
-from meterhub.api.client_address import client_ip
 from meterhub.api.deps import Conn, CurrentUser, get_settings
 from meterhub.api.mailer import send_mail
 from meterhub.api.notifications import notify
 from meterhub.api.passwords import PasswordPolicyError
-from meterhub.api.routes.auth import too_many
+from meterhub.api.routes.auth import reserve_attempt
 from meterhub.api.sessions import digest
 from meterhub.api.users_store import set_password
 from meterhub.core.settings import Settings
@@ -94,16 +92,8 @@ def request_reset(body: ResetRequestIn, request: Request, conn: Conn, settings: 
             "(восстановление по почте не настроено — обратитесь в управляющую компанию)",
         )
     login = body.login.strip().lower()
-    limit = rate_limit.Limit(
-        "password_reset",
-        settings.login_rate_window_seconds,
-        per_pair=3,
-        per_client=settings.login_max_failures_per_ip,
-        per_subject=5,
-    )
-    attempt = rate_limit.reserve(conn, limit, login, client_ip(request))
-    if attempt.wait is not None:  # every request counts: each may send a letter
-        raise too_many(attempt.wait)
+    # every request counts (a reservation never released): each may send a letter
+    reserve_attempt(conn, settings, request, "password_reset", login, per_pair=3, per_subject=5)
     row = conn.execute(
         "SELECT user_id, username, email FROM api_users "
         "WHERE active AND email IS NOT NULL AND (username = %s OR lower(email) = %s)",
