@@ -105,6 +105,20 @@ def test_rejected_plan_request_writes_no_plan(client: TestClient, world: World, 
             "SELECT status FROM tariff_plan_requests WHERE request_id = %s", (rid,)
         ).fetchone() == ("rejected",)
         assert conn.execute("SELECT count(*) FROM tariff_plans WHERE account_no = 'LS-2'").fetchone() == (0,)
+    # reopened and approved after all: the plan is written then
+    acc = world.auth("acc")
+    assert (
+        client.patch(f"/api/v1/requests/{rid}", json={"status": "in_progress"}, headers=acc).status_code
+        == 200
+    )
+    done = client.patch(f"/api/v1/requests/{rid}", json={"status": "done"}, headers=acc)
+    assert done.json()["history"][-1]["comment"].startswith("Тарифный план «одноставочный» действует с ")
+    with connect(db_url) as conn:
+        assert conn.execute("SELECT scheme FROM tariff_plans WHERE account_no = 'LS-2'").fetchone() == (
+            "single_rate",
+        )
+        conn.execute("DELETE FROM tariff_plans WHERE account_no = 'LS-2'")
+        conn.commit()
 
 
 def test_advice_prices_the_plan_with_its_weekday_schedule(
