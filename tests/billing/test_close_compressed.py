@@ -14,6 +14,8 @@ from meterhub.billing.close import CloseOptions, close_building
 from meterhub.billing.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import MOSCOW, load_small_building, series_id
+from tests.billing.test_close import _amounts
+from tests.timescaledb_server.launcher import compress_all, decompression_limited
 
 pytestmark = [pytest.mark.db, pytest.mark.storage, pytest.mark.timescaledb_only]
 
@@ -28,8 +30,7 @@ def compressed(db_url: str, storage_path) -> str:
     with connect(db_url) as conn:
         load_small_building(conn)
         conn.autocommit = True
-        for table in ("readings", "hourly_consumption"):
-            conn.execute("SELECT count(compress_chunk(c)) FROM show_chunks(%s) c", (table,))
+        compress_all(conn, "readings", "hourly_consumption")
         left = conn.execute(
             "SELECT count(*) FROM timescaledb_information.chunks WHERE NOT is_compressed "
             "AND hypertable_name IN ('readings', 'hourly_consumption')"
@@ -40,24 +41,8 @@ def compressed(db_url: str, storage_path) -> str:
 
 @pytest.fixture()
 def conn(compressed: str) -> Iterator:
-    with connect(compressed) as c:
-        c.execute(f"SET timescaledb.max_tuples_decompressed_per_dml_transaction = {LIMIT}")
-        c.commit()
-        try:
-            yield c
-        finally:
-            c.rollback()
-            c.execute("RESET timescaledb.max_tuples_decompressed_per_dml_transaction")
-            c.commit()
-
-
-def _amounts(conn, period: BillingPeriod) -> dict[tuple[str, str, str, str], D]:
-    rows = conn.execute(
-        "SELECT account_no, service, kind, zone, amount FROM charge_lines WHERE building_id = 'B1' "
-        "AND period = %s",
-        (str(period),),
-    ).fetchall()
-    return {(a, s, k, z): amt for a, s, k, z, amt in rows}
+    with decompression_limited(compressed, LIMIT) as c:
+        yield c
 
 
 def test_january_over_compressed_chunks_is_charged_as_by_hand(conn) -> None:

@@ -20,6 +20,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
+
 HERE = Path(__file__).resolve().parent
 SERVER_SCRIPT = HERE / "server.mjs"
 MODULES = HERE / "node_modules"
@@ -76,3 +78,27 @@ def _wait_ready(proc: subprocess.Popen[str]) -> int:
             err = proc.stderr.read() if proc.stderr else ""
             raise TimescaleServerUnavailable(f"the TimescaleDB test server exited: {err[-2000:]}")
     raise TimescaleServerUnavailable(f"the TimescaleDB test server did not start in {START_TIMEOUT:.0f} s")
+
+
+def compress_all(conn: psycopg.Connection, *tables: str) -> None:
+    """``compress_chunk`` every chunk of the hypertables (an autocommit connection)."""
+    for table in tables:
+        conn.execute("SELECT count(compress_chunk(c)) FROM show_chunks(%s) c", (table,))
+
+
+@contextlib.contextmanager
+def decompression_limited(url: str, limit: int) -> Iterator[psycopg.Connection]:
+    """A connection whose transactions may decompress at most ``limit`` rows (TimescaleDB's
+    ``max_tuples_decompressed_per_dml_transaction``); the session setting is reset afterwards, as the
+    test server's one session outlives the client."""
+    from meterhub.timeseries.database import connect
+
+    with connect(url) as conn:
+        conn.execute(f"SET timescaledb.max_tuples_decompressed_per_dml_transaction = {int(limit)}")
+        conn.commit()
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+            conn.execute("RESET timescaledb.max_tuples_decompressed_per_dml_transaction")
+            conn.commit()

@@ -20,6 +20,7 @@ from meterhub.timeseries.database import connect
 from meterhub.timeseries.ingest import ReadingWriter
 from meterhub.timeseries.meters import MeterInfo, RegisterInfo, register_meter
 from meterhub.timeseries.rollup import process_dirty, rebuild
+from tests.timescaledb_server.launcher import compress_all, decompression_limited
 
 pytestmark = [pytest.mark.db, pytest.mark.storage, pytest.mark.timescaledb_only]
 
@@ -66,8 +67,7 @@ def compressed(db_url: str, storage_path) -> Iterator[str]:
         process_dirty(conn)
         conn.commit()
         conn.autocommit = True
-        for table in ("readings", "hourly_consumption"):
-            conn.execute("SELECT count(compress_chunk(c)) FROM show_chunks(%s) c", (table,))
+        compress_all(conn, "readings", "hourly_consumption")
         assert _uncompressed_chunks(conn, "hourly_consumption") == []
     yield db_url
 
@@ -89,15 +89,8 @@ def _uncompressed_chunks(conn, table: str) -> list[str]:
 @pytest.fixture()
 def tight(compressed: str) -> Iterator:
     """A connection whose transactions may decompress at most LIMIT rows (the table holds 30 k hours)."""
-    with connect(compressed) as conn:
-        conn.execute(f"SET timescaledb.max_tuples_decompressed_per_dml_transaction = {LIMIT}")
-        conn.commit()
-        try:
-            yield conn
-        finally:
-            conn.rollback()
-            conn.execute("RESET timescaledb.max_tuples_decompressed_per_dml_transaction")
-            conn.commit()
+    with decompression_limited(compressed, LIMIT) as conn:
+        yield conn
 
 
 def _hours(conn, k: int, start: datetime, end: datetime) -> list[tuple[datetime, int, int]]:

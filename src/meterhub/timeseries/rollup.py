@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -254,15 +254,23 @@ def _write(
     return hours_written, len(flags)
 
 
+def _fill_temp_table(conn: psycopg.Connection, name: str, columns: str, rows: Iterable[tuple]) -> None:
+    """A transaction-scoped temp table ``name`` (``columns``: the DDL, first one the primary key)
+    holding exactly ``rows``."""
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns}) ON COMMIT DELETE ROWS")
+    conn.execute(f"TRUNCATE {name}")  # the caller's transaction may be still open
+    with conn.cursor() as cur, cur.copy(f"COPY {name} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def _load_windows(conn: psycopg.Connection, windows: Sequence[Window]) -> None:
-    conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS rollup_win (series_id integer PRIMARY KEY, a_ts timestamptz, "
-        "e0 timestamptz, e1 timestamptz, b_ts timestamptz) ON COMMIT DELETE ROWS"
+    _fill_temp_table(
+        conn,
+        "rollup_win",
+        "series_id integer PRIMARY KEY, a_ts timestamptz, e0 timestamptz, e1 timestamptz, b_ts timestamptz",
+        ((w.sid, w.a, w.e0, w.e1, w.b) for w in windows),
     )
-    conn.execute("TRUNCATE rollup_win")  # the caller's transaction may be still open
-    with conn.cursor() as cur, cur.copy("COPY rollup_win (series_id, a_ts, e0, e1, b_ts) FROM STDIN") as copy:
-        for w in windows:
-            copy.write_row((w.sid, w.a, w.e0, w.e1, w.b))
 
 
 def recompute(conn: psycopg.Connection, windows: Sequence[Window]) -> RollupStats:
@@ -400,14 +408,9 @@ def fold_dirty_log(conn: psycopg.Connection) -> int:
 
 def _recompute_claimed(conn: psycopg.Connection, claimed: list[tuple]) -> RollupStats:
     """Recompute the claimed dirty series over their affected spans and clear their marks."""
-    conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS rollup_dirty (series_id integer PRIMARY KEY, "
-        "from_ts timestamptz, to_ts timestamptz) ON COMMIT DELETE ROWS"
+    _fill_temp_table(
+        conn, "rollup_dirty", "series_id integer PRIMARY KEY, from_ts timestamptz, to_ts timestamptz", claimed
     )
-    conn.execute("TRUNCATE rollup_dirty")  # the caller's transaction may be still open
-    with conn.cursor() as cur, cur.copy("COPY rollup_dirty FROM STDIN") as copy:
-        for row in claimed:
-            copy.write_row(row)
     windows = [Window(sid, a, e0, e1, b, n) for sid, a, e0, e1, b, n in conn.execute(_WINDOW_SQL).fetchall()]
     stats = recompute(conn, windows)
     conn.execute("DELETE FROM series_dirty WHERE series_id = ANY(%s)", ([c[0] for c in claimed],))

@@ -166,6 +166,10 @@ def _rows(conn: psycopg.Connection, table: str, exact: bool, path: StoragePath) 
     return int(est[0]) if est else 0
 
 
+def _days(iv: timedelta) -> str:
+    return f"{iv.days} days" if iv.days and iv == timedelta(days=iv.days) else str(iv)
+
+
 def _partitions_status(conn: psycopg.Connection, st: DatabaseStatus) -> None:
     for table in SERIES_TABLES:
         n, size = conn.execute(
@@ -218,8 +222,8 @@ def _timescaledb_status(conn: psycopg.Connection, st: DatabaseStatus) -> None:
         st.storage.append(s)
         if overdue:
             st.problems.append(
-                f"{table}: {overdue} chunk(s) older than {after_iv} are not compressed; check the "
-                "compression policy's job below and the server log"
+                f"{table}: {overdue} chunk(s) older than the compression policy's {_days(after_iv)} are not "
+                "compressed; check its job below and the server log"
             )
     st.jobs = [
         PolicyJob(*r)
