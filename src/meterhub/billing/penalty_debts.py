@@ -101,6 +101,12 @@ def debt_units(
         if known is None:
             known = periods[debt_period] = (BillingPeriod.parse(debt_period), None)
         billing_period, period_due = known
+        if not opening:  # the usual case: no legacy debts in the building
+            if period_due is None:
+                period_due = tables.due_date(billing_period)
+                periods[debt_period] = (billing_period, period_due)
+            yield account_no, debt_period, billing_period, period_due, None, principals
+            continue
         groups: dict[tuple[date, date | None], dict[str, int]] = {}
         for service, principal in principals.items():
             legacy = opening.get((account_no, debt_period, service))

@@ -184,6 +184,7 @@ def run_penalties(
     opening = opening_principal(conn, accounts)  # legacy debts: their own due date and cutover
     periods: dict[str, tuple[BillingPeriod, date | None]] = {}
     walks: dict[tuple[str, date], _Walk] = {}
+    orders: dict[tuple[str, ...], list[str]] = {}  # services in receipt order, per set of services
     rows = []
     added = 0
     for account_no, debt_period, billing_period, due, cutover, principals in debt_units(
@@ -191,9 +192,13 @@ def run_penalties(
     ):
         if due >= as_of:
             continue
-        services = sorted(principals, key=service_receipt_key)
+        names = tuple(principals)
+        services = orders.get(names)
+        if services is None:
+            services = orders[names] = sorted(names, key=service_receipt_key)
         credited = {
-            s: credited_payments(principals[s], payments.get((account_no, debt_period, s), []))
+            s: credited_payments(principals[s], paid) if (paid := payments.get((account_no, debt_period, s)))
+            else []
             for s in services
         }
         prevs = {s: previous.get((account_no, debt_period, s)) for s in services}
@@ -209,13 +214,17 @@ def run_penalties(
         if seen and _paid_off_by(principals, credited, max(seen)):
             continue  # paid off before the previous calculation: nothing changes
         try:
-            computed = _debt_penalty(billing_period, due, as_of, principals, credited, walks, tables, rules)
+            computed = _debt_penalty(
+                billing_period, due, as_of, principals, credited, walks, tables, rules, bool(seen)
+            )
         except LookupError as exc:
             raise LookupError(f"penalty of account {account_no}, {debt_period}: {exc}") from exc
-        if not seen and not computed.accrues:
+        if computed is None:
             continue  # nothing accrues yet (free days, moratorium) and nothing was stored before
         unpaid = {
             s: principals[s] - sum(to_kopecks(p.amount) for p in credited[s] if p.day <= as_of)
+            if credited[s]
+            else principals[s]
             for s in services
         }
         last_day = computed.rate_day if not any(unpaid.values()) else as_of
@@ -274,7 +283,6 @@ class _Computed:
     """The debt's penalty rounded once [kopecks]."""
     parts: list[tuple[Decimal, str, int]]
     """Per service in receipt order: (exact [₽], runs of days JSON, part of ``accrued`` [kopecks])."""
-    accrues: bool
 
 
 def _debt_penalty(
@@ -286,9 +294,11 @@ def _debt_penalty(
     walks: dict[tuple[str, date], _Walk],
     tables: PenaltyTables,
     rules: PenaltyRules | None,
-) -> _Computed:
+    stored_before: bool,
+) -> _Computed | None:
     """The penalty of one debt (services in receipt order, as ``credited`` lists them): with payments
-    through :func:`compute_debt_penalty`; without, by the debt period's shared calendar walk."""
+    through :func:`compute_debt_penalty`; without, by the debt period's shared calendar walk — ``None`` when
+    that walk accrues nothing and nothing was ``stored_before`` (the debt is skipped)."""
     services = list(credited)
     if any(credited.values()):
         debt = compute_debt_penalty(
@@ -308,12 +318,14 @@ def _debt_penalty(
         ]
         formula, accrued = debt.services[0].result.formula, to_kopecks(debt.amount)
         exact = debt.amount_exact
-        return _Computed(debt.rate_day, debt.rate_percent, formula, notes, exact, accrued, parts, True)
+        return _Computed(debt.rate_day, debt.rate_percent, formula, notes, exact, accrued, parts)
     walk = walks.get((str(period), due))
     if walk is None:
         first = PenaltyDebt(period, Decimal(principals[services[0]]).scaleb(-2), due)
         walk = _Walk(compute_penalty(first, as_of=as_of, tables=tables, rules=rules))
         walks[(str(period), due)] = walk
+    if not walk.accrues and not stored_before:
+        return None
     scaled = [walk.scaled(Decimal(principals[s]).scaleb(-2)) for s in services]
     with engine_context():
         exact = sum((e for e, _ in scaled), _ZERO)
@@ -323,9 +335,7 @@ def _debt_penalty(
     shares = split_kopecks(to_kopecks(rounded), [principals[s] for s in services]) if rounded else None
     parts = [(e, lines, shares[i] if shares else 0) for i, (e, lines) in enumerate(scaled)]
     r = walk.result
-    return _Computed(
-        r.rate_day, r.rate_percent, r.formula, walk.notes, exact, to_kopecks(rounded), parts, walk.accrues
-    )
+    return _Computed(r.rate_day, r.rate_percent, r.formula, walk.notes, exact, to_kopecks(rounded), parts)
 
 
 def _paid_off_by(principals: dict[str, int], credited: dict[str, list[DebtPayment]], day: date) -> bool:
