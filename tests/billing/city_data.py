@@ -28,7 +28,8 @@ flat  what it exercises
 10    no meters, **acts for cold water and electricity**; 1 of 2 residents away 5th → 18th
 ====  =====================================================================================
 
-and a building-wide 30-hour cold-water interruption from the 20th 08:00 local time.
+and a building-wide 30-hour cold-water interruption from the 20th 08:00 local time. The city comes from a
+legacy system: cutover in January 2026 with opening debts (``write_migration_files``).
 """
 
 from __future__ import annotations
@@ -226,6 +227,20 @@ def write_city_files(folder: Path) -> None:
     )
 
 
+def write_migration_files(folder: Path) -> None:
+    """The legacy system's last word (docs/migration.md): cutover to meterhub from January 2026, each
+    account's unpaid December 2025 electricity (100.00 ₽ × k for flat k), the legacy totals per building."""
+    _csv(folder, "cutover", "building,first_period,system", [f"{x},2026-01,СТАРТ КС" for x in BUILDINGS])
+    _csv(
+        folder,
+        "opening_balances",
+        "account,service,period,kind,amount",
+        [f"{f.account},electricity,2025-12,principal,{100 * f.k}.00" for f in flats()],
+    )
+    debt = sum(100 * k for k in FLATS)
+    _csv(folder, "legacy_totals", "building,service,debt", [f"{x},*,{debt}.00" for x in BUILDINGS])
+
+
 def _hourly(conn: psycopg.Connection, meter: str, start: datetime, end: datetime, base: int, tz: str) -> None:
     """Every hour of ``[start, end)``: base × (1 + local hour mod 4) µkWh, measured."""
     conn.execute(
@@ -239,6 +254,7 @@ def _hourly(conn: psycopg.Connection, meter: str, start: datetime, end: datetime
 def load_city(conn: psycopg.Connection, folder: Path) -> None:
     """Import the files, then January 2026's meter data, absences and the interruption."""
     write_city_files(folder)
+    write_migration_files(folder)
     import_directory(conn, folder)
     ensure_partitions(conn)
     for x, tz_name in BUILDINGS.items():

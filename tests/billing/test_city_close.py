@@ -199,3 +199,32 @@ def test_every_line_is_explained(city: dict, db_url: str) -> None:
         # meter (replacement inside the period): 6 complete hourly meters + 2 parts
         assert (report["meters"]["hourly"], report["meters"]["incomplete"]) == (6, 2)
     assert date(2026, 1, 1) in NEW_YEAR
+
+
+def test_opening_balances_reconcile_and_carry_into_january(city: dict, db_url: str) -> None:
+    from meterhub.billing.ledger import account_balances
+    from meterhub.billing.migration_report import reconcile
+
+    with connect(db_url) as conn:
+        lines = reconcile(conn)
+        balances = account_balances(conn, "2026-01", building_id="C2")
+        charged = dict(
+            conn.execute(
+                "SELECT account_no, sum(amount) FROM charge_lines WHERE building_id = 'C2' "
+                "AND service = 'electricity' GROUP BY account_no"
+            ).fetchall()
+        )
+    # Σ imported debts = Σ legacy totals: 100 × (1 + … + 10) = 5500.00 ₽ per building
+    assert [(ln.building, ln.measure, ln.legacy, ln.ok) for ln in lines] == [
+        (b, "debt", D("5500.00"), True) for b in BUILDINGS
+    ]
+    for f in (f for f in flats() if f.building == "C2"):
+        electricity = next(b for b in balances[f.account] if b.service == "electricity")
+        recalc = _expected_recalculations(f).get(("electricity", "absence"), D(0))
+        # December's legacy debt opens January; January's lines (individual + common property) and the
+        # absence reduction are added; nothing paid, no penalty yet (day 31 after 10 January is in February)
+        assert electricity.opening == 10_000 * f.k
+        assert electricity.charged == int(charged[f.account] * 100)
+        assert electricity.recalculated == int(recalc * 100)
+        assert electricity.penalties == 0
+        assert electricity.closing == 10_000 * f.k + int((charged[f.account] + recalc) * 100)
