@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from lxml import etree
 
+from meterhub.exchange.gis.xml import child, element, guid
+
 __all__ = [
     "AccountData",
     "BuiltMessage",
@@ -23,6 +25,8 @@ __all__ = [
     "PaymentData",
     "PremiseData",
     "ReadingData",
+    "ensure_at_most",
+    "new_message",
 ]
 
 GuidFactory = Callable[[], uuid.UUID]
@@ -60,6 +64,30 @@ class BuiltMessage:
     items: list[Item] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     """Objects left out with the reason (e.g. an identifier still missing)."""
+
+    def add_transport_guid(
+        self, parent: etree._Element, entity: str, local_key: str, new_guid: GuidFactory
+    ) -> str:
+        """Append a new ``base:TransportGUID`` to ``parent`` and remember the object under it."""
+        transport = new_guid()
+        child(parent, "base:TransportGUID", guid(transport))
+        self.items.append(Item(transport, entity, local_key))
+        return guid(transport)
+
+
+def new_message(
+    operation: str, request: str, version: str, count: int, limit: int, what: str
+) -> BuiltMessage:
+    """An empty request element ``request`` (``prefix:Name``) with its schema version, for at most ``limit``
+    objects (the schema's maxOccurs; callers split larger lists)."""
+    ensure_at_most(count, limit, what)
+    return BuiltMessage(operation, element(request, **{"base:version": version}))
+
+
+def ensure_at_most(count: int, limit: int, what: str) -> None:
+    """A message holds at most ``limit`` objects (the schema's maxOccurs); callers split larger lists."""
+    if count > limit:
+        raise ValueError(f"{count} {what} in one message; at most {limit}")
 
 
 @dataclass(frozen=True, slots=True)

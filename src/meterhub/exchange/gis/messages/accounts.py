@@ -11,8 +11,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from meterhub.exchange.gis.model import AccountData, BuiltMessage, GuidFactory, Item, NsiRef, PayerPerson
-from meterhub.exchange.gis.xml import child, element, guid, nsi_ref
+from meterhub.exchange.gis.model import (
+    AccountData,
+    BuiltMessage,
+    GuidFactory,
+    NsiRef,
+    PayerPerson,
+    new_message,
+)
+from meterhub.exchange.gis.xml import child, guid, nsi_ref
 
 __all__ = ["VERSION", "build_accounts", "split_person_name"]
 
@@ -37,10 +44,10 @@ def build_accounts(
 
     Accounts whose premise has no PremisesGUID yet are skipped with the reason (export houses first).
     """
-    if len(accounts) > MAX_ACCOUNTS:
-        raise ValueError(f"{len(accounts)} accounts in one message; at most {MAX_ACCOUNTS}")
-    body = element("hm:importAccountRequest", **{"base:version": VERSION})
-    built = BuiltMessage("importAccountData", body)
+    built = new_message(
+        "importAccountData", "hm:importAccountRequest", VERSION, len(accounts), MAX_ACCOUNTS, "accounts"
+    )
+    body = built.body
     for account in accounts:
         if not account.premises_guid:
             built.skipped.append(
@@ -87,10 +94,8 @@ def build_accounts(
             child(individual, "hm:DateOfBirth", payer.birth_date)
         if payer.snils:
             child(individual, "individual-registry-base:SNILS", payer.snils)
-        transport = new_guid()
-        child(node, "base:TransportGUID", guid(transport))
+        built.add_transport_guid(node, "account", account.account_no, new_guid)
         child(node, "account-base:AccountNumber", account.account_no)
         if account.account_guid:
             child(node, "hm:AccountGUID", guid(account.account_guid))
-        built.items.append(Item(transport, "account", account.account_no))
     return built

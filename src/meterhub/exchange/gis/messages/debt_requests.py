@@ -19,9 +19,9 @@ from datetime import date
 
 from lxml import etree
 
-from meterhub.exchange.gis.model import BuiltMessage, GuidFactory, Item
+from meterhub.exchange.gis.model import BuiltMessage, GuidFactory, new_message
 from meterhub.exchange.gis.validation import validate
-from meterhub.exchange.gis.xml import NS, child, element, guid
+from meterhub.exchange.gis.xml import NS, child, guid
 
 __all__ = [
     "MAX_ACTIONS",
@@ -209,14 +209,13 @@ def build_debt_responses(
     """``importDSRResponsesRequest``: one ``Send`` action per answer, the debtors as ``debtInfo``."""
     if not answers:
         raise ValueError("no answers to send")
-    if len(answers) > MAX_ACTIONS:
-        raise ValueError(f"{len(answers)} answers in one message; at most {MAX_ACTIONS}")
-    body = element("drs:importDSRResponsesRequest", **{"base:version": VERSION})
-    built = BuiltMessage("importResponses", body)
+    built = new_message(
+        "importResponses", "drs:importDSRResponsesRequest", VERSION, len(answers), MAX_ACTIONS, "answers"
+    )
+    body = built.body
     for answer in answers:
-        transport = new_guid()
         action = child(body, "drs:action")
-        child(action, "base:TransportGUID", guid(transport))
+        built.add_transport_guid(action, "debt_response", answer.subrequest_guid, new_guid)
         child(action, "drs:subrequestGUID", guid(answer.subrequest_guid))
         child(action, "drs:actionType", "Send")
         data = child(action, "drs:responseData")
@@ -237,5 +236,4 @@ def build_debt_responses(
                 child(person, "drs:middleName", decision.middle_name)
             if decision.snils:
                 child(person, "drs:snils", decision.snils)
-        built.items.append(Item(transport, "debt_response", answer.subrequest_guid))
     return built

@@ -8,10 +8,10 @@ resources with their НСИ 2 resource (``MunicipalResourceNotEnergy``).
 
 from __future__ import annotations
 
-from meterhub.exchange.gis.model import BuiltMessage, DeviceData, GuidFactory, Item, NsiRef
-from meterhub.exchange.gis.xml import child, element, guid, nsi_ref
+from meterhub.exchange.gis.model import BuiltMessage, DeviceData, GuidFactory, NsiRef, new_message
+from meterhub.exchange.gis.xml import child, guid, nsi_ref
 
-__all__ = ["MAX_DEVICES", "VERSION", "build_metering_devices", "metering_value"]
+__all__ = ["MAX_DEVICES", "VERSION", "build_metering_devices", "metering_value", "unmapped_resource"]
 
 VERSION = "11.1.0.8"
 MAX_DEVICES = 100  # importMeteringDeviceDataRequest: MeteringDevice maxOccurs
@@ -24,15 +24,27 @@ def metering_value(value) -> str:
     return format(Decimal(value).quantize(Decimal("0.0000001")).normalize(), "f")
 
 
+def unmapped_resource(meter_id: str, service: str, resources: dict[str, NsiRef]) -> str | None:
+    """Why a meter of ``service`` cannot be sent: no НСИ 2 resource mapped (electricity needs none)."""
+    if service == "electricity" or service in resources:
+        return None
+    return f"meter {meter_id}: no НСИ 2 resource mapped for {service} (meterhub gis nsi)"
+
+
 def build_metering_devices(
     devices: list[DeviceData], resources: dict[str, NsiRef], new_guid: GuidFactory
 ) -> BuiltMessage:
     """``importMeteringDeviceDataRequest`` for meters not yet in ГИС ЖКХ (those with a version GUID are
     reported as skipped: nothing to create)."""
-    if len(devices) > MAX_DEVICES:
-        raise ValueError(f"{len(devices)} meters in one message; at most {MAX_DEVICES}")
-    body = element("hm:importMeteringDeviceDataRequest", **{"base:version": VERSION})
-    built = BuiltMessage("importMeteringDeviceData", body)
+    built = new_message(
+        "importMeteringDeviceData",
+        "hm:importMeteringDeviceDataRequest",
+        VERSION,
+        len(devices),
+        MAX_DEVICES,
+        "meters",
+    )
+    body = built.body
     fias = {d.fias_guid for d in devices if d.fias_guid}
     if len(fias) == 1:
         child(body, "hm:FIASHouseGuid", guid(fias.pop()))
@@ -49,12 +61,11 @@ def build_metering_devices(
                 f"PremisesGUID and account GUIDs from ГИС ЖКХ first (export houses and accounts)"
             )
             continue
-        if device.service != "electricity" and device.service not in resources:
-            built.skipped.append(f"meter {device.meter_id}: no НСИ 2 resource mapped for {device.service}")
+        if unmapped := unmapped_resource(device.meter_id, device.service, resources):
+            built.skipped.append(unmapped)
             continue
-        transport = new_guid()
         node = child(body, "hm:MeteringDevice")
-        child(node, "base:TransportGUID", guid(transport))
+        built.add_transport_guid(node, "device", device.meter_id, new_guid)
         data = child(node, "hm:DeviceDataToCreate")
         basic = child(data, "hm:BasicChatacteristicts")
         child(basic, "hm:MeteringDeviceNumber", device.serial[:50])
@@ -89,5 +100,4 @@ def build_metering_devices(
             ref = resources[device.service]
             nsi_ref(other, "metering-device-base:MunicipalResource", ref.code, ref.guid, ref.name)
             child(other, "metering-device-base:MeteringValue", metering_value(values[0] if values else 0))
-        built.items.append(Item(transport, "device", device.meter_id))
     return built

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from meterhub.exchange.gis.model import BuiltMessage, GuidFactory, HouseData, Item, MissingIdentifier
+from lxml import etree
+
+from meterhub.exchange.gis.model import BuiltMessage, GuidFactory, HouseData, MissingIdentifier, PremiseData
 from meterhub.exchange.gis.xml import child, element, guid
 
 __all__ = ["VERSION", "build_house_uo"]
@@ -17,8 +19,21 @@ __all__ = ["VERSION", "build_house_uo"]
 VERSION = "13.1.9.2"  # not fixed by the schema: the house-management schema version of 14.4.0.1
 
 
-def _no_cadastral_number(parent) -> None:
-    child(parent, "hm:NoCadastralNumber", True)
+_AREA = Decimal("0.01")
+
+
+def _premise(node: etree._Element, premise: PremiseData) -> None:
+    """What every premise starts with: no cadastral number (meterhub holds none) and its number."""
+    child(node, "hm:NoCadastralNumber", True)
+    child(node, "hm:PremisesNum", premise.premise_no)
+
+
+def _premise_ids(
+    built: BuiltMessage, node: etree._Element, house: HouseData, premise: PremiseData, new_guid: GuidFactory
+) -> None:
+    built.add_transport_guid(node, "premise", f"{house.building_id}/{premise.premise_no}", new_guid)
+    if premise.premises_guid:
+        child(node, "hm:PremisesGUID", guid(premise.premises_guid))
 
 
 def build_house_uo(house: HouseData, new_guid: GuidFactory) -> BuiltMessage:
@@ -33,52 +48,29 @@ def build_house_uo(house: HouseData, new_guid: GuidFactory) -> BuiltMessage:
     apartment_house = child(body, "hm:ApartmentHouse")
     update = child(apartment_house, "hm:ApartmentHouseToUpdate")
     basic = child(update, "hm:BasicCharacteristicts")
-    _no_cadastral_number(basic)
+    child(basic, "hm:NoCadastralNumber", True)
     child(basic, "hm:FIASHouseGuid", guid(house.fias_guid))
     child(basic, "hm:TotalSquare", house.total_area.quantize(_AREA))
-    transport = new_guid()
-    child(update, "base:TransportGUID", guid(transport))
-    built.items.append(Item(transport, "house", house.building_id))
-    for premise in house.premises:
-        if premise.residential:
-            continue
-        transport = new_guid()
-        name = (
-            "hm:NonResidentialPremiseToUpdate"
-            if premise.premises_guid
-            else "hm:NonResidentialPremiseToCreate"
-        )
-        node = child(apartment_house, name)
-        _no_cadastral_number(node)
-        child(node, "hm:PremisesNum", premise.premise_no)
+    built.add_transport_guid(update, "house", house.building_id, new_guid)
+    non_residential = [p for p in house.premises if not p.residential]
+    residential = [p for p in house.premises if p.residential]
+    for premise in non_residential:
+        update_it = premise.premises_guid is not None
+        node = child(apartment_house, f"hm:NonResidentialPremiseTo{'Update' if update_it else 'Create'}")
+        _premise(node, premise)
         child(node, "hm:TotalArea", premise.area.quantize(_AREA))
         child(node, "hm:IsCommonProperty", False)
-        child(node, "base:TransportGUID", guid(transport))
-        if premise.premises_guid:
-            child(node, "hm:PremisesGUID", guid(premise.premises_guid))
-        built.items.append(Item(transport, "premise", f"{house.building_id}/{premise.premise_no}"))
-    for premise in house.premises:
-        if not premise.residential:
-            continue
-        transport = new_guid()
+        _premise_ids(built, node, house, premise, new_guid)
+    for premise in residential:
         wrapper = child(apartment_house, "hm:ResidentialPremises")
-        if premise.premises_guid:
-            node = child(wrapper, "hm:ResidentialPremisesToUpdate")
-        else:
-            node = child(wrapper, "hm:ResidentialPremisesToCreate")
-        _no_cadastral_number(node)
-        child(node, "hm:PremisesNum", premise.premise_no)
+        update_it = premise.premises_guid is not None
+        node = child(wrapper, f"hm:ResidentialPremisesTo{'Update' if update_it else 'Create'}")
+        _premise(node, premise)
         if premise.entrance is not None:
             child(node, "hm:EntranceNum", str(premise.entrance))
         else:
             child(node, "hm:HasNoEntrance", True)
         child(node, "hm:TotalArea", premise.area.quantize(_AREA))
         child(node, "hm:NoGrossArea", True)
-        child(node, "base:TransportGUID", guid(transport))
-        if premise.premises_guid:
-            child(node, "hm:PremisesGUID", guid(premise.premises_guid))
-        built.items.append(Item(transport, "premise", f"{house.building_id}/{premise.premise_no}"))
+        _premise_ids(built, node, house, premise, new_guid)
     return built
-
-
-_AREA = Decimal("0.01")

@@ -17,7 +17,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from meterhub.billing.receipts import ChargeRow, Receipt
-from meterhub.exchange.gis.model import BuiltMessage, GuidFactory, Item, MissingIdentifier, NsiRef
+from meterhub.exchange.gis.model import BuiltMessage, GuidFactory, MissingIdentifier, NsiRef, ensure_at_most
 from meterhub.exchange.gis.xml import child, decimal_text, element, guid, money_text, nsi_ref
 
 __all__ = ["MAX_DOCUMENTS", "VERSION", "PaymentDocumentIds", "build_payment_documents", "volume_method"]
@@ -75,22 +75,10 @@ def _charge_info(parent, row: ChargeRow, ref: NsiRef, payment_key: str) -> None:
     if row.volume_individual is not None or row.volume_common is not None:
         consumption = child(node, "bills:Consumption")
         method = volume_method(row.method)
-        if row.volume_individual is not None:
-            child(
-                consumption,
-                "bills:Volume",
-                decimal_text(row.volume_individual.quantize(_VOL)),
-                type="I",
-                determiningMethod=method,
-            )
-        if row.volume_common is not None:
-            child(
-                consumption,
-                "bills:Volume",
-                decimal_text(row.volume_common.quantize(_VOL)),
-                type="O",
-                determiningMethod=method,
-            )
+        for kind, volume in (("I", row.volume_individual), ("O", row.volume_common)):
+            if volume is not None:
+                child(consumption, "bills:Volume", decimal_text(volume.quantize(_VOL)), type=kind,
+                      determiningMethod=method)  # fmt: skip
     if row.coefficient is not None:
         factor = child(node, "bills:MultiplyingFactor")
         child(factor, "bills:Ratio", decimal_text(row.coefficient))
@@ -116,8 +104,7 @@ def build_payment_documents(
     """
     if not receipts:
         raise ValueError("no receipts to export")
-    if len(receipts) > MAX_DOCUMENTS:
-        raise ValueError(f"{len(receipts)} payment documents in one message; at most {MAX_DOCUMENTS}")
+    ensure_at_most(len(receipts), MAX_DOCUMENTS, "payment documents")
     periods = {r.period for r in receipts}
     if len(periods) != 1:
         raise ValueError(f"payment documents of one period per message, got {sorted(map(str, periods))}")
@@ -130,13 +117,10 @@ def build_payment_documents(
     for receipt in receipts:
         key = (receipt.payee.bic, receipt.payee.personal_account)
         if key not in payment_keys:
-            transport = new_guid()
             info = child(body, "bills:PaymentInformation")
             child(info, "payments-base:BankBIK", receipt.payee.bic)
             child(info, "payments-base:operatingAccountNumber", receipt.payee.personal_account)
-            child(info, "base:TransportGUID", guid(transport))
-            payment_keys[key] = guid(transport)
-            built.items.append(Item(transport, "payment_information", "/".join(key)))
+            payment_keys[key] = built.add_transport_guid(info, "payment_information", "/".join(key), new_guid)
     for receipt in receipts:
         account_no = receipt.payer.account_no
         known = ids.get(account_no)
@@ -186,10 +170,8 @@ def build_payment_documents(
             _money(doc, "bills:PaidCash", totals.paid)
         if totals.last_payment_on:
             child(doc, "bills:DateOfLastReceivedPayment", totals.last_payment_on)
-        transport = new_guid()
-        child(doc, "base:TransportGUID", guid(transport))
+        built.add_transport_guid(doc, "payment_document", f"{account_no}/{receipt.period}", new_guid)
         if known.payment_document_id:
             child(doc, "bills-base:PaymentDocumentID", known.payment_document_id)
         child(doc, "bills:PaymentInformationKey", payment_key)
-        built.items.append(Item(transport, "payment_document", f"{account_no}/{receipt.period}"))
     return built

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from meterhub.exchange.gis.model import BuiltMessage, GuidFactory, Item, PaymentData
-from meterhub.exchange.gis.xml import child, element, guid, money_text
+from meterhub.exchange.gis.model import BuiltMessage, GuidFactory, PaymentData, new_message
+from meterhub.exchange.gis.xml import child, money_text
 
 __all__ = ["MAX_PAYMENTS", "VERSION", "build_payment_notifications"]
 
@@ -17,10 +17,15 @@ MAX_PAYMENTS = 250
 def build_payment_notifications(payments: list[PaymentData], new_guid: GuidFactory) -> BuiltMessage:
     """``importSupplierNotificationsOfOrderExecutionRequest``; a payment needs the payment document
     identifier of its period (or the account's ИЖКУ) that ГИС ЖКХ returned, else it is skipped."""
-    if len(payments) > MAX_PAYMENTS:
-        raise ValueError(f"{len(payments)} payments in one message; at most {MAX_PAYMENTS}")
-    body = element("pay:importSupplierNotificationsOfOrderExecutionRequest", **{"base:version": VERSION})
-    built = BuiltMessage("importSupplierNotificationsOfOrderExecution", body)
+    built = new_message(
+        "importSupplierNotificationsOfOrderExecution",
+        "pay:importSupplierNotificationsOfOrderExecutionRequest",
+        VERSION,
+        len(payments),
+        MAX_PAYMENTS,
+        "payments",
+    )
+    body = built.body
     for payment in payments:
         if not (payment.payment_document_id or payment.izhku):
             built.skipped.append(
@@ -40,7 +45,5 @@ def build_payment_notifications(payments: list[PaymentData], new_guid: GuidFacto
         else:
             child(node, "account-base:ServiceID", payment.izhku)
         child(node, "pay:Amount", money_text(payment.amount if payment.amount > 0 else Decimal("0")))
-        transport = new_guid()
-        child(node, "base:TransportGUID", guid(transport))
-        built.items.append(Item(transport, "payment", f"{payment.source}/{payment.payment_id}"))
+        built.add_transport_guid(node, "payment", f"{payment.source}/{payment.payment_id}", new_guid)
     return built

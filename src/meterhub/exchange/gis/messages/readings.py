@@ -7,9 +7,9 @@ other resources one value with the НСИ 2 resource (``OneRateDeviceValue``).
 
 from __future__ import annotations
 
-from meterhub.exchange.gis.messages.devices import metering_value
-from meterhub.exchange.gis.model import BuiltMessage, GuidFactory, Item, NsiRef, ReadingData
-from meterhub.exchange.gis.xml import child, element, guid, nsi_ref
+from meterhub.exchange.gis.messages.devices import metering_value, unmapped_resource
+from meterhub.exchange.gis.model import BuiltMessage, GuidFactory, NsiRef, ReadingData, new_message
+from meterhub.exchange.gis.xml import child, guid, nsi_ref
 
 __all__ = ["MAX_VALUES", "VERSION", "build_meter_values"]
 
@@ -21,25 +21,29 @@ def build_meter_values(
     readings: list[ReadingData], resources: dict[str, NsiRef], new_guid: GuidFactory
 ) -> BuiltMessage:
     """``importMeteringDeviceValuesRequest``; meters without a ГИС ЖКХ GUID are skipped with the reason."""
-    if len(readings) > MAX_VALUES:
-        raise ValueError(f"{len(readings)} meters in one message; at most {MAX_VALUES}")
-    body = element("dm:importMeteringDeviceValuesRequest", **{"base:version": VERSION})
-    built = BuiltMessage("importMeteringDeviceValues", body)
+    built = new_message(
+        "importMeteringDeviceValues",
+        "dm:importMeteringDeviceValuesRequest",
+        VERSION,
+        len(readings),
+        MAX_VALUES,
+        "meters",
+    )
+    body = built.body
     for reading in readings:
         if not (reading.root_guid or reading.version_guid):
             built.skipped.append(
                 f"meter {reading.meter_id}: not in ГИС ЖКХ yet (export devices and import the response)"
             )
             continue
-        if reading.service != "electricity" and reading.service not in resources:
-            built.skipped.append(f"meter {reading.meter_id}: no НСИ 2 resource mapped for {reading.service}")
+        if unmapped := unmapped_resource(reading.meter_id, reading.service, resources):
+            built.skipped.append(unmapped)
             continue
         node = child(body, "dm:MeteringDevicesValues")
         if reading.root_guid:
             child(node, "dm:MeteringDeviceRootGUID", guid(reading.root_guid))
         else:
             child(node, "dm:MeteringDeviceVersionGUID", guid(reading.version_guid or ""))
-        transport = new_guid()
         if reading.service == "electricity":
             device = child(node, "dm:ElectricDeviceValue")
             current = child(device, "dm:CurrentValue")
@@ -52,6 +56,5 @@ def build_meter_values(
             nsi_ref(current, "metering-device-base:MunicipalResource", ref.code, ref.guid, ref.name)
             child(current, "metering-device-base:MeteringValue", metering_value(reading.values[0]))
         child(current, "dm:DateValue", reading.taken_on)
-        child(current, "base:TransportGUID", guid(transport))
-        built.items.append(Item(transport, "reading", reading.meter_id))
+        built.add_transport_guid(current, "reading", reading.meter_id, new_guid)
     return built
