@@ -17,6 +17,7 @@ from lxml import etree
 from meterhub.exchange.gis.validation import validate
 from meterhub.exchange.gis.xml import NS
 from meterhub.timeseries.database import connect
+from tests.billing.receipts.receipt_data import page_texts
 from tests.cli.meterhub_cli import run_cli
 from tests.exchange.gis_city import EXECUTOR, ORG_PPA, load_gis_city
 from tests.exchange.test_messages import G, dsr_result
@@ -80,6 +81,12 @@ def test_export_import_ids_status_and_send(world: str, tmp_path: Path) -> None:
     written = Path(out.stdout.split("wrote ")[1].split()[0])
     body = etree.parse(str(written)).getroot().find(f"{{{NS['soapenv']}}}Body")[0]
     validate(body, "house-management")
+    receipts = run_cli(world, tmp_path, "receipts", "--period", "2026-01", "--account", "LS-1", "--out",
+                       str(tmp_path / "epd"), "--no-link-codes")  # fmt: skip
+    assert receipts.returncode == 0, receipts.stderr
+    pdf = next((tmp_path / "epd").rglob("*.pdf")).read_bytes()
+    text = page_texts(pdf)[0]  # `meterhub receipts` prints what ГИС ЖКХ assigned
+    assert "ЕЛС: 12АБ345671" in text and "Идентификатор ЖКУ: 12АБ345671-01" in text
     status = run_cli(world, tmp_path, "gis", "status")
     assert status.returncode == 0 and "accounts" in status.stdout and "built" in status.stdout
     assert "account_els 2" in status.stdout
