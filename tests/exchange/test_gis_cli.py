@@ -55,6 +55,36 @@ def test_nsi_mapping_is_editable(world: str, tmp_path: Path) -> None:
     assert out.returncode == 1 and "line 2: guid 'not-a-guid' is not a GUID" in out.stderr
 
 
+def nsi_item_result(registry: int, elements: list[tuple[str, str, bool]]) -> bytes:
+    """An exportNsiItem getState result (nsi-common) as the operator sends it, written from the schema."""
+    c, b, n = "http://dom.gosuslugi.ru/schema/integration/nsi-common/", NS["base"], NS["nsi-base"]
+    root = etree.Element(f"{{{c}}}getStateResult", nsmap={"nsi-common": c, "base": b, "nsi-base": n})
+    root.set(f"{{{b}}}version", "10.0.1.2")
+    etree.SubElement(root, f"{{{b}}}RequestState").text = "3"
+    etree.SubElement(root, f"{{{b}}}MessageGUID").text = G[17]
+    item = etree.SubElement(root, f"{{{c}}}NsiItem")
+    etree.SubElement(item, f"{{{n}}}NsiItemRegistryNumber").text = str(registry)
+    etree.SubElement(item, f"{{{n}}}Created").text = "2026-01-10T00:00:00+03:00"
+    for code, guid, actual in elements:
+        element = etree.SubElement(item, f"{{{n}}}NsiElement")
+        etree.SubElement(element, f"{{{n}}}Code").text = code
+        etree.SubElement(element, f"{{{n}}}GUID").text = guid
+        etree.SubElement(element, f"{{{n}}}Modified").text = "2026-01-10T00:00:00+03:00"
+        etree.SubElement(element, f"{{{n}}}IsActual").text = "true" if actual else "false"
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_nsi_guids_from_the_operators_reference_book(world: str, tmp_path: Path) -> None:
+    item = tmp_path / "nsi2.xml"
+    item.write_bytes(nsi_item_result(2, [("1", G[5], True), ("3", G[6], True), ("2", G[7], False)]))
+    out = run_cli(world, tmp_path, "gis", "nsi", str(item))
+    assert out.returncode == 0, out.stderr
+    assert "nsi2.xml: 2 GUIDs filled" in out.stdout  # cold water (1) and electricity (3); 2 is not actual
+    with connect(world) as conn:
+        guids = dict(conn.execute("SELECT local_value, guid::text FROM gis_nsi_refs WHERE kind = 'resource'"))
+    assert guids["cold_water"] == G[5] and guids["electricity"] == G[6] and guids["hot_water"] != G[7]
+
+
 def test_export_import_ids_status_and_send(world: str, tmp_path: Path) -> None:
     out = run_cli(world, tmp_path, "gis", "export", "accounts", "--out", str(tmp_path / "x"))
     assert out.returncode == 0, out.stderr

@@ -200,15 +200,22 @@ def status(limit: int = typer.Option(30, "--limit", "-n", help="most recent mess
 
 @app.command("nsi")
 def nsi(
-    file: Path | None = typer.Argument(None, exists=True, dir_okay=False, help="mapping CSV to import"),  # noqa: B008
+    file: Path | None = typer.Argument(  # noqa: B008
+        None, exists=True, dir_okay=False, help="mapping CSV, or an exportNsiItem result (XML)"
+    ),
 ) -> None:
-    """Show the НСИ mapping, or replace rows of it from FILE (kind, local_value, registry, code, guid,
-    name)."""
-    from meterhub.exchange.gis.nsi import NsiImportError, import_nsi, nsi_rows
+    """Show the НСИ mapping; replace rows of it from a CSV FILE (kind, local_value, registry, code, guid,
+    name), or fill GUIDs from an exportNsiItem result (XML)."""
+    from meterhub.exchange.gis.nsi import NsiImportError, import_nsi, import_nsi_item, nsi_rows
     from meterhub.timeseries.database import connect, database_url
 
     with database_url(get_settings()) as url, connect(url) as conn:
-        if file is not None:
+        if file is not None and file.suffix.lower() == ".xml":
+            try:
+                typer.echo(f"{file.name}: {import_nsi_item(conn, file)} GUIDs filled")
+            except NsiImportError as exc:
+                raise _fail(f"{file.name}: {exc}") from None
+        elif file is not None:
             try:
                 typer.echo(f"{file.name}: {import_nsi(conn, file)} rows")
             except NsiImportError as exc:

@@ -2,7 +2,8 @@
 
 Columns: ``kind`` (resource / service / unit), ``local_value`` (meterhub's service code, ``penalties``, or a
 unit), ``registry`` (НСИ number), ``code``, ``guid`` and ``name`` as the organisation's ГИС ЖКХ reference
-books show them (exportNsiItem or the portal's "Справочники" page).
+books show them (exportNsiItem or the portal's "Справочники" page). The getState result of exportNsiItem
+itself (XML) fills the GUIDs of the rows whose registry and code it lists.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from lxml import etree
 
-__all__ = ["NsiImportError", "NsiRow", "import_nsi", "nsi_rows"]
+from meterhub.exchange.gis.validation import validate
+from meterhub.exchange.gis.xml import NS
+
+__all__ = ["NsiImportError", "NsiRow", "import_nsi", "import_nsi_item", "nsi_rows"]
 
 _KINDS = ("resource", "service", "unit")
 
@@ -90,3 +95,35 @@ def import_nsi(conn: psycopg.Connection, path: Path) -> int:
             rows,
         )
     return len(rows)
+
+
+def import_nsi_item(conn: psycopg.Connection, path: Path) -> int:
+    """Fill the GUIDs of mapped entries from an exportNsiItem getState result (nsi-common): every
+    ``gis_nsi_refs`` row of the item's registry whose code the item lists as actual gets that element's
+    GUID. Returns the rows updated; the result is validated against the schema first."""
+    try:
+        root = etree.parse(str(path)).getroot()
+    except etree.XMLSyntaxError as exc:
+        raise NsiImportError(f"{path.name}: not XML: {exc}") from None
+    ns = {"c": "http://dom.gosuslugi.ru/schema/integration/nsi-common/", "n": NS["nsi-base"]}
+    results = root.xpath("//c:getStateResult", namespaces=ns)
+    if not results:
+        raise NsiImportError(f"{path.name}: no getStateResult of exportNsiItem (nsi-common)")
+    updated = 0
+    for result in results:
+        try:
+            validate(result, "nsi-common", f"{path.name}: getStateResult")
+        except ValueError as exc:
+            raise NsiImportError(str(exc)) from None
+        for item in result.iterfind("c:NsiItem", ns):
+            registry = int(item.findtext("n:NsiItemRegistryNumber", namespaces=ns) or 0)
+            for element in item.iter(f"{{{NS['nsi-base']}}}NsiElement", f"{{{NS['nsi-base']}}}ChildElement"):
+                if element.findtext("n:IsActual", namespaces=ns) != "true":
+                    continue
+                code = element.findtext("n:Code", namespaces=ns)
+                guid = element.findtext("n:GUID", namespaces=ns)
+                updated += conn.execute(
+                    "UPDATE gis_nsi_refs SET guid = %s, updated_at = now() WHERE registry = %s AND code = %s",
+                    (guid, registry, code),
+                ).rowcount
+    return updated
