@@ -171,7 +171,7 @@ def export(
     built_messages: list[tuple[str | None, BuiltMessage]] = []
     if kind == "payments":
         assert period is not None
-        payments = load_payments(conn, period)
+        payments = load_payments(conn, period, building_ids(conn, buildings) if buildings else None)
         built_messages = [
             (None, build_payment_notifications(c, new_guid)) for c in _chunks(payments, MAX_PAYMENTS)
         ]

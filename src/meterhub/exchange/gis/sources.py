@@ -262,15 +262,19 @@ def load_readings(
     return readings, missing
 
 
-def load_payments(conn: psycopg.Connection, period: BillingPeriod) -> list[PaymentData]:
+def load_payments(
+    conn: psycopg.Connection, period: BillingPeriod, buildings: Sequence[str] | None = None
+) -> list[PaymentData]:
     """Payments received in ``period`` (paid_on in the month), with the identifier of the payment document
     they pay: the document of the period they name, else of the month before the payment."""
     documents = identifiers(conn, "payment_document_id")
     izhku = identifiers(conn, "account_izhku")
     rows = conn.execute(
-        "SELECT source, payment_id, account_no, amount_kopecks, paid_on, period_named FROM payments "
-        "WHERE paid_on >= %s AND paid_on < %s ORDER BY paid_on, payment_pk",
-        (period.first_day, period.end_day),
+        "SELECT p.source, p.payment_id, p.account_no, p.amount_kopecks, p.paid_on, p.period_named "
+        "FROM payments p JOIN accounts a USING (account_no) "
+        "WHERE p.paid_on >= %(first)s AND p.paid_on < %(end)s "
+        "AND (%(b)s::text[] IS NULL OR a.building_id = ANY(%(b)s)) ORDER BY p.paid_on, p.payment_pk",
+        {"first": period.first_day, "end": period.end_day, "b": list(buildings) if buildings else None},
     ).fetchall()
     payments = []
     for source, payment_id, account, kopecks, paid_on, named in rows:
