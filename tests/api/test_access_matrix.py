@@ -80,6 +80,10 @@ def own_and_foreign(world: World) -> tuple[dict[str, str], dict[str, list[str]]]
         "period": "2026-01",
         "year": "2026",
         "register": "energy_import_kwh",
+        # the passport office's register (residents are refused by role whatever the id)
+        "person_id": "1",
+        "event_id": "1",
+        "order_id": "1",
         "token_id": str(token_id_of(world, "alice")),
     }
     foreign = {

@@ -61,6 +61,7 @@ PAGES: tuple[Page, ...] = (
     Page("house", "/house", "Показатели дома", "Дом"),
     Page("advice", "/advice", "Выбор тарифа", "Тарифы"),
     Page("requests", "/requests", "Заявки и обращения", "Заявки"),
+    Page("household", "/household", "Зарегистрированные в помещении", "Жильцы"),
     Page("profile", "/profile", "Профиль и безопасность", "Профиль"),
 )
 

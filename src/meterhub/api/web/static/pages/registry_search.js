@@ -1,0 +1,93 @@
+// Passport office: find a person or open a premise (current residents, the archive, deregistration).
+import { api, fill, h, runPage, showStatus } from "../cabinet.js";
+import { KINDS, REASONS, REGISTRY, formValues, lastDay, printUrl, ruDate } from "../registry.js";
+
+function personLink(id, name) {
+  return h("a", { href: `${REGISTRY}/person?id=${id}`, text: name });
+}
+
+async function openPremise(building, premise) {
+  const data = await api(`/registry/premise?${new URLSearchParams({ building_id: building, premise_no: premise })}`);
+  document.getElementById("premise-view").hidden = false;
+  document.getElementById("premise-address").textContent = `${data.address}, площадь ${data.area} м²`;
+  document.getElementById("premise-owners").textContent = data.owners.length ? `Собственники: ${data.owners.join("; ")}` : "Собственники не внесены";
+  document.getElementById("register-here").href = `${REGISTRY}/arrival?${new URLSearchParams({ building_id: building, premise_no: premise })}`;
+  document.getElementById("print-form10").href = printUrl({ kind: "form10", building_id: building, premise_no: premise });
+  document.getElementById("print-family").href = printUrl({ kind: "family", building_id: building, premise_no: premise });
+  const current = data.residents.filter((r) => r.current);
+  const former = data.residents.filter((r) => !r.current);
+  fill(document.getElementById("current-residents"), ...current.map((r) =>
+    h("tr", { "data-arrival": r.arrival_id },
+      h("td", {}, personLink(r.person_id, r.full_name)), h("td", { text: ruDate(r.birth_date) }),
+      h("td", { text: KINDS[r.kind] }), h("td", { text: ruDate(r.start) }), h("td", { text: r.end ? lastDay(r.end) : "" }),
+      h("td", { text: r.relation_to_head }),
+      h("td", {}, h("button", { type: "button", class: "deregister", text: "Снять с учёта",
+        onclick: () => askDeregistration(r, () => openPremise(building, premise)) })))));
+  fill(document.getElementById("former-residents"), ...former.map((r) =>
+    h("tr", {},
+      h("td", {}, personLink(r.person_id, r.full_name)), h("td", { text: KINDS[r.kind] }), h("td", { text: ruDate(r.start) }),
+      h("td", { text: ruDate(r.end) }), h("td", { text: REASONS[r.end_reason] || (r.end_reason ? r.end_reason : "срок истёк") }),
+      h("td", { text: r.moved_to || "" }))));
+  if (!current.length && !former.length) showStatus("В помещении никто не зарегистрирован.", "info");
+  else showStatus("");
+}
+
+function askDeregistration(resident, done) {
+  const dialog = document.getElementById("deregister-dialog");
+  const form = document.getElementById("deregister-form");
+  const error = document.getElementById("deregister-error");
+  document.getElementById("deregister-who").textContent = `${resident.full_name}, ${KINDS[resident.kind]} с ${ruDate(resident.start)}`;
+  form.reset();
+  error.hidden = true;
+  const onSubmit = async (event) => {
+    event.preventDefault();
+    const v = formValues(form);
+    try {
+      await api(`/registry/events/${resident.arrival_id}/deregistration`, {
+        method: "POST",
+        json: { date: v.date, reason: v.reason, moved_to: v.moved_to || "", basis: { type: v.basis_type || "", number: v.basis_number || "" } },
+      });
+      dialog.close();
+      form.removeEventListener("submit", onSubmit);
+      showStatus(`${resident.full_name} снят(а) с регистрационного учёта.`, "ok");
+      await done();
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    }
+  };
+  form.addEventListener("submit", onSubmit);
+  document.getElementById("deregister-cancel").onclick = () => {
+    form.removeEventListener("submit", onSubmit);
+    dialog.close();
+  };
+  dialog.showModal();
+}
+
+runPage(async () => {
+  document.getElementById("person-search").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const q = document.getElementById("q").value.trim();
+    const found = await api(`/registry/persons?${new URLSearchParams({ q })}`);
+    fill(document.getElementById("persons"), ...(found.length
+      ? found.map((p) => h("li", {}, personLink(p.person_id, p.full_name), p.birth_date ? `, ${ruDate(p.birth_date)}` : ""))
+      : [h("li", { class: "muted", text: "Никого не найдено." })]));
+  });
+  const premiseForm = document.getElementById("premise-search");
+  premiseForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const v = formValues(premiseForm);
+    try {
+      await openPremise(v.building_id, v.premise_no);
+      history.replaceState(null, "", `?${new URLSearchParams(v)}`);
+    } catch (err) {
+      showStatus(err.message, "error");
+    }
+  });
+  const params = new URLSearchParams(location.search);
+  if (params.get("building_id") && params.get("premise_no")) {
+    document.getElementById("building").value = params.get("building_id");
+    document.getElementById("premise").value = params.get("premise_no");
+    await openPremise(params.get("building_id"), params.get("premise_no"));
+  }
+}, { accounts: false });

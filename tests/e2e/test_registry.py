@@ -1,0 +1,140 @@
+"""The passport office in a real browser: the registration wizard (arrival of a new person, their
+documents, the check page), then a deregistration from the premise page; the database is the oracle.
+A resident then sees their household (without the departed person) and orders a справка."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import psycopg
+import pytest
+
+from tests.e2e.conftest import DESKTOP, log_in, screenshot, wait_ready
+
+pytestmark = [pytest.mark.db, pytest.mark.slow]
+ARRIVED = date.today() - timedelta(days=10)
+LEFT = date.today() - timedelta(days=1)
+
+
+def _events(db_url: str, surname: str) -> list[tuple]:
+    with psycopg.connect(db_url) as conn:
+        return conn.execute(
+            """
+            SELECT e.kind, e.building_id, e.premise_no, e.event_date, e.reason, e.moved_from, e.moved_to,
+                   e.recorded_by, d.number
+            FROM registry_events e JOIN registry_person_names n USING (person_id)
+            LEFT JOIN registry_documents d USING (person_id)
+            WHERE n.last_name = %s ORDER BY e.event_id
+            """,
+            (surname,),
+        ).fetchall()
+
+
+def test_registration_wizard_and_deregistration(open_page, db_url: str) -> None:
+    page = open_page(DESKTOP)
+    log_in(page, "clerk", next_path="/cabinet/registry/arrival")
+    assert page.url.endswith("/cabinet/registry/arrival")
+    # step 1: where, when, where from
+    page.fill("#w-building", "B1")
+    page.fill("#w-premise", "2")
+    page.select_option("#w-kind", "residence")
+    page.fill("#w-date", ARRIVED.isoformat())
+    page.fill("#w-from", "г. Торжок, ул. Мира, д. 1")
+    page.fill("#w-relation", "брат")
+    page.click("#w-next")
+    # step 2: nobody found, a new person
+    page.fill("#w-find", "Новиков")
+    page.click("#w-find-button")
+    page.wait_for_selector("#w-found li.muted")
+    page.fill("#w-last", "Новиков")
+    page.fill("#w-first", "Степан")
+    page.fill("#w-patronymic", "Ильич")
+    page.fill("#w-birth", "1979-11-02")
+    page.select_option("#w-sex", "male")
+    page.click("#w-next")
+    # step 3: the passport and the basis
+    page.fill("#w-doc-series", "28 09")
+    page.fill("#w-doc-number", "515253")
+    page.fill("#w-doc-issued-by", "ТП УФМС")
+    page.fill("#w-doc-code", "690-010")
+    page.fill("#w-basis", "заявление собственника")
+    page.click("#w-next")
+    summary = page.inner_text("#w-summary")
+    assert "Новиков Степан Ильич" in summary and "28 09 № 515253" in summary
+    screenshot(page, "registry-wizard-check")
+    page.click("#w-submit")
+    page.wait_for_selector("#w-done:not([hidden])")
+    assert "кв. 2" in page.inner_text("#w-done-text")
+    assert _events(db_url, "Новиков") == [
+        ("residence", "B1", "2", ARRIVED, "", "г. Торжок, ул. Мира, д. 1", "", "clerk", "515253")
+    ]
+    # the premise page lists him; deregister him
+    page.goto("/cabinet/registry/?building_id=B1&premise_no=2")
+    wait_ready(page)
+    row = page.locator("#current-residents tr", has_text="Новиков Степан Ильич")
+    row.get_by_role("button", name="Снять с учёта").click()
+    page.fill("#dereg-date", LEFT.isoformat())
+    page.select_option("#dereg-reason", "departure")
+    page.fill("#dereg-moved-to", "г. Санкт-Петербург")
+    page.fill("#dereg-basis", "заявление")
+    page.click("#deregister-submit")
+    page.wait_for_selector("#former-residents tr:has-text('Новиков Степан Ильич')")
+    assert page.locator("#current-residents tr", has_text="Новиков").count() == 0
+    assert "г. Санкт-Петербург" in page.inner_text("#former-residents")
+    screenshot(page, "registry-premise-after-deregistration")
+    events = _events(db_url, "Новиков")
+    assert events[1][:7] == ("deregistration", "B1", "2", LEFT, "departure", "", "г. Санкт-Петербург")
+
+
+def test_a_deregistration_before_the_arrival_is_refused_in_the_dialog(open_page, db_url: str) -> None:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        person = conn.execute("INSERT INTO registry_persons DEFAULT VALUES RETURNING person_id").fetchone()[0]
+        conn.execute(
+            "INSERT INTO registry_person_names VALUES (%s, '1980-01-01', 'Ранний', 'Роман', '', '')",
+            (person,),
+        )
+        conn.execute(
+            "INSERT INTO registry_events (kind, person_id, building_id, premise_no, event_date, recorded_by) "
+            "VALUES ('residence', %s, 'B1', '3', %s, 'test')",
+            (person, ARRIVED),
+        )
+    page = open_page(DESKTOP)
+    log_in(page, "clerk", next_path="/cabinet/registry/?building_id=B1%26premise_no=3")
+    page.goto("/cabinet/registry/?building_id=B1&premise_no=3")
+    wait_ready(page)
+    page.locator("#current-residents tr", has_text="Ранний").get_by_role(
+        "button", name="Снять с учёта"
+    ).click()
+    page.fill("#dereg-date", (ARRIVED - timedelta(days=5)).isoformat())
+    page.click("#deregister-submit")
+    page.wait_for_selector("#deregister-error:not([hidden])")
+    assert "not after the arrival" in page.inner_text("#deregister-error")
+    assert [e[0] for e in _events(db_url, "Ранний")] == ["residence"]
+
+
+def test_a_resident_sees_the_household_and_orders_a_certificate(open_page, db_url: str) -> None:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        premise = conn.execute("SELECT premise_no FROM accounts WHERE account_no = 'LS-1'").fetchone()[0]
+        person = conn.execute("INSERT INTO registry_persons DEFAULT VALUES RETURNING person_id").fetchone()[0]
+        conn.execute(
+            "INSERT INTO registry_person_names VALUES (%s, '1980-01-01', 'Домов', 'Дмитрий', '', '')",
+            (person,),
+        )
+        conn.execute(
+            "INSERT INTO registry_events (kind, person_id, building_id, premise_no, event_date, recorded_by) "
+            "VALUES ('residence', %s, 'B1', %s, '2020-01-01', 'test')",
+            (person, premise),
+        )
+    page = open_page(DESKTOP)
+    log_in(page, "alice", next_path="/cabinet/household")
+    page.wait_for_selector("#household tr")
+    assert "Домов Дмитрий" in page.inner_text("#household")
+    page.select_option("#order-kind", "family")
+    page.fill("#order-comment", "в поликлинику")
+    page.click("#order-form button[type=submit]")
+    page.wait_for_selector("#orders li")
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute(
+            "SELECT account_no, kind, comment, ordered_by FROM registry_certificate_orders"
+        ).fetchone()
+    assert row == ("LS-1", "family", "в поликлинику", "alice")

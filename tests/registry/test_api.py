@@ -1,0 +1,231 @@
+"""The passport office API and a resident's household view: the role boundary (documents for the
+passport office only, a resident sees only their own household), the wizard's submit, deregistration,
+forms, lists, справка orders, and that reads are in the audit log."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient
+
+from meterhub.api.roles import Role
+from meterhub.api.sessions import issue_bearer
+from meterhub.api.users_store import create_user, link_account
+from meterhub.core.settings import Settings
+from tests.registry.world import add_building
+
+pytestmark = pytest.mark.db
+PASSWORD = "correct-horse-battery"
+TODAY = date.today()
+
+
+@pytest.fixture(scope="module")
+def client(db_url: str, tmp_path_factory: pytest.TempPathFactory):
+    from meterhub.api.app import create_app
+
+    tokens = {}
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        add_building(conn)
+        conn.execute("INSERT INTO registry_buildings (building_id, kept_from) VALUES ('B1', '2020-01-01')")
+        for name, role, account in (
+            ("clerk", Role.PASSPORT_OFFICE, None),
+            ("alice", Role.RESIDENT, "B1-LS-1"),
+            ("bob", Role.RESIDENT, "B1-LS-3"),
+            ("acc", Role.ACCOUNTANT, None),
+            ("root", Role.ADMIN, None),
+        ):
+            uid = create_user(conn, name, PASSWORD, role).id
+            if account:
+                link_account(conn, uid, account, "admin")
+            tokens[name] = {
+                "Authorization": f"Bearer {issue_bearer(conn, uid, timedelta(days=1), 't').token}"
+            }
+    settings = Settings(
+        database_url=db_url,
+        data_dir=Path(tmp_path_factory.mktemp("d")),
+        secret_key="test-secret-key-for-meterhub-api-tests-0123456789",
+        db_pool_max_size=4,
+    )
+    with TestClient(create_app(settings)) as c:
+        c.tokens = tokens
+        yield c
+
+
+def _arrival(client, **overrides) -> dict:
+    body = {
+        "building_id": "B1",
+        "premise_no": "1",
+        "kind": "residence",
+        "date": str(TODAY - timedelta(days=30)),
+        "moved_from": "г. Тверь, ул. Лесная, д. 3",
+        "relation_to_head": "сын",
+        "person": {
+            "last_name": "Громов",
+            "first_name": "Павел",
+            "patronymic": "Ильич",
+            "birth_date": "1990-05-05",
+            "sex": "male",
+            "document": {
+                "series": "28 11",
+                "number": "777888",
+                "issued_by": "ОВД",
+                "subdivision_code": "690-002",
+            },
+        },
+        "basis": {"type": "заявление собственника", "number": "5"},
+    }
+    body.update(overrides)
+    r = client.post("/api/v1/registry/arrivals", json=body, headers=client.tokens["clerk"])
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_registration_deregistration_and_the_residents_view(client) -> None:
+    made = _arrival(client)
+    other = _arrival(client, premise_no="3", person={"last_name": "Чужой", "first_name": "Карл"})
+    # alice (premise 1) sees Громов, without documents; bob (premise 3) sees only Чужой
+    alice = client.get("/api/v1/accounts/B1-LS-1/household", headers=client.tokens["alice"])
+    assert alice.status_code == 200
+    assert [m["full_name"] for m in alice.json()["members"]] == ["Громов Павел Ильич"]
+    assert "777888" not in alice.text and "Чужой" not in alice.text
+    assert client.get("/api/v1/accounts/B1-LS-3/household", headers=client.tokens["alice"]).status_code == 404
+    # staff other than the passport office see neither the household nor the register
+    for who in ("acc", "root"):
+        assert client.get("/api/v1/accounts/B1-LS-1/household", headers=client.tokens[who]).status_code == 403
+        card = client.get(f"/api/v1/registry/persons/{made['person_id']}", headers=client.tokens[who])
+        assert card.status_code == 403
+    assert (
+        client.get(
+            f"/api/v1/registry/persons/{other['person_id']}", headers=client.tokens["alice"]
+        ).status_code
+        == 403
+    )
+    # the passport office sees the documents, and the read is audited
+    card = client.get(f"/api/v1/registry/persons/{made['person_id']}", headers=client.tokens["clerk"]).json()
+    assert card["documents"][0]["number"] == "777888" and card["registrations"][0]["kind"] == "residence"
+    log = client.get(
+        f"/api/v1/registry/audit?person_id={made['person_id']}", headers=client.tokens["clerk"]
+    ).json()
+    reads = [(e["actor"], e["action"], e["subject"]) for e in log]
+    assert ("clerk", "read", "person+documents") in reads and ("alice", "read", "household") in reads
+    # deregistration; a second one is refused with the reason
+    r = client.post(
+        f"/api/v1/registry/events/{made['event_id']}/deregistration",
+        json={"date": str(TODAY - timedelta(days=2)), "reason": "departure", "moved_to": "г. Москва"},
+        headers=client.tokens["clerk"],
+    )
+    assert r.status_code == 201, r.text
+    again = client.post(
+        f"/api/v1/registry/events/{made['event_id']}/deregistration",
+        json={"date": str(TODAY), "reason": "departure"},
+        headers=client.tokens["clerk"],
+    )
+    assert again.status_code == 409 and "already ended" in again.json()["detail"]
+    alice = client.get("/api/v1/accounts/B1-LS-1/household", headers=client.tokens["alice"]).json()
+    assert alice["members"] == []
+    premise = client.get(
+        "/api/v1/registry/premise?building_id=B1&premise_no=1", headers=client.tokens["clerk"]
+    )
+    former = premise.json()["residents"][0]
+    assert not former["current"] and former["moved_to"] == "г. Москва"
+
+
+def test_a_duplicate_document_and_a_stay_without_end_are_refused(client) -> None:
+    _arrival(
+        client,
+        premise_no="2",
+        person={"last_name": "Первый", "first_name": "А", "document": {"number": "DUP-1"}},
+    )
+    r = client.post(
+        "/api/v1/registry/arrivals",
+        headers=client.tokens["clerk"],
+        json={
+            "building_id": "B1",
+            "premise_no": "2",
+            "date": str(TODAY),
+            "kind": "residence",
+            "person": {"last_name": "Второй", "first_name": "Б", "document": {"number": "DUP-1"}},
+        },
+    )
+    assert r.status_code == 409 and "already in the register" in r.json()["detail"]
+    r = client.post(
+        "/api/v1/registry/arrivals",
+        headers=client.tokens["clerk"],
+        json={
+            "building_id": "B1",
+            "premise_no": "2",
+            "date": str(TODAY),
+            "kind": "stay",
+            "person": {"last_name": "Третий", "first_name": "В"},
+        },
+    )
+    assert r.status_code == 422 and "end date" in r.text
+    # nothing of the refused requests stayed (the person is created in the same transaction)
+    found = client.get("/api/v1/registry/persons?q=Третий", headers=client.tokens["clerk"]).json()
+    assert found == []
+
+
+def test_forms_lists_and_orders(client) -> None:
+    made = _arrival(
+        client,
+        premise_no="3",
+        person={"last_name": "Формин", "first_name": "Фёдор", "birth_date": "2015-01-01"},
+    )
+    fields = client.post(
+        "/api/v1/registry/forms/fields",
+        json={"kind": "form9", "arrival_id": made["event_id"]},
+        headers=client.tokens["clerk"],
+    ).json()
+    assert {f["key"]: f["value"] for f in fields["fields"]}["full_name"] == "Формин Фёдор"
+    pdf = client.post(
+        "/api/v1/registry/forms/pdf",
+        headers=client.tokens["clerk"],
+        json={"kind": "form9", "arrival_id": made["event_id"], "fields": {"moved_from": "г. Ржев"}},
+    )
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    import pypdfium2 as pdfium
+
+    text = pdfium.PdfDocument(pdf.content)[0].get_textpage().get_text_range()
+    assert "Формин Фёдор" in text and "г. Ржев" in text
+    listing = client.get(
+        "/api/v1/registry/lists?building_id=B1&age_max=17&minors_without_representative=true",
+        headers=client.tokens["clerk"],
+    ).json()
+    assert [r["full_name"] for r in listing["rows"]] == ["Формин Фёдор"]
+    xlsx = client.get("/api/v1/registry/lists.xlsx?building_id=B1", headers=client.tokens["clerk"])
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    order = client.post(
+        "/api/v1/accounts/B1-LS-3/certificate-orders",
+        json={"kind": "family", "comment": "в школу"},
+        headers=client.tokens["bob"],
+    )
+    assert order.status_code == 201
+    staff = client.get("/api/v1/registry/orders", headers=client.tokens["clerk"]).json()
+    assert staff[0]["account_no"] == "B1-LS-3" and staff[0]["comment"] == "в школу"
+    done = client.post(
+        f"/api/v1/registry/orders/{staff[0]['order_id']}",
+        json={"status": "issued"},
+        headers=client.tokens["clerk"],
+    )
+    assert done.status_code == 200
+    mine = client.get("/api/v1/accounts/B1-LS-3/certificate-orders", headers=client.tokens["bob"]).json()
+    assert mine[0]["status"] == "issued"
+    assert (
+        client.get("/api/v1/accounts/B1-LS-3/certificate-orders", headers=client.tokens["alice"]).status_code
+        == 404
+    )
+
+
+def test_staff_pages_are_served_and_redirect_without_a_session(client) -> None:
+    r = client.get("/cabinet/registry/arrival", follow_redirects=False)
+    assert r.status_code == 303 and "/cabinet/login" in r.headers["location"]
+    client.cookies.set("mh_session", "x")
+    page = client.get("/cabinet/registry/arrival")
+    assert page.status_code == 200 and "Шаг 1" in page.text and "registry_arrival.js" in page.text
+    assert "Жильцы" in client.get("/cabinet/household").text
+    client.cookies.clear()
