@@ -30,6 +30,21 @@ def _events(db_url: str, surname: str) -> list[tuple]:
         ).fetchall()
 
 
+def _registered(db_url: str, last: str, first: str, premise: str, day: date) -> None:
+    """A person registered in B1 straight in the tables (the set-up, not what is tested)."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        person = conn.execute("INSERT INTO registry_persons DEFAULT VALUES RETURNING person_id").fetchone()[0]
+        conn.execute(
+            "INSERT INTO registry_person_names VALUES (%s, '1980-01-01', %s, %s, '', '')",
+            (person, last, first),
+        )
+        conn.execute(
+            "INSERT INTO registry_events (kind, person_id, building_id, premise_no, event_date, recorded_by) "
+            "VALUES ('residence', %s, 'B1', %s, %s, 'test')",
+            (person, premise, day),
+        )
+
+
 def test_registration_wizard_and_deregistration(open_page, db_url: str) -> None:
     page = open_page(DESKTOP)
     log_in(page, "clerk", next_path="/cabinet/registry/arrival")
@@ -87,17 +102,7 @@ def test_registration_wizard_and_deregistration(open_page, db_url: str) -> None:
 
 
 def test_a_deregistration_before_the_arrival_is_refused_in_the_dialog(open_page, db_url: str) -> None:
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        person = conn.execute("INSERT INTO registry_persons DEFAULT VALUES RETURNING person_id").fetchone()[0]
-        conn.execute(
-            "INSERT INTO registry_person_names VALUES (%s, '1980-01-01', 'Ранний', 'Роман', '', '')",
-            (person,),
-        )
-        conn.execute(
-            "INSERT INTO registry_events (kind, person_id, building_id, premise_no, event_date, recorded_by) "
-            "VALUES ('residence', %s, 'B1', '3', %s, 'test')",
-            (person, ARRIVED),
-        )
+    _registered(db_url, "Ранний", "Роман", "3", ARRIVED)
     page = open_page(DESKTOP)
     log_in(page, "clerk", next_path="/cabinet/registry/?building_id=B1%26premise_no=3")
     page.goto("/cabinet/registry/?building_id=B1&premise_no=3")
@@ -113,18 +118,9 @@ def test_a_deregistration_before_the_arrival_is_refused_in_the_dialog(open_page,
 
 
 def test_a_resident_sees_the_household_and_orders_a_certificate(open_page, db_url: str) -> None:
-    with psycopg.connect(db_url, autocommit=True) as conn:
+    with psycopg.connect(db_url) as conn:
         premise = conn.execute("SELECT premise_no FROM accounts WHERE account_no = 'LS-1'").fetchone()[0]
-        person = conn.execute("INSERT INTO registry_persons DEFAULT VALUES RETURNING person_id").fetchone()[0]
-        conn.execute(
-            "INSERT INTO registry_person_names VALUES (%s, '1980-01-01', 'Домов', 'Дмитрий', '', '')",
-            (person,),
-        )
-        conn.execute(
-            "INSERT INTO registry_events (kind, person_id, building_id, premise_no, event_date, recorded_by) "
-            "VALUES ('residence', %s, 'B1', %s, '2020-01-01', 'test')",
-            (person, premise),
-        )
+    _registered(db_url, "Домов", "Дмитрий", premise, date(2020, 1, 1))
     page = open_page(DESKTOP)
     log_in(page, "alice", next_path="/cabinet/household")
     page.wait_for_selector("#household tr")

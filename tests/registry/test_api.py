@@ -141,14 +141,12 @@ def test_a_duplicate_document_and_a_stay_without_end_are_refused(client) -> None
         premise_no="2",
         person={"last_name": "Первый", "first_name": "А", "document": {"number": "DUP-1"}},
     )
+    refused = {"building_id": "B1", "premise_no": "2", "date": str(TODAY), "kind": "residence"}
     r = client.post(
         "/api/v1/registry/arrivals",
         headers=client.tokens["clerk"],
         json={
-            "building_id": "B1",
-            "premise_no": "2",
-            "date": str(TODAY),
-            "kind": "residence",
+            **refused,
             "person": {"last_name": "Второй", "first_name": "Б", "document": {"number": "DUP-1"}},
         },
     )
@@ -156,13 +154,7 @@ def test_a_duplicate_document_and_a_stay_without_end_are_refused(client) -> None
     r = client.post(
         "/api/v1/registry/arrivals",
         headers=client.tokens["clerk"],
-        json={
-            "building_id": "B1",
-            "premise_no": "2",
-            "date": str(TODAY),
-            "kind": "stay",
-            "person": {"last_name": "Третий", "first_name": "В"},
-        },
+        json={**refused, "kind": "stay", "person": {"last_name": "Третий", "first_name": "В"}},
     )
     assert r.status_code == 422 and "end date" in r.text
     # nothing of the refused requests stayed (the person is created in the same transaction)

@@ -8,38 +8,29 @@ API would not give the same user.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from meterhub.api.web.pages import CABINET_PREFIX, PAGE_HEADERS, SESSION_COOKIE, _render
+from meterhub.api.web.pages import CABINET_PREFIX, PAGE_HEADERS, SESSION_COOKIE, Page, _render
 
 REGISTRY_PREFIX = CABINET_PREFIX + "/registry"
 
 
-@dataclass(frozen=True)
-class StaffPage:
-    name: str
-    path: str
-    title: str
-    nav_label: str
-
-
-STAFF_PAGES: tuple[StaffPage, ...] = (
-    StaffPage("registry_search", "/", "Паспортная служба: поиск", "Поиск"),
-    StaffPage("registry_arrival", "/arrival", "Регистрация гражданина", "Регистрация"),
-    StaffPage("registry_person", "/person", "Карточка гражданина", ""),
-    StaffPage("registry_print", "/print", "Печать документа", ""),
-    StaffPage("registry_lists", "/lists", "Списки и выгрузки", "Списки"),
-    StaffPage("registry_orders", "/orders", "Заказы справок", "Заказы справок"),
+STAFF_PAGES: tuple[Page, ...] = (
+    Page("registry_search", "/", "Паспортная служба: поиск", "Поиск"),
+    Page("registry_arrival", "/arrival", "Регистрация гражданина", "Регистрация"),
+    Page("registry_person", "/person", "Карточка гражданина", ""),
+    Page("registry_print", "/print", "Печать документа", ""),
+    Page("registry_lists", "/lists", "Списки и выгрузки", "Списки"),
+    Page("registry_orders", "/orders", "Заказы справок", "Заказы справок"),
 )
 
 router = APIRouter(include_in_schema=False)
 
 
-def _handler(page: StaffPage):
+def _handler(page: Page):
     def handler(request: Request) -> Response:
         if SESSION_COOKIE not in request.cookies:
             here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
