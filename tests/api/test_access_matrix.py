@@ -84,6 +84,7 @@ def own_and_foreign(world: World) -> tuple[dict[str, str], dict[str, list[str]]]
         "person_id": "1",
         "event_id": "1",
         "order_id": "1",
+        "ownership_id": "1",
         "token_id": str(token_id_of(world, "alice")),
     }
     foreign = {

@@ -221,3 +221,75 @@ def test_staff_pages_are_served_and_redirect_without_a_session(client) -> None:
     assert page.status_code == 200 and "Шаг 1" in page.text and "registry_arrival.js" in page.text
     assert "Жильцы" in client.get("/cabinet/household").text
     client.cookies.clear()
+
+
+def test_owners_with_shares_and_a_scan_representatives_names_and_documents(client) -> None:
+    clerk = client.tokens["clerk"]
+    parent = _arrival(client, premise_no="2", person={"last_name": "Отцов", "first_name": "Олег"})[
+        "person_id"
+    ]
+    child = _arrival(
+        client,
+        premise_no="2",
+        person={"last_name": "Отцов", "first_name": "Тимур", "birth_date": "2018-02-02"},
+    )["person_id"]
+    pdf = b"%PDF-1.4 title deed"
+    form = {
+        "building_id": "B1",
+        "premise_no": "2",
+        "acquired_on": "2015-03-01",
+        "person_id": str(parent),
+        "share": "1/2",
+        "title_type": "договор купли-продажи",
+        "title_number": "77/15",
+    }
+    r = client.post(
+        "/api/v1/registry/owners",
+        data=form,
+        headers=clerk,
+        files={"scan_file": ("deed.pdf", pdf, "application/pdf")},
+    )
+    assert r.status_code == 201, r.text
+    ownership = r.json()["ownership_id"]
+    too_much = client.post(
+        "/api/v1/registry/owners", headers=clerk, data={**form, "person_id": str(child), "share": "2/3"}
+    )
+    assert too_much.status_code == 422 and "already hold 1/2" in too_much.text
+    half = client.post("/api/v1/registry/owners", headers=clerk, data={**form, "person_id": str(child)})
+    assert half.status_code == 201
+    owners = client.get("/api/v1/registry/owners?building_id=B1&premise_no=2", headers=clerk).json()
+    assert [(o["name"], o["share_numerator"], o["share_denominator"], o["has_scan"]) for o in owners] == [
+        ("Отцов Олег", 1, 2, True),
+        ("Отцов Тимур", 1, 2, False),
+    ]
+    got = client.get(f"/api/v1/registry/owners/{ownership}/scan", headers=clerk)
+    assert got.content == pdf and got.headers["content-type"] == "application/pdf"
+    assert (
+        client.get(f"/api/v1/registry/owners/{ownership}/scan", headers=client.tokens["root"]).status_code
+        == 403
+    )
+    # the representative, a new name and a replaced document show on the cards
+    r = client.post(
+        f"/api/v1/registry/persons/{child}/representatives",
+        headers=clerk,
+        json={"representative_id": parent, "kind": "parent"},
+    )
+    assert r.status_code == 201
+    r = client.post(
+        f"/api/v1/registry/persons/{parent}/names",
+        headers=clerk,
+        json={"last_name": "Отцов-Новый", "first_name": "Олег", "valid_from": "2026-01-10"},
+    )
+    assert r.status_code == 201
+    r = client.post(
+        f"/api/v1/registry/persons/{parent}/documents",
+        headers=clerk,
+        json={"number": "NEW-1", "series": "28 20", "replaced_on": "2026-01-12", "reason": "смена ФИО"},
+    )
+    assert r.status_code == 201
+    card = client.get(f"/api/v1/registry/persons/{parent}", headers=clerk).json()
+    assert card["full_name"] == "Отцов-Новый Олег" and card["names"][0]["full_name"] == "Отцов Олег"
+    assert card["represented"][0]["full_name"] == "Отцов Тимур"
+    assert [d["number"] for d in card["documents"]] == ["NEW-1"]
+    log = client.get(f"/api/v1/registry/audit?person_id={parent}", headers=clerk).json()
+    assert {"title_scan", "name", "documents", "ownership"} <= {e["subject"] for e in log}

@@ -95,11 +95,12 @@ def _include_routers(app: FastAPI) -> None:
     # the resident cabinet pages and their bundled assets (docs/cabinet.md)
     app.include_router(web.router)
     # the passport office (docs/passport-office.md): its API, a resident's household, the staff pages
-    from meterhub.api.routes import household, registry, registry_outputs
+    from meterhub.api.routes import household, registry, registry_outputs, registry_records
     from meterhub.api.web import registry_pages
 
     app.include_router(registry.router, prefix=API_PREFIX)
     app.include_router(registry_outputs.router, prefix=API_PREFIX)
+    app.include_router(registry_records.router, prefix=API_PREFIX)
     app.include_router(household.router, prefix=API_PREFIX)
     app.include_router(registry_pages.router)
 

@@ -1,0 +1,161 @@
+"""The passport office API, records around a person (role ``passport_office`` only): owners with shares and
+title documents with a scan, legal representatives, a change of name, a replaced identity document."""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Response, UploadFile, status
+from pydantic import BaseModel, Field
+
+from meterhub.api.deps import Conn
+from meterhub.api.routes.registry import Clerk, Day, DocumentIn, PersonId, clerk_actor, register_errors
+from meterhub.registry.owners_store import (
+    MAX_SCAN_BYTES,
+    NewOwnership,
+    add_ownership,
+    end_ownership,
+    owners_of,
+    scan,
+)
+from meterhub.registry.persons import IdentityDocument, PersonName
+from meterhub.registry.persons_store import add_representative, change_name, replace_document
+
+router = APIRouter(prefix="/registry", tags=["passport office"])
+OwnershipId = Annotated[int, Path(ge=1, le=2**62, description="an ownership (собственник и доля)")]
+
+
+@router.get("/owners", summary="Owners of a premise, ended ownerships included")
+def list_owners(
+    user: Clerk,
+    conn: Conn,
+    building_id: Annotated[str, Query(min_length=1, max_length=64, examples=["B1"])],
+    premise_no: Annotated[str, Query(min_length=1, max_length=32, examples=["1"])],
+) -> list[dict]:
+    return owners_of(conn, building_id, premise_no)
+
+
+@router.post("/owners", status_code=201, summary="Add an owner with a share and the title document (scan)")
+async def add_owner(
+    user: Clerk,
+    conn: Conn,
+    building_id: Annotated[str, Form(min_length=1, max_length=64, examples=["B1"])],
+    premise_no: Annotated[str, Form(min_length=1, max_length=32, examples=["1"])],
+    acquired_on: Annotated[Day, Form(examples=["2015-03-01"])],
+    person_id: Annotated[int | None, Form(ge=1)] = None,
+    organization: Annotated[str, Form(max_length=300)] = "",
+    share: Annotated[str, Form(pattern=r"^\d+/\d+$|^1$", examples=["1/2"])] = "1",
+    title_type: Annotated[str, Form(max_length=200)] = "",
+    title_number: Annotated[str, Form(max_length=100)] = "",
+    title_date: Annotated[Day | None, Form()] = None,
+    registry_entry: Annotated[str, Form(max_length=100)] = "",
+    scan_file: Annotated[UploadFile | None, File(description="PDF, JPEG, PNG or TIFF, at most 10 MB")] = None,
+) -> dict[str, int]:
+    data = None
+    if scan_file is not None and scan_file.filename:
+        data = await scan_file.read(MAX_SCAN_BYTES + 1)
+    with register_errors():
+        ownership = NewOwnership(
+            building_id,
+            premise_no,
+            acquired_on,
+            person_id,
+            organization,
+            Fraction(share),
+            title_type,
+            title_number,
+            title_date,
+            registry_entry,
+            data,
+            scan_file.filename if data else "",
+            scan_file.content_type or "" if data else "",
+        )
+        return {"ownership_id": add_ownership(conn, clerk_actor(user), ownership)}
+
+
+class OwnershipEnd(BaseModel):
+    lost_on: date
+
+
+@router.post("/owners/{ownership_id}/end", summary="An owner loses the ownership (продажа, дарение …)")
+def end_owner(user: Clerk, conn: Conn, ownership_id: OwnershipId, body: OwnershipEnd) -> dict[str, str]:
+    with register_errors():
+        end_ownership(conn, clerk_actor(user), ownership_id, body.lost_on)
+    return {"lost_on": body.lost_on.isoformat()}
+
+
+@router.get("/owners/{ownership_id}/scan", summary="The title document's scan", response_class=Response)
+def owner_scan(user: Clerk, conn: Conn, ownership_id: OwnershipId) -> Response:
+    found = scan(conn, clerk_actor(user), ownership_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"ownership {ownership_id} has no scan")
+    data, name, mime = found
+    return Response(
+        data,
+        media_type=mime,
+        headers={
+            "Content-Disposition": f'inline; filename="{name or "scan"}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+class RepresentativeIn(BaseModel):
+    representative_id: int = Field(ge=1)
+    kind: Literal["parent", "adoptive_parent", "guardian", "trustee"] = "parent"
+    basis: str = Field("", max_length=300, examples=["свидетельство о рождении"])
+    valid_from: Day | None = None
+
+
+@router.post("/persons/{person_id}/representatives", status_code=201, summary="Link a legal representative")
+def link_representative(
+    user: Clerk, conn: Conn, person_id: PersonId, body: RepresentativeIn
+) -> dict[str, int]:
+    if body.representative_id == person_id:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "a person cannot represent themselves")
+    with register_errors():
+        add_representative(
+            conn, clerk_actor(user), body.representative_id, person_id, body.kind, body.basis, body.valid_from
+        )
+    return {"represented_id": person_id, "representative_id": body.representative_id}
+
+
+class NameChange(BaseModel):
+    last_name: str = Field(min_length=1, max_length=100)
+    first_name: str = Field(min_length=1, max_length=100)
+    patronymic: str = Field("", max_length=100)
+    valid_from: Day
+    reason: str = Field("", max_length=200, examples=["вступление в брак"])
+    basis: str = Field("", max_length=300, examples=["свидетельство о заключении брака"])
+
+
+@router.post("/persons/{person_id}/names", status_code=201, summary="A change of name (the old one stays)")
+def new_name(user: Clerk, conn: Conn, person_id: PersonId, body: NameChange) -> dict[str, str]:
+    name = PersonName(body.last_name, body.first_name, body.patronymic, body.valid_from, body.reason)
+    with register_errors():
+        change_name(conn, clerk_actor(user), person_id, name, basis=body.basis)
+    return {"full_name": name.full}
+
+
+class DocumentReplacement(DocumentIn):
+    replaced_on: Day
+    reason: str = Field(min_length=2, max_length=200, examples=["достижение 45 лет"])
+
+
+@router.post(
+    "/persons/{person_id}/documents", status_code=201, summary="A new identity document replaces the old"
+)
+def new_document(user: Clerk, conn: Conn, person_id: PersonId, body: DocumentReplacement) -> dict[str, str]:
+    values = body.model_dump(exclude={"replaced_on", "reason"})
+    with register_errors():
+        replace_document(
+            conn,
+            clerk_actor(user),
+            person_id,
+            IdentityDocument(**values),
+            on=body.replaced_on,
+            reason=body.reason,
+        )
+    return {"number": body.number}

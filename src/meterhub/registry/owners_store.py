@@ -1,0 +1,173 @@
+"""Owners of a premise (собственники) with shares (доли) and title documents (правоустанавливающие
+документы) with an attached scan. An ownership is never deleted: losing it sets ``lost_on``.
+
+The shares of the owners of a premise on any day must not exceed the whole: a new ownership that would
+make them exceed 1 is refused, naming the owners in force.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+
+import psycopg
+
+from meterhub.registry.audit import Actor, audit
+
+__all__ = [
+    "MAX_SCAN_BYTES",
+    "NewOwnership",
+    "OwnershipError",
+    "add_ownership",
+    "end_ownership",
+    "owners_of",
+    "scan",
+]
+
+MAX_SCAN_BYTES = 10 * 1024 * 1024
+SCAN_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/tiff"})
+
+
+class OwnershipError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class NewOwnership:
+    building_id: str
+    premise_no: str
+    acquired_on: date
+    person_id: int | None = None
+    organization: str = ""
+    share: Fraction = Fraction(1)
+    title_type: str = ""
+    title_number: str = ""
+    title_date: date | None = None
+    registry_entry: str = ""
+    scan: bytes | None = None
+    scan_name: str = ""
+    scan_mime: str = ""
+
+
+def _shares_on(conn: psycopg.Connection, building_id: str, premise_no: str, day: date) -> list[tuple]:
+    return conn.execute(
+        "SELECT ownership_id, share_numerator, share_denominator FROM registry_owners WHERE building_id = %s "
+        "AND premise_no = %s AND acquired_on <= %s AND (lost_on IS NULL OR lost_on > %s)",
+        (building_id, premise_no, day, day),
+    ).fetchall()
+
+
+def add_ownership(conn: psycopg.Connection, actor: Actor, o: NewOwnership) -> int:
+    if (o.person_id is None) == (not o.organization):
+        raise OwnershipError(
+            "an owner is either a person of the register or an organisation, not both or none"
+        )
+    if not 0 < o.share <= 1:
+        raise OwnershipError(f"share {o.share} must be above 0 and at most 1")
+    if o.scan is not None:
+        if len(o.scan) > MAX_SCAN_BYTES:
+            raise OwnershipError(f"the scan is {len(o.scan)} bytes; at most {MAX_SCAN_BYTES} are kept")
+        if o.scan_mime not in SCAN_TYPES:
+            raise OwnershipError(f"a scan must be one of {sorted(SCAN_TYPES)}, not {o.scan_mime!r}")
+    with conn.transaction():
+        held = sum(
+            (Fraction(n, d) for _, n, d in _shares_on(conn, o.building_id, o.premise_no, o.acquired_on)),
+            Fraction(0),
+        )
+        if held + o.share > 1:
+            raise OwnershipError(
+                f"premise {o.premise_no}: owners in force on {o.acquired_on} already hold {held}; "
+                f"adding {o.share} would exceed the whole — end the former owner's share first (lost_on)"
+            )
+        ownership_id = conn.execute(
+            """
+            INSERT INTO registry_owners (building_id, premise_no, person_id, organization, share_numerator,
+                share_denominator, acquired_on, title_type, title_number, title_date, registry_entry, scan,
+                scan_name, scan_mime)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING ownership_id
+            """,
+            (
+                o.building_id,
+                o.premise_no,
+                o.person_id,
+                o.organization,
+                o.share.numerator,
+                o.share.denominator,
+                o.acquired_on,
+                o.title_type,
+                o.title_number,
+                o.title_date,
+                o.registry_entry,
+                o.scan,
+                o.scan_name,
+                o.scan_mime,
+            ),
+        ).fetchone()[0]  # type: ignore[index]
+        audit(
+            conn,
+            actor,
+            "change",
+            "ownership",
+            o.person_id,
+            f"{o.building_id}/{o.premise_no} {o.share} from {o.acquired_on}",
+        )
+    return ownership_id
+
+
+def end_ownership(conn: psycopg.Connection, actor: Actor, ownership_id: int, lost_on: date) -> None:
+    with conn.transaction():
+        row = conn.execute(
+            "UPDATE registry_owners SET lost_on = %s WHERE ownership_id = %s AND lost_on IS NULL "
+            "RETURNING person_id",
+            (lost_on, ownership_id),
+        ).fetchone()
+        if row is None:
+            raise OwnershipError(f"ownership {ownership_id} does not exist or has ended already")
+        audit(conn, actor, "change", "ownership", row[0], f"ownership {ownership_id} ends {lost_on}")
+
+
+def owners_of(conn: psycopg.Connection, building_id: str, premise_no: str) -> list[dict]:
+    """Every ownership of the premise (ended ones included), without the scans' bytes."""
+    rows = conn.execute(
+        """
+        SELECT o.ownership_id, o.person_id,
+               coalesce(n.last_name || ' ' || n.first_name || ' ' || n.patronymic, o.organization),
+               o.share_numerator, o.share_denominator, o.acquired_on, o.lost_on, o.title_type, o.title_number,
+               o.title_date, o.registry_entry, o.scan IS NOT NULL, o.scan_name
+        FROM registry_owners o
+        LEFT JOIN LATERAL (SELECT * FROM registry_person_names x WHERE x.person_id = o.person_id
+                           ORDER BY valid_from DESC LIMIT 1) n ON true
+        WHERE o.building_id = %s AND o.premise_no = %s ORDER BY o.acquired_on, o.ownership_id
+        """,
+        (building_id, premise_no),
+    ).fetchall()
+    keys = (
+        "ownership_id",
+        "person_id",
+        "name",
+        "share_numerator",
+        "share_denominator",
+        "acquired_on",
+        "lost_on",
+        "title_type",
+        "title_number",
+        "title_date",
+        "registry_entry",
+        "has_scan",
+        "scan_name",
+    )
+    return [dict(zip(keys, r, strict=True)) | {"name": r[2].strip()} for r in rows]
+
+
+def scan(conn: psycopg.Connection, actor: Actor, ownership_id: int) -> tuple[bytes, str, str] | None:
+    """(bytes, file name, media type) of the title document's scan; the read is audited."""
+    row = conn.execute(
+        "SELECT scan, scan_name, scan_mime, person_id FROM registry_owners WHERE ownership_id = %s "
+        "AND scan IS NOT NULL",
+        (ownership_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    audit(conn, actor, "read", "title_scan", row[3], f"ownership {ownership_id}")
+    return bytes(row[0]), row[1], row[2]
