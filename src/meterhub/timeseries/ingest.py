@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from psycopg import sql
 
 from meterhub.core.readings import QUALITY_CODE, SOURCE_CODE, Reading, ReadingQuality, ReadingSource
 from meterhub.timeseries.batch_decoder import PG_EPOCH, ColumnarBatch
@@ -82,6 +83,22 @@ CREATE TEMP TABLE IF NOT EXISTS staging_readings (
 ) ON COMMIT DELETE ROWS
 """
 
+# new rows of a re-delivered batch (``{}``: _skip_stored's condition); the ord of each inserted one
+_INSERT_NEW_ROWS = """
+WITH ins AS (
+    INSERT INTO readings (series_id, ts, value, quality, source)
+    SELECT series_id, ts, value, quality, source FROM (
+        SELECT DISTINCT ON (series_id, ts) * FROM staging_readings ORDER BY series_id, ts, ord
+    ) s
+    {}
+    ORDER BY series_id, ts
+    ON CONFLICT (series_id, ts) DO NOTHING
+    RETURNING series_id, ts
+)
+SELECT min(s.ord) FROM ins JOIN staging_readings s USING (series_id, ts)
+GROUP BY s.series_id, s.ts
+"""
+
 _PG_TYPES = ["int4", "timestamptz", "float8", "int2", "int2"]
 _BINARY_ROW = row_dtype(_PG_TYPES, ["series_id", "ts", "value", "quality", "source"])
 _COPY_READINGS = "COPY readings (series_id, ts, value, quality, source) FROM STDIN (FORMAT BINARY)"
@@ -118,6 +135,7 @@ class ReadingWriter:
         self._cumulative: set[int] = set()  # series ids of cumulative registers (hourly rollup)
         self._months: set[tuple[int, int]] = set()
         self._staging_ready = False
+        self._timescaledb: bool | None = None  # readings are a hypertable (see _skip_stored)
 
     # --- lookups -------------------------------------------------------------------------------
     def look_up(self, keys: Iterable[tuple[str, str]]) -> None:
@@ -528,6 +546,27 @@ class ReadingWriter:
                 marks,
             )
 
+    def _skip_stored(self, rows: list[_Row]) -> sql.Composable:
+        """On TimescaleDB, a condition that leaves out keys already stored before the INSERT.
+
+        An INSERT that meets a compressed row makes TimescaleDB decompress that series' whole batch
+        into the chunk to check the key; a plain read does not, so a re-sent week stays compressed
+        (docs/timeseries.md). The batch's time span as literals keeps the lookup to its chunks. On plain
+        PostgreSQL ``ON CONFLICT`` alone is cheaper (bench_ingest: re-sent 0.16 × raw COPY against 0.09).
+        """
+        if self._timescaledb is None:
+            self._timescaledb = (
+                self.conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
+                is not None
+            )
+        if not self._timescaledb or not rows:
+            return sql.SQL("")
+        lo, hi = min(r[1] for r in rows), max(r[1] for r in rows)
+        return sql.SQL(
+            "WHERE NOT EXISTS (SELECT FROM readings r WHERE r.series_id = s.series_id AND r.ts = s.ts "
+            "AND r.ts >= {} AND r.ts <= {})"
+        ).format(sql.Literal(lo), sql.Literal(hi))
+
     def _insert_via_staging(
         self, rows: list[_Row]
     ) -> tuple[list[int], list[tuple[int, tuple[Any, str, str]]]]:
@@ -547,25 +586,7 @@ class ReadingWriter:
                 for i, row in enumerate(rows):
                     copy.write_row((*row, i))
             # DISTINCT ON keeps the first row of a key repeated within the batch: that one is inserted.
-            # Keys already stored are left out before the INSERT: on TimescaleDB an INSERT that meets a
-            # compressed row decompresses its whole batch into the chunk to check the key, which a
-            # plain read does not (a re-sent week then stays compressed, docs/timeseries.md).
-            cur.execute(
-                """
-                WITH ins AS (
-                    INSERT INTO readings (series_id, ts, value, quality, source)
-                    SELECT series_id, ts, value, quality, source FROM (
-                        SELECT DISTINCT ON (series_id, ts) * FROM staging_readings ORDER BY series_id, ts, ord
-                    ) s
-                    WHERE NOT EXISTS (SELECT FROM readings r WHERE r.series_id = s.series_id AND r.ts = s.ts)
-                    ORDER BY series_id, ts
-                    ON CONFLICT (series_id, ts) DO NOTHING
-                    RETURNING series_id, ts
-                )
-                SELECT min(s.ord) FROM ins JOIN staging_readings s USING (series_id, ts)
-                GROUP BY s.series_id, s.ts
-                """
-            )
+            cur.execute(sql.SQL(_INSERT_NEW_ROWS).format(self._skip_stored(rows)))
             inserted = [r[0] for r in cur.fetchall()]
             conflicts: list[tuple[int, tuple[Any, str, str]]] = []
             # a key already stored with another value: keep the stored one, report the new one
