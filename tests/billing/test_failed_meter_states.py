@@ -76,3 +76,24 @@ def test_failed_meter_averages_three_months_then_normative_times_one_and_a_half(
         assert conn.execute(
             "SELECT count(*) FROM recalculation_lines WHERE building_id = 'B1'"
         ).fetchone() == (0,)
+
+
+def test_a_repaired_meter_is_not_trued_up_against_its_failed_register(history: str) -> None:
+    """п. 61 trues up averaged months when readings come back (case «б»); the register of a meter that
+    failed (case «а») says nothing about those months, so nothing is trued up when it works again."""
+    with connect(history) as conn:
+        conn.execute(
+            "UPDATE meter_states SET state = 'working' WHERE meter_id = 'W-1' AND valid_from = '2026-04-01'"
+        )
+        # readings again: 50.0 in March's window (after the repair at the end of March) and 53.0 in April's
+        write_reading(conn, "W-1", "water_m3", datetime(2026, 3, 20, 12, tzinfo=MOSCOW), 50.0)
+        write_reading(conn, "W-1", "water_m3", datetime(2026, 4, 20, 12, tzinfo=MOSCOW), 53.0)
+        conn.commit()
+        result = close_building(conn, "B1", BillingPeriod(2026, 4))
+        # April by meter: 53 − 50 = 3 m³ × 50.00 = 150.00; January–March stay averaged (150.00 each): the
+        # 40 m³ the failed register moved since December (10 → 50) are not booked as a true-up
+        assert _cold(conn, "2026-04") == (D("150.00"), "meter")
+        assert result.report["recalculations"]["lines"] == 0
+        assert conn.execute(
+            "SELECT count(*) FROM recalculation_lines WHERE building_id = 'B1'"
+        ).fetchone() == (0,)

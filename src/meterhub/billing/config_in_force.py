@@ -25,6 +25,7 @@ __all__ = [
     "METER_STATES",
     "account_plan_tariffs",
     "common_property_methods_on",
+    "failed_since",
     "impossibility_acts_on",
     "meter_states_on",
     "tariff_plan_rows",
@@ -167,6 +168,19 @@ def meter_states_on(
         (ids, day),
     ).fetchall()
     return {m: (s, since) for m, s, since in rows}
+
+
+def failed_since(conn: psycopg.Connection, meter_ids: Iterable[str], since: date) -> dict[str, date]:
+    """meter → the latest day on or after ``since`` from which it had a state other than ``working``."""
+    ids = sorted(set(meter_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(
+        "SELECT meter_id, max(valid_from) FROM meter_states WHERE meter_id = ANY(%s) AND state <> 'working' "
+        "AND valid_from >= %s GROUP BY meter_id",
+        (ids, since),
+    ).fetchall()
+    return dict(rows)
 
 
 def impossibility_acts_on(conn: psycopg.Connection, building_id: str, day: date) -> set[tuple[str, str]]:

@@ -26,6 +26,7 @@ from meterhub.billing.charges import AccountInput
 from meterhub.billing.common_property import CommonPropertyInput
 from meterhub.billing.config_in_force import (
     common_property_methods_on,
+    failed_since,
     impossibility_acts_on,
     meter_states_on,
     tariff_plan_rows,
@@ -304,6 +305,14 @@ def _interpolated(
     return RegisterValue(value, at)  # type: ignore[arg-type]  # exact; meter_data keeps Decimals
 
 
+def _run_start(period: BillingPeriod, run: int) -> date:
+    """The first day of the period before a run of ``run`` averaged periods ending before ``period``."""
+    first = period
+    for _ in range(run + 1):
+        first = first.previous()
+    return first.first_day
+
+
 def _group_state(
     group: list[MeterData], states: dict[str, tuple[str, date]], day: date
 ) -> tuple[str, date, str] | None:
@@ -449,6 +458,20 @@ def load_building_input(
                     key = (acc.premise_no, service)
                     runs[key] = max(runs.get(key, 0), h.consecutive_average)
     register_meters = set(without_hourly)
+    if runs:  # п. 61 trues up missing readings (case «б»), never the register of a failed meter (case «а»)
+        oldest = period
+        for _ in range(max(runs.values()) + 1):
+            oldest = oldest.previous()
+        failed = failed_since(conn, [lk.meter_id for lk in links], oldest.first_day)
+        runs = {
+            key: run
+            for key, run in runs.items()
+            if not any(
+                lk.meter_id in failed and failed[lk.meter_id] >= _run_start(period, run)
+                for lk in links
+                if (lk.premise_no, lk.service) == key
+            )
+        }
     run_candidates = [
         link
         for link in links
