@@ -101,6 +101,20 @@ def start_ingest(url: str, broker_url: str, client_id: str) -> subprocess.Popen:
     return proc
 
 
+def wait_subscribed(procs: list[subprocess.Popen], timeout: float = 120) -> None:
+    """Until every ingest process has logged its subscription (a loaded machine needs more than a few
+    seconds to start one; a fleet publishing before that would be answered "no matching subscribers")."""
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        while True:
+            p.errors.seek(0)  # type: ignore[attr-defined]
+            if b"subscribed to" in p.errors.read():  # type: ignore[attr-defined]
+                break
+            if p.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"an ingest process did not subscribe (exit code {p.poll()})")
+            time.sleep(0.2)
+
+
 def wait_for_messages(conn, messages: int, procs: list[subprocess.Popen], pause: float) -> None:
     """Until the ingest log holds ``messages`` rows; stop with the process's error if an ingest died."""
     while count(conn, "SELECT count(*) FROM ingest_log") < messages:
@@ -141,7 +155,7 @@ def main() -> None:
             conn.execute("TRUNCATE readings, ingest_log, series_dirty, series_dirty_log")
             conn.commit()
             procs = [start_ingest(url, broker.url, f"bench-ingest-{n}-{i}") for i in range(n)]
-            time.sleep(4)  # connected and subscribed
+            wait_subscribed(procs)
             for p in procs:
                 os.kill(p.pid, signal.SIGSTOP)
             start = START + timedelta(days=30 * cycle)
@@ -178,7 +192,7 @@ def main() -> None:
         conn.execute("TRUNCATE ingest_log")
         conn.commit()
         proc = start_ingest(url, broker.url, "bench-ingest-latency")
-        time.sleep(4)
+        wait_subscribed([proc])
         start = START + timedelta(days=30 * cycle)
         # every gateway sends one batch (one read of its meters) per interval: a steady load
         steady = run_fleet(

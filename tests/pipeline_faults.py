@@ -274,6 +274,9 @@ class Pipeline:
             self.broker.extra_config.append("persistence false")
 
     def _stop_sim(self) -> None:
+        if getattr(self, "_sim_stopped", False):
+            return
+        self._sim_stopped = True
         with contextlib.suppress(Exception):
             self.sim.stop()
 
