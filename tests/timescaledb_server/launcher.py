@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import shutil
 import subprocess
 import threading
@@ -68,15 +69,23 @@ def timescaledb_server() -> Iterator[str]:
 
 
 def _wait_ready(proc: subprocess.Popen[str]) -> int:
-    deadline = time.monotonic() + START_TIMEOUT
+    """The port from the server's ``READY <port>`` line, within START_TIMEOUT (a thread reads stdout,
+    so a server that hangs without a word cannot block the tests)."""
+    lines: queue.Queue[str] = queue.Queue()
     assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
+    stdout = proc.stdout
+    threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
+    deadline = time.monotonic() + START_TIMEOUT
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=min(left, 1.0))
+        except queue.Empty:
+            if proc.poll() is not None:
+                err = (proc.stderr.read() if proc.stderr else "")[-2000:]
+                raise TimescaleServerUnavailable(f"the TimescaleDB test server exited: {err}") from None
+            continue
         if line.startswith("READY "):
             return int(line.split()[1])
-        if not line and proc.poll() is not None:
-            err = proc.stderr.read() if proc.stderr else ""
-            raise TimescaleServerUnavailable(f"the TimescaleDB test server exited: {err[-2000:]}")
     raise TimescaleServerUnavailable(f"the TimescaleDB test server did not start in {START_TIMEOUT:.0f} s")
 
 
