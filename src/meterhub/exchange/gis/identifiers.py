@@ -28,6 +28,7 @@ __all__ = [
     "KINDS",
     "IdentifierImport",
     "IdentifierImportError",
+    "building_identifiers",
     "identifiers",
     "import_identifiers_file",
     "receipt_state_ids",
@@ -84,6 +85,25 @@ def identifiers(conn: psycopg.Connection, kind: str, keys: Iterable[str] | None 
             "SELECT local_key, value FROM gis_identifiers WHERE kind = %s AND local_key = ANY(%s)",
             (kind, list(keys)),
         )
+    return dict(rows.fetchall())
+
+
+_BUILDING_KEYS = {
+    "premises": "SELECT %(b)s || '/' || premise_no FROM premises WHERE building_id = %(b)s",
+    "account": "SELECT account_no FROM accounts WHERE building_id = %(b)s",
+    "device": "SELECT meter_id FROM meter_links WHERE building_id = %(b)s",
+}
+
+
+def building_identifiers(conn: psycopg.Connection, kind: str, building_id: str) -> dict[str, str]:
+    """``{local_key: value}`` of one kind for the premises, accounts or meters of one building (an export
+    reads one building at a time, so a city's exports stay linear in its size)."""
+    owner = kind.split("_")[0]
+    keys = _BUILDING_KEYS[owner]
+    rows = conn.execute(
+        f"SELECT local_key, value FROM gis_identifiers WHERE kind = %(k)s AND local_key IN ({keys})",
+        {"k": kind, "b": building_id},
+    )
     return dict(rows.fetchall())
 
 
@@ -164,12 +184,6 @@ def _import_response(
     conn: psycopg.Connection, root: etree._Element, source: str, out: IdentifierImport
 ) -> None:
     _validate_results(root, source)
-    items = {
-        str(t): (entity, key, str(m))
-        for t, entity, key, m in conn.execute(
-            "SELECT transport_guid, entity, local_key, message_guid FROM gis_export_items"
-        ).fetchall()
-    }
     results = [
         el
         for el in root.iter()
@@ -183,6 +197,15 @@ def _import_response(
             f"is it the getState "
             f"response of an import meterhub exported?"
         )
+    transports = [(_first(r, "TransportGUID") or "").lower() for r in results]
+    items = {
+        str(t): (entity, key, str(m))
+        for t, entity, key, m in conn.execute(
+            "SELECT transport_guid, entity, local_key, message_guid FROM gis_export_items "
+            "WHERE transport_guid = ANY(%s::uuid[])",
+            ([t for t in transports if _GUID_RE.match(t)],),
+        ).fetchall()
+    }
     for result in results:
         transport = _first(result, "TransportGUID") or ""
         found = items.get(transport.lower())

@@ -15,7 +15,7 @@ from decimal import Decimal
 import psycopg
 
 from meterhub.billing.periods import BillingPeriod
-from meterhub.exchange.gis.identifiers import identifiers
+from meterhub.exchange.gis.identifiers import building_identifiers, identifiers
 from meterhub.exchange.gis.model import (
     AccountData,
     DeviceData,
@@ -67,7 +67,7 @@ def load_house(conn: psycopg.Connection, building_id: str) -> HouseData:
     ).fetchone()
     if row is None:
         raise MissingIdentifier(f"building {building_id!r} is not in the buildings table")
-    premises_guids = identifiers(conn, "premises_guid")
+    premises_guids = building_identifiers(conn, "premises_guid", building_id)
     premises = tuple(
         PremiseData(no, residential, area, entrance, premises_guids.get(f"{building_id}/{no}"))
         for no, residential, area, entrance in conn.execute(
@@ -84,8 +84,8 @@ def load_house(conn: psycopg.Connection, building_id: str) -> HouseData:
 def load_accounts(conn: psycopg.Connection, building_id: str, on_day: date) -> list[AccountData]:
     """Accounts of the building open on ``on_day`` or closed after the day before (closing to report)."""
     fias = identifiers(conn, "house_fias_guid", [building_id]).get(building_id)
-    premises_guids = identifiers(conn, "premises_guid")
-    account_guids = identifiers(conn, "account_guid")
+    premises_guids = building_identifiers(conn, "premises_guid", building_id)
+    account_guids = building_identifiers(conn, "account_guid", building_id)
     rows = conn.execute(
         """
         SELECT a.account_no, a.premise_no, a.share, a.owner_name, a.opened_on, a.closed_on, p.area,
@@ -188,9 +188,9 @@ def load_devices(conn: psycopg.Connection, building_id: str, on_day: date) -> li
     links = conn.execute(_LINKS, {"b": building_id, "d": on_day}).fetchall()
     registers = _registers(conn, [r[0] for r in links])
     fias = identifiers(conn, "house_fias_guid", [building_id]).get(building_id)
-    premises_guids = identifiers(conn, "premises_guid")
-    account_guids = identifiers(conn, "account_guid")
-    versions = identifiers(conn, "device_version_guid")
+    premises_guids = building_identifiers(conn, "premises_guid", building_id)
+    account_guids = building_identifiers(conn, "account_guid", building_id)
+    versions = building_identifiers(conn, "device_version_guid", building_id)
     accounts_of: dict[str, list[str]] = defaultdict(list)
     for no, premise in conn.execute(
         "SELECT account_no, premise_no FROM accounts WHERE building_id = %s AND opened_on <= %s "
@@ -242,8 +242,8 @@ def load_readings(
     values: dict[str, list[tuple[str, Decimal, object]]] = defaultdict(list)
     for meter, register, value, ts in conn.execute(_LATEST, {"end": end, "m": [r[0] for r in links]}):
         values[meter].append((register, value, ts))
-    roots = identifiers(conn, "device_root_guid")
-    versions = identifiers(conn, "device_version_guid")
+    roots = building_identifiers(conn, "device_root_guid", building_id)
+    versions = building_identifiers(conn, "device_version_guid", building_id)
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(zone[0])
@@ -267,8 +267,6 @@ def load_payments(
 ) -> list[PaymentData]:
     """Payments received in ``period`` (paid_on in the month), with the identifier of the payment document
     they pay: the document of the period they name, else of the month before the payment."""
-    documents = identifiers(conn, "payment_document_id")
-    izhku = identifiers(conn, "account_izhku")
     rows = conn.execute(
         "SELECT p.source, p.payment_id, p.account_no, p.amount_kopecks, p.paid_on, p.period_named "
         "FROM payments p JOIN accounts a USING (account_no) "
@@ -276,11 +274,15 @@ def load_payments(
         "AND (%(b)s::text[] IS NULL OR a.building_id = ANY(%(b)s)) ORDER BY p.paid_on, p.payment_pk",
         {"first": period.first_day, "end": period.end_day, "b": list(buildings) if buildings else None},
     ).fetchall()
+    def billed(paid_on: date, named: str | None) -> str:
+        return named or str(BillingPeriod(paid_on.year, paid_on.month).previous())
+
+    documents = identifiers(conn, "payment_document_id", {f"{r[2]}/{billed(r[4], r[5])}" for r in rows})
+    izhku = identifiers(conn, "account_izhku", {r[2] for r in rows})
     payments = []
     for source, payment_id, account, kopecks, paid_on, named in rows:
-        billed = named or str(BillingPeriod(paid_on.year, paid_on.month).previous())
         payments.append(
             PaymentData(source, payment_id, account, Decimal(kopecks).scaleb(-2), paid_on, named,
-                        documents.get(f"{account}/{billed}"), izhku.get(account))
+                        documents.get(f"{account}/{billed(paid_on, named)}"), izhku.get(account))
         )  # fmt: skip
     return payments
