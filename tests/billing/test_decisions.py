@@ -392,6 +392,44 @@ def test_decision_8_normative_continues_after_the_averaging_limit(conn: psycopg.
     assert _individual(conn, BillingPeriod(2026, 8), "LS-1", "cold_water") == ("meter", D("3.0"), D("150.00"))
 
 
+@pytest.mark.db
+def test_decision_8_house_meter_average_does_not_restart(conn: psycopg.Connection) -> None:
+    from meterhub.billing.results_store import common_property_history
+
+    add_building(conn, "D8", {"D8-1": "1"})
+    # cold-water common property requested "by fact, capped": June–August with the house meter (ΔV 1.2,
+    # 1.5, 1.8 m³), September–November without a valid house reading → averaged, December after the
+    # 3-period limit → the normative in place of the requested method.
+    months = [
+        ("2025-06", "actual_capped", D("1.2")),
+        ("2025-07", "actual_capped", D("1.5")),
+        ("2025-08", "actual_capped", D("1.8")),
+        ("2025-09", "average", None),
+        ("2025-10", "average", None),
+        ("2025-11", "average", None),
+        ("2025-12", "normative", None),
+    ]
+    for period, method, difference in months:
+        add_period(conn, "D8", period, "closed")
+        conn.execute(
+            "INSERT INTO period_common_property (building_id, period, service, method_requested, method,"
+            " formula, house_volume, individual_total, difference, normative_volume, distributed, excess,"
+            " excess_cost, negative) VALUES ('D8', %s, 'cold_water', 'actual_capped', %s, 'f', NULL, 0, %s,"
+            " 3, 1, 0, 0, false)",
+            (period, method, difference),
+        )
+    history, count = common_property_history(conn, "D8", JAN)["cold_water"]
+    # the averaging count runs over September–December (4 periods), not from December's normative (0)
+    assert (history, count) == ([D("1.2"), D("1.5"), D("1.8")], 4)
+    inp = CommonPropertyInput(
+        Service.COLD_WATER, D("0.1"), history=history, consecutive_average_periods=count
+    )
+    result = compute_house_common_property(inp, individual_total=D(0), common_area=D(30))
+    # January stays on the normative 0.1 × 30 = 3 m³ (an average (1.2 + 1.5 + 1.8) / 3 = 1.5 m³ would
+    # restart the averaging)
+    assert (result.method, result.distributed) == (CommonPropertyMethod.NORMATIVE, D("3.0"))
+
+
 # --- Decision 9: a payment designated for penalties pays those accrued to its date -----------------------
 
 
