@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from lxml import etree
 
@@ -33,6 +34,7 @@ NS: dict[str, str] = {
 Value = str | int | Decimal | date | datetime | bool | uuid.UUID | None
 
 
+@cache
 def _qname(name: str) -> str:
     prefix, _, local = name.rpartition(":")
     return f"{{{NS[prefix]}}}{local}" if prefix else local
