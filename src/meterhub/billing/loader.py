@@ -35,8 +35,10 @@ from meterhub.billing.meter_data import (
     MeterData,
     MeterProblem,
     RegisterWindow,
+    group_state,
     meter_data_from_hourly,
     meter_data_from_registers,
+    meter_state_period,
 )
 from meterhub.billing.money import engine_context
 from meterhub.billing.opening_balances import check_after_cutover
@@ -53,7 +55,7 @@ from meterhub.billing.repository import (
     tariffs_in_period,
 )
 from meterhub.billing.results_store import common_property_history, volume_history
-from meterhub.billing.tariff_plans import PlanRow, plan_spans, tariffs_for_plans
+from meterhub.billing.tariff_plans import tariffs_by_account
 from meterhub.billing.tariffs import Service, Tariff, tariff_parts
 from meterhub.billing.true_up import VOLUME_QUANTUM
 from meterhub.billing.volumes import MeterPeriod, MeterStatus, ServiceConsumer
@@ -185,13 +187,6 @@ def _usable(group: list[MeterData]) -> bool:
     return all(m.valid for m in group) or _replacement(group)
 
 
-def _state_period(state: str, service: str, supplier_duty: bool) -> MeterPeriod:
-    """The :class:`MeterPeriod` of a meter whose recorded state is not ``working`` (ПП 354 п. 59 «а»)."""
-    if service == "electricity" and supplier_duty and state != "being_replaced":
-        return MeterPeriod(MeterStatus.FAILED_SUPPLIER_DUTY)
-    return MeterPeriod(MeterStatus.FAILED, being_replaced=state == "being_replaced")
-
-
 def _combine(
     group: list[MeterData],
     hourly: dict[tuple[str, str], HourlySeries],
@@ -311,75 +306,6 @@ def _run_start(period: BillingPeriod, run: int) -> date:
     for _ in range(run + 1):
         first = first.previous()
     return first.first_day
-
-
-def _group_state(
-    group: list[MeterData], states: dict[str, tuple[str, date]], day: date
-) -> tuple[str, date, str] | None:
-    """(state, since, meter) of the first meter of the group linked on ``day`` whose recorded state is
-    not ``working``, or None."""
-    for m in group:
-        link = m.link
-        if (link.valid_from is not None and link.valid_from > day) or (
-            link.valid_to is not None and link.valid_to <= day
-        ):
-            continue
-        found = states.get(link.meter_id)
-        if found is not None and found[0] != "working":
-            return found[0], found[1], link.meter_id
-    return None
-
-
-def _plan_tariffs(
-    tariffs: list[Tariff],
-    rows: list[PlanRow],
-    period: BillingPeriod,
-    accounts: list,
-    meters_of: dict[tuple[str, str], list[str]],
-) -> tuple[list[Tariff], dict[str, tuple[Tariff, ...]]]:
-    """The building's default-plan tariffs and, per account billed on another plan (its own or its
-    meter's), all its tariffs (:mod:`meterhub.billing.tariff_plans`)."""
-    services = list(dict.fromkeys(t.service for t in tariffs))
-    several = any(len({t.scheme for t in tariffs if t.service is s}) > 1 for s in services)
-    if not rows and not several:
-        return tariffs, {}
-    by_key: dict[tuple[str, str, str], list[PlanRow]] = {}
-    for row in rows:
-        by_key.setdefault((row.account_no, row.meter_id, row.service), []).append(row)
-    default: dict[Service, list[Tariff]] = {}
-    default_spans = {}
-    for service in services:
-        spans = plan_spans(period, service, tariffs, [by_key.get(("", "", service.value), [])])
-        default_spans[service] = [(p.start, p.end, p.scheme, p.schedule) for p in spans]
-        default[service] = tariffs_for_plans(tariffs, service, spans, "building default plan")
-    own_tariffs: dict[str, tuple[Tariff, ...]] = {}
-    shared: dict[tuple, tuple[Tariff, ...]] = {}  # the same plans share one tuple, so one TariffBook
-    for acc in accounts:
-        keys: dict[Service, tuple] = {}
-        for service in services:
-            meter_rows = [
-                r
-                for m in meters_of.get((acc.premise_no, service.value), [])
-                for r in by_key.get(("", m, service.value), [])
-            ]
-            account_rows = by_key.get((acc.account_no, "", service.value), [])
-            if not meter_rows and not account_rows:
-                continue
-            levels = [meter_rows, account_rows, by_key.get(("", "", service.value), [])]
-            spans = plan_spans(period, service, tariffs, levels)
-            key = [(p.start, p.end, p.scheme, p.schedule) for p in spans]
-            if key != default_spans[service]:
-                keys[service] = (tuple((a, b, c, id(d)) for a, b, c, d in key), spans)
-        if not keys:
-            continue
-        memo = tuple((s.value, k[0]) for s, k in keys.items())
-        if memo not in shared:
-            own = dict(default)
-            for service, (_, spans) in keys.items():
-                own[service] = tariffs_for_plans(tariffs, service, spans, f"account {acc.account_no}")
-            shared[memo] = tuple(t for s in services for t in own[s])
-        own_tariffs[acc.account_no] = shared[memo]
-    return [t for s in services for t in default[s]], own_tariffs
 
 
 def load_building_input(
@@ -514,7 +440,9 @@ def load_building_input(
     for link in links:
         if link.premise_no is not None:
             meters_of.setdefault((link.premise_no, link.service), []).append(link.meter_id)
-    default_tariffs, account_tariffs = _plan_tariffs(tariffs, plan_rows, period, accounts, meters_of)
+    default_tariffs, account_tariffs = tariffs_by_account(
+        tariffs, plan_rows, period, [(a.account_no, a.premise_no) for a in accounts], meters_of
+    )
     needs = {s: _needs_hourly(default_tariffs, s, period) for s in services if s in _METERED}
     account_needs = {
         (acc, s): _needs_hourly(list(own), s, period)
@@ -561,9 +489,9 @@ def load_building_input(
                 continue
             group = groups.get((acc.premise_no, service))
             meter = None
-            state = _group_state(group or [], states, state_day)
+            state = group_state(group or [], states, state_day)
             if group and state is not None:
-                meter = _state_period(state[0], service, options.electricity_failure_supplier_duty)
+                meter = meter_state_period(state[0], service, options.electricity_failure_supplier_duty)
                 loaded.meters[f"state {state[0]}"] += 1
                 loaded.warnings.append(
                     f"account {acc.account_no}, {service}: meter {state[2]} {state[0]} since {state[1]} "

@@ -10,7 +10,9 @@ Two sources, chosen per meter:
   ``register_digits`` wrapping at 10^digits.
 
 A meter whose verification is due before the end of the period (``verification_due < end_day``) is
-not valid (ПП 354 п. 59 «а»), whatever its data.
+not valid (ПП 354 п. 59 «а»), whatever its data; so is one whose recorded state (``meter_states``:
+failed, being replaced, verification expired) is not ``working`` (:func:`group_state`,
+:func:`meter_state_period`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from enum import StrEnum
 
 from meterhub.billing.money import engine_context
 from meterhub.billing.repository import CounterEventRow, MeterLinkRow
+from meterhub.billing.volumes import MeterPeriod, MeterStatus
 from meterhub.billing.zones import Zone, zone_volumes_from_registers
 from meterhub.timeseries.bulk_reads import RegisterValue
 from meterhub.timeseries.queries import PeriodTotal
@@ -32,8 +35,10 @@ __all__ = [
     "MeterData",
     "MeterProblem",
     "RegisterWindow",
+    "group_state",
     "meter_data_from_hourly",
     "meter_data_from_registers",
+    "meter_state_period",
 ]
 
 
@@ -259,3 +264,27 @@ def meter_data_from_registers(
         where = "in the readings windows" if window and window.start_after else "at both period boundaries"
         data.detail = f"meter {link.meter_id}: no valid register readings {where}"
     return data
+
+
+def meter_state_period(state: str, service: str, supplier_duty: bool) -> MeterPeriod:
+    """The :class:`MeterPeriod` of a meter whose recorded state is not ``working`` (ПП 354 п. 59 «а»)."""
+    if service == "electricity" and supplier_duty and state != "being_replaced":
+        return MeterPeriod(MeterStatus.FAILED_SUPPLIER_DUTY)
+    return MeterPeriod(MeterStatus.FAILED, being_replaced=state == "being_replaced")
+
+
+def group_state(
+    group: list[MeterData], states: dict[str, tuple[str, date]], day: date
+) -> tuple[str, date, str] | None:
+    """(state, since, meter) of the first meter of the group linked on ``day`` whose recorded state is
+    not ``working``, or None."""
+    for m in group:
+        link = m.link
+        if (link.valid_from is not None and link.valid_from > day) or (
+            link.valid_to is not None and link.valid_to <= day
+        ):
+            continue
+        found = states.get(link.meter_id)
+        if found is not None and found[0] != "working":
+            return found[0], found[1], link.meter_id
+    return None

@@ -14,7 +14,7 @@ each span takes the tariffs of its scheme, clipped to the span (pure functions, 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -30,6 +30,7 @@ __all__ = [
     "plan_in_force",
     "plan_spans",
     "priced_schemes",
+    "tariffs_by_account",
     "tariffs_for_plans",
 ]
 
@@ -184,3 +185,56 @@ def tariffs_for_plans(
                 f"{cursor}..{span.end}; import {span.scheme} prices for those days or change the plan"
             )
     return result
+
+
+def tariffs_by_account(
+    tariffs: list[Tariff],
+    rows: list[PlanRow],
+    period: BillingPeriod,
+    accounts: Sequence[tuple[str, str]],
+    meters_of: Mapping[tuple[str, str], Sequence[str]],
+) -> tuple[list[Tariff], dict[str, tuple[Tariff, ...]]]:
+    """The building's default-plan tariffs and, per account billed on another plan (its own or its
+    meter's), all its tariffs. ``accounts``: (account, premise); ``meters_of``: (premise, service) → the
+    meters linked there. Without plan rows and with one scheme per service, ``tariffs`` unchanged."""
+    services = list(dict.fromkeys(t.service for t in tariffs))
+    several = any(len({t.scheme for t in tariffs if t.service is s}) > 1 for s in services)
+    if not rows and not several:
+        return tariffs, {}
+    by_key: dict[tuple[str, str, str], list[PlanRow]] = {}
+    for row in rows:
+        by_key.setdefault((row.account_no, row.meter_id, row.service), []).append(row)
+    default: dict[Service, list[Tariff]] = {}
+    default_spans = {}
+    for service in services:
+        spans = plan_spans(period, service, tariffs, [by_key.get(("", "", service.value), [])])
+        default_spans[service] = [(p.start, p.end, p.scheme, p.schedule) for p in spans]
+        default[service] = tariffs_for_plans(tariffs, service, spans, "building default plan")
+    own_tariffs: dict[str, tuple[Tariff, ...]] = {}
+    shared: dict[tuple, tuple[Tariff, ...]] = {}  # the same plans share one tuple, so one TariffBook
+    for account_no, premise_no in accounts:
+        keys: dict[Service, tuple] = {}
+        for service in services:
+            meter_rows = [
+                r
+                for m in meters_of.get((premise_no, service.value), ())
+                for r in by_key.get(("", m, service.value), [])
+            ]
+            account_rows = by_key.get((account_no, "", service.value), [])
+            if not meter_rows and not account_rows:
+                continue
+            levels = [meter_rows, account_rows, by_key.get(("", "", service.value), [])]
+            spans = plan_spans(period, service, tariffs, levels)
+            key = [(p.start, p.end, p.scheme, p.schedule) for p in spans]
+            if key != default_spans[service]:
+                keys[service] = (tuple((a, b, c, id(d)) for a, b, c, d in key), spans)
+        if not keys:
+            continue
+        memo = tuple((s.value, k[0]) for s, k in keys.items())
+        if memo not in shared:
+            own = dict(default)
+            for service, (_, spans) in keys.items():
+                own[service] = tariffs_for_plans(tariffs, service, spans, f"account {account_no}")
+            shared[memo] = tuple(t for s in services for t in own[s])
+        own_tariffs[account_no] = shared[memo]
+    return [t for s in services for t in default[s]], own_tariffs
