@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _db import table
-from tests.pipeline_faults import run
+from tests.pipeline_fault_scenarios import run
 
 
 def main() -> None:

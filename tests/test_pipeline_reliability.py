@@ -20,7 +20,7 @@ import shutil
 
 import pytest
 
-from tests.pipeline_faults import SCENARIOS, run
+from tests.pipeline_fault_scenarios import SCENARIOS, run
 
 pytestmark = [
     pytest.mark.db,

@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from meterhub.core.mqtt_contract import (
     MAX_PAYLOAD_BYTES,
@@ -40,6 +39,7 @@ from meterhub.core.readings import Reading
 from meterhub.timeseries.batch_decoder import decode_batch
 from meterhub.timeseries.deadletter import DeadLetter, write_dead_letters
 from meterhub.timeseries.gateway_registry import GatewayBinding, bindings
+from meterhub.timeseries.gateway_status import stamp_last_seen, store_gateway_status
 from meterhub.timeseries.ingest import PreparedColumns, ReadingWriter, WriteResult
 
 _NOT_PARSED: Any = object()
@@ -344,17 +344,7 @@ class MessageStore:
                     for p in pending
                 ],
             )
-        gateways = sorted({p.batch.gateway_id for p in pending})
-        # SKIP LOCKED: never wait for (or deadlock with) another writer stamping the same rows now
-        self.conn.execute(
-            """
-            UPDATE gateways g SET last_seen = greatest(g.last_seen, now())
-            FROM (SELECT gateway_id FROM gateways WHERE gateway_id = ANY(%s)
-                  ORDER BY gateway_id FOR UPDATE SKIP LOCKED) mine
-            WHERE g.gateway_id = mine.gateway_id
-            """,
-            (gateways,),
-        )
+        stamp_last_seen(self.conn, {p.batch.gateway_id for p in pending})
 
     def _store_status(self, msg: InboundMessage, building: str, gateway: str) -> bool:
         if not msg.payload:
@@ -369,40 +359,7 @@ class MessageStore:
                 msg, "topic_mismatch", f"status for {st.building_id}/{st.gateway_id} published to {msg.topic}"
             )
             return False
-        devices = Jsonb([d.model_dump(mode="json") for d in st.devices])
-        self.conn.execute(
-            """
-            INSERT INTO gateways (gateway_id, building_id, state, software_version, status_ts, last_seen,
-                                  outbox_backlog, outbox_oldest, outbox_dropped, devices)
-            VALUES (%s, %s, %s, %s, %s, now(), %s, %s, %s, %s)
-            ON CONFLICT (gateway_id) DO UPDATE SET
-                building_id = EXCLUDED.building_id, state = EXCLUDED.state,
-                software_version = EXCLUDED.software_version, status_ts = EXCLUDED.status_ts,
-                last_seen = now(), outbox_backlog = EXCLUDED.outbox_backlog,
-                outbox_oldest = EXCLUDED.outbox_oldest, outbox_dropped = EXCLUDED.outbox_dropped,
-                devices = EXCLUDED.devices
-            WHERE gateways.status_ts <= EXCLUDED.status_ts
-            """,
-            (
-                gateway,
-                building,
-                st.state,
-                st.software_version,
-                st.ts,
-                st.outbox_backlog,
-                st.outbox_oldest,
-                st.outbox_dropped,
-                devices,
-            ),
-        )
-        self.conn.execute(
-            """
-            INSERT INTO gateway_status_history
-                (gateway_id, building_id, status_ts, state, devices, outbox_backlog, outbox_dropped)
-            VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING
-            """,
-            (gateway, building, st.ts, st.state, devices, st.outbox_backlog, st.outbox_dropped),
-        )
+        store_gateway_status(self.conn, st, building, gateway)
         return True
 
 

@@ -32,15 +32,13 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import queue
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlparse
 
@@ -62,56 +60,18 @@ from meterhub.timeseries.batch_decoder import decode_batch
 from meterhub.timeseries.database import connect
 from meterhub.timeseries.deadletter import payload_summary
 from meterhub.timeseries.ingest import ReadingWriter
+from meterhub.timeseries.ingest_options import (
+    IngestOptions,
+    IngestStats,
+    is_conflict,
+    return_big_buffers_to_the_system,
+)
 from meterhub.timeseries.message_store import InboundMessage, MessageStore, StoreResult
 from meterhub.timeseries.rollup import process_dirty
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class IngestOptions:
-    broker_url: str = "mqtt://127.0.0.1:1883"
-    client_id: str = field(default_factory=lambda: f"meterhub-ingest-{socket.gethostname()}")
-    username: str | None = None
-    password: str | None = None
-    shared: bool | None = None  # None: MQTT 5 shared subscription if the broker speaks MQTT 5
-    max_batch_readings: int = 20_000
-    max_delay: float = 0.5
-    idle_gap: float = 0.02  # no message for this long ends a group early (see the module docstring)
-    rollup_every: float | None = 30.0
-    db_retry_max: float = 30.0
-    writers: int = 2  # database connections storing groups in turn (see the module docstring)
-    leave_group: bool = False  # at stop, end the session: leave the shared group for good
-    # seconds the broker keeps this worker's session (its place in the group, its queue) while it is
-    # away: long enough for a restart; a worker gone for longer drops out (gateways re-send its share)
-    session_expiry: int = 300
-    reconnect_max: float = 4.0  # longest pause between reconnect attempts [s]
-    drain_timeout: float = 10.0  # at stop, how long to keep storing what still arrives [s]
-
-
-@dataclass
-class IngestStats:
-    messages: int = 0
-    acked: int = 0
-    readings_inserted: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    dead_messages: int = 0
-    refused: int = 0  # messages of unknown gateways or from another building (dead letters)
-    statuses: int = 0
-    commit_acks: int = 0  # commit acknowledgements published to gateways
-    db_errors: int = 0
-    conflicts_retried: int = 0  # transactions PostgreSQL rolled back (deadlock, serialization) and redone
-    hours_written: int = 0
-
-    def add(self, r: StoreResult) -> None:
-        self.messages += r.messages
-        self.readings_inserted += r.readings.inserted
-        self.duplicates += r.readings.duplicates
-        self.rejected += r.readings.rejected
-        self.dead_messages += r.dead_messages
-        self.refused += r.refused
-        self.statuses += r.statuses
+__all__ = ["IngestOptions", "IngestService", "IngestStats"]
 
 
 @dataclass
@@ -336,7 +296,7 @@ class IngestService:
                 self._store_once(w, seq, group)
                 return
             except psycopg.OperationalError as exc:
-                if _is_conflict(exc):
+                if is_conflict(exc):
                     # another writer's transaction held what this one needed (e.g. both re-delivered
                     # the same readings): redo it at once, nothing was stored
                     with self._stats_lock:
@@ -371,7 +331,7 @@ class IngestService:
             with self._stats_lock:
                 self.stats.hours_written += stats.hours_written
         except psycopg.OperationalError as exc:
-            if _is_conflict(exc):  # collided with a writer: the next round does it
+            if is_conflict(exc):  # collided with a writer: the next round does it
                 with contextlib.suppress(psycopg.Error):
                     self._db(w).conn.rollback()
                 with self._stats_lock:
@@ -386,7 +346,7 @@ class IngestService:
     # --- main loop --------------------------------------------------------------------------------
     def run(self, *, until: Callable[[], bool] | None = None) -> IngestStats:
         """Consume until ``stop()`` (or ``until()`` is true); returns the statistics."""
-        _return_big_buffers_to_the_system()
+        return_big_buffers_to_the_system()
         self._connect()
         threads = [
             threading.Thread(target=self._work_guarded, args=(w, until), name=f"ingest-{w.name}", daemon=True)
@@ -500,25 +460,3 @@ class IngestService:
                     break
             seq, self._next_seq = self._next_seq, self._next_seq + 1
             self._store_with_retry(w, seq, group)  # a conflict is redone; an outage raises (stopping)
-
-
-_BIG_BUFFER = 4 * 1024 * 1024
-
-
-def _return_big_buffers_to_the_system() -> None:
-    """Make glibc serve every allocation of 4 MiB and more (a huge MQTT packet being read) with its own
-    mapping, given back when freed. By default glibc raises that threshold after the first big free,
-    and the next huge messages then come from the heap, which does not shrink again: a storm of
-    oversized messages would leave the ingest hundreds of MB larger for good. No-op off glibc."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, _BIG_BUFFER)  # M_MMAP_THRESHOLD; fixing it also stops the dynamic raise
-    except (OSError, AttributeError):
-        pass
-
-
-def _is_conflict(exc: psycopg.OperationalError) -> bool:
-    """PostgreSQL rolled the transaction back because of another one (class 40: deadlock,
-    serialization failure) or a lock wait timed out: redo it; the database is fine."""
-    state = getattr(exc, "sqlstate", None) or ""
-    return isinstance(exc, psycopg.errors.TransactionRollback) or state.startswith("40") or state == "55P03"
