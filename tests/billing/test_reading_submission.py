@@ -62,7 +62,7 @@ def test_lower_than_previous_is_refused_unless_a_replacement_is_recorded():
     assert not refused.accepted
     assert codes(refused.errors) == ["lower_than_previous"]
     assert "меньше предыдущего 1\u00a0000\u00a0кВт·ч" not in refused.errors[0].ru
-    assert "Показание: показание 999,9\u00a0кВт·ч меньше предыдущего 1 000\u00a0кВт·ч" in refused.errors[0].ru
+    assert "Показание 999,9\u00a0кВт·ч меньше предыдущего 1 000\u00a0кВт·ч" in refused.errors[0].ru
     replaced = submit(meter(reg("T", "1000", replaced_after_previous=True)), {"T": "3.5"})
     assert replaced.accepted and replaced.consumption == {}
 

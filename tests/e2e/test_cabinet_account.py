@@ -276,7 +276,7 @@ def test_error_messages_are_readable(open_page, cabinet_world, live_server):
     expect(result).to_have_attribute("data-outcome", "rejected")
     text = result.inner_text()
     assert "Шкала" not in text and re.search(r"меньше предыдущего \d[\d ]*,?\d*\u00a0куб\. м", text), text
-    assert "3,5\u00a0куб. м" in text
+    assert "Показание 3,5\u00a0куб. м меньше предыдущего" in text
     screenshot(page, "27-reading-refused-readable")
 
     # a rejected request shows its reason beside the status, not only inside «История»

@@ -20,18 +20,26 @@ from functools import lru_cache
 
 from fastapi import Request
 
-__all__ = ["DEVICE_COOKIE", "client_ip", "device_id_for", "is_https", "new_device_cookie"]
+__all__ = [
+    "DEVICE_COOKIE",
+    "client_ip",
+    "device_id_for",
+    "is_https",
+    "is_trusted",
+    "new_device_cookie",
+    "trusted_networks",
+]
 
 DEVICE_COOKIE = "mh_device"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @lru_cache(maxsize=16)
-def _networks(trusted: tuple[str, ...]) -> tuple[Network, ...]:
+def trusted_networks(trusted: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(t.strip(), strict=False) for t in trusted if t.strip())
 
 
-def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
+def is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:
@@ -40,18 +48,18 @@ def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
 
 
 def _trusted(request: Request) -> tuple[Network, ...]:
-    return _networks(tuple(request.app.state.settings.trusted_proxies))
+    return trusted_networks(tuple(request.app.state.settings.trusted_proxies))
 
 
 def client_ip(request: Request) -> str:
     """The caller's address: the peer, or what trusted proxies forwarded."""
     peer = request.client.host if request.client else "unknown"
     networks = _trusted(request)
-    if not networks or not _is_trusted(peer, networks):
+    if not networks or not is_trusted(peer, networks):
         return peer
     hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
     for hop in reversed(hops):
-        if not _is_trusted(hop, networks):
+        if not is_trusted(hop, networks):
             try:
                 return str(ipaddress.ip_address(hop))
             except ValueError:
@@ -65,7 +73,7 @@ def is_https(request: Request) -> bool:
         return True
     peer = request.client.host if request.client else ""
     networks = _trusted(request)
-    if networks and _is_trusted(peer, networks):
+    if networks and is_trusted(peer, networks):
         proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
         return proto == "https"
     return False

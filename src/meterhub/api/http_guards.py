@@ -19,7 +19,7 @@ import psycopg
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from meterhub.api.client_address import _is_trusted, _networks
+from meterhub.api.client_address import is_trusted, trusted_networks
 
 __all__ = ["HSTS", "HttpGuards", "nul_in_body_handler"]
 
@@ -33,14 +33,14 @@ _NUL_DETAIL = (
 class HttpGuards:
     def __init__(self, app, trusted_proxies: list[str], api_prefix: str) -> None:
         self.app = app
-        self.networks = _networks(tuple(trusted_proxies))
+        self.networks = trusted_networks(tuple(trusted_proxies))
         self.api_prefix = api_prefix.encode()
 
     def _https(self, scope) -> bool:
         if scope.get("scheme") == "https":
             return True
         client = scope.get("client")
-        if not self.networks or not client or not _is_trusted(client[0], self.networks):
+        if not self.networks or not client or not is_trusted(client[0], self.networks):
             return False
         for name, value in scope.get("headers", ()):
             if name == b"x-forwarded-proto":

@@ -211,6 +211,11 @@ def _scale_ru(label: str) -> str:
 _PLACES = {"кВт·ч": 2, "куб. м": 3, "Гкал": 4}
 
 
+def _reading_ru(label: str) -> str:
+    """«Показание» (one register) or «Тариф T1: показание» — the subject of a sentence about a value."""
+    return "Показание" if label in ("", "T") else f"Тариф {label}: показание"
+
+
 def _ru(value: Decimal, unit: str) -> str:
     """``Decimal("9274.224000000")``, ``"куб. м"`` → ``9 274,224 куб. м`` (half-up at the unit's places)."""
     places = Decimal(1).scaleb(-_PLACES.get(unit, 3))
@@ -356,7 +361,7 @@ def validate_submission(
                 errors.append(
                     Message(
                         "lower_than_previous",
-                        f"{_scale_ru(label)}: показание {_ru(value, unit)} меньше предыдущего "
+                        f"{_reading_ru(label)} {_ru(value, unit)} меньше предыдущего "
                         f"{_ru(prev.value, unit)} "
                         f"({prev.ts.astimezone(zone):%d.%m.%Y}). Проверьте цифры; если счётчик заменён, "
                         "сообщите в управляющую компанию.",

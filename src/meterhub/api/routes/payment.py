@@ -38,7 +38,7 @@ class PaymentOut(BaseModel):
     )
 
 
-def _receipt(conn, account_no: str, period: str | None, secret: str):
+def _receipt(conn, account_no: str, period: str | None):
     from meterhub.billing.receipts import ReceiptDataError, list_receipts, load_receipt
 
     periods = [r.period for r in list_receipts(conn, account_no)]
@@ -77,7 +77,7 @@ def payment(
     settings: Annotated[Settings, Depends(get_settings)],
     period: PeriodQuery = None,
 ) -> PaymentOut:
-    receipt = _receipt(conn, account_no, period, settings.secret_key)
+    receipt = _receipt(conn, account_no, period)
     amount = receipt.totals.qr_amount
     chosen = str(receipt.period)
     return PaymentOut(
@@ -96,15 +96,10 @@ def payment(
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {}}, "description": "the QR code"}},
 )
-def payment_qr_svg(
-    account_no: AccountNo,
-    conn: Conn,
-    settings: Annotated[Settings, Depends(get_settings)],
-    period: PeriodQuery = None,
-) -> Response:
+def payment_qr_svg(account_no: AccountNo, conn: Conn, period: PeriodQuery = None) -> Response:
     import segno
 
-    receipt = _receipt(conn, account_no, period, settings.secret_key)
+    receipt = _receipt(conn, account_no, period)
     code = segno.make_qr(receipt.qr_payload, error="m", mode="byte", boost_error=False)
     out = io.BytesIO()
     code.save(out, kind="svg", scale=4, border=4, xmldecl=False, title="QR-код для оплаты")
