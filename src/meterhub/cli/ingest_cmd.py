@@ -67,7 +67,7 @@ def ingest(
         opts.client_id = client_id
     with database_url(settings) as url:
         with connect(url) as conn:
-            migrate(conn, MIGRATION_SOURCES)
+            migrate(conn, MIGRATION_SOURCES, prefer=settings.storage)
         service = IngestService(url, opts)
         signal.signal(signal.SIGTERM, lambda *_: service.stop())
         signal.signal(signal.SIGINT, lambda *_: service.stop())
@@ -93,9 +93,14 @@ def rollup(
         while True:
             stats = rebuild(conn) if full else process_dirty(conn)
             conn.commit()
+            lifted = (
+                f"; {stats.lifted} transaction(s) with TimescaleDB's decompression limit lifted"
+                if stats.lifted
+                else ""
+            )
             typer.echo(
                 f"{stats.series} series, {stats.readings:,} readings, {stats.hours_written:,} hours, "
-                f"{stats.flags} flagged readings in {stats.seconds:.1f} s"
+                f"{stats.flags} flagged readings in {stats.seconds:.1f} s{lifted}"
             )
             if not watch:
                 break
