@@ -293,3 +293,17 @@ def test_owners_with_shares_and_a_scan_representatives_names_and_documents(clien
     assert [d["number"] for d in card["documents"]] == ["NEW-1"]
     log = client.get(f"/api/v1/registry/audit?person_id={parent}", headers=clerk).json()
     assert {"title_scan", "name", "documents", "ownership"} <= {e["subject"] for e in log}
+
+
+def test_the_account_view_counts_residents_from_the_register(client) -> None:
+    before = client.get("/api/v1/accounts/B1-LS-1", headers=client.tokens["alice"]).json()
+    _arrival(client, premise_no="1", person={"last_name": "Счётов", "first_name": "Сава"})
+    _arrival(
+        client,
+        premise_no="1",
+        kind="stay",
+        end_date=str(TODAY + timedelta(days=90)),
+        person={"last_name": "Гостев", "first_name": "Гоша"},
+    )
+    after = client.get("/api/v1/accounts/B1-LS-1", headers=client.tokens["alice"]).json()
+    assert (after["registered"], after["temporary"]) == (before["registered"] + 1, before["temporary"] + 1)

@@ -6,13 +6,15 @@ Reads only; amounts and methods come from the tables the billing close wrote (``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+
+from meterhub.registry.counts_store import register_counts_on
 
 __all__ = [
     "AccountRow",
@@ -58,10 +60,27 @@ SELECT a.account_no, a.building_id, b.address, b.time_zone, a.premise_no, p.area
 """
 
 
+def _with_register(conn: psycopg.Connection, rows: list[AccountRow]) -> list[AccountRow]:
+    """Today's registered/temporary from the register where the building keeps it (meterhub.registry)."""
+    today = date.today()
+    out = []
+    counts: dict[str, dict | None] = {}
+    for row in rows:
+        if row.building_id not in counts:
+            counts[row.building_id] = register_counts_on(conn, row.building_id, today)
+        register = counts[row.building_id]
+        if register is not None:
+            count = register.get(row.account_no)
+            registered, temporary = (count.registered, count.temporary) if count else (0, 0)
+            row = replace(row, registered=registered, temporary=temporary)
+        out.append(row)
+    return out
+
+
 def account_row(conn: psycopg.Connection, account_no: str) -> AccountRow | None:
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(_ACCOUNT + " WHERE a.account_no = %s", (account_no,)).fetchone()
-    return AccountRow(**row) if row else None
+    return _with_register(conn, [AccountRow(**row)])[0] if row else None
 
 
 def list_accounts(
@@ -83,7 +102,8 @@ def list_accounts(
     sql = _ACCOUNT + (" WHERE " + " AND ".join(where) if where else "")
     sql += " ORDER BY a.building_id, a.account_no LIMIT %s OFFSET %s"
     with conn.cursor(row_factory=dict_row) as cur:
-        return [AccountRow(**r) for r in cur.execute(sql, (*params, limit, offset)).fetchall()]
+        rows = [AccountRow(**r) for r in cur.execute(sql, (*params, limit, offset)).fetchall()]
+    return _with_register(conn, rows)
 
 
 def account_services(conn: psycopg.Connection, account_no: str) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import psycopg
@@ -21,7 +21,7 @@ from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.schedule_text import parse_zone_schedule
 from meterhub.billing.tariffs import PriceBasis, Service, Tariff
 from meterhub.billing.zones import Zone, ZoneScheme
-from meterhub.registry.counts_store import register_resident_days
+from meterhub.registry.counts_store import register_counts_on, register_resident_days
 
 __all__ = [
     "AccountRow",
@@ -129,10 +129,10 @@ def residents_on(conn: psycopg.Connection, building_id: str, day: date) -> dict[
         """,
         (building_id, day, day),
     ).fetchall()
-    register = register_resident_days(conn, building_id, day, day + timedelta(days=1))
+    register = register_counts_on(conn, building_id, day)
     if register is None:
         return dict(rows)
-    return {a: counts[0].total for a, counts in register.counts.by_account.items()}
+    return {account: count.total for account, count in register.items()}
 
 
 def residents_in_period(

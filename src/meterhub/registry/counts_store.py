@@ -8,12 +8,12 @@ days from ``kept_from`` on; the days before come from the counts import (``resid
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import psycopg
 
 from meterhub.registry.events import EventKind, RegistrationEvent, ResidenceSpan, replay_events
-from meterhub.registry.resident_days import AccountWindow, ResidentDays, counts_by_day
+from meterhub.registry.resident_days import AccountWindow, DayCount, ResidentDays, counts_by_day
 
 __all__ = [
     "RegisterCounts",
@@ -21,6 +21,7 @@ __all__ = [
     "building_events",
     "building_spans",
     "kept_from",
+    "register_counts_on",
     "register_resident_days",
 ]
 
@@ -94,3 +95,12 @@ def register_resident_days(
         building_spans(conn, building_id), building_accounts(conn, building_id), start, end
     )
     return RegisterCounts(since, counts)
+
+
+def register_counts_on(conn: psycopg.Connection, building_id: str, day: date) -> dict[str, DayCount] | None:
+    """Registered and temporary residents per account on ``day`` from the register, or None when the
+    building does not keep it on that day (receipts, the account view)."""
+    register = register_resident_days(conn, building_id, day, day + timedelta(days=1))
+    if register is None:
+        return None
+    return {account: counts[0] for account, counts in register.counts.by_account.items()}

@@ -26,6 +26,7 @@ from meterhub.billing.receipts.link_code import account_link_code
 from meterhub.billing.receipts.loader import AccountInfo, load_payee, load_receipt, payer_of
 from meterhub.billing.receipts.model import DebtLine, DebtReceipt, ReceiptDataError
 from meterhub.billing.receipts.pdf import write_debt_receipt, write_receipts
+from meterhub.registry.counts_store import register_counts_on
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +204,9 @@ def load_debt_receipt(
     if row is None:
         raise ReceiptDataError(f"account {account_no!r} does not exist; check the number")
     building_id, address, persons = row[7], row[8], row[9] or 0
+    register = register_counts_on(conn, building_id, as_of)
+    if register is not None:  # the building keeps the register of residents in meterhub
+        persons = register[account_no].total if account_no in register else 0
     info = AccountInfo(*row[:7])
     payer = payer_of(info, address, persons)
     payee_row = load_payee(conn, building_id)

@@ -2,7 +2,8 @@
 
 Sources (all written by the close, the money side or ``meterhub import``):
 
-* ``buildings``, ``premises``, ``accounts``, ``resident_counts`` — Раздел 1;
+* ``buildings``, ``premises``, ``accounts``, ``resident_counts`` (or the register, ``meterhub.registry``,
+  where the building keeps it) — Раздел 1;
 * ``receipt_payees`` (migration 0120, import entity ``payees``) — the provider and the payee's bank
   requisites, a building's own row replacing the ``'*'`` row — Раздел 1–2 and the QR code;
 * the ledger (:mod:`.balances`) — opening balance, charged, recalculated, penalties, paid — Раздел 2;
@@ -54,7 +55,7 @@ from meterhub.billing.receipts.model import (
     validate_payee,
 )
 from meterhub.billing.receipts.rows import charge_rows, service_references
-from meterhub.billing.repository import get_building, normatives_on
+from meterhub.billing.repository import get_building, normatives_on, residents_on
 
 __all__ = [
     "AccountInfo",
@@ -278,13 +279,7 @@ def iter_receipts(
             (building_id, str(period)),
         )
     }
-    persons = dict(
-        conn.execute(
-            "SELECT r.account_no, r.registered + r.temporary FROM resident_counts r "
-            "WHERE r.account_no = ANY(%s) AND r.valid_from <= %s AND (r.valid_to IS NULL OR r.valid_to > %s)",
-            (numbers, period.first_day, period.first_day),
-        ).fetchall()
-    )
+    persons = residents_on(conn, building_id, period.first_day)  # the register's where the building keeps it
     normatives = normatives_on(conn, building_id, period.first_day)
     house_readings, premise_readings = _readings(
         conn, building_id, period, building.time_zone, [a.premise_no for a in accounts]
