@@ -247,7 +247,7 @@ def test_owners_with_shares_and_a_scan_representatives_names_and_documents(clien
         "/api/v1/registry/owners",
         data=form,
         headers=clerk,
-        files={"scan_file": ("deed.pdf", pdf, "application/pdf")},
+        files={"scan_file": ("договор.pdf", pdf, "application/pdf")},
     )
     assert r.status_code == 201, r.text
     ownership = r.json()["ownership_id"]
@@ -264,6 +264,8 @@ def test_owners_with_shares_and_a_scan_representatives_names_and_documents(clien
     ]
     got = client.get(f"/api/v1/registry/owners/{ownership}/scan", headers=clerk)
     assert got.content == pdf and got.headers["content-type"] == "application/pdf"
+    disposition = got.headers["content-disposition"]
+    assert "filename*=UTF-8''%D0%B4%D0%BE%D0%B3%D0%BE%D0%B2%D0%BE%D1%80.pdf" in disposition
     assert (
         client.get(f"/api/v1/registry/owners/{ownership}/scan", headers=client.tokens["root"]).status_code
         == 403

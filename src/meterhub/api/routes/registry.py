@@ -8,6 +8,7 @@ import contextlib
 from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 import psycopg
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
@@ -36,6 +37,19 @@ Clerk = Annotated[User, Depends(require_role(Role.PASSPORT_OFFICE))]
 PersonId = Annotated[int, Path(ge=1, le=2**62, description="person in the register")]
 EventId = Annotated[int, Path(ge=1, le=2**62, description="registration event")]
 OrderId = Annotated[int, Path(ge=1, le=2**62, description="справка order")]
+
+
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """A Content-Disposition value for any file name: an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in filename)
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def known_building(conn: psycopg.Connection, building_id: str) -> str:
+    if conn.execute("SELECT 1 FROM buildings WHERE building_id = %s", (building_id,)).fetchone() is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"building {building_id!r} not found")
+    return building_id
 
 
 def clerk_actor(user: User) -> Actor:

@@ -13,7 +13,15 @@ from pydantic import BaseModel, Field
 
 from meterhub.api.deps import Conn
 from meterhub.api.roles import User
-from meterhub.api.routes.registry import Clerk, Day, OrderId, clerk_actor, register_errors
+from meterhub.api.routes.registry import (
+    Clerk,
+    Day,
+    OrderId,
+    clerk_actor,
+    content_disposition,
+    known_building,
+    register_errors,
+)
 from meterhub.registry.audit import audit, audit_entries, audit_many
 from meterhub.registry.forms import render_form_pdf
 from meterhub.registry.forms.store import FormRequest, prepare_form
@@ -90,7 +98,7 @@ BuildingQuery = Annotated[str, Query(min_length=1, max_length=64, examples=["B1"
 def list_json(
     user: Clerk, conn: Conn, building_id: BuildingQuery, f: Annotated[ListFilter, Depends(_filter)]
 ):
-    rows = select(list_rows(conn, building_id, f.on), f)
+    rows = select(list_rows(conn, known_building(conn, building_id), f.on), f)
     audit_many(
         conn, clerk_actor(user), "read", "list", [r.person_id for r in rows], f"{building_id}: {f.describe()}"
     )
@@ -118,11 +126,11 @@ def list_json(
 def list_export(
     user: Clerk, conn: Conn, building_id: BuildingQuery, f: Annotated[ListFilter, Depends(_filter)]
 ):
-    data, _ = list_xlsx(conn, clerk_actor(user), building_id, f)
+    data, _ = list_xlsx(conn, clerk_actor(user), known_building(conn, building_id), f)
     return Response(
         data,
         media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="list-{building_id}.xlsx"'},
+        headers={"Content-Disposition": content_disposition(f"list-{building_id}.xlsx")},
     )
 
 
@@ -130,11 +138,11 @@ def list_export(
     "/population-register.xlsx", summary="The electronic population register", response_class=Response
 )
 def population_register(user: Clerk, conn: Conn, building_id: BuildingQuery) -> Response:
-    data = population_register_xlsx(conn, clerk_actor(user), building_id, date.today())
+    data = population_register_xlsx(conn, clerk_actor(user), known_building(conn, building_id), date.today())
     return Response(
         data,
         media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="register-{building_id}.xlsx"'},
+        headers={"Content-Disposition": content_disposition(f"register-{building_id}.xlsx")},
     )
 
 

@@ -11,7 +11,15 @@ from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Response,
 from pydantic import BaseModel, Field
 
 from meterhub.api.deps import Conn
-from meterhub.api.routes.registry import Clerk, Day, DocumentIn, PersonId, clerk_actor, register_errors
+from meterhub.api.routes.registry import (
+    Clerk,
+    Day,
+    DocumentIn,
+    PersonId,
+    clerk_actor,
+    content_disposition,
+    register_errors,
+)
 from meterhub.registry.owners_store import (
     MAX_SCAN_BYTES,
     NewOwnership,
@@ -96,7 +104,7 @@ def owner_scan(user: Clerk, conn: Conn, ownership_id: OwnershipId) -> Response:
         data,
         media_type=mime,
         headers={
-            "Content-Disposition": f'inline; filename="{name or "scan"}"',
+            "Content-Disposition": content_disposition(name or "scan", inline=True),
             "X-Content-Type-Options": "nosniff",
         },
     )
