@@ -41,6 +41,7 @@ class RequestStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     DONE = "done"
     REJECTED = "rejected"
+    CLOSED = "closed"  # done and confirmed by the resident, or closed by the operator (servicedesk)
 
 
 STATUS_NAMES = {
@@ -48,14 +49,16 @@ STATUS_NAMES = {
     RequestStatus.IN_PROGRESS: "в работе",
     RequestStatus.DONE: "выполнена",
     RequestStatus.REJECTED: "отклонена",
+    RequestStatus.CLOSED: "закрыта",
 }
 
-# new → in work or finished; in work → finished; a finished request can be reopened (back to in work).
+# new → in work or finished; in work → finished; done → closed; a finished or closed request can be reopened.
 _ALLOWED = {
     RequestStatus.NEW: {RequestStatus.IN_PROGRESS, RequestStatus.DONE, RequestStatus.REJECTED},
     RequestStatus.IN_PROGRESS: {RequestStatus.DONE, RequestStatus.REJECTED},
-    RequestStatus.DONE: {RequestStatus.IN_PROGRESS},
+    RequestStatus.DONE: {RequestStatus.IN_PROGRESS, RequestStatus.CLOSED},
     RequestStatus.REJECTED: {RequestStatus.IN_PROGRESS},
+    RequestStatus.CLOSED: {RequestStatus.IN_PROGRESS},
 }
 
 

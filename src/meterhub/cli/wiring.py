@@ -10,6 +10,7 @@ MIGRATION_SOURCES: tuple[str, ...] = (
     "meterhub.api",
     "meterhub.registry",  # refers to billing premises and api users (0400–0409)
     "meterhub.exchange",  # reads billing accounts and money (0300–0309)
+    "meterhub.servicedesk",  # extends api requests, writes billing service events (0500–0509)
 )
 
 

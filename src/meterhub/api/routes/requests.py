@@ -26,6 +26,7 @@ from meterhub.api.request_workflow import (
 from meterhub.api.roles import Role, User
 from meterhub.billing.plan_requests import decide_plan_request
 from meterhub.core.settings import Settings
+from meterhub.servicedesk.requests_store import file_cabinet_request
 
 router = APIRouter(tags=["requests"])
 
@@ -43,7 +44,7 @@ class HistoryEntry(BaseModel):
 
 class RequestOut(BaseModel):
     id: int
-    account_no: str
+    account_no: str | None = Field(description="null: registered by staff for a building without an account")
     category: Category
     category_name: str
     text: str
@@ -153,16 +154,7 @@ def create_request(
                 status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "photo must be a JPEG, PNG or WebP image"
             )
     with conn.transaction():
-        (request_id,) = conn.execute(
-            "INSERT INTO api_requests (account_no, category, text, created_by) VALUES (%s, %s, %s, %s) "
-            "RETURNING request_id",
-            (account_no, category.value, text.strip(), user.id),
-        ).fetchone()
-        conn.execute(
-            "INSERT INTO api_request_history (request_id, status, comment, changed_by) "
-            "VALUES (%s, 'new', '', %s)",
-            (request_id, user.id),
-        )
+        request_id = file_cabinet_request(conn, account_no, category.value, text, user.id, datetime.now(UTC))
         if data is not None:
             conn.execute(
                 "INSERT INTO api_request_photos (request_id, content_type, size_bytes, sha256, data) "
@@ -263,8 +255,10 @@ def change_request_status(
         except TransitionError as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
         conn.execute(
-            "UPDATE api_requests SET status = %s, updated_at = now() WHERE request_id = %s",
-            (body.status.value, request_id),
+            "UPDATE api_requests SET status = %s, updated_at = now(),"
+            " resolved_at = CASE WHEN %s = 'done' THEN now() ELSE resolved_at END,"
+            " closed_at = CASE WHEN %s = 'closed' THEN now() ELSE closed_at END WHERE request_id = %s",
+            (body.status.value, body.status.value, body.status.value, request_id),
         )
         comment = body.comment.strip()
         if body.status in (RequestStatus.DONE, RequestStatus.REJECTED):  # a tariff plan request: decide it
@@ -280,13 +274,14 @@ def change_request_status(
         ).fetchone()
         status_name = STATUS_NAMES[body.status]
         comment = f": {body.comment.strip()}" if body.comment.strip() else ""
-        notify(
-            conn,
-            account_user_ids(conn, account_no),
-            "request_answer",
-            f"Заявка № {request_id} — {status_name}{comment}",
-            account_no=account_no,
-            subject_key=f"{request_id}:{body.status.value}:{datetime.now().isoformat()}",
-            link=f"/cabinet/requests?account={account_no}",
-        )
+        if account_no is not None:  # a request registered for a building has nobody to notify in the cabinet
+            notify(
+                conn,
+                account_user_ids(conn, account_no),
+                "request_answer",
+                f"Заявка № {request_id} — {status_name}{comment}",
+                account_no=account_no,
+                subject_key=f"{request_id}:{body.status.value}:{datetime.now().isoformat()}",
+                link=f"/cabinet/requests?account={account_no}",
+            )
     return _out(_load(conn, request_id), _history(conn, request_id))

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from meterhub.api.deps import AccountNo, Conn, CurrentUser
 from meterhub.billing.plan_requests import SCHEME_NAMES_RU, PlanRequestError, file_plan_request
 from meterhub.billing.zones import ZoneScheme
+from meterhub.servicedesk.requests_store import file_cabinet_request
 
 router = APIRouter(tags=["requests"])
 
@@ -53,16 +54,7 @@ def request_plan_change(
         "со следующего расчётного периода."
     )
     with conn.transaction():
-        (request_id,) = conn.execute(
-            "INSERT INTO api_requests (account_no, category, text, created_by) "
-            "VALUES (%s, 'billing', %s, %s) RETURNING request_id",
-            (account_no, text, user.id),
-        ).fetchone()
-        conn.execute(
-            "INSERT INTO api_request_history (request_id, status, comment, changed_by) "
-            "VALUES (%s, 'new', '', %s)",
-            (request_id, user.id),
-        )
+        request_id = file_cabinet_request(conn, account_no, "billing", text, user.id, datetime.now(UTC))
         try:
             effective = file_plan_request(
                 conn, request_id, account_no, body.service, body.scheme, datetime.now(UTC)
