@@ -134,3 +134,47 @@ def test_a_resident_sees_the_household_and_orders_a_certificate(open_page, db_ur
             "SELECT account_no, kind, comment, ordered_by FROM registry_certificate_orders"
         ).fetchone()
     assert row == ("LS-1", "family", "в поликлинику", "alice")
+
+
+def test_an_owner_with_a_scan_and_a_change_of_name_from_the_pages(open_page, db_url: str, tmp_path) -> None:
+    _registered(db_url, "Владимиров", "Вадим", "3", ARRIVED)
+    with psycopg.connect(db_url) as conn:
+        (person,) = conn.execute(
+            "SELECT person_id FROM registry_person_names WHERE last_name = 'Владимиров'"
+        ).fetchone()
+    deed = tmp_path / "выписка.pdf"
+    deed.write_bytes(b"%PDF-1.4 deed")
+    page = open_page(DESKTOP)
+    log_in(page, "clerk", next_path="/cabinet/registry/")
+    page.goto("/cabinet/registry/?building_id=B1&premise_no=3")
+    wait_ready(page)
+    page.click("text=Добавить собственника")
+    page.fill("#o-person", str(person))
+    page.fill("#o-share", "1/3")
+    page.fill("#o-acquired", "2019-05-05")
+    page.fill("#o-title", "свидетельство о праве на наследство")
+    page.set_input_files("#o-scan", str(deed))
+    page.click("#owner-form button[type=submit]")
+    page.wait_for_selector("#owners tr:has-text('Владимиров Вадим')")
+    assert "1/3" in page.inner_text("#owners") and "выписка.pdf" in page.inner_text("#owners")
+    page.goto(f"/cabinet/registry/person?id={person}")
+    wait_ready(page)
+    page.click("text=Смена фамилии, имени, отчества")
+    page.fill("#n-last", "Владимиров-Старший")
+    page.fill("#n-first", "Вадим")
+    page.fill("#n-from", "2026-02-01")
+    with page.expect_navigation():
+        page.click("#name-form button[type=submit]")
+    wait_ready(page)
+    assert page.inner_text("#page-title") == "Владимиров-Старший Вадим"
+    with psycopg.connect(db_url) as conn:
+        owner = conn.execute(
+            "SELECT share_numerator, share_denominator, scan, scan_name FROM registry_owners "
+            "WHERE person_id = %s",
+            (person,),
+        ).fetchone()
+        names = conn.execute(
+            "SELECT last_name FROM registry_person_names WHERE person_id = %s ORDER BY valid_from", (person,)
+        ).fetchall()
+    assert (owner[0], owner[1], bytes(owner[2]), owner[3]) == (1, 3, b"%PDF-1.4 deed", "выписка.pdf")
+    assert [n for (n,) in names] == ["Владимиров", "Владимиров-Старший"]

@@ -1,12 +1,42 @@
 // A person's card: data, documents (passport office only), representatives, registrations with prints.
-import { api, dateTimeLabel, fill, h, runPage } from "../cabinet.js";
-import { FORMS, KINDS, REASONS, REGISTRY, lastDay, printUrl, ruDate } from "../registry.js";
+import { api, dateTimeLabel, fill, h, runPage, showStatus } from "../cabinet.js";
+import { FORMS, KINDS, REASONS, REGISTRY, formValues, lastDay, printUrl, ruDate } from "../registry.js";
 
 const SEX = { male: "мужской", female: "женский" };
 const REPRESENTATIVE = { parent: "родитель", adoptive_parent: "усыновитель", guardian: "опекун", trustee: "попечитель" };
 
+// The three change forms: each posts to the API and reloads the card (the history shows the change).
+function wireChanges(id) {
+  const error = document.getElementById("change-error");
+  const submit = (formId, path, body) => {
+    const form = document.getElementById(formId);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        await api(`/registry/persons/${encodeURIComponent(id)}/${path}`, { method: "POST", json: body(formValues(form)) });
+        showStatus("Изменения сохранены.", "ok");
+        location.reload();
+      } catch (err) {
+        error.textContent = err.message;
+        error.hidden = false;
+      }
+    });
+  };
+  submit("name-form", "names", (v) => v);
+  submit("document-form", "documents", (v) => v);
+  submit("representative-form", "representatives", (v) => ({ ...v, representative_id: Number(v.representative_id) }));
+  document.getElementById("r-find-button").addEventListener("click", async () => {
+    const q = document.getElementById("r-find").value.trim();
+    if (q.length < 2) return;
+    const found = await api(`/registry/persons?${new URLSearchParams({ q })}`);
+    fill(document.getElementById("r-person"), ...found.filter((p) => String(p.person_id) !== String(id)).map((p) =>
+      h("option", { value: p.person_id, text: `${p.full_name}${p.birth_date ? `, ${ruDate(p.birth_date)}` : ""}` })));
+  });
+}
+
 runPage(async () => {
   const id = new URLSearchParams(location.search).get("id");
+  wireChanges(id);
   const p = await api(`/registry/persons/${encodeURIComponent(id)}`);
   document.getElementById("page-title").textContent = p.full_name;
   const rows = [

@@ -1,5 +1,5 @@
 // Passport office: find a person or open a premise (current residents, the archive, deregistration).
-import { api, fill, h, runPage, showStatus } from "../cabinet.js";
+import { API, api, fill, h, runPage, showStatus } from "../cabinet.js";
 import { KINDS, REASONS, REGISTRY, formValues, lastDay, printUrl, ruDate } from "../registry.js";
 
 function personLink(id, name) {
@@ -14,6 +14,7 @@ async function openPremise(building, premise) {
   document.getElementById("register-here").href = `${REGISTRY}/arrival?${new URLSearchParams({ building_id: building, premise_no: premise })}`;
   document.getElementById("print-form10").href = printUrl({ kind: "form10", building_id: building, premise_no: premise });
   document.getElementById("print-family").href = printUrl({ kind: "family", building_id: building, premise_no: premise });
+  await showOwners(building, premise);
   const current = data.residents.filter((r) => r.current);
   const former = data.residents.filter((r) => !r.current);
   fill(document.getElementById("current-residents"), ...current.map((r) =>
@@ -30,6 +31,49 @@ async function openPremise(building, premise) {
       h("td", { text: r.moved_to || "" }))));
   if (!current.length && !former.length) showStatus("В помещении никто не зарегистрирован.", "info");
   else showStatus("");
+}
+
+async function showOwners(building, premise) {
+  const owners = await api(`/registry/owners?${new URLSearchParams({ building_id: building, premise_no: premise })}`);
+  fill(document.getElementById("owners"), ...owners.map((o) => h("tr", { class: o.lost_on ? "muted" : "" },
+    h("td", {}, o.person_id ? personLink(o.person_id, o.name) : o.name),
+    h("td", { text: `${o.share_numerator}/${o.share_denominator}` }), h("td", { text: ruDate(o.acquired_on) }),
+    h("td", { text: o.lost_on ? lastDay(o.lost_on) : "" }),
+    h("td", { text: [o.title_type, o.title_number ? `№ ${o.title_number}` : "", o.title_date ? `от ${ruDate(o.title_date)}` : "", o.registry_entry ? `ЕГРН ${o.registry_entry}` : ""].filter(Boolean).join(" ") }),
+    h("td", {}, o.has_scan ? h("a", { href: `${API}/registry/owners/${o.ownership_id}/scan`, target: "_blank", rel: "noopener", text: o.scan_name || "скан" }) : ""),
+    h("td", {}, o.lost_on ? "" : h("button", { type: "button", text: "Прекратить право", onclick: async () => {
+      const day = prompt("Дата прекращения права (ГГГГ-ММ-ДД)");
+      if (!day) return;
+      try {
+        await api(`/registry/owners/${o.ownership_id}/end`, { method: "POST", json: { lost_on: day } });
+        await showOwners(building, premise);
+      } catch (err) {
+        showStatus(err.message, "error");
+      }
+    } })))));
+}
+
+function wireOwnerForm() {
+  const form = document.getElementById("owner-form");
+  const error = document.getElementById("owner-error");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const building = document.getElementById("building").value.trim();
+    const premise = document.getElementById("premise").value.trim();
+    const data = new FormData(form);
+    for (const [k, v] of [...data.entries()]) if (v === "" || (v instanceof File && !v.name)) data.delete(k);
+    data.set("building_id", building);
+    data.set("premise_no", premise);
+    try {
+      await api("/registry/owners", { method: "POST", form: data });
+      form.reset();
+      error.hidden = true;
+      await showOwners(building, premise);
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    }
+  });
 }
 
 function askDeregistration(resident, done) {
@@ -65,6 +109,7 @@ function askDeregistration(resident, done) {
 }
 
 runPage(async () => {
+  wireOwnerForm();
   document.getElementById("person-search").addEventListener("submit", async (event) => {
     event.preventDefault();
     const q = document.getElementById("q").value.trim();
