@@ -23,7 +23,7 @@ never changes.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -244,10 +244,17 @@ def post_payment(
     tables: PenaltyTables | None = None,
     rules: AllocationRules | None = None,
     closed_cache: dict[str, set[str]] | None = None,
+    debt_limits: Mapping[tuple[str, str], Mapping[str, int]] | None = None,
+    rule_prefix: str = "",
 ) -> int | None:
     """Post one payment and allocate it; returns its ``payment_pk``, or ``None`` if (source, payment_id)
     was posted before. ``penalties_designated`` defaults to whether the purpose mentions "пени" or
-    "неустойка". Locks the account row so concurrent postings of one account allocate in turn."""
+    "неустойка". Locks the account row so concurrent postings of one account allocate in turn.
+
+    ``debt_limits`` (money under a writ, docs/claims.md): the payment pays only these debts —
+    ``(debt period, kind) → {service: at most kopecks}``, penalties as accrued to ``paid_on`` — principal
+    oldest first, then their penalties; the rest is an advance. ``rule_prefix`` marks its allocation
+    lines (``writ:``)."""
     tables = tables or PenaltyTables.default()
     if penalties_designated is None:
         penalties_designated = bool(_PENALTY_WORDS.search(purpose))
@@ -280,13 +287,19 @@ def post_payment(
     payment_pk = int(row[0])
     legacy_due = {p: d for (_, p), d in opening_due_dates(conn, [account_no]).items()}
     owed = outstanding_by_debt(conn, [account_no])[account_no]
-    if penalties_designated:
+    if penalties_designated or debt_limits is not None:
         _penalties_to_date(conn, account_no, paid_on, owed, tables)
+    if debt_limits is not None:
+        owed = {
+            key: {s: min(k, debt_limits[key][s]) for s, k in services.items() if s in debt_limits[key]}
+            for key, services in owed.items()
+            if key in debt_limits
+        }
     debts = _debts(owed, tables, legacy_due)
     incoming = IncomingPayment(Decimal(amount_kopecks).scaleb(-2), period, penalties_designated)
     allocation = allocate_payment(incoming, debts, rules)
     booked = str(booked_period(conn, account_no, paid_on, closed_cache))
-    _write_allocation(conn, payment_pk, account_no, booked, paid_on, allocation)
+    _write_allocation(conn, payment_pk, account_no, booked, paid_on, allocation, rule_prefix=rule_prefix)
     return payment_pk
 
 

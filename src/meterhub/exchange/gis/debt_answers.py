@@ -39,6 +39,7 @@ __all__ = [
     "court_decisions_of",
     "import_court_decisions",
     "locate_accounts",
+    "record_court_decision",
 ]
 
 
@@ -250,3 +251,48 @@ def import_court_decisions(conn: psycopg.Connection, path: Path) -> int:
             rows,
         )
     return len(rows)
+
+
+def record_court_decision(
+    conn: psycopg.Connection,
+    *,
+    account_no: str,
+    case_number: str,
+    court: str,
+    decided_on: date,
+    in_force_on: date,
+    debt_from: str,
+    debt_to: str,
+    amount_kopecks: int,
+    last_name: str,
+    first_name: str,
+    middle_name: str | None,
+    repaid_on: date | None = None,
+) -> None:
+    """Upsert one court decision as the claims stage records it (source ``claims``)."""
+    conn.execute(
+        "INSERT INTO court_decisions (account_no, case_number, court, decided_on, in_force_on, "
+        "debt_from, debt_to, amount_kopecks, debtor_last_name, debtor_first_name, debtor_middle_name, "
+        "repaid_on, source) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'claims') "
+        "ON CONFLICT (account_no, case_number) DO UPDATE SET court = EXCLUDED.court, "
+        "decided_on = EXCLUDED.decided_on, in_force_on = EXCLUDED.in_force_on, "
+        "debt_from = EXCLUDED.debt_from, "
+        "debt_to = EXCLUDED.debt_to, amount_kopecks = EXCLUDED.amount_kopecks, "
+        "debtor_last_name = EXCLUDED.debtor_last_name, debtor_first_name = EXCLUDED.debtor_first_name, "
+        "debtor_middle_name = EXCLUDED.debtor_middle_name, repaid_on = EXCLUDED.repaid_on, source = 'claims'",
+        (
+            account_no,
+            case_number,
+            court,
+            decided_on,
+            in_force_on,
+            debt_from,
+            debt_to,
+            amount_kopecks,
+            last_name,
+            first_name,
+            middle_name,
+            repaid_on,
+        ),
+    )

@@ -1,0 +1,356 @@
+"""Cases in the database: preparing one from an account's debt statement (each owner for his share, the
+state fee), recording its dated steps with who did them, its documents and court costs.
+
+A step that makes a court act (a court order, a decision) is published to the exchange's
+``court_decisions`` through :mod:`.court_acts`; a cancelled order or a paid case marks it repaid there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from meterhub.billing.payment_allocation import split_kopecks
+from meterhub.billing.penalties import PenaltyTables
+from meterhub.claims.court_acts import CourtActRecord, publish_court_act
+from meterhub.claims.debtor_parties import Party, parties_by_period
+from meterhub.claims.lifecycle import DECISION_STATES, CaseState, check_transition
+from meterhub.claims.selection import debt_statement
+from meterhub.claims.shares import split_lines_by_shares
+from meterhub.claims.state_fee import StateFeeTables, state_fee
+
+__all__ = [
+    "CaseStep",
+    "NothingToClaimError",
+    "add_cost",
+    "attach_document",
+    "case_timeline",
+    "prepare_case",
+    "record_step",
+]
+
+COST_KINDS = ("state_fee", "representation", "postage", "other")
+
+
+class NothingToClaimError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class CaseStep:
+    step_id: int
+    state: CaseState
+    happened_on: date
+    note: str
+    details: dict
+    actor: str
+    documents: tuple[tuple[int, str, str], ...]
+    """(document_id, kind, file name) attached to the step."""
+
+
+def prepare_case(
+    conn: psycopg.Connection,
+    account_no: str,
+    *,
+    as_of: date,
+    actor: str,
+    filed_on: date | None = None,
+    period_from: str | None = None,
+    period_to: str | None = None,
+    include_time_barred: bool = False,
+    tables: PenaltyTables | None = None,
+    fee_tables: StateFeeTables | None = None,
+) -> int:
+    """A new case (state ``prepared``) claiming the account's overdue principal and penalties as of
+    ``as_of`` (periods ``period_from``..``period_to`` when given; time-barred periods left out unless
+    ``include_time_barred``), split among the owners of each period by their shares; the state fee of a
+    court order filed on ``filed_on`` (default ``as_of``). Returns the case id."""
+    row = conn.execute(
+        "SELECT a.building_id, d.court_name FROM accounts a"
+        " LEFT JOIN claims_court_districts d USING (building_id) WHERE a.account_no = %s FOR UPDATE OF a",
+        (account_no,),
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"account {account_no!r} does not exist")
+    building, court = row
+    if court is None:
+        raise LookupError(
+            f"building {building} has no court district; import them: meterhub claims courts import FILE"
+        )
+    statement = debt_statement(conn, account_no, as_of, tables)
+    lines = [
+        line
+        for line in statement.lines
+        if (include_time_barred or not line.time_barred)
+        and (period_from is None or line.period >= period_from)
+        and (period_to is None or line.period <= period_to)
+    ]
+    if not lines:
+        raise NothingToClaimError(f"account {account_no} owes nothing claimable as of {as_of}")
+    periods = sorted({line.period for line in lines})
+    owners = parties_by_period(conn, account_no, periods, as_of)
+    debtors: dict[str, Party] = {}
+    parts: dict[str, dict[tuple[str, str, str], int]] = {}
+    for period in periods:
+        period_lines = {(ln.period, ln.service, ln.kind): ln.amount for ln in lines if ln.period == period}
+        shares = [party.share for party in owners[period]]
+        for party, split in zip(owners[period], split_lines_by_shares(period_lines, shares), strict=True):
+            debtors.setdefault(party.key, party)
+            parts.setdefault(party.key, {}).update(split)
+    keys = [key for key in debtors if parts[key]]
+    totals = {key: {"principal": 0, "penalty": 0} for key in keys}
+    for key in keys:
+        for (_, _, kind), amount in parts[key].items():
+            totals[key][kind] += amount
+    principal = sum(t["principal"] for t in totals.values())
+    penalty = sum(t["penalty"] for t in totals.values())
+    fee = state_fee(principal + penalty, filed_on or as_of, tables=fee_tables)
+    fee_parts = split_kopecks(fee.amount_kopecks, [sum(totals[k].values()) for k in keys])
+    case_id = conn.execute(
+        "INSERT INTO claims_cases (account_no, building_id, state, as_of, period_from, period_to, court_name,"
+        " principal_kopecks, penalty_kopecks, state_fee_kopecks, fee_schedule, created_by)"
+        " VALUES (%s, %s, 'prepared', %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING case_id",
+        (
+            account_no,
+            building,
+            as_of,
+            periods[0],
+            periods[-1],
+            court,
+            principal,
+            penalty,
+            fee.amount_kopecks,
+            fee.schedule,
+            actor,
+        ),
+    ).fetchone()[0]
+    with conn.cursor() as cur:
+        for number, (key, fee_part) in enumerate(zip(keys, fee_parts, strict=True), start=1):
+            party = debtors[key]
+            cur.execute(
+                "INSERT INTO claims_case_debtors (case_id, debtor_no, person_id, full_name, birth_date,"
+                " share_numerator, share_denominator, representative, principal_kopecks, penalty_kopecks,"
+                " state_fee_kopecks) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    case_id,
+                    number,
+                    party.person_id,
+                    party.full_name,
+                    party.birth_date,
+                    party.share.numerator,
+                    party.share.denominator,
+                    party.representative,
+                    totals[key]["principal"],
+                    totals[key]["penalty"],
+                    fee_part,
+                ),
+            )
+            cur.executemany(
+                "INSERT INTO claims_case_debts (case_id, debtor_no, debt_period, service, kind,"
+                " amount_kopecks) VALUES (%s, %s, %s, %s, %s, %s)",
+                [(case_id, number, p, s, k, amount) for (p, s, k), amount in sorted(parts[key].items())],
+            )
+    conn.execute(
+        "INSERT INTO claims_case_steps (case_id, state, happened_on, note, details, actor)"
+        " VALUES (%s, 'prepared', %s, %s, %s, %s)",
+        (case_id, as_of, "", Jsonb({"state_fee": fee.formula}), actor),
+    )
+    return case_id
+
+
+def _split_name(full_name: str) -> tuple[str, str, str | None]:
+    parts = full_name.split()
+    if len(parts) == 1:
+        return parts[0], parts[0], None
+    return parts[0], parts[1], " ".join(parts[2:]) or None
+
+
+def _publish(conn: psycopg.Connection, case: dict, repaid_on: date | None, in_force_on: date | None) -> None:
+    decided = conn.execute(
+        "SELECT happened_on FROM claims_case_steps WHERE case_id = %s AND state = ANY(%s)"
+        " ORDER BY happened_on DESC, step_id DESC LIMIT 1",
+        (case["case_id"], [s.value for s in DECISION_STATES]),
+    ).fetchone()
+    if decided is None:
+        return  # no court act was made: nothing to publish
+    name = conn.execute(
+        "SELECT full_name FROM claims_case_debtors WHERE case_id = %s ORDER BY debtor_no LIMIT 1",
+        (case["case_id"],),
+    ).fetchone()[0]
+    last, first, middle = _split_name(name)
+    publish_court_act(
+        conn,
+        CourtActRecord(
+            case["account_no"],
+            case["case_number"],
+            case["court_name"],
+            decided[0],
+            in_force_on or decided[0],
+            case["period_from"],
+            case["period_to"],
+            case["awarded_kopecks"] or case["principal_kopecks"] + case["penalty_kopecks"],
+            last,
+            first,
+            middle,
+            repaid_on,
+        ),
+    )
+
+
+def record_step(
+    conn: psycopg.Connection,
+    case_id: int,
+    state: CaseState | str,
+    happened_on: date,
+    actor: str,
+    *,
+    note: str = "",
+    case_number: str | None = None,
+    court: str | None = None,
+    awarded_kopecks: int | None = None,
+    awarded_costs_kopecks: int | None = None,
+    in_force_on: date | None = None,
+    details: dict | None = None,
+) -> int:
+    """Move the case to ``state`` on ``happened_on`` (checked against :mod:`.lifecycle`); returns the
+    step id. ``filed`` records the state fee as paid; a court order or decision needs the case number,
+    records the amount awarded (default: what was claimed) and the court costs awarded (default: the
+    state fee) and is published to ``court_decisions``."""
+    state = CaseState(state)
+    row = conn.execute(
+        "SELECT case_id, account_no, state, case_number, court_name, period_from, period_to,"
+        " principal_kopecks, penalty_kopecks, state_fee_kopecks, awarded_kopecks"
+        " FROM claims_cases WHERE case_id = %s FOR UPDATE",
+        (case_id,),
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"case {case_id} does not exist")
+    keys = (
+        "case_id",
+        "account_no",
+        "state",
+        "case_number",
+        "court_name",
+        "period_from",
+        "period_to",
+        "principal_kopecks",
+        "penalty_kopecks",
+        "state_fee_kopecks",
+        "awarded_kopecks",
+    )
+    case = dict(zip(keys, row, strict=True))
+    check_transition(CaseState(case["state"]), state)
+    if case_number is not None:
+        case["case_number"] = case_number.strip()
+    if court is not None:
+        case["court_name"] = court.strip()
+    if state in DECISION_STATES:
+        if not case["case_number"]:
+            raise ValueError(f"case {case_id}: a court order or decision needs its case number (номер дела)")
+        case["awarded_kopecks"] = (
+            awarded_kopecks
+            if awarded_kopecks is not None
+            else case["principal_kopecks"] + case["penalty_kopecks"]
+        )
+    conn.execute(
+        "UPDATE claims_cases SET state = %s, case_number = %s, court_name = %s, awarded_kopecks = %s"
+        " WHERE case_id = %s",
+        (state.value, case["case_number"], case["court_name"], case["awarded_kopecks"], case_id),
+    )
+    step_details = dict(details or {})
+    if state in DECISION_STATES:
+        step_details["awarded_kopecks"] = case["awarded_kopecks"]
+    step_id = conn.execute(
+        "INSERT INTO claims_case_steps (case_id, state, happened_on, note, details, actor)"
+        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING step_id",
+        (case_id, state.value, happened_on, note, Jsonb(step_details), actor),
+    ).fetchone()[0]
+    if state is CaseState.FILED and case["state_fee_kopecks"]:
+        add_cost(
+            conn,
+            case_id,
+            "state_fee",
+            actor,
+            paid_kopecks=case["state_fee_kopecks"],
+            paid_on=happened_on,
+            note="госпошлина за подачу заявления",
+        )
+    if state in DECISION_STATES:
+        awarded_costs = case["state_fee_kopecks"] if awarded_costs_kopecks is None else awarded_costs_kopecks
+        if awarded_costs:
+            add_cost(
+                conn,
+                case_id,
+                "state_fee",
+                actor,
+                awarded_kopecks=awarded_costs,
+                note="судебные расходы, присуждённые к возмещению",
+            )
+        _publish(conn, case, None, in_force_on)
+    elif state in (CaseState.ORDER_CANCELLED, CaseState.CLOSED_PAID):
+        _publish(conn, case, happened_on, None)
+    return step_id
+
+
+def add_cost(
+    conn: psycopg.Connection,
+    case_id: int,
+    kind: str,
+    actor: str,
+    *,
+    paid_kopecks: int = 0,
+    paid_on: date | None = None,
+    awarded_kopecks: int = 0,
+    note: str = "",
+) -> int:
+    """A court cost of the case: paid by the claimant and/or awarded against the debtors."""
+    if kind not in COST_KINDS:
+        raise ValueError(f"cost kind {kind!r} is not one of {', '.join(COST_KINDS)}")
+    return conn.execute(
+        "INSERT INTO claims_case_costs (case_id, kind, paid_kopecks, paid_on, awarded_kopecks, note, actor)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING cost_id",
+        (case_id, kind, paid_kopecks, paid_on, awarded_kopecks, note, actor),
+    ).fetchone()[0]
+
+
+def attach_document(
+    conn: psycopg.Connection,
+    case_id: int,
+    kind: str,
+    file_name: str,
+    mime: str,
+    content: bytes,
+    actor: str,
+    step_id: int | None = None,
+) -> int:
+    """Keep a document of the case (the application printed, the court's order, the writ …)."""
+    if not content:
+        raise ValueError(f"{file_name}: the document is empty")
+    return conn.execute(
+        "INSERT INTO claims_case_documents (case_id, step_id, kind, file_name, mime, content, sha256,"
+        " uploaded_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING document_id",
+        (case_id, step_id, kind, file_name, mime, content, hashlib.sha256(content).hexdigest(), actor),
+    ).fetchone()[0]
+
+
+def case_timeline(conn: psycopg.Connection, case_id: int) -> list[CaseStep]:
+    """The case's steps in the order they happened, with the documents attached to each."""
+    documents: dict[int, list[tuple[int, str, str]]] = {}
+    for document_id, step_id, kind, name in conn.execute(
+        "SELECT document_id, step_id, kind, file_name FROM claims_case_documents WHERE case_id = %s"
+        " ORDER BY document_id",
+        (case_id,),
+    ):
+        documents.setdefault(step_id, []).append((document_id, kind, name))
+    return [
+        CaseStep(step_id, CaseState(state), day, note, details, actor, tuple(documents.get(step_id, ())))
+        for step_id, state, day, note, details, actor in conn.execute(
+            "SELECT step_id, state, happened_on, note, details, actor FROM claims_case_steps"
+            " WHERE case_id = %s ORDER BY happened_on, step_id",
+            (case_id,),
+        )
+    ]

@@ -1,0 +1,236 @@
+"""A case from the debtors list to money under the court order, on a real database: two co-owners ½ and ½
+(one a minor with his mother as legal representative) each claimed his share with the penalties; the state
+fee from the table (hand-computed); the timeline; the court order published to the exchange's
+``court_decisions``; money under the writ paying only the case's debts, the ledger exact to the kopeck."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from meterhub.billing.ledger import outstanding_by_debt
+from meterhub.claims.cases_store import attach_document, case_timeline, prepare_case, record_step
+from meterhub.claims.court_acts import set_court_act_sink
+from meterhub.claims.lifecycle import CaseState, TransitionError
+from meterhub.claims.selection import debt_statement, select_debtors
+from meterhub.claims.writ_payments import receive_under_writ
+from meterhub.cli.wiring import plug_court_decisions
+from meterhub.exchange.gis.debt_answers import court_decisions_of
+from tests.claims.claims_data import add_owner, add_person, debts_of_2025
+
+pytestmark = pytest.mark.db
+
+AS_OF = date(2025, 4, 30)
+
+
+@pytest.fixture(scope="module")
+def city(db_url: str):
+    from meterhub.timeseries.database import connect
+
+    with connect(db_url) as c:
+        debts_of_2025(c, "CL", {"X1": "1", "X2": "2", "X3": "3", "X4": "4"})
+        mother = add_person(c, "Петрова", "Анна", "Сергеевна", date(1985, 3, 1))
+        son = add_person(c, "Петров", "Иван", "Олегович", date(2012, 5, 1))
+        c.execute(
+            "INSERT INTO registry_representatives (representative_id, represented_id, kind)"
+            " VALUES (%s, %s, 'parent')",
+            (mother, son),
+        )
+        add_owner(c, "CL", "1", mother, (1, 2), date(2015, 1, 1))
+        add_owner(c, "CL", "1", son, (1, 2), date(2015, 1, 1))
+        c.execute("UPDATE accounts SET owner_name = 'Сидоров Пётр Ильич', owners = 1 WHERE account_no = 'X3'")
+        c.execute(
+            "INSERT INTO claims_instalments (account_no, signed_on, ends_on, created_by)"
+            " VALUES ('X2', '2025-04-01', '2025-12-31', 'lawyer1')"
+        )
+        c.commit()
+    plug_court_decisions()
+    yield
+    set_court_act_sink(None)
+
+
+def test_debt_statement_per_period_and_service_with_penalties(city, conn) -> None:
+    statement = debt_statement(conn, "X1", AS_OF)
+    got = {(x.period, x.service, x.kind): x.amount for x in statement.lines}
+    # Penalties to 30.04.2025 at 9.5 % (1/300 from day 31): January's debt 1 500.00, due 10.02, k = 31 on
+    # 13.03 → 49 days: 1 500 × 49 × 0.095 / 300 = 23.275 → 23.28, split 2:1 → 15.52 / 7.76; February's
+    # 1 000.00 from 10.04 → 21 days: 6.65; March (due 10.04) is overdue but has no penalty yet; April (due
+    # 10.05) is not overdue.
+    assert got == {
+        ("2025-01", "cold_water", "principal"): 100000,
+        ("2025-01", "hot_water", "principal"): 50000,
+        ("2025-02", "cold_water", "principal"): 100000,
+        ("2025-03", "cold_water", "principal"): 100000,
+        ("2025-01", "cold_water", "penalty"): 1552,
+        ("2025-01", "hot_water", "penalty"): 776,
+        ("2025-02", "cold_water", "penalty"): 665,
+    }
+    assert not any(x.time_barred for x in statement.lines)
+
+
+def test_selection_leaves_out_instalments(city, conn) -> None:
+    found = [d.account_no for d in select_debtors(conn, AS_OF, building_id="CL", min_months=3)]
+    assert found == ["X1", "X3", "X4"]  # X2 has an instalment agreement running
+
+
+def test_co_owners_each_claimed_his_share_with_the_fee(city, conn) -> None:
+    case_id = prepare_case(conn, "X1", as_of=AS_OF, actor="lawyer1")
+    conn.commit()
+    case = conn.execute(
+        "SELECT state, principal_kopecks, penalty_kopecks, state_fee_kopecks, period_from, period_to,"
+        " court_name"
+        " FROM claims_cases WHERE case_id = %s",
+        (case_id,),
+    ).fetchone()
+    # Price 3 500.00 + 29.93 = 3 529.93 ₽, filed in 2025: claim fee 4 000 ₽ (up to 100 000 ₽), a court
+    # order 50 % = 2 000 ₽.
+    assert case[:6] == ("prepared", 350000, 2993, 200000, "2025-01", "2025-03")
+    assert case[6].startswith("Мировой судья судебного участка № 5")
+    debtors = conn.execute(
+        "SELECT debtor_no, full_name, share_numerator, share_denominator, representative, principal_kopecks,"
+        " penalty_kopecks, state_fee_kopecks FROM claims_case_debtors WHERE case_id = %s ORDER BY debtor_no",
+        (case_id,),
+    ).fetchall()
+    # Each half: principal 500 + 250 + 500 + 500 = 1 750.00; penalties 7.76 + 3.88 + 3.33 (6.65: the odd
+    # kopeck to the first owner) = 14.97 and 7.76 + 3.88 + 3.32 = 14.96; the fee 2 000 split 176 497 :
+    # 176 496 → 1 000.00 each.
+    assert debtors == [
+        (1, "Петрова Анна Сергеевна", 1, 2, "", 175000, 1497, 100000),
+        (2, "Петров Иван Олегович", 1, 2, "Петрова Анна Сергеевна (родитель)", 175000, 1496, 100000),
+    ]
+    lines = conn.execute(
+        "SELECT debtor_no, debt_period, service, kind, amount_kopecks FROM claims_case_debts"
+        " WHERE case_id = %s AND debtor_no = 2 ORDER BY debt_period, kind, service",
+        (case_id,),
+    ).fetchall()
+    assert lines == [
+        (2, "2025-01", "cold_water", "penalty", 776),
+        (2, "2025-01", "hot_water", "penalty", 388),
+        (2, "2025-01", "cold_water", "principal", 50000),
+        (2, "2025-01", "hot_water", "principal", 25000),
+        (2, "2025-02", "cold_water", "penalty", 332),
+        (2, "2025-02", "cold_water", "principal", 50000),
+        (2, "2025-03", "cold_water", "principal", 50000),
+    ]
+    # An open case takes the account out of the next selection.
+    assert "X1" not in [d.account_no for d in select_debtors(conn, AS_OF, building_id="CL")]
+
+
+def test_account_owner_when_the_register_has_none(city, conn) -> None:
+    case_id = prepare_case(conn, "X3", as_of=AS_OF, actor="lawyer1")
+    rows = conn.execute(
+        "SELECT full_name, share_numerator, share_denominator, principal_kopecks FROM claims_case_debtors"
+        " WHERE case_id = %s",
+        (case_id,),
+    ).fetchall()
+    assert rows == [("Сидоров Пётр Ильич", 1, 1, 350000)]
+    conn.rollback()
+
+
+def test_timeline_court_order_and_money_under_it(city, conn) -> None:
+    case_id = conn.execute("SELECT case_id FROM claims_cases WHERE account_no = 'X1'").fetchone()[0]
+    with pytest.raises(TransitionError):
+        record_step(conn, case_id, "order_issued", date(2025, 5, 20), "lawyer1", case_number="2-1/2025")
+    conn.rollback()
+    filed = record_step(
+        conn, case_id, "filed", date(2025, 5, 5), "lawyer1", note="подано через ГАС «Правосудие»"
+    )
+    attach_document(
+        conn, case_id, "application", "zayavlenie.pdf", "application/pdf", b"%PDF-1.4 x", "lawyer1", filed
+    )
+    with pytest.raises(ValueError, match="case number"):
+        record_step(conn, case_id, "order_issued", date(2025, 5, 20), "lawyer2")
+    conn.rollback()
+    record_step(conn, case_id, "filed", date(2025, 5, 5), "lawyer1")
+    record_step(
+        conn,
+        case_id,
+        "order_issued",
+        date(2025, 5, 20),
+        "lawyer2",
+        case_number="2-1234/2025",
+        in_force_on=date(2025, 6, 3),
+    )
+    record_step(conn, case_id, "enforcement", date(2025, 6, 5), "lawyer2", note="направлен в ФССП")
+    conn.commit()
+    steps = case_timeline(conn, case_id)
+    assert [(s.state, s.happened_on, s.actor) for s in steps] == [
+        (CaseState.PREPARED, AS_OF, "lawyer1"),
+        (CaseState.FILED, date(2025, 5, 5), "lawyer1"),
+        (CaseState.ORDER_ISSUED, date(2025, 5, 20), "lawyer2"),
+        (CaseState.ENFORCEMENT, date(2025, 6, 5), "lawyer2"),
+    ]
+    assert steps[1].documents == () and steps[0].documents == ()  # the rolled-back attachment is gone
+    costs = conn.execute(
+        "SELECT kind, paid_kopecks, awarded_kopecks FROM claims_case_costs WHERE case_id = %s"
+        " ORDER BY cost_id",
+        (case_id,),
+    ).fetchall()
+    assert costs == [("state_fee", 200000, 0), ("state_fee", 0, 200000)]
+
+    # The debt request answer sees the court order.
+    [decision] = court_decisions_of(conn, ["X1"])
+    assert (decision.case_number, decision.amount_kopecks, decision.debt_from, decision.debt_to) == (
+        "2-1234/2025",
+        352993,
+        "2025-01",
+        "2025-03",
+    )
+    assert (decision.last_name, decision.first_name, decision.in_force_on) == (
+        "Петрова",
+        "Анна",
+        date(2025, 6, 3),
+    )
+
+    before = outstanding_by_debt(conn, ["X1"])["X1"]
+    # 1 000.00 under the order on 15.06.2025: January first, pro rata 1 000 : 500 → 666.67 / 333.33.
+    first = receive_under_writ(conn, case_id, 100000, date(2025, 6, 15), "ПП 101", "lawyer2")
+    assert (first.to_debts, first.to_costs, first.to_advance) == (100000, 0, 0)
+    after = outstanding_by_debt(conn, ["X1"])["X1"]
+    assert (
+        before[("2025-01", "principal")]["cold_water"] - after[("2025-01", "principal")]["cold_water"]
+        == 66667
+    )
+    assert (
+        before[("2025-01", "principal")]["hot_water"] - after[("2025-01", "principal")]["hot_water"] == 33333
+    )
+    assert after[("2025-04", "principal")] == before[("2025-04", "principal")]  # not the current month
+
+    # 5 000.00 more: the rest of the case's debts 2 500.00 + the penalties claimed 29.93, then the court
+    # costs awarded 2 000.00, the last 470.07 an advance.
+    second = receive_under_writ(conn, case_id, 500000, date(2025, 7, 1), "ПП 102", "lawyer2")
+    assert (second.to_debts, second.to_costs, second.to_advance) == (252993, 200000, 47007)
+    conn.commit()
+    allocated = conn.execute(
+        "SELECT p.payment_pk, p.amount_kopecks, sum(a.amount_kopecks), bool_and(a.rule LIKE 'writ:%%'"
+        " OR a.kind = 'advance') FROM payments p JOIN payment_allocations a USING (payment_pk)"
+        " WHERE p.source = 'writ' GROUP BY p.payment_pk ORDER BY p.payment_pk"
+    ).fetchall()
+    assert [(r[1], r[2], r[3]) for r in allocated] == [(100000, 100000, True), (300000, 300000, True)]
+    rows = conn.execute(
+        "SELECT debt_period, kind, service, sum(amount_kopecks) FROM payment_allocations"
+        " WHERE payment_pk = ANY(%s) AND kind <> 'advance' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        ([r[0] for r in allocated],),
+    ).fetchall()
+    # Exactly what the case claimed, to the kopeck; nothing of April.
+    assert rows == [
+        ("2025-01", "penalty", "cold_water", 1552),
+        ("2025-01", "penalty", "hot_water", 776),
+        ("2025-01", "principal", "cold_water", 100000),
+        ("2025-01", "principal", "hot_water", 50000),
+        ("2025-02", "penalty", "cold_water", 665),
+        ("2025-02", "principal", "cold_water", 100000),
+        ("2025-03", "principal", "cold_water", 100000),
+    ]
+    final = outstanding_by_debt(conn, ["X1"])["X1"]
+    assert final[("2025-04", "principal")] == {"cold_water": 100000}
+    assert all(k[0] == "2025-04" or k[1] == "penalty" for k in final)
+
+    record_step(conn, case_id, "closed_paid", date(2025, 7, 2), "lawyer2")
+    conn.commit()
+    [decision] = court_decisions_of(conn, ["X1"])
+    assert decision.repaid_on == date(2025, 7, 2)
+    with pytest.raises(ValueError, match="closed"):
+        receive_under_writ(conn, case_id, 100, date(2025, 7, 3), "ПП 103", "lawyer2")
+    conn.rollback()
