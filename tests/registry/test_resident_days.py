@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from meterhub.registry.events import EventKind as K
 from meterhub.registry.events import RegistrationEvent as E
-from meterhub.registry.events import ReplayError, replay_events
-from meterhub.registry.resident_days import AccountWindow, counts_by_day
+from meterhub.registry.events import ReplayError, ResidenceKind, ResidenceSpan, replay_events
+from meterhub.registry.resident_days import AccountWindow, DayCount, counts_by_day
 
 MARCH = (date(2026, 3, 1), date(2026, 4, 1))  # 31 days
 
@@ -114,3 +116,46 @@ def test_the_pure_part_imports_without_the_database_driver() -> None:
         "import meterhub.registry, meterhub.registry.events, meterhub.registry.resident_days\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@st.composite
+def _premise_history(draw):
+    """Spans of up to 6 persons in one premise whose account changes hands on a drawn day."""
+    sold = date(2026, 3, 1) + timedelta(days=draw(st.integers(-5, 40)))
+    accounts = [AccountWindow("A", "1", date(2020, 1, 1), sold), AccountWindow("B", "1", sold)]
+    spans = []
+    for i in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(list(ResidenceKind)))
+        start = date(2026, 3, 1) + timedelta(days=draw(st.integers(-40, 35)))
+        length = draw(st.one_of(st.none(), st.integers(1, 60)))
+        end = None if length is None else start + timedelta(days=length)
+        person = draw(st.integers(1, 4))  # persons may repeat: counted once a day
+        pinned = draw(st.sampled_from([None, "A", "B"]))
+        spans.append(ResidenceSpan(i + 1, person, "B1", "1", kind, start, end, pinned))
+    return spans, accounts
+
+
+@given(_premise_history())
+def test_counts_equal_a_day_by_day_recount(history) -> None:
+    """The counts (computed per run of equal days) equal a naive count of every single day."""
+    spans, accounts = history
+    counts = counts_by_day(spans, accounts, *MARCH)
+    for i in range(31):
+        day = MARCH[0] + timedelta(days=i)
+        open_now = [a for a in accounts if a.opened_on <= day and (a.closed_on is None or day < a.closed_on)]
+        expected: dict[str, dict[int, bool]] = {}
+        for s in spans:
+            notice = s.kind is ResidenceKind.NOTICE
+            short_notice = notice and s.end is not None and (s.end - s.start).days <= 5
+            if short_notice or not (s.start <= day and (s.end is None or day < s.end)):
+                continue
+            names = [a.account_no for a in open_now]
+            account = s.account_no if s.account_no in names else min(names)
+            persons = expected.setdefault(account, {})
+            persons[s.person_id] = persons.get(s.person_id, False) or s.kind is ResidenceKind.RESIDENCE
+        for account in ("A", "B"):
+            got = counts.by_account.get(account, [DayCount()] * 31)[i]
+            want = expected.get(account, {})
+            assert (got.registered, got.temporary) == (
+                sum(want.values()), sum(not r for r in want.values())
+            ), (day, account)

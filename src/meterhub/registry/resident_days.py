@@ -17,6 +17,7 @@ account number). Pure: no database.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -116,13 +117,22 @@ def counts_by_day(
             spans_by_premise.setdefault(span.premise_no, []).append(span)
     for premise, premise_spans in sorted(spans_by_premise.items()):
         windows = by_premise.get(premise, [])
-        for i in range(result.days):
-            day = first + timedelta(days=i)
-            open_accounts = [a for a in windows if a.open_on(day)]
+        # the count only changes where a span or an account starts or ends: count each run of equal days once
+        cuts = {first, end}
+        for d in (
+            *(x for sp in premise_spans for x in (sp.start, sp.end)),
+            *(x for w in windows for x in (w.opened_on, w.closed_on)),
+        ):
+            if d is not None and first < d < end:
+                cuts.add(d)
+        edges = sorted(cuts)
+        for lo, hi in itertools.pairwise(edges):
+            i, j = (lo - first).days, (hi - first).days
+            open_accounts = [a for a in windows if a.open_on(lo)]
             persons: dict[tuple[str | None, int], bool] = {}  # (account, person) -> registered
             for span in premise_spans:
-                if span.covers(day):
-                    key = (_account_for(span, day, open_accounts), span.person_id)
+                if span.covers(lo):
+                    key = (_account_for(span, lo, open_accounts), span.person_id)
                     persons[key] = persons.get(key, False) or span.kind is ResidenceKind.RESIDENCE
             per_account: dict[str | None, list[int]] = {}
             for (account, _person), registered in persons.items():
@@ -130,7 +140,7 @@ def counts_by_day(
                 tally[0 if registered else 1] += 1
             for account, (reg, tmp) in per_account.items():
                 if account is None:
-                    result.unbilled.append((premise, day, reg + tmp))
+                    result.unbilled.extend((premise, lo + timedelta(days=k), reg + tmp) for k in range(j - i))
                     continue
-                result.by_account[account][i] = DayCount(reg, tmp)
+                result.by_account[account][i:j] = [DayCount(reg, tmp)] * (j - i)
     return result
