@@ -318,6 +318,21 @@ def build_report(
     }
 
 
+def _close_heating(
+    conn: psycopg.Connection, building_id: str, period: BillingPeriod, report: dict[str, Any]
+) -> tuple[int, Decimal]:
+    """Heating (отопление, billing/heating): its lines, results and report section; (lines, Σ)."""
+    from meterhub.billing.heating.close_step import close_heating, store_report
+
+    total = close_heating(conn, building_id, period, report)
+    if "heating" not in report:
+        return 0, Decimal(0)
+    with engine_context():
+        report["total"] = report["total"] + total
+    store_report(conn, building_id, period, report)
+    return int(report["heating"].get("lines", 0)), total
+
+
 def close_building(
     conn: psycopg.Connection,
     building_id: str,
@@ -371,6 +386,7 @@ def close_building(
             inputs_from=loaded.inputs_from,
             inputs_to=loaded.inputs_to,
         )
+        heating = _close_heating(conn, building_id, period, report)
         if options.final:
             mark_closed(conn, building_id, period)
         tm = time.perf_counter()
@@ -385,8 +401,8 @@ def close_building(
         str(period),
         status,
         len(charges.accounts),
-        len(charges.lines),
-        charges.total,
+        len(charges.lines) + heating[0],
+        charges.total + heating[1],
         len(recalculations),
         report,
         t1 - t0,

@@ -355,9 +355,11 @@ def load_building_input(
         link for link in meter_links_in_period(conn, building_id, period, since) if link.service in _METERED
     ]
     loaded = LoadedBuilding(BuildingInput(building_id, building.time_zone, Decimal(0), Decimal(0), (), ()))
-    if "heat" in services:
+    if "heat" in services and not conn.execute(
+        "SELECT 1 FROM heating_configs WHERE building_id = %s LIMIT 1", (building_id,)
+    ).fetchone():
         loaded.warnings.append(
-            f"building {building_id}: heat is not billed (area-based heating formulas are not in the engine)"
+            f"building {building_id}: heat is not billed (no heating configuration, heating_configs)"
         )
 
     meter_ids = sorted({link.meter_id for link in links})

@@ -58,6 +58,7 @@ SERVICE_REGISTERS: Mapping[str, ServiceRegisters] = {
     "cold_water": ServiceRegisters("water_m3"),
     "hot_water": ServiceRegisters("water_m3"),
     "wastewater": ServiceRegisters("water_m3"),
+    "heat": ServiceRegisters("heat_gcal"),
 }
 """Which registers of a meter the close reads for each service."""
 

@@ -239,12 +239,14 @@ def closed_periods(
 
 
 def read_charge_lines(conn: psycopg.Connection, building_id: str, period: BillingPeriod) -> list[ChargeLine]:
-    """The stored lines of a period as engine :class:`ChargeLine` objects."""
+    """The stored lines of a period as engine :class:`ChargeLine` objects (heating lines, written by
+    :mod:`meterhub.billing.heating.close_step`, are not engine lines and are left out)."""
     rows = conn.execute(
         "SELECT account_no, service, kind, zone, volume, unit, tariff, method, formula, amount_exact, "
         "amount, part_start, part_end, coefficient, amount_without_coefficient, excess, note "
         "FROM charge_lines "
-        "WHERE building_id = %s AND period = %s ORDER BY account_no, service, kind, part_start, zone",
+        "WHERE building_id = %s AND period = %s AND service <> 'heat' "  # heating: billing/heating
+        "ORDER BY account_no, service, kind, part_start, zone",
         (building_id, str(period)),
     ).fetchall()
     return [

@@ -13,10 +13,13 @@ from decimal import Decimal
 import psycopg
 
 from meterhub.billing.heating.rules import HeatingPolicy, PaymentMode, PremiseHeatKind, UnmeteredRule
+from meterhub.billing.periods import BillingPeriod
 
 __all__ = [
     "HeatingConfig",
+    "HeatingConfigError",
     "distributor_units",
+    "heat_tariff_parts",
     "heating_config_on",
     "heating_days",
     "house_year_override",
@@ -110,3 +113,38 @@ def house_year_override(conn: psycopg.Connection, building_id: str, year: int) -
         "SELECT gcal FROM heating_house_years WHERE building_id = %s AND year = %s", (building_id, year)
     ).fetchone()
     return Decimal(row[0]) if row else None
+
+
+class HeatingConfigError(ValueError):
+    """The building bills heating but its configuration is incomplete (e.g. no heat tariff)."""
+
+
+def heat_tariff_parts(
+    conn: psycopg.Connection, building_id: str, period: BillingPeriod
+) -> list[tuple[date, date, Decimal]]:
+    """The month's heat tariff parts (first day, end day, ₽/Гкал); the building's own rows replace '*'."""
+    rows = conn.execute(
+        """
+        SELECT applies_to, valid_from, valid_to, price_single FROM tariffs
+        WHERE service = 'heat' AND applies_to IN ('*', %s) AND valid_from < %s
+          AND (valid_to IS NULL OR valid_to > %s) AND price_single IS NOT NULL
+        ORDER BY valid_from
+        """,
+        (building_id, period.end_day, period.first_day),
+    ).fetchall()
+    if any(r[0] == building_id for r in rows):
+        rows = [r for r in rows if r[0] == building_id]
+    parts = []
+    for i, (_, start, end, price) in enumerate(rows):
+        following = rows[i + 1][1] if i + 1 < len(rows) else None
+        stop = min(d for d in (end, following, period.end_day) if d is not None)
+        first = max(start, period.first_day)
+        if stop > first:
+            parts.append((first, stop, Decimal(price)))
+    covered = sum((e - s).days for s, e, _ in parts)
+    if covered != period.days:
+        raise HeatingConfigError(
+            f"building {building_id}: heat tariffs (service heat, ₽/Гкал) cover {covered} of {period.days} "
+            f"days of {period}; import the heat tariff"
+        )
+    return parts
