@@ -1,6 +1,7 @@
 """Resident API under load: a year of hourly data for one meter, and 200 residents browsing at once.
 
     .venv/bin/python benchmarks/bench_api.py [--residents 200] [--requests 200] [--duration 30]
+        [--workers N] [--think-ms 1000]
 
 Setup (timed separately, in SQL): one building (Europe/Moscow), ``--residents`` flats each with an
 account, a resident user with a bearer token and an electricity meter with a full year of hourly
@@ -17,8 +18,11 @@ fetchall) — the floor any API answer pays — and the stages of the API path i
 Part 2 — ``--residents`` concurrent simulated residents (asyncio + httpx, one connection each) browsing
 for ``--duration`` seconds against the same server: each loops over a weighted mix of the cabinet's calls
 (meters list, a day hourly, a month daily, a year monthly, a month in ₽ with last year, building charts,
-tariff advice) with no think time; requests/s, p50/p95/p99 and errors per call. The load generator
-shares the machine's 2 cores with the server and PostgreSQL, so requests/s is a floor.
+tariff advice) with no think time (a saturation test: 200 requests always in flight, so the mean latency
+is 200 ÷ requests/s by Little's law) or, with ``--think-ms``, pausing 0.5–1.5 × that between clicks like a
+resident reading the page; requests/s, p50/p95/p99 and errors per call. ``--workers`` sets the server
+processes of ``meterhub serve`` (default one per core, at least 2). The load generator shares the
+machine's 2 cores with the server and PostgreSQL, so requests/s is a floor.
 """
 
 from __future__ import annotations
@@ -332,7 +336,9 @@ CALLS = [  # (name, weight, path template, params)
 ]
 
 
-async def resident(base: str, account: str, meter: str, token: str, stop: float, results: dict) -> None:
+async def resident(
+    base: str, account: str, meter: str, token: str, stop: float, results: dict, think: float = 0.0
+) -> None:
     rng = random.Random(account)
     weights = [c[1] for c in CALLS]
     async with httpx.AsyncClient(
@@ -347,13 +353,17 @@ async def resident(base: str, account: str, meter: str, token: str, stop: float,
             except httpx.HTTPError as exc:
                 outcome = type(exc).__name__
             results.setdefault(name, []).append((time.perf_counter() - t, outcome))
+            if think:  # a resident reads the page before the next click: 0.5–1.5 × the think time
+                await asyncio.sleep(think * rng.uniform(0.5, 1.5))
 
 
-async def part2(base: str, users: list[tuple[str, str, str]], duration: float, processes: str = "") -> None:
+async def part2(
+    base: str, users: list[tuple[str, str, str]], duration: float, processes: str = "", think: float = 0.0
+) -> None:
     results: dict[str, list[tuple[float, str]]] = {}
     stop = time.perf_counter() + duration
     t0 = time.perf_counter()
-    await asyncio.gather(*(resident(base, a, m, tok, stop, results) for a, m, tok in users))
+    await asyncio.gather(*(resident(base, a, m, tok, stop, results, think) for a, m, tok in users))
     elapsed = time.perf_counter() - t0
     rows = []
     every: list[float] = []
@@ -393,7 +403,8 @@ async def part2(base: str, users: list[tuple[str, str, str]], duration: float, p
     )
     print(
         f"\nPart 2: {len(users)} concurrent residents browsing for {elapsed:.0f} s "
-        f"(loopback, {processes or 'one uvicorn process'}; load average before: "
+        + (f"with {think * 1000:.0f} ms think time " if think else "with no think time ")
+        + f"(loopback, {processes or 'one uvicorn process'}; load average before: "
         f"{' '.join(f'{x:.1f}' for x in os.getloadavg())})\n"
     )
     print(table(rows, ("call", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors")))
@@ -434,6 +445,12 @@ def main() -> None:
         default=0,
         help="server processes of meterhub serve (0: serve's default, one per core, at least 2)",
     )
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="pause of a resident between clicks (0.5–1.5 × this; 0: none, a saturation test)",
+    )
     parser.add_argument("--serve-async-conn", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_async_conn:
@@ -456,7 +473,7 @@ def main() -> None:
             if args.part in ("1", "both"):
                 part1(url, base, account, meter, token, args.requests)
             if args.part in ("2", "both"):
-                asyncio.run(part2(base, users, args.duration, processes))
+                asyncio.run(part2(base, users, args.duration, processes, args.think_ms / 1000))
         finally:
             server.terminate()
             try:
