@@ -28,6 +28,7 @@ from meterhub.cli import (
     registry_cmd,
     serve_cmd,
     simulate_cmd,
+    suppliers_cmd,
     users_cmd,
 )
 
@@ -46,6 +47,7 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(gis_cmd.app, name="gis")
 app.add_typer(gateways_cmd.app, name="gateways")
 app.add_typer(registry_cmd.app, name="registry")
+app.add_typer(suppliers_cmd.app, name="suppliers")
 mbus_cmds.register(simulate_cmd.app, read_cmd.app)  # simulate mbus, read mbus
 money_cmds.register(app)  # payments, export charges, debtors, absences, interruptions
 app.command("demo")(demo_cmd.demo)

@@ -17,6 +17,7 @@ from meterhub.billing.imports import columns
 from meterhub.billing.imports.dated_specs import DATED_ENTITIES, DATED_ORDER
 from meterhub.billing.imports.heating_specs import HEATING_ENTITIES, HEATING_ORDER
 from meterhub.billing.imports.specs import ENTITIES, Entity
+from meterhub.billing.imports.supplier_specs import SUPPLIER_ENTITIES, SUPPLIER_ORDER
 from meterhub.billing.imports.tabular import read_table
 
 __all__ = [
@@ -40,6 +41,7 @@ ENTITY_ORDER = (
     "normatives",
     *DATED_ORDER,
     *HEATING_ORDER,
+    *SUPPLIER_ORDER,
     "payees",
 )
 """The order ``import_directory`` uses, so referenced rows exist first."""
@@ -256,7 +258,12 @@ def _upsert(
 def import_file(conn: psycopg.Connection, entity_name: str, path: Path | str) -> ImportResult:
     """Import one file of ``entity_name``; raises :class:`ImportFileError` listing every problem."""
     path = Path(path)
-    entity = ENTITIES.get(entity_name) or DATED_ENTITIES.get(entity_name) or HEATING_ENTITIES.get(entity_name)
+    entity = (
+        ENTITIES.get(entity_name)
+        or DATED_ENTITIES.get(entity_name)
+        or HEATING_ENTITIES.get(entity_name)
+        or SUPPLIER_ENTITIES.get(entity_name)
+    )
     if entity is None:
         from meterhub.billing.imports.legacy import LEGACY_ENTITIES, import_legacy_file
 

@@ -136,6 +136,17 @@ ENTITIES: Mapping[str, Entity] = {
                 Column("supplier", text, "supplier_id"),
                 Column("name", text),
                 Column("inn", text, default=None),
+                # migration 0160 (docs/suppliers.md): kind and the bank details printed for the payee
+                Column(
+                    "kind",
+                    choice("management", "resource_supplier", "capital_repair_operator", "agent"),
+                    default="resource_supplier",
+                    kept_when_absent=True,
+                ),
+                *(
+                    Column(c, text, default=None, kept_when_absent=True)
+                    for c in ("kpp", "bank_name", "bic", "settlement_account", "correspondent_account")
+                ),
             ),
             ("supplier",),
         ),
