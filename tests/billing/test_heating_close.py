@@ -173,3 +173,17 @@ def test_even_payment_and_the_yearly_correction(heated: str) -> None:
         ]
         assert rows[0][3] == "Корректировка размера платы за отопление за 2025 г."
         assert D(str(result.report["heating"]["corrections"]["amount"])) == D("-227613.60")
+
+
+def test_heating_correction_command_reports_per_building(heated: str, tmp_path: Path) -> None:
+    from tests.cli.meterhub_cli import run_cli
+
+    done = run_cli(heated, tmp_path, "heating-correction", "--year", "2025", "--building", "B1")
+    assert done.returncode == 0, done.stderr
+    # the same arithmetic as above: LS-1 60 Гкал → 170710.20 − 246581.40 = −75871.20
+    expected = "B1 2025: months 2025-08, 2025-09; 3 account(s), correction -227613.60 ₽ booked in 2026-03"
+    assert expected in done.stdout
+    assert "LS-1: actual 170710.20 ₽" in done.stdout and "= -75871.20 ₽" in done.stdout
+    nothing = run_cli(heated, tmp_path, "heating-correction", "--year", "2024", "--building", "B1")
+    assert nothing.returncode == 1
+    assert "nothing to correct" in nothing.stderr

@@ -20,6 +20,7 @@ from meterhub.cli import (
     gateway_cmd,
     gateways_cmd,
     gis_cmd,
+    heating_cmd,
     ingest_cmd,
     mbus_cmds,
     money_cmds,
@@ -57,6 +58,7 @@ app.command("rollup")(ingest_cmd.rollup)
 app.command("import")(billing_cmds.import_data)
 app.command("reconcile")(billing_cmds.reconcile_migration)
 app.command("close")(billing_cmds.close)
+app.command("heating-correction")(heating_cmd.heating_correction)
 app.command("serve")(serve_cmd.serve)
 
 
