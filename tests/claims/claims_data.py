@@ -55,3 +55,30 @@ def debts_of_2025(conn: psycopg.Connection, building: str, accounts: dict[str, s
     for account in accounts:
         add_charge(conn, building, "2025-04", account, "cold_water", "1000.00")
     add_court(conn, building)
+
+
+def city_with_co_owners(c: psycopg.Connection) -> None:
+    """Building CL, accounts X1–X4 with the debts of :func:`debts_of_2025`; X1's premise owned ½ and ½ by
+    Петрова Анна Сергеевна and her son Петров Иван Олегович (born 2012, she is his representative); X3's
+    owner only named on the account; X2 under an instalment agreement; the claimant set."""
+    debts_of_2025(c, "CL", {"X1": "1", "X2": "2", "X3": "3", "X4": "4"})
+    mother = add_person(c, "Петрова", "Анна", "Сергеевна", date(1985, 3, 1))
+    son = add_person(c, "Петров", "Иван", "Олегович", date(2012, 5, 1))
+    c.execute(
+        "INSERT INTO registry_representatives (representative_id, represented_id, kind)"
+        " VALUES (%s, %s, 'parent')",
+        (mother, son),
+    )
+    add_owner(c, "CL", "1", mother, (1, 2), date(2015, 1, 1))
+    add_owner(c, "CL", "1", son, (1, 2), date(2015, 1, 1))
+    c.execute("UPDATE accounts SET owner_name = 'Сидоров Пётр Ильич', owners = 1 WHERE account_no = 'X3'")
+    c.execute(
+        "INSERT INTO claims_instalments (account_no, signed_on, ends_on, created_by)"
+        " VALUES ('X2', '2025-04-01', '2025-12-31', 'lawyer1')"
+    )
+    c.execute(
+        "INSERT INTO claims_claimant (name, inn, ogrn, address, bank_details, signatory) VALUES"
+        " ('ООО «УК Тестовая»', '7701234567', '1027700000001', 'г. Тест, ул. Главная, 1',"
+        " 'р/с 40702810900000000001 в ПАО «Банк», БИК 044525000', 'Директор Орлов К. В.')"
+    )
+    c.commit()

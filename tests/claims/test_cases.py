@@ -17,7 +17,7 @@ from meterhub.claims.selection import debt_statement, select_debtors
 from meterhub.claims.writ_payments import receive_under_writ
 from meterhub.cli.wiring import plug_court_decisions
 from meterhub.exchange.gis.debt_answers import court_decisions_of
-from tests.claims.claims_data import add_owner, add_person, debts_of_2025
+from tests.claims.claims_data import city_with_co_owners
 
 pytestmark = pytest.mark.db
 
@@ -29,22 +29,7 @@ def city(db_url: str):
     from meterhub.timeseries.database import connect
 
     with connect(db_url) as c:
-        debts_of_2025(c, "CL", {"X1": "1", "X2": "2", "X3": "3", "X4": "4"})
-        mother = add_person(c, "Петрова", "Анна", "Сергеевна", date(1985, 3, 1))
-        son = add_person(c, "Петров", "Иван", "Олегович", date(2012, 5, 1))
-        c.execute(
-            "INSERT INTO registry_representatives (representative_id, represented_id, kind)"
-            " VALUES (%s, %s, 'parent')",
-            (mother, son),
-        )
-        add_owner(c, "CL", "1", mother, (1, 2), date(2015, 1, 1))
-        add_owner(c, "CL", "1", son, (1, 2), date(2015, 1, 1))
-        c.execute("UPDATE accounts SET owner_name = 'Сидоров Пётр Ильич', owners = 1 WHERE account_no = 'X3'")
-        c.execute(
-            "INSERT INTO claims_instalments (account_no, signed_on, ends_on, created_by)"
-            " VALUES ('X2', '2025-04-01', '2025-12-31', 'lawyer1')"
-        )
-        c.commit()
+        city_with_co_owners(c)
     plug_court_decisions()
     yield
     set_court_act_sink(None)

@@ -1,0 +1,206 @@
+"""What the printed documents say, read from the database into plain dataclasses (rendered by
+:mod:`.pdf`): the court-order application of a case and the pre-trial claim of an account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import psycopg
+
+from meterhub.billing.payment_allocation import service_receipt_key
+from meterhub.billing.penalties import PenaltyTables
+from meterhub.billing.periods import BillingPeriod
+from meterhub.claims.selection import DebtLine, debt_statement
+
+__all__ = [
+    "ApplicationDocument",
+    "Claimant",
+    "DebtorPart",
+    "PenaltyRow",
+    "PretrialDocument",
+    "application_document",
+    "pretrial_document",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Claimant:
+    name: str
+    inn: str
+    ogrn: str
+    address: str
+    bank_details: str
+    signatory: str
+
+
+@dataclass(frozen=True, slots=True)
+class DebtorPart:
+    number: int
+    full_name: str
+    birth_date: date | None
+    share: str
+    representative: str
+    principal: int
+    penalty: int
+    state_fee: int
+    lines: tuple[tuple[str, str, str, int], ...]
+    """(period, service name, kind, kopecks) in period order."""
+
+
+@dataclass(frozen=True, slots=True)
+class PenaltyRow:
+    period: str
+    service: str
+    due_date: date
+    days_overdue: int
+    """Days from the day after the due date to the statement's day."""
+    principal: int
+    penalty: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationDocument:
+    case_id: int
+    account_no: str
+    address: str
+    court_name: str
+    court_address: str
+    claimant: Claimant
+    as_of: date
+    period_from: str
+    period_to: str
+    principal: int
+    penalty: int
+    state_fee: int
+    fee_formula: str
+    debtors: tuple[DebtorPart, ...]
+    penalty_table: tuple[PenaltyRow, ...]
+    """The penalties calculation: the claimed principal and penalty per period and service."""
+
+
+@dataclass(frozen=True, slots=True)
+class PretrialDocument:
+    account_no: str
+    owner_name: str
+    address: str
+    claimant: Claimant
+    as_of: date
+    pay_by: date
+    lines: tuple[DebtLine, ...]
+    service_names: dict[str, str]
+
+
+def claimant(conn: psycopg.Connection) -> Claimant:
+    row = conn.execute(
+        "SELECT name, inn, ogrn, address, bank_details, signatory FROM claims_claimant WHERE claimant_id = 1"
+    ).fetchone()
+    if row is None:
+        raise LookupError("the claimant is not set: meterhub claims claimant --name … --inn … --address …")
+    return Claimant(*row)
+
+
+def service_names(conn: psycopg.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT service, name_ru FROM services").fetchall())
+
+
+def _address(conn: psycopg.Connection, account_no: str) -> tuple[str, str]:
+    row = conn.execute(
+        "SELECT b.address, a.premise_no, a.owner_name FROM accounts a JOIN buildings b USING (building_id)"
+        " WHERE a.account_no = %s",
+        (account_no,),
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"account {account_no!r} does not exist")
+    return f"{row[0]}, кв. {row[1]}", row[2]
+
+
+def _row_order(item: tuple[tuple[str, str], dict[str, int]]) -> tuple:
+    (period, service), _ = item
+    return period, service_receipt_key(service)
+
+
+def application_document(
+    conn: psycopg.Connection, case_id: int, tables: PenaltyTables | None = None
+) -> ApplicationDocument:
+    row = conn.execute(
+        "SELECT c.account_no, c.court_name, coalesce(d.court_address, ''), c.as_of, c.period_from,"
+        " c.period_to,"
+        " c.principal_kopecks, c.penalty_kopecks, c.state_fee_kopecks,"
+        " (SELECT details->>'state_fee' FROM claims_case_steps s WHERE s.case_id = c.case_id"
+        "   AND s.state = 'prepared' ORDER BY step_id LIMIT 1)"
+        " FROM claims_cases c LEFT JOIN claims_court_districts d USING (building_id) WHERE c.case_id = %s",
+        (case_id,),
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"case {case_id} does not exist")
+    account_no, court, court_address, as_of, period_from, period_to, principal, penalty, fee, formula = row
+    names = service_names(conn)
+    lines: dict[int, list[tuple[str, str, str, int]]] = {}
+    for number, period, service, kind, amount in conn.execute(
+        "SELECT debtor_no, debt_period, service, kind, amount_kopecks FROM claims_case_debts"
+        " WHERE case_id = %s"
+        " ORDER BY debtor_no, debt_period, kind DESC, service",
+        (case_id,),
+    ):
+        lines.setdefault(number, []).append((period, names.get(service, service), kind, amount))
+    debtors = tuple(
+        DebtorPart(
+            number, name, birth, f"{num}/{den}", representative, p, pen, f, tuple(lines.get(number, ()))
+        )
+        for number, name, birth, num, den, representative, p, pen, f in conn.execute(
+            "SELECT debtor_no, full_name, birth_date, share_numerator, share_denominator, representative,"
+            " principal_kopecks, penalty_kopecks, state_fee_kopecks FROM claims_case_debtors"
+            " WHERE case_id = %s ORDER BY debtor_no",
+            (case_id,),
+        )
+    )
+    tables = tables or PenaltyTables.default()
+    sums: dict[tuple[str, str], dict[str, int]] = {}
+    for period, service, kind, amount in conn.execute(
+        "SELECT debt_period, service, kind, sum(amount_kopecks)::bigint FROM claims_case_debts"
+        " WHERE case_id = %s GROUP BY 1, 2, 3",
+        (case_id,),
+    ):
+        sums.setdefault((period, service), {})[kind] = amount
+    penalty_table = []
+    for (period, service), kinds in sorted(sums.items(), key=_row_order):
+        due = tables.due_date(BillingPeriod.parse(period))
+        penalty_table.append(
+            PenaltyRow(
+                period,
+                names.get(service, service),
+                due,
+                max(0, (as_of - due).days),
+                kinds.get("principal", 0),
+                kinds.get("penalty", 0),
+            )
+        )
+    address, _ = _address(conn, account_no)
+    return ApplicationDocument(
+        case_id,
+        account_no,
+        address,
+        court,
+        court_address,
+        claimant(conn),
+        as_of,
+        period_from,
+        period_to,
+        principal,
+        penalty,
+        fee,
+        formula or "",
+        debtors,
+        tuple(penalty_table),
+    )
+
+
+def pretrial_document(
+    conn: psycopg.Connection, account_no: str, as_of: date, pay_by: date, tables: PenaltyTables | None = None
+) -> PretrialDocument:
+    address, owner = _address(conn, account_no)
+    statement = debt_statement(conn, account_no, as_of, tables)
+    return PretrialDocument(
+        account_no, owner, address, claimant(conn), as_of, pay_by, statement.lines, service_names(conn)
+    )

@@ -1,0 +1,241 @@
+"""The printed documents of the legal department as PDF (reportlab, the receipts' bundled DejaVu fonts):
+the court-order application (заявление о вынесении судебного приказа, ГПК РФ ст. 121–124) with the
+penalties calculation as an attachment, and the pre-trial claim (претензия) with its calculation.
+Pure: a document dataclass in, bytes out."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import timedelta
+from decimal import Decimal
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.receipts.drawing import BOLD, REGULAR, register_fonts
+from meterhub.claims.documents import ApplicationDocument, PretrialDocument
+
+__all__ = ["render_application_pdf", "render_pretrial_pdf", "rubles"]
+
+
+def rubles(kopecks: int) -> str:
+    """``123456`` → ``1 234,56``."""
+    text = f"{Decimal(kopecks).scaleb(-2):,.2f}"
+    return text.replace(",", " ").replace(".", ",")
+
+
+def _period(text: str) -> str:
+    return BillingPeriod.parse(text).title_ru
+
+
+def _first_day(period: str) -> str:
+    return f"{BillingPeriod.parse(period).first_day:%d.%m.%Y}"
+
+
+def _last_day(period: str) -> str:
+    return f"{BillingPeriod.parse(period).end_day - timedelta(days=1):%d.%m.%Y}"
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    register_fonts()
+    body = ParagraphStyle("body", fontName=REGULAR, fontSize=10, leading=13)
+    return {
+        "body": body,
+        "right": ParagraphStyle("right", parent=body, leftIndent=90 * mm),
+        "title": ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=12, leading=15, alignment=1),
+        "bold": ParagraphStyle("bold", parent=body, fontName=BOLD),
+        "small": ParagraphStyle("small", parent=body, fontSize=8, leading=10),
+    }
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def _table(rows: Sequence[Sequence[str]], widths: Sequence[float], style: ParagraphStyle) -> Table:
+    cells = [[_p(str(cell), style) for cell in row] for row in rows]
+    table = Table(cells, colWidths=[w * mm for w in widths], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return table
+
+
+def _build(story: list, title: str) -> bytes:
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=title,
+        author="meterhub",
+    )
+    document.build(story)
+    return buffer.getvalue()
+
+
+def render_application_pdf(doc: ApplicationDocument) -> bytes:
+    """The court-order application of one case: court, claimant, each debtor for his share (a minor with
+    his legal representative), the claim by period and service, the fee; the penalties table attached."""
+    s = _styles()
+    c = doc.claimant
+    story: list = [
+        _p(f"{doc.court_name}\n{doc.court_address}", s["right"]),
+        Spacer(1, 3 * mm),
+        _p(
+            f"Взыскатель: {c.name}, ИНН {c.inn}, ОГРН {c.ogrn}\nадрес: {c.address}\n"
+            f"реквизиты: {c.bank_details}",
+            s["right"],
+        ),
+        Spacer(1, 3 * mm),
+    ]
+    for d in doc.debtors:
+        born = f", {d.birth_date:%d.%m.%Y} г. р." if d.birth_date else ""
+        text = f"Должник {d.number}: {d.full_name}{born}, доля в праве {d.share}\nадрес: {doc.address}"
+        if d.representative:
+            text += f"\nзаконный представитель несовершеннолетнего: {d.representative}"
+        story += [_p(text, s["right"]), Spacer(1, 2 * mm)]
+    total = doc.principal + doc.penalty
+    story += [
+        _p(
+            f"Цена требования: {rubles(total)} руб.\nГосударственная пошлина: {rubles(doc.state_fee)} руб.",
+            s["right"],
+        ),
+        Spacer(1, 5 * mm),
+        _p("ЗАЯВЛЕНИЕ\nо вынесении судебного приказа", s["title"]),
+        Spacer(1, 4 * mm),
+        _p(
+            f"Взыскатель осуществляет управление многоквартирным домом и предоставляет коммунальные услуги "
+            f"собственникам помещения по адресу: {doc.address} (лицевой счёт {doc.account_no}). Должники — "
+            f"собственники помещения — в нарушение ст. 153, 155 Жилищного кодекса РФ не вносили плату за "
+            f"жилое помещение и коммунальные услуги за период с {_first_day(doc.period_from)} по "
+            f"{_last_day(doc.period_to)}. В соответствии со ст. 249 ГК РФ и ч. 1 ст. 158 ЖК РФ каждый "
+            f"собственник несёт расходы соразмерно своей доле. За несвоевременную оплату начислены пени "
+            f"по ч. 14 ст. 155 ЖК РФ по состоянию на {doc.as_of:%d.%m.%Y} (расчёт прилагается).",
+            s["body"],
+        ),
+        Spacer(1, 3 * mm),
+        _p(
+            "На основании изложенного, руководствуясь ст. 121–124 ГПК РФ, прошу вынести судебный приказ "
+            "о взыскании:",
+            s["body"],
+        ),
+        Spacer(1, 2 * mm),
+    ]
+    for d in doc.debtors:
+        story.append(
+            _p(
+                f"с {d.full_name} (доля {d.share}) в пользу {c.name}: "
+                f"задолженность {rubles(d.principal)} руб., "
+                f"пени {rubles(d.penalty)} руб., расходы по уплате государственной пошлины "
+                f"{rubles(d.state_fee)} руб.",
+                s["body"],
+            )
+        )
+        rows = [["Период", "Услуга", "Вид", "Сумма, руб."]]
+        rows += [
+            [_period(period), service, "основной долг" if kind == "principal" else "пени", rubles(amount)]
+            for period, service, kind, amount in d.lines
+        ]
+        story += [Spacer(1, 1 * mm), _table(rows, (35, 75, 35, 30), s["small"]), Spacer(1, 3 * mm)]
+    story += [
+        _p(
+            f"Итого: основной долг {rubles(doc.principal)} руб., пени {rubles(doc.penalty)} руб., "
+            f"государственная пошлина {rubles(doc.state_fee)} руб. ({doc.fee_formula}).",
+            s["bold"],
+        ),
+        Spacer(1, 3 * mm),
+        _p(
+            "Приложения: 1) расчёт задолженности и пеней; 2) документ об уплате государственной пошлины; "
+            "3) выписка из ЕГРН о собственниках помещения; 4) выписка из лицевого счёта; "
+            "5) документы, подтверждающие полномочия представителя.",
+            s["body"],
+        ),
+        Spacer(1, 6 * mm),
+        _p(f"{c.signatory}    ____________________", s["body"]),
+        PageBreak(),
+        _p(
+            f"Приложение 1. Расчёт задолженности и пеней по лицевому счёту {doc.account_no} "
+            f"по состоянию на {doc.as_of:%d.%m.%Y}",
+            s["title"],
+        ),
+        Spacer(1, 3 * mm),
+        _p(
+            "Пени: ч. 14 ст. 155 ЖК РФ — 1/300 ставки с 31-го по 90-й день просрочки, 1/130 с 91-го дня; "
+            "расчёт по правилам meterhub (docs/billing-money.md).",
+            s["small"],
+        ),
+        Spacer(1, 2 * mm),
+    ]
+    rows = [["Период", "Услуга", "Срок оплаты", "Дней просрочки", "Основной долг, руб.", "Пени, руб."]]
+    rows += [
+        [
+            _period(r.period),
+            r.service,
+            f"{r.due_date:%d.%m.%Y}",
+            str(r.days_overdue),
+            rubles(r.principal),
+            rubles(r.penalty),
+        ]
+        for r in doc.penalty_table
+    ]
+    rows.append(["Итого", "", "", "", rubles(doc.principal), rubles(doc.penalty)])
+    story.append(_table(rows, (28, 52, 24, 20, 26, 25), s["small"]))
+    return _build(story, f"Заявление о вынесении судебного приказа, дело {doc.case_id}")
+
+
+def render_pretrial_pdf(doc: PretrialDocument) -> bytes:
+    """The pre-trial claim of one account with the calculation and the deadline to pay."""
+    s = _styles()
+    c = doc.claimant
+    principal = sum(x.amount for x in doc.lines if x.kind == "principal")
+    penalty = sum(x.amount for x in doc.lines if x.kind == "penalty")
+    story: list = [
+        _p(f"{doc.owner_name}\n{doc.address}", s["right"]),
+        Spacer(1, 3 * mm),
+        _p(f"от {c.name}\n{c.address}", s["right"]),
+        Spacer(1, 5 * mm),
+        _p("ПРЕТЕНЗИЯ\n(уведомление о задолженности)", s["title"]),
+        Spacer(1, 4 * mm),
+        _p(
+            f"По лицевому счёту {doc.account_no} по состоянию на {doc.as_of:%d.%m.%Y} числится задолженность "
+            f"за жилое помещение и коммунальные услуги {rubles(principal)} руб. "
+            f"и пени по ч. 14 ст. 155 ЖК РФ "
+            f"{rubles(penalty)} руб., всего {rubles(principal + penalty)} руб. Просим погасить задолженность "
+            f"до {doc.pay_by:%d.%m.%Y}. В противном случае мы обратимся в суд с заявлением о вынесении "
+            f"судебного приказа; расходы по уплате государственной пошлины будут взысканы с вас.",
+            s["body"],
+        ),
+        Spacer(1, 3 * mm),
+    ]
+    rows = [["Период", "Услуга", "Вид", "Срок оплаты", "Сумма, руб.", ""]]
+    for x in doc.lines:
+        rows.append(
+            [
+                _period(x.period),
+                doc.service_names.get(x.service, x.service),
+                "основной долг" if x.kind == "principal" else "пени",
+                f"{x.due_date:%d.%m.%Y}",
+                rubles(x.amount),
+                "срок давности истёк" if x.time_barred else "",
+            ]
+        )
+    rows.append(["Итого", "", "", "", rubles(principal + penalty), ""])
+    story += [_table(rows, (28, 45, 25, 22, 25, 30), s["small"]), Spacer(1, 6 * mm)]
+    story.append(_p(f"{c.signatory}    ____________________", s["body"]))
+    return _build(story, f"Претензия, лицевой счёт {doc.account_no}")
