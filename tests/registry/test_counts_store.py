@@ -118,3 +118,14 @@ def test_a_register_change_marks_the_building_for_the_recalculation_check(conn, 
     record_arrival(conn, CLERK, NewArrival(world["Егоров"], "B1", "3", EventKind.NOTICE, date(2026, 2, 1)))
     after = conn.execute("SELECT count(*) FROM billing_input_changes WHERE building_id = 'B1'").fetchone()[0]
     assert after == before + 1
+
+
+def test_residents_of_a_premise_without_an_open_account_are_logged_not_billed(conn, world, caplog) -> None:
+    conn.execute("INSERT INTO premises (building_id, premise_no, area) VALUES ('B1', '4', 30)")
+    conn.execute("INSERT INTO registry_buildings (building_id, kept_from) VALUES ('B1', '2026-01-01')")
+    record_arrival(conn, CLERK, NewArrival(world["Егоров"], "B1", "4", EventKind.NOTICE, date(2026, 3, 30)))
+    with caplog.at_level("WARNING", logger="meterhub.registry.counts_store"):
+        got = residents_in_period(conn, "B1", MARCH)
+    assert "premises 4 on 2 premise-day(s)" in caplog.text and "not billed" in caplog.text
+    assert set(got) == {"B1-LS-1", "B1-LS-2a", "B1-LS-2b", "B1-LS-3"}  # premise 4 has no account to bill
+    conn.rollback()

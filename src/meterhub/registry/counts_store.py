@@ -7,6 +7,7 @@ days from ``kept_from`` on; the days before come from the counts import (``resid
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,6 +15,8 @@ import psycopg
 
 from meterhub.registry.events import EventKind, RegistrationEvent, ResidenceSpan, replay_events
 from meterhub.registry.resident_days import AccountWindow, DayCount, ResidentDays, counts_by_day
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "RegisterCounts",
@@ -24,6 +27,8 @@ __all__ = [
     "register_counts_on",
     "register_resident_days",
 ]
+
+log = logging.getLogger(__name__)
 
 _EVENT_COLUMNS = (
     "event_id, kind, person_id, event_date, building_id, premise_no, end_date, refers_to, account_no, reason"
@@ -94,6 +99,17 @@ def register_resident_days(
     counts = counts_by_day(
         building_spans(conn, building_id), building_accounts(conn, building_id), start, end
     )
+    if counts.unbilled:
+        premises = ", ".join(sorted({premise for premise, _, _ in counts.unbilled}))
+        log.warning(
+            "building %s: persons registered in premises %s on %d premise-day(s) of %s..%s while no account "
+            "of the premise is open; they are not billed: open the account or correct the registration",
+            building_id,
+            premises,
+            len(counts.unbilled),
+            start,
+            end,
+        )
     return RegisterCounts(since, counts)
 
 
