@@ -28,6 +28,7 @@ from meterhub.cli import (
     receipts_cmd,
     registry_cmd,
     serve_cmd,
+    servicedesk_cmd,
     simulate_cmd,
     suppliers_cmd,
     users_cmd,
@@ -49,6 +50,7 @@ app.add_typer(gis_cmd.app, name="gis")
 app.add_typer(gateways_cmd.app, name="gateways")
 app.add_typer(registry_cmd.app, name="registry")
 app.add_typer(suppliers_cmd.app, name="suppliers")
+app.add_typer(servicedesk_cmd.app, name="servicedesk")
 mbus_cmds.register(simulate_cmd.app, read_cmd.app)  # simulate mbus, read mbus
 money_cmds.register(app)  # payments, export charges, debtors, absences, interruptions
 app.command("demo")(demo_cmd.demo)

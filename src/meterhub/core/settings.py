@@ -107,6 +107,14 @@ class Settings(BaseSettings):
     smtp_password: str | None = Field(default=None)
     smtp_starttls: bool = Field(default=False, description="STARTTLS before logging in to the SMTP server")
     mail_from: str = Field(default="meterhub@localhost", description="From: of the cabinet's e-mails")
+    servicedesk_imap_host: str | None = Field(default=None, description="inbound mailbox of requests")
+    servicedesk_imap_port: int = Field(default=993, gt=0, lt=65536)
+    servicedesk_imap_ssl: bool = Field(default=True, description="IMAP over TLS; false: plain")
+    servicedesk_imap_username: str = Field(default="")
+    servicedesk_imap_password: str = Field(default="")
+    servicedesk_imap_mailbox: str = Field(default="INBOX")
+    servicedesk_sms_webhook_url: str | None = Field(default=None, description="SMS gateway webhook")
+    servicedesk_sms_webhook_token: str | None = Field(default=None, description="bearer token of the webhook")
     password_reset_minutes: int = Field(default=60, gt=0, le=1440, description="a reset link's lifetime")
     payment_url: str | None = Field(
         default=None, description="the management company's payment page; {account_no} and {amount} filled in"

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from meterhub.servicedesk.deadlines import HoursKind, WorkCalendar, deadlines_for
+from meterhub.servicedesk.notify import notify_applicant, notify_executor
 from meterhub.servicedesk.routing import Route, RoutingError, escalation_level, route_request
 
 __all__ = [
@@ -213,6 +214,8 @@ def assign(
     conn.execute("UPDATE api_requests SET executor_id = %s WHERE request_id = %s", (executor_id, request_id))
     kind = "assigned" if row[0] is None else "reassigned"
     log_event(conn, request_id, kind, comment or name[0], actor=actor, executor_id=executor_id, at=now)
+    what = "новая заявка" if kind == "assigned" else "заявка передана вам"
+    notify_executor(conn, request_id, executor_id, what)
     if row[1] == "new":
         _status(conn, request_id, "in_progress", f"передана исполнителю: {name[0]}", actor, now)
 
@@ -232,6 +235,7 @@ def respond(
     if status is None:
         raise RequestError(f"request {request_id} not found")
     log_event(conn, request_id, "responded", text, actor=actor, at=now)
+    notify_applicant(conn, request_id, text)
     conn.execute(
         "INSERT INTO api_request_history (request_id, status, comment, changed_by, changed_at)"
         " VALUES (%s, %s, %s, %s, %s)",
@@ -249,6 +253,7 @@ def resolve(
         (now, now, request_id),
     )
     log_event(conn, request_id, "resolved", text, actor=actor, at=now)
+    notify_applicant(conn, request_id, f"выполнено. {text}".strip())
     _status(conn, request_id, "done", text, actor, now)
 
 
@@ -302,5 +307,7 @@ def escalate_overdue(conn: psycopg.Connection, now: datetime) -> list[tuple[int,
             log_event(
                 conn, request_id, "escalated", f"уровень {new_level}: {what}", executor_id=executor, at=now
             )
+            if executor is not None:
+                notify_executor(conn, request_id, executor, f"эскалация, {what}")
             raised.append((request_id, new_level))
     return raised
