@@ -64,18 +64,25 @@ def cabinet_world(db_url: str):
     return world
 
 
+def app_env(db_url: str, data_dir: Path, **settings: str) -> dict[str, str]:
+    """The live app's environment: the test database, a data folder, the test secret, plus ``settings``
+    (``smtp_host="127.0.0.1"`` → ``METERHUB_SMTP_HOST``)."""
+    env = {
+        "METERHUB_DATABASE_URL": db_url,
+        "METERHUB_DATA_DIR": str(data_dir),
+        "METERHUB_SECRET_KEY": TEST_SECRET,
+        "METERHUB_DB_POOL_MAX_SIZE": "4",
+        "METERHUB_LOG_LEVEL": "WARNING",
+    }
+    return env | {f"METERHUB_{k.upper()}": v for k, v in settings.items()}
+
+
 @pytest.fixture(scope="module")
 def live_server(cabinet_world, db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     reason = browser_missing_reason()
     if reason:
         pytest.skip(reason)
-    env = {
-        "METERHUB_DATABASE_URL": db_url,
-        "METERHUB_DATA_DIR": str(tmp_path_factory.mktemp("meterhub-e2e-data")),
-        "METERHUB_SECRET_KEY": TEST_SECRET,
-        "METERHUB_DB_POOL_MAX_SIZE": "4",
-        "METERHUB_LOG_LEVEL": "WARNING",
-    }
+    env = app_env(db_url, tmp_path_factory.mktemp("meterhub-e2e-data"))
     with run_app(env, artifacts_dir() / "server.log") as server:
         yield server
 

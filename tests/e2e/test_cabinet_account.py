@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.e2e.conftest import DEMO_ACCOUNT, DEMO_METER, TEST_SECRET, log_in, screenshot, wait_ready
+from tests.e2e.conftest import DEMO_ACCOUNT, DEMO_METER, app_env, log_in, screenshot, wait_ready
 from tests.e2e.harness import LiveServer, artifacts_dir, browser_missing_reason, run_app
 
 try:
@@ -60,20 +60,17 @@ def live_server(cabinet_world, db_url: str, smtp_inbox, tmp_path_factory) -> Ite
     reason = browser_missing_reason()
     if reason:
         pytest.skip(reason)
-    env = {
-        "METERHUB_DATABASE_URL": db_url,
-        "METERHUB_DATA_DIR": str(tmp_path_factory.mktemp("meterhub-e2e-account")),
-        "METERHUB_SECRET_KEY": TEST_SECRET,
-        "METERHUB_DB_POOL_MAX_SIZE": "4",
-        "METERHUB_LOG_LEVEL": "WARNING",
-        "METERHUB_SMTP_HOST": "127.0.0.1",
-        "METERHUB_SMTP_PORT": str(smtp_inbox[0]),
-        "METERHUB_PUBLIC_URL": "https://cabinet.example",
-        "METERHUB_PAYMENT_URL": PAY_URL,
-        "METERHUB_COMPANY_NAME": "ООО «УК Ленинская»",
-        "METERHUB_COMPANY_PHONE": "+7 3812 00-00-00",
-        "METERHUB_EMERGENCY_PHONE": "+7 3812 11-11-11",
-    }
+    env = app_env(
+        db_url,
+        tmp_path_factory.mktemp("meterhub-e2e-account"),
+        smtp_host="127.0.0.1",
+        smtp_port=str(smtp_inbox[0]),
+        public_url="https://cabinet.example",
+        payment_url=PAY_URL,
+        company_name="ООО «УК Ленинская»",
+        company_phone="+7 3812 00-00-00",
+        emergency_phone="+7 3812 11-11-11",
+    )
     with run_app(env, artifacts_dir() / "server-account.log") as server:
         yield server
 
