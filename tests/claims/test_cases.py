@@ -5,7 +5,9 @@ fee from the table (hand-computed); the timeline; the court order published to t
 
 from __future__ import annotations
 
+import io
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -13,6 +15,7 @@ from meterhub.billing.ledger import outstanding_by_debt
 from meterhub.claims.cases_store import attach_document, case_timeline, prepare_case, record_step
 from meterhub.claims.court_acts import set_court_act_sink
 from meterhub.claims.lifecycle import CaseState, TransitionError
+from meterhub.claims.reports import cases_by_building, cases_by_state, fssp_list, reports_xlsx
 from meterhub.claims.selection import debt_statement, select_debtors
 from meterhub.claims.writ_payments import receive_under_writ
 from meterhub.cli.wiring import plug_court_decisions
@@ -219,3 +222,62 @@ def test_timeline_court_order_and_money_under_it(city, conn) -> None:
     with pytest.raises(ValueError, match="closed"):
         receive_under_writ(conn, case_id, 100, date(2025, 7, 3), "ПП 103", "lawyer2")
     conn.rollback()
+
+
+def test_reports_and_the_bailiffs_list(city, conn) -> None:
+    """After the X1 case above (closed, paid in full with the costs): X4 under an order at the bailiffs',
+    500.00 collected."""
+    conn.execute("UPDATE accounts SET owner_name = 'Кузнецов Олег Павлович' WHERE account_no = 'X4'")
+    case_id = prepare_case(conn, "X4", as_of=AS_OF, actor="lawyer1")
+    record_step(conn, case_id, "filed", date(2025, 5, 6), "lawyer1")
+    record_step(conn, case_id, "order_issued", date(2025, 5, 21), "lawyer1", case_number="2-2000/2025")
+    record_step(
+        conn,
+        case_id,
+        "enforcement",
+        date(2025, 6, 6),
+        "lawyer1",
+        details={"proceeding": "12345/25/77001-ИП", "office": "ОСП по Тестовому району"},
+    )
+    receive_under_writ(conn, case_id, 50000, date(2025, 6, 20), "ПП 201", "lawyer1")
+    conn.commit()
+
+    by_state = {t.key: t for t in cases_by_state(conn)}
+    assert list(by_state) == ["enforcement", "closed_paid"]
+    paid = by_state["closed_paid"]
+    assert (paid.cases, paid.claimed, paid.awarded, paid.collected) == (1, 352993, 352993, 352993)
+    assert (paid.costs_paid, paid.costs_awarded, paid.costs_recovered) == (200000, 200000, 200000)
+    active = by_state["enforcement"]
+    assert (active.cases, active.claimed, active.awarded, active.collected, active.costs_recovered) == (
+        1,
+        352993,
+        352993,
+        50000,
+        0,
+    )
+    [building] = cases_by_building(conn)
+    # (352 993 + 50 000) / (352 993 × 2) = 57.08 % → 57.1
+    assert (building.key, building.cases, building.collected, building.collection_rate) == (
+        "CL",
+        2,
+        402993,
+        Decimal("57.1"),
+    )
+    [row] = fssp_list(conn)
+    assert (row.case_number, row.proceeding, row.office, row.sent_on) == (
+        "2-2000/2025",
+        "12345/25/77001-ИП",
+        "ОСП по Тестовому району",
+        date(2025, 6, 6),
+    )
+    assert (row.awarded, row.costs_awarded, row.collected, row.remaining) == (352993, 200000, 50000, 502993)
+    assert row.debtors == "Кузнецов Олег Павлович"
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(reports_xlsx(conn)))
+    assert book.sheetnames == ["По состояниям", "По домам", "Сверка ФССП"]
+    states = [[c.value for c in r] for r in book["По состояниям"].iter_rows(min_row=2)]  # floats back
+    assert states[0][:5] == ["на исполнении (ФССП / банк)", 1, 3529.93, 3529.93, 500]
+    fssp = [[c.value for c in r] for r in book["Сверка ФССП"].iter_rows(min_row=2)]
+    assert fssp[0][1] == "2-2000/2025" and fssp[0][-1] == 5029.93
