@@ -36,6 +36,8 @@ router = APIRouter(prefix="/registry", tags=["passport office"])
 Clerk = Annotated[User, Depends(require_role(Role.PASSPORT_OFFICE))]
 PersonId = Annotated[int, Path(ge=1, le=2**62, description="person in the register")]
 EventId = Annotated[int, Path(ge=1, le=2**62, description="registration event")]
+BuildingQuery = Annotated[str, Query(min_length=1, max_length=64, examples=["B1"])]
+PremiseQuery = Annotated[str, Query(min_length=1, max_length=32, examples=["1"])]
 OrderId = Annotated[int, Path(ge=1, le=2**62, description="справка order")]
 
 
@@ -206,8 +208,8 @@ def person_card(user: Clerk, conn: Conn, person_id: PersonId) -> dict:
 def premise_view(
     user: Clerk,
     conn: Conn,
-    building_id: Annotated[str, Query(min_length=1, max_length=64, examples=["B1"])],
-    premise_no: Annotated[str, Query(min_length=1, max_length=32, examples=["1"])],
+    building_id: BuildingQuery,
+    premise_no: PremiseQuery,
     on: Day | None = None,
 ) -> dict:
     day = on or date.today()

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from meterhub.api.deps import Conn
 from meterhub.api.roles import User
 from meterhub.api.routes.registry import (
+    BuildingQuery,
     Clerk,
     Day,
     OrderId,
@@ -91,7 +92,6 @@ def _filter(
     )
 
 
-BuildingQuery = Annotated[str, Query(min_length=1, max_length=64, examples=["B1"])]
 
 
 @router.get("/lists", summary="A list by parameters")

@@ -7,15 +7,17 @@ from datetime import date
 from fractions import Fraction
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, HTTPException, Path, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from meterhub.api.deps import Conn
 from meterhub.api.routes.registry import (
+    BuildingQuery,
     Clerk,
     Day,
     DocumentIn,
     PersonId,
+    PremiseQuery,
     clerk_actor,
     content_disposition,
     register_errors,
@@ -39,8 +41,8 @@ OwnershipId = Annotated[int, Path(ge=1, le=2**62, description="an ownership (ÑÐ
 def list_owners(
     user: Clerk,
     conn: Conn,
-    building_id: Annotated[str, Query(min_length=1, max_length=64, examples=["B1"])],
-    premise_no: Annotated[str, Query(min_length=1, max_length=32, examples=["1"])],
+    building_id: BuildingQuery,
+    premise_no: PremiseQuery,
 ) -> list[dict]:
     return owners_of(conn, building_id, premise_no)
 
