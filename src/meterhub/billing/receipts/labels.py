@@ -35,6 +35,7 @@ SERVICES = {
     "wastewater": "Водоотведение",
     "heat": "Отопление",
     "maintenance": "Содержание жилого помещения",
+    "capital_repair": "Взнос на капитальный ремонт",
 }
 UNITS = {"kWh": "кВт·ч", "m3": "куб. м", "m2": "кв. м", "Gcal": "Гкал"}
 SERVICE_UNITS = {
@@ -44,6 +45,7 @@ SERVICE_UNITS = {
     "wastewater": "куб. м",
     "heat": "Гкал",
     "maintenance": "кв. м",
+    "capital_repair": "кв. м",
 }
 METHODS = {
     "meter": "прибор учёта",

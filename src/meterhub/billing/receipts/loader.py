@@ -45,6 +45,7 @@ from meterhub.billing.receipts.link_code import account_link_code
 from meterhub.billing.receipts.model import (
     ZERO,
     MeterReading,
+    PayeePart,
     Payer,
     Provider,
     RecalculationRow,
@@ -56,6 +57,7 @@ from meterhub.billing.receipts.model import (
 )
 from meterhub.billing.receipts.rows import charge_rows, service_references
 from meterhub.billing.repository import get_building, normatives_on, residents_on
+from meterhub.billing.suppliers.receipt_parts import PayeeShare, payee_shares
 
 __all__ = [
     "AccountInfo",
@@ -288,6 +290,7 @@ def iter_receipts(
     last_paid = last_payment_dates(conn, numbers, issued_on)
     due = (tables or PenaltyTables.default()).due_date(period)
     state_ids = _state_ids_source(conn, numbers, period) if _state_ids_source is not None else {}
+    shares = payee_shares(conn, building_id, period, numbers)
     for account in accounts:
         account_lines = lines.get(account.account_no, [])
         recalculation_rows: list[RecalculationRow] = []
@@ -314,6 +317,9 @@ def iter_receipts(
         services = sorted({line[0] for line in account_lines})
         readings = tuple(house_readings) + tuple(premise_readings.get(account.premise_no, []))
         payload = _qr_payload(payee_row.payee, payer, period, totals.qr_amount, charset)
+        parts = _payee_parts(shares.get(account.account_no, ()), payee_row.payee, payer, period, charset)
+        if parts:
+            payload = parts[0].qr_payload  # Раздел 2's QR asks for the own payee's part only
         yield Receipt(
             period=period,
             status=status,
@@ -333,7 +339,21 @@ def iter_receipts(
             link_code=account_link_code(account.account_no, link_secret, str(period))
             if link_secret else None,
             state_ids=state_ids.get(account.account_no),
+            payee_parts=parts,
         )
+
+
+def _payee_parts(
+    shares: Sequence[PayeeShare], own: Payee, payer: Payer, period: BillingPeriod, charset: QrCharset
+) -> tuple[PayeePart, ...]:
+    """Each payee's part with its own QR payload (the receipt's own payee first)."""
+    parts = []
+    for share in shares:
+        payee = share.payee or own
+        amount = Decimal(share.kopecks).scaleb(-2).quantize(Decimal("0.01"))
+        payload = _qr_payload(payee, payer, period, max(amount, ZERO), charset)
+        parts.append(PayeePart(payee, share.services, amount, payload, own=share.payee is None))
+    return tuple(parts)
 
 
 def _qr_payload(

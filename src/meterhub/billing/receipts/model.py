@@ -33,6 +33,7 @@ __all__ = [
     "DebtReceipt",
     "Instalment",
     "MeterReading",
+    "PayeePart",
     "Payer",
     "Provider",
     "RecalculationRow",
@@ -306,6 +307,21 @@ class StateIds:
 
 
 @dataclass(frozen=True, slots=True)
+class PayeePart:
+    """Раздел 2 with several payees: one payee's part and its own QR code (docs/suppliers.md)."""
+
+    payee: Payee
+    services: tuple[str, ...]
+    """Service codes whose money goes to this payee (empty: the receipt's own payee for the advance only)."""
+    amount: Decimal
+    """This payee's part of «итого к оплате» [₽] (may be negative: an overpayment of its services)."""
+    qr_payload: bytes
+    """ГОСТ Р 56042 payload asking for ``max(amount, 0)`` to this payee."""
+    own: bool = False
+    """The receipt's own payee (the УК / исполнитель), whose QR is the one in Раздел 2."""
+
+
+@dataclass(frozen=True, slots=True)
 class Receipt:
     """One account's ЕПД for one billing period."""
 
@@ -333,6 +349,9 @@ class Receipt:
     state_ids: StateIds | None = None
     """ГИС ЖКХ identifiers printed in Раздел 2 (from the source set with
     :func:`~meterhub.billing.receipts.loader.set_state_ids_source`)."""
+    payee_parts: tuple[PayeePart, ...] = ()
+    """Several payees (docs/suppliers.md): each payee's part with its own QR; Σ amounts = «итого к оплате»
+    and ``qr_payload`` is then the own payee's part. Empty: one payee for the whole receipt."""
 
     def __post_init__(self) -> None:
         charged = sum((r.charged for r in self.rows), ZERO)

@@ -30,6 +30,7 @@ from meterhub.billing.receipts.drawing import (
 )
 from meterhub.billing.receipts.labels import money, number, period_title, ru_date, volume_text
 from meterhub.billing.receipts.model import DebtReceipt, Payer, Provider, Receipt, StateIds
+from meterhub.billing.receipts.payee_block import draw_payee_parts
 
 __all__ = ["FORM_TITLE", "SECTION_TITLES", "write_debt_receipt", "write_receipts"]
 
@@ -229,6 +230,7 @@ def _draw_receipt(c: Canvas, r: Receipt) -> None:
     def on_new_page() -> float:
         return new_page(c)
 
+    y = draw_payee_parts(c, r.payee_parts, MARGIN, y, WIDTH, on_new_page, MARGIN)  # several payees
     # Раздел 3
     y = _section_title(c, SECTION_TITLES[2], MARGIN, y, WIDTH)
     rows = []
