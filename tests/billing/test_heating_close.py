@@ -17,6 +17,7 @@ from meterhub.billing.imports import import_file
 from meterhub.billing.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import MOSCOW, load_small_building, window_times, write_reading
+from tests.billing.receipts.receipt_data import add_payee
 
 pytestmark = pytest.mark.db
 
@@ -68,6 +69,7 @@ def heated(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
             if month == 8:
                 write_reading(conn, "H-HOUSE", "heat_gcal", start, 1000.0)
             write_reading(conn, "H-HOUSE", "heat_gcal", end, value)
+        add_payee(conn)
         conn.commit()
     return db_url
 
@@ -112,6 +114,25 @@ def test_season_house_meter_with_one_ipu(heated: str) -> None:
             "AND service <> 'heat'"
         ).fetchone()[0]
         assert result.total == electricity_total + D("35564.63")
+
+
+def test_receipt_shows_the_heating_line_and_the_house_heat(heated: str) -> None:
+    from meterhub.billing.payment_qr import parse_payment_payload
+    from meterhub.billing.receipts import render_receipt_pdf
+    from tests.billing.receipts.receipt_data import ISSUED, decode_page_qr, page_texts
+
+    with connect(heated) as conn:
+        pdf = render_receipt_pdf(conn, "LS-1", "2026-01", issued_on=ISSUED)
+    (text,) = page_texts(pdf)
+    # Раздел 3: 25/6 = 4.16666… Гкал shown with 4 decimals, the house's method, tariff, money
+    assert "Отопление Гкал 4,1667 — ОДПУ и ИПУ 2 845,17 11 854,88 0,00 11 854,88" in text
+    # Раздел 4: house meter 12.5 Гкал, premises' own 5 Гкал, common property 7.5 Гкал; the meter's readings
+    assert "Отопление Гкал — — 12,500 5,000 7,500" in text
+    assert "H-HOUSE Отопление ОДПУ общий 100,000 112,500 12,500" in text
+    # LS-1 January 2026: the small building's lines 4 045.00 (tests/billing/receipts/test_receipt_pdf.py)
+    # + heating 25/6 Гкал × 2 845.17 = 11 854.88 → 15 899.88 → QR Sum=1589988
+    assert "ИТОГО К ОПЛАТЕ: 15 899,88 руб." in text
+    assert parse_payment_payload(decode_page_qr(pdf)).as_dict()["Sum"] == "1589988"
 
 
 def test_failed_house_meter_is_averaged_per_heating_day(heated: str) -> None:
@@ -173,6 +194,21 @@ def test_even_payment_and_the_yearly_correction(heated: str) -> None:
         ]
         assert rows[0][3] == "Корректировка размера платы за отопление за 2025 г."
         assert D(str(result.report["heating"]["corrections"]["amount"])) == D("-227613.60")
+        # the correction on the receipt: Раздел 5 with its reason and sign; the QR sum is the printed total
+        import re
+
+        from meterhub.billing.payment_qr import parse_payment_payload
+        from meterhub.billing.receipts import render_receipt_pdf
+        from tests.billing.receipts.receipt_data import ISSUED, decode_page_qr, page_texts
+
+        pdf = render_receipt_pdf(conn, "LS-1", "2026-03", issued_on=ISSUED)
+        (text,) = page_texts(pdf)
+        assert "Корректировка размера платы за отопление за 2025 г." in text
+        assert "-75 871,20" in text or "−75 871,20" in text
+        total = re.search(r"ИТОГО К ОПЛАТЕ: ([\d ]+,\d\d) руб\.", text)
+        assert total is not None
+        kopecks = int(total.group(1).replace(" ", "").replace(",", ""))
+        assert parse_payment_payload(decode_page_qr(pdf)).as_dict()["Sum"] == str(kopecks)
 
 
 def test_heating_correction_command_reports_per_building(heated: str, tmp_path: Path) -> None:

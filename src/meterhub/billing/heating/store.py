@@ -22,6 +22,7 @@ __all__ = [
     "heat_tariff_parts",
     "heating_config_on",
     "heating_days",
+    "heating_references",
     "house_year_override",
     "premise_devices_on",
 ]
@@ -148,3 +149,18 @@ def heat_tariff_parts(
             f"days of {period}; import the heat tariff"
         )
     return parts
+
+
+def heating_references(
+    conn: psycopg.Connection, building_id: str, period: BillingPeriod
+) -> dict[str, tuple[Decimal | None, Decimal, Decimal]]:
+    """ЕПД Раздел 4 for heating: ``{"heat": (house meter Гкал or None, Σ premises' own, common-property
+    heat)}`` from the close's ``heating_house_periods`` (nothing when the month billed no heating)."""
+    row = conn.execute(
+        "SELECT measured_gcal, own_gcal, common_gcal FROM heating_house_periods "
+        "WHERE building_id = %s AND period = %s",
+        (building_id, str(period)),
+    ).fetchone()
+    if row is None:
+        return {}
+    return {"heat": (row[0], Decimal(row[1]), Decimal(row[2]))}

@@ -56,6 +56,12 @@ METHODS = {
     # common-property methods (ЕПД: способ определения объёма на СОИ)
     "actual_capped": "ОДПУ ≤ норматив",
     "actual": "ОДПУ",
+    # heating (billing/heating): the house's method, by meaning
+    "norm_no_odpu": "норматив",
+    "norm_no_odpu_ipu": "ИПУ + норматив СОИ",
+    "odpu_no_ipu": "ОДПУ по площади",
+    "odpu_partial_ipu": "ОДПУ и ИПУ",
+    "odpu_all_ipu": "ОДПУ и ИПУ/распределители",
 }
 ZONES = {"single": "", "day": "день", "night": "ночь", "peak": "пик", "semi_peak": "полупик"}
 REGISTERS = {

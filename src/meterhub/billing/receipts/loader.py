@@ -27,6 +27,7 @@ from typing import Any
 
 import psycopg
 
+from meterhub.billing.heating.store import heating_references
 from meterhub.billing.payment_qr import (
     Payee,
     PaymentPayloadError,
@@ -281,6 +282,7 @@ def iter_receipts(
             (building_id, str(period)),
         )
     }
+    common.update(heating_references(conn, building_id, period))  # Раздел 4: the house's heat
     persons = residents_on(conn, building_id, period.first_day)  # the register's where the building keeps it
     normatives = normatives_on(conn, building_id, period.first_day)
     house_readings, premise_readings = _readings(
