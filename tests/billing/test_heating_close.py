@@ -152,6 +152,23 @@ def test_failed_house_meter_is_averaged_per_heating_day(heated: str) -> None:
         assert any("premise 2" in w for w in heating["warnings"])
 
 
+def test_house_heat_chart_per_m2_from_the_close(heated: str) -> None:
+    from datetime import date
+
+    from meterhub.billing.building_chart_inputs import building_charts
+
+    with connect(heated) as conn:
+        _, area, charts = building_charts(conn, "B1", 2026, date(2026, 3, 15), services=["heat"])
+    (chart,) = charts
+    assert chart.unit == "Gcal" and area == 150
+    january, february = chart.months[0], chart.months[1]
+    # January: house meter 12.5 Гкал / 150 m² = 0.083333… → 0.0833; common property 7.5 / 150 = 0.05
+    assert (january.volume, january.source, january.per_m2) == (D("12.5"), "close", D("0.0833"))
+    assert january.common_per_m2 == D("0.050000")
+    # February: the close's average 350/31 = 11.290322… Гкал / 150 = 0.075268… → 0.0753
+    assert february.source == "close" and february.per_m2 == D("0.0753")
+
+
 def test_outside_the_season_no_heating_lines(heated: str) -> None:
     with connect(heated) as conn:
         result = close_building(conn, "B1", BillingPeriod(2026, 6))

@@ -1,7 +1,9 @@
 """Building charts of the resident API, database side: per service and month the house (ОДПУ) volume from
 the close's ``period_common_property`` or, for months not computed, from the time series the way the close
 reads house meters (hourly totals, or register readings in the readings windows), the residents and the
-distributed common-property volume; the figures go to the pure :mod:`meterhub.billing.building_charts`."""
+distributed common-property volume (heating: the close's ``heating_house_periods``, the house meter's or
+its average's heat and the common-property heat); the figures go to the pure
+:mod:`meterhub.billing.building_charts`."""
 
 from __future__ import annotations
 
@@ -103,6 +105,12 @@ def building_charts(
         (building_id, f"{year - 1}-01", f"{year + 1}-01"),
     ).fetchall()
     close_rows = {(p, s): (hv, dist, method) for p, s, hv, dist, method in closed}
+    for p, hv, dist, method in conn.execute(  # heating: the close's house heat (billing/heating)
+        "SELECT period, house_gcal, common_gcal, method FROM heating_house_periods "
+        "WHERE building_id = %s AND period >= %s AND period < %s AND house_source IN ('meter', 'average')",
+        (building_id, f"{year - 1}-01", f"{year + 1}-01"),
+    ).fetchall():
+        close_rows[(p, "heat")] = (hv, dist, method)
     wanted = sorted({link.service for link in links} | {s for _, s in close_rows})
     if services is not None:
         wanted = [s for s in wanted if s in services]
@@ -136,5 +144,6 @@ def building_charts(
                     MonthFigures(month, house, source, persons_cache[period], distributed, method)
                 )
         unit = SERVICE_UNITS.get(Service(service), "") if service in {s.value for s in Service} else ""
+        unit = unit or ("Gcal" if service == "heat" else "")
         charts.append(build_service_chart(service, unit, year, total_area, figures[year], figures[year - 1]))
     return tz_name, total_area, charts
