@@ -40,6 +40,8 @@ CALLER = {
     Role.ACCOUNTANT: "acc",
     Role.ADMIN: "root",
     Role.PASSPORT_OFFICE: "clerk",
+    Role.OPERATOR: "oper",
+    Role.CONTRACTOR: "subco",
 }
 # Strings only other residents' data contains (account numbers, owner names, request texts, payment ids).
 FOREIGN_MARKERS = (

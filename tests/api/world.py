@@ -122,6 +122,8 @@ def build_world(url: str) -> World:
             ("acc", Role.ACCOUNTANT),
             ("root", Role.ADMIN),
             ("clerk", Role.PASSPORT_OFFICE),
+            ("oper", Role.OPERATOR),
+            ("subco", Role.CONTRACTOR),
         ):
             world.users[name] = create_user(conn, name, PASSWORD, role).id
         link_account(conn, world.users["alice"], "LS-1", "admin")

@@ -103,6 +103,10 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(registry_records.router, prefix=API_PREFIX)
     app.include_router(household.router, prefix=API_PREFIX)
     app.include_router(registry_pages.router)
+    # the service desk (docs/requests.md): operators and contractors
+    from meterhub.api.routes import servicedesk
+
+    app.include_router(servicedesk.router, prefix=API_PREFIX)
 
 
 def _plug_receipt_identifiers() -> None:

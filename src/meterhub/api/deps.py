@@ -51,7 +51,8 @@ SESSION_COOKIE = "mh_session"
 CSRF_COOKIE = "mh_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-NO_ACCOUNT_ROLES = frozenset({Role.ENGINEER, Role.PASSPORT_OFFICE})  # billing data is not theirs
+# billing data is not theirs
+NO_ACCOUNT_ROLES = frozenset({Role.ENGINEER, Role.PASSPORT_OFFICE, Role.CONTRACTOR})
 
 _bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/tokens")
 _cookie = APIKeyCookie(

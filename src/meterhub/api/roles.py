@@ -11,16 +11,22 @@ __all__ = ["STAFF_ROLES", "Role", "User"]
 class Role(StrEnum):
     """resident (житель): own linked accounts; engineer (инженер): telemetry of assigned buildings,
     read-only; accountant (бухгалтер): billing operations for all accounts; admin: users and buildings;
-    passport_office (паспортист): the register of residents and their documents (docs/passport-office.md)."""
+    passport_office (паспортист): the register of residents and their documents (docs/passport-office.md);
+    operator (оператор): registers, routes and controls requests; contractor (подрядчик): its executor's
+    queue of requests only (docs/requests.md)."""
 
     RESIDENT = "resident"
     ENGINEER = "engineer"
     ACCOUNTANT = "accountant"
     ADMIN = "admin"
     PASSPORT_OFFICE = "passport_office"
+    OPERATOR = "operator"
+    CONTRACTOR = "contractor"
 
 
-STAFF_ROLES = (Role.ENGINEER, Role.ACCOUNTANT, Role.ADMIN, Role.PASSPORT_OFFICE)
+STAFF_ROLES = (
+    Role.ENGINEER, Role.ACCOUNTANT, Role.ADMIN, Role.PASSPORT_OFFICE, Role.OPERATOR, Role.CONTRACTOR
+)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from meterhub.core.settings import get_settings
 
 app = typer.Typer(help="API users: add, passwd, assign, list.", no_args_is_help=True)
 
-ROLES = ("resident", "engineer", "accountant", "admin", "passport_office")
+ROLES = ("resident", "engineer", "accountant", "admin", "passport_office", "operator", "contractor")
 
 
 def _read_password(from_stdin: bool) -> str:
