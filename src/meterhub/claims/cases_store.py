@@ -327,9 +327,16 @@ def attach_document(
     actor: str,
     step_id: int | None = None,
 ) -> int:
-    """Keep a document of the case (the application printed, the court's order, the writ …)."""
+    """Keep a document of the case (the application printed, the court's order, the writ …), attached to
+    ``step_id`` or, by default, to the case's latest step."""
     if not content:
         raise ValueError(f"{file_name}: the document is empty")
+    if step_id is None:
+        step_id = conn.execute(
+            "SELECT max(step_id) FROM claims_case_steps WHERE case_id = %s", (case_id,)
+        ).fetchone()[0]
+        if step_id is None:
+            raise LookupError(f"case {case_id} does not exist")
     return conn.execute(
         "INSERT INTO claims_case_documents (case_id, step_id, kind, file_name, mime, content, sha256,"
         " uploaded_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING document_id",

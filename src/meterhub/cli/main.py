@@ -14,6 +14,7 @@ import typer
 from meterhub import __version__
 from meterhub.cli import (
     billing_cmds,
+    claims_cmd,
     dashboards_cmd,
     db_cmd,
     demo_cmd,
@@ -49,6 +50,7 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(gis_cmd.app, name="gis")
 app.add_typer(gateways_cmd.app, name="gateways")
 app.add_typer(registry_cmd.app, name="registry")
+app.add_typer(claims_cmd.app, name="claims")
 app.add_typer(suppliers_cmd.app, name="suppliers")
 app.add_typer(servicedesk_cmd.app, name="servicedesk")
 mbus_cmds.register(simulate_cmd.app, read_cmd.app)  # simulate mbus, read mbus

@@ -1,0 +1,360 @@
+"""``meterhub claims``: the legal department from the command line — court districts and the claimant,
+instalment agreements, debtors and statements, pre-trial claims and court-order applications (PDF, in
+batches), the case's steps, documents, money under a writ, reports (docs/claims.md)."""
+
+from __future__ import annotations
+
+import getpass
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import typer
+
+from meterhub.core.settings import get_settings
+
+app = typer.Typer(help="Claims and court orders (судебно-претензионная работа).", no_args_is_help=True)
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+@contextmanager
+def _connection():
+    from meterhub.cli.wiring import MIGRATION_SOURCES, plug_court_decisions
+    from meterhub.timeseries.database import connect, database_url
+    from meterhub.timeseries.schema import migrate_database
+
+    plug_court_decisions()
+    with database_url(get_settings()) as url, connect(url) as conn:
+        migrate_database(conn, MIGRATION_SOURCES)
+        yield conn
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        typer.echo(f"{option} {text!r}: give a date as YYYY-MM-DD", err=True)
+        raise typer.Exit(2) from None
+
+
+def _kopecks(text: str, option: str) -> int:
+    try:
+        amount = Decimal(text.replace(",", ".").replace(" ", ""))
+    except InvalidOperation:
+        amount = Decimal(-1)
+    if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        typer.echo(f"{option} {text!r}: give a positive amount in rubles, e.g. 1234.56", err=True)
+        raise typer.Exit(2)
+    return int(amount * 100)
+
+
+def _rub(kopecks: int) -> str:
+    return f"{Decimal(kopecks).scaleb(-2):,.2f}".replace(",", " ")
+
+
+def _fail(exc: Exception) -> None:
+    typer.echo(str(exc), err=True)
+    raise typer.Exit(1) from None
+
+
+@app.command()
+def courts(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV of court districts"),  # noqa: B008
+) -> None:
+    """Import the court district of each building (building_id, court_name, court_address, district)."""
+    from meterhub.claims.court_districts import CourtDistrictImportError, import_court_districts
+
+    with _connection() as conn:
+        try:
+            count = import_court_districts(conn, file.read_bytes(), file.name)
+        except CourtDistrictImportError as exc:
+            _fail(exc)
+        conn.commit()
+    typer.echo(f"{file.name}: {count} buildings")
+
+
+@app.command()
+def claimant(
+    name: str = typer.Option(..., "--name"),
+    inn: str = typer.Option("", "--inn"),
+    ogrn: str = typer.Option("", "--ogrn"),
+    address: str = typer.Option("", "--address"),
+    bank: str = typer.Option("", "--bank", help="bank details printed on the application"),
+    signatory: str = typer.Option(
+        "", "--signatory", help="who signs, e.g. «Представитель по доверенности …»"
+    ),
+) -> None:
+    """Set the claimant (взыскатель): the management company."""
+    import psycopg
+
+    with _connection() as conn:
+        try:
+            conn.execute(
+                "INSERT INTO claims_claimant (claimant_id, name, inn, ogrn, address, bank_details, signatory)"
+                " VALUES (1, %s, %s, %s, %s, %s, %s) ON CONFLICT (claimant_id) DO UPDATE SET"
+                " name = EXCLUDED.name, inn = EXCLUDED.inn, ogrn = EXCLUDED.ogrn, address = EXCLUDED.address,"
+                " bank_details = EXCLUDED.bank_details, signatory = EXCLUDED.signatory",
+                (name, inn, ogrn, address, bank, signatory),
+            )
+        except psycopg.errors.CheckViolation:
+            _fail(ValueError("--inn must have 10 or 12 digits, --ogrn 13 or 15"))
+        conn.commit()
+    typer.echo(f"claimant: {name}")
+
+
+@app.command()
+def instalment(
+    account: str = typer.Argument(...),
+    signed: str = typer.Option(..., "--signed", help="YYYY-MM-DD"),
+    ends: str = typer.Option(..., "--ends", help="YYYY-MM-DD"),
+    note: str = typer.Option("", "--note"),
+) -> None:
+    """Record an instalment agreement (соглашение о рассрочке): the account is not selected while it runs."""
+    with _connection() as conn:
+        if conn.execute("SELECT 1 FROM accounts WHERE account_no = %s", (account,)).fetchone() is None:
+            _fail(LookupError(f"account {account!r} does not exist"))
+        first, last = _day(signed, "--signed"), _day(ends, "--ends")
+        if last < first:
+            _fail(ValueError("--ends is before --signed"))
+        conn.execute(
+            "INSERT INTO claims_instalments (account_no, signed_on, ends_on, note, created_by)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (account, first, last, note, _actor()),
+        )
+        conn.commit()
+    typer.echo(f"{account}: instalment agreement {first} – {last}")
+
+
+@app.command()
+def debtors(
+    as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD"),
+    building: str | None = typer.Option(None, "--building"),
+    min_months: int = typer.Option(3, "--min-months"),
+    min_amount: str = typer.Option("0.01", "--min-amount", help="rubles"),
+) -> None:
+    """Debtors to claim: months in debt and amount, without instalment agreements and open cases."""
+    from meterhub.claims.selection import select_debtors
+
+    with _connection() as conn:
+        found = select_debtors(
+            conn,
+            _day(as_of, "--as-of"),
+            building_id=building,
+            min_months=min_months,
+            min_amount=_kopecks(min_amount, "--min-amount"),
+        )
+    for d in found:
+        typer.echo(
+            f"{d.account_no}\t{d.building_id}/{d.premise_no}\t{d.owner_name}\t{d.months} мес."
+            f"\tс {d.oldest}\t{_rub(d.amount)}\tпени {_rub(d.penalty)}"
+        )
+    typer.echo(f"{len(found)} debtors, {_rub(sum(d.amount for d in found))} ₽ overdue")
+
+
+@app.command()
+def statement(account: str = typer.Argument(...), as_of: str = typer.Option(..., "--as-of")) -> None:
+    """The account's debt per period and service with penalties as of a day; time-barred periods flagged."""
+    from meterhub.claims.selection import debt_statement
+
+    with _connection() as conn:
+        result = debt_statement(conn, account, _day(as_of, "--as-of"))
+    for x in result.lines:
+        flag = "  СРОК ДАВНОСТИ ИСТЁК" if x.time_barred else ""
+        typer.echo(f"{x.period}\t{x.service}\t{x.kind}\t{_rub(x.amount)}\tсрок оплаты {x.due_date}{flag}")
+    typer.echo(f"principal {_rub(result.total('principal'))}, penalties {_rub(result.total('penalty'))}")
+
+
+@app.command()
+def pretrial(
+    accounts: list[str] = typer.Argument(..., help="accounts, or '-' with --building for all its debtors"),  # noqa: B008
+    as_of: str = typer.Option(..., "--as-of"),
+    pay_by: str = typer.Option(..., "--pay-by"),
+    building: str | None = typer.Option(None, "--building"),
+    min_months: int = typer.Option(3, "--min-months"),
+    out: Path = typer.Option(Path("."), "--out", file_okay=False),  # noqa: B008
+) -> None:
+    """Pre-trial claims as PDF, one per debtor, recorded in the register of sent claims."""
+    from meterhub.claims.documents import pretrial_document
+    from meterhub.claims.pdf import render_pretrial_pdf
+    from meterhub.claims.pretrial import register_pretrial_letter
+    from meterhub.claims.selection import select_debtors
+
+    day, deadline = _day(as_of, "--as-of"), _day(pay_by, "--pay-by")
+    out.mkdir(parents=True, exist_ok=True)
+    with _connection() as conn:
+        if accounts == ["-"]:
+            accounts = [
+                d.account_no for d in select_debtors(conn, day, building_id=building, min_months=min_months)
+            ]
+        for account in accounts:
+            try:
+                letter = register_pretrial_letter(conn, account, day, deadline, _actor())
+                pdf = render_pretrial_pdf(pretrial_document(conn, account, day, deadline))
+            except (LookupError, ValueError) as exc:
+                conn.rollback()
+                typer.echo(f"{account}: {exc}", err=True)
+                continue
+            (out / f"pretenziya_{account}_{day}.pdf").write_bytes(pdf)
+            conn.commit()
+            typer.echo(f"{account}: claim {letter}")
+
+
+@app.command()
+def prepare(
+    accounts: list[str] = typer.Argument(..., help="accounts, or '-' with --building for all its debtors"),  # noqa: B008
+    as_of: str = typer.Option(..., "--as-of"),
+    filed_on: str | None = typer.Option(
+        None, "--filed-on", help="day of filing for the fee (default --as-of)"
+    ),
+    building: str | None = typer.Option(None, "--building"),
+    min_months: int = typer.Option(3, "--min-months"),
+    include_time_barred: bool = typer.Option(False, "--include-time-barred"),
+    out: Path = typer.Option(Path("."), "--out", file_okay=False),  # noqa: B008
+) -> None:
+    """Court-order applications in a batch: a case per account, its PDF written and attached to the case."""
+    from meterhub.claims.cases_store import attach_document, prepare_case
+    from meterhub.claims.documents import application_document
+    from meterhub.claims.pdf import render_application_pdf
+    from meterhub.claims.selection import select_debtors
+
+    day = _day(as_of, "--as-of")
+    out.mkdir(parents=True, exist_ok=True)
+    with _connection() as conn:
+        if accounts == ["-"]:
+            accounts = [
+                d.account_no for d in select_debtors(conn, day, building_id=building, min_months=min_months)
+            ]
+        for account in accounts:
+            try:
+                case_id = prepare_case(
+                    conn,
+                    account,
+                    as_of=day,
+                    actor=_actor(),
+                    filed_on=_day(filed_on, "--filed-on"),
+                    include_time_barred=include_time_barred,
+                )
+                pdf = render_application_pdf(application_document(conn, case_id))
+                name = f"zayavlenie_{account}_{case_id}.pdf"
+                attach_document(conn, case_id, "application", name, "application/pdf", pdf, _actor())
+            except (LookupError, ValueError) as exc:
+                conn.rollback()
+                typer.echo(f"{account}: {exc}", err=True)
+                continue
+            conn.commit()
+            (out / name).write_bytes(pdf)
+            typer.echo(f"{account}: case {case_id} → {out / name}")
+
+
+@app.command()
+def step(
+    case_id: int = typer.Argument(...),
+    state: str = typer.Argument(..., help="filed, order_issued, order_cancelled, lawsuit_filed, decision, …"),
+    on: str = typer.Option(..., "--on", help="the day it happened"),
+    number: str | None = typer.Option(None, "--number", help="номер дела"),
+    court: str | None = typer.Option(None, "--court"),
+    awarded: str | None = typer.Option(None, "--awarded", help="rubles awarded (default: what was claimed)"),
+    in_force: str | None = typer.Option(None, "--in-force", help="day the act came into force"),
+    proceeding: str = typer.Option("", "--proceeding", help="№ исполнительного производства"),
+    office: str = typer.Option("", "--office", help="отделение ФССП or the bank"),
+    note: str = typer.Option("", "--note"),
+) -> None:
+    """Record a step of the case's life."""
+    from meterhub.claims.cases_store import record_step
+
+    details = {k: v for k, v in (("proceeding", proceeding), ("office", office)) if v}
+    with _connection() as conn:
+        try:
+            record_step(
+                conn,
+                case_id,
+                state,
+                _day(on, "--on"),
+                _actor(),
+                note=note,
+                case_number=number,
+                court=court,
+                awarded_kopecks=_kopecks(awarded, "--awarded") if awarded else None,
+                in_force_on=_day(in_force, "--in-force"),
+                details=details,
+            )
+        except (LookupError, ValueError) as exc:
+            _fail(exc)
+        conn.commit()
+    typer.echo(f"case {case_id}: {state} on {on}")
+
+
+@app.command()
+def attach(
+    case_id: int = typer.Argument(...),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False),  # noqa: B008
+    kind: str = typer.Option(..., "--kind", help="court_order, writ, decision, fssp_decision, other …"),
+) -> None:
+    """Keep a court document with the case (attached to its latest step)."""
+    import mimetypes
+
+    from meterhub.claims.cases_store import attach_document
+
+    with _connection() as conn:
+        mime = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        try:
+            document = attach_document(conn, case_id, kind, file.name, mime, file.read_bytes(), _actor())
+        except (LookupError, ValueError) as exc:
+            _fail(exc)
+        conn.commit()
+    typer.echo(f"case {case_id}: document {document}")
+
+
+@app.command()
+def writ(
+    case_id: int = typer.Argument(...),
+    amount: str = typer.Argument(..., help="rubles received"),
+    on: str = typer.Option(..., "--on"),
+    reference: str = typer.Option(..., "--reference", help="№ платёжного поручения"),
+) -> None:
+    """Money received under the case's court act: the case's debts, then the awarded costs, then advance."""
+    from meterhub.claims.writ_payments import receive_under_writ
+
+    with _connection() as conn:
+        try:
+            result = receive_under_writ(
+                conn, case_id, _kopecks(amount, "amount"), _day(on, "--on"), reference, _actor()
+            )
+        except (LookupError, ValueError) as exc:
+            _fail(exc)
+        conn.commit()
+    typer.echo(
+        f"case {case_id}: debts {_rub(result.to_debts)}, court costs {_rub(result.to_costs)}, "
+        f"advance {_rub(result.to_advance)}"
+    )
+
+
+@app.command()
+def timeline(case_id: int = typer.Argument(...)) -> None:
+    """The case's steps with who recorded them and their documents."""
+    from meterhub.claims.cases_store import case_timeline
+
+    with _connection() as conn:
+        steps = case_timeline(conn, case_id)
+    if not steps:
+        _fail(LookupError(f"case {case_id} does not exist"))
+    for s in steps:
+        documents = ", ".join(name for _, _, name in s.documents)
+        typer.echo(f"{s.happened_on}\t{s.state.title_ru}\t{s.actor}\t{s.note}\t{documents}")
+
+
+@app.command()
+def report(out: Path = typer.Option(..., "--out", dir_okay=False, help="XLSX file")) -> None:  # noqa: B008
+    """Cases by state and by building (claimed, awarded, collected, costs, collection rate) and the ФССП
+    reconciliation list, as one workbook."""
+    from meterhub.claims.reports import reports_xlsx
+
+    with _connection() as conn:
+        out.write_bytes(reports_xlsx(conn))
+    typer.echo(f"{out}")
