@@ -15,12 +15,17 @@ pytest.importorskip("fastapi", reason="the api extra is not installed (pip insta
 from fastapi.testclient import TestClient
 
 from meterhub.api.web import CABINET_PREFIX, PAGES
+from meterhub.api.web.desk_pages import DESK_PAGES, DESK_PREFIX
 from meterhub.api.web.registry_pages import REGISTRY_PREFIX, STAFF_PAGES
 from meterhub.core.settings import Settings
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "meterhub" / "api" / "web"
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
-PAGE_PATHS = [CABINET_PREFIX + p.path for p in PAGES] + [REGISTRY_PREFIX + p.path for p in STAFF_PAGES]
+PAGE_PATHS = (
+    [CABINET_PREFIX + p.path for p in PAGES]
+    + [REGISTRY_PREFIX + p.path for p in STAFF_PAGES]
+    + [DESK_PREFIX + p.path for p in DESK_PAGES]
+)
 
 
 @pytest.fixture(scope="module")

@@ -105,8 +105,10 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(registry_pages.router)
     # the service desk (docs/requests.md): operators and contractors
     from meterhub.api.routes import servicedesk
+    from meterhub.api.web import desk_pages
 
     app.include_router(servicedesk.router, prefix=API_PREFIX)
+    app.include_router(desk_pages.router)
 
 
 def _plug_receipt_identifiers() -> None:

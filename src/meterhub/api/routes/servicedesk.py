@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 import psycopg
-from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile, status
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Response, UploadFile, status
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
@@ -297,6 +298,22 @@ def attach(
         )
         log_event(conn, request_id, "attachment", name, actor=user.id)
     return request_card(request_id, user, conn)
+
+
+@router.get("/requests/{request_id}/attachments", summary="Download one attachment of a request")
+def attachment(
+    request_id: RequestId, attachment_id: Annotated[int, Query(ge=1, le=2**62)], user: Desk, conn: Conn
+) -> Response:
+    _desk_request(conn, user, request_id)
+    row = conn.execute(
+        "SELECT filename, content_type, data FROM sd_attachments"
+        " WHERE request_id = %s AND attachment_id = %s",
+        (request_id, attachment_id),
+    ).fetchone()
+    if row is None:
+        raise HTTPException(404, f"no attachment {attachment_id} in request {request_id}")
+    disposition = f"attachment; filename*=UTF-8''{quote(row[0])}"
+    return Response(bytes(row[2]), media_type=row[1], headers={"Content-Disposition": disposition})
 
 
 class CloseIn(BaseModel):
