@@ -42,6 +42,7 @@ CALLER = {
     Role.PASSPORT_OFFICE: "clerk",
     Role.OPERATOR: "oper",
     Role.CONTRACTOR: "subco",
+    Role.LAWYER: "lawyer1",
 }
 # Strings only other residents' data contains (account numbers, owner names, request texts, payment ids).
 FOREIGN_MARKERS = (
@@ -87,6 +88,9 @@ def own_and_foreign(world: World) -> tuple[dict[str, str], dict[str, list[str]]]
         "event_id": "1",
         "order_id": "1",
         "ownership_id": "1",
+        # the legal department's cases (residents are refused by role whatever the id)
+        "case_id": "1",
+        "document_id": "1",
         "token_id": str(token_id_of(world, "alice")),
     }
     foreign = {

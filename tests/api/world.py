@@ -124,6 +124,7 @@ def build_world(url: str) -> World:
             ("clerk", Role.PASSPORT_OFFICE),
             ("oper", Role.OPERATOR),
             ("subco", Role.CONTRACTOR),
+            ("lawyer1", Role.LAWYER),
         ):
             world.users[name] = create_user(conn, name, PASSWORD, role).id
         link_account(conn, world.users["alice"], "LS-1", "admin")

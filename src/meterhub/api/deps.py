@@ -52,7 +52,7 @@ CSRF_COOKIE = "mh_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # billing data is not theirs
-NO_ACCOUNT_ROLES = frozenset({Role.ENGINEER, Role.PASSPORT_OFFICE, Role.CONTRACTOR})
+NO_ACCOUNT_ROLES = frozenset({Role.ENGINEER, Role.PASSPORT_OFFICE, Role.CONTRACTOR, Role.LAWYER})
 
 _bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/tokens")
 _cookie = APIKeyCookie(

@@ -13,7 +13,8 @@ class Role(StrEnum):
     read-only; accountant (бухгалтер): billing operations for all accounts; admin: users and buildings;
     passport_office (паспортист): the register of residents and their documents (docs/passport-office.md);
     operator (оператор): registers, routes and controls requests; contractor (подрядчик): its executor's
-    queue of requests only (docs/requests.md)."""
+    queue of requests only (docs/requests.md); lawyer (юрист): the legal department's claims and court cases
+    (docs/claims.md), no access to the account routes of the cabinet."""
 
     RESIDENT = "resident"
     ENGINEER = "engineer"
@@ -22,10 +23,17 @@ class Role(StrEnum):
     PASSPORT_OFFICE = "passport_office"
     OPERATOR = "operator"
     CONTRACTOR = "contractor"
+    LAWYER = "lawyer"
 
 
 STAFF_ROLES = (
-    Role.ENGINEER, Role.ACCOUNTANT, Role.ADMIN, Role.PASSPORT_OFFICE, Role.OPERATOR, Role.CONTRACTOR
+    Role.ENGINEER,
+    Role.ACCOUNTANT,
+    Role.ADMIN,
+    Role.PASSPORT_OFFICE,
+    Role.OPERATOR,
+    Role.CONTRACTOR,
+    Role.LAWYER,
 )
 
 
