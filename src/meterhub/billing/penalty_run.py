@@ -354,12 +354,14 @@ def close_money(
 ) -> MoneyCloseResult:
     """The money step of the close of ``period`` (call inside the close's transaction, after its charges
     are written): service recalculations, then penalties, then advances applied to the new debts."""
+    from meterhub.billing.benefits.run import run_benefits
     from meterhub.billing.payments_posting import apply_advances, undo_advance_applications
     from meterhub.billing.service_recalculations import run_service_recalculations
 
     tables = tables or PenaltyTables.default()
     undo_advance_applications(conn, building_id, period)  # a draft re-run starts from the payments alone
     recalc = run_service_recalculations(conn, building_id, period)
+    run_benefits(conn, building_id, period)  # discount-regime benefits as 'benefit' recalculation lines
     penalties = run_penalties(conn, building_id, period, tables)
     applied = apply_advances(conn, building_id, period, tables)
     return MoneyCloseResult(len(recalc), sum(line.amount_kopecks for line in recalc), penalties, applied)

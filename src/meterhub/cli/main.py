@@ -13,6 +13,7 @@ import typer
 
 from meterhub import __version__
 from meterhub.cli import (
+    benefits_cmd,
     billing_cmds,
     claims_cmd,
     dashboards_cmd,
@@ -52,6 +53,7 @@ app.add_typer(gateways_cmd.app, name="gateways")
 app.add_typer(registry_cmd.app, name="registry")
 app.add_typer(claims_cmd.app, name="claims")
 app.add_typer(suppliers_cmd.app, name="suppliers")
+app.add_typer(benefits_cmd.app, name="benefits")
 app.add_typer(servicedesk_cmd.app, name="servicedesk")
 mbus_cmds.register(simulate_cmd.app, read_cmd.app)  # simulate mbus, read mbus
 money_cmds.register(app)  # payments, export charges, debtors, absences, interruptions

@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 
 from meterhub.billing.imports import columns
+from meterhub.billing.imports.benefit_specs import BENEFIT_ENTITIES, BENEFIT_ORDER
 from meterhub.billing.imports.dated_specs import DATED_ENTITIES, DATED_ORDER
 from meterhub.billing.imports.heating_specs import HEATING_ENTITIES, HEATING_ORDER
 from meterhub.billing.imports.specs import ENTITIES, Entity
@@ -42,6 +43,7 @@ ENTITY_ORDER = (
     *DATED_ORDER,
     *HEATING_ORDER,
     *SUPPLIER_ORDER,
+    *BENEFIT_ORDER,
     "payees",
 )
 """The order ``import_directory`` uses, so referenced rows exist first."""
@@ -263,6 +265,7 @@ def import_file(conn: psycopg.Connection, entity_name: str, path: Path | str) ->
         or DATED_ENTITIES.get(entity_name)
         or HEATING_ENTITIES.get(entity_name)
         or SUPPLIER_ENTITIES.get(entity_name)
+        or BENEFIT_ENTITIES.get(entity_name)
     )
     if entity is None:
         from meterhub.billing.imports.legacy import LEGACY_ENTITIES, import_legacy_file

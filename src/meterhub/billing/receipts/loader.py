@@ -56,7 +56,7 @@ from meterhub.billing.receipts.model import (
     Totals,
     validate_payee,
 )
-from meterhub.billing.receipts.rows import charge_rows, service_references
+from meterhub.billing.receipts.rows import charge_rows, service_references, with_benefits
 from meterhub.billing.repository import get_building, normatives_on, residents_on
 from meterhub.billing.suppliers.receipt_parts import PayeeShare, payee_shares
 
@@ -297,20 +297,26 @@ def iter_receipts(
         account_lines = lines.get(account.account_no, [])
         recalculation_rows: list[RecalculationRow] = []
         recalculation_by_service: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        benefits_by_service: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for service, reason, corrects, amount in recalcs.get(account.account_no, []):
             kind, sep, text = reason.partition(": ")
+            if kind == "benefit":  # discount-regime benefits go to the «льготы, субсидии» column
+                benefits_by_service[service] -= amount
+                continue
             if sep and kind in REASONS:
                 reason = f"{REASONS[kind]}: {text}" if text else REASONS[kind]
             recalculation_rows.append(
                 RecalculationRow(service, service_title(service), reason, corrects, amount)
             )
             recalculation_by_service[service] += amount
-        rows = charge_rows(account_lines, dict(recalculation_by_service))
+        rows = with_benefits(charge_rows(account_lines, dict(recalculation_by_service)), benefits_by_service)
         balance = balances[account.account_no]
+        benefits = sum(benefits_by_service.values(), ZERO)
         totals = Totals(
             opening=balance.opening,
             charged=balance.charged,
-            recalculated=balance.recalculated,
+            recalculated=balance.recalculated + benefits,
+            benefits=benefits,
             penalties=balance.penalties,
             paid=balance.paid,
             last_payment_on=last_paid.get(account.account_no),

@@ -277,16 +277,18 @@ class Totals:
     paid: Decimal
     """Оплачено в расчётном периоде."""
     last_payment_on: date | None = None
+    benefits: Decimal = ZERO
+    """Льготы, субсидии (discount regime, docs/benefits.md), not included in ``recalculated``."""
 
     @property
     def for_period(self) -> Decimal:
-        """Сумма к оплате за расчётный период (начислено + перерасчёты)."""
-        return self.charged + self.recalculated
+        """Сумма к оплате за расчётный период (начислено + перерасчёты − льготы)."""
+        return self.charged + self.recalculated - self.benefits
 
     @property
     def to_pay(self) -> Decimal:
         """Итого к оплате с учётом задолженности / аванса и пеней (may be negative: an overpayment)."""
-        return self.opening + self.charged + self.recalculated + self.penalties - self.paid
+        return self.opening + self.charged + self.recalculated - self.benefits + self.penalties - self.paid
 
     @property
     def qr_amount(self) -> Decimal:

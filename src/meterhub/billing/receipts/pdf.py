@@ -215,6 +215,7 @@ def _draw_receipt(c: Canvas, r: Receipt) -> None:
         ("Дата последней оплаты:", ru_date(t.last_payment_on) if t.last_payment_on else "—"),
         ("Начислено за расчётный период:", money(t.charged)),
         ("Перерасчёты:", money(t.recalculated)),
+        *([("Льготы, субсидии:", money(t.benefits))] if t.benefits else []),
         ("Сумма к оплате за расчётный период:", money(t.for_period)),
         ("Пени (неустойка):", money(t.penalties)),
     ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -101,3 +102,15 @@ def service_references(
             )
         )
     return tuple(refs)
+
+
+def with_benefits(rows: tuple[ChargeRow, ...], benefits: Mapping[str, Decimal]) -> tuple[ChargeRow, ...]:
+    """Put each service's discount-regime benefit [₽] (docs/benefits.md) on its first row."""
+    seen: set[str] = set()
+    result = []
+    for row in rows:
+        if row.service in benefits and row.service not in seen:
+            seen.add(row.service)
+            row = replace(row, benefits=benefits[row.service])
+        result.append(row)
+    return tuple(result)
