@@ -99,3 +99,17 @@ def test_phone_request_routed_overdue_escalated_answered_closed(open_page, db_ur
             "SELECT kind FROM sd_request_events WHERE request_id = %s ORDER BY id", (rid,))]  # fmt: skip
     assert (status, rating, level) == ("closed", 5, 2)
     assert kinds == ["registered", "assigned", "escalated", "responded", "resolved", "closed"]
+
+    # The answer as an outgoing letter, registered with its number and seen (printable) in the cabinet.
+    page.fill("#letter-subject", "О неисправности смесителя")
+    page.fill("#letter-body", "Прокладка смесителя заменена, протечка устранена.")
+    page.fill("#letter-signed", "Главный инженер И. И. Петров")
+    page.click("#letter button[type=submit]")
+    page.wait_for_selector("#letters li[data-letter]")
+    with psycopg.connect(db_url) as conn:
+        (number,) = conn.execute("SELECT letter_no FROM sd_letters WHERE request_id = %s", (rid,)).fetchone()
+    resident = open_page(DESKTOP)
+    log_in(resident, "alice", next_path="/cabinet/requests")
+    letter = resident.wait_for_selector(f"#letters-list li[data-letter='{number}']")
+    assert "О неисправности смесителя" in letter.inner_text()
+    screenshot(resident, "servicedesk-cabinet-letter")

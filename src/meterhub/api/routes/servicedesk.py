@@ -178,6 +178,11 @@ def request_card(request_id: RequestId, user: Desk, conn: Conn) -> dict:
             " WHERE request_id = %s ORDER BY attachment_id",
             (request_id,),
         ).fetchall()
+        card["letters"] = cur.execute(
+            "SELECT letter_id, letter_no, registered_on, subject FROM sd_letters WHERE request_id = %s"
+            " ORDER BY letter_id",
+            (request_id,),
+        ).fetchall()
     return card
 
 

@@ -24,6 +24,9 @@ async function load() {
   fill(document.getElementById("files"), ...r.attachments.map((f) => h("li", {},
     h("a", { href: `${API}/servicedesk/requests/${r.id}/attachments?attachment_id=${f.attachment_id}`, text: f.filename }),
     ` (${Math.ceil(f.size_bytes / 1024)} КиБ)`)));
+  fill(document.getElementById("letters"), ...r.letters.map((l) => h("li", { "data-letter": l.letter_no },
+    h("a", { href: `${API}/servicedesk/requests/${r.id}/letter.pdf?letter_id=${l.letter_id}`, target: "_blank", text: `Исх. № ${l.letter_no}` }),
+    ` от ${l.registered_on.split("-").reverse().join(".")}: ${l.subject}`)));
 }
 
 function action(formId, path, body) {
@@ -52,5 +55,6 @@ runPage(async () => {
   action("assign", "assign", (f) => ({ executor_id: Number(f.executor_id.value), comment: f.comment.value }));
   action("answer", "answer", (f) => ({ text: f.text.value }));
   action("resolve", "resolve", (f) => ({ text: f.text.value }));
+  action("letter", "letters", (f) => ({ subject: f.subject.value, body: f.body.value, signed_by: f.signed_by.value }));
   action("close", "close", (f) => ({ confirmed: f.confirmed.checked, rating: f.rating.value ? Number(f.rating.value) : null }));
 }, { accounts: false });

@@ -10,7 +10,7 @@ export const CATEGORIES = {
   common_areas: "Места общего пользования, уборка",
   other: "Другое",
 };
-export const STATUSES = { new: "Новая", in_progress: "В работе", done: "Выполнена", rejected: "Отклонена" };
+export const STATUSES = { new: "Новая", in_progress: "В работе", done: "Выполнена", rejected: "Отклонена", closed: "Закрыта" };
 const MAX_PHOTO = 5 * 1024 * 1024;
 
 function historyList(entries) {
@@ -66,6 +66,14 @@ runPage(async ({ current }) => {
     const items = Array.isArray(data) ? data : data.requests || data.items || [];
     fill(document.getElementById("requests-list"), ...items.map(requestItem));
     document.getElementById("requests-empty").hidden = items.length > 0;
+    // outgoing letters of the УК (answers with their number and date), printable
+    const letters = await api(`/servicedesk/accounts/${encodeURIComponent(current.account_no)}/letters`);
+    document.getElementById("letters").hidden = letters.length === 0;
+    fill(document.getElementById("letters-list"), ...letters.map((l) => h("li", { class: "request", "data-letter": l.letter_no },
+      h("strong", { text: `Исх. № ${l.letter_no} от ${l.registered_on.split("-").reverse().join(".")}` }),
+      l.request_id ? ` — на заявку № ${l.request_id}` : "", h("p", { text: l.subject }), h("p", { class: "muted", text: l.body }),
+      h("a", { href: `/api/v1/servicedesk/accounts/${encodeURIComponent(current.account_no)}/letter.pdf?letter_id=${l.letter_id}`,
+        target: "_blank", text: "Открыть для печати (PDF)" }))));
   }
 
   form.addEventListener("submit", async (event) => {
