@@ -15,13 +15,10 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from meterhub.billing.building_charts import MonthFigures, ServiceChart, build_service_chart
-from meterhub.billing.loader import readings_window_end
-from meterhub.billing.meter_data import RegisterWindow, meter_data_from_hourly, meter_data_from_registers
+from meterhub.billing.meter_reads import month_meter_data
 from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.repository import MeterLinkRow, residents_on
-from meterhub.billing.resident_loaders import READINGS_WINDOW_DAY
 from meterhub.billing.tariffs import SERVICE_UNITS, Service
-from meterhub.timeseries.bulk_reads import period_totals_bulk, register_values_at
 
 __all__ = ["building_charts"]
 
@@ -46,37 +43,8 @@ def _house_volume_from_telemetry(
     """Σ of the house meters' volumes for a month when every one of them has a valid volume."""
     if not links:
         return None
-    start, end = period.bounds_utc(tz)
-    ids = sorted({link.meter_id for link in links})
-    totals = period_totals_bulk(conn, ids, start, end)
-    by_meter: dict[str, dict] = {}
-    for (meter, register), total in totals.items():
-        by_meter.setdefault(meter, {})[register] = total
-    without = [m for m in ids if m not in by_meter]
-    day = READINGS_WINDOW_DAY
-    window = RegisterWindow(
-        start_at=readings_window_end(period.previous(), tz.key, day),
-        end_at=readings_window_end(period, tz.key, day),
-        start_after=readings_window_end(period.previous().previous(), tz.key, day),
-        end_after=readings_window_end(period.previous(), tz.key, day),
-    )
-    max_age = window.end_at - (window.start_after or window.start_at)
-    values = (
-        register_values_at(conn, without, [window.start_at, window.end_at], max_age=max_age)
-        if without
-        else {}
-    )
-    by_meter_values: dict[str, dict] = {}
-    for (meter, register), v in values.items():
-        by_meter_values.setdefault(meter, {})[register] = v
     volume = Decimal(0)
-    for link in links:
-        if link.meter_id in by_meter:
-            data = meter_data_from_hourly(link, by_meter[link.meter_id], period.end_day)
-        else:
-            data = meter_data_from_registers(
-                link, by_meter_values.get(link.meter_id, {}), period.end_day, window=window
-            )
+    for data in month_meter_data(conn, links, period, tz.key):
         if not data.valid or data.total is None:
             return None
         volume += data.total
