@@ -82,3 +82,22 @@ def balance(
         for b in supplier_balances(conn, text):
             values = (b.charged, b.paid, b.withheld, b.transferred, b.owed)
             typer.echo(f"{b.supplier_id:>14}  " + "  ".join(f"{_rubles(v):>14}" for v in values))
+
+
+@app.command("export")
+def export(
+    supplier: str = typer.Option(..., "--supplier", "-s", help="supplier id (РСО)"),
+    period: str = typer.Option(..., "--period", "-p", help="YYYY-MM"),
+    out: Path = typer.Option(..., "--out", help=".xlsx (three sheets) or .csv (three files)"),  # noqa: B008
+) -> None:
+    """Charges, payments and meter readings of a supplier's services for a period (docs/suppliers.md)."""
+    from meterhub.exchange.suppliers import supplier_export
+    from meterhub.timeseries.database import connect, database_url
+
+    text = _period(period)
+    with database_url(get_settings()) as url, connect(url) as conn:
+        result = supplier_export(conn, supplier, text)
+    for path in result.write(out):
+        typer.echo(f"{path}: written")
+    typer.echo(f"{len(result.charges)} charge row(s), {len(result.payments)} payment part(s), "
+               f"{len(result.readings)} reading(s)")

@@ -124,3 +124,24 @@ def test_payment_with_commission_reconciles_with_the_ledger(world: str) -> None:
             assert sum(b.paid for b in rows) == sum(b.paid for b in ledger)
         assert sum(b.withheld for b in supplier_balances(conn, "2026-02")) == 7632
         conn.rollback()
+
+
+def test_supplier_export_of_a_resource_supplier(world: str, tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    from meterhub.exchange.suppliers import CHARGE_COLUMNS, supplier_export
+
+    with connect(world) as conn:
+        export = supplier_export(conn, "vodokanal", "2026-01")
+    assert {row[5] for row in export.charges} == {"cold_water", "wastewater"}
+    ls2 = sum(row[-1] for row in export.charges if row[4] == "LS-2")
+    assert ls2 * 100 == 178500  # 1 125.00 + 60.00 + 600.00, see the module docstring
+    assert export.readings and {row[4] for row in export.readings} == {"cold_water"}
+    assert export.payments == []  # nothing was paid in January for its services
+    files = export.write(tmp_path / "vodokanal-2026-01.csv")
+    assert [f.name for f in files] == [
+        "vodokanal-2026-01-charges.csv", "vodokanal-2026-01-payments.csv", "vodokanal-2026-01-readings.csv",
+    ]
+    assert files[0].read_text(encoding="utf-8").splitlines()[0] == ";".join(CHARGE_COLUMNS)
+    (xlsx,) = export.write(tmp_path / "vodokanal.xlsx")
+    assert load_workbook(xlsx).sheetnames == ["charges", "payments", "readings"]
