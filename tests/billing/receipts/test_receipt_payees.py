@@ -145,3 +145,23 @@ def test_supplier_export_of_a_resource_supplier(world: str, tmp_path) -> None:
     assert files[0].read_text(encoding="utf-8").splitlines()[0] == ";".join(CHARGE_COLUMNS)
     (xlsx,) = export.write(tmp_path / "vodokanal.xlsx")
     assert load_workbook(xlsx).sheetnames == ["charges", "payments", "readings"]
+
+
+def test_payment_by_one_payees_qr_pays_only_its_services(world: str) -> None:
+    from meterhub.billing.suppliers.payee_payments import post_payment_to_payee
+
+    with connect(world) as conn:
+        # LS-2 scans only the «Энергосбыт» QR code: 1 203.00 for January's electricity
+        pk = post_payment_to_payee(
+            conn, supplier_id="energo", account_no="LS-2", amount_kopecks=120300, paid_on=date(2026, 2, 11),
+            payment_id="qr-energo", source="qr", period=BillingPeriod(2026, 1),
+        )  # fmt: skip
+        parts = conn.execute(
+            "SELECT service, kind, sum(amount_kopecks) FROM payment_allocations WHERE payment_pk = %s"
+            " GROUP BY 1, 2 ORDER BY 1",
+            (pk,),
+        ).fetchall()
+        assert parts == [("electricity", "principal", 120300)]
+        balances = {b.supplier_id: b for b in supplier_balances(conn, "2026-02")}
+        assert balances["energo"].paid == 120300 and "vodokanal" not in balances
+        conn.rollback()
