@@ -237,6 +237,11 @@ def test_heating_correction_command_reports_per_building(heated: str, tmp_path: 
     expected = "B1 2025: months 2025-08, 2025-09; 3 account(s), correction -227613.60 ₽ booked in 2026-03"
     assert expected in done.stdout
     assert "LS-1: actual 170710.20 ₽" in done.stdout and "= -75871.20 ₽" in done.stdout
+    # once the period it is booked in is closed, the correction is never booked again
+    with connect(heated) as conn:
+        close_building(conn, "B1", BillingPeriod(2026, 3), FINAL)
+    again = run_cli(heated, tmp_path, "heating-correction", "--year", "2025", "--building", "B1")
+    assert again.returncode == 1 and "already booked in the closed period 2026-03" in again.stderr
     nothing = run_cli(heated, tmp_path, "heating-correction", "--year", "2024", "--building", "B1")
     assert nothing.returncode == 1
     assert "nothing to correct" in nothing.stderr

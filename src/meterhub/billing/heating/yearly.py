@@ -126,6 +126,18 @@ def run_yearly_correction(conn: psycopg.Connection, building_id: str, year: int)
     if building is None:
         report.problems.append("unknown building")
         return report
+    booked = conn.execute(
+        "SELECT DISTINCT c.booked_period FROM heating_corrections c JOIN billing_periods p "
+        "ON p.building_id = c.building_id AND p.period = c.booked_period "
+        "WHERE c.building_id = %s AND c.year = %s AND p.status = 'closed'",
+        (building_id, year),
+    ).fetchone()
+    if booked is not None:
+        report.problems.append(
+            f"the {year} correction is already booked in the closed period {booked[0]}; "
+            "it is not booked twice"
+        )
+        return report
     rows = conn.execute(
         "SELECT period FROM heating_house_periods WHERE building_id = %s AND period LIKE %s "
         "AND house_source = 'even' ORDER BY period",
