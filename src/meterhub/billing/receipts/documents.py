@@ -27,6 +27,7 @@ from meterhub.billing.receipts.loader import AccountInfo, load_payee, load_recei
 from meterhub.billing.receipts.model import DebtLine, DebtReceipt, ReceiptDataError
 from meterhub.billing.receipts.pdf import write_debt_receipt, write_receipts
 from meterhub.registry.counts_store import register_counts_on
+from meterhub.registry.payers import register_payer_names
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +209,7 @@ def load_debt_receipt(
     if register is not None:  # the building keeps the register of residents in meterhub
         persons = register[account_no].total if account_no in register else 0
     info = AccountInfo(*row[:7])
-    payer = payer_of(info, address, persons)
+    payer = payer_of(info, address, persons, register_payer_names(conn, building_id, as_of).get(account_no))
     payee_row = load_payee(conn, building_id)
     tables = tables or PenaltyTables.default()
     debts = outstanding_debts(conn, account_no)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -59,6 +59,7 @@ from meterhub.billing.receipts.model import (
 from meterhub.billing.receipts.rows import charge_rows, service_references, with_benefits
 from meterhub.billing.repository import get_building, normatives_on, residents_on
 from meterhub.billing.suppliers.receipt_parts import PayeeShare, payee_shares
+from meterhub.registry.payers import register_payer_names
 
 __all__ = [
     "AccountInfo",
@@ -138,11 +139,13 @@ def _group(rows: Sequence[tuple[Any, ...]]) -> dict[str, list[tuple[Any, ...]]]:
     return grouped
 
 
-def payer_of(account: AccountInfo, address: str, persons: int) -> Payer:
+def payer_of(account: AccountInfo, address: str, persons: int, name: str | None = None) -> Payer:
+    """Раздел 1's payer; ``name`` (the register's owners, :mod:`meterhub.registry.payers`) replaces the
+    account's stored owner name when given."""
     premise = f"кв. {account.premise_no}" if account.residential else f"пом. {account.premise_no}"
     return Payer(
         account.account_no,
-        account.owner_name,
+        name or account.owner_name,
         f"{address}, {premise}",
         account.premise_no,
         account.premise_area * account.share,
@@ -284,6 +287,7 @@ def iter_receipts(
     }
     common.update(heating_references(conn, building_id, period))  # Раздел 4: the house's heat
     persons = residents_on(conn, building_id, period.first_day)  # the register's where the building keeps it
+    payer_names = register_payer_names(conn, building_id, period.end_day - timedelta(days=1))
     normatives = normatives_on(conn, building_id, period.first_day)
     house_readings, premise_readings = _readings(
         conn, building_id, period, building.time_zone, [a.premise_no for a in accounts]
@@ -321,7 +325,9 @@ def iter_receipts(
             paid=balance.paid,
             last_payment_on=last_paid.get(account.account_no),
         )
-        payer = payer_of(account, building.address, persons.get(account.account_no, 0))
+        payer = payer_of(
+            account, building.address, persons.get(account.account_no, 0), payer_names.get(account.account_no)
+        )
         services = sorted({line[0] for line in account_lines})
         readings = tuple(house_readings) + tuple(premise_readings.get(account.premise_no, []))
         payload = _qr_payload(payee_row.payee, payer, period, totals.qr_amount, charset)

@@ -1,0 +1,111 @@
+"""Who receives the receipt (плательщик) where the building keeps the register: the premise's owners.
+
+:func:`payer_name` is the pure rule; :func:`register_payer_names` reads the owners in force on a day and
+applies it per account. The receipt loader (``billing.receipts``) prints its answer on the «Плательщик»
+line and falls back to the account's stored owner name (``accounts.owner_name``) where it gives none.
+
+The rule (docs/passport-office.md, «Who receives the receipt»):
+
+* only owners in force on the day count (``acquired_on <= day < lost_on``), with their name on that day;
+* an owner whose share equals the account's share of the premise pays that account (a premise split
+  into accounts by shares); otherwise only the premise's single open account takes the owners;
+* one owner: the full ФИО (or the organisation's name); several owners: all of them, largest share first
+  (ties: earlier acquisition), persons as «Фамилия И. О.», at most :data:`MAX_NAMED` and then «и др.».
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+
+import psycopg
+
+__all__ = ["MAX_NAMED", "OwnerOnDay", "payer_name", "register_payer_names"]
+
+MAX_NAMED = 3
+_SAME_SHARE = Fraction(1, 10**6)  # accounts.share is a decimal: 0.333333 is the owner's 1/3
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerOnDay:
+    """An owner of a premise in force on a day: a person (``last_name`` set) or an organisation."""
+
+    share: Fraction
+    acquired_on: date
+    last_name: str = ""
+    first_name: str = ""
+    patronymic: str = ""
+    organization: str = ""
+
+    @property
+    def full(self) -> str:
+        if not self.last_name:
+            return self.organization
+        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
+
+    @property
+    def short(self) -> str:
+        """«Иванов И. И.» (an organisation keeps its name)."""
+        if not self.last_name:
+            return self.organization
+        initials = " ".join(f"{p[0]}." for p in (self.first_name, self.patronymic) if p)
+        return f"{self.last_name} {initials}".strip()
+
+
+def payer_name(owners: Sequence[OwnerOnDay], account_share: Fraction, only_account: bool) -> str | None:
+    """The payer's name for an account of the premise whose ``owners`` are given; None: the register
+    does not say (no owner, or several accounts and no owner holding exactly the account's share)."""
+    ordered = sorted(owners, key=lambda o: (-o.share, o.acquired_on))
+    exact = [o for o in ordered if abs(o.share - account_share) < _SAME_SHARE]
+    if len(exact) == 1 and not only_account:
+        return exact[0].full
+    if not ordered or not only_account:
+        return None
+    if len(ordered) == 1:
+        return ordered[0].full
+    names = [o.short for o in ordered[:MAX_NAMED]]
+    more = " и др." if len(ordered) > MAX_NAMED else ""
+    return ", ".join(names) + more
+
+
+_OWNERS = """
+SELECT o.premise_no, o.share_numerator, o.share_denominator, o.acquired_on, coalesce(n.last_name, ''),
+       coalesce(n.first_name, ''), coalesce(n.patronymic, ''), o.organization
+FROM registry_owners o
+JOIN registry_buildings k ON k.building_id = o.building_id AND k.kept_from <= %(d)s
+LEFT JOIN LATERAL (SELECT * FROM registry_person_names x WHERE x.person_id = o.person_id
+                   AND x.valid_from <= %(d)s ORDER BY x.valid_from DESC LIMIT 1) n ON true
+WHERE o.building_id = %(b)s AND o.acquired_on <= %(d)s AND (o.lost_on IS NULL OR o.lost_on > %(d)s)
+ORDER BY o.premise_no, o.acquired_on, o.ownership_id
+"""
+
+
+def register_payer_names(conn: psycopg.Connection, building_id: str, day: date) -> dict[str, str]:
+    """``{account_no: payer name}`` for the accounts open on ``day`` that the register names a payer for;
+    empty when the building does not keep the register on ``day``. Accounts not in the answer keep
+    their stored owner name."""
+    owners: dict[str, list[OwnerOnDay]] = defaultdict(list)
+    for premise, num, den, acquired, last, first, patronymic, organization in conn.execute(
+        _OWNERS, {"b": building_id, "d": day}
+    ).fetchall():
+        owner = OwnerOnDay(Fraction(num, den), acquired, last, first, patronymic, organization)
+        owners[premise].append(owner)
+    if not owners:
+        return {}
+    accounts = conn.execute(
+        "SELECT account_no, premise_no, share FROM accounts WHERE building_id = %s AND opened_on <= %s "
+        "AND (closed_on IS NULL OR closed_on > %s)",
+        (building_id, day, day),
+    ).fetchall()
+    per_premise: dict[str, int] = defaultdict(int)
+    for _, premise, _ in accounts:
+        per_premise[premise] += 1
+    names = {}
+    for account_no, premise, share in accounts:
+        name = payer_name(owners.get(premise, ()), Fraction(share), per_premise[premise] == 1)
+        if name:
+            names[account_no] = name
+    return names
