@@ -66,6 +66,11 @@ runPage(async ({ current }) => {
     const items = Array.isArray(data) ? data : data.requests || data.items || [];
     fill(document.getElementById("requests-list"), ...items.map(requestItem));
     document.getElementById("requests-empty").hidden = items.length > 0;
+    const notices = await api(`/servicedesk/accounts/${encodeURIComponent(current.account_no)}/announcements`);
+    document.getElementById("announcements").hidden = notices.length === 0;
+    fill(document.getElementById("announcements-list"), ...notices.map((n) => h("li", { class: "request", "data-announcement": n.announcement_id },
+      h("strong", { text: `${n.kind_name}: ${n.title}` }), h("p", { text: `с ${dateTimeLabel(n.starts_at)} по ${dateTimeLabel(n.ends_at)}` }),
+      h("p", { class: "muted", text: n.body }))));
     // outgoing letters of the УК (answers with their number and date), printable
     const letters = await api(`/servicedesk/accounts/${encodeURIComponent(current.account_no)}/letters`);
     document.getElementById("letters").hidden = letters.length === 0;
@@ -75,6 +80,23 @@ runPage(async ({ current }) => {
       h("a", { href: `/api/v1/servicedesk/accounts/${encodeURIComponent(current.account_no)}/letter.pdf?letter_id=${l.letter_id}`,
         target: "_blank", text: "Открыть для печати (PDF)" }))));
   }
+
+  const optin = document.getElementById("optin");
+  const saved = await api("/servicedesk/announcement-optin");
+  optin.by_email.checked = saved.by_email;
+  optin.by_sms.checked = saved.by_sms;
+  optin.phone.value = saved.phone;
+  optin.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api("/servicedesk/announcement-optin", { method: "PUT",
+        json: { by_email: optin.by_email.checked, by_sms: optin.by_sms.checked, phone: optin.phone.value.trim() } });
+      optin.dataset.saved = "true";
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    }
+  });
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
