@@ -178,3 +178,31 @@ def test_statement_errors_are_listed_and_nothing_imported(city: str, conn) -> No
                                         b"nobody;2025-02;2025-03-01;9;1.00\n", "x.csv")
     (count,) = conn.execute("SELECT count(*) FROM supplier_transfers").fetchone()
     assert count == 2
+
+
+def test_supplier_own_charges_become_charge_lines_of_the_close(city: str, conn, tmp_path) -> None:
+    from meterhub.billing.imports import import_file
+    from meterhub.billing.penalty_run import close_money
+
+    add_period(conn, "B1", "2025-04", "draft")
+    conn.commit()
+    path = tmp_path / "supplier_charges.csv"
+    path.write_text(
+        "supplier;account;service;period;amount;volume;unit;tariff;description\n"
+        "fkr;A1;capital_repair;2025-04;271.50;54.30;m2;5.00;взнос 54,30 м² × 5,00\n",
+        encoding="utf-8",
+    )
+    import_file(conn, "supplier_charges", path)
+    for _ in range(2):  # a draft re-run writes them once again, never twice
+        close_money(conn, "B1", BillingPeriod(2025, 4))
+    rows = conn.execute(
+        "SELECT account_no, service, amount, method FROM charge_lines WHERE period = '2025-04'"
+    ).fetchall()
+    assert [(a, s, str(x), m) for a, s, x, m in rows] == [("A1", "capital_repair", "271.50", "supplier")]
+    balances = {b.supplier_id: b for b in supplier_balances(conn, "2025-04")}
+    (penalties,) = conn.execute(  # the close's penalties on the operator's older unpaid contributions
+        "SELECT coalesce(sum(amount_kopecks), 0) FROM penalty_lines WHERE closing_period = '2025-04'"
+        " AND service = 'capital_repair'"
+    ).fetchone()
+    assert balances["fkr"].charged == 27_150 + penalties
+    conn.rollback()

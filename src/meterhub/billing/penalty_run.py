@@ -357,9 +357,11 @@ def close_money(
     from meterhub.billing.benefits.run import run_benefits
     from meterhub.billing.payments_posting import apply_advances, undo_advance_applications
     from meterhub.billing.service_recalculations import run_service_recalculations
+    from meterhub.billing.suppliers.own_charges import write_supplier_charges
 
     tables = tables or PenaltyTables.default()
     undo_advance_applications(conn, building_id, period)  # a draft re-run starts from the payments alone
+    write_supplier_charges(conn, building_id, period)  # a supplier's own charges (docs/suppliers.md)
     recalc = run_service_recalculations(conn, building_id, period)
     run_benefits(conn, building_id, period)  # discount-regime benefits as 'benefit' recalculation lines
     penalties = run_penalties(conn, building_id, period, tables)

@@ -5,13 +5,17 @@ minimum per payment, who bears it) from a date. Each row applies until the next 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from meterhub.billing.imports.columns import choice, day, decimal, integer, text
 from meterhub.billing.imports.specs import Column, Entity, Reference
 
 __all__ = ["SUPPLIER_ENTITIES", "SUPPLIER_ORDER"]
+
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 _SERVICES = ("electricity", "cold_water", "hot_water", "wastewater", "heat", "maintenance", "capital_repair")
 
@@ -23,6 +27,14 @@ def _check_contract(row: Mapping[str, Any]) -> list[tuple[str, str]]:
     if row["minimum_kopecks"] < 0:
         errors.append(("minimum_kopecks", "must not be negative"))
     return errors
+
+
+def _check_charge(row: Mapping[str, Any]) -> list[tuple[str, str]]:
+    if not _PERIOD.match(row["period"]):
+        return [("period", f"{row['period']!r} is not a period YYYY-MM")]
+    if row["amount"] != row["amount"].quantize(Decimal("0.01")):
+        return [("amount", "rubles with at most two decimals (kopecks)")]
+    return []
 
 
 SUPPLIER_ENTITIES: Mapping[str, Entity] = {
@@ -56,6 +68,27 @@ SUPPLIER_ENTITIES: Mapping[str, Entity] = {
             ),
             ("source", "valid_from"),
             check=_check_contract,
+        ),
+        Entity(
+            "supplier_charges",
+            "supplier_charges",
+            (
+                Column("supplier", text, "supplier_id"),
+                Column("account", text, "account_no"),
+                Column("service", choice(*_SERVICES)),
+                Column("period", text),
+                Column("amount", decimal),
+                Column("volume", decimal, default=0),
+                Column("unit", text, default=""),
+                Column("tariff", decimal, default=0),
+                Column("description", text, default=""),
+            ),
+            ("supplier", "account", "service", "period"),
+            (
+                Reference(("supplier",), "SELECT supplier_id FROM suppliers", "import suppliers first"),
+                Reference(("account",), "SELECT account_no FROM accounts", "import accounts first"),
+            ),
+            _check_charge,
         ),
     )
 }
