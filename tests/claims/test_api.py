@@ -67,6 +67,7 @@ def test_the_legal_department_through_the_api(client) -> None:
         ("Петров Иван Олегович", "1/2", 175000),
     ]
     assert case["state_fee_kopecks"] == 200000
+    assert [s["state"] for s in case["next_states"]] == ["filed", "closed_withdrawn"]
     [application] = case["timeline"][0]["documents"]
     pdf = client.get(f"/api/v1/claims/cases/{case_id}/documents/{application['document_id']}", headers=lawyer)
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")

@@ -15,6 +15,7 @@ pytest.importorskip("fastapi", reason="the api extra is not installed (pip insta
 from fastapi.testclient import TestClient
 
 from meterhub.api.web import CABINET_PREFIX, PAGES
+from meterhub.api.web.claims_pages import CLAIMS_PAGES, CLAIMS_PREFIX
 from meterhub.api.web.desk_pages import DESK_PAGES, DESK_PREFIX
 from meterhub.api.web.registry_pages import REGISTRY_PREFIX, STAFF_PAGES
 from meterhub.core.settings import Settings
@@ -25,6 +26,7 @@ PAGE_PATHS = (
     [CABINET_PREFIX + p.path for p in PAGES]
     + [REGISTRY_PREFIX + p.path for p in STAFF_PAGES]
     + [DESK_PREFIX + p.path for p in DESK_PAGES]
+    + [CLAIMS_PREFIX + p.path for p in CLAIMS_PAGES]
 )
 
 

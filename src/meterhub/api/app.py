@@ -113,10 +113,12 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(desk_pages.router)
     # the legal department (docs/claims.md): court acts in a case reach the exchange's court_decisions
     from meterhub.api.routes import claims
+    from meterhub.api.web import claims_pages
     from meterhub.cli.wiring import plug_court_decisions
 
     plug_court_decisions()
     app.include_router(claims.router, prefix=API_PREFIX)
+    app.include_router(claims_pages.router)
 
 
 def _plug_receipt_identifiers() -> None:

@@ -237,6 +237,8 @@ def list_cases(
 
 @router.get("/cases/{case_id}", summary="A case: debtors with their shares, costs, money received, timeline")
 def get_case(user: Lawyer, conn: Conn, case_id: CaseId) -> dict:
+    from meterhub.claims.lifecycle import CaseState, next_states
+
     case = conn.execute(
         "SELECT account_no, state, case_number, court_name, as_of, period_from, period_to, principal_kopecks,"
         " penalty_kopecks, state_fee_kopecks, fee_schedule, awarded_kopecks FROM claims_cases"
@@ -306,6 +308,7 @@ def get_case(user: Lawyer, conn: Conn, case_id: CaseId) -> dict:
             for r in receipts
         ],
         "timeline": _timeline(conn, case_id),
+        "next_states": [{"state": n.value, "title": n.title_ru} for n in next_states(CaseState(case[1]))],
     }
 
 
