@@ -160,6 +160,19 @@ def _close_january(conn, b, folder) -> None:
     close_building(conn, b.building_id, BillingPeriod(2026, 1))
 
 
+def _service_desk_requests(conn) -> None:
+    """Three January requests of the building: one resolved in time, one late, one open and overdue."""
+    from meterhub.servicedesk.requests_store import NewRequest, register_request, resolve
+
+    at = datetime(2026, 1, 12, 10, tzinfo=UTC)
+    ids = [
+        register_request(conn, NewRequest(channel, category, "заявка", building_id=BUILDING), at)
+        for channel, category in (("phone", "fault"), ("email", "billing_claim"), ("walk_in", "emergency"))
+    ]
+    resolve(conn, ids[0], "выполнено", at + timedelta(hours=3), actor=None)
+    resolve(conn, ids[1], "выполнено", at + timedelta(days=14), actor=None)
+
+
 @pytest.fixture(scope="module")
 def sample_db(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     from meterhub.cli.sample_loader import load_sample_readings, register_sample_meters
@@ -176,6 +189,8 @@ def sample_db(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
         _power_quality_meter(conn)
         conn.commit()
         _close_january(conn, b, tmp_path_factory.mktemp("domain"))
+        conn.commit()
+        _service_desk_requests(conn)
         conn.commit()
     return db_url
 

@@ -8,9 +8,12 @@ from meterhub.dashboards.electrical import ELECTRICAL
 from meterhub.dashboards.fleet import FLEET
 from meterhub.dashboards.ingest import INGEST
 from meterhub.dashboards.profiles import PROFILES
+from meterhub.dashboards.servicedesk import SERVICE_DESK
 from meterhub.dashboards.spec import DashboardSpec, PanelSpec, VariableSpec
 
-DASHBOARDS: tuple[DashboardSpec, ...] = (FLEET, INGEST, BALANCE, PROFILES, ELECTRICAL, BILLING_QA)
+DASHBOARDS: tuple[DashboardSpec, ...] = (
+    FLEET, INGEST, BALANCE, PROFILES, ELECTRICAL, BILLING_QA, SERVICE_DESK
+)
 
 PANELS: tuple[tuple[DashboardSpec, PanelSpec], ...] = tuple((d, p) for d in DASHBOARDS for p in d.panels)
 VARIABLES: tuple[tuple[DashboardSpec, VariableSpec], ...] = tuple(
