@@ -297,6 +297,44 @@ def test_owners_with_shares_and_a_scan_representatives_names_and_documents(clien
     assert {"title_scan", "name", "documents", "ownership"} <= {e["subject"] for e in log}
 
 
+def test_basic_data_is_edited_with_an_audit_row(client) -> None:
+    clerk = client.tokens["clerk"]
+    new = {"last_name": "Правкин", "first_name": "Юрий", "birth_place": "г. Тула"}
+    person = _arrival(client, premise_no="3", person=new)["person_id"]
+    url = f"/api/v1/registry/persons/{person}"
+    body = {"birth_place": "г. Тверь", "snils": "112-233-445 95", "phone": "+7 912 000-00-00",
+            "email": "pravkin@example.ru"}  # fmt: skip
+    r = client.patch(url, headers=clerk, json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["changed"]["birth_place"] == {"old": "г. Тула", "new": "г. Тверь"}
+    card = client.get(url, headers=clerk).json()
+    assert {k: card[k] for k in body} == body
+    assert card["sex"] is None and card["citizenship"] == "Российская Федерация"  # fields not sent stay
+    # only what is sent changes; null clears the СНИЛС; sending the same value again changes nothing
+    assert client.patch(url, headers=clerk, json={"snils": None}).json()["changed"] == {
+        "snils": {"old": "112-233-445 95", "new": None}
+    }
+    assert client.patch(url, headers=clerk, json={"phone": "+7 912 000-00-00"}).json()["changed"] == {}
+    assert client.get(url, headers=clerk).json()["snils"] is None
+    log = client.get(f"/api/v1/registry/audit?person_id={person}", headers=clerk).json()
+    edits = [e["detail"] for e in log if e["subject"] == "person_data"]
+    assert edits == [
+        "snils: 112-233-445 95 → —",
+        "birth_place: г. Тула → г. Тверь; snils: — → 112-233-445 95; phone: — → +7 912 000-00-00; "
+        "email: — → pravkin@example.ru",
+    ]
+    rows = [e for e in log if e["subject"] == "person_data"]
+    assert all(e["actor"] == "clerk" and e["action"] == "change" for e in rows)
+    # bad input is refused and changes nothing; other roles and unknown persons are refused
+    for bad in ({"snils": "11223344595"}, {"email": "not an e-mail"}, {"sex": "x"}):
+        assert client.patch(url, headers=clerk, json=bad).status_code == 422
+    assert client.get(url, headers=clerk).json()["birth_place"] == "г. Тверь"
+    assert client.patch(url, headers=client.tokens["root"], json={"phone": "1"}).status_code == 403
+    assert client.patch(url, headers=client.tokens["alice"], json={"phone": "1"}).status_code == 403
+    missing = client.patch("/api/v1/registry/persons/999999", headers=clerk, json={"phone": "1"})
+    assert missing.status_code == 404
+
+
 def test_the_account_view_counts_residents_from_the_register(client) -> None:
     before = client.get("/api/v1/accounts/B1-LS-1", headers=client.tokens["alice"]).json()
     _arrival(client, premise_no="1", person={"last_name": "Счётов", "first_name": "Сава"})

@@ -1,8 +1,9 @@
-"""Persons in the register: create, find, read with history, change name, replace a document, link a
-legal representative. Each call writes its audit row (:mod:`meterhub.registry.audit`)."""
+"""Persons in the register: create, find, read with history, edit the basic data, change name, replace a
+document, link a legal representative. Each call writes its audit row (:mod:`meterhub.registry.audit`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import psycopg
@@ -12,6 +13,7 @@ from meterhub.registry.persons import DOCUMENT_TYPES_RU, IdentityDocument, Perso
 
 __all__ = [
     "DOCUMENT_TYPES_RU",
+    "EDITABLE_FIELDS",
     "IdentityDocument",
     "PersonCard",
     "PersonName",
@@ -22,7 +24,11 @@ __all__ = [
     "find_persons",
     "load_person",
     "replace_document",
+    "update_person",
 ]
+
+EDITABLE_FIELDS = ("birth_date", "birth_place", "sex", "citizenship", "snils", "phone", "email")
+"""The basic data the passport office edits in place (names and documents have their own history)."""
 
 
 class PersonNotFound(LookupError):
@@ -184,3 +190,39 @@ def add_representative(
             (representative_id, represented_id, kind, basis, valid_from),
         )
         audit(conn, actor, "change", "representative", represented_id, f"{kind}: {representative_id}")
+
+
+def update_person(
+    conn: psycopg.Connection, actor: Actor, person_id: int, changes: Mapping[str, object]
+) -> dict[str, tuple[object, object]]:
+    """Set the given basic data (:data:`EDITABLE_FIELDS`) of a person; ``{field: (old, new)}`` of what
+    changed. The audit row names each changed field with its former and new value, so the log keeps the
+    history of these fields; a call that changes nothing writes no row."""
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise ValueError(
+            f"not editable here: {', '.join(unknown)} (names and documents have their own calls)"
+        )
+    columns = [f for f in EDITABLE_FIELDS if f in changes]
+    with conn.transaction():
+        row = conn.execute(
+            f"SELECT {', '.join(EDITABLE_FIELDS)} FROM registry_persons WHERE person_id = %s FOR UPDATE",
+            (person_id,),
+        ).fetchone()
+        if row is None:
+            raise PersonNotFound(f"person {person_id} is not in the register")
+        old = dict(zip(EDITABLE_FIELDS, row, strict=True))
+        changed = {f: (old[f], changes[f]) for f in columns if old[f] != changes[f]}
+        if not changed:
+            return {}
+        conn.execute(
+            f"UPDATE registry_persons SET {', '.join(f'{f} = %s' for f in changed)} WHERE person_id = %s",
+            (*(new for _, new in changed.values()), person_id),
+        )
+        detail = "; ".join(f"{f}: {_shown(a)} → {_shown(b)}" for f, (a, b) in changed.items())
+        audit(conn, actor, "change", "person_data", person_id, detail)
+    return changed
+
+
+def _shown(value: object) -> str:
+    return "—" if value in (None, "") else str(value)

@@ -185,6 +185,7 @@ def person_card(user: Clerk, conn: Conn, person_id: PersonId) -> dict:
         "citizenship": card.citizenship,
         "snils": card.snils,
         "phone": card.phone,
+        "email": card.email,
         "death_date": card.death_date,
         "documents": [
             {

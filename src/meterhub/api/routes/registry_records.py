@@ -1,5 +1,6 @@
 """The passport office API, records around a person (role ``passport_office`` only): owners with shares and
-title documents with a scan, legal representatives, a change of name, a replaced identity document."""
+title documents with a scan, legal representatives, the basic data, a change of name, a replaced identity
+document."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from meterhub.registry.owners_store import (
     scan,
 )
 from meterhub.registry.persons import IdentityDocument, PersonName
-from meterhub.registry.persons_store import add_representative, change_name, replace_document
+from meterhub.registry.persons_store import add_representative, change_name, replace_document, update_person
 
 router = APIRouter(prefix="/registry", tags=["passport office"])
 OwnershipId = Annotated[int, Path(ge=1, le=2**62, description="an ownership (собственник и доля)")]
@@ -130,6 +131,26 @@ def link_representative(
             conn, clerk_actor(user), body.representative_id, person_id, body.kind, body.basis, body.valid_from
         )
     return {"represented_id": person_id, "representative_id": body.representative_id}
+
+
+class PersonDataIn(BaseModel):
+    """Only the fields sent are changed; ``snils: null`` clears it."""
+
+    birth_date: Day | None = None
+    birth_place: str = Field("", max_length=300)
+    sex: Literal["male", "female"] | None = None
+    citizenship: str = Field("Российская Федерация", min_length=1, max_length=100)
+    snils: str | None = Field(None, pattern=r"^\d{3}-\d{3}-\d{3} \d{2}$", examples=["112-233-445 95"])
+    phone: str = Field("", max_length=50, examples=["+7 912 000-00-00"])
+    email: str = Field("", max_length=200, pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$")
+
+
+@router.patch("/persons/{person_id}", summary="Edit a person's basic data (birth, СНИЛС, contacts)")
+def edit_person(user: Clerk, conn: Conn, person_id: PersonId, body: PersonDataIn) -> dict[str, dict]:
+    changes = body.model_dump(exclude_unset=True)
+    with register_errors():
+        changed = update_person(conn, clerk_actor(user), person_id, changes)
+    return {"changed": {field: {"old": old, "new": new} for field, (old, new) in changed.items()}}
 
 
 class NameChange(BaseModel):
