@@ -166,3 +166,16 @@ def test_benefit_files_import(conn, tmp_path) -> None:
     with pytest.raises(ImportFileError) as info:
         import_file(conn, "benefit_categories", bad)
     assert "column share" in str(info.value) and "column social_norm_m2" in str(info.value)
+
+
+@pytest.mark.db
+def test_subsidy_recipients_flag_accounts(conn) -> None:
+    from meterhub.billing.benefits.run import subsidy_accounts
+
+    add_building(conn, "V3", {"S1": "1", "S2": "2"})
+    conn.execute(
+        "INSERT INTO subsidy_recipients (account_no, person_name, decision_no, valid_from, valid_to) VALUES"
+        " ('S1', 'Сидорова А. А.', 'С-101', '2025-01-01', '2025-07-01')"
+    )
+    assert subsidy_accounts(conn, ["S1", "S2"], date(2025, 3, 1)) == {"S1": ["С-101"]}
+    assert subsidy_accounts(conn, ["S1", "S2"], date(2025, 7, 1)) == {}

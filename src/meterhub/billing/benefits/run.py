@@ -23,7 +23,7 @@ from meterhub.billing.money import to_kopecks
 from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.repository import normatives_on, residents_on
 
-__all__ = ["BenefitLine", "categories_on", "run_benefits"]
+__all__ = ["BenefitLine", "categories_on", "run_benefits", "subsidy_accounts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,3 +144,15 @@ def run_benefits(conn: psycopg.Connection, building_id: str, period: BillingPeri
             ],
         )  # fmt: skip
     return lines
+
+
+def subsidy_accounts(conn: psycopg.Connection, account_nos: list[str], day: date) -> dict[str, list[str]]:
+    """Accounts with a housing subsidy decision in force on ``day`` → the decision numbers (субсидия)."""
+    result: dict[str, list[str]] = {}
+    for account_no, decision in conn.execute(
+        "SELECT account_no, decision_no FROM subsidy_recipients WHERE account_no = ANY(%s)"
+        " AND valid_from <= %s AND (valid_to IS NULL OR valid_to > %s) ORDER BY account_no, decision_no",
+        (account_nos, day, day),
+    ):
+        result.setdefault(account_no, []).append(decision)
+    return result
