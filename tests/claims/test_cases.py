@@ -20,6 +20,7 @@ from meterhub.claims.selection import debt_statement, select_debtors
 from meterhub.claims.writ_payments import receive_under_writ
 from meterhub.cli.wiring import plug_court_decisions
 from meterhub.exchange.gis.debt_answers import court_decisions_of
+from tests.billing.money_data import add_charge, add_period
 from tests.claims.claims_data import city_with_co_owners
 
 pytestmark = pytest.mark.db
@@ -281,3 +282,29 @@ def test_reports_and_the_bailiffs_list(city, conn) -> None:
     assert states[0][:5] == ["на исполнении (ФССП / банк)", 1, 3529.93, 3529.93, 500]
     fssp = [[c.value for c in r] for r in book["Сверка ФССП"].iter_rows(min_row=2)]
     assert fssp[0][1] == "2-2000/2025" and fssp[0][-1] == 5029.93
+
+
+def test_time_barred_periods_are_flagged_and_left_out(city, conn) -> None:
+    """January 2022 (due 10.02.2022) is out of time on 30.04.2025 — its last day was 11.02.2025 — and
+    stays in the statement flagged; the case claims only 2025 unless asked to include it."""
+    conn.execute("INSERT INTO premises (building_id, premise_no, area) VALUES ('CL', '5', 50)")
+    conn.execute(
+        "INSERT INTO accounts (account_no, building_id, premise_no, opened_on, owner_name)"
+        " VALUES ('X5', 'CL', '5', '2020-01-01', 'Орлов Антон Ильич')"
+    )
+    add_period(conn, "CL", "2022-01", "closed")
+    add_charge(conn, "CL", "2022-01", "X5", "cold_water", "700.00")
+    add_charge(conn, "CL", "2025-01", "X5", "cold_water", "300.00")
+    lines = debt_statement(conn, "X5", AS_OF).lines
+    barred = {(x.period, x.kind): (x.time_barred, x.limitation_ends) for x in lines}
+    assert barred[("2022-01", "principal")] == (True, date(2025, 2, 11))
+    assert barred[("2025-01", "principal")] == (False, date(2028, 2, 11))
+    case_id = prepare_case(conn, "X5", as_of=AS_OF, actor="lawyer1")
+    periods = conn.execute(
+        "SELECT DISTINCT debt_period FROM claims_case_debts WHERE case_id = %s", (case_id,)
+    ).fetchall()
+    assert periods == [("2025-01",)]
+    assert conn.execute(
+        "SELECT principal_kopecks FROM claims_cases WHERE case_id = %s", (case_id,)
+    ).fetchone() == (30000,)
+    conn.rollback()
