@@ -137,3 +137,18 @@ def test_case_life() -> None:
         check_transition(CaseState.PREPARED, CaseState.ORDER_ISSUED)
     with pytest.raises(TransitionError, match="none"):
         check_transition(CaseState.CLOSED_PAID, CaseState.ENFORCEMENT)
+
+
+def test_the_rules_need_no_database_driver() -> None:
+    """The pure modules import with psycopg made unimportable (CONVENTIONS 12)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "import meterhub.claims, meterhub.claims.state_fee, meterhub.claims.shares, meterhub.claims.time_bar,"
+        " meterhub.claims.lifecycle\n"
+        "print('ok')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "ok", result.stderr
