@@ -106,8 +106,21 @@ def test_phone_request_routed_overdue_escalated_answered_closed(open_page, db_ur
     page.fill("#letter-signed", "Главный инженер И. И. Петров")
     page.click("#letter button[type=submit]")
     page.wait_for_selector("#letters li[data-letter]")
+    # An act for the flat (the water was off while the tap was repaired), confirmed into billing.
+    page.select_option("#act select[name=service]", "cold_water")
+    page.fill("#act input[name=started_at]", "2026-11-20T08:00")
+    page.fill("#act input[name=ended_at]", "2026-11-21T02:30")
+    page.click("#act button[type=submit]")
+    page.click("#acts li[data-act] button:has-text('Подтвердить')")
+    page.wait_for_selector("#acts li:has-text('подтверждён')")
     with psycopg.connect(db_url) as conn:
         (number,) = conn.execute("SELECT letter_no FROM sd_letters WHERE request_id = %s", (rid,)).fetchone()
+        hours = conn.execute(
+            "SELECT extract(epoch FROM e.ended_at - e.started_at) / 3600, e.premise_no FROM sd_acts a"
+            " JOIN service_events e USING (event_id) WHERE a.request_id = %s AND a.status = 'confirmed'",
+            (rid,),
+        ).fetchone()
+    assert (float(hours[0]), hours[1]) == (18.5, "1")  # 20 Nov 08:00 → 21 Nov 02:30 Moscow, flat 1 of LS-1
     resident = open_page(DESKTOP)
     log_in(resident, "alice", next_path="/cabinet/requests")
     letter = resident.wait_for_selector(f"#letters-list li[data-letter='{number}']")

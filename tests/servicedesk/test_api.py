@@ -159,3 +159,55 @@ def test_operator_request_to_contractor_and_back(client) -> None:
         "100.0",
     )
     assert client.get(f"{api}/control", headers=t["oper"]).json() == []
+
+
+def test_act_drawn_up_confirmed_and_cancelled_through_the_api(client, db_url: str) -> None:
+    t, api = client.tokens, "/api/v1/servicedesk"
+    rid = client.post(
+        f"{api}/requests",
+        headers=t["oper"],
+        json={
+            "channel": "phone",
+            "category": "undersupply",
+            "account_no": "SB-102",
+            "text": "Нет холодной воды",
+        },
+    ).json()["id"]
+    body = {
+        "service": "cold_water",
+        "kind": "interruption",
+        "started_at": "2026-11-20T08:00:00+03:00",
+        "findings": "ХВС отсутствует",
+    }
+    assert client.post(f"{api}/requests/{rid}/acts", headers=t["subco"], json=body).status_code == 403
+    act = client.post(f"{api}/requests/{rid}/acts", headers=t["oper"], json=body)
+    assert act.status_code == 201, act.text
+    act = act.json()
+    assert (act["premise_no"], act["status"], act["billing_event_id"]) == ("2", "draft", None)
+    early = client.post(
+        f"{api}/requests/{rid}/acts/confirm", params={"act_id": act["act_id"]}, json={}, headers=t["oper"]
+    )
+    assert early.status_code == 409 and "not restored" in early.text
+    done = client.post(
+        f"{api}/requests/{rid}/acts/confirm",
+        params={"act_id": act["act_id"]},
+        json={"ended_at": "2026-11-21T02:30:00+03:00"},
+        headers=t["oper"],
+    ).json()
+    assert done["status"] == "confirmed"
+    with psycopg.connect(db_url) as conn:
+        event = conn.execute(
+            "SELECT building_id, premise_no, service, kind, ended_at - started_at FROM service_events"
+            " WHERE event_id = %s",
+            (done["billing_event_id"],),
+        ).fetchone()
+    assert event == ("SB", "2", "cold_water", "interruption", timedelta(hours=18, minutes=30))
+    cancelled = client.post(
+        f"{api}/requests/{rid}/acts/cancel", params={"act_id": act["act_id"]}, headers=t["oper"]
+    )
+    assert cancelled.json()["status"] == "cancelled"
+    with psycopg.connect(db_url) as conn:
+        gone = conn.execute(
+            "SELECT count(*) FROM service_events WHERE event_id = %s", (done["billing_event_id"],)
+        )
+        assert gone.fetchone() == (0,)

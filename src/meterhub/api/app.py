@@ -104,11 +104,17 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(household.router, prefix=API_PREFIX)
     app.include_router(registry_pages.router)
     # the service desk (docs/requests.md): operators and contractors
-    from meterhub.api.routes import servicedesk, servicedesk_announcements, servicedesk_letters
+    from meterhub.api.routes import (
+        servicedesk,
+        servicedesk_acts,
+        servicedesk_announcements,
+        servicedesk_letters,
+    )
     from meterhub.api.web import desk_pages
 
     app.include_router(servicedesk.router, prefix=API_PREFIX)
     app.include_router(servicedesk_letters.router, prefix=API_PREFIX)
+    app.include_router(servicedesk_acts.router, prefix=API_PREFIX)
     app.include_router(servicedesk_announcements.router, prefix=API_PREFIX)
     app.include_router(desk_pages.router)
     # the legal department (docs/claims.md): court acts in a case reach the exchange's court_decisions

@@ -178,6 +178,11 @@ def request_card(request_id: RequestId, user: Desk, conn: Conn) -> dict:
             " WHERE request_id = %s ORDER BY attachment_id",
             (request_id,),
         ).fetchall()
+        card["acts"] = cur.execute(
+            "SELECT act_id, act_no, premise_no, service, kind, started_at, ended_at, status FROM sd_acts"
+            " WHERE request_id = %s ORDER BY act_id",
+            (request_id,),
+        ).fetchall()
         card["letters"] = cur.execute(
             "SELECT letter_id, letter_no, registered_on, subject FROM sd_letters WHERE request_id = %s"
             " ORDER BY letter_id",

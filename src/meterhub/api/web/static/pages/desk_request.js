@@ -24,9 +24,33 @@ async function load() {
   fill(document.getElementById("files"), ...r.attachments.map((f) => h("li", {},
     h("a", { href: `${API}/servicedesk/requests/${r.id}/attachments?attachment_id=${f.attachment_id}`, text: f.filename }),
     ` (${Math.ceil(f.size_bytes / 1024)} КиБ)`)));
+  const ACT_STATUS = { draft: "черновик", confirmed: "подтверждён (в перерасчёте)", cancelled: "отменён" };
+  fill(document.getElementById("acts"), ...r.acts.map((a) => h("li", { "data-act": a.act_no },
+    `${a.act_no}: ${a.service}, ${a.kind === "interruption" ? "не предоставлялась" : "ненадлежащее качество"}, `,
+    `${dateTimeLabel(a.started_at)} — ${a.ended_at ? dateTimeLabel(a.ended_at) : "не восстановлена"}, ${ACT_STATUS[a.status]} `,
+    a.status === "draft" ? h("button", { type: "button", text: "Подтвердить", onclick: () => actStep(a, "confirm") }) : null,
+    a.status !== "cancelled" ? h("button", { type: "button", text: "Отменить", onclick: () => actStep(a, "cancel") }) : null)));
   fill(document.getElementById("letters"), ...r.letters.map((l) => h("li", { "data-letter": l.letter_no },
     h("a", { href: `${API}/servicedesk/requests/${r.id}/letter.pdf?letter_id=${l.letter_id}`, target: "_blank", text: `Исх. № ${l.letter_no}` }),
     ` от ${l.registered_on.split("-").reverse().join(".")}: ${l.subject}`)));
+}
+
+// datetime-local (the browser's local time) → ISO with its offset
+const isoLocal = (v) => (v ? new Date(v).toISOString() : null);
+
+async function actStep(act, step) {
+  try {
+    const body = {};
+    if (step === "confirm" && !act.ended_at) {
+      const end = prompt("Когда услуга восстановлена (ГГГГ-ММ-ДД ЧЧ:ММ)?");
+      if (!end) return;
+      body.ended_at = isoLocal(end.replace(" ", "T"));
+    }
+    await api(`/servicedesk/requests/${id}/acts/${step}?act_id=${act.act_id}`, { method: "POST", json: step === "confirm" ? body : undefined });
+    await load();
+  } catch (err) {
+    showStatus(err.message, "error");
+  }
 }
 
 function action(formId, path, body) {
@@ -55,6 +79,8 @@ runPage(async () => {
   action("assign", "assign", (f) => ({ executor_id: Number(f.executor_id.value), comment: f.comment.value }));
   action("answer", "answer", (f) => ({ text: f.text.value }));
   action("resolve", "resolve", (f) => ({ text: f.text.value }));
+  action("act", "acts", (f) => ({ service: f.service.value, kind: f.kind.value, started_at: isoLocal(f.started_at.value),
+    ended_at: isoLocal(f.ended_at.value), whole_building: f.whole_building.checked, findings: f.findings.value }));
   action("letter", "letters", (f) => ({ subject: f.subject.value, body: f.body.value, signed_by: f.signed_by.value }));
   action("close", "close", (f) => ({ confirmed: f.confirmed.checked, rating: f.rating.value ? Number(f.rating.value) : null }));
 }, { accounts: false });
