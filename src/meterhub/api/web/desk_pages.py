@@ -8,12 +8,8 @@ data from ``/api/v1/servicedesk``), so a page never shows what the API would not
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-
-from meterhub.api.web.pages import CABINET_PREFIX, PAGE_HEADERS, SESSION_COOKIE, Page, _render
+from meterhub.api.web.pages import CABINET_PREFIX, Page
+from meterhub.api.web.staff_pages import staff_router
 
 DESK_PREFIX = CABINET_PREFIX + "/desk"
 
@@ -25,34 +21,4 @@ DESK_PAGES: tuple[Page, ...] = (
     Page("desk_reports", "/reports", "Отчёты", "Отчёты"),
 )
 
-router = APIRouter(include_in_schema=False)
-
-
-def _handler(page: Page):
-    def handler(request: Request) -> Response:
-        if SESSION_COOKIE not in request.cookies:
-            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(
-                f"{CABINET_PREFIX}/login?next={quote(here, safe='')}", status_code=303, headers=PAGE_HEADERS
-            )
-        nav = [p for p in DESK_PAGES if p.nav_label]
-        context = {"title": page.title, "page": page, "staff_nav": nav, "desk_prefix": DESK_PREFIX}
-        return _render(request, f"{page.name}.html", context)
-
-    handler.__name__ = page.name
-    return handler
-
-
-@router.get(DESK_PREFIX, response_class=RedirectResponse)
-def desk_without_slash() -> RedirectResponse:
-    return RedirectResponse(DESK_PREFIX + "/", status_code=307)
-
-
-for _page in DESK_PAGES:
-    router.add_api_route(
-        DESK_PREFIX + _page.path,
-        _handler(_page),
-        methods=["GET"],
-        response_class=HTMLResponse,
-        name=_page.name,
-    )
+router = staff_router(DESK_PREFIX, DESK_PAGES, "desk_prefix")
