@@ -178,3 +178,105 @@ def test_an_owner_with_a_scan_and_a_change_of_name_from_the_pages(open_page, db_
         ).fetchall()
     assert (owner[0], owner[1], bytes(owner[2]), owner[3]) == (1, 3, b"%PDF-1.4 deed", "выписка.pdf")
     assert [n for (n,) in names] == ["Владимиров", "Владимиров-Старший"]
+
+
+def _person_row(db_url: str, person: int) -> tuple:
+    with psycopg.connect(db_url) as conn:
+        return conn.execute(
+            "SELECT birth_date, birth_place, sex, citizenship, snils, phone, email FROM registry_persons "
+            "WHERE person_id = %s",
+            (person,),
+        ).fetchone()
+
+
+def _data_audit(db_url: str, person: int) -> list[tuple]:
+    with psycopg.connect(db_url) as conn:
+        return conn.execute(
+            "SELECT actor, action, detail FROM registry_audit_log "
+            "WHERE person_id = %s AND subject = 'person_data' ORDER BY audit_id",
+            (person,),
+        ).fetchall()
+
+
+def test_the_basic_data_edit_form(open_page, db_url: str) -> None:
+    """The person page's edit form: the page refuses a malformed СНИЛС itself (no request), the register
+    refuses a wrong control number and a birth date in the future (per field, in Russian), a good edit is
+    saved with the CSRF header and audited, and the same PATCH without the header is refused."""
+    _registered(db_url, "Правкина", "Полина", "3", ARRIVED)
+    with psycopg.connect(db_url) as conn:
+        (person,) = conn.execute(
+            "SELECT person_id FROM registry_person_names WHERE last_name = 'Правкина'"
+        ).fetchone()
+    before = _person_row(db_url, person)
+    page = open_page(DESKTOP)
+    log_in(page, "clerk", next_path=f"/cabinet/registry/person?id={person}")
+    page.goto(f"/cabinet/registry/person?id={person}")
+    wait_ready(page)
+    page.click("text=Основные данные")
+    assert page.input_value("#p-citizenship") == "Российская Федерация"
+    patches: list = []
+    page.on("request", lambda r: patches.append(r) if r.method == "PATCH" else None)
+    # 1) malformed СНИЛС and e-mail: refused by the page, nothing sent
+    page.fill("#p-snils", "11223344595")
+    page.fill("#p-email", "polina@")
+    page.click("#data-form button[type=submit]")
+    assert page.inner_text("#p-snils-error") == "СНИЛС записывается в виде 000-000-000 00"
+    assert page.inner_text("#p-email-error") == "Адрес электронной почты указан неверно"
+    assert page.get_attribute("#p-snils", "aria-invalid") == "true"
+    assert patches == []
+    # 2) the shape is right but the control number is not: 1·9+1·8+2·7+2·6+3·5+3·4+4·3+4·2+5·1 = 95
+    page.fill("#p-snils", "112-233-445 59")
+    page.fill("#p-email", "polina@example.ru")
+    page.fill("#p-birth-date", (date.today() + timedelta(days=3)).isoformat())
+    page.click("#data-form button[type=submit]")
+    page.wait_for_selector("#p-snils-error:not([hidden])")
+    assert page.inner_text("#p-snils-error") == (
+        "Контрольное число СНИЛС не сходится (должно быть 95); проверьте цифры"
+    )
+    assert page.inner_text("#p-birth-date-error") == "Дата рождения не может быть в будущем"
+    assert page.is_hidden("#p-email-error")
+    assert page.inner_text("#data-result") == "Исправьте отмеченные поля."
+    screenshot(page, "registry-person-edit-errors")
+    assert _person_row(db_url, person) == before and _data_audit(db_url, person) == []
+    # 3) corrected: saved, shown on the card, audited field by field; the request carried the CSRF token
+    page.fill("#p-snils", "112-233-445 95")
+    page.fill("#p-birth-date", "1984-03-09")
+    page.fill("#p-birth-place", "г. Ржев")
+    page.select_option("#p-sex", "female")
+    page.fill("#p-phone", "+7 915 111-22-33")
+    page.click("#data-form button[type=submit]")
+    page.wait_for_selector("#data-result:has-text('Сохранено')")
+    assert page.inner_text("#data-result") == (
+        "Сохранено: Дата рождения, Место рождения, Пол, СНИЛС, Телефон, Электронная почта."
+    )
+    data = page.inner_text("#person-data")
+    assert "09.03.1984" in data and "г. Ржев" in data and "112-233-445 95" in data and "женский" in data
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    sent = patches[-1]
+    assert sent.headers.get("x-csrf-token") == cookies["mh_csrf"] and sent.url.endswith(f"/persons/{person}")
+    assert _person_row(db_url, person) == (
+        date(1984, 3, 9), "г. Ржев", "female", "Российская Федерация", "112-233-445 95",
+        "+7 915 111-22-33", "polina@example.ru",
+    )  # fmt: skip
+    assert _data_audit(db_url, person) == [
+        (
+            "clerk",
+            "change",
+            "birth_date: — → 1984-03-09; birth_place: — → г. Ржев; sex: — → female; "
+            "snils: — → 112-233-445 95; phone: — → +7 915 111-22-33; email: — → polina@example.ru",
+        )
+    ]
+    page.wait_for_selector("#person-audit li:has-text('person_data')")
+    screenshot(page, "registry-person-edit-saved")
+    # 4) nothing changed → nothing sent; clearing the СНИЛС sends null
+    count = len(patches)
+    page.click("#data-form button[type=submit]")
+    assert page.inner_text("#data-result") == "Изменений нет." and len(patches) == count
+    page.fill("#p-snils", "")
+    page.click("#data-form button[type=submit]")
+    page.wait_for_selector("#data-result:has-text('Сохранено: СНИЛС')")
+    assert _person_row(db_url, person)[4] is None
+    # 5) the session cookie alone is not enough: the same PATCH without X-CSRF-Token is refused
+    r = page.request.patch(f"/api/v1/registry/persons/{person}", data={"phone": "+7 000"})
+    assert r.status == 403 and "CSRF" in r.json()["detail"]
+    assert _person_row(db_url, person)[5] == "+7 915 111-22-33"

@@ -335,6 +335,34 @@ def test_basic_data_is_edited_with_an_audit_row(client) -> None:
     assert missing.status_code == 404
 
 
+def test_basic_data_refusals_name_the_field_in_russian(client) -> None:
+    clerk = client.tokens["clerk"]
+    person = _arrival(client, premise_no="3", person={"last_name": "Снилсов", "first_name": "Семён"})[
+        "person_id"
+    ]
+    url = f"/api/v1/registry/persons/{person}"
+    # 1·9 + 1·8 + 2·7 + 2·6 + 3·5 + 3·4 + 4·3 + 4·2 + 5·1 = 95, so the control number 59 is wrong
+    r = client.patch(url, headers=clerk, json={"snils": "112-233-445 59", "phone": "+7 900 1"})
+    assert r.status_code == 422
+    assert r.json()["detail"] == [
+        {
+            "loc": ["body", "snils"],
+            "msg": "the control number does not match (expected 95)",
+            "msg_ru": "контрольное число СНИЛС не сходится (должно быть 95); проверьте цифры",
+            "type": "person_data",
+        }
+    ]
+    future = str(TODAY + timedelta(days=1))
+    r = client.patch(url, headers=clerk, json={"birth_date": future})
+    assert [(e["loc"], e["msg_ru"]) for e in r.json()["detail"]] == [
+        (["body", "birth_date"], "дата рождения не может быть в будущем")
+    ]
+    card = client.get(url, headers=clerk).json()
+    assert (card["snils"], card["phone"], card["birth_date"]) == (None, "", None)  # nothing was written
+    log = client.get(f"/api/v1/registry/audit?person_id={person}", headers=clerk).json()
+    assert [e for e in log if e["subject"] == "person_data"] == []
+
+
 def test_the_account_view_counts_residents_from_the_register(client) -> None:
     before = client.get("/api/v1/accounts/B1-LS-1", headers=client.tokens["alice"]).json()
     _arrival(client, premise_no="1", person={"last_name": "Счётов", "first_name": "Сава"})

@@ -157,5 +157,6 @@ def test_counts_equal_a_day_by_day_recount(history) -> None:
             got = counts.by_account.get(account, [DayCount()] * 31)[i]
             want = expected.get(account, {})
             assert (got.registered, got.temporary) == (
-                sum(want.values()), sum(not r for r in want.values())
+                sum(want.values()),
+                sum(not r for r in want.values()),
             ), (day, account)

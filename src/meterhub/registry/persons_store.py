@@ -9,6 +9,7 @@ from datetime import date
 import psycopg
 
 from meterhub.registry.audit import Actor, audit
+from meterhub.registry.person_data import PersonDataInvalid, person_data_problems
 from meterhub.registry.persons import DOCUMENT_TYPES_RU, IdentityDocument, PersonCard, PersonName
 
 __all__ = [
@@ -41,6 +42,11 @@ def create_person(
     snils: str | None = None, phone: str = "", email: str = "", document: IdentityDocument | None = None,
     legacy_key: str | None = None,
 ) -> int:  # fmt: skip
+    problems = person_data_problems(
+        {"birth_date": birth_date, "snils": snils, "email": email}, today=date.today()
+    )
+    if problems:
+        raise PersonDataInvalid(problems)
     with conn.transaction():
         person_id = conn.execute(
             "INSERT INTO registry_persons (birth_date, birth_place, sex, citizenship, snils, phone, email, "
@@ -206,12 +212,16 @@ def update_person(
     columns = [f for f in EDITABLE_FIELDS if f in changes]
     with conn.transaction():
         row = conn.execute(
-            f"SELECT {', '.join(EDITABLE_FIELDS)} FROM registry_persons WHERE person_id = %s FOR UPDATE",
+            f"SELECT {', '.join(EDITABLE_FIELDS)}, death_date FROM registry_persons "
+            "WHERE person_id = %s FOR UPDATE",
             (person_id,),
         ).fetchone()
         if row is None:
             raise PersonNotFound(f"person {person_id} is not in the register")
-        old = dict(zip(EDITABLE_FIELDS, row, strict=True))
+        old = dict(zip(EDITABLE_FIELDS, row[:-1], strict=True))
+        problems = person_data_problems(changes, today=date.today(), death_date=row[-1])
+        if problems:
+            raise PersonDataInvalid(problems)
         changed = {f: (old[f], changes[f]) for f in columns if old[f] != changes[f]}
         if not changed:
             return {}

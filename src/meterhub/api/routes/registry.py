@@ -28,6 +28,7 @@ from meterhub.registry.events_store import (
     record_extension,
 )
 from meterhub.registry.forms.store import load_premise
+from meterhub.registry.person_data import PersonDataInvalid
 from meterhub.registry.persons import IdentityDocument, PersonName
 from meterhub.registry.persons_store import PersonNotFound, create_person, find_persons, load_person
 
@@ -67,6 +68,12 @@ def register_errors() -> Iterator[None]:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(e)) from None
     except ReplayError as e:
         raise HTTPException(status.HTTP_409_CONFLICT, str(e)) from None
+    except PersonDataInvalid as e:  # before ValueError: per field, in the shape of a validation error
+        detail = [
+            {"loc": ["body", p.field], "msg": p.message, "msg_ru": p.message_ru, "type": "person_data"}
+            for p in e.problems
+        ]
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
     except LookupError as e:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(e)) from None
     except ValueError as e:

@@ -34,9 +34,8 @@ function wireChanges(id) {
   });
 }
 
-runPage(async () => {
-  const id = new URLSearchParams(location.search).get("id");
-  wireChanges(id);
+// Load the card and fill the page; returns the card (the data form compares its values with it).
+async function render(id) {
   const p = await api(`/registry/persons/${encodeURIComponent(id)}`);
   document.getElementById("page-title").textContent = p.full_name;
   const rows = [
@@ -48,6 +47,7 @@ runPage(async () => {
     ["Гражданство", p.citizenship],
     ["СНИЛС", p.snils || ""],
     ["Телефон", p.phone],
+    ["Электронная почта", p.email],
     ["Дата смерти", ruDate(p.death_date)],
   ].filter(([, v]) => v);
   fill(document.getElementById("person-data"), ...rows.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
@@ -67,4 +67,137 @@ runPage(async () => {
   const log = await api(`/registry/audit?person_id=${encodeURIComponent(id)}&limit=50`);
   fill(document.getElementById("person-audit"), ...log.map((e) =>
     h("li", { text: `${dateTimeLabel(e.at)} · ${e.actor} (${e.actor_role}) · ${e.action} · ${e.subject}${e.detail ? ` · ${e.detail}` : ""}` })));
+  return p;
+}
+
+// The basic data form: only the fields that differ from the card are sent (PATCH), "" clears an optional
+// field. The page checks the shape of each value; the register checks the meaning (the СНИЛС control
+// number, a birth date in the future or after death) and says it per field, in Russian.
+const DATA_FIELDS = ["birth_date", "birth_place", "sex", "citizenship", "snils", "phone", "email"];
+const FIELD_INPUT = (field) => document.getElementById(`p-${field.replace("_", "-")}`);
+const FIELD_ERROR = (field) => document.getElementById(`p-${field.replace("_", "-")}-error`);
+const FIELD_RU = {
+  birth_date: "Дата рождения", birth_place: "Место рождения", sex: "Пол", citizenship: "Гражданство",
+  snils: "СНИЛС", phone: "Телефон", email: "Электронная почта",
+};
+const MAX_LENGTH = { birth_place: 300, citizenship: 100, phone: 50, email: 200 };
+const OPTIONAL_NULL = new Set(["birth_date", "sex", "snils"]); // "" is sent as null
+const TYPE_RU = {
+  string_pattern_mismatch: "неверный формат",
+  string_too_long: "слишком длинное значение",
+  string_too_short: "заполните поле",
+  missing: "заполните поле",
+  date_from_datetime_parsing: "дата указана неверно",
+  date_parsing: "дата указана неверно",
+  date_type: "дата указана неверно",
+  literal_error: "недопустимое значение",
+};
+
+function cardValue(p, field) {
+  const v = p[field];
+  return v === null || v === undefined ? "" : String(v).slice(0, field === "birth_date" ? 10 : undefined);
+}
+
+function fillDataForm(p) {
+  for (const field of DATA_FIELDS) FIELD_INPUT(field).value = cardValue(p, field);
+}
+
+// {field: message} of what the page itself can tell is wrong.
+export function checkData(values) {
+  const errors = {};
+  for (const [field, max] of Object.entries(MAX_LENGTH)) {
+    if (values[field].length > max) errors[field] = `не длиннее ${max} знаков`;
+  }
+  if (!values.citizenship.trim()) errors.citizenship = "укажите гражданство";
+  if (values.snils && !/^\d{3}-\d{3}-\d{3} \d{2}$/.test(values.snils)) {
+    errors.snils = "СНИЛС записывается в виде 000-000-000 00";
+  }
+  if (values.email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(values.email)) {
+    errors.email = "адрес электронной почты указан неверно";
+  }
+  return errors;
+}
+
+// A 422's detail as {field: Russian message}: the register's problems carry msg_ru; pydantic's are named
+// by their type. Anything not tied to a field comes back under "".
+export function fieldErrors(detail) {
+  const out = {};
+  if (!Array.isArray(detail)) return out;
+  for (const e of detail) {
+    const loc = Array.isArray(e.loc) ? e.loc : [];
+    const field = DATA_FIELDS.includes(loc[loc.length - 1]) ? loc[loc.length - 1] : "";
+    const text = e.msg_ru || TYPE_RU[e.type] || "значение не принято";
+    out[field] = out[field] ? `${out[field]}; ${text}` : text;
+  }
+  return out;
+}
+
+function showFieldErrors(errors) {
+  for (const field of DATA_FIELDS) {
+    const box = FIELD_ERROR(field);
+    const input = FIELD_INPUT(field);
+    box.textContent = errors[field] ? capitalizeRu(errors[field]) : "";
+    box.hidden = !errors[field];
+    if (errors[field]) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+  const first = DATA_FIELDS.find((f) => errors[f]);
+  if (first) FIELD_INPUT(first).focus();
+}
+
+function capitalizeRu(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function wireDataForm(id, current) {
+  const form = document.getElementById("data-form");
+  const result = document.getElementById("data-result");
+  const say = (text, kind) => {
+    result.textContent = text;
+    result.className = kind === "error" ? "error" : "muted";
+    result.hidden = !text;
+  };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    say("");
+    const values = Object.fromEntries(DATA_FIELDS.map((f) => [f, FIELD_INPUT(f).value.trim()]));
+    const errors = checkData(values);
+    showFieldErrors(errors);
+    if (Object.keys(errors).length) {
+      say("Исправьте отмеченные поля.", "error");
+      return;
+    }
+    const changes = {};
+    for (const field of DATA_FIELDS) {
+      if (values[field] === cardValue(current.card, field)) continue;
+      changes[field] = values[field] === "" && OPTIONAL_NULL.has(field) ? null : values[field];
+    }
+    if (!Object.keys(changes).length) {
+      say("Изменений нет.");
+      return;
+    }
+    try {
+      const answer = await api(`/registry/persons/${encodeURIComponent(id)}`, { method: "PATCH", json: changes });
+      current.card = await render(id);
+      fillDataForm(current.card);
+      const names = Object.keys(answer.changed).map((f) => FIELD_RU[f]);
+      say(names.length ? `Сохранено: ${names.join(", ")}.` : "Изменений нет.");
+    } catch (err) {
+      if (err.status === 422 && Array.isArray(err.detail)) {
+        const byField = fieldErrors(err.detail);
+        showFieldErrors(byField);
+        say(byField[""] ? capitalizeRu(byField[""]) : "Исправьте отмеченные поля.", "error");
+      } else {
+        say(err.message, "error");
+      }
+    }
+  });
+}
+
+runPage(async () => {
+  const id = new URLSearchParams(location.search).get("id");
+  wireChanges(id);
+  const current = { card: await render(id) };
+  fillDataForm(current.card);
+  wireDataForm(id, current);
 }, { accounts: false });
