@@ -90,6 +90,10 @@ def _render(conn, request: FormRequest) -> str:
 def test_form6_application_for_registration(conn, world) -> None:
     text = _render(conn, FormRequest("form6", arrival_id=world["a_son"]))
     assert "ЗАЯВЛЕНИЕ" in text.upper() and "Форма № 6" in text
+    # the heading of приложение № 5 to the regulation of Приказ МВД России № 984 (docs/passport-office.md)
+    flat = " ".join(text.split())
+    assert "Приложение № 5 к Административному регламенту Министерства внутренних дел" in flat
+    assert "(Приказ МВД России от 31.12.2017 № 984)" in flat
     assert "Белов Кирилл Андреевич" in text and "03.03.2019" in text and "мужской" in text
     assert "г. Тверь, ул. Лесная, д. 3, кв. 7" in text
     # the legal representative (the mother, current name) with her passport
@@ -102,6 +106,7 @@ def test_form6_application_for_registration(conn, world) -> None:
 def test_form9_registration_card_with_former_name_and_child(conn, world) -> None:
     text = _render(conn, FormRequest("form9", arrival_id=world["a_mother"]))
     assert "Форма № 9" in text and "Белова Мария Ивановна" in text and "г. Калинин" in text
+    assert "Приложение №" not in text  # the appendix number of форма № 9 is unconfirmed: none printed
     assert "Соколова Мария Ивановна (до 18.08.2012)" in text
     assert "15.01.2026" in text and "по месту жительства" in text
     assert "Белов Кирилл Андреевич" in text and "свидетельство о рождении, I-ОН № 654321" in text
@@ -110,6 +115,7 @@ def test_form9_registration_card_with_former_name_and_child(conn, world) -> None
 def test_form10_premise_card_lists_the_archive(conn, world) -> None:
     text = _render(conn, FormRequest("form10", building_id="B1", premise_no="1"))
     assert "Форма № 10" in text and "54,2" in text
+    assert "Приложение №" not in text  # the appendix number of форма № 10 is unconfirmed: none printed
     expected_texts = (
         "Белова Мария Ивановна", "собственник", "1985", "Белов Кирилл Андреевич", "сын", "2019",
         "Жуков Глеб Олегович", "по месту пребывания", "01.02.2026", "10.03.2026", "г. Псков",

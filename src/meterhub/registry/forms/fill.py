@@ -119,9 +119,19 @@ def form6(
         Field("accepted_by", "Заявление принял (должность, ФИО, подпись)", ""),
         Field("registered_on", "Зарегистрирован(а) по месту жительства с", ru_date(arrival.start)),
     )
-    return FormDocument("form6", FORM_KINDS["form6"], "Приложение к Административному регламенту МВД России "
-                        "(Приказ МВД России от 31.12.2017 № 984)", tuple(fields), None, closing,
+    return FormDocument("form6", FORM_KINDS["form6"], FORM6_APPENDIX, tuple(fields), None, closing,
                         person_ids=(p.person_id,))  # fmt: skip
+
+
+# Форма № 6 is приложение № 5 to the regulation (the appendix's heading, read in a published copy of it; see
+# docs/passport-office.md). The appendix numbers of forms № 9 and № 10 could not be confirmed, so their
+# prints name no appendix number.
+FORM6_APPENDIX = (
+    "Приложение № 5 к Административному регламенту Министерства внутренних дел Российской Федерации "
+    "по предоставлению государственной услуги по регистрационному учёту граждан Российской Федерации "
+    "по месту пребывания и по месту жительства в пределах Российской Федерации "
+    "(Приказ МВД России от 31.12.2017 № 984)"
+)
 
 
 def form9(
