@@ -210,6 +210,28 @@ def test_a_large_backfill_into_compressed_hours_is_done_with_the_limit_lifted(ti
     assert _hours(conn, 7, T0, T0 + timedelta(days=DAYS)) == expected
 
 
+def test_the_daily_series_follows_the_hours_over_compressed_chunks(compressed: str) -> None:
+    """After the backfills, the late glitch and the rebuild above: every UTC day (these meters have no
+    registered building) is the sum of its hours, computed here from the hourly rows."""
+    with connect(compressed) as conn:
+        expected: dict[tuple[int, object], list[int]] = {}
+        for sid, hour, vol, q in conn.execute(
+            "SELECT series_id, hour, volume_micro, quality FROM hourly_consumption"
+        ):
+            row = expected.setdefault((sid, hour.astimezone(UTC).date()), [0, 0, 0, 0, 0, 0])
+            row[1 if q == 3 else 0] += vol
+            row[2 + q] += 1
+        daily = {
+            (r[0], r[1]): list(r[2:])
+            for r in conn.execute(
+                "SELECT series_id, day, volume_micro, suspect_micro, measured_hours, interpolated_hours, "
+                "estimated_hours, suspect_hours FROM daily_consumption"
+            )
+        }
+    assert len(daily) == SERIES * DAYS
+    assert daily == expected
+
+
 def test_db_status_counts_compressed_rows_and_reports_compression(compressed: str) -> None:
     from meterhub.cli.wiring import MIGRATION_SOURCES
     from meterhub.timeseries.schema import database_status

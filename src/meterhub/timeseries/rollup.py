@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import psycopg
 
+from meterhub.timeseries.daily import refresh_daily, refresh_stale_zones
 from meterhub.timeseries.hypertable_dml import DECOMPRESSION_LIMIT, decompression_limit_lifted, delete_hours
 from meterhub.timeseries.intervals import (
     CounterEvent,
@@ -53,6 +54,7 @@ class RollupStats:
     series: int = 0
     readings: int = 0
     hours_written: int = 0
+    days_written: int = 0  # rows of daily_consumption recomputed
     flags: int = 0
     extended: int = 0
     lifted: int = 0  # batches recomputed with TimescaleDB's decompression limit lifted (see process_dirty)
@@ -62,6 +64,7 @@ class RollupStats:
         self.series += o.series
         self.readings += o.readings
         self.hours_written += o.hours_written
+        self.days_written += o.days_written
         self.flags += o.flags
         self.extended += o.extended
         self.lifted += o.lifted
@@ -297,6 +300,10 @@ def recompute(conn: psycopg.Connection, windows: Sequence[Window]) -> RollupStat
         h2, f2 = _write(conn, tail, out2, set())
         stats.hours_written += h2
         stats.flags += f2
+    # the local days of the hours just replaced (a lost series' tail runs to its end)
+    stats.days_written = refresh_daily(
+        conn, [(w.sid, w.e0, None if w.sid in lost else w.e1) for w in windows]
+    )
     return stats
 
 
@@ -436,6 +443,8 @@ def process_dirty(
     total = RollupStats()
     with conn.transaction():
         fold_dirty_log(conn)
+    # daily rows cut in a zone that is no longer the building's (or never built): rebuild them
+    total.days_written += refresh_stale_zones(conn)
     pending = conn.execute("SELECT count(*) FROM series_dirty").fetchone()[0]  # type: ignore[index]
     done = 0
     lift = False
@@ -466,7 +475,9 @@ def process_dirty(
             log.warning(
                 "rollup: a batch of up to %d series needs more decompressed rows than "
                 "%s allows (%s); recomputing it with the limit lifted for this transaction",
-                batch_series, DECOMPRESSION_LIMIT, str(exc).splitlines()[-1] if str(exc) else exc,
+                batch_series,
+                DECOMPRESSION_LIMIT,
+                str(exc).splitlines()[-1] if str(exc) else exc,
             )
             lift = True
             continue
