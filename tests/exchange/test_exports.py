@@ -329,33 +329,72 @@ def test_a_response_that_is_not_the_schemas_is_refused(city, tmp_path: Path) -> 
         import_identifiers_file(conn, bad)
 
 
+def _registry_owner(
+    conn,
+    premise: str,
+    share: tuple[int, int],
+    acquired: str,
+    name: tuple[str, str, str] | None = None,
+    *,
+    named_from: str = "1900-01-01",
+    sex: str | None = None,
+    born: str | None = None,
+    snils: str | None = None,
+    organization: str = "",
+) -> None:
+    """An owner of a premise of B1 in the register: a person named ``name`` (surname, first name,
+    patronymic) from ``named_from``, or an organisation."""
+    person = None
+    if name is not None:
+        person = conn.execute(
+            "INSERT INTO registry_persons (birth_date, sex, snils) VALUES (%s, %s, %s) RETURNING person_id",
+            (born, sex, snils),
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO registry_person_names (person_id, valid_from, last_name, first_name, patronymic) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (person, named_from, *name),
+        )
+    conn.execute(
+        "INSERT INTO registry_owners (building_id, premise_no, person_id, organization, share_numerator, "
+        "share_denominator, acquired_on) VALUES ('B1', %s, %s, %s, %s, %s, %s)",
+        (premise, person, organization, *share, acquired),
+    )
+
+
+def _accounts_export_rolled_back(conn, tmp_path: Path) -> etree._Element:
+    """The accounts export of what ``conn``'s transaction holds; the transaction is then rolled back."""
+    result = export(conn, "accounts", tmp_path, org_ppa_guid=ORG_PPA, now=NOW, period=JANUARY,
+                    new_guid=counter_guids("00000000-0000-4000-9000-"))  # fmt: skip
+    conn.rollback()
+    return _body(result.files[0])
+
+
 def test_accounts_name_the_owner_the_passport_office_records(city, tmp_path: Path) -> None:
     with connect(city[0]) as conn:
         conn.execute("INSERT INTO registry_buildings (building_id, kept_from) VALUES ('B1', '2020-01-01')")
-        for last, first, patronymic, sex, born, snils, acquired in (
-            ("Сидорова", "Светлана", "Сергеевна", "female", "1980-05-06", "123-456-789 01", "2015-03-01"),
-            ("Сидоров", "Семён", "", "male", "1979-01-02", None, "2016-04-01"),
-        ):
-            person = conn.execute(
-                "INSERT INTO registry_persons (birth_date, sex, snils) VALUES (%s, %s, %s) "
-                "RETURNING person_id",
-                (born, sex, snils),
-            ).fetchone()[0]
-            conn.execute(
-                "INSERT INTO registry_person_names (person_id, valid_from, last_name, first_name, "
-                "patronymic) VALUES (%s, '1900-01-01', %s, %s, %s)",
-                (person, last, first, patronymic),
-            )
-            conn.execute(
-                "INSERT INTO registry_owners (building_id, premise_no, person_id, share_numerator, "
-                "share_denominator, acquired_on) VALUES ('B1', '3', %s, 1, 2, %s)",
-                (person, acquired),
-            )
-        result = export(conn, "accounts", tmp_path, org_ppa_guid=ORG_PPA, now=NOW, period=JANUARY,
-                        new_guid=counter_guids("00000000-0000-4000-9000-"))  # fmt: skip
-        conn.rollback()
-    body = _body(result.files[0])
+        _registry_owner(conn, "3", (1, 2), "2015-03-01", ("Сидорова", "Светлана", "Сергеевна"), sex="female",
+                        born="1980-05-06", snils="123-456-789 01")  # fmt: skip
+        _registry_owner(conn, "3", (1, 2), "2016-04-01", ("Сидоров", "Семён", ""), sex="male",
+                        born="1979-01-02")  # fmt: skip
+        body = _accounts_export_rolled_back(conn, tmp_path)
     ls3 = body.xpath("//hm:Account[a:AccountNumber = 'LS-3']/hm:PayerInfo/hm:Ind", namespaces=X)[0]
     assert [c.text for c in ls3] == ["Сидорова", "Светлана", "Сергеевна", "F", "1980-05-06", "12345678901"]
     ls1 = body.xpath("//hm:Account[a:AccountNumber = 'LS-1']/hm:PayerInfo/hm:Ind/*/text()", namespaces=X)
     assert ls1 == ["Иванов", "И.", "И."]  # the registry does not record premise 1's owner: the account's name
+
+
+def test_the_payer_is_a_person_the_register_names_on_the_day(city, tmp_path: Path) -> None:
+    """The export reads the owners through the register's own query (registry.payers.owners_on_day): an
+    organisation owner is no person to name in PayerInfo, nor is a person whose only recorded name starts
+    after the day; premise 1's only account LS-1 then goes to the one named person left, though her share
+    (1/4) is the smallest."""
+    with connect(city[0]) as conn:
+        conn.execute("INSERT INTO registry_buildings (building_id, kept_from) VALUES ('B1', '2020-01-01')")
+        _registry_owner(conn, "1", (1, 2), "2010-01-01", organization="ООО «Ромашка»")
+        _registry_owner(conn, "1", (1, 2), "2012-01-01", ("Будущев", "Борис", ""), named_from="2030-01-01")
+        _registry_owner(conn, "1", (1, 4), "2012-01-01", ("Орлова", "Вера", ""), sex="female",
+                        born="1980-01-01")  # fmt: skip
+        body = _accounts_export_rolled_back(conn, tmp_path)
+    ls1 = body.xpath("//hm:Account[a:AccountNumber = 'LS-1']/hm:PayerInfo/hm:Ind", namespaces=X)[0]
+    assert [c.text for c in ls1] == ["Орлова", "Вера", "F", "1980-01-01"]

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 import psycopg
 
@@ -27,6 +28,7 @@ from meterhub.exchange.gis.model import (
     PremiseData,
     ReadingData,
 )
+from meterhub.registry.payers import OwnerOnDay, owners_on_day
 
 __all__ = [
     "building_ids",
@@ -117,45 +119,33 @@ def load_accounts(conn: psycopg.Connection, building_id: str, on_day: date) -> l
     return result
 
 
-_OWNERS = """
-SELECT o.premise_no, o.share_numerator, o.share_denominator, n.last_name, n.first_name, n.patronymic, p.sex,
-       p.birth_date, p.snils
-FROM registry_owners o
-JOIN registry_buildings k ON k.building_id = o.building_id AND k.kept_from <= %(d)s
-JOIN registry_persons p ON p.person_id = o.person_id
-JOIN LATERAL (SELECT * FROM registry_person_names n WHERE n.person_id = o.person_id AND n.valid_from <= %(d)s
-               ORDER BY n.valid_from DESC LIMIT 1) n ON true
-WHERE o.building_id = %(b)s AND o.acquired_on <= %(d)s AND (o.lost_on IS NULL OR o.lost_on > %(d)s)
-ORDER BY o.premise_no, o.share_numerator::numeric / o.share_denominator DESC, o.acquired_on, o.ownership_id
-"""
-
 _SEX = {"male": "M", "female": "F"}
 
 
-def _registry_owners(
-    conn: psycopg.Connection, building_id: str, on_day: date
-) -> dict[str, list[tuple[Decimal, PayerPerson]]]:
-    """Owners (persons) of each premise on ``on_day`` from the passport office, when it keeps the building:
-    ``{premise_no: [(share, person), ...]}``, largest share first."""
-    owners: dict[str, list[tuple[Decimal, PayerPerson]]] = defaultdict(list)
-    for premise, num, den, last, first, patronymic, sex, born, snils in conn.execute(
-        _OWNERS, {"b": building_id, "d": on_day}
-    ).fetchall():
-        digits = "".join(ch for ch in snils or "" if ch.isdigit()) or None
-        person = PayerPerson(last, first, patronymic or None, _SEX.get(sex or ""), born, digits)
-        owners[premise].append((Decimal(num) / Decimal(den), person))
-    return owners
+def _registry_owners(conn: psycopg.Connection, building_id: str, on_day: date) -> dict[str, list[OwnerOnDay]]:
+    """The owners of each premise who can be the payer, from the passport office's register
+    (:func:`meterhub.registry.payers.owners_on_day`) when it keeps the building: the persons with a name
+    in force on ``on_day``, largest share first (ties: earlier acquisition). An organisation is no
+    ``PayerPerson``: its accounts keep their stored owner name."""
+    return {
+        premise: sorted((o for o in found if o.person_id is not None and o.last_name), key=lambda o: -o.share)
+        for premise, found in owners_on_day(conn, building_id, on_day).items()
+    }
 
 
-def _payer_of(
-    owners: list[tuple[Decimal, PayerPerson]], share: Decimal, only_account: bool
-) -> PayerPerson | None:
+def _payer_of(owners: list[OwnerOnDay], share: Decimal, only_account: bool) -> PayerPerson | None:
     """The registry owner paying an account: the owner of exactly the account's share of the premise, else
     (the premise's only account) its largest owner; None when the registry does not say."""
-    for owner_share, person in owners:
-        if abs(owner_share - share) < Decimal("0.000001"):
-            return person
-    return owners[0][1] if owners and only_account else None
+    chosen = next((o for o in owners if o.holds_share(Fraction(share))), None)
+    if chosen is None and owners and only_account:
+        chosen = owners[0]
+    if chosen is None:
+        return None
+    snils = "".join(ch for ch in chosen.snils or "" if ch.isdigit()) or None
+    return PayerPerson(
+        chosen.last_name, chosen.first_name, chosen.patronymic or None, _SEX.get(chosen.sex or ""),
+        chosen.birth_date, snils,
+    )  # fmt: skip
 
 
 _LINKS = """
@@ -274,6 +264,7 @@ def load_payments(
         "AND (%(b)s::text[] IS NULL OR a.building_id = ANY(%(b)s)) ORDER BY p.paid_on, p.payment_pk",
         {"first": period.first_day, "end": period.end_day, "b": list(buildings) if buildings else None},
     ).fetchall()
+
     def billed(paid_on: date, named: str | None) -> str:
         return named or str(BillingPeriod(paid_on.year, paid_on.month).previous())
 
