@@ -158,19 +158,21 @@ def test_timeline_court_order_and_money_under_it(city, conn) -> None:
     ).fetchall()
     assert costs == [("state_fee", 200000, 0), ("state_fee", 0, 200000)]
 
-    # The debt request answer sees the court order.
-    [decision] = court_decisions_of(conn, ["X1"])
-    assert (decision.case_number, decision.amount_kopecks, decision.debt_from, decision.debt_to) == (
-        "2-1234/2025",
-        352993,
-        "2025-01",
-        "2025-03",
-    )
-    assert (decision.last_name, decision.first_name, decision.in_force_on) == (
-        "Петрова",
-        "Анна",
-        date(2025, 6, 3),
-    )
+    # The debt request answer sees the court order, a row per defendant: without an entry per defendant
+    # the order awards what was claimed, each by share — 1 750.00 + 14.97 = 1 764.97 and 1 750.00 + 14.96
+    # = 1 764.96 (together the case's 3 529.93).
+    decisions = court_decisions_of(conn, ["X1"])
+    assert [(d.case_number, d.amount_kopecks, d.debt_from, d.debt_to) for d in decisions] == [
+        ("2-1234/2025", 176497, "2025-01", "2025-03"),
+        ("2-1234/2025", 176496, "2025-01", "2025-03"),
+    ]
+    assert [(d.last_name, d.first_name, d.in_force_on) for d in decisions] == [
+        ("Петрова", "Анна", date(2025, 6, 3)),
+        ("Петров", "Иван", date(2025, 6, 3)),
+    ]
+    assert conn.execute(
+        "SELECT awarded_kopecks FROM claims_cases WHERE case_id = %s", (case_id,)
+    ).fetchone() == (352993,)
 
     before = outstanding_by_debt(conn, ["X1"])["X1"]
     # 1 000.00 under the order on 15.06.2025: January first, pro rata 1 000 : 500 → 666.67 / 333.33.
@@ -218,8 +220,7 @@ def test_timeline_court_order_and_money_under_it(city, conn) -> None:
 
     record_step(conn, case_id, "closed_paid", date(2025, 7, 2), "lawyer2")
     conn.commit()
-    [decision] = court_decisions_of(conn, ["X1"])
-    assert decision.repaid_on == date(2025, 7, 2)
+    assert [d.repaid_on for d in court_decisions_of(conn, ["X1"])] == [date(2025, 7, 2)] * 2
     with pytest.raises(ValueError, match="closed"):
         receive_under_writ(conn, case_id, 100, date(2025, 7, 3), "ПП 103", "lawyer2")
     conn.rollback()

@@ -8,7 +8,8 @@ A step that makes a court act (a court order, a decision) is published to the ex
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 import psycopg
@@ -16,6 +17,16 @@ from psycopg.types.json import Jsonb
 
 from meterhub.billing.payment_allocation import split_kopecks
 from meterhub.billing.penalties import PenaltyTables
+from meterhub.claims.awards import (
+    Award,
+    ClaimedDebtor,
+    DefendantAward,
+    awards_as_claimed,
+    check_awards,
+    defendants,
+    total_awarded,
+    total_costs,
+)
 from meterhub.claims.court_acts import CourtActRecord, publish_court_act
 from meterhub.claims.debtor_parties import Party, parties_by_period
 from meterhub.claims.lifecycle import DECISION_STATES, CaseState, check_transition
@@ -169,36 +180,111 @@ def _split_name(full_name: str) -> tuple[str, str, str | None]:
     return parts[0], parts[1], " ".join(parts[2:]) or None
 
 
+def _claimed_debtors(conn: psycopg.Connection, case_id: int) -> list[ClaimedDebtor]:
+    return [
+        ClaimedDebtor(*row)
+        for row in conn.execute(
+            "SELECT debtor_no, principal_kopecks, penalty_kopecks, state_fee_kopecks FROM claims_case_debtors"
+            " WHERE case_id = %s ORDER BY debtor_no",
+            (case_id,),
+        )
+    ]
+
+
+def _court_act_awards(
+    conn: psycopg.Connection,
+    case: dict,
+    awards: Sequence[Award] | None,
+    awarded_kopecks: int | None,
+    awarded_costs_kopecks: int | None,
+) -> list[Award]:
+    debtors = _claimed_debtors(conn, case["case_id"])
+    if awards is None and awarded_kopecks is not None:
+        if len(debtors) != 1:
+            raise ValueError(
+                f"case {case['case_id']} has {len(debtors)} defendants: enter what the court awarded each "
+                "(awards by share or solidarily), not one amount"
+            )
+        costs = case["state_fee_kopecks"] if awarded_costs_kopecks is None else awarded_costs_kopecks
+        awards = [Award("share", (debtors[0].debtor_no,), awarded_kopecks, costs)]
+    elif awards is None:
+        awards = awards_as_claimed(debtors)
+        if awarded_costs_kopecks is not None and len(awards) == 1:
+            awards = [replace(awards[0], costs_kopecks=awarded_costs_kopecks)]
+        elif awarded_costs_kopecks is not None:
+            raise ValueError(
+                f"case {case['case_id']} has {len(awards)} defendants: enter the court costs per award"
+            )
+    awards = list(awards)
+    check_awards(awards, [d.debtor_no for d in debtors])
+    return awards
+
+
+def _store_awards(conn: psycopg.Connection, case_id: int, step_id: int, awards: Sequence[Award]) -> None:
+    for award_no, award in enumerate(awards, 1):
+        conn.execute(
+            "INSERT INTO claims_case_awards (step_id, award_no, case_id, liability, amount_kopecks,"
+            " costs_kopecks) VALUES (%s, %s, %s, %s, %s, %s)",
+            (step_id, award_no, case_id, award.liability, award.amount_kopecks, award.costs_kopecks),
+        )
+        for debtor_no in award.debtor_nos:
+            conn.execute(
+                "INSERT INTO claims_case_award_debtors (step_id, award_no, case_id, debtor_no)"
+                " VALUES (%s, %s, %s, %s)",
+                (step_id, award_no, case_id, debtor_no),
+            )
+
+
+def court_act_awards(conn: psycopg.Connection, step_id: int) -> list[Award]:
+    """The awards a court-act step recorded, in their order ([] for a step without any)."""
+    rows = conn.execute(
+        "SELECT a.award_no, a.liability, a.amount_kopecks, a.costs_kopecks,"
+        " array_agg(d.debtor_no ORDER BY d.debtor_no)"
+        " FROM claims_case_awards a JOIN claims_case_award_debtors d USING (step_id, award_no)"
+        " WHERE a.step_id = %s GROUP BY 1, 2, 3, 4 ORDER BY 1",
+        (step_id,),
+    ).fetchall()
+    return [Award(liability, tuple(nos), amount, costs) for _, liability, amount, costs, nos in rows]
+
+
 def _publish(conn: psycopg.Connection, case: dict, repaid_on: date | None, in_force_on: date | None) -> None:
     decided = conn.execute(
-        "SELECT happened_on FROM claims_case_steps WHERE case_id = %s AND state = ANY(%s)"
+        "SELECT happened_on, step_id FROM claims_case_steps WHERE case_id = %s AND state = ANY(%s)"
         " ORDER BY happened_on DESC, step_id DESC LIMIT 1",
         (case["case_id"], [s.value for s in DECISION_STATES]),
     ).fetchone()
     if decided is None:
         return  # no court act was made: nothing to publish
-    name = conn.execute(
-        "SELECT full_name FROM claims_case_debtors WHERE case_id = %s ORDER BY debtor_no LIMIT 1",
-        (case["case_id"],),
-    ).fetchone()[0]
-    last, first, middle = _split_name(name)
-    publish_court_act(
-        conn,
-        CourtActRecord(
-            case["account_no"],
-            case["case_number"],
-            case["court_name"],
-            decided[0],
-            in_force_on or decided[0],
-            case["period_from"],
-            case["period_to"],
-            case["awarded_kopecks"] or case["principal_kopecks"] + case["penalty_kopecks"],
-            last,
-            first,
-            middle,
-            repaid_on,
-        ),
+    names = dict(
+        conn.execute(
+            "SELECT debtor_no, full_name FROM claims_case_debtors WHERE case_id = %s", (case["case_id"],)
+        ).fetchall()
     )
+    lines = defendants(court_act_awards(conn, decided[1]))
+    if not lines:  # a court act recorded before awards per defendant existed: the first debtor, the whole
+        amount = case["awarded_kopecks"] or case["principal_kopecks"] + case["penalty_kopecks"]
+        lines = [DefendantAward(min(names), 1, "share", amount, 0)]
+    for line in lines:
+        last, first, middle = _split_name(names[line.debtor_no])
+        publish_court_act(
+            conn,
+            CourtActRecord(
+                case["account_no"],
+                case["case_number"],
+                case["court_name"],
+                decided[0],
+                in_force_on or decided[0],
+                case["period_from"],
+                case["period_to"],
+                line.amount_kopecks,
+                last,
+                first,
+                middle,
+                repaid_on,
+                line.debtor_no,
+                line.liability,
+            ),
+        )
 
 
 def record_step(
@@ -215,11 +301,14 @@ def record_step(
     awarded_costs_kopecks: int | None = None,
     in_force_on: date | None = None,
     details: dict | None = None,
+    awards: Sequence[Award] | None = None,
 ) -> int:
     """Move the case to ``state`` on ``happened_on`` (checked against :mod:`.lifecycle`); returns the
-    step id. ``filed`` records the state fee as paid; a court order or decision needs the case number,
-    records the amount awarded (default: what was claimed) and the court costs awarded (default: the
-    state fee) and is published to ``court_decisions``."""
+    step id. ``filed`` records the state fee as paid; a court order or decision needs the case number and
+    records what it awards each defendant (``awards``, :mod:`.awards`: by share or solidarily; default:
+    each debtor by share what was claimed from him and his part of the fee). ``awarded_kopecks`` (and
+    ``awarded_costs_kopecks``) alone are accepted only for a case with one debtor. The act is published
+    to ``court_decisions``, a row per defendant."""
     state = CaseState(state)
     row = conn.execute(
         "SELECT case_id, account_no, state, case_number, court_name, period_from, period_to,"
@@ -251,11 +340,8 @@ def record_step(
     if state in DECISION_STATES:
         if not case["case_number"]:
             raise ValueError(f"case {case_id}: a court order or decision needs its case number (номер дела)")
-        case["awarded_kopecks"] = (
-            awarded_kopecks
-            if awarded_kopecks is not None
-            else case["principal_kopecks"] + case["penalty_kopecks"]
-        )
+        awards = _court_act_awards(conn, case, awards, awarded_kopecks, awarded_costs_kopecks)
+        case["awarded_kopecks"] = total_awarded(awards)
     conn.execute(
         "UPDATE claims_cases SET state = %s, case_number = %s, court_name = %s, awarded_kopecks = %s"
         " WHERE case_id = %s",
@@ -280,7 +366,9 @@ def record_step(
             note="госпошлина за подачу заявления",
         )
     if state in DECISION_STATES:
-        awarded_costs = case["state_fee_kopecks"] if awarded_costs_kopecks is None else awarded_costs_kopecks
+        assert awards is not None
+        _store_awards(conn, case_id, step_id, awards)
+        awarded_costs = total_costs(awards)
         if awarded_costs:
             add_cost(
                 conn,

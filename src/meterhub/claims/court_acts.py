@@ -17,7 +17,9 @@ __all__ = ["CourtActRecord", "court_act_sink_plugged", "publish_court_act", "set
 
 @dataclass(frozen=True, slots=True)
 class CourtActRecord:
-    """A court order or decision on an account's debt, or (``repaid_on``) its end: paid or cancelled."""
+    """One defendant of a court order or decision on an account's debt, or (``repaid_on``) its end: paid or
+    cancelled. ``amount_kopecks`` is what this defendant is ordered to pay: his own amount (``share``) or
+    the whole amount he owes jointly with the others of his award (``solidary``)."""
 
     account_no: str
     case_number: str
@@ -31,6 +33,8 @@ class CourtActRecord:
     first_name: str
     middle_name: str | None
     repaid_on: date | None = None
+    debtor_no: int = 1
+    liability: str = "share"
 
 
 Sink = Callable[[psycopg.Connection, CourtActRecord], None]

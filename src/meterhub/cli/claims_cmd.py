@@ -252,6 +252,18 @@ def prepare(
             typer.echo(f"{account}: case {case_id} → {out / name}")
 
 
+def _award(text: str):
+    """``1:1750.00`` (by share), ``1+2:3529.93:2000.00`` (solidarily, with the court costs)."""
+    from meterhub.claims.awards import Award
+
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not all(p.strip().isdigit() for p in parts[0].split("+")):
+        raise typer.BadParameter(f"--award {text!r}: expected DEBTOR:RUBLES[:COSTS] or D1+D2:RUBLES[:COSTS]")
+    debtors = tuple(int(p) for p in parts[0].split("+"))
+    costs = _kopecks(parts[2], "--award") if len(parts) == 3 else 0
+    return Award("solidary" if len(debtors) > 1 else "share", debtors, _kopecks(parts[1], "--award"), costs)
+
+
 @app.command()
 def step(
     case_id: int = typer.Argument(...),
@@ -260,6 +272,12 @@ def step(
     number: str | None = typer.Option(None, "--number", help="номер дела"),
     court: str | None = typer.Option(None, "--court"),
     awarded: str | None = typer.Option(None, "--awarded", help="rubles awarded (default: what was claimed)"),
+    award: list[str] = typer.Option(  # noqa: B008
+        [],
+        "--award",
+        help="what the act awards, per defendant: DEBTOR:RUBLES[:COSTS] by share, D1+D2:RUBLES[:COSTS] "
+        "solidarily (debtor numbers of the case; repeat for each award)",
+    ),
     in_force: str | None = typer.Option(None, "--in-force", help="day the act came into force"),
     proceeding: str = typer.Option("", "--proceeding", help="№ исполнительного производства"),
     office: str = typer.Option("", "--office", help="отделение ФССП or the bank"),
@@ -283,6 +301,7 @@ def step(
                 awarded_kopecks=_kopecks(awarded, "--awarded") if awarded else None,
                 in_force_on=_day(in_force, "--in-force"),
                 details=details,
+                awards=[_award(a) for a in award] or None,
             )
         except (LookupError, ValueError) as exc:
             _fail(exc)

@@ -45,6 +45,8 @@ def _write_court_decision(conn, record):
         first_name=record.first_name,
         middle_name=record.middle_name,
         repaid_on=record.repaid_on,
+        debtor_no=record.debtor_no,
+        liability=record.liability,
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Response, UploadFile, status
@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from meterhub.api.deps import Conn, require_role
 from meterhub.api.roles import Role, User
+from meterhub.claims.awards import Award
 
 router = APIRouter(prefix="/claims", tags=["claims"])
 Lawyer = Annotated[User, Depends(require_role(Role.LAWYER, Role.ADMIN))]
@@ -307,9 +308,64 @@ def get_case(user: Lawyer, conn: Conn, case_id: CaseId) -> dict:
             )
             for r in receipts
         ],
+        "court_act": _court_act(conn, case_id),
         "timeline": _timeline(conn, case_id),
         "next_states": [{"state": n.value, "title": n.title_ru} for n in next_states(CaseState(case[1]))],
     }
+
+
+def _court_act(conn, case_id: int) -> dict | None:
+    """The latest court order or decision with what it awards each defendant."""
+    from meterhub.claims.awards import LIABILITY_RU, defendants
+    from meterhub.claims.cases_store import court_act_awards
+    from meterhub.claims.lifecycle import DECISION_STATES
+
+    step = conn.execute(
+        "SELECT step_id, state, happened_on FROM claims_case_steps WHERE case_id = %s AND state = ANY(%s)"
+        " ORDER BY happened_on DESC, step_id DESC LIMIT 1",
+        (case_id, [s.value for s in DECISION_STATES]),
+    ).fetchone()
+    if step is None:
+        return None
+    names = dict(
+        conn.execute("SELECT debtor_no, full_name FROM claims_case_debtors WHERE case_id = %s", (case_id,))
+    )
+    awards = court_act_awards(conn, step[0])
+    return {
+        "step_id": step[0],
+        "state": step[1],
+        "happened_on": step[2],
+        "awards": [
+            {
+                "award_no": i,
+                "liability": a.liability,
+                "liability_ru": LIABILITY_RU[a.liability],
+                "amount_kopecks": a.amount_kopecks,
+                "costs_kopecks": a.costs_kopecks,
+                "debtors": [{"debtor_no": d, "full_name": names[d]} for d in a.debtor_nos],
+            }
+            for i, a in enumerate(awards, 1)
+        ],
+        "defendants": [
+            {
+                "debtor_no": d.debtor_no,
+                "full_name": names[d.debtor_no],
+                "liability": d.liability,
+                "amount_kopecks": d.amount_kopecks,
+                "jointly_with": [names[x] for x in d.jointly_with],
+            }
+            for d in defendants(awards)
+        ],
+    }
+
+
+class AwardIn(BaseModel):
+    """What the court act orders: one debtor by share, or several debtors solidarily (the amount once)."""
+
+    liability: Literal["share", "solidary"] = "share"
+    debtors: list[int] = Field(min_length=1, max_length=50, description="debtor numbers of the case")
+    amount_kopecks: int = Field(ge=1, le=10**13, description="debt and penalties awarded")
+    costs_kopecks: int = Field(0, ge=0, le=10**13, description="court costs awarded")
 
 
 class StepIn(BaseModel):
@@ -322,6 +378,12 @@ class StepIn(BaseModel):
     in_force_on: date | None = None
     proceeding: str = Field("", max_length=100)
     office: str = Field("", max_length=300)
+    awards: list[AwardIn] | None = Field(
+        None,
+        max_length=50,
+        description="a court order or decision: what it awards each defendant (default: what was claimed, "
+        "each by share); required instead of awarded_kopecks when the case has several debtors",
+    )
 
 
 @router.post("/cases/{case_id}/steps", status_code=201, summary="Record a step of the case")
@@ -345,6 +407,11 @@ def add_step(user: Lawyer, conn: Conn, case_id: CaseId, body: StepIn) -> dict:
             awarded_kopecks=body.awarded_kopecks,
             in_force_on=body.in_force_on,
             details=details,
+            awards=None
+            if body.awards is None
+            else [
+                Award(a.liability, tuple(a.debtors), a.amount_kopecks, a.costs_kopecks) for a in body.awards
+            ],
         )
     return {"step_id": step_id}
 

@@ -241,7 +241,7 @@ def import_court_decisions(conn: psycopg.Connection, path: Path) -> int:
             "debt_from, "
             "debt_to, amount_kopecks, debtor_last_name, debtor_first_name, debtor_middle_name, debtor_snils, "
             "repaid_on) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (account_no, case_number) DO UPDATE SET court = EXCLUDED.court, "
+            "ON CONFLICT (account_no, case_number, debtor_no) DO UPDATE SET court = EXCLUDED.court, "
             "decided_on = EXCLUDED.decided_on, in_force_on = EXCLUDED.in_force_on, "
             "debt_from = EXCLUDED.debt_from, "
             "debt_to = EXCLUDED.debt_to, amount_kopecks = EXCLUDED.amount_kopecks, "
@@ -268,15 +268,19 @@ def record_court_decision(
     first_name: str,
     middle_name: str | None,
     repaid_on: date | None = None,
+    debtor_no: int = 1,
+    liability: str = "share",
 ) -> None:
-    """Upsert one court decision as the claims stage records it (source ``claims``)."""
+    """Upsert one defendant of a court decision as the claims stage records it (source ``claims``): one
+    row per defendant (``debtor_no``), with what he owes under it and whether by share or solidarily."""
     conn.execute(
         "INSERT INTO court_decisions (account_no, case_number, court, decided_on, in_force_on, "
         "debt_from, debt_to, amount_kopecks, debtor_last_name, debtor_first_name, debtor_middle_name, "
-        "repaid_on, source) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'claims') "
-        "ON CONFLICT (account_no, case_number) DO UPDATE SET court = EXCLUDED.court, "
-        "decided_on = EXCLUDED.decided_on, in_force_on = EXCLUDED.in_force_on, "
+        "repaid_on, debtor_no, liability, source) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'claims') "
+        "ON CONFLICT (account_no, case_number, debtor_no) DO UPDATE SET court = EXCLUDED.court, "
+        "liability = EXCLUDED.liability, decided_on = EXCLUDED.decided_on, "
+        "in_force_on = EXCLUDED.in_force_on, "
         "debt_from = EXCLUDED.debt_from, "
         "debt_to = EXCLUDED.debt_to, amount_kopecks = EXCLUDED.amount_kopecks, "
         "debtor_last_name = EXCLUDED.debtor_last_name, debtor_first_name = EXCLUDED.debtor_first_name, "
@@ -294,5 +298,7 @@ def record_court_decision(
             first_name,
             middle_name,
             repaid_on,
+            debtor_no,
+            liability,
         ),
     )

@@ -1,0 +1,236 @@
+"""A court act against several defendants of one case: spouses held solidarily for their half, a third
+co-owner by his share with the penalties refused — the amounts worked by hand, the act stored per award,
+published to ``court_decisions`` a row per defendant, and the same through the API; plus the refusals of
+an entry that cannot be a court act (pure)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from meterhub.claims.awards import Award, check_awards, defendants, total_awarded
+from meterhub.claims.cases_store import prepare_case, record_step
+from meterhub.claims.court_acts import set_court_act_sink
+from meterhub.cli.wiring import plug_court_decisions
+from tests.claims.claims_data import add_owner, add_person, debts_of_2025
+
+AS_OF = date(2025, 4, 30)
+db = pytest.mark.db
+
+
+def test_entries_that_cannot_be_a_court_act_are_refused() -> None:
+    ok = [Award("solidary", (1, 2), 176496, 100000), Award("share", (3,), 175000, 100000)]
+    check_awards(ok, [1, 2, 3])
+    cases = [
+        ([], "at least one defendant"),
+        ([Award("share", (1, 2), 100)], "exactly one debtor"),
+        ([Award("solidary", (1,), 100)], "at least two debtors"),
+        ([Award("share", (4,), 100)], "debtor 4 is not a debtor of the case"),
+        ([Award("share", (1,), 100), Award("solidary", (1, 2), 100)], "debtor 1 is in two awards"),
+        ([Award("share", (1,), 0)], "must be positive"),
+        ([Award("share", (1,), 5, -1)], "cannot be negative"),
+    ]
+    for awards, message in cases:
+        with pytest.raises(ValueError, match=message):
+            check_awards(awards, [1, 2, 3])
+    # a solidary amount is collected once, however many owe it; each of its debtors owes the whole of it
+    assert total_awarded(ok) == 176496 + 175000
+    assert [(d.debtor_no, d.liability, d.amount_kopecks, d.jointly_with) for d in defendants(ok)] == [
+        (1, "solidary", 176496, (2,)),
+        (2, "solidary", 176496, (1,)),
+        (3, "share", 175000, ()),
+    ]
+
+
+def three_co_owners(c: psycopg.Connection) -> None:
+    """Building CA, account Y1 (premise 1) with the debts of ``debts_of_2025``, owned by the spouses Кузнецов
+    and Кузнецова, ¼ each (acquired 01.01.2010, in that order), and Орлов ½ (01.06.2012); Y2 owned by one."""
+    debts_of_2025(c, "CA", {"Y1": "1", "Y2": "2"})
+    husband = add_person(c, "Кузнецов", "Олег", "Петрович", date(1970, 2, 2))
+    wife = add_person(c, "Кузнецова", "Ольга", "Ивановна", date(1972, 3, 3))
+    other = add_person(c, "Орлов", "Игорь", "Львович", date(1980, 4, 4))
+    single = add_person(c, "Одинцов", "Олег", "Олегович", date(1960, 5, 5))
+    add_owner(c, "CA", "1", husband, (1, 4), date(2010, 1, 1))
+    add_owner(c, "CA", "1", wife, (1, 4), date(2010, 1, 1))
+    add_owner(c, "CA", "1", other, (1, 2), date(2012, 6, 1))
+    add_owner(c, "CA", "2", single, (1, 1), date(2001, 1, 1))
+    c.execute(
+        "INSERT INTO claims_claimant (name, inn, ogrn, address, bank_details, signatory) VALUES"
+        " ('ООО «УК Тест»', '7701234567', '1027700000001', 'г. Тест', 'р/с 40702810900000000001',"
+        " 'Иванов И. И.')"
+    )
+    c.commit()
+
+
+@pytest.fixture(scope="module")
+def world(db_url: str):
+    from meterhub.timeseries.database import connect
+
+    with connect(db_url) as c:
+        three_co_owners(c)
+    plug_court_decisions()
+    yield
+    set_court_act_sink(None)
+
+
+def _decisions(conn, account: str) -> list[tuple]:
+    return conn.execute(
+        "SELECT debtor_no, debtor_last_name, amount_kopecks, liability, repaid_on FROM court_decisions"
+        " WHERE account_no = %s ORDER BY debtor_no",
+        (account,),
+    ).fetchall()
+
+
+@db
+def test_spouses_solidarily_and_a_co_owner_by_share(world, conn) -> None:
+    case_id = prepare_case(conn, "Y1", as_of=AS_OF, actor="lawyer1")
+    conn.commit()
+    debtors = conn.execute(
+        "SELECT debtor_no, full_name, principal_kopecks, penalty_kopecks, state_fee_kopecks"
+        " FROM claims_case_debtors WHERE case_id = %s ORDER BY debtor_no",
+        (case_id,),
+    ).fetchall()
+    # Lines (tests/claims/test_cases.py): principal Jan cold 1 000.00, Jan hot 500.00, Feb and Mar cold
+    # 1 000.00; penalties Jan cold 15.52, Jan hot 7.76, Feb cold 6.65. Shares ¼ ¼ ½ (weights 1 1 2 of 4):
+    # every line divides exactly except 6.65 → 1.6625 1.6625 3.325 → 166 166 332 + the odd kopeck to the
+    # largest remainder (Орлов, .5) → 333. Principal 875.00 875.00 1 750.00; penalties 3.88 + 1.94 + 1.66
+    # = 7.48, 7.48 and 7.76 + 3.88 + 3.33 = 14.97. The fee 2 000.00 by the claimed 882.48 : 882.48 :
+    # 1 764.97 → 499.99(86) 499.99(86) 1 000.00(28) + 2 kopecks to the largest remainders → 500 500 1 000.
+    assert debtors == [
+        (1, "Кузнецов Олег Петрович", 87500, 748, 50000),
+        (2, "Кузнецова Ольга Ивановна", 87500, 748, 50000),
+        (3, "Орлов Игорь Львович", 175000, 1497, 100000),
+    ]
+    record_step(conn, case_id, "filed", date(2025, 5, 5), "lawyer1")
+    # several defendants: one amount for all is not a court act we can record
+    with pytest.raises(ValueError, match="3 defendants"):
+        record_step(
+            conn, case_id, "order_issued", date(2025, 5, 20), "lawyer1", case_number="2-7/2025",
+            awarded_kopecks=352993,
+        )  # fmt: skip
+    conn.rollback()
+    record_step(conn, case_id, "filed", date(2025, 5, 5), "lawyer1")
+    # The order: the spouses (joint property) solidarily for their half 882.48 + 882.48 = 1 764.96 with
+    # costs 500.00 + 500.00; Орлов by his share, the penalties refused: 1 750.00 and costs 1 000.00.
+    awards = [Award("solidary", (1, 2), 176496, 100000), Award("share", (3,), 175000, 100000)]
+    step = record_step(
+        conn, case_id, "order_issued", date(2025, 5, 20), "lawyer1", case_number="2-7/2025",
+        in_force_on=date(2025, 6, 3), awards=awards,
+    )  # fmt: skip
+    conn.commit()
+    # collectable under the order: 1 764.96 once (not per spouse) + 1 750.00 = 3 514.96
+    assert conn.execute(
+        "SELECT awarded_kopecks FROM claims_cases WHERE case_id = %s", (case_id,)
+    ).fetchone() == (351496,)
+    assert conn.execute(
+        "SELECT award_no, liability, amount_kopecks, costs_kopecks FROM claims_case_awards WHERE step_id = %s"
+        " ORDER BY award_no",
+        (step,),
+    ).fetchall() == [(1, "solidary", 176496, 100000), (2, "share", 175000, 100000)]
+    assert conn.execute(
+        "SELECT award_no, debtor_no FROM claims_case_award_debtors WHERE step_id = %s ORDER BY debtor_no",
+        (step,),
+    ).fetchall() == [(1, 1), (1, 2), (2, 3)]
+    # court costs awarded: 1 000.00 + 1 000.00, one line next to the fee paid on filing
+    assert conn.execute(
+        "SELECT paid_kopecks, awarded_kopecks FROM claims_case_costs WHERE case_id = %s ORDER BY cost_id",
+        (case_id,),
+    ).fetchall() == [(200000, 0), (0, 200000)]
+    # ГИС ЖКХ sees every defendant: each spouse owes the whole 1 764.96 jointly, Орлов his 1 750.00
+    assert _decisions(conn, "Y1") == [
+        (1, "Кузнецов", 176496, "solidary", None),
+        (2, "Кузнецова", 176496, "solidary", None),
+        (3, "Орлов", 175000, "share", None),
+    ]
+    # the order cancelled: every defendant's row is marked
+    record_step(conn, case_id, "order_cancelled", date(2025, 7, 1), "lawyer1")
+    conn.commit()
+    assert [r[4] for r in _decisions(conn, "Y1")] == [date(2025, 7, 1)] * 3
+
+
+@db
+def test_one_debtor_keeps_the_single_amount(world, conn) -> None:
+    case_id = prepare_case(conn, "Y2", as_of=AS_OF, actor="lawyer1")
+    record_step(conn, case_id, "filed", date(2025, 5, 5), "lawyer1")
+    # the whole 3 500.00 + 29.93 claimed; the court awards 3 500.00 and costs 2 000.00 (the fee)
+    record_step(
+        conn,
+        case_id,
+        "order_issued",
+        date(2025, 5, 20),
+        "lawyer1",
+        case_number="2-8/2025",
+        awarded_kopecks=350000,
+    )
+    conn.commit()
+    assert _decisions(conn, "Y2") == [(1, "Одинцов", 350000, "share", None)]
+    assert conn.execute(
+        "SELECT sum(awarded_kopecks) FROM claims_case_costs WHERE case_id = %s",
+        (case_id,),
+    ).fetchone() == (200000,)
+
+
+@db
+def test_awards_through_the_api(world, db_url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from fastapi.testclient import TestClient
+
+    from meterhub.api.app import create_app
+    from meterhub.api.roles import Role
+    from meterhub.api.sessions import issue_bearer
+    from meterhub.api.users_store import create_user
+    from meterhub.core.settings import Settings
+
+    with psycopg.connect(db_url, autocommit=True) as c:
+        uid = create_user(c, "lawyer9", "correct-horse-battery", Role.LAWYER).id
+        lawyer = {"Authorization": f"Bearer {issue_bearer(c, uid, timedelta(days=1), 't').token}"}
+    settings = Settings(
+        database_url=db_url, data_dir=Path(tmp_path_factory.mktemp("d")),
+        secret_key="test-secret-key-for-meterhub-api-tests-0123456789", db_pool_max_size=2,
+    )  # fmt: skip
+    with TestClient(create_app(settings)) as client:
+        # Y1's order was cancelled (above): the claim goes on as a lawsuit and ends in a decision
+        cases = client.get("/api/v1/claims/cases", headers=lawyer).json()
+        y1 = next(c for c in cases if c["account_no"] == "Y1")["case_id"]
+        steps = f"/api/v1/claims/cases/{y1}/steps"
+        r = client.post(steps, headers=lawyer, json={"state": "lawsuit_filed", "happened_on": "2025-07-10"})
+        assert r.status_code == 201, r.text
+        bad = {
+            "state": "decision", "happened_on": "2025-08-01", "case_number": "2-99/2025",
+            "awards": [{"liability": "solidary", "debtors": [1], "amount_kopecks": 100}],
+        }  # fmt: skip
+        r = client.post(steps, headers=lawyer, json=bad)
+        assert r.status_code == 422 and "at least two debtors" in r.text
+        # the court: all three solidarily for the principal 3 500.00, costs 2 000.00
+        good = {
+            "state": "decision", "happened_on": "2025-08-01", "case_number": "2-99/2025",
+            "awards": [{"liability": "solidary", "debtors": [1, 2, 3], "amount_kopecks": 350000,
+                        "costs_kopecks": 200000}],
+        }  # fmt: skip
+        assert client.post(steps, headers=lawyer, json=good).status_code == 201
+        act = client.get(f"/api/v1/claims/cases/{y1}", headers=lawyer).json()["court_act"]
+        assert (act["state"], act["happened_on"]) == ("decision", "2025-08-01")
+        assert act["awards"] == [
+            {
+                "award_no": 1, "liability": "solidary", "liability_ru": "солидарно", "amount_kopecks": 350000,
+                "costs_kopecks": 200000,
+                "debtors": [
+                    {"debtor_no": 1, "full_name": "Кузнецов Олег Петрович"},
+                    {"debtor_no": 2, "full_name": "Кузнецова Ольга Ивановна"},
+                    {"debtor_no": 3, "full_name": "Орлов Игорь Львович"},
+                ],
+            }
+        ]  # fmt: skip
+        assert [d["jointly_with"] for d in act["defendants"]] == [
+            ["Кузнецова Ольга Ивановна", "Орлов Игорь Львович"],
+            ["Кузнецов Олег Петрович", "Орлов Игорь Львович"],
+            ["Кузнецов Олег Петрович", "Кузнецова Ольга Ивановна"],
+        ]
+    with psycopg.connect(db_url) as c:
+        rows = c.execute(
+            "SELECT case_number, debtor_no, amount_kopecks, liability FROM court_decisions"
+            " WHERE case_number = '2-99/2025' ORDER BY debtor_no"
+        ).fetchall()
+    assert rows == [("2-99/2025", n, 350000, "solidary") for n in (1, 2, 3)]
