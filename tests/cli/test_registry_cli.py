@@ -17,6 +17,8 @@ def test_registry_commands(db_url: str, tmp_path: Path) -> None:
     out = run_cli(db_url, tmp_path, "registry", "keep", "B1", "--from", "2026-01-01")
     assert out.returncode == 0, out.stderr
     assert run_cli(db_url, tmp_path, "registry", "keep", "NOPE", "--from", "2026-01-01").returncode == 1
+    out = run_cli(db_url, tmp_path, "registry", "keep", "B1", "--from", "01.01.2026")
+    assert out.returncode == 2 and "--from '01.01.2026': give a date as YYYY-MM-DD" in out.stderr
     cards = tmp_path / "cards.csv"
     cards.write_text(
         "legacy_id,last_name,first_name,birth_date,building_id,premise_no,kind,registered_on\n"

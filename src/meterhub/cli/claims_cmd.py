@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import getpass
 from contextlib import contextmanager
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import typer
 
-from meterhub.core.settings import get_settings
+from meterhub.cli.common import day_option, migrated_connection
 
 app = typer.Typer(help="Claims and court orders (судебно-претензионная работа).", no_args_is_help=True)
 
@@ -23,24 +22,11 @@ def _actor() -> str:
 
 @contextmanager
 def _connection():
-    from meterhub.cli.wiring import MIGRATION_SOURCES, plug_court_decisions
-    from meterhub.timeseries.database import connect, database_url
-    from meterhub.timeseries.schema import migrate_database
+    from meterhub.cli.wiring import plug_court_decisions
 
     plug_court_decisions()
-    with database_url(get_settings()) as url, connect(url) as conn:
-        migrate_database(conn, MIGRATION_SOURCES)
+    with migrated_connection() as conn:
         yield conn
-
-
-def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        typer.echo(f"{option} {text!r}: give a date as YYYY-MM-DD", err=True)
-        raise typer.Exit(2) from None
 
 
 def _kopecks(text: str, option: str) -> int:
@@ -119,7 +105,7 @@ def instalment(
     with _connection() as conn:
         if conn.execute("SELECT 1 FROM accounts WHERE account_no = %s", (account,)).fetchone() is None:
             _fail(LookupError(f"account {account!r} does not exist"))
-        first, last = _day(signed, "--signed"), _day(ends, "--ends")
+        first, last = day_option(signed, "--signed"), day_option(ends, "--ends")
         if last < first:
             _fail(ValueError("--ends is before --signed"))
         conn.execute(
@@ -144,7 +130,7 @@ def debtors(
     with _connection() as conn:
         found = select_debtors(
             conn,
-            _day(as_of, "--as-of"),
+            day_option(as_of, "--as-of"),
             building_id=building,
             min_months=min_months,
             min_amount=_kopecks(min_amount, "--min-amount"),
@@ -163,7 +149,7 @@ def statement(account: str = typer.Argument(...), as_of: str = typer.Option(...,
     from meterhub.claims.selection import debt_statement
 
     with _connection() as conn:
-        result = debt_statement(conn, account, _day(as_of, "--as-of"))
+        result = debt_statement(conn, account, day_option(as_of, "--as-of"))
     for x in result.lines:
         flag = "  СРОК ДАВНОСТИ ИСТЁК" if x.time_barred else ""
         typer.echo(f"{x.period}\t{x.service}\t{x.kind}\t{_rub(x.amount)}\tсрок оплаты {x.due_date}{flag}")
@@ -185,7 +171,7 @@ def pretrial(
     from meterhub.claims.pretrial import register_pretrial_letter
     from meterhub.claims.selection import select_debtors
 
-    day, deadline = _day(as_of, "--as-of"), _day(pay_by, "--pay-by")
+    day, deadline = day_option(as_of, "--as-of"), day_option(pay_by, "--pay-by")
     out.mkdir(parents=True, exist_ok=True)
     with _connection() as conn:
         if accounts == ["-"]:
@@ -223,7 +209,7 @@ def prepare(
     from meterhub.claims.pdf import render_application_pdf
     from meterhub.claims.selection import select_debtors
 
-    day = _day(as_of, "--as-of")
+    day = day_option(as_of, "--as-of")
     out.mkdir(parents=True, exist_ok=True)
     with _connection() as conn:
         if accounts == ["-"]:
@@ -237,7 +223,7 @@ def prepare(
                     account,
                     as_of=day,
                     actor=_actor(),
-                    filed_on=_day(filed_on, "--filed-on"),
+                    filed_on=day_option(filed_on, "--filed-on"),
                     include_time_barred=include_time_barred,
                 )
                 pdf = render_application_pdf(application_document(conn, case_id))
@@ -293,13 +279,13 @@ def step(
                 conn,
                 case_id,
                 state,
-                _day(on, "--on"),
+                day_option(on, "--on"),
                 _actor(),
                 note=note,
                 case_number=number,
                 court=court,
                 awarded_kopecks=_kopecks(awarded, "--awarded") if awarded else None,
-                in_force_on=_day(in_force, "--in-force"),
+                in_force_on=day_option(in_force, "--in-force"),
                 details=details,
                 awards=[_award(a) for a in award] or None,
             )
@@ -343,7 +329,7 @@ def writ(
     with _connection() as conn:
         try:
             result = receive_under_writ(
-                conn, case_id, _kopecks(amount, "amount"), _day(on, "--on"), reference, _actor()
+                conn, case_id, _kopecks(amount, "amount"), day_option(on, "--on"), reference, _actor()
             )
         except (LookupError, ValueError) as exc:
             _fail(exc)

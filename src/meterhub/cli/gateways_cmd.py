@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from meterhub.core.settings import get_settings
+from meterhub.cli.common import migrated_connection
 
 app = typer.Typer(
     help="The gateway registry: add, remove, list, passwd, broker-config.", no_args_is_help=True
@@ -44,7 +44,7 @@ def add(
     from meterhub.timeseries.broker_acl import mosquitto_hash
     from meterhub.timeseries.gateway_registry import GatewayRegistryError, list_gateways, register_gateway
 
-    with _connection() as conn:
+    with migrated_connection() as conn:
         known = {b.gateway_id: b for b in list_gateways(conn, include_retired=True)}
         existing = known.get(gateway_id)
         # a new gateway gets a password; a known one keeps its own unless one is given
@@ -59,8 +59,10 @@ def add(
         conn.commit()
     typer.echo(f"gateway {binding.gateway_id} registered to building {binding.building_id}")
     if plain and not password_stdin:
-        typer.echo(f"MQTT user {binding.gateway_id}, password {plain}  (shown once: put it in the gateway's "
-                   "[mqtt] password_file)")
+        typer.echo(
+            f"MQTT user {binding.gateway_id}, password {plain}  (shown once: put it in the gateway's "
+            "[mqtt] password_file)"
+        )
     typer.echo("now rewrite the broker files: meterhub gateways broker-config --acl ... --passwd ...")
 
 
@@ -75,7 +77,7 @@ def passwd(
 
     plain = _password(True, password_stdin)
     assert plain is not None
-    with _connection() as conn:
+    with migrated_connection() as conn:
         try:
             set_password_hash(conn, gateway_id, mosquitto_hash(plain))
         except GatewayRegistryError as exc:
@@ -91,7 +93,7 @@ def remove(gateway_id: str = typer.Argument(...)) -> None:
     """Retire a gateway: the ingest refuses its messages, the broker files leave it out."""
     from meterhub.timeseries.gateway_registry import GatewayRegistryError, retire_gateway
 
-    with _connection() as conn:
+    with migrated_connection() as conn:
         try:
             retire_gateway(conn, gateway_id)
         except GatewayRegistryError as exc:
@@ -105,7 +107,7 @@ def list_(all_: bool = typer.Option(False, "--all", help="also retired gateways"
     """The registered gateways, by building."""
     from meterhub.timeseries.gateway_registry import list_gateways
 
-    with _connection() as conn:
+    with migrated_connection() as conn:
         rows = list_gateways(conn, include_retired=all_)
     for b in rows:
         flags = ("retired " if b.retired else "") + ("password" if b.has_password else "no password")
@@ -120,7 +122,8 @@ def broker_config(
     passwd: Annotated[
         Path,
         typer.Option(
-            "--passwd", help="gateways' Mosquitto password file to write; lines of gateways registered "
+            "--passwd",
+            help="gateways' Mosquitto password file to write; lines of gateways registered "
             "without a password (made with mosquitto_passwd) are kept from it",
         ),
     ],
@@ -130,18 +133,19 @@ def broker_config(
     from meterhub.timeseries.broker_acl import BrokerEntry, acl_text, parse_passwd, passwd_text
     from meterhub.timeseries.gateway_registry import list_gateways
 
-    with _connection() as conn:
-        entries = [
-            BrokerEntry(b.gateway_id, b.building_id, b.password_hash) for b in list_gateways(conn)
-        ]
+    with migrated_connection() as conn:
+        entries = [BrokerEntry(b.gateway_id, b.building_id, b.password_hash) for b in list_gateways(conn)]
     existing = parse_passwd(passwd.read_text()) if passwd.exists() else {}
     text, missing = passwd_text(entries, existing)
     _write_private(passwd, text)
     _write_private(acl, acl_text(entries, ingest_user=ingest_user))
     typer.echo(f"{len(entries)} gateway(s): wrote {acl} and {passwd}; reload Mosquitto (SIGHUP) to apply")
     for gateway_id in missing:
-        typer.echo(f"gateway {gateway_id} has no password yet and cannot log in: meterhub gateways passwd "
-                   f"{gateway_id}", err=True)
+        typer.echo(
+            f"gateway {gateway_id} has no password yet and cannot log in: meterhub gateways passwd "
+            f"{gateway_id}",
+            err=True,
+        )
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -151,19 +155,3 @@ def _write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w") as f:
         f.write(text)
     os.replace(tmp, path)
-
-
-def _connection():
-    import contextlib
-
-    from meterhub.cli.wiring import MIGRATION_SOURCES
-    from meterhub.timeseries.database import connect, database_url
-    from meterhub.timeseries.schema import migrate_database
-
-    @contextlib.contextmanager
-    def opened():
-        with database_url(get_settings()) as url, connect(url) as conn:
-            migrate_database(conn, MIGRATION_SOURCES)
-            yield conn
-
-    return opened()

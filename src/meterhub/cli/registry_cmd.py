@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from meterhub.core.settings import get_settings
+from meterhub.cli.common import day_option, migrated_connection
 
 app = typer.Typer(help="The register of residents (паспортная служба): keep, import, list, export.",
                   no_args_is_help=True)  # fmt: skip
@@ -21,32 +21,6 @@ def _actor():
     return Actor(f"cli:{getpass.getuser()}", "cli")
 
 
-def _connection():
-    from contextlib import contextmanager
-
-    from meterhub.cli.wiring import MIGRATION_SOURCES
-    from meterhub.timeseries.database import connect, database_url
-    from meterhub.timeseries.schema import migrate_database
-
-    @contextmanager
-    def opened():
-        with database_url(get_settings()) as url, connect(url) as conn:
-            migrate_database(conn, MIGRATION_SOURCES)
-            yield conn
-
-    return opened()
-
-
-def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        typer.echo(f"{option} {text!r}: give a date as YYYY-MM-DD", err=True)
-        raise typer.Exit(2) from None
-
-
 @app.command()
 def keep(
     building: str = typer.Argument(..., help="building id"),
@@ -54,8 +28,8 @@ def keep(
     authority: str = typer.Option("", "--authority", help="орган регистрационного учёта printed on forms"),
 ) -> None:
     """The УК keeps this building's register in meterhub from --from: the close counts residents from it."""
-    first = _day(since, "--from")
-    with _connection() as conn:
+    first = day_option(since, "--from")
+    with migrated_connection() as conn:
         if conn.execute("SELECT 1 FROM buildings WHERE building_id = %s", (building,)).fetchone() is None:
             typer.echo(f"building {building!r} is not in the buildings table; import it first", err=True)
             raise typer.Exit(1)
@@ -77,7 +51,7 @@ def import_(
     """Import a legacy card index (idempotent; rows with errors are reported and skipped)."""
     from meterhub.registry.legacy_import import import_card_index
 
-    with _connection() as conn:
+    with migrated_connection() as conn:
         report = import_card_index(conn, _actor(), path)
         conn.commit()
     for error in report.errors:
@@ -103,11 +77,12 @@ def list_(
     from meterhub.registry.lists import ListFilter, list_xlsx
 
     f = ListFilter(
-        _day(on, "--on") or date.today(), age_min, age_max, _day(registered_from, "--registered-from"),
-        _day(registered_to, "--registered-to"), ending_within_days=ending_within,
+        day_option(on, "--on") or date.today(), age_min, age_max,
+        day_option(registered_from, "--registered-from"), day_option(registered_to, "--registered-to"),
+        ending_within_days=ending_within,
         minors_without_representative=minors,
     )  # fmt: skip
-    with _connection() as conn:
+    with migrated_connection() as conn:
         data, rows = list_xlsx(conn, _actor(), building, f)
         conn.commit()
     out.write_bytes(data)
@@ -122,7 +97,7 @@ def export(
     """The electronic population register of a building as XLSX: persons, registrations, documents, owners."""
     from meterhub.registry.lists import population_register_xlsx
 
-    with _connection() as conn:
+    with migrated_connection() as conn:
         data = population_register_xlsx(conn, _actor(), building, date.today())
         conn.commit()
     out.write_bytes(data)

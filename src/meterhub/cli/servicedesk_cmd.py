@@ -7,25 +7,10 @@ from datetime import UTC, datetime
 
 import typer
 
+from meterhub.cli.common import migrated_connection
 from meterhub.core.settings import get_settings
 
 app = typer.Typer(help="Requests (обращения): mail intake, escalation, notifications.", no_args_is_help=True)
-
-
-def _connection():
-    from contextlib import contextmanager
-
-    from meterhub.cli.wiring import MIGRATION_SOURCES
-    from meterhub.timeseries.database import connect, database_url
-    from meterhub.timeseries.schema import migrate_database
-
-    @contextmanager
-    def opened():
-        with database_url(get_settings()) as url, connect(url) as conn:
-            migrate_database(conn, MIGRATION_SOURCES)
-            yield conn
-
-    return opened()
 
 
 @app.command("poll-mail")
@@ -45,7 +30,7 @@ def poll_mail() -> None:
         s.servicedesk_imap_ssl,
         s.servicedesk_imap_mailbox,
     )
-    with _connection() as conn:
+    with migrated_connection() as conn:
         result = poll_mailbox(conn, config, datetime.now(UTC))
     typer.echo(
         f"requests: {len(result.requests)} {result.requests}; kept for the operator: {len(result.kept)};"
@@ -58,7 +43,7 @@ def escalate() -> None:
     """Raise the escalation level of late requests (and notify their executors)."""
     from meterhub.servicedesk.requests_store import escalate_overdue
 
-    with _connection() as conn:
+    with migrated_connection() as conn:
         raised = escalate_overdue(conn, datetime.now(UTC))
         conn.commit()
     typer.echo(f"escalated: {len(raised)}" + "".join(f"\n  № {r} → level {lvl}" for r, lvl in raised))
@@ -80,7 +65,7 @@ def notify() -> None:
         if s.servicedesk_sms_webhook_url
         else None
     )
-    with _connection() as conn:
+    with migrated_connection() as conn:
         sent, failed = deliver_pending(conn, datetime.now(UTC), smtp=smtp, sms=sms)
     typer.echo(f"sent: {sent}; failed (retried next run): {failed}")
 
@@ -96,7 +81,7 @@ def executor(
     if kind not in ("department", "contractor", "emergency_service"):
         typer.echo("--kind must be department, contractor or emergency_service", err=True)
         raise typer.Exit(2)
-    with _connection() as conn:
+    with migrated_connection() as conn:
         (executor_id,) = conn.execute(
             "INSERT INTO sd_executors (name, kind, email, phone) VALUES (%s, %s, %s, %s) ON CONFLICT (name)"
             " DO UPDATE SET kind = EXCLUDED.kind, email = EXCLUDED.email, phone = EXCLUDED.phone"
@@ -124,7 +109,7 @@ def route(
     """Route a category (in one building, or everywhere) to an executor."""
     import psycopg
 
-    with _connection() as conn:
+    with migrated_connection() as conn:
         executor_id = _executor_id(conn, executor_name)
         try:
             conn.execute(
@@ -145,7 +130,7 @@ def link(
     executor_name: str = typer.Argument(..., metavar="EXECUTOR"),
 ) -> None:
     """Let a contractor login see and answer its executor's queue."""
-    with _connection() as conn:
+    with migrated_connection() as conn:
         executor_id = _executor_id(conn, executor_name)
         row = conn.execute("SELECT user_id, role FROM api_users WHERE username = %s", (username,)).fetchone()
         if row is None or row[1] != "contractor":

@@ -35,15 +35,12 @@ def add(
     from meterhub.api.passwords import PasswordPolicyError
     from meterhub.api.roles import Role
     from meterhub.api.users_store import UserError, create_user
-    from meterhub.cli.wiring import MIGRATION_SOURCES
-    from meterhub.timeseries.database import connect, database_url
-    from meterhub.timeseries.schema import migrate_database
+    from meterhub.cli.common import migrated_connection
 
     if role not in ROLES:
         _fail(f"--role {role!r}: use one of {', '.join(ROLES)}")
     password = _read_password(password_stdin)
-    with database_url(get_settings()) as url, connect(url) as conn:
-        migrate_database(conn, MIGRATION_SOURCES)
+    with migrated_connection() as conn:
         try:
             rec = create_user(conn, username, password, Role(role), full_name)
         except (UserError, PasswordPolicyError) as exc:
