@@ -9,13 +9,23 @@ No I/O here.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from meterhub.core.registers import MeterKind
+from meterhub.core.registers import REGISTERS, MeterKind
 
 Protocol = Literal["modbus", "mbus"]
+
+
+def _known_register(value: str) -> str:
+    if value not in REGISTERS:
+        raise ValueError(f"unknown meterhub register (known: {', '.join(sorted(REGISTERS))})")
+    return value
+
+
+RegisterName = Annotated[str, AfterValidator(_known_register)]
+"""A profile record's ``name``: a register of the catalogue (``meterhub.core.registers.REGISTERS``)."""
 
 
 class ProfileError(ValueError):

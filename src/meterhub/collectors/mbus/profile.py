@@ -32,8 +32,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from meterhub.collectors.mbus.records import Function
-from meterhub.collectors.profile_base import DeviceProfile
-from meterhub.core.registers import REGISTERS
+from meterhub.collectors.profile_base import DeviceProfile, RegisterName
 
 #: VIF quantities a profile may select (``vif_tables`` keys with a numeric value).
 NUMERIC_QUANTITIES = frozenset(
@@ -81,7 +80,7 @@ class MbusRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str
+    name: RegisterName
     quantity: str
     storage: int = Field(default=0, ge=0)
     tariff: int = Field(default=0, ge=0)
@@ -91,13 +90,6 @@ class MbusRecord(BaseModel):
     unit_text: str | None = None
     scale: float = 1.0
     offset: float = 0.0
-
-    @field_validator("name")
-    @classmethod
-    def _known_register(cls, value: str) -> str:
-        if value not in REGISTERS:
-            raise ValueError(f"unknown meterhub register (known: {', '.join(sorted(REGISTERS))})")
-        return value
 
     @field_validator("quantity")
     @classmethod

@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from meterhub.collectors.profile_base import DeviceProfile
+from meterhub.collectors.profile_base import DeviceProfile, RegisterName
 from meterhub.core.registers import REGISTERS
 
 MAX_ADDRESS = 0xFFFF
@@ -143,7 +143,7 @@ class ModbusRegister(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str
+    name: RegisterName
     address: int
     function: Function
     type: DataType
@@ -167,13 +167,6 @@ class ModbusRegister(BaseModel):
     def end(self) -> int:
         """Last address the value occupies (inclusive)."""
         return self.address + self.count - 1
-
-    @field_validator("name")
-    @classmethod
-    def _known_register(cls, value: str) -> str:
-        if value not in REGISTERS:
-            raise ValueError(f"unknown meterhub register (known: {', '.join(sorted(REGISTERS))})")
-        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> ModbusRegister:
@@ -231,9 +224,12 @@ class ModbusProfile(DeviceProfile):
         registers = data.get("registers")
         if isinstance(defaults, dict) and isinstance(registers, list):
             fallback = {key: defaults.get(key, _DEFAULTS[key]) for key in _DEFAULTS}
-            data = {**data, "registers": [
-                {**fallback, **entry} if isinstance(entry, dict) else entry for entry in registers
-            ]}
+            data = {
+                **data,
+                "registers": [
+                    {**fallback, **entry} if isinstance(entry, dict) else entry for entry in registers
+                ],
+            }
         return data
 
     @model_validator(mode="after")
