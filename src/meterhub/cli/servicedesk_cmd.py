@@ -55,11 +55,7 @@ def notify() -> None:
     from meterhub.servicedesk.notify import SmsWebhookConfig, SmtpConfig, deliver_pending
 
     s = get_settings()
-    smtp = (
-        SmtpConfig(s.smtp_host, s.smtp_port, s.smtp_username, s.smtp_password, s.smtp_starttls, s.mail_from)
-        if s.smtp_host
-        else None
-    )
+    smtp = SmtpConfig.from_settings(s)
     sms = (
         SmsWebhookConfig(s.servicedesk_sms_webhook_url, s.servicedesk_sms_webhook_token)
         if s.servicedesk_sms_webhook_url

@@ -18,6 +18,8 @@ from email.utils import formatdate, make_msgid
 
 import psycopg
 
+from meterhub.core.settings import Settings
+
 __all__ = [
     "MAX_ATTEMPTS",
     "SmsWebhookConfig",
@@ -26,6 +28,7 @@ __all__ = [
     "notify_applicant",
     "notify_executor",
     "queue_notification",
+    "send_email",
 ]
 
 MAX_ATTEMPTS = 10
@@ -40,6 +43,16 @@ class SmtpConfig:
     password: str | None = None
     starttls: bool = False
     mail_from: str = "meterhub@localhost"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpConfig | None:
+        """The server of ``METERHUB_SMTP_*`` (None: ``METERHUB_SMTP_HOST`` is not set)."""
+        if not settings.smtp_host:
+            return None
+        return cls(
+            settings.smtp_host, settings.smtp_port, settings.smtp_username, settings.smtp_password,
+            settings.smtp_starttls, settings.mail_from,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -111,7 +124,10 @@ def notify_applicant(conn: psycopg.Connection, request_id: int, text: str) -> No
             queue_notification(conn, channel, to, subject, f"{subject}: {text}", request_id)
 
 
-def _send_email(config: SmtpConfig, to: str, subject: str, body: str) -> None:
+def send_email(config: SmtpConfig, to: str, subject: str, body: str, *, timeout: float = 20) -> None:
+    """One UTF-8 text message with From, To, Subject, Date and Message-ID: STARTTLS when ``starttls``,
+    login when a username is set. Used by the notifications here and by the cabinet's password-reset
+    mail (``meterhub.api.mailer``)."""
     message = EmailMessage()
     message["From"] = config.mail_from
     message["To"] = to
@@ -119,7 +135,7 @@ def _send_email(config: SmtpConfig, to: str, subject: str, body: str) -> None:
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=config.mail_from.rpartition("@")[2] or None)
     message.set_content(body)
-    with smtplib.SMTP(config.host, config.port, timeout=20) as smtp:
+    with smtplib.SMTP(config.host, config.port, timeout=timeout) as smtp:
         if config.starttls:
             smtp.starttls(context=ssl.create_default_context())
         if config.username:
@@ -158,7 +174,7 @@ def deliver_pending(
             continue
         try:
             if channel == "email":
-                _send_email(smtp, to, subject, body)
+                send_email(smtp, to, subject, body)
             else:
                 _send_sms(sms, nid, to, body)
         except (OSError, smtplib.SMTPException, urllib.error.URLError) as exc:
