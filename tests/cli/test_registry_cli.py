@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 from openpyxl import load_workbook
 
@@ -14,6 +15,13 @@ pytestmark = pytest.mark.db
 
 def test_registry_commands(db_url: str, tmp_path: Path) -> None:
     assert run_cli(db_url, tmp_path, "import", str(SMALL)).returncode == 0
+    out = run_cli(db_url, tmp_path, "registry", "keep", "B1", "--from", "2026-01-01", "--absences")
+    assert out.returncode == 0, out.stderr
+    assert "temporary absences from stays registered elsewhere" in out.stdout
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute(
+            "SELECT absences_from_register FROM registry_buildings WHERE building_id = 'B1'"
+        ).fetchone() == (True,)
     out = run_cli(db_url, tmp_path, "registry", "keep", "B1", "--from", "2026-01-01")
     assert out.returncode == 0, out.stderr
     assert run_cli(db_url, tmp_path, "registry", "keep", "NOPE", "--from", "2026-01-01").returncode == 1

@@ -48,6 +48,7 @@ from enum import StrEnum
 
 import psycopg
 
+from meterhub.billing.absence_input import absence_rows
 from meterhub.billing.money import engine_context, round_money, strip_zeros, to_kopecks
 from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.volumes import WASTEWATER_FORMULA
@@ -170,11 +171,6 @@ SELECT c.account_no, c.part_start, c.part_end, c.tariff, c.amount_exact
  WHERE c.building_id = %(building)s AND c.period = %(period)s AND c.kind = 'individual'
    AND c.service = 'wastewater' AND v.formula = %(derived)s AND c.account_no = ANY(%(accounts)s)
 """
-_ABSENCES = """
-SELECT b.account_no, b.departed_on, b.returned_on, b.persons
-  FROM absence_periods b JOIN accounts a USING (account_no)
- WHERE a.building_id = %(building)s AND b.departed_on < %(end)s AND b.returned_on > %(start)s
-"""
 _WATER_COMPONENTS = ("cold_water", "hot_water")
 _ABSENCE_REASON = "временное отсутствие потребителей: {days} чел.-дн. (ПП 354 пп. 86–97)"
 
@@ -190,7 +186,7 @@ def _absence(
         "require_act": require_act,
     }
     absences: dict[str, list[tuple[date, date, int]]] = defaultdict(list)
-    for account_no, departed, returned, persons in conn.execute(_ABSENCES, params):
+    for account_no, departed, returned, persons in absence_rows(conn, building_id, period):
         if (returned - departed).days - 1 > MIN_ABSENCE_DAYS:
             absences[account_no].append((departed, returned, persons))
     if not absences:

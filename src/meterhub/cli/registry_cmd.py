@@ -26,6 +26,11 @@ def keep(
     building: str = typer.Argument(..., help="building id"),
     since: str = typer.Option(..., "--from", help="first day counted from the register (YYYY-MM-DD)"),
     authority: str = typer.Option("", "--authority", help="орган регистрационного учёта printed on forms"),
+    absences: bool = typer.Option(
+        False,
+        "--absences/--no-absences",
+        help="take temporary absences from the register: a stay registered in another premise (ПП 354 п. 93)",
+    ),
 ) -> None:
     """The УК keeps this building's register in meterhub from --from: the close counts residents from it."""
     first = day_option(since, "--from")
@@ -34,14 +39,18 @@ def keep(
             typer.echo(f"building {building!r} is not in the buildings table; import it first", err=True)
             raise typer.Exit(1)
         conn.execute(
-            "INSERT INTO registry_buildings (building_id, kept_from, registration_authority) "
-            "VALUES (%s, %s, %s) "
+            "INSERT INTO registry_buildings (building_id, kept_from, registration_authority, "
+            "absences_from_register) VALUES (%s, %s, %s, %s) "
             "ON CONFLICT (building_id) DO UPDATE SET kept_from = EXCLUDED.kept_from, "
-            "registration_authority = EXCLUDED.registration_authority",
-            (building, first, authority),
+            "registration_authority = EXCLUDED.registration_authority, "
+            "absences_from_register = EXCLUDED.absences_from_register",
+            (building, first, authority, absences),
         )
         conn.commit()
-    typer.echo(f"building {building}: resident counts from the register from {first}")
+    typer.echo(
+        f"building {building}: resident counts from the register from {first}"
+        + ("; temporary absences from stays registered elsewhere" if absences else "")
+    )
 
 
 @app.command("import")
