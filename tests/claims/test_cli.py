@@ -44,6 +44,12 @@ def test_claims_from_the_command_line(city: str, tmp_path: Path) -> None:
     debtors = _ok(run_cli(city, tmp_path, "claims", "debtors", "--as-of", "2025-04-30", "--building", "CL"))
     assert "X1" in debtors and "X2" not in debtors and "3 debtors" in debtors
 
+    # pre-trial claims for the building's debtors ("-"): the three debtors listed above
+    letters = tmp_path / "letters"
+    args = ("claims", "pretrial", "-", "--building", "CL", "--as-of", "2025-04-30", "--pay-by", "2025-05-30")
+    _ok(run_cli(city, tmp_path, *args, "--out", str(letters)))
+    assert sorted(p.name.split("_")[1] for p in letters.glob("pretenziya_*.pdf")) == ["X1", "X3", "X4"]
+
     out = tmp_path / "pdf"
     batch = _ok(
         run_cli(

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import getpass
 from contextlib import contextmanager
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from meterhub.cli.common import day_option, migrated_connection
+
+if TYPE_CHECKING:
+    import psycopg
 
 app = typer.Typer(help="Claims and court orders (судебно-претензионная работа).", no_args_is_help=True)
 
@@ -156,6 +161,17 @@ def statement(account: str = typer.Argument(...), as_of: str = typer.Option(...,
     typer.echo(f"principal {_rub(result.total('principal'))}, penalties {_rub(result.total('penalty'))}")
 
 
+def _accounts_or_debtors(
+    conn: psycopg.Connection, accounts: list[str], day: date, building: str | None, min_months: int
+) -> list[str]:
+    """The accounts named on the command line; ``-`` alone: the debtors on ``day`` (of ``--building``)."""
+    from meterhub.claims.selection import select_debtors
+
+    if accounts != ["-"]:
+        return accounts
+    return [d.account_no for d in select_debtors(conn, day, building_id=building, min_months=min_months)]
+
+
 @app.command()
 def pretrial(
     accounts: list[str] = typer.Argument(..., help="accounts, or '-' with --building for all its debtors"),  # noqa: B008
@@ -169,15 +185,11 @@ def pretrial(
     from meterhub.claims.documents import pretrial_document
     from meterhub.claims.pdf import render_pretrial_pdf
     from meterhub.claims.pretrial import register_pretrial_letter
-    from meterhub.claims.selection import select_debtors
 
     day, deadline = day_option(as_of, "--as-of"), day_option(pay_by, "--pay-by")
     out.mkdir(parents=True, exist_ok=True)
     with _connection() as conn:
-        if accounts == ["-"]:
-            accounts = [
-                d.account_no for d in select_debtors(conn, day, building_id=building, min_months=min_months)
-            ]
+        accounts = _accounts_or_debtors(conn, accounts, day, building, min_months)
         for account in accounts:
             try:
                 letter = register_pretrial_letter(conn, account, day, deadline, _actor())
@@ -207,15 +219,11 @@ def prepare(
     from meterhub.claims.cases_store import attach_document, prepare_case
     from meterhub.claims.documents import application_document
     from meterhub.claims.pdf import render_application_pdf
-    from meterhub.claims.selection import select_debtors
 
     day = day_option(as_of, "--as-of")
     out.mkdir(parents=True, exist_ok=True)
     with _connection() as conn:
-        if accounts == ["-"]:
-            accounts = [
-                d.account_no for d in select_debtors(conn, day, building_id=building, min_months=min_months)
-            ]
+        accounts = _accounts_or_debtors(conn, accounts, day, building, min_months)
         for account in accounts:
             try:
                 case_id = prepare_case(
