@@ -149,6 +149,10 @@ def test_spouses_solidarily_and_a_co_owner_by_share(world, conn) -> None:
     record_step(conn, case_id, "order_cancelled", date(2025, 7, 1), "lawyer1")
     conn.commit()
     assert [r[4] for r in _decisions(conn, "Y1")] == [date(2025, 7, 1)] * 3
+    # marking it repaid keeps the day the order came into force
+    assert conn.execute(
+        "SELECT DISTINCT in_force_on FROM court_decisions WHERE account_no = 'Y1'"
+    ).fetchall() == [(date(2025, 6, 3),)]
 
 
 @db

@@ -249,7 +249,8 @@ def court_act_awards(conn: psycopg.Connection, step_id: int) -> list[Award]:
 
 def _publish(conn: psycopg.Connection, case: dict, repaid_on: date | None, in_force_on: date | None) -> None:
     decided = conn.execute(
-        "SELECT happened_on, step_id FROM claims_case_steps WHERE case_id = %s AND state = ANY(%s)"
+        "SELECT happened_on, step_id, details->>'in_force_on' FROM claims_case_steps"
+        " WHERE case_id = %s AND state = ANY(%s)"
         " ORDER BY happened_on DESC, step_id DESC LIMIT 1",
         (case["case_id"], [s.value for s in DECISION_STATES]),
     ).fetchone()
@@ -273,7 +274,7 @@ def _publish(conn: psycopg.Connection, case: dict, repaid_on: date | None, in_fo
                 case["case_number"],
                 case["court_name"],
                 decided[0],
-                in_force_on or decided[0],
+                in_force_on or (date.fromisoformat(decided[2]) if decided[2] else decided[0]),
                 case["period_from"],
                 case["period_to"],
                 line.amount_kopecks,
@@ -350,6 +351,8 @@ def record_step(
     step_details = dict(details or {})
     if state in DECISION_STATES:
         step_details["awarded_kopecks"] = case["awarded_kopecks"]
+        if in_force_on is not None:  # kept, so marking the act repaid later does not lose it
+            step_details["in_force_on"] = in_force_on.isoformat()
     step_id = conn.execute(
         "INSERT INTO claims_case_steps (case_id, state, happened_on, note, details, actor)"
         " VALUES (%s, %s, %s, %s, %s, %s) RETURNING step_id",
