@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.claims.claims_data import city_with_co_owners
@@ -84,8 +85,22 @@ def test_claims_from_the_command_line(city: str, tmp_path: Path) -> None:
             "2025-05-20",
             "--number",
             "2-77/2025",
+            # each co-owner by his share: the mother 1 750.00 + 14.97, the son's penalties refused
+            "--award",
+            "1:1764.97:1000.00",
+            "--award",
+            "2:1750.00:1000.00",
         )
     )
+    with psycopg.connect(city) as conn:
+        rows = conn.execute(
+            "SELECT debtor_no, amount_kopecks, liability FROM court_decisions WHERE case_number = '2-77/2025'"
+            " ORDER BY debtor_no"
+        ).fetchall()
+        awarded = conn.execute(
+            "SELECT awarded_kopecks FROM claims_cases WHERE case_id = %s", (case_id,)
+        ).fetchone()
+    assert rows == [(1, 176497, "share"), (2, 175000, "share")] and awarded == (351497,)
     _ok(
         run_cli(
             city,
