@@ -1,14 +1,19 @@
-"""Notifications in the cabinet (уведомления): a new receipt, an answer to a request, a new user linked
-to one's account, a password change. Stored per user in ``api_notifications``; one event notifies a user
-once (``kind`` + ``subject_key`` unique per user)."""
+"""Notifications in the cabinet (уведомления): a new receipt, an answer to a request or an accepted
+reading, a new user linked to one's account, a password change or a link revoked. Stored per user in
+``api_notifications``; one event notifies a user once (``kind`` + ``subject_key`` unique per user). A
+new notification of a user who wants that kind by e-mail also queues a letter in the same transaction
+(:mod:`meterhub.api.email_notices`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 import psycopg
 
-__all__ = ["account_user_ids", "notify", "notify_new_receipts"]
+from meterhub.api.email_notices import queue_email
+
+__all__ = ["account_user_ids", "notify", "notify_new_receipts", "notify_reading_accepted"]
 
 
 def notify(
@@ -21,14 +26,19 @@ def notify(
     subject_key: str = "",
     link: str = "",
 ) -> int:
-    """Add the notification for each user (once per kind and subject_key); how many were new."""
+    """Add the notification for each user (once per kind and subject_key), queueing its e-mail for those
+    who want it; how many were new."""
     added = 0
     for uid in sorted(set(user_ids)):
-        added += conn.execute(
+        row = conn.execute(
             "INSERT INTO api_notifications (user_id, kind, account_no, subject_key, text_ru, link) "
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, kind, subject_key) DO NOTHING",
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, kind, subject_key) DO NOTHING "
+            "RETURNING notification_id",
             (uid, kind, account_no, subject_key, text_ru, link),
-        ).rowcount
+        ).fetchone()
+        if row is not None:
+            added += 1
+            queue_email(conn, row[0])
     return added
 
 
@@ -71,3 +81,45 @@ def notify_new_receipts(conn: psycopg.Connection, user_id: int, account_nos: Ite
             link=f"/cabinet/receipts?account={account_no}",
         )
     return added
+
+
+def notify_reading_accepted(
+    conn: psycopg.Connection,
+    user_id: int,
+    account_no: str,
+    meter_name: str,
+    values: dict[str, Decimal],
+    counts_for: str,
+    submission_id: int,
+) -> int:
+    """The management company's answer to a reading submission (показания приняты), for the submitter.
+
+    Kind ``request_answer`` (an answer to what the resident sent): migration 0505 of the service desk
+    fixes the notification kinds after the api migrations on a new database, so no kind is added here.
+    """
+
+    def label(register: str) -> str:
+        return "показание" if register in ("", "T") else f"тариф {register}"
+
+    parts = "; ".join(f"{label(k)} {_number(v)}" for k, v in sorted(values.items()))
+    return notify(
+        conn,
+        [user_id],
+        "request_answer",
+        f"Показания счётчика {meter_name} приняты ({parts}) и учтутся в квитанции за "
+        f"{counts_for[5:]}.{counts_for[:4]}",
+        account_no=account_no,
+        subject_key=f"reading:{submission_id}",
+        link=f"/cabinet/readings?account={account_no}",
+    )
+
+
+def _number(value: Decimal) -> str:
+    """``12545.670`` → ``12 545,67`` (as submitted, trailing zeros dropped, thousands spaced)."""
+    text = f"{value.normalize():f}"
+    whole, _, frac = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    whole = whole.lstrip("-")
+    head = len(whole) % 3 or 3
+    grouped = " ".join([whole[:head]] + [whole[i : i + 3] for i in range(head, len(whole), 3)])
+    return f"{sign}{grouped}" + (f",{frac}" if frac else "")

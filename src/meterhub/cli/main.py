@@ -26,6 +26,7 @@ from meterhub.cli import (
     ingest_cmd,
     mbus_cmds,
     money_cmds,
+    notify_cmd,
     read_cmd,
     receipts_cmd,
     registry_cmd,
@@ -55,6 +56,7 @@ app.add_typer(claims_cmd.app, name="claims")
 app.add_typer(suppliers_cmd.app, name="suppliers")
 app.add_typer(benefits_cmd.app, name="benefits")
 app.add_typer(servicedesk_cmd.app, name="servicedesk")
+app.add_typer(notify_cmd.app, name="notify")
 mbus_cmds.register(simulate_cmd.app, read_cmd.app)  # simulate mbus, read mbus
 money_cmds.register(app)  # payments, export charges, debtors, absences, interruptions
 app.command("demo")(demo_cmd.demo)

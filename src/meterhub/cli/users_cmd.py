@@ -84,6 +84,9 @@ def assign(
     unlink: list[str] = typer.Option([], "--unlink", help="account number to unlink"),  # noqa: B008
 ) -> None:
     """Assign buildings to staff or link accounts to a resident."""
+    import getpass
+
+    from meterhub.api.link_audit import record_link_event
     from meterhub.api.roles import Role
     from meterhub.api.users_store import (
         UserError,
@@ -96,6 +99,10 @@ def assign(
 
     if not (building or account or unlink):
         _fail("nothing to do: pass --building, --account or --unlink")
+    try:
+        actor = f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no user name for the process's uid (a container)
+        actor = "cli"
     with database_url(get_settings()) as url, connect(url) as conn:
         rec = get_user_record(conn, username=username)
         if rec is None:
@@ -106,9 +113,11 @@ def assign(
             if building:
                 assign_buildings(conn, rec.id, building)
             for a in account:
-                link_account(conn, rec.id, a, "admin")
+                if link_account(conn, rec.id, a, "admin"):
+                    record_link_event(conn, a, "linked_by_staff", None, user_id=rec.id, actor_name=actor)
             for a in unlink:
-                unlink_account(conn, rec.id, a)
+                if unlink_account(conn, rec.id, a):
+                    record_link_event(conn, a, "unlinked", None, user_id=rec.id, actor_name=actor)
         except UserError as exc:
             _fail(str(exc))
         conn.commit()

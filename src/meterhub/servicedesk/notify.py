@@ -13,7 +13,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
 from email.utils import formatdate, make_msgid
 
 import psycopg
@@ -24,9 +25,11 @@ __all__ = [
     "MAX_ATTEMPTS",
     "SmsWebhookConfig",
     "SmtpConfig",
+    "build_message",
     "deliver_pending",
     "notify_applicant",
     "notify_executor",
+    "open_smtp",
     "queue_notification",
     "send_email",
 ]
@@ -124,23 +127,41 @@ def notify_applicant(conn: psycopg.Connection, request_id: int, text: str) -> No
             queue_notification(conn, channel, to, subject, f"{subject}: {text}", request_id)
 
 
-def send_email(config: SmtpConfig, to: str, subject: str, body: str, *, timeout: float = 20) -> None:
-    """One UTF-8 text message with From, To, Subject, Date and Message-ID: STARTTLS when ``starttls``,
-    login when a username is set. Used by the notifications here and by the cabinet's password-reset
-    mail (``meterhub.api.mailer``)."""
-    message = EmailMessage()
+def build_message(config: SmtpConfig, to: str, subject: str, body: str) -> Message:
+    """One UTF-8 text message with From, To, Subject, Date and Message-ID.
+
+    The Subject is encoded with :class:`email.header.Header` (RFC 2047 words that keep their spaces):
+    Python 3.11's ``EmailMessage`` folds a long Cyrillic subject between two encoded words and loses the
+    space there («лицевомусчёту»)."""
+    message = Message()
     message["From"] = config.mail_from
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = Header(subject, "utf-8")
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=config.mail_from.rpartition("@")[2] or None)
-    message.set_content(body)
-    with smtplib.SMTP(config.host, config.port, timeout=timeout) as smtp:
+    message.set_payload(body, "utf-8")
+    return message
+
+
+def open_smtp(config: SmtpConfig, *, timeout: float = 20) -> smtplib.SMTP:
+    """A connection to the server: STARTTLS when ``starttls``, login when a username is set."""
+    smtp = smtplib.SMTP(config.host, config.port, timeout=timeout)
+    try:
         if config.starttls:
             smtp.starttls(context=ssl.create_default_context())
         if config.username:
             smtp.login(config.username, config.password or "")
-        smtp.send_message(message)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def send_email(config: SmtpConfig, to: str, subject: str, body: str, *, timeout: float = 20) -> None:
+    """Send one message (:func:`build_message`) over a new connection. Used by the notifications here and
+    by the cabinet's password-reset mail (``meterhub.api.mailer``)."""
+    with open_smtp(config, timeout=timeout) as smtp:
+        smtp.send_message(build_message(config, to, subject, body))
 
 
 def _send_sms(config: SmsWebhookConfig, notification_id: int, to: str, text: str) -> None:

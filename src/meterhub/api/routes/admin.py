@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, st
 from pydantic import BaseModel, ConfigDict, Field
 
 from meterhub.api.deps import Conn, require_role
+from meterhub.api.link_audit import record_link_event
 from meterhub.api.passwords import PasswordPolicyError
 from meterhub.api.roles import Role, User
 from meterhub.api.users_store import (
@@ -213,12 +214,14 @@ def admin_assign_buildings(user_id: UserId, body: BuildingsIn, _: Admin, conn: C
     summary="Link an account to a resident (without the receipt code)",
     response_model=AdminUserOut,
 )
-def admin_link_account(user_id: UserId, body: AccountLinkIn, _: Admin, conn: Conn) -> AdminUserOut:
+def admin_link_account(user_id: UserId, body: AccountLinkIn, admin: Admin, conn: Conn) -> AdminUserOut:
     rec = _record(conn, user_id)
     if rec.role is not Role.RESIDENT:
         raise HTTPException(422, f"{rec.username} is {rec.role.value}: accounts are linked to residents only")
     try:
-        link_account(conn, user_id, body.account_no.strip(), "admin")
+        with conn.transaction():
+            if link_account(conn, user_id, body.account_no.strip(), "admin"):
+                record_link_event(conn, body.account_no.strip(), "linked_by_staff", admin, user_id=user_id)
     except UserError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     return AdminUserOut.of(_record(conn, user_id))
@@ -230,11 +233,13 @@ def admin_link_account(user_id: UserId, body: AccountLinkIn, _: Admin, conn: Con
     response_model=AdminUserOut,
 )
 def admin_unlink_account(
-    user_id: UserId, account_no: Annotated[str, Path(min_length=1, max_length=64)], _: Admin, conn: Conn
+    user_id: UserId, account_no: Annotated[str, Path(min_length=1, max_length=64)], admin: Admin, conn: Conn
 ) -> AdminUserOut:
     _record(conn, user_id)
-    if not unlink_account(conn, user_id, account_no):
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"account {account_no} is not linked to user {user_id}"
-        )
+    with conn.transaction():
+        if not unlink_account(conn, user_id, account_no):
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, f"account {account_no} is not linked to user {user_id}"
+            )
+        record_link_event(conn, account_no, "unlinked", admin, user_id=user_id)
     return AdminUserOut.of(_record(conn, user_id))

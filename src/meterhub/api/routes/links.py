@@ -1,7 +1,9 @@
 """Linking an account (лицевой счёт) by the code on its receipt, and staff's view and revocation of links.
 
 The code rules are in :mod:`meterhub.api.link_codes`: a recent receipt's code, once, older codes die
-with it, and the account's other users are told.
+with it, and the account's other users are told. Every link, unlink and revocation of codes is audited
+(:mod:`meterhub.api.link_audit`); the unlinked resident is told (in the cabinet, and by e-mail when they
+want security notices by e-mail).
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from meterhub.api import rate_limit
 from meterhub.api.deps import AccountNo, Conn, CurrentUser, get_settings, require_role
+from meterhub.api.link_audit import ACTION_NAMES, link_events, record_link_event
 from meterhub.api.link_codes import CodeState, code_state, match_period, recent_periods
 from meterhub.api.notifications import account_user_ids, notify
 from meterhub.api.roles import Role, User
@@ -44,6 +47,17 @@ class LinkOut(BaseModel):
     linked_at: datetime
     linked_by: str = Field(description="receipt_code or admin")
     linked_by_name: str = Field(description="по коду с квитанции / администратором")
+
+
+class LinkEventOut(BaseModel):
+    at: datetime
+    action: str = Field(description="linked_by_code, linked_by_staff, unlinked or codes_revoked")
+    action_name: str
+    user_id: int | None
+    username: str
+    actor_name: str
+    actor_role: str
+    reason: str
 
 
 class RevokeOut(BaseModel):
@@ -103,6 +117,9 @@ def link_my_account(
             (account_no, digest(f"{period}:{normalize_link_code(body.code)}"), user.id, period),
         )
         link_account(conn, user.id, account_no, "receipt_code")
+        record_link_event(
+            conn, account_no, "linked_by_code", user, user_id=user.id, reason=f"код с квитанции за {period}"
+        )
         who = user.full_name or user.username
         notify(
             conn,
@@ -142,13 +159,35 @@ def account_links(account_no: AccountNo, staff: Staff, conn: Conn) -> list[LinkO
     ]
 
 
-def _revoke_codes(conn, account_no: str, staff: User) -> str:
+@router.get(
+    "/accounts/{account_no}/link-history",
+    summary="Staff: the account's links, unlinks and code revocations, newest first (the audit)",
+    response_model=list[LinkEventOut],
+)
+def account_link_history(account_no: AccountNo, staff: Staff, conn: Conn) -> list[LinkEventOut]:
+    return [
+        LinkEventOut(
+            at=e.at,
+            action=e.action,
+            action_name=ACTION_NAMES[e.action],
+            user_id=e.user_id,
+            username=e.username,
+            actor_name=e.actor_name,
+            actor_role=e.actor_role,
+            reason=e.reason,
+        )
+        for e in link_events(conn, account_no)
+    ]
+
+
+def _revoke_codes(conn, account_no: str, staff: User, reason: str = "") -> str:
     # Every code printed so far is of last month or earlier (a debt receipt prints last month's code).
     up_to = recent_periods(date.today(), 1)[1]
     conn.execute(
         "INSERT INTO api_link_code_revocations (account_no, up_to_period, revoked_by) VALUES (%s, %s, %s)",
         (account_no, up_to, staff.id),
     )
+    record_link_event(conn, account_no, "codes_revoked", staff, reason=reason or f"коды по {up_to}")
     return up_to
 
 
@@ -163,19 +202,26 @@ def revoke_account_link(
     user_id: Annotated[int, Path(ge=1, le=2**62)],
     staff: Staff,
     conn: Conn,
+    reason: Annotated[
+        str, Query(max_length=500, description="why (written to the audit and told to the resident)")
+    ] = "",
 ) -> Response:
+    reason = " ".join(reason.split())
     with conn.transaction():
         gone = conn.execute(
             "DELETE FROM api_user_accounts WHERE account_no = %s AND user_id = %s", (account_no, user_id)
         ).rowcount
         if not gone:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {user_id} is not linked to {account_no}")
-        _revoke_codes(conn, account_no, staff)
+        record_link_event(conn, account_no, "unlinked", staff, user_id=user_id, reason=reason)
+        _revoke_codes(conn, account_no, staff, "после отключения пользователя")
+        because = f" Причина: {reason}." if reason else ""
         notify(
             conn,
             [user_id],
             "security",
-            f"Управляющая компания отключила вас от лицевого счёта {account_no}",
+            f"Управляющая компания отключила вас от лицевого счёта {account_no}.{because} Если это ошибка, "
+            "обратитесь в управляющую компанию.",
             account_no=account_no,
             subject_key=f"unlinked:{account_no}:{datetime.now().isoformat()}",
         )

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 from pydantic import BaseModel, Field
 
 from meterhub.api.deps import Conn, CurrentUser, get_settings
+from meterhub.api.email_notices import EMAIL_KINDS, email_kinds, set_email_kinds
 from meterhub.api.notifications import notify_new_receipts
 from meterhub.core.settings import Settings
 
@@ -47,6 +48,26 @@ class NotificationOut(BaseModel):
 class NotificationsOut(BaseModel):
     unread: int
     items: list[NotificationOut]
+
+
+class EmailKindOut(BaseModel):
+    kind: str
+    name: str
+    enabled: bool
+
+
+class EmailNotificationsOut(BaseModel):
+    email: str | None = Field(description="where the letters go (the profile's e-mail); null: none set")
+    mail_configured: bool = Field(description="whether the server can send e-mail at all")
+    kinds: list[EmailKindOut]
+
+
+class EmailNotificationsIn(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"kinds": ["receipt", "request_answer"]}]}}
+
+    kinds: list[str] = Field(
+        max_length=len(EMAIL_KINDS), description=f"the kinds to get by e-mail, of {sorted(EMAIL_KINDS)}"
+    )
 
 
 class ContactsOut(BaseModel):
@@ -96,6 +117,59 @@ def mark_notifications_read(user: CurrentUser, conn: Conn) -> Response:
         "UPDATE api_notifications SET read_at = now() WHERE user_id = %s AND read_at IS NULL", (user.id,)
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _email_settings(conn, user_id: int, settings: Settings) -> EmailNotificationsOut:
+    (email,) = conn.execute("SELECT email FROM api_users WHERE user_id = %s", (user_id,)).fetchone()
+    chosen = email_kinds(conn, user_id)
+    return EmailNotificationsOut(
+        email=email,
+        mail_configured=bool(settings.smtp_host),
+        kinds=[EmailKindOut(kind=k, name=name, enabled=k in chosen) for k, (name, _) in EMAIL_KINDS.items()],
+    )
+
+
+@router.get(
+    "/me/email-notifications",
+    summary="Which notifications the caller also gets by e-mail",
+    response_model=EmailNotificationsOut,
+)
+def my_email_notifications(
+    user: CurrentUser, conn: Conn, settings: Annotated[Settings, Depends(get_settings)]
+) -> EmailNotificationsOut:
+    return _email_settings(conn, user.id, settings)
+
+
+@router.put(
+    "/me/email-notifications",
+    summary="Choose the notifications to get by e-mail too (an empty list: none)",
+    response_model=EmailNotificationsOut,
+    responses={422: {"description": "an unknown kind, or kinds chosen without an e-mail in the profile"}},
+)
+def set_my_email_notifications(
+    body: EmailNotificationsIn,
+    user: CurrentUser,
+    conn: Conn,
+    settings: Annotated[Settings, Depends(get_settings)],
+) -> EmailNotificationsOut:
+    unknown = sorted(set(body.kinds) - set(EMAIL_KINDS))
+    if unknown:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"unknown kinds {unknown}; choose of {sorted(EMAIL_KINDS)} (неизвестный вид уведомлений)",
+        )
+    with conn.transaction():
+        (email,) = conn.execute("SELECT email FROM api_users WHERE user_id = %s", (user.id,)).fetchone()
+        if body.kinds and not email:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                "set an e-mail first (сначала укажите адрес электронной почты в профиле)",
+            )
+        if user.account_nos:
+            # receipts closed before the consent are cabinet notices only, never a burst of old letters
+            notify_new_receipts(conn, user.id, user.account_nos)
+        set_email_kinds(conn, user.id, body.kinds)
+    return _email_settings(conn, user.id, settings)
 
 
 @router.get(

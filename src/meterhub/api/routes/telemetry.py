@@ -15,7 +15,9 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 
 from meterhub.api import labels_ru
 from meterhub.api.deps import AccountNo, BuildingId, Conn, CurrentUser
+from meterhub.api.notifications import notify_reading_accepted
 from meterhub.api.response_cache import PAST_TTL_SECONDS, RECENT_TTL_SECONDS, ResponseCache
+from meterhub.api.roles import Role
 from meterhub.api.routes.telemetry_schemas import (
     BuildingChartsOut,
     ChartMonthOut,
@@ -320,6 +322,16 @@ def submit_reading(
     except submission_store.SubmissionRejected as exc:
         raise _unprocessable(str(exc), "показание не сохранено, попробуйте ещё раз") from None
     _cache(request).drop(lambda key: key[1] == account_no)  # the account's series include this reading
+    if user.role is Role.RESIDENT:  # the answer in the cabinet (and by e-mail when the resident wants it)
+        notify_reading_accepted(
+            conn,
+            user.id,
+            account_no,
+            f"№ {meter.serial or meter.meter_id}",
+            result.values,
+            str(stored.counts_for),
+            stored.submission_id,
+        )
     return ReadingAccepted(
         meter_id=meter.meter_id,
         taken_at=result.taken_at,
