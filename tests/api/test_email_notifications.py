@@ -383,3 +383,64 @@ def test_the_cli_command_sends_what_is_due(
         assert status.exit_code == 0 and "pending: 0" in status.output
     finally:
         get_settings.cache_clear()
+
+
+def test_link_revocation_is_for_accountants_and_admins_needs_csrf_and_is_audited(app, world: World) -> None:
+    client = TestClient(app)
+    with psycopg.connect(world.url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO api_user_accounts (user_id, account_no, linked_by)"
+            " VALUES (%s, 'LS-9', 'receipt_code') ON CONFLICT DO NOTHING",
+            (world.users["dave"],),
+        )
+    dave = world.users["dave"]
+    # the access matrix of docs/api.md: accountant and admin; every other role 403 (carol's own LS-9 too);
+    # a resident asking about another's account gets 404 like on every account route
+    for who in ("alice", "carol", "eng", "clerk", "oper", "subco", "lawyer1"):
+        for method, url in (
+            ("GET", "/api/v1/accounts/LS-9/links"),
+            ("GET", "/api/v1/accounts/LS-9/link-history"),
+            ("DELETE", f"/api/v1/accounts/LS-9/links/{dave}"),
+            ("POST", "/api/v1/accounts/LS-9/link-codes/revoke"),
+        ):
+            expected = 404 if who == "alice" else 403
+            assert client.request(method, url, headers=world.auth(who)).status_code == expected, (who, method)
+    assert client.get("/api/v1/accounts/LS-9/link-history", headers=world.auth("root")).status_code == 200
+    # a cookie session must send the CSRF header: without it nothing changes
+    acc, csrf = _browser(app, "acc")
+    assert acc.delete(f"/api/v1/accounts/LS-9/links/{dave}", params={"reason": "x"}).status_code == 403
+    assert (
+        acc.delete(f"/api/v1/accounts/LS-9/links/{dave}", headers={"X-CSRF-Token": "forged"}).status_code
+        == 403
+    )
+    links = acc.get("/api/v1/accounts/LS-9/links").json()
+    assert "dave" in {x["username"] for x in links}
+    assert acc.get("/api/v1/accounts/LS-9/link-history").json() == []
+    # someone not linked: 404 and no audit row
+    missing = acc.delete(f"/api/v1/accounts/LS-9/links/{world.users['bob']}", headers=csrf)
+    assert missing.status_code == 404
+    assert acc.get("/api/v1/accounts/LS-9/link-history").json() == []
+    ok = acc.delete(
+        f"/api/v1/accounts/LS-9/links/{dave}", params={"reason": "  ошибочно   подключён "}, headers=csrf
+    )
+    assert ok.status_code == 204
+    history = acc.get("/api/v1/accounts/LS-9/link-history").json()
+    assert [(e["action"], e["username"], e["actor_name"], e["actor_role"]) for e in history] == [
+        ("codes_revoked", "", "acc", "accountant"),
+        ("unlinked", "dave", "acc", "accountant"),
+    ]
+    assert (
+        history[1]["reason"] == "ошибочно подключён" and history[1]["action_name"] == "отключён сотрудником"
+    )
+    told = client.get("/api/v1/me/notifications", headers=world.auth("dave")).json()["items"]
+    assert any(
+        n["kind"] == "security" and "лицевого счёта LS-9. Причина: ошибочно подключён." in n["text_ru"]
+        for n in told
+    )
+    # an admin's link through the admin API is audited too
+    relinked = client.post(
+        f"/api/v1/admin/users/{dave}/accounts", json={"account_no": "LS-9"}, headers=world.auth("root")
+    )
+    assert relinked.status_code in (200, 201)
+    latest = acc.get("/api/v1/accounts/LS-9/link-history").json()[0]
+    assert (latest["action"], latest["username"], latest["actor_name"]) == ("linked_by_staff", "dave", "root")

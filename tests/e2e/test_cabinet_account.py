@@ -285,3 +285,99 @@ def test_error_messages_are_readable(open_page, cabinet_world, live_server):
         "Причина отказа: Кран в квартире — зона ответственности собственника"
     )
     screenshot(page, "28-request-rejected-reason")
+
+
+def _letter_text(raw: str) -> tuple[str, str]:
+    from email import message_from_string, policy
+
+    message = message_from_string(raw, policy=policy.default)
+    return str(message["Subject"]), message.get_body().get_content()
+
+
+def test_staff_revoke_a_link_and_the_resident_is_told(open_page, cabinet_world, db_url, smtp_inbox):
+    """A resident who wants security notices by e-mail links LS-2 with this month's receipt code; the
+    accountant sees him on the account's page and revokes the link with a reason; the history says who and
+    why; the sender (``meterhub notify send``'s function) e-mails him and his profile shows the notice."""
+    from datetime import UTC, date, datetime
+
+    import psycopg
+
+    from meterhub.api.email_notices import send_due
+    from meterhub.api.link_codes import account_link_code, recent_periods
+    from meterhub.api.roles import Role
+    from meterhub.api.users_store import create_user
+    from meterhub.core.settings import Settings
+    from tests.api.world import PASSWORD
+    from tests.e2e.conftest import TEST_SECRET
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        create_user(conn, "gleb", PASSWORD, Role.RESIDENT, full_name="Глебов Г. Г.")
+    resident = open_page()
+    log_in(resident, username="gleb", next_path="/cabinet/profile")
+    resident.fill("#email", "gleb@example.ru")
+    resident.click("#email-form button[type=submit]")
+    expect(resident.locator("#email-done")).to_be_visible()
+    kinds = resident.locator("#email-kinds input[name=kind]")
+    expect(kinds).to_have_count(4)
+    resident.check("#email-kinds input[value=security]")
+    resident.click("#email-kinds-form button[type=submit]")
+    expect(resident.locator("#email-kinds-done")).to_be_visible()
+    expect(resident.locator("#email-kinds-note")).to_be_hidden()
+    screenshot(resident, "30-profile-email-notifications")
+
+    resident.goto("/cabinet/")
+    wait_ready(resident)
+    resident.fill("#link-account", "LS-2")
+    resident.fill("#link-code", account_link_code("LS-2", TEST_SECRET, recent_periods(date.today(), 0)[0]))
+    with resident.expect_navigation():
+        resident.click("#link-form button[type=submit]")
+    wait_ready(resident)
+
+    staff = open_page()
+    log_in(staff, username="acc", next_path="/cabinet/links/?account=LS-2")
+    row = staff.locator("#links-table tr[data-username=gleb]")
+    expect(row).to_contain_text("Глебов Г. Г.")
+    expect(row).to_contain_text("по коду с квитанции")
+    expect(staff.locator("#links-table tr[data-username=bob]")).to_contain_text("администратором")
+    expect(staff.locator("#account-address")).to_contain_text("Петров")  # LS-2's owner (world.py)
+    row.locator("button.revoke").click()
+    expect(staff.locator("#revoke-question")).to_contain_text("Глебов Г. Г. (логин gleb)")
+    staff.click("#revoke-confirm")  # no reason: refused in the page
+    expect(staff.locator("#revoke-error")).to_have_text("Укажите причину.")
+    staff.fill("#revoke-reason", "собственник не знает этого пользователя")
+    staff.click("#revoke-confirm")
+    expect(staff.locator("#page-status")).to_contain_text("Пользователь gleb отключён от лицевого счёта LS-2")
+    expect(staff.locator("#links-table tr[data-username=gleb]")).to_have_count(0)
+    unlinked = staff.locator("#history-table tr[data-action=unlinked]")
+    expect(unlinked).to_contain_text("gleb")
+    expect(unlinked).to_contain_text("acc (бухгалтер)")
+    expect(unlinked.locator("td.reason")).to_have_text("собственник не знает этого пользователя")
+    expect(staff.locator("#history-table tr[data-action=linked_by_code]")).to_contain_text("gleb")
+    expect(staff.locator("#history-table tr[data-action=codes_revoked]")).to_have_count(1)
+    screenshot(staff, "31-staff-link-revoked")
+
+    # a resident may not use the page: the API refuses and the page says whose it is
+    alice = open_page()
+    log_in(alice, next_path="/cabinet/links/?account=LS-1")
+    expect(alice.locator("#page-status")).to_have_text("Раздел доступен бухгалтерии и администратору.")
+    expect(alice.locator("#account-card")).to_be_hidden()
+
+    port, inbox = smtp_inbox
+    before = len(inbox.messages)
+    settings = Settings(
+        database_url=db_url, smtp_host="127.0.0.1", smtp_port=port, public_url="https://cabinet.example"
+    )
+    result = send_due(
+        lambda: psycopg.connect(db_url, autocommit=True), settings, now=lambda: datetime.now(UTC)
+    )
+    assert result.sent == 1, result
+    subject, text = _letter_text(inbox.messages[before])
+    assert subject == "Безопасность личного кабинета — лицевой счёт LS-2"
+    assert "отключила вас от лицевого счёта LS-2. Причина: собственник не знает этого пользователя." in text
+
+    resident.goto("/cabinet/profile")
+    wait_ready(resident)
+    expect(resident.locator("#notification-list li[data-kind=security]").first).to_contain_text(
+        "Причина: собственник не знает этого пользователя"
+    )
+    screenshot(resident, "32-resident-told-of-revoked-link")

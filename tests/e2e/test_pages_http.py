@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from meterhub.api.web import CABINET_PREFIX, PAGES
 from meterhub.api.web.claims_pages import CLAIMS_PAGES, CLAIMS_PREFIX
 from meterhub.api.web.desk_pages import DESK_PAGES, DESK_PREFIX
+from meterhub.api.web.links_pages import LINKS_PAGES, LINKS_PREFIX
 from meterhub.api.web.registry_pages import REGISTRY_PREFIX, STAFF_PAGES
 from meterhub.core.settings import Settings
 
@@ -27,6 +28,7 @@ PAGE_PATHS = (
     + [REGISTRY_PREFIX + p.path for p in STAFF_PAGES]
     + [DESK_PREFIX + p.path for p in DESK_PAGES]
     + [CLAIMS_PREFIX + p.path for p in CLAIMS_PAGES]
+    + [LINKS_PREFIX + p.path for p in LINKS_PAGES]
 )
 
 

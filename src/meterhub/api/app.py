@@ -92,8 +92,11 @@ def _include_routers(app: FastAPI) -> None:
     )
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
-    # the resident cabinet pages and their bundled assets (docs/cabinet.md)
+    # the resident cabinet pages and their bundled assets, staff's account-access page (docs/cabinet.md)
+    from meterhub.api.web import links_pages
+
     app.include_router(web.router)
+    app.include_router(links_pages.router)
     # the passport office (docs/passport-office.md): its API, a resident's household, the staff pages
     from meterhub.api.routes import household, registry, registry_outputs, registry_records
     from meterhub.api.web import registry_pages

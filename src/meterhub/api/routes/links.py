@@ -118,7 +118,12 @@ def link_my_account(
         )
         link_account(conn, user.id, account_no, "receipt_code")
         record_link_event(
-            conn, account_no, "linked_by_code", user, user_id=user.id, reason=f"код с квитанции за {period}"
+            conn,
+            account_no,
+            "linked_by_code",
+            user,
+            user_id=user.id,
+            reason=f"код с квитанции за {period[5:]}.{period[:4]}",
         )
         who = user.full_name or user.username
         notify(
@@ -180,14 +185,16 @@ def account_link_history(account_no: AccountNo, staff: Staff, conn: Conn) -> lis
     ]
 
 
-def _revoke_codes(conn, account_no: str, staff: User, reason: str = "") -> str:
+def _revoke_codes(conn, account_no: str, staff: User, why: str = "") -> str:
     # Every code printed so far is of last month or earlier (a debt receipt prints last month's code).
     up_to = recent_periods(date.today(), 1)[1]
     conn.execute(
         "INSERT INTO api_link_code_revocations (account_no, up_to_period, revoked_by) VALUES (%s, %s, %s)",
         (account_no, up_to, staff.id),
     )
-    record_link_event(conn, account_no, "codes_revoked", staff, reason=reason or f"коды по {up_to}")
+    record_link_event(
+        conn, account_no, "codes_revoked", staff, reason=f"коды с квитанций по {up_to[5:]}.{up_to[:4]}{why}"
+    )
     return up_to
 
 
@@ -214,7 +221,7 @@ def revoke_account_link(
         if not gone:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {user_id} is not linked to {account_no}")
         record_link_event(conn, account_no, "unlinked", staff, user_id=user_id, reason=reason)
-        _revoke_codes(conn, account_no, staff, "после отключения пользователя")
+        _revoke_codes(conn, account_no, staff, " — при отключении пользователя")
         because = f" Причина: {reason}." if reason else ""
         notify(
             conn,

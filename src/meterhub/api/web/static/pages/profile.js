@@ -77,8 +77,41 @@ function wireEmailForm() {
     try {
       await api("/me/email", { method: "PUT", json: { email: email || null } });
       done.hidden = false;
+      await renderEmailKinds();
     } catch (err) {
       show(error, err.status === 422 ? "Проверьте адрес электронной почты: например, ivanova@mail.ru." : err.message);
+    }
+  });
+}
+
+// Which notifications also come by e-mail (GET/PUT /me/email-notifications).
+async function renderEmailKinds() {
+  const data = await api("/me/email-notifications");
+  const box = document.getElementById("email-kinds");
+  fill(box, h("legend", { text: "Присылать письмом" }), ...data.kinds.map((k) => h("label", { class: "check" },
+    h("input", { type: "checkbox", name: "kind", value: k.kind, checked: k.enabled }), ` ${k.name}`)));
+  const note = document.getElementById("email-kinds-note");
+  note.hidden = Boolean(data.email && data.mail_configured);
+  note.textContent = !data.mail_configured
+    ? "Отправка писем не настроена управляющей компанией."
+    : "Сначала укажите адрес электронной почты.";
+}
+
+function wireEmailKindsForm() {
+  const form = document.getElementById("email-kinds-form");
+  const error = document.getElementById("email-kinds-error");
+  const done = document.getElementById("email-kinds-done");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    done.hidden = true;
+    const kinds = [...form.querySelectorAll("input[name=kind]:checked")].map((i) => i.value);
+    try {
+      await api("/me/email-notifications", { method: "PUT", json: { kinds } });
+      done.hidden = false;
+      await renderEmailKinds();
+    } catch (err) {
+      show(error, err.message);
     }
   });
 }
@@ -86,7 +119,9 @@ function wireEmailForm() {
 runPage(async () => {
   wirePasswordForm();
   wireEmailForm();
+  wireEmailKindsForm();
   const email = await api("/me/email");
   document.getElementById("email").value = email.email || "";
-  await Promise.all([renderNotifications(), renderSessions(), renderContacts(document.getElementById("contacts"))]);
+  await Promise.all([renderNotifications(), renderSessions(), renderEmailKinds(),
+    renderContacts(document.getElementById("contacts"))]);
 }, { accounts: false });
