@@ -68,22 +68,20 @@ def send(
 @app.command()
 def status(failed: int = typer.Option(20, help="show this many of the latest failed letters")) -> None:
     """Letters by state, and the latest failed ones with the server's answer."""
-    from meterhub.timeseries.database import connect
+    from meterhub.cli.common import migrated_connection
 
-    with _url() as url:
-        _migrated(url)
-        with connect(url) as conn:
-            counts = dict(
-                conn.execute("SELECT status, count(*) FROM api_email_outbox GROUP BY status").fetchall()
-            )
-            due = conn.execute(
-                "SELECT count(*) FROM api_email_outbox WHERE status = 'pending' AND next_attempt_at <= now()"
-            ).fetchone()[0]
-            rows = conn.execute(
-                "SELECT id, recipient, subject, attempts, last_error FROM api_email_outbox"
-                " WHERE status = 'failed' ORDER BY id DESC LIMIT %s",
-                (failed,),
-            ).fetchall()
+    with migrated_connection() as conn:
+        counts = dict(
+            conn.execute("SELECT status, count(*) FROM api_email_outbox GROUP BY status").fetchall()
+        )
+        due = conn.execute(
+            "SELECT count(*) FROM api_email_outbox WHERE status = 'pending' AND next_attempt_at <= now()"
+        ).fetchone()[0]
+        rows = conn.execute(
+            "SELECT id, recipient, subject, attempts, last_error FROM api_email_outbox"
+            " WHERE status = 'failed' ORDER BY id DESC LIMIT %s",
+            (failed,),
+        ).fetchall()
     typer.echo(
         " ".join(f"{s}: {counts.get(s, 0)}" for s in ("pending", "sent", "failed", "cancelled"))
         + f"; due now: {due}"
