@@ -444,3 +444,42 @@ def test_link_revocation_is_for_accountants_and_admins_needs_csrf_and_is_audited
     assert relinked.status_code in (200, 201)
     latest = acc.get("/api/v1/accounts/LS-9/link-history").json()[0]
     assert (latest["action"], latest["username"], latest["actor_name"]) == ("linked_by_staff", "dave", "root")
+
+
+def test_the_service_desks_answer_and_resolution_reach_the_resident(
+    app, world: World, settings, mail: MailServer
+) -> None:
+    """A request filed in the cabinet and answered by the operator in the service desk (not by the
+    accountant's status change): the account's users are told in the cabinet and, if they asked, by e-mail."""
+    _opt_in(app, "alice", "alice@example.ru", ["request_answer"])
+    client = TestClient(app)
+    filed = client.post(
+        "/api/v1/accounts/LS-1/requests",
+        data={"category": "plumbing", "text": "Капает из крана в ванной"},
+        headers=world.auth("alice"),
+    )
+    assert filed.status_code == 201, filed.text
+    rid = filed.json()["id"]
+    desk = "/api/v1/servicedesk/requests"
+    answered = client.post(
+        f"{desk}/{rid}/answer", json={"text": "Мастер придёт завтра"}, headers=world.auth("oper")
+    )
+    assert answered.status_code == 200, answered.text
+    done = client.post(
+        f"{desk}/{rid}/resolve", json={"text": "Прокладка заменена"}, headers=world.auth("oper")
+    )
+    assert done.status_code == 200, done.text
+    notes = [
+        n["text_ru"]
+        for n in client.get("/api/v1/me/notifications", headers=world.auth("alice")).json()["items"]
+    ]
+    assert f"Заявка № {rid} — ответ: Мастер придёт завтра" in notes
+    assert f"Заявка № {rid} — выполнена: Прокладка заменена" in notes
+    before = len(mail.letters)
+    _send(world, settings)
+    letters = [mail.read(i) for i in range(before, len(mail.letters))]
+    texts = sorted(text.split("\n")[2] for to, _, text in letters if to == ["alice@example.ru"])
+    assert texts == [
+        f"Заявка № {rid} — выполнена: Прокладка заменена",
+        f"Заявка № {rid} — ответ: Мастер придёт завтра",
+    ]

@@ -7,13 +7,20 @@ new notification of a user who wants that kind by e-mail also queues a letter in
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import psycopg
 
 from meterhub.api.email_notices import queue_email
 
-__all__ = ["account_user_ids", "notify", "notify_new_receipts", "notify_reading_accepted"]
+__all__ = [
+    "account_user_ids",
+    "notify",
+    "notify_new_receipts",
+    "notify_reading_accepted",
+    "notify_request_answer",
+]
 
 
 def notify(
@@ -123,3 +130,21 @@ def _number(value: Decimal) -> str:
     head = len(whole) % 3 or 3
     grouped = " ".join([whole[:head]] + [whole[i : i + 3] for i in range(head, len(whole), 3)])
     return f"{sign}{grouped}" + (f",{frac}" if frac else "")
+
+
+def notify_request_answer(conn: psycopg.Connection, request_id: int, what: str, text: str) -> int:
+    """The service desk answered or resolved a request: tell the users of its account (a request
+    registered for a building only has nobody to tell in the cabinet)."""
+    row = conn.execute("SELECT account_no FROM api_requests WHERE request_id = %s", (request_id,)).fetchone()
+    if row is None or row[0] is None:
+        return 0
+    account_no = row[0]
+    return notify(
+        conn,
+        account_user_ids(conn, account_no),
+        "request_answer",
+        f"Заявка № {request_id} — {what}: {text.strip()}"[:1000],
+        account_no=account_no,
+        subject_key=f"{request_id}:{what}:{datetime.now(UTC).isoformat()}",
+        link=f"/cabinet/requests?account={account_no}",
+    )

@@ -16,6 +16,7 @@ from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
 from meterhub.api.deps import Conn, CurrentUser, get_settings, require_role
+from meterhub.api.notifications import notify_request_answer
 from meterhub.api.roles import Role, User
 from meterhub.api.routes.requests import RequestId, _visible_request
 from meterhub.core.settings import Settings
@@ -248,6 +249,7 @@ def answer(request_id: RequestId, body: TextIn, user: Desk, conn: Conn) -> dict:
     _desk_request(conn, user, request_id)
     with conn.transaction():
         respond(conn, request_id, body.text, _now(), actor=user.id)
+        notify_request_answer(conn, request_id, "ответ", body.text)  # the cabinet (and e-mail if asked)
     return request_card(request_id, user, conn)
 
 
@@ -269,6 +271,7 @@ def resolve_request(request_id: RequestId, body: TextIn, user: Desk, conn: Conn)
         raise HTTPException(status.HTTP_409_CONFLICT, f"request {request_id} is {current}, not open")
     with conn.transaction():
         resolve(conn, request_id, body.text, _now(), actor=user.id)
+        notify_request_answer(conn, request_id, "выполнена", body.text)
     return request_card(request_id, user, conn)
 
 
