@@ -11,7 +11,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from meterhub.claims.awards import Award, check_awards, defendants, total_awarded
+from meterhub.claims.awards import (
+    Award,
+    ClaimedDebtor,
+    awards_as_claimed,
+    check_awards,
+    defendants,
+    total_awarded,
+)
 from meterhub.claims.cases_store import prepare_case, record_step
 from meterhub.claims.court_acts import set_court_act_sink
 from meterhub.cli.wiring import plug_court_decisions
@@ -43,6 +50,22 @@ def test_entries_that_cannot_be_a_court_act_are_refused() -> None:
         (2, "solidary", 176496, (1,)),
         (3, "share", 175000, ()),
     ]
+
+
+def test_joint_owners_are_proposed_solidarily() -> None:
+    # the spouses of one joint ownership owe the sum of their parts together: 882.48 + 882.48 = 1 764.96,
+    # costs 500.00 + 500.00; the third owner his own 1 764.97 and 1 000.00
+    claimed = [
+        ClaimedDebtor(1, 87500, 748, 50000, joint_group=1),
+        ClaimedDebtor(2, 87500, 748, 50000, joint_group=1),
+        ClaimedDebtor(3, 175000, 1497, 100000),
+    ]
+    assert awards_as_claimed(claimed) == [
+        Award("solidary", (1, 2), 176496, 100000),
+        Award("share", (3,), 176497, 100000),
+    ]
+    # a joint group of one (the other joint owner not sued) is an ordinary share
+    assert awards_as_claimed([ClaimedDebtor(1, 100, 0, 0, joint_group=4)]) == [Award("share", (1,), 100, 0)]
 
 
 def three_co_owners(c: psycopg.Connection) -> None:
@@ -178,6 +201,35 @@ def test_one_debtor_keeps_the_single_amount(world, conn) -> None:
 
 
 @db
+def test_a_joint_ownership_in_the_register_is_ordered_solidarily_by_default(world, conn) -> None:
+    # building CJ, account J1: the spouses Совместные own the flat jointly — ½ + ½ in joint group 1 — with the
+    # same debts: each claimed 1 750.00 + 14.97 / 14.96 (the odd kopeck of a line to the first owner)
+    debts_of_2025(conn, "CJ", {"J1": "1"})
+    husband = add_person(conn, "Совместный", "Семён", "Ильич", date(1975, 1, 1))
+    wife = add_person(conn, "Совместная", "Софья", "Ивановна", date(1976, 1, 1))
+    for person in (husband, wife):
+        add_owner(conn, "CJ", "1", person, (1, 2), date(2010, 1, 1))
+    conn.execute("UPDATE registry_owners SET joint_group = 1 WHERE building_id = 'CJ'")
+    case_id = prepare_case(conn, "J1", as_of=AS_OF, actor="lawyer1")
+    assert conn.execute(
+        "SELECT debtor_no, principal_kopecks, penalty_kopecks, state_fee_kopecks, joint_group"
+        " FROM claims_case_debtors WHERE case_id = %s ORDER BY debtor_no",
+        (case_id,),
+    ).fetchall() == [(1, 175000, 1497, 100000, 1), (2, 175000, 1496, 100000, 1)]
+    record_step(conn, case_id, "filed", date(2025, 5, 5), "lawyer1")
+    record_step(conn, case_id, "order_issued", date(2025, 5, 20), "lawyer1", case_number="2-50/2025")
+    conn.commit()
+    # no entry: the order as claimed — the joint owners solidarily for 1 764.97 + 1 764.96 = 3 529.93
+    assert _decisions(conn, "J1") == [
+        (1, "Совместный", 352993, "solidary", None),
+        (2, "Совместная", 352993, "solidary", None),
+    ]
+    assert conn.execute(
+        "SELECT awarded_kopecks FROM claims_cases WHERE case_id = %s", (case_id,)
+    ).fetchone() == (352993,)
+
+
+@db
 def test_awards_through_the_api(world, db_url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     from fastapi.testclient import TestClient
 
@@ -197,6 +249,9 @@ def test_awards_through_the_api(world, db_url: str, tmp_path_factory: pytest.Tem
     with TestClient(create_app(settings)) as client:
         # Y1's order was cancelled (above): the claim goes on as a lawsuit and ends in a decision
         cases = client.get("/api/v1/claims/cases", headers=lawyer).json()
+        j1 = next(c for c in cases if c["account_no"] == "J1")["case_id"]
+        j1_debtors = client.get(f"/api/v1/claims/cases/{j1}", headers=lawyer).json()["debtors"]
+        assert [(d["debtor_no"], d["joint_group"]) for d in j1_debtors] == [(1, 1), (2, 1)]
         y1 = next(c for c in cases if c["account_no"] == "Y1")["case_id"]
         steps = f"/api/v1/claims/cases/{y1}/steps"
         r = client.post(steps, headers=lawyer, json={"state": "lawsuit_filed", "happened_on": "2025-07-10"})

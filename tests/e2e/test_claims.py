@@ -1,6 +1,7 @@
 """The legal department's pages in a real browser: the debtors list and a batch of applications, the
 debtor's card, the cases list, and the case page where a court order against three co-owners is entered —
-the spouses solidarily, the third by his share with the penalties refused. The database is the oracle; the
+the spouses (joint owners in the register, proposed so) solidarily, the third by his share with the
+penalties refused. The database is the oracle; the
 amounts are the ones worked by hand in tests/claims/test_court_acts.py."""
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ def claims_world(cabinet_world, db_url: str) -> None:
 
     with psycopg.connect(db_url) as conn:
         three_co_owners(conn)
+        # the spouses' quarters are one joint ownership (общая совместная собственность)
+        conn.execute(
+            "UPDATE registry_owners o SET joint_group = 1 FROM registry_person_names n"
+            " WHERE n.person_id = o.person_id AND o.building_id = 'CA'"
+            " AND n.last_name IN ('Кузнецов', 'Кузнецова')"
+        )
 
 
 def _case_of(db_url: str, account: str) -> int | None:
@@ -94,12 +101,15 @@ def test_debtors_card_cases_and_a_court_order_against_three_co_owners(
     amounts = page.locator("#award-rows .award-amount")
     # prefilled with what was claimed: 875.00 + 7.48, 875.00 + 7.48, 1 750.00 + 14.97
     assert [amounts.nth(i).input_value() for i in range(3)] == ["882.48", "882.48", "1764.97"]
-    page.check("#liability-solidary")
-    page.locator("#award-rows .award-joint").nth(0).check()
+    # the spouses are joint owners in the register: proposed solidarily, both ticked
+    joint = page.locator("#award-rows .award-joint")
+    assert page.is_checked("#liability-solidary")
+    assert [joint.nth(i).is_checked() for i in range(3)] == [True, True, False]
+    joint.nth(1).uncheck()
     page.click("#step button[type=submit]")  # one debtor ticked: refused by the page, nothing recorded
     page.wait_for_selector("#page-status.error")
     assert page.inner_text("#page-status") == "Для солидарного взыскания отметьте не меньше двух должников"
-    page.locator("#award-rows .award-joint").nth(1).check()
+    joint.nth(1).check()
     # the spouses' amounts together: 882.48 + 882.48 = 1 764.96, costs 500.00 + 500.00
     assert page.input_value("#solidary-amount") == "1764.96"
     assert page.input_value("#solidary-costs") == "1000.00"

@@ -335,6 +335,27 @@ def test_basic_data_is_edited_with_an_audit_row(client) -> None:
     assert missing.status_code == 404
 
 
+def test_joint_owners_carry_one_joint_group(client) -> None:
+    clerk = client.tokens["clerk"]
+    husband = _arrival(client, premise_no="3", person={"last_name": "Совместнов", "first_name": "Сергей"})
+    wife = _arrival(client, premise_no="3", person={"last_name": "Совместнова", "first_name": "Светлана"})
+    # spouses own half of flat 3 jointly (общая совместная собственность): ¼ + ¼ with joint group 1
+    for arrival in (husband, wife):
+        form = {"building_id": "B1", "premise_no": "3", "acquired_on": "2020-02-02", "share": "1/4",
+                "person_id": str(arrival["person_id"]), "joint_group": "1"}  # fmt: skip
+        r = client.post("/api/v1/registry/owners", headers=clerk, data=form)
+        assert r.status_code == 201, r.text
+    bad = client.post(
+        "/api/v1/registry/owners", headers=clerk,
+        data={"building_id": "B1", "premise_no": "3", "acquired_on": "2020-02-02", "share": "1/4",
+              "organization": "ООО «Рога»", "joint_group": "0"},
+    )  # fmt: skip
+    assert bad.status_code == 422
+    owners = client.get("/api/v1/registry/owners?building_id=B1&premise_no=3", headers=clerk).json()
+    joint = [(o["name"], o["share_numerator"], o["share_denominator"], o["joint_group"]) for o in owners]
+    assert ("Совместнов Сергей", 1, 4, 1) in joint and ("Совместнова Светлана", 1, 4, 1) in joint
+
+
 def test_basic_data_refusals_name_the_field_in_russian(client) -> None:
     clerk = client.tokens["clerk"]
     person = _arrival(client, premise_no="3", person={"last_name": "Снилсов", "first_name": "Семён"})[

@@ -12,8 +12,9 @@ order or decision says, for each, how much and how:
   323) — an award with several debtors and one amount.
 
 An act may mix both (a couple jointly for their half, a third owner for his). Without an explicit entry the
-act is taken to award what was claimed, by share: each debtor his claimed principal and penalties and his
-part of the state fee. The total awarded (what can be collected under the act) counts each award once.
+act is taken to award what was claimed: each debtor by share his claimed principal and penalties and his
+part of the state fee, the joint owners of one joint ownership (the register's ``joint_group``) solidarily
+the sum of their parts. The total awarded (what can be collected under the act) counts each award once.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class ClaimedDebtor:
     principal_kopecks: int
     penalty_kopecks: int
     state_fee_kopecks: int
+    joint_group: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +71,30 @@ class DefendantAward:
 
 
 def awards_as_claimed(debtors: Sequence[ClaimedDebtor]) -> list[Award]:
-    """The default reading of a court act: each debtor, by share, what was claimed from him."""
-    return [
-        Award("share", (d.debtor_no,), d.principal_kopecks + d.penalty_kopecks, d.state_fee_kopecks)
-        for d in debtors
-        if d.principal_kopecks + d.penalty_kopecks > 0
-    ]
+    """The default reading of a court act: what was claimed — each debtor by share, except the joint owners
+    of one joint ownership (the same ``joint_group``), who owe the sum of their claimed parts and fees
+    solidarily (an award in the place of the group's first debtor)."""
+    awards: list[Award] = []
+    groups: dict[int, list[ClaimedDebtor]] = {}
+    for d in debtors:
+        if d.joint_group is not None:
+            groups.setdefault(d.joint_group, []).append(d)
+    placed: set[int] = set()
+    for d in debtors:
+        group = groups.get(d.joint_group, []) if d.joint_group is not None else []
+        if len(group) > 1:
+            if d.joint_group in placed:
+                continue
+            placed.add(d.joint_group)  # type: ignore[arg-type]
+            amount = sum(x.principal_kopecks + x.penalty_kopecks for x in group)
+            if amount > 0:
+                costs = sum(x.state_fee_kopecks for x in group)
+                awards.append(Award("solidary", tuple(x.debtor_no for x in group), amount, costs))
+        elif d.principal_kopecks + d.penalty_kopecks > 0:
+            awards.append(
+                Award("share", (d.debtor_no,), d.principal_kopecks + d.penalty_kopecks, d.state_fee_kopecks)
+            )
+    return awards
 
 
 def check_awards(awards: Sequence[Award], debtor_nos: Iterable[int]) -> None:

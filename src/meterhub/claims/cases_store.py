@@ -145,7 +145,7 @@ def prepare_case(
             cur.execute(
                 "INSERT INTO claims_case_debtors (case_id, debtor_no, person_id, full_name, birth_date,"
                 " share_numerator, share_denominator, representative, principal_kopecks, penalty_kopecks,"
-                " state_fee_kopecks) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                " state_fee_kopecks, joint_group) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     case_id,
                     number,
@@ -158,6 +158,7 @@ def prepare_case(
                     totals[key]["principal"],
                     totals[key]["penalty"],
                     fee_part,
+                    party.joint_group,
                 ),
             )
             cur.executemany(
@@ -184,8 +185,8 @@ def _claimed_debtors(conn: psycopg.Connection, case_id: int) -> list[ClaimedDebt
     return [
         ClaimedDebtor(*row)
         for row in conn.execute(
-            "SELECT debtor_no, principal_kopecks, penalty_kopecks, state_fee_kopecks FROM claims_case_debtors"
-            " WHERE case_id = %s ORDER BY debtor_no",
+            "SELECT debtor_no, principal_kopecks, penalty_kopecks, state_fee_kopecks, joint_group"
+            " FROM claims_case_debtors WHERE case_id = %s ORDER BY debtor_no",
             (case_id,),
         )
     ]

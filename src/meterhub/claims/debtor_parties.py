@@ -28,6 +28,8 @@ class Party:
     birth_date: date | None
     share: Share
     representative: str = ""
+    joint_group: int | None = None
+    """Общая совместная собственность (``registry_owners.joint_group``): proposed for a solidary award."""
 
 
 def _age_on(birth: date, day: date) -> int:
@@ -68,7 +70,8 @@ def parties_by_period(
         """
         SELECT o.person_id, coalesce(trim(n.last_name || ' ' || n.first_name || ' ' || n.patronymic),
                                      o.organization),
-               p.birth_date, o.share_numerator, o.share_denominator, o.acquired_on, o.lost_on, o.ownership_id
+               p.birth_date, o.share_numerator, o.share_denominator, o.acquired_on, o.lost_on, o.ownership_id,
+               o.joint_group
           FROM registry_owners o
           LEFT JOIN registry_persons p ON p.person_id = o.person_id
           LEFT JOIN LATERAL (SELECT * FROM registry_person_names x WHERE x.person_id = o.person_id
@@ -82,7 +85,7 @@ def parties_by_period(
     for period in periods:
         last_day = BillingPeriod.parse(period).end_day - timedelta(days=1)
         parties = []
-        for person_id, name, birth, numerator, denominator, acquired, lost, ownership_id in rows:
+        for person_id, name, birth, numerator, denominator, acquired, lost, ownership_id, joint in rows:
             if acquired > last_day or (lost is not None and lost <= last_day):
                 continue
             representative = ""
@@ -91,7 +94,9 @@ def parties_by_period(
                     representatives[person_id] = _representatives(conn, person_id, on_day)
                 representative = representatives[person_id]
             key = f"person:{person_id}" if person_id is not None else f"owner:{ownership_id}"
-            parties.append(Party(key, person_id, name, birth, Share(numerator, denominator), representative))
+            parties.append(
+                Party(key, person_id, name, birth, Share(numerator, denominator), representative, joint)
+            )
         if not parties:
             if not owner_name:
                 raise LookupError(

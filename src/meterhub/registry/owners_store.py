@@ -48,6 +48,8 @@ class NewOwnership:
     scan: bytes | None = None
     scan_name: str = ""
     scan_mime: str = ""
+    joint_group: int | None = None
+    """Общая совместная собственность: the same number for the owners of one joint ownership."""
 
 
 def _shares_on(conn: psycopg.Connection, building_id: str, premise_no: str, day: date) -> list[tuple]:
@@ -84,8 +86,8 @@ def add_ownership(conn: psycopg.Connection, actor: Actor, o: NewOwnership) -> in
             """
             INSERT INTO registry_owners (building_id, premise_no, person_id, organization, share_numerator,
                 share_denominator, acquired_on, title_type, title_number, title_date, registry_entry, scan,
-                scan_name, scan_mime)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING ownership_id
+                scan_name, scan_mime, joint_group)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING ownership_id
             """,
             (
                 o.building_id,
@@ -102,6 +104,7 @@ def add_ownership(conn: psycopg.Connection, actor: Actor, o: NewOwnership) -> in
                 o.scan,
                 o.scan_name,
                 o.scan_mime,
+                o.joint_group,
             ),
         ).fetchone()[0]  # type: ignore[index]
         audit(
@@ -134,7 +137,7 @@ def owners_of(conn: psycopg.Connection, building_id: str, premise_no: str) -> li
         SELECT o.ownership_id, o.person_id,
                coalesce(n.last_name || ' ' || n.first_name || ' ' || n.patronymic, o.organization),
                o.share_numerator, o.share_denominator, o.acquired_on, o.lost_on, o.title_type, o.title_number,
-               o.title_date, o.registry_entry, o.scan IS NOT NULL, o.scan_name
+               o.title_date, o.registry_entry, o.scan IS NOT NULL, o.scan_name, o.joint_group
         FROM registry_owners o
         LEFT JOIN LATERAL (SELECT * FROM registry_person_names x WHERE x.person_id = o.person_id
                            ORDER BY valid_from DESC LIMIT 1) n ON true
@@ -156,6 +159,7 @@ def owners_of(conn: psycopg.Connection, building_id: str, premise_no: str) -> li
         "registry_entry",
         "has_scan",
         "scan_name",
+        "joint_group",
     )
     return [dict(zip(keys, r, strict=True)) | {"name": r[2].strip()} for r in rows]
 

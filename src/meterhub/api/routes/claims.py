@@ -265,8 +265,8 @@ def get_case(user: Lawyer, conn: Conn, case_id: CaseId) -> dict:
     debtors = conn.execute(
         "SELECT debtor_no, full_name, birth_date, share_numerator || '/' || share_denominator,"
         " representative,"
-        " principal_kopecks, penalty_kopecks, state_fee_kopecks FROM claims_case_debtors WHERE case_id = %s"
-        " ORDER BY debtor_no",
+        " principal_kopecks, penalty_kopecks, state_fee_kopecks, joint_group FROM claims_case_debtors"
+        " WHERE case_id = %s ORDER BY debtor_no",
         (case_id,),
     ).fetchall()
     dkeys = (
@@ -278,6 +278,7 @@ def get_case(user: Lawyer, conn: Conn, case_id: CaseId) -> dict:
         "principal_kopecks",
         "penalty_kopecks",
         "state_fee_kopecks",
+        "joint_group",
     )
     costs = conn.execute(
         "SELECT kind, paid_kopecks, paid_on, awarded_kopecks, note FROM claims_case_costs WHERE case_id = %s"

@@ -62,6 +62,10 @@ async def add_owner(
     title_number: Annotated[str, Form(max_length=100)] = "",
     title_date: Annotated[Day | None, Form()] = None,
     registry_entry: Annotated[str, Form(max_length=100)] = "",
+    joint_group: Annotated[
+        int | None,
+        Form(ge=1, le=1000, description="общая совместная собственность: one number for the joint owners"),
+    ] = None,
     scan_file: Annotated[UploadFile | None, File(description="PDF, JPEG, PNG or TIFF, at most 10 MB")] = None,
 ) -> dict[str, int]:
     data = None
@@ -82,6 +86,7 @@ async def add_owner(
             data,
             scan_file.filename if data else "",
             scan_file.content_type or "" if data else "",
+            joint_group,
         )
         return {"ownership_id": add_ownership(conn, clerk_actor(user), ownership)}
 

@@ -26,6 +26,12 @@ function renderAwardEntry(c) {
     h("td", { class: "solidary-col" }, h("input", { type: "checkbox", class: "award-joint", "aria-label": `солидарно: ${d.full_name}` })),
     h("td", {}, h("input", { class: "award-amount", inputmode: "decimal", value: plain(claimed(d)), "aria-label": `присуждено: ${d.full_name}` })),
     h("td", {}, h("input", { class: "award-costs", inputmode: "decimal", value: plain(d.state_fee_kopecks), "aria-label": `судебные расходы: ${d.full_name}` })))));
+  // joint owners of one joint ownership in the register are proposed solidarily (the first such group)
+  const groups = {};
+  for (const d of c.debtors) if (d.joint_group) (groups[d.joint_group] ||= []).push(d.debtor_no);
+  const joint = Object.values(groups).find((g) => g.length > 1) || [];
+  document.getElementById(joint.length ? "liability-solidary" : "liability-share").checked = true;
+  for (const r of awardRows()) r.joint.checked = joint.includes(r.debtor);
   updateAwardEntry();
 }
 

@@ -37,7 +37,7 @@ async function showOwners(building, premise) {
   const owners = await api(`/registry/owners?${new URLSearchParams({ building_id: building, premise_no: premise })}`);
   fill(document.getElementById("owners"), ...owners.map((o) => h("tr", { class: o.lost_on ? "muted" : "" },
     h("td", {}, o.person_id ? personLink(o.person_id, o.name) : o.name),
-    h("td", { text: `${o.share_numerator}/${o.share_denominator}` }), h("td", { text: ruDate(o.acquired_on) }),
+    h("td", { text: `${o.share_numerator}/${o.share_denominator}${o.joint_group ? ` (совместная собственность № ${o.joint_group})` : ""}` }), h("td", { text: ruDate(o.acquired_on) }),
     h("td", { text: o.lost_on ? lastDay(o.lost_on) : "" }),
     h("td", { text: [o.title_type, o.title_number ? `№ ${o.title_number}` : "", o.title_date ? `от ${ruDate(o.title_date)}` : "", o.registry_entry ? `ЕГРН ${o.registry_entry}` : ""].filter(Boolean).join(" ") }),
     h("td", {}, o.has_scan ? h("a", { href: `${API}/registry/owners/${o.ownership_id}/scan`, target: "_blank", rel: "noopener", text: o.scan_name || "скан" }) : ""),
