@@ -56,6 +56,23 @@ def test_the_import_creates_persons_and_registrations_and_names_bad_rows(importe
     assert "line 9: kind 'навсегда' is not one of" in errors
 
 
+def test_a_wrong_snils_is_a_row_error(imported, conn, tmp_path: Path) -> None:
+    path = tmp_path / "snils.csv"
+    path.write_text(
+        "legacy_id;last_name;first_name;birth_date;snils;building_id;premise_no;kind;registered_on\n"
+        # 1·9 + 1·8 + 2·7 + 2·6 + 3·5 + 3·4 + 4·3 + 4·2 + 5·1 = 95, not 59
+        "S1;Снилсова;Софья;1970-01-01;112-233-445 59;B1;1;постоянная;2000-01-01\n",
+        encoding="utf-8",
+    )
+    report = import_card_index(conn, CLERK, path)
+    assert report.errors == [
+        "snils.csv, line 2: snils: the control number does not match (expected 95) "
+        "(контрольное число СНИЛС не сходится (должно быть 95); проверьте цифры)"
+    ]
+    assert report.persons_created == 0
+    conn.rollback()
+
+
 def test_a_second_run_adds_nothing(imported, conn) -> None:
     _, (_first, second, _path) = imported
     assert (second.persons_created, second.registrations_created, second.deregistrations_created) == (0, 0, 0)

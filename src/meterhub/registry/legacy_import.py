@@ -27,6 +27,7 @@ import psycopg
 from meterhub.registry.audit import Actor, audit
 from meterhub.registry.events import EventKind, ReplayError
 from meterhub.registry.events_store import Basis, NewArrival, record_arrival, record_deregistration
+from meterhub.registry.person_data import PersonDataInvalid
 from meterhub.registry.persons import IdentityDocument, PersonName
 from meterhub.registry.persons_store import create_person
 
@@ -212,7 +213,7 @@ def import_card_index(conn: psycopg.Connection, actor: Actor, path: Path) -> Imp
             report.registrations_created += done.registrations_created
             report.deregistrations_created += done.deregistrations_created
             report.unchanged += done.unchanged
-        except (RowError, ReplayError) as e:
+        except (RowError, ReplayError, PersonDataInvalid) as e:
             report.errors.append(f"{path.name}, line {line}: {e}")
         except psycopg.errors.DataError as e:
             report.errors.append(f"{path.name}, line {line}: {e.diag.message_primary}")
