@@ -52,8 +52,8 @@ from _db import bench_database, server_version, table
 
 from meterhub.api.passwords import hash_password
 from meterhub.api.sessions import issue_bearer
-from meterhub.billing.consumption_series import Resolution, Unit
-from meterhub.billing.resident_loaders import account_context, account_meters, consumption_chart
+from meterhub.billing.residents.consumption_series import Resolution, Unit
+from meterhub.billing.residents.loaders import account_context, account_meters, consumption_chart
 from meterhub.timeseries.database import connect
 from meterhub.timeseries.queries import consumption_series
 from meterhub.timeseries.resident_queries import hourly_with_quality

@@ -45,9 +45,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _db import bench_database, peak_rss_mb, server_version, table
 
-from meterhub.billing.close import CloseOptions
-from meterhub.billing.close_runner import run_close
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.close.period import CloseOptions
+from meterhub.billing.close.runner import run_close
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 
 PERIOD = BillingPeriod(2026, 1)

@@ -57,8 +57,8 @@ def main() -> None:
     args = ap.parse_args()
     from lxml import etree
 
-    from meterhub.billing.periods import BillingPeriod
     from meterhub.billing.receipts import iter_receipts
+    from meterhub.billing.rules.periods import BillingPeriod
     from meterhub.exchange.gis.exports import export
     from meterhub.exchange.gis.validation import service_schema
 

@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _db import bench_database, peak_rss_mb, server_version, table
 
-from meterhub.billing.ledger import account_balances
-from meterhub.billing.payment_registry import parse_payment_registry
-from meterhub.billing.payments_posting import import_registry
-from meterhub.billing.penalty_run import close_money
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.ledger import account_balances
+from meterhub.billing.money.payment_registry import parse_payment_registry
+from meterhub.billing.money.penalty_run import close_money
+from meterhub.billing.money.posting import import_registry
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 
 SETUP = """

@@ -210,8 +210,8 @@ def baselines(url: str, n_pdf: int, n_qr: int) -> tuple[float, float]:
     with connect(url) as conn:
         from datetime import date
 
-        from meterhub.billing.periods import BillingPeriod
         from meterhub.billing.receipts import iter_receipts
+        from meterhub.billing.rules.periods import BillingPeriod
 
         payloads = [
             r.qr_payload

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from meterhub.billing.imports import import_file
-from meterhub.billing.resident_loaders import service_tariffs
-from meterhub.billing.zones import ZoneScheme
+from meterhub.billing.residents.loaders import service_tariffs
+from meterhub.billing.rules.zones import ZoneScheme
 from meterhub.timeseries.database import connect
 from tests.api.world import World
 

@@ -155,10 +155,16 @@ def _tie_advice(current):
     1953 + 1953 + 744 = 4650.00) dearer."""
     from zoneinfo import ZoneInfo
 
-    from meterhub.billing.periods import BillingPeriod
-    from meterhub.billing.tariff_advice import advise_tariff
-    from meterhub.billing.tariffs import Service, Tariff
-    from meterhub.billing.zones import THREE_ZONE_SCHEDULE, TWO_ZONE_SCHEDULE, HourlySeries, Zone, ZoneScheme
+    from meterhub.billing.residents.tariff_advice import advise_tariff
+    from meterhub.billing.rules.periods import BillingPeriod
+    from meterhub.billing.rules.tariffs import Service, Tariff
+    from meterhub.billing.rules.zones import (
+        THREE_ZONE_SCHEDULE,
+        TWO_ZONE_SCHEDULE,
+        HourlySeries,
+        Zone,
+        ZoneScheme,
+    )
 
     tz, jan, e, since = (
         ZoneInfo("Europe/Moscow"),
@@ -189,7 +195,7 @@ def _tie_advice(current):
 
 def test_advice_message_on_a_tie_names_the_residents_own_tariff():
     from meterhub.api.routes.telemetry import _advice_message
-    from meterhub.billing.zones import ZoneScheme
+    from meterhub.billing.rules.zones import ZoneScheme
 
     on_two_zone = _tie_advice(ZoneScheme.TWO_ZONE)
     assert on_two_zone.costs[ZoneScheme.THREE_ZONE].total == Decimal("4650.00")

@@ -17,8 +17,8 @@ import psycopg
 from meterhub.api.roles import Role
 from meterhub.api.sessions import issue_bearer
 from meterhub.api.users_store import assign_buildings, create_user, link_account
-from meterhub.billing.close import close_building
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.close.period import close_building
+from meterhub.billing.rules.periods import BillingPeriod
 from tests.billing.close_data import load_small_building
 
 PASSWORD = "correct-horse-battery"

@@ -21,11 +21,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meterhub.billing.benefits.rules import BenefitBase, BenefitCategory, BenefitInput, benefit_amount
-from meterhub.billing.ledger import account_balances
-from meterhub.billing.penalty_run import close_money
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.ledger import account_balances
+from meterhub.billing.money.penalty_run import close_money
 from meterhub.billing.receipts import load_receipt, render_receipt_pdf
+from meterhub.billing.rules.benefits import BenefitBase, BenefitCategory, BenefitInput, benefit_amount
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.exchange.social_protection import compensation_rows, reconciliation_report, write_export
 from tests.billing.money_data import add_building, add_charge, add_period
 from tests.billing.receipts.receipt_data import add_payee, page_texts
@@ -170,7 +170,7 @@ def test_benefit_files_import(conn, tmp_path) -> None:
 
 @pytest.mark.db
 def test_subsidy_recipients_flag_accounts(conn) -> None:
-    from meterhub.billing.benefits.run import subsidy_accounts
+    from meterhub.billing.money.benefits import subsidy_accounts
 
     add_building(conn, "V3", {"S1": "1", "S2": "2"})
     conn.execute(

@@ -5,19 +5,19 @@ from decimal import Decimal
 
 import pytest
 
-from meterhub.billing.building import BuildingInput, compute_building_charges
-from meterhub.billing.charges import AccountInput, BillingRules, ChargeKind
-from meterhub.billing.common_property import (
+from meterhub.billing.rules.building import BuildingInput, compute_building_charges
+from meterhub.billing.rules.charges import AccountInput, BillingRules, ChargeKind
+from meterhub.billing.rules.common_property import (
     CommonPropertyInput,
     CommonPropertyMethod,
     CommonPropertyRounding,
     CommonPropertyRules,
 )
-from meterhub.billing.money import engine_context
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.tariffs import Service, Tariff
-from meterhub.billing.volumes import MeterPeriod, MeterStatus, ServiceConsumer, VolumeMethod
-from meterhub.billing.zones import Zone
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.rounding import engine_context
+from meterhub.billing.rules.tariffs import Service, Tariff
+from meterhub.billing.rules.volumes import MeterPeriod, MeterStatus, ServiceConsumer, VolumeMethod
+from meterhub.billing.rules.zones import Zone
 
 D = Decimal
 JAN = BillingPeriod(2026, 1)

@@ -5,12 +5,17 @@ from decimal import Decimal
 
 import pytest
 
-from meterhub.billing.charges import AccountInput, ChargeKind, CommonPropertyShare, compute_account_charges
-from meterhub.billing.money import engine_context
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.tariffs import PriceBasis, Service, Tariff
-from meterhub.billing.volumes import MeterPeriod, MeterStatus, ServiceConsumer
-from meterhub.billing.zones import (
+from meterhub.billing.rules.charges import (
+    AccountInput,
+    ChargeKind,
+    CommonPropertyShare,
+    compute_account_charges,
+)
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.rounding import engine_context
+from meterhub.billing.rules.tariffs import PriceBasis, Service, Tariff
+from meterhub.billing.rules.volumes import MeterPeriod, MeterStatus, ServiceConsumer
+from meterhub.billing.rules.zones import (
     THREE_ZONE_SCHEDULE,
     TWO_ZONE_SCHEDULE,
     HourlySeries,

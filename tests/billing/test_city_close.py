@@ -1,6 +1,6 @@
 """The generated city (tests/billing/city_data.py) closes January 2026 with every line explained and equal to
 an independent computation written here from the generator's inputs: zones from each hour's local time
-(zoneinfo, hand-written zone rules — not meterhub.billing.zones), the §1.7 decision for each flat's
+(zoneinfo, hand-written zone rules — not meterhub.billing.rules.zones), the §1.7 decision for each flat's
 configuration, ОДН/КРСОИ by area share, absence and interruption reductions. A sample of lines is also
 computed by hand in the comments."""
 
@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from meterhub.billing.close import CloseOptions, close_building
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.close.period import CloseOptions, close_building
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.city_data import BUILDINGS, HOUSE_KWH, NEW_YEAR, Flat, flats, load_city
 
@@ -202,8 +202,8 @@ def test_every_line_is_explained(city: dict, db_url: str) -> None:
 
 
 def test_opening_balances_reconcile_and_carry_into_january(city: dict, db_url: str) -> None:
-    from meterhub.billing.ledger import account_balances
-    from meterhub.billing.migration_report import reconcile
+    from meterhub.billing.imports.migration_report import reconcile
+    from meterhub.billing.money.ledger import account_balances
 
     with connect(db_url) as conn:
         lines = reconcile(conn)

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from meterhub.billing.close import CloseOptions, close_building
+from meterhub.billing.close.period import CloseOptions, close_building
 from meterhub.billing.imports import import_directory
-from meterhub.billing.ledger import account_balances
-from meterhub.billing.migration_report import reconcile
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.imports.migration_report import reconcile
+from meterhub.billing.money.ledger import account_balances
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.city_data import BUILDINGS, Flat, flats, load_city
 from tests.billing.test_city_close import _expected_lines, _expected_recalculations

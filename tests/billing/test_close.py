@@ -8,9 +8,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from meterhub.billing.close import CloseOptions, close_building
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.results_store import ClosedPeriodError
+from meterhub.billing.close.period import CloseOptions, close_building
+from meterhub.billing.close.results_store import ClosedPeriodError
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import MOSCOW, load_small_building, series_id
 
@@ -138,9 +138,9 @@ def test_closed_period_is_immutable(small: str) -> None:
 
 
 def test_reloaded_input_of_a_closed_period_has_its_stored_digest(small: str) -> None:
-    from meterhub.billing.input_digest import input_digest
-    from meterhub.billing.loader import load_building_input
-    from meterhub.billing.results_store import stored_input_digest
+    from meterhub.billing.close.loader import load_building_input
+    from meterhub.billing.close.results_store import stored_input_digest
+    from meterhub.billing.rules.input_digest import input_digest
 
     with connect(small) as conn:
         _close_january(conn)

@@ -1,4 +1,4 @@
-"""The change marker of closed periods (billing/input_changes.py, migration 0103): the close reloads a
+"""The change marker of closed periods (billing/close/input_changes.py, migration 0103): the close reloads a
 closed period only when a change to its building's inputs was committed after the period was computed.
 
 The small building of tests/billing/close_data.py; W-1 (LS-1's cold-water meter) is read monthly: the
@@ -13,9 +13,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from meterhub.billing.close import CloseOptions, close_building
-from meterhub.billing.input_changes import prune_input_changes
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.close.input_changes import prune_input_changes
+from meterhub.billing.close.period import CloseOptions, close_building
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import MOSCOW, load_small_building, write_reading
 

@@ -8,10 +8,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from meterhub.billing.close import CloseOptions, close_building
-from meterhub.billing.ledger import account_balances, payment_history
-from meterhub.billing.payments_posting import post_payment
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.close.period import CloseOptions, close_building
+from meterhub.billing.money.ledger import account_balances, payment_history
+from meterhub.billing.money.posting import post_payment
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import load_small_building
 

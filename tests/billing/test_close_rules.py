@@ -15,18 +15,18 @@ from decimal import Decimal as D
 import psycopg
 import pytest
 
-from meterhub.billing.building import BuildingInput, compute_building_charges
-from meterhub.billing.charges import AccountInput, ChargeKind
-from meterhub.billing.close import close_building
-from meterhub.billing.common_property import CommonPropertyInput
-from meterhub.billing.common_property import CommonPropertyMethod as M
-from meterhub.billing.loader import load_building_input, readings_window_end
-from meterhub.billing.money import engine_context
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.repository import residents_in_period
-from meterhub.billing.tariffs import Service, Tariff
-from meterhub.billing.volumes import MeterPeriod, MeterStatus, ServiceConsumer
-from meterhub.billing.zones import Zone
+from meterhub.billing.close.loader import load_building_input, readings_window_end
+from meterhub.billing.close.period import close_building
+from meterhub.billing.close.repository import residents_in_period
+from meterhub.billing.rules.building import BuildingInput, compute_building_charges
+from meterhub.billing.rules.charges import AccountInput, ChargeKind
+from meterhub.billing.rules.common_property import CommonPropertyInput
+from meterhub.billing.rules.common_property import CommonPropertyMethod as M
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.rounding import engine_context
+from meterhub.billing.rules.tariffs import Service, Tariff
+from meterhub.billing.rules.volumes import MeterPeriod, MeterStatus, ServiceConsumer
+from meterhub.billing.rules.zones import Zone
 from meterhub.core import MeterKind
 from meterhub.timeseries.database import connect
 from meterhub.timeseries.meters import MeterInfo, RegisterInfo, record_replacement

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from meterhub.billing.close_runner import BuildingFailure, run_close
+from meterhub.billing.close.runner import BuildingFailure, run_close
 from meterhub.billing.imports import import_file
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import load_small_building
 

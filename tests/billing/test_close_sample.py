@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from meterhub.billing.close import close_building
+from meterhub.billing.close.period import close_building
 from meterhub.billing.imports import import_directory
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.cli.sample_loader import load_sample_readings, register_sample_meters
 from meterhub.simulators.sample_data import SampleBuilding, generate_building
 from meterhub.timeseries.database import connect

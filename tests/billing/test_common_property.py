@@ -4,15 +4,15 @@ from decimal import Decimal
 
 import pytest
 
-from meterhub.billing.common_property import (
+from meterhub.billing.rules.common_property import (
     CommonPropertyInput,
     CommonPropertyMethod,
     CommonPropertyRules,
     allocate_common_property_volume,
     compute_house_common_property,
 )
-from meterhub.billing.money import engine_context, round_money
-from meterhub.billing.tariffs import Service
+from meterhub.billing.rules.rounding import engine_context, round_money
+from meterhub.billing.rules.tariffs import Service
 
 D = Decimal
 M = CommonPropertyMethod

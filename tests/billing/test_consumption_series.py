@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterhub.billing.building_charts import MonthFigures, build_service_chart
-from meterhub.billing.consumption_series import (
+from meterhub.billing.residents.building_charts import MonthFigures, build_service_chart
+from meterhub.billing.residents.consumption_series import (
     NoTariffError,
     build_consumption_chart,
     format_micro,
     local_range,
 )
-from meterhub.billing.tariffs import Service, Tariff
-from meterhub.billing.zones import TWO_ZONE_SCHEDULE, Zone
+from meterhub.billing.rules.tariffs import Service, Tariff
+from meterhub.billing.rules.zones import TWO_ZONE_SCHEDULE, Zone
 
 MSK = ZoneInfo("Europe/Moscow")
 BERLIN = ZoneInfo("Europe/Berlin")

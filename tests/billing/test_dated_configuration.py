@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from meterhub.billing.close import CloseOptions, close_building
-from meterhub.billing.common_property import CommonPropertyMethod
-from meterhub.billing.consumption_series import build_consumption_chart
+from meterhub.billing.close.loader import load_building_input
+from meterhub.billing.close.period import CloseOptions, close_building
 from meterhub.billing.imports import ImportFileError, import_file
-from meterhub.billing.loader import load_building_input
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.resident_loaders import service_tariffs
-from meterhub.billing.tariffs import Service
-from meterhub.billing.volumes import MeterStatus
+from meterhub.billing.residents.consumption_series import build_consumption_chart
+from meterhub.billing.residents.loaders import service_tariffs
+from meterhub.billing.rules.common_property import CommonPropertyMethod
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.tariffs import Service
+from meterhub.billing.rules.volumes import MeterStatus
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import (
     load_small_building,

@@ -12,10 +12,10 @@ from decimal import Decimal as D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterhub.billing.debt_penalty import ServiceDebt, compute_debt_penalty, split_largest_remainder
-from meterhub.billing.payment_allocation import split_kopecks
-from meterhub.billing.penalties import DebtPayment, PenaltyDebt, PenaltyTables, compute_penalty
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.debt_penalty import ServiceDebt, compute_debt_penalty, split_largest_remainder
+from meterhub.billing.rules.payment_allocation import split_kopecks
+from meterhub.billing.rules.penalties import DebtPayment, PenaltyDebt, PenaltyTables, compute_penalty
+from meterhub.billing.rules.periods import BillingPeriod
 
 TABLES = PenaltyTables.default()
 SERVICES = ("electricity", "cold_water", "hot_water", "wastewater", "maintenance")

@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from meterhub.billing.agent_export import export_charges
-from meterhub.billing.debtors import debtor_from_debts, debtors
-from meterhub.billing.payment_registry import parse_payment_registry
-from meterhub.billing.payments_posting import post_payment
-from meterhub.billing.penalties import PenaltyTables
-from meterhub.billing.penalty_run import run_penalties
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.agent_export import export_charges
+from meterhub.billing.money.debtors import debtor_from_debts, debtors
+from meterhub.billing.money.payment_registry import parse_payment_registry
+from meterhub.billing.money.penalty_run import run_penalties
+from meterhub.billing.money.posting import post_payment
+from meterhub.billing.rules.penalties import PenaltyTables
+from meterhub.billing.rules.periods import BillingPeriod
 from tests.billing.money_data import add_building, add_charge, add_period
 
 TABLES = PenaltyTables.default()

@@ -17,29 +17,35 @@ from decimal import Decimal as D
 import psycopg
 import pytest
 
-from meterhub.billing.charges import AccountInput, CommonPropertyShare, compute_account_charges
-from meterhub.billing.close import CloseOptions, close_building
-from meterhub.billing.common_property import (
+from meterhub.billing.close.period import CloseOptions, close_building
+from meterhub.billing.close.service_recalculations import run_service_recalculations
+from meterhub.billing.money.penalty_run import run_penalties
+from meterhub.billing.money.posting import post_payment
+from meterhub.billing.rules.charges import AccountInput, CommonPropertyShare, compute_account_charges
+from meterhub.billing.rules.common_property import (
     CommonPropertyInput,
     CommonPropertyMethod,
     allocate_common_property_volume,
     compute_house_common_property,
 )
-from meterhub.billing.debt_penalty import ServiceDebt, compute_debt_penalty
-from meterhub.billing.payment_allocation import (
+from meterhub.billing.rules.debt_penalty import ServiceDebt, compute_debt_penalty
+from meterhub.billing.rules.payment_allocation import (
     AllocationRule,
     DebtKind,
     IncomingPayment,
     PeriodDebt,
     allocate_payment,
 )
-from meterhub.billing.payments_posting import post_payment
-from meterhub.billing.penalties import DebtPayment, PenaltyDebt, PenaltyRules, PenaltyTables, compute_penalty
-from meterhub.billing.penalty_run import run_penalties
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.service_recalculations import run_service_recalculations
-from meterhub.billing.tariffs import Service, Tariff
-from meterhub.billing.volumes import (
+from meterhub.billing.rules.penalties import (
+    DebtPayment,
+    PenaltyDebt,
+    PenaltyRules,
+    PenaltyTables,
+    compute_penalty,
+)
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.tariffs import Service, Tariff
+from meterhub.billing.rules.volumes import (
     IndividualVolume,
     MeterPeriod,
     MeterStatus,
@@ -48,7 +54,7 @@ from meterhub.billing.volumes import (
     decide_individual_volume,
     wastewater_volume,
 )
-from meterhub.billing.zones import TWO_ZONE_SCHEDULE, Zone
+from meterhub.billing.rules.zones import TWO_ZONE_SCHEDULE, Zone
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import MOSCOW, load_small_building, write_reading
 from tests.billing.money_data import add_building, add_charge, add_period
@@ -394,7 +400,7 @@ def test_decision_8_normative_continues_after_the_averaging_limit(conn: psycopg.
 
 @pytest.mark.db
 def test_decision_8_house_meter_average_does_not_restart(conn: psycopg.Connection) -> None:
-    from meterhub.billing.results_store import common_property_history
+    from meterhub.billing.close.results_store import common_property_history
 
     add_building(conn, "D8", {"D8-1": "1"})
     # cold-water common property requested "by fact, capped": June–August with the house meter (ΔV 1.2,

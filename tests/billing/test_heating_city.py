@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from meterhub.billing.close import close_building
+from meterhub.billing.close.period import close_building
 from meterhub.billing.imports import import_file
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.city_data import BUILDINGS, FLATS, load_city
 from tests.billing.close_data import write_reading

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from meterhub.billing.close import CloseOptions, close_building
-from meterhub.billing.heating.yearly import run_yearly_correction
+from meterhub.billing.close.heating.yearly import run_yearly_correction
+from meterhub.billing.close.period import CloseOptions, close_building
 from meterhub.billing.imports import import_file
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import MOSCOW, load_small_building, window_times, write_reading
 from tests.billing.receipts.receipt_data import add_payee
@@ -117,7 +117,7 @@ def test_season_house_meter_with_one_ipu(heated: str) -> None:
 
 
 def test_receipt_shows_the_heating_line_and_the_house_heat(heated: str) -> None:
-    from meterhub.billing.payment_qr import parse_payment_payload
+    from meterhub.billing.money.payment_qr import parse_payment_payload
     from meterhub.billing.receipts import render_receipt_pdf
     from tests.billing.receipts.receipt_data import ISSUED, decode_page_qr, page_texts
 
@@ -155,7 +155,7 @@ def test_failed_house_meter_is_averaged_per_heating_day(heated: str) -> None:
 def test_house_heat_chart_per_m2_from_the_close(heated: str) -> None:
     from datetime import date
 
-    from meterhub.billing.building_chart_inputs import building_charts
+    from meterhub.billing.residents.building_chart_inputs import building_charts
 
     with connect(heated) as conn:
         _, area, charts = building_charts(conn, "B1", 2026, date(2026, 3, 15), services=["heat"])
@@ -214,7 +214,7 @@ def test_even_payment_and_the_yearly_correction(heated: str) -> None:
         # the correction on the receipt: Раздел 5 with its reason and sign; the QR sum is the printed total
         import re
 
-        from meterhub.billing.payment_qr import parse_payment_payload
+        from meterhub.billing.money.payment_qr import parse_payment_payload
         from meterhub.billing.receipts import render_receipt_pdf
         from tests.billing.receipts.receipt_data import ISSUED, decode_page_qr, page_texts
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from meterhub.billing.heating import PaymentMode, PremiseHeatKind, UnmeteredRule
-from meterhub.billing.heating.store import (
+from meterhub.billing.close.heating.store import (
     distributor_units,
     heating_config_on,
     heating_days,
@@ -17,6 +16,7 @@ from meterhub.billing.heating.store import (
     premise_devices_on,
 )
 from meterhub.billing.imports import ImportFileError, import_file
+from meterhub.billing.rules.heating import PaymentMode, PremiseHeatKind, UnmeteredRule
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import load_small_building
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meterhub.billing.heating import (
+from meterhub.billing.rules.heating import (
     CorrectionMonth,
     HeatHouse,
     HeatingMethod,

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from meterhub.billing.close.repository import tariffs_in_period
 from meterhub.billing.imports import ImportFileError, import_directory, import_file
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.repository import tariffs_in_period
-from meterhub.billing.zones import Zone
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.zones import Zone
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import SMALL
 

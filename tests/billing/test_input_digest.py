@@ -19,7 +19,7 @@ from meterhub.billing import (
     Tariff,
     Zone,
 )
-from meterhub.billing.input_digest import input_digest
+from meterhub.billing.rules.input_digest import input_digest
 
 
 def _building(volumes: list[int], residents: int = 2) -> BuildingInput:

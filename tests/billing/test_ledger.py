@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from meterhub.billing.ledger import ADVANCE_SERVICE, account_balances, account_totals, payment_history
-from meterhub.billing.payments_posting import post_payment
-from meterhub.billing.penalty_run import close_money
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.ledger import ADVANCE_SERVICE, account_balances, account_totals, payment_history
+from meterhub.billing.money.penalty_run import close_money
+from meterhub.billing.money.posting import post_payment
+from meterhub.billing.rules.periods import BillingPeriod
 from tests.billing.money_data import add_building, add_charge, add_period
 
 pytestmark = pytest.mark.db

@@ -8,12 +8,12 @@ from decimal import Decimal as D
 
 import pytest
 
-from meterhub.billing.close import CloseOptions, close_building
+from meterhub.billing.close.loader import load_building_input
+from meterhub.billing.close.period import CloseOptions, close_building
 from meterhub.billing.imports import import_file
-from meterhub.billing.loader import load_building_input
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.tariffs import Service
-from meterhub.billing.volumes import MeterStatus
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.tariffs import Service
+from meterhub.billing.rules.volumes import MeterStatus
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import (
     MOSCOW,

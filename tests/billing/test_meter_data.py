@@ -8,15 +8,15 @@ from decimal import Decimal as D
 
 import pytest
 
-from meterhub.billing.meter_data import (
+from meterhub.billing.close.repository import CounterEventRow, MeterLinkRow
+from meterhub.billing.rules.meter_data import (
     MeterProblem,
     RegisterWindow,
     meter_data_from_hourly,
     meter_data_from_registers,
 )
-from meterhub.billing.repository import CounterEventRow, MeterLinkRow
-from meterhub.billing.schedule_text import format_zone_schedule, parse_zone_schedule
-from meterhub.billing.zones import THREE_ZONE_SCHEDULE, TWO_ZONE_SCHEDULE, Zone, ZoneScheme
+from meterhub.billing.rules.schedule_text import format_zone_schedule, parse_zone_schedule
+from meterhub.billing.rules.zones import THREE_ZONE_SCHEDULE, TWO_ZONE_SCHEDULE, Zone, ZoneScheme
 from meterhub.timeseries.bulk_reads import RegisterValue
 from meterhub.timeseries.queries import PeriodTotal
 

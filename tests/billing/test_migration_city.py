@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 
-from meterhub.billing.close import CloseOptions
-from meterhub.billing.close_runner import run_close
+from meterhub.billing.close.period import CloseOptions
+from meterhub.billing.close.runner import run_close
 from meterhub.billing.imports import import_directory
-from meterhub.billing.ledger import account_balances
-from meterhub.billing.migration_report import reconcile
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.imports.migration_report import reconcile
+from meterhub.billing.money.ledger import account_balances
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 
 pytestmark = pytest.mark.db

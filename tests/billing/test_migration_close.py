@@ -18,15 +18,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from meterhub.billing.close import CloseOptions, close_building
-from meterhub.billing.debtors import debtors
+from meterhub.billing.close.period import CloseOptions, close_building
 from meterhub.billing.imports import ImportFileError, import_directory, import_file
-from meterhub.billing.ledger import account_balances
-from meterhub.billing.opening_balances import BeforeCutoverError
-from meterhub.billing.payments_posting import post_payment
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.debtors import debtors
+from meterhub.billing.money.ledger import account_balances
+from meterhub.billing.money.opening_balances import BeforeCutoverError
+from meterhub.billing.money.posting import post_payment
 from meterhub.billing.receipts.documents import load_debt_receipt
 from meterhub.billing.receipts.loader import load_receipt
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.core.readings import Reading
 from meterhub.timeseries.database import connect
 from meterhub.timeseries.ingest import ReadingWriter

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from meterhub.billing.imports import ImportFileError, import_directory, import_file
 from meterhub.billing.imports.legacy_specs import kopecks, period
-from meterhub.billing.ledger import account_balances, payment_history
-from meterhub.billing.migration_report import format_report, reconcile, write_report_csv
+from meterhub.billing.imports.migration_report import format_report, reconcile, write_report_csv
+from meterhub.billing.money.ledger import account_balances, payment_history
 from meterhub.timeseries.database import connect
 
 MIGRATION = Path(__file__).parent.parent / "data" / "billing" / "migration"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from meterhub.billing.close import CloseOptions, close_building
+from meterhub.billing.close.period import CloseOptions, close_building
 from meterhub.billing.imports import import_directory, import_file
-from meterhub.billing.payments_posting import post_payment
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.posting import post_payment
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 
 pytestmark = pytest.mark.db

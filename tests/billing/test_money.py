@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from meterhub.billing.money import (
+from meterhub.billing.rules.rounding import (
     from_micro,
     round_money,
     strip_zeros,

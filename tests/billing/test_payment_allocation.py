@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterhub.billing.payment_allocation import (
+from meterhub.billing.rules.payment_allocation import (
     AllocationRule,
     AllocationRules,
     DebtKind,
@@ -16,7 +16,7 @@ from meterhub.billing.payment_allocation import (
     allocate_payment,
     split_pro_rata,
 )
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.periods import BillingPeriod
 
 OCT, NOV, DEC, JAN = (
     BillingPeriod(2025, 10),

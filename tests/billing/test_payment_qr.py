@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterhub.billing.payment_qr import (
+from meterhub.billing.money.payment_qr import (
     MANDATORY_FIELDS,
     MAX_PAYLOAD_BYTES,
     SEPARATOR_CANDIDATES,
@@ -22,7 +22,7 @@ from meterhub.billing.payment_qr import (
     receipt_payment_payload,
     render_payment_qr_png,
 )
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.periods import BillingPeriod
 
 PAYEE = Payee(
     name="ООО «УК Пример»",

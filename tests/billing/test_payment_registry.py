@@ -7,8 +7,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterhub.billing.payment_registry import RegistryError, parse_payment_registry
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.payment_registry import RegistryError, parse_payment_registry
+from meterhub.billing.rules.periods import BillingPeriod
 
 # The example of docs/billing-money.md
 SEMICOLON_CP1251 = (

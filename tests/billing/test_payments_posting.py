@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from meterhub.billing.ledger import account_balances, payment_history
-from meterhub.billing.payments_posting import (
+from meterhub.billing.money.ledger import account_balances, payment_history
+from meterhub.billing.money.posting import (
     AlreadyImportedError,
     RegistryFileError,
     import_registry,
@@ -15,7 +15,7 @@ from meterhub.billing.payments_posting import (
     post_payment,
     resolve_suspense,
 )
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.periods import BillingPeriod
 from tests.billing.money_data import add_building, add_charge, add_period
 
 pytestmark = pytest.mark.db

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterhub.billing.penalties import (
+from meterhub.billing.rules.penalties import (
     DebtPayment,
     PenaltyDebt,
     PenaltyRules,
@@ -19,7 +19,7 @@ from meterhub.billing.penalties import (
     PenaltyTables,
     compute_penalty,
 )
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.periods import BillingPeriod
 
 TABLES = PenaltyTables.default()
 DUE = date(2025, 1, 10)

@@ -12,10 +12,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from meterhub.billing.ledger import account_balances, payment_history
-from meterhub.billing.payments_posting import post_payment
-from meterhub.billing.penalty_run import run_penalties
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.ledger import account_balances, payment_history
+from meterhub.billing.money.penalty_run import run_penalties
+from meterhub.billing.money.posting import post_payment
+from meterhub.billing.rules.periods import BillingPeriod
 from tests.billing.money_data import add_building, add_charge, add_period
 
 pytestmark = pytest.mark.db
@@ -163,7 +163,7 @@ def test_payment_pays_penalties_only_after_all_principal(pen: str, conn) -> None
 
 
 def test_key_rate_rows_added_after_verification() -> None:
-    from meterhub.billing.penalties import PenaltyTables
+    from meterhub.billing.rules.penalties import PenaltyTables
 
     tables = PenaltyTables.default()
     assert tables.key_rate(date(2025, 12, 21)) == Decimal("16.50")
@@ -223,7 +223,7 @@ def test_payment_designating_penalties_pays_them_before_older_principal(pen: str
     assert kop(3000 * R / 300 * 54) == 5130
     # Until the May close bills it, the penalty paid ahead of billing is a credit on January's penalty:
     # billed 46.55 − paid 51.30 = −4.75 (nothing is owed on it).
-    from meterhub.billing.ledger import outstanding_by_debt
+    from meterhub.billing.money.ledger import outstanding_by_debt
 
     owed = outstanding_by_debt(conn, ["NP"])["NP"]
     assert owed[("2025-01", "penalty")] == {"cold_water": 4655 - 5130}

@@ -10,8 +10,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterhub.billing.money import engine_context, round_money
-from meterhub.billing.penalties import (
+from meterhub.billing.rules.penalties import (
     DebtPayment,
     Moratorium,
     PenaltyDebt,
@@ -19,7 +18,8 @@ from meterhub.billing.penalties import (
     PenaltyScale,
     compute_penalty,
 )
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.rounding import engine_context, round_money
 
 DAY = timedelta(days=1)
 

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from meterhub.billing.periods import BillingPeriod, local_midnight_utc
+from meterhub.billing.rules.periods import BillingPeriod, local_midnight_utc
 
 
 def test_parse_and_navigation() -> None:

@@ -8,18 +8,24 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterhub.billing.building import BuildingInput, compute_building_charges
-from meterhub.billing.charges import AccountInput
-from meterhub.billing.common_property import (
+from meterhub.billing.rules.building import BuildingInput, compute_building_charges
+from meterhub.billing.rules.charges import AccountInput
+from meterhub.billing.rules.common_property import (
     CommonPropertyInput,
     CommonPropertyMethod,
     allocate_common_property_volume,
 )
-from meterhub.billing.money import engine_context, round_money
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.tariffs import Service, Tariff, prorate_by_days, split_hourly_by_part, tariff_parts
-from meterhub.billing.volumes import MeterPeriod, MeterStatus, ServiceConsumer
-from meterhub.billing.zones import (
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.rounding import engine_context, round_money
+from meterhub.billing.rules.tariffs import (
+    Service,
+    Tariff,
+    prorate_by_days,
+    split_hourly_by_part,
+    tariff_parts,
+)
+from meterhub.billing.rules.volumes import MeterPeriod, MeterStatus, ServiceConsumer
+from meterhub.billing.rules.zones import (
     DEFAULT_SCHEDULES,
     HourlySeries,
     ZoneScheme,

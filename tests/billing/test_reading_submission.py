@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.reading_submission import (
+from meterhub.billing.residents.reading_submission import (
     PreviousReading,
     RegisterState,
     SubmissionMeter,
@@ -18,8 +17,9 @@ from meterhub.billing.reading_submission import (
     next_bill_method,
     validate_submission,
 )
-from meterhub.billing.volumes import VolumeMethod
-from meterhub.billing.zones import Zone
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.volumes import VolumeMethod
+from meterhub.billing.rules.zones import Zone
 
 MSK = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=MSK).astimezone(UTC)

@@ -5,12 +5,12 @@ from decimal import Decimal
 
 import pytest
 
-from meterhub.billing.charges import AccountInput, compute_account_charges
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.recalculation import recalculation_lines
-from meterhub.billing.tariffs import Service, Tariff
-from meterhub.billing.volumes import MeterPeriod, MeterStatus, ServiceConsumer
-from meterhub.billing.zones import TWO_ZONE_SCHEDULE, Zone
+from meterhub.billing.rules.charges import AccountInput, compute_account_charges
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.recalculation import recalculation_lines
+from meterhub.billing.rules.tariffs import Service, Tariff
+from meterhub.billing.rules.volumes import MeterPeriod, MeterStatus, ServiceConsumer
+from meterhub.billing.rules.zones import TWO_ZONE_SCHEDULE, Zone
 
 D = Decimal
 JAN, FEB = BillingPeriod(2026, 1), BillingPeriod(2026, 2)

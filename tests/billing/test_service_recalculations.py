@@ -8,9 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from meterhub.billing.ledger import account_balances
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.service_recalculations import (
+from meterhub.billing.close.service_recalculations import (
     InterruptionHoursRule,
     absence_full_days,
     excess_hours,
@@ -18,6 +16,8 @@ from meterhub.billing.service_recalculations import (
     quality_reduction,
     run_service_recalculations,
 )
+from meterhub.billing.money.ledger import account_balances
+from meterhub.billing.rules.periods import BillingPeriod
 from tests.billing.money_data import add_building, add_charge, add_period
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -145,7 +145,7 @@ def test_absence_and_interruptions_through_the_db(db_url: str, conn) -> None:
 
 @pytest.mark.db
 def test_wastewater_with_its_own_meter_is_not_reduced_for_absence(db_url: str, conn) -> None:
-    from meterhub.billing.volumes import WASTEWATER_FORMULA
+    from meterhub.billing.rules.volumes import WASTEWATER_FORMULA
 
     add_building(conn, "WW", {"W1": "1", "W2": "2"})
     add_period(conn, "WW", "2025-11", "draft")

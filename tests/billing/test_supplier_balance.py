@@ -7,16 +7,16 @@ from datetime import date
 
 import pytest
 
-from meterhub.billing.ledger import account_balances
-from meterhub.billing.payments_posting import post_payment
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.suppliers.store import ADVANCE_PAYEE, record_commissions, supplier_balances
-from meterhub.billing.suppliers.transfers import (
+from meterhub.billing.money.ledger import account_balances
+from meterhub.billing.money.posting import post_payment
+from meterhub.billing.money.suppliers.store import ADVANCE_PAYEE, record_commissions, supplier_balances
+from meterhub.billing.money.suppliers.transfers import (
     TransferStatementError,
     import_transfer_statement,
     parse_transfer_statement,
     transfer_register,
 )
+from meterhub.billing.rules.periods import BillingPeriod
 from tests.billing.money_data import add_building, add_charge, add_period
 
 pytestmark = pytest.mark.db
@@ -182,7 +182,7 @@ def test_statement_errors_are_listed_and_nothing_imported(city: str, conn) -> No
 
 def test_supplier_own_charges_become_charge_lines_of_the_close(city: str, conn, tmp_path) -> None:
     from meterhub.billing.imports import import_file
-    from meterhub.billing.penalty_run import close_money
+    from meterhub.billing.money.penalty_run import close_money
 
     add_period(conn, "B1", "2025-04", "draft")
     conn.commit()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from meterhub.billing.imports import ImportFileError, import_file
-from meterhub.billing.suppliers.store import agent_contracts, service_suppliers
+from meterhub.billing.money.suppliers.store import agent_contracts, service_suppliers
 from tests.billing.money_data import add_building
 
 pytestmark = pytest.mark.db

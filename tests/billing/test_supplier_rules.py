@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meterhub.billing.suppliers.rules import (
+from meterhub.billing.rules.suppliers import (
     AgentContract,
     CommissionBearer,
     ServiceSupplier,

@@ -11,10 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.tariff_advice import advise_tariff, last_full_months
-from meterhub.billing.tariffs import Service, Tariff
-from meterhub.billing.zones import THREE_ZONE_SCHEDULE, TWO_ZONE_SCHEDULE, HourlySeries, Zone, ZoneScheme
+from meterhub.billing.residents.tariff_advice import advise_tariff, last_full_months
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.tariffs import Service, Tariff
+from meterhub.billing.rules.zones import (
+    THREE_ZONE_SCHEDULE,
+    TWO_ZONE_SCHEDULE,
+    HourlySeries,
+    Zone,
+    ZoneScheme,
+)
 
 YEKATERINBURG = ZoneInfo("Asia/Yekaterinburg")  # UTC+5, no DST
 JAN = BillingPeriod(2026, 1)

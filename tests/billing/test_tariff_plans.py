@@ -10,11 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.schedule_text import day_typed_schedule
-from meterhub.billing.tariff_plans import PlanError, PlanRow, default_scheme, plan_spans, tariffs_for_plans
-from meterhub.billing.tariffs import Service, Tariff, split_hourly_by_part, tariff_parts
-from meterhub.billing.zones import (
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.schedule_text import day_typed_schedule
+from meterhub.billing.rules.tariff_plans import (
+    PlanError,
+    PlanRow,
+    default_scheme,
+    plan_spans,
+    tariffs_for_plans,
+)
+from meterhub.billing.rules.tariffs import Service, Tariff, split_hourly_by_part, tariff_parts
+from meterhub.billing.rules.zones import (
     THREE_ZONE_SCHEDULE,
     TWO_ZONE_SCHEDULE,
     DayType,
@@ -212,8 +218,8 @@ def test_a_schedule_pickles_the_same_in_every_process() -> None:
 
     code = (
         "import pickle, hashlib; from datetime import date; "
-        "from meterhub.billing.schedule_text import day_typed_schedule; "
-        "from meterhub.billing.zones import ZoneScheme; "
+        "from meterhub.billing.rules.schedule_text import day_typed_schedule; "
+        "from meterhub.billing.rules.zones import ZoneScheme; "
         "s = day_typed_schedule('w', ZoneScheme.TWO_ZONE, {'saturday': 'night=0-24'}, "
         "holidays={date(2026, 1, d) for d in range(1, 9)}, workdays={date(2026, 2, 28)}); "
         "print(hashlib.sha256(pickle.dumps(s, protocol=5)).hexdigest())"

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.tariffs import (
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.tariffs import (
     PriceBasis,
     Service,
     Tariff,
@@ -15,7 +15,7 @@ from meterhub.billing.tariffs import (
     split_hourly_by_part,
     tariff_parts,
 )
-from meterhub.billing.zones import TWO_ZONE_SCHEDULE, HourlySeries, Zone
+from meterhub.billing.rules.zones import TWO_ZONE_SCHEDULE, HourlySeries, Zone
 
 D = Decimal
 JAN = BillingPeriod(2026, 1)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.true_up import (
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.true_up import (
     AveragedCharge,
     TrueUpError,
     actual_run_consumption,
@@ -15,7 +15,7 @@ from meterhub.billing.true_up import (
     true_up_lines,
     true_up_volumes,
 )
-from meterhub.billing.zones import Zone
+from meterhub.billing.rules.zones import Zone
 
 D = Decimal
 JAN, FEB, MAR, APR = (BillingPeriod(2026, m) for m in (1, 2, 3, 4))

@@ -14,8 +14,8 @@ from decimal import Decimal as D
 import psycopg
 import pytest
 
-from meterhub.billing.close import CloseOptions, close_building
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.close.period import CloseOptions, close_building
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import MOSCOW, load_small_building, write_reading
 

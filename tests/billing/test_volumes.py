@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from meterhub.billing.tariffs import Service
-from meterhub.billing.volumes import (
+from meterhub.billing.rules.tariffs import Service
+from meterhub.billing.rules.volumes import (
     IndividualVolume,
     MeterPeriod,
     MeterStatus,
@@ -17,7 +17,7 @@ from meterhub.billing.volumes import (
     decide_individual_volume,
     wastewater_volume,
 )
-from meterhub.billing.zones import Zone
+from meterhub.billing.rules.zones import Zone
 
 D = Decimal
 N_COLD = D("4.86")  # m³/person/month (I-1)

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.zones import (
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.zones import (
     SINGLE_RATE_SCHEDULE,
     THREE_ZONE_SCHEDULE,
     TWO_ZONE_SCHEDULE,

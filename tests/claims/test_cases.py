@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from meterhub.billing.ledger import outstanding_by_debt
+from meterhub.billing.money.ledger import outstanding_by_debt
 from meterhub.claims.cases_store import attach_document, case_timeline, prepare_case, record_step
 from meterhub.claims.court_acts import set_court_act_sink
 from meterhub.claims.lifecycle import CaseState, TransitionError

@@ -147,9 +147,9 @@ def _power_quality_meter(conn) -> None:
 
 
 def _close_january(conn, b, folder) -> None:
-    from meterhub.billing.close import close_building
+    from meterhub.billing.close.period import close_building
     from meterhub.billing.imports import import_directory
-    from meterhub.billing.periods import BillingPeriod
+    from meterhub.billing.rules.periods import BillingPeriod
     from tests.billing.test_close_sample import _domain_files
 
     _domain_files(b, folder)

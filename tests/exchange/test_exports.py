@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.receipts import load_receipt, render_receipt_pdf, set_state_ids_source
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.exchange.gis.exports import export
 from meterhub.exchange.gis.identifiers import (
     IdentifierImportError,

@@ -9,9 +9,9 @@ from decimal import Decimal as D
 import psycopg
 import pytest
 
-from meterhub.billing.money import engine_context
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.repository import residents_in_period, residents_on
+from meterhub.billing.close.repository import residents_in_period, residents_on
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.rounding import engine_context
 from meterhub.registry.events import EventKind, ReplayError
 from meterhub.registry.events_store import (
     Basis,

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.service_recalculations import run_service_recalculations
+from meterhub.billing.close.service_recalculations import run_service_recalculations
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.servicedesk.acts_store import ActDraft, cancel_act, confirm_act, draw_up_act
 from meterhub.servicedesk.requests_store import NewRequest, RequestError, register_request
 from tests.billing.money_data import add_building, add_charge, add_period

@@ -1,7 +1,7 @@
 """Read queries behind the account endpoints: what an account is, its services and its charge lines.
 
 Reads only; amounts and methods come from the tables the billing close wrote (``charge_lines``,
-``recalculation_lines``), balances and payments from :mod:`meterhub.billing.ledger`.
+``recalculation_lines``), balances and payments from :mod:`meterhub.billing.money.ledger`.
 """
 
 from __future__ import annotations

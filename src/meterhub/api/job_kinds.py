@@ -92,10 +92,10 @@ def run_import_job(url: str, params: dict[str, Any], progress: ProgressFn) -> di
 
 def run_close_job(url: str, params: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     """params: {"period", "building_ids" (empty: all), "final", "workers"}."""
-    from meterhub.billing.close import CloseOptions
-    from meterhub.billing.close_runner import BuildingFailure, run_close
-    from meterhub.billing.periods import BillingPeriod
-    from meterhub.billing.repository import building_ids
+    from meterhub.billing.close.period import CloseOptions
+    from meterhub.billing.close.repository import building_ids
+    from meterhub.billing.close.runner import BuildingFailure, run_close
+    from meterhub.billing.rules.periods import BillingPeriod
     from meterhub.timeseries.database import connect
 
     period = BillingPeriod.parse(params["period"])

@@ -2,7 +2,7 @@
 
 A job is a function ``work(url, params, progress) -> result (JSON-able)``. It runs in one of the runner's
 threads with its own database connections (a close fans out further into worker processes through
-:func:`meterhub.billing.close_runner.run_close`). ``progress(done, total, message)`` updates the row, so
+:func:`meterhub.billing.close.runner.run_close`). ``progress(done, total, message)`` updates the row, so
 any server process can answer ``GET /jobs/{id}``. Jobs that were queued or running when the server
 stopped are marked failed on the next start ("server restarted"), never left running forever.
 """

@@ -7,7 +7,7 @@ resident reads comes from here. An unknown code is shown as it is (never an inve
 
 from __future__ import annotations
 
-from meterhub.billing.periods import MONTHS_RU
+from meterhub.billing.rules.periods import MONTHS_RU
 
 __all__ = [
     "METHODS",

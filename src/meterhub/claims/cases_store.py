@@ -15,8 +15,8 @@ from datetime import date
 import psycopg
 from psycopg.types.json import Jsonb
 
-from meterhub.billing.payment_allocation import split_kopecks
-from meterhub.billing.penalties import PenaltyTables
+from meterhub.billing.rules.payment_allocation import split_kopecks
+from meterhub.billing.rules.penalties import PenaltyTables
 from meterhub.claims.awards import (
     Award,
     ClaimedDebtor,

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import psycopg
 
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.claims.shares import Share
 
 __all__ = ["Party", "parties_by_period"]

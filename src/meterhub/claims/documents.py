@@ -8,9 +8,9 @@ from datetime import date
 
 import psycopg
 
-from meterhub.billing.payment_allocation import service_receipt_key
-from meterhub.billing.penalties import PenaltyTables
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.payment_allocation import service_receipt_key
+from meterhub.billing.rules.penalties import PenaltyTables
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.claims.selection import DebtLine, debt_statement
 
 __all__ = [

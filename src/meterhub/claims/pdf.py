@@ -17,8 +17,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.receipts.drawing import BOLD, REGULAR, register_fonts
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.claims.documents import ApplicationDocument, PretrialDocument
 
 __all__ = ["render_application_pdf", "render_pretrial_pdf", "rubles"]

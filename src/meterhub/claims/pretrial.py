@@ -7,7 +7,7 @@ from datetime import date
 
 import psycopg
 
-from meterhub.billing.penalties import PenaltyTables
+from meterhub.billing.rules.penalties import PenaltyTables
 from meterhub.claims.selection import debt_statement
 
 __all__ = ["mark_letter_sent", "pretrial_letters", "register_pretrial_letter"]

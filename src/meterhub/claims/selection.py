@@ -3,7 +3,7 @@
 :func:`select_debtors` is billing's debtors list (months in debt, amount, building) without the accounts
 under a running instalment agreement (соглашение о рассрочке) or with an open case. :func:`debt_statement`
 gives an account's overdue principal per period and service and the penalties accrued to the day less what
-was paid of them (billing's :func:`~meterhub.billing.penalty_debts.penalties_accrued_to`), each period
+was paid of them (billing's :func:`~meterhub.billing.money.penalty_debts.penalties_accrued_to`), each period
 flagged when it is time-barred (:mod:`.time_bar`, the account's earlier court-order applications suspending
 the term).
 """
@@ -15,13 +15,13 @@ from datetime import date
 
 import psycopg
 
-from meterhub.billing.debtors import Debtor, debtors
-from meterhub.billing.ledger import outstanding_by_debt
-from meterhub.billing.opening_balances import opening_due_dates
-from meterhub.billing.payment_allocation import service_receipt_key
-from meterhub.billing.penalties import PenaltyTables
-from meterhub.billing.penalty_debts import penalties_accrued_to
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.debtors import Debtor, debtors
+from meterhub.billing.money.ledger import outstanding_by_debt
+from meterhub.billing.money.opening_balances import opening_due_dates
+from meterhub.billing.money.penalty_debts import penalties_accrued_to
+from meterhub.billing.rules.payment_allocation import service_receipt_key
+from meterhub.billing.rules.penalties import PenaltyTables
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.claims.lifecycle import CLOSED_STATES
 from meterhub.claims.time_bar import Suspension, limitation_ends
 

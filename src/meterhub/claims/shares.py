@@ -6,7 +6,7 @@ principal/penalty). A line of ``A`` kopecks gives owner ``i`` with share ``n_i/d
 ``⌊A·w_i / W⌋`` (``w_i`` the shares over a common denominator, ``W`` the share of the premise the listed
 owners hold), and the kopecks left go one each to the largest remainders, ties to the earlier owner in the
 list — the parts sum to the line exactly
-(billing's :func:`~meterhub.billing.payment_allocation.split_kopecks`).
+(billing's :func:`~meterhub.billing.rules.payment_allocation.split_kopecks`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import lcm
 
-from meterhub.billing.payment_allocation import split_kopecks
+from meterhub.billing.rules.payment_allocation import split_kopecks
 
 __all__ = ["Share", "split_by_shares", "split_lines_by_shares"]
 

@@ -15,8 +15,8 @@ from datetime import date
 
 import psycopg
 
-from meterhub.billing.payments_posting import post_payment
-from meterhub.billing.penalties import PenaltyTables
+from meterhub.billing.money.posting import post_payment
+from meterhub.billing.rules.penalties import PenaltyTables
 from meterhub.claims.lifecycle import COLLECTING_STATES, CaseState
 from meterhub.claims.selection import debt_statement
 

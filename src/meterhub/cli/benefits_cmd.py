@@ -18,7 +18,7 @@ def export(
     out: Path = typer.Option(..., "--out", help="file to write: .csv or .xlsx"),  # noqa: B008
 ) -> None:
     """Write the export for cash compensation and print the reconciliation report."""
-    from meterhub.billing.periods import BillingPeriod
+    from meterhub.billing.rules.periods import BillingPeriod
     from meterhub.exchange.social_protection import compensation_rows, reconciliation_report, write_export
     from meterhub.timeseries.database import connect, database_url
 

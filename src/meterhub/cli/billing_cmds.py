@@ -62,7 +62,7 @@ def import_data(
 
 def _print_reconciliation(conn: object, building: str | None, out: Path | None) -> bool:
     """Print (and with ``out`` write) the migration's reconciliation; ``True`` when every total agrees."""
-    from meterhub.billing.migration_report import format_report, reconcile, write_report_csv
+    from meterhub.billing.imports.migration_report import format_report, reconcile, write_report_csv
 
     lines = reconcile(conn, building)  # type: ignore[arg-type]
     typer.echo("reconciliation with the legacy system's totals:")
@@ -108,10 +108,10 @@ def close(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from meterhub.billing.close import CloseOptions
-    from meterhub.billing.close_runner import BuildingFailure, run_close
-    from meterhub.billing.periods import BillingPeriod
-    from meterhub.billing.repository import building_ids
+    from meterhub.billing.close.period import CloseOptions
+    from meterhub.billing.close.repository import building_ids
+    from meterhub.billing.close.runner import BuildingFailure, run_close
+    from meterhub.billing.rules.periods import BillingPeriod
     from meterhub.timeseries.database import connect, database_url
 
     try:

@@ -59,7 +59,7 @@ def export_cmd(
     org: str | None = typer.Option(None, "--org-ppa-guid", help=_ORG_HELP),
 ) -> None:
     """Build the messages of KIND, validate them against the XSD and write them (status 'built')."""
-    from meterhub.billing.periods import BillingPeriod
+    from meterhub.billing.rules.periods import BillingPeriod
     from meterhub.exchange.gis.exports import KINDS, export
     from meterhub.exchange.gis.model import MissingIdentifier
     from meterhub.exchange.gis.validation import GisSchemaError

@@ -19,7 +19,7 @@ def heating_correction(
     """Compute each account's yearly heating correction and book it in the correction month's period
     (January of the next year by default, or the first open period after it); the next close of that
     period writes the recalculation lines. Prints a report per building."""
-    from meterhub.billing.heating.yearly import run_yearly_correction
+    from meterhub.billing.close.heating.yearly import run_yearly_correction
     from meterhub.timeseries.database import connect, database_url
 
     failed = False

@@ -27,7 +27,7 @@ def _rubles(kopecks: int) -> str:
 
 
 def _period(text: str):  # -> BillingPeriod
-    from meterhub.billing.periods import BillingPeriod
+    from meterhub.billing.rules.periods import BillingPeriod
 
     try:
         return BillingPeriod.parse(text)
@@ -38,7 +38,7 @@ def _period(text: str):  # -> BillingPeriod
 def _day(text: str | None) -> date | None:
     if text is None:
         return None
-    from meterhub.billing.payment_registry import parse_day
+    from meterhub.billing.money.payment_registry import parse_day
 
     try:
         return parse_day(text)
@@ -57,7 +57,7 @@ def payments_import(
     ),
 ) -> None:
     """Import a payment registry once: post good rows, send bad ones to the suspense list."""
-    from meterhub.billing.payments_posting import AlreadyImportedError, RegistryFileError, import_registry
+    from meterhub.billing.money.posting import AlreadyImportedError, RegistryFileError, import_registry
     from meterhub.timeseries.database import connect, database_url
 
     with database_url(get_settings()) as url, connect(url) as conn:
@@ -82,7 +82,7 @@ def payments_import(
 @payments_app.command("suspense")
 def payments_suspense() -> None:
     """List the unresolved suspense rows (неразнесённые платежи)."""
-    from meterhub.billing.payments_posting import open_suspense
+    from meterhub.billing.money.posting import open_suspense
     from meterhub.timeseries.database import connect, database_url
 
     with database_url(get_settings()) as url, connect(url) as conn:
@@ -105,7 +105,7 @@ def payments_resolve(
     """Resolve a suspense row: post it to an account, or write it off."""
     from decimal import Decimal, InvalidOperation
 
-    from meterhub.billing.payments_posting import resolve_suspense
+    from meterhub.billing.money.posting import resolve_suspense
     from meterhub.timeseries.database import connect, database_url
 
     kopecks = None
@@ -140,7 +140,7 @@ def export_charges_cmd(
     """Export what every account has to pay for a period, in the payment-registry CSV format."""
     import sys
 
-    from meterhub.billing.agent_export import export_charges
+    from meterhub.billing.money.agent_export import export_charges
     from meterhub.timeseries.database import connect, database_url
 
     billing_period = _period(period)
@@ -160,7 +160,7 @@ def debtors_cmd(
     as_of: str = typer.Option(None, "--as-of", help="date (default: today)"),
 ) -> None:
     """List debtors: overdue amount, months in debt, unpaid penalties."""
-    from meterhub.billing.debtors import debtors
+    from meterhub.billing.money.debtors import debtors
     from meterhub.timeseries.database import connect, database_url
 
     day = _day(as_of) or date.today()
@@ -176,7 +176,7 @@ def debtors_cmd(
 
 
 def _import_events(kind: str, file: Path) -> None:
-    from meterhub.billing.service_event_files import EventFileError, import_absences, import_service_events
+    from meterhub.billing.imports.service_events import EventFileError, import_absences, import_service_events
     from meterhub.timeseries.database import connect, database_url
 
     load = import_absences if kind == "absences" else import_service_events

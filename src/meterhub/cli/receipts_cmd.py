@@ -72,8 +72,8 @@ def batch(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from meterhub.billing.periods import BillingPeriod
     from meterhub.billing.receipts import BatchProgress, ReceiptDataError, generate_batch
+    from meterhub.billing.rules.periods import BillingPeriod
     from meterhub.timeseries.database import connect, database_url
 
     try:

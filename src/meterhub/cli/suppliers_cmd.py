@@ -1,6 +1,6 @@
 """``meterhub suppliers …``: commissions, transfers and balances per supplier (docs/suppliers.md).
 
-Thin wiring over meterhub.billing.suppliers.
+Thin wiring over meterhub.billing.rules.suppliers.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def _rubles(kopecks: int) -> str:
 
 
 def _period(text: str) -> str:
-    from meterhub.billing.periods import BillingPeriod
+    from meterhub.billing.rules.periods import BillingPeriod
 
     try:
         return str(BillingPeriod.parse(text))
@@ -31,7 +31,7 @@ def _period(text: str) -> str:
 @app.command("commissions")
 def commissions() -> None:
     """Record the bank / agent commission of every posted payment that has none yet (by its contract)."""
-    from meterhub.billing.suppliers.store import record_commissions
+    from meterhub.billing.money.suppliers.store import record_commissions
     from meterhub.timeseries.database import connect, database_url
 
     with database_url(get_settings()) as url, connect(url) as conn:
@@ -44,7 +44,7 @@ def commissions() -> None:
 def import_transfers(path: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:  # noqa: B008
     """Import a bank statement of transfers to suppliers (CSV: supplier, period, transferred_on,
     document_no, amount, purpose). A statement is imported once; a bad row refuses the whole file."""
-    from meterhub.billing.suppliers.transfers import TransferStatementError, import_transfer_statement
+    from meterhub.billing.money.suppliers.transfers import TransferStatementError, import_transfer_statement
     from meterhub.timeseries.database import connect, database_url
 
     with database_url(get_settings()) as url, connect(url) as conn:
@@ -65,8 +65,8 @@ def balance(
 ) -> None:
     """The balance per supplier for a period: charged, paid by consumers, withheld by banks, due,
     transferred, owed (records missing commissions first)."""
-    from meterhub.billing.suppliers.store import record_commissions, supplier_balances
-    from meterhub.billing.suppliers.transfers import transfer_register
+    from meterhub.billing.money.suppliers.store import record_commissions, supplier_balances
+    from meterhub.billing.money.suppliers.transfers import transfer_register
     from meterhub.timeseries.database import connect, database_url
 
     text = _period(period)

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import psycopg
 
-from meterhub.billing.ledger import account_balances
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.ledger import account_balances
+from meterhub.billing.rules.periods import BillingPeriod
 
 __all__ = ["COLUMNS", "CompensationRow", "compensation_rows", "reconciliation_report", "write_export"]
 

@@ -27,10 +27,10 @@ from typing import Any
 
 import psycopg
 
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.close.repository import get_building
+from meterhub.billing.money.suppliers.store import service_suppliers, supplier_of
 from meterhub.billing.receipts.loader import _readings  # the ЕПД's own readings query, shared
-from meterhub.billing.repository import get_building
-from meterhub.billing.suppliers.store import service_suppliers, supplier_of
+from meterhub.billing.rules.periods import BillingPeriod
 
 __all__ = ["CHARGE_COLUMNS", "PAYMENT_COLUMNS", "READING_COLUMNS", "SupplierExport", "supplier_export"]
 

@@ -2,7 +2,8 @@
 
 An act is drawn up from a request (or by the dispatcher directly) with the start — the time of the
 consumer's report or of the check (п. 108–109) — and, once restored, the end (п. 111–113). Confirming it
-writes one billing interruption record through :func:`meterhub.billing.service_events.record_service_event`;
+writes one billing interruption record through
+:func:`meterhub.billing.close.service_events.record_service_event`;
 cancelling a confirmed act removes that record. The money is the close's business.
 """
 
@@ -13,7 +14,7 @@ from datetime import datetime
 
 import psycopg
 
-from meterhub.billing.service_events import record_service_event, remove_service_event
+from meterhub.billing.close.service_events import record_service_event, remove_service_event
 from meterhub.servicedesk.requests_store import RequestError, log_event
 
 __all__ = ["ActDraft", "cancel_act", "confirm_act", "draw_up_act"]

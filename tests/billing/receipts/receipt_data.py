@@ -23,8 +23,8 @@ from datetime import date
 
 import psycopg
 
-from meterhub.billing.close import CloseOptions, close_building
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.close.period import CloseOptions, close_building
+from meterhub.billing.rules.periods import BillingPeriod
 from tests.billing.close_data import load_small_building
 
 SECRET = "test-secret-key-for-link-codes-0123456789"

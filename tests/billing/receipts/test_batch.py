@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from meterhub.billing.payment_qr import parse_payment_payload
+from meterhub.billing.money.payment_qr import parse_payment_payload
 from meterhub.billing.receipts import BatchProgress, ReceiptDataError, generate_batch, list_receipts
 from meterhub.timeseries.database import connect
 from tests.billing.receipts.receipt_data import ISSUED, SECRET, decode_page_qr, load_receipt_world, page_texts

@@ -13,8 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meterhub.billing.payment_qr import Payee, parse_payment_payload
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.payment_qr import Payee, parse_payment_payload
 from meterhub.billing.receipts import (
     ChargeRow,
     Payer,
@@ -29,6 +28,7 @@ from meterhub.billing.receipts import (
 )
 from meterhub.billing.receipts.labels import money, number
 from meterhub.billing.receipts.rows import charge_rows
+from meterhub.billing.rules.periods import BillingPeriod
 from tests.billing.receipts.receipt_data import decode_page_qr, page_texts
 
 PAYEE = Payee(
@@ -140,7 +140,7 @@ def test_bad_bank_requisites_are_refused_naming_the_field(field: str, value: str
 
 
 def _receipt(rows: tuple[ChargeRow, ...], charged: D, to_pay_paid: D = D("0.00")) -> Receipt:
-    from meterhub.billing.payment_qr import ReceiptPayment, receipt_payment_payload
+    from meterhub.billing.money.payment_qr import ReceiptPayment, receipt_payment_payload
 
     period = BillingPeriod(2026, 1)
     totals = Totals(

@@ -21,9 +21,9 @@ from fractions import Fraction
 
 import pytest
 
-from meterhub.billing.payment_qr import parse_payment_payload
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.payment_qr import parse_payment_payload
 from meterhub.billing.receipts import load_debt_receipt, load_receipt, render_receipt_pdf
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.registry.audit import Actor
 from meterhub.registry.owners_store import NewOwnership, add_ownership, end_ownership
 from meterhub.registry.payers import OwnerOnDay, payer_name

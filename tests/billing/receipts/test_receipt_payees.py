@@ -18,12 +18,12 @@ from datetime import date
 
 import pytest
 
-from meterhub.billing.ledger import account_balances
-from meterhub.billing.payment_qr import parse_payment_payload
-from meterhub.billing.payments_posting import post_payment
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.ledger import account_balances
+from meterhub.billing.money.payment_qr import parse_payment_payload
+from meterhub.billing.money.posting import post_payment
+from meterhub.billing.money.suppliers.store import record_commissions, supplier_balances
 from meterhub.billing.receipts import load_receipt, render_receipt_pdf
-from meterhub.billing.suppliers.store import record_commissions, supplier_balances
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.receipts.receipt_data import ISSUED, load_receipt_world
 
@@ -148,7 +148,7 @@ def test_supplier_export_of_a_resource_supplier(world: str, tmp_path) -> None:
 
 
 def test_payment_by_one_payees_qr_pays_only_its_services(world: str) -> None:
-    from meterhub.billing.suppliers.payee_payments import post_payment_to_payee
+    from meterhub.billing.money.suppliers.payee_payments import post_payment_to_payee
 
     with connect(world) as conn:
         # LS-2 scans only the «Энергосбыт» QR code: 1 203.00 for January's electricity

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from meterhub.billing.imports import ImportFileError, import_file
-from meterhub.billing.payment_qr import parse_payment_payload
+from meterhub.billing.money.payment_qr import parse_payment_payload
 from meterhub.billing.receipts import (
     ReceiptDataError,
     account_link_code,
@@ -127,7 +127,7 @@ def test_opening_balance_payments_and_penalties_come_from_the_ledger(conn) -> No
 
 
 def test_windows_1251_payload_round_trips_through_the_page(conn) -> None:
-    from meterhub.billing.payment_qr import QrCharset
+    from meterhub.billing.money.payment_qr import QrCharset
 
     pdf = render_receipt_pdf(conn, "LS-3", "2026-01", issued_on=ISSUED, charset=QrCharset.WINDOWS_1251)
     raw = decode_page_qr(pdf)

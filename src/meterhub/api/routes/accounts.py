@@ -15,9 +15,9 @@ from meterhub.api import labels_ru
 from meterhub.api.deps import AccountNo, Conn, CurrentUser, require_role
 from meterhub.api.roles import Role
 from meterhub.api.schemas import Money, money
-from meterhub.billing import ledger
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money import ledger
 from meterhub.billing.receipts.labels import unit_title, volume_text
+from meterhub.billing.rules.periods import BillingPeriod
 
 router = APIRouter(tags=["accounts"])
 
@@ -43,7 +43,7 @@ def _num(value: Decimal | None) -> str | None:
 
 def due_date_of(period: str) -> date | None:
     """The last day to pay the period (billing's penalty tables: day N of the next month)."""
-    from meterhub.billing.penalties import PenaltyTables
+    from meterhub.billing.rules.penalties import PenaltyTables
 
     try:
         return PenaltyTables.default().due_date(BillingPeriod.parse(period))

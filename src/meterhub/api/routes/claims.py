@@ -94,7 +94,7 @@ def _timeline(conn, case_id: int) -> list[dict]:
 
 @router.get("/debtors/{account_no}", summary="A debtor's card: debt history, payments, claims and cases")
 def debtor_card(user: Lawyer, conn: Conn, account_no: AccountNo, as_of: date) -> dict:
-    from meterhub.billing.ledger import payment_history
+    from meterhub.billing.money.ledger import payment_history
     from meterhub.claims.pretrial import pretrial_letters
     from meterhub.claims.selection import debt_statement
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from meterhub.api.deps import AccountNo, Conn, get_settings
 from meterhub.api.routes.accounts import due_date_of
 from meterhub.api.schemas import Money, money
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.core.settings import Settings
 
 router = APIRouter(tags=["receipts"])

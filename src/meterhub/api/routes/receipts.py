@@ -15,7 +15,7 @@ from meterhub.api.deps import AccountNo, Conn, get_settings
 from meterhub.api.payment_state import STATE_NAMES, paid_since, payment_state
 from meterhub.api.routes.accounts import due_date_of
 from meterhub.api.schemas import Money, money
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.core.settings import Settings
 
 router = APIRouter(tags=["receipts"])

@@ -24,7 +24,7 @@ from meterhub.api.request_workflow import (
     detect_image_type,
 )
 from meterhub.api.roles import Role, User
-from meterhub.billing.plan_requests import decide_plan_request
+from meterhub.billing.residents.plan_requests import decide_plan_request
 from meterhub.core.settings import Settings
 from meterhub.servicedesk.requests_store import file_cabinet_request
 

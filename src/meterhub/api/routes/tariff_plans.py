@@ -10,8 +10,8 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
 from meterhub.api.deps import AccountNo, Conn, CurrentUser
-from meterhub.billing.plan_requests import SCHEME_NAMES_RU, PlanRequestError, file_plan_request
-from meterhub.billing.zones import ZoneScheme
+from meterhub.billing.residents.plan_requests import SCHEME_NAMES_RU, PlanRequestError, file_plan_request
+from meterhub.billing.rules.zones import ZoneScheme
 from meterhub.servicedesk.requests_store import file_cabinet_request
 
 router = APIRouter(tags=["requests"])

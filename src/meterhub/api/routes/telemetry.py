@@ -35,19 +35,19 @@ from meterhub.api.routes.telemetry_schemas import (
     ZoneCostOut,
 )
 from meterhub.api.schemas import money
-from meterhub.billing import building_chart_inputs, submission_store
-from meterhub.billing import resident_loaders as loaders
-from meterhub.billing.consumption_series import ConsumptionChart, NoTariffError, Resolution, Unit
-from meterhub.billing.money import strip_zeros
-from meterhub.billing.reading_submission import SubmissionRules, validate_submission
+from meterhub.billing.close.loader import READINGS_WINDOW_DAY
 from meterhub.billing.receipts.labels import money as ru_money
-from meterhub.billing.zones import ZoneScheme
+from meterhub.billing.residents import building_chart_inputs, loaders, submission_store
+from meterhub.billing.residents.consumption_series import ConsumptionChart, NoTariffError, Resolution, Unit
+from meterhub.billing.residents.reading_submission import SubmissionRules, validate_submission
+from meterhub.billing.rules.rounding import strip_zeros
+from meterhub.billing.rules.zones import ZoneScheme
 
 __all__ = ["get_now", "router"]
 
 router = APIRouter(tags=["telemetry"])
 
-SUBMISSION_RULES = SubmissionRules(window_last_day=loaders.READINGS_WINDOW_DAY)
+SUBMISSION_RULES = SubmissionRules(window_last_day=READINGS_WINDOW_DAY)
 MAX_DAYS = {Resolution.HOUR: 366, Resolution.DAY: 1100, Resolution.MONTH: 3700}
 _SCHEME_RU = {scheme: labels_ru.scheme_ru(scheme) for scheme in ZoneScheme}
 

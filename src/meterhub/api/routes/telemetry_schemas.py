@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from meterhub.api.schemas import Money
-from meterhub.billing.consumption_series import Resolution, Unit
-from meterhub.billing.zones import ZoneScheme
+from meterhub.billing.residents.consumption_series import Resolution, Unit
+from meterhub.billing.rules.zones import ZoneScheme
 
 __all__ = [
     "BuildingChartsOut",

@@ -14,8 +14,8 @@ from typing import Any
 
 from meterhub.billing.imports.columns import boolean, choice, day, text
 from meterhub.billing.imports.specs import Column, Entity, Reference
-from meterhub.billing.schedule_text import day_typed_schedule
-from meterhub.billing.zones import ZoneScheme
+from meterhub.billing.rules.schedule_text import day_typed_schedule
+from meterhub.billing.rules.zones import ZoneScheme
 
 __all__ = ["DATED_ENTITIES", "DATED_ORDER"]
 

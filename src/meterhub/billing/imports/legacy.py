@@ -41,8 +41,8 @@ from meterhub.billing.imports.legacy_specs import LEGACY_ENTITIES, LEGACY_ORDER
 from meterhub.billing.imports.run import ImportFileError, ImportProblem, ImportResult
 from meterhub.billing.imports.run import _check_references as check_references
 from meterhub.billing.imports.run import _parse_rows as parse_rows
-from meterhub.billing.penalties import PenaltyTables
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.penalties import PenaltyTables
+from meterhub.billing.rules.periods import BillingPeriod
 
 __all__ = ["LEGACY_ENTITIES", "LEGACY_ORDER", "OPENING_SOURCE", "LegacyImportResult", "import_legacy_file"]
 

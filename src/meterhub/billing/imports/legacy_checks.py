@@ -11,8 +11,8 @@ import psycopg
 
 from meterhub.billing.imports.legacy_specs import zone_set_problem
 from meterhub.billing.imports.run import ImportProblem
-from meterhub.billing.penalties import PenaltyTables
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.penalties import PenaltyTables
+from meterhub.billing.rules.periods import BillingPeriod
 
 __all__ = [
     "building_of",

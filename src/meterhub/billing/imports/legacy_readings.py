@@ -4,7 +4,7 @@ start reading (docs/migration.md).
 
 A row's zone names the register: ``single`` the service's total register (``water_m3``,
 ``energy_import_kwh``), ``day``/``night`` the T1/T2 registers of a two-tariff meter and
-``peak``/``night``/``semi_peak`` T1/T2/T3 of a three-tariff one (billing/zones.py). The reading is taken
+``peak``/``night``/``semi_peak`` T1/T2/T3 of a three-tariff one (billing/rules/zones.py). The reading is taken
 at 12:00 local time on ``read_on`` (default: the readings window day of the period, the 25th). Readings
 are stored once: a re-import of the same value is a duplicate the store ignores; another value at the
 same instant is refused (a stored reading is never rewritten).
@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
+from meterhub.billing.close.loader import LoaderOptions
 from meterhub.billing.imports.run import ImportProblem
-from meterhub.billing.loader import LoaderOptions
-from meterhub.billing.meter_data import SERVICE_REGISTERS
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.zones import THREE_REGISTER_ZONES, TWO_REGISTER_ZONES
+from meterhub.billing.rules.meter_data import SERVICE_REGISTERS
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.zones import THREE_REGISTER_ZONES, TWO_REGISTER_ZONES
 from meterhub.core.readings import Reading, ReadingSource
 
 __all__ = ["planned_readings", "write_planned_readings"]

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meterhub.billing.imports.columns import boolean, choice, day, decimal, integer, text, time_zone
-from meterhub.billing.schedule_text import parse_zone_schedule
-from meterhub.billing.tariffs import PriceBasis, Service, Tariff
-from meterhub.billing.zones import Zone, ZoneScheme
+from meterhub.billing.rules.schedule_text import parse_zone_schedule
+from meterhub.billing.rules.tariffs import PriceBasis, Service, Tariff
+from meterhub.billing.rules.zones import Zone, ZoneScheme
 
 __all__ = ["ENTITIES", "Column", "Entity", "Reference"]
 

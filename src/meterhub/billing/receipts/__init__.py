@@ -3,6 +3,9 @@
 Public interface (notes/api-contract.md, "Receipts"): :func:`render_receipt_pdf`,
 :func:`render_debt_receipt_pdf`, :func:`list_receipts`, plus :func:`account_link_code` for the cabinet,
 :func:`render_receipts_pdf` for a range of periods and :func:`generate_batch` for a building or a period.
+The payment QR payload (ГОСТ Р 56042-2014) printed on it is :mod:`meterhub.billing.money.payment_qr`.
+Pure layout (:mod:`.model`, :mod:`.rows`, :mod:`.labels`, :mod:`.pdf`, :mod:`.drawing`) is kept apart
+from the database reads (:mod:`.loader`, :mod:`.balances`, :mod:`.documents`, :mod:`.batch`).
 See docs/receipts.md.
 """
 

@@ -1,4 +1,4 @@
-"""Where the receipt's money figures come from: the ledger (:mod:`meterhub.billing.ledger`).
+"""Where the receipt's money figures come from: the ledger (:mod:`meterhub.billing.money.ledger`).
 
 The one place the receipt reads balances, payments and debts, so the source can change without touching
 the loader or the renderer. Amounts come back in rubles (``Decimal``, whole kopecks).
@@ -13,15 +13,15 @@ from decimal import Decimal
 
 import psycopg
 
-from meterhub.billing.ledger import (
+from meterhub.billing.money.ledger import (
     ADVANCE_SERVICE,
     account_balances,
     advance_by_payment,
     outstanding_by_debt,
 )
-from meterhub.billing.penalties import PenaltyRules, PenaltyTables
-from meterhub.billing.penalty_debts import penalties_accrued_to
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.penalty_debts import penalties_accrued_to
+from meterhub.billing.rules.penalties import PenaltyRules, PenaltyTables
+from meterhub.billing.rules.periods import BillingPeriod
 
 __all__ = [
     "Outstanding",
@@ -134,7 +134,7 @@ def penalties_as_of(
     """Penalties still owed on ``as_of`` per debt period [₽], accrued up to that day.
 
     The close's method with ``as_of`` as the calculation day
-    (:func:`~meterhub.billing.penalty_debts.penalties_accrued_to`: one debt per period, rounded once and
+    (:func:`~meterhub.billing.money.penalty_debts.penalties_accrued_to`: one debt per period, rounded once and
     split per service, the principal payments credited up to ``as_of`` reducing the base; a legacy debt
     from its own due date and the cutover, plus its unpaid legacy penalty); the penalty payments made up to
     ``as_of`` are subtracted per service (never below 0). Raises ``LookupError`` when the penalty tables

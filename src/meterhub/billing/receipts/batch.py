@@ -30,11 +30,11 @@ from pathlib import Path
 
 import psycopg
 
-from meterhub.billing.payment_qr import QrCharset
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.payment_qr import QrCharset
 from meterhub.billing.receipts.loader import iter_receipts
 from meterhub.billing.receipts.model import Receipt, ReceiptDataError
 from meterhub.billing.receipts.pdf import write_receipts
+from meterhub.billing.rules.periods import BillingPeriod
 
 __all__ = ["BatchProgress", "BatchResult", "RegisterEntry", "generate_batch"]
 

@@ -11,21 +11,21 @@ from decimal import Decimal
 
 import psycopg
 
-from meterhub.billing.opening_balances import opening_due_dates
-from meterhub.billing.payment_qr import (
+from meterhub.billing.money.opening_balances import opening_due_dates
+from meterhub.billing.money.payment_qr import (
     PaymentPayloadError,
     QrCharset,
     ReceiptPayment,
     receipt_payment_payload,
 )
-from meterhub.billing.penalties import PenaltyTables
-from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.receipts.balances import building_period_balances, outstanding_debts, penalties_as_of
 from meterhub.billing.receipts.labels import ru_date
 from meterhub.billing.receipts.link_code import account_link_code
 from meterhub.billing.receipts.loader import AccountInfo, load_payee, load_receipt, payer_of
 from meterhub.billing.receipts.model import DebtLine, DebtReceipt, ReceiptDataError
 from meterhub.billing.receipts.pdf import write_debt_receipt, write_receipts
+from meterhub.billing.rules.penalties import PenaltyTables
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.registry.counts_store import register_counts_on
 from meterhub.registry.payers import register_payer_names
 

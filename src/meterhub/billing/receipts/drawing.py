@@ -183,7 +183,7 @@ def qr_rectangles(matrix: Sequence[Sequence[int]]) -> list[tuple[int, int, int, 
 def draw_qr(c: Canvas, payload: bytes, x: float, y: float, size: float) -> None:
     """The payment QR code of ``payload`` as vector modules in a ``size`` square (bottom-left ``x, y``).
 
-    Same symbol as :func:`meterhub.billing.payment_qr.render_payment_qr_png`: segno, byte mode,
+    Same symbol as :func:`meterhub.billing.money.payment_qr.render_payment_qr_png`: segno, byte mode,
     error-correction level M (not boosted), a 4-module quiet zone left white inside the square. Vector
     modules stay sharp at any print resolution; they are one path of rectangles in module units (the
     coordinate system is scaled to one module), so the content stream holds small integers.

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from meterhub.billing.money import strip_zeros
-from meterhub.billing.periods import MONTHS_RU
+from meterhub.billing.rules.periods import MONTHS_RU
+from meterhub.billing.rules.rounding import strip_zeros
 
 __all__ = [
     "MONTHS",

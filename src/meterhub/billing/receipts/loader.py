@@ -27,16 +27,16 @@ from typing import Any
 
 import psycopg
 
-from meterhub.billing.heating.store import heating_references
-from meterhub.billing.payment_qr import (
+from meterhub.billing.close.heating.store import heating_references
+from meterhub.billing.close.repository import get_building, normatives_on, residents_on
+from meterhub.billing.money.payment_qr import (
     Payee,
     PaymentPayloadError,
     QrCharset,
     ReceiptPayment,
     receipt_payment_payload,
 )
-from meterhub.billing.penalties import PenaltyTables
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.suppliers.receipt_parts import PayeeShare, payee_shares
 from meterhub.billing.receipts.balances import building_period_balances, last_payment_dates
 from meterhub.billing.receipts.labels import (
     register_title,
@@ -57,8 +57,8 @@ from meterhub.billing.receipts.model import (
     validate_payee,
 )
 from meterhub.billing.receipts.rows import charge_rows, service_references, with_benefits
-from meterhub.billing.repository import get_building, normatives_on, residents_on
-from meterhub.billing.suppliers.receipt_parts import PayeeShare, payee_shares
+from meterhub.billing.rules.penalties import PenaltyTables
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.registry.payers import register_payer_names
 
 __all__ = [

@@ -4,7 +4,8 @@ Pure data, no I/O: :mod:`.loader` fills it from the database, :mod:`.pdf` draws 
 the sample form of Приказ Минстроя России от 26.01.2018 № 43/пр (billing-rules.md §5.2):
 
 1. payer and provider (плательщик, исполнитель) — :class:`Payer`, :class:`Provider`;
-2. payment details (реквизиты для оплаты) — :class:`~meterhub.billing.payment_qr.Payee`, :class:`Totals`,
+2. payment details (реквизиты для оплаты) — :class:`~meterhub.billing.money.payment_qr.Payee`,
+:class:`Totals`,
    the QR payload and the account-link code;
 3. the charge table (расчёт размера платы) — :class:`ChargeRow`;
 4. reference data (справочная информация) — :class:`ServiceReference`, :class:`MeterReading`;
@@ -24,8 +25,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from meterhub.billing.payment_qr import Payee
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.money.payment_qr import Payee
+from meterhub.billing.rules.periods import BillingPeriod
 
 __all__ = [
     "ChargeRow",

@@ -18,7 +18,7 @@ from typing import BinaryIO
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from meterhub.billing.payment_qr import Payee
+from meterhub.billing.money.payment_qr import Payee
 from meterhub.billing.receipts.drawing import (
     BOLD,
     Cell,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from meterhub.billing.ledger import ADVANCE_SERVICE, outstanding_by_debt
+from meterhub.billing.money.ledger import ADVANCE_SERVICE, outstanding_by_debt
 from meterhub.exchange.gis.identifiers import identifiers
 from meterhub.exchange.gis.messages.debt_requests import (
     MAX_ACTIONS,

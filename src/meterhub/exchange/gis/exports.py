@@ -18,8 +18,8 @@ from pathlib import Path
 
 import psycopg
 
-from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.receipts import iter_receipts
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.exchange.gis.envelope import OPERATIONS, build_envelope, request_header
 from meterhub.exchange.gis.identifiers import identifiers
 from meterhub.exchange.gis.messages.accounts import MAX_ACCOUNTS, build_accounts

@@ -19,8 +19,8 @@ from pathlib import Path
 import psycopg
 from lxml import etree
 
-from meterhub.billing.periods import BillingPeriod
 from meterhub.billing.receipts import StateIds
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.exchange.gis.validation import validate
 from meterhub.exchange.gis.xml import NS
 

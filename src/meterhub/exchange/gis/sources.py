@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import psycopg
 
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.exchange.gis.identifiers import building_identifiers, identifiers
 from meterhub.exchange.gis.model import (
     AccountData,

@@ -1,0 +1,370 @@
+"""Penalties (пени) of a building computed during the close of a period, and the close's money step.
+
+:func:`run_penalties` ``(conn, building_id, period)`` computes, for every debt of the building's accounts
+(one account × earlier billing period D over its services: charge lines plus the recalculations booked in
+D), the penalty accrued up to the last day of ``period`` with
+:func:`~meterhub.billing.rules.debt_penalty.compute_debt_penalty` — the payments credited to each service
+(``payment_allocations``, principal) reduce its base from the day after each payment; the debt's penalty is
+summed unrounded over its services and rounded **once** (Decision 2), then split per service by the
+largest remainder, ties in receipt order (Decision 10) — and stores one ``penalty_lines`` row per debt and
+service: the running total ``accrued_kopecks`` (the service's part of the debt's rounded penalty) and
+``amount_kopecks`` = what this period adds over the previous closing period's part. ``details`` carries the
+service's runs of days and the debt's once-rounded total. The receipt shows Σ ``amount_kopecks`` of the
+period as the separate penalty line (неустойка); the ledger counts it in ``penalties``.
+
+:func:`~meterhub.billing.money.penalty_debts.penalties_accrued_to` gives an account's penalties accrued up
+to a
+day (for a payment designated for penalties, Decision 9), computed the same way.
+
+:func:`close_money` is the one call the close makes (inside its transaction, after the charges are
+written): service recalculations (absence, interruptions) → penalties → advances applied to the new debts.
+A draft re-run deletes and recomputes everything this step wrote for the period.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import psycopg
+
+from meterhub.billing.money.opening_balances import (
+    OpeningDebt,
+    opening_principal,
+    penalty_baseline,
+)
+from meterhub.billing.money.penalty_debts import credited_payments, debt_units, load_debts
+from meterhub.billing.rules.debt_penalty import ServiceDebt, compute_debt_penalty
+from meterhub.billing.rules.payment_allocation import service_receipt_key, split_kopecks
+from meterhub.billing.rules.penalties import (
+    DebtPayment,
+    PenaltyDebt,
+    PenaltyResult,
+    PenaltyRules,
+    PenaltyTables,
+    compute_penalty,
+)
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.rounding import engine_context, round_money, to_kopecks
+
+__all__ = ["MoneyCloseResult", "PenaltyRunResult", "close_money", "run_penalties"]
+
+
+@dataclass(frozen=True, slots=True)
+class PenaltyRunResult:
+    building: str
+    period: str
+    as_of: date
+    debts: int
+    """Penalty lines stored (one per debt × service)."""
+    added_kopecks: int
+    """Σ amount_kopecks: penalties this period adds."""
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyCloseResult:
+    recalculation_lines: int
+    recalculated_kopecks: int
+    penalties: PenaltyRunResult
+    advance_applied_kopecks: int
+
+
+_ACCOUNTS = "SELECT account_no FROM accounts WHERE building_id = %(building)s"
+_PREVIOUS = """
+SELECT DISTINCT ON (account_no, service, debt_period) account_no, service, debt_period, accrued_kopecks,
+       unpaid_kopecks, as_of
+  FROM penalty_lines WHERE building_id = %(building)s AND closing_period < %(period)s
+ ORDER BY account_no, service, debt_period, closing_period DESC
+"""
+_HUNDRED = Decimal(100)
+_ZERO = Decimal(0)
+
+
+class _Walk:
+    """The calendar walk of a debt period's debts without payments, shared by all of them.
+
+    Without payments the walk of :func:`compute_penalty` over the calendar (runs of days, their counters,
+    divisors, moratorium days) and the rate day (the calculation day) do not depend on the principal; only
+    each run's base and amount do. :meth:`scaled` recomputes those for another principal with the same
+    expression as :func:`~meterhub.billing.rules.penalties._line` — B × r × days / (100 × divisor), exact
+    products at the engine's precision, one division — sums them as :func:`compute_penalty` does and
+    writes the same ``details`` JSON as :func:`_details`.
+    """
+
+    __slots__ = ("accrues", "notes", "parts", "result")
+
+    def __init__(self, result: PenaltyResult) -> None:
+        self.result = result
+        self.accrues = any(line.divisor for line in result.lines)
+        self.parts = [
+            (
+                line.days,
+                line.divisor,
+                f'{{"first_day": "{line.first_day.isoformat()}", "last_day": "{line.last_day.isoformat()}", '
+                f'"first_k": {line.first_k}, "days": {line.days}, "base": "',
+                f'", "divisor": {line.divisor}, "amount_exact": "',
+            )
+            for line in result.lines
+        ]
+        self.notes = json.dumps(list(result.notes), ensure_ascii=False)
+
+    def scaled(self, base: Decimal) -> tuple[Decimal, str]:
+        """Σ of the runs' exact amounts [₽] and the details' ``lines`` JSON of a principal ``base`` [₽]."""
+        rate = self.result.rate_percent
+        base_text = str(base)
+        total = _ZERO
+        items = []
+        with engine_context():
+            for days, divisor, head, middle in self.parts:
+                exact = base * rate * days / (_HUNDRED * divisor) if divisor else _ZERO
+                total += exact
+                items.append(f'{head}{base_text}{middle}{exact!s}"}}')
+        return total, f"[{', '.join(items)}]"
+
+
+def _lines_json(result: PenaltyResult) -> str:
+    return json.dumps(
+        [
+            {
+                "first_day": line.first_day.isoformat(),
+                "last_day": line.last_day.isoformat(),
+                "first_k": line.first_k,
+                "days": line.days,
+                "base": str(line.base),
+                "divisor": line.divisor,
+                "amount_exact": str(line.amount_exact),
+            }
+            for line in result.lines
+        ]
+    )
+
+
+def _details(lines: str, notes: str, principal: int, exact: Decimal, accrued: int, services: int) -> str:
+    """The ``details`` JSON of a penalty line (jsonb): the service's runs of days, the notes, and the debt
+    (all its services) whose penalty was rounded once and split (Decisions 2, 10)."""
+    return (
+        f'{{"lines": {lines}, "notes": {notes}, "debt": {{"principal_kopecks": {principal}, '
+        f'"accrued_exact": "{exact}", "accrued_kopecks": {accrued}, "services": {services}, '
+        '"split": "largest remainder, ties in receipt order"}}'
+    )
+
+
+def run_penalties(
+    conn: psycopg.Connection,
+    building_id: str,
+    period: BillingPeriod,
+    tables: PenaltyTables | None = None,
+    rules: PenaltyRules | None = None,
+) -> PenaltyRunResult:
+    """Compute and store the penalty lines of ``building_id`` for closing period ``period``.
+
+    The calculation day is the last day of ``period``; debts of earlier periods only. Earlier lines of
+    this closing period are replaced. A debt fully paid by the previous calculation whose penalty was
+    already stored is skipped (its penalty cannot change). Raises ``LookupError`` (naming the account) when
+    the penalty tables do not cover a day they are asked about.
+
+    Debts without payments share one calendar walk per debt period (:class:`_Walk`); a debt whose walk
+    accrues nothing (still inside the 30 free days) and had no earlier penalty stores nothing.
+    """
+    tables = tables or PenaltyTables.default()
+    text = str(period)
+    as_of = period.end_day - timedelta(days=1)
+    conn.execute(
+        "DELETE FROM penalty_lines WHERE building_id = %s AND closing_period = %s", (building_id, text)
+    )
+    accounts = [row[0] for row in conn.execute(_ACCOUNTS, {"building": building_id})]
+    debts, payments = load_debts(conn, accounts, text)
+    previous = {
+        (a, d, s): (accrued, unpaid, prev_as_of)
+        for a, s, d, accrued, unpaid, prev_as_of in conn.execute(
+            _PREVIOUS, {"building": building_id, "period": text}
+        )
+    }
+    opening = opening_principal(conn, accounts)  # legacy debts: their own due date and cutover
+    periods: dict[str, tuple[BillingPeriod, date | None]] = {}
+    walks: dict[tuple[str, date], _Walk] = {}
+    orders: dict[tuple[str, ...], list[str]] = {}  # services in receipt order, per set of services
+    rows = []
+    added = 0
+    for account_no, debt_period, billing_period, due, cutover, principals in debt_units(
+        debts, opening, periods, tables
+    ):
+        if due >= as_of:
+            continue
+        names = tuple(principals)
+        services = orders.get(names)
+        if services is None:
+            services = orders[names] = sorted(names, key=service_receipt_key)
+        credited = {
+            s: credited_payments(principals[s], paid) if (paid := payments.get((account_no, debt_period, s)))
+            else []
+            for s in services
+        }
+        prevs = {s: previous.get((account_no, debt_period, s)) for s in services}
+        if cutover is not None and not any(prevs.values()):  # accrual before the cutover is the legacy's
+            legacy = OpeningDebt(due, cutover)
+            try:
+                base = penalty_baseline(legacy, billing_period, principals, tables, rules)
+            except LookupError as exc:
+                raise LookupError(f"penalty of account {account_no}, {debt_period}: {exc}") from exc
+            day = cutover - timedelta(days=1)
+            prevs = {s: (base[s], principals[s], day) for s in services}
+        seen = [prev[2] for prev in prevs.values() if prev is not None]
+        if seen and _paid_off_by(principals, credited, max(seen)):
+            continue  # paid off before the previous calculation: nothing changes
+        try:
+            computed = _debt_penalty(
+                billing_period, due, as_of, principals, credited, walks, tables, rules, bool(seen)
+            )
+        except LookupError as exc:
+            raise LookupError(f"penalty of account {account_no}, {debt_period}: {exc}") from exc
+        if computed is None:
+            continue  # nothing accrues yet (free days, moratorium) and nothing was stored before
+        unpaid = {
+            s: principals[s] - sum(to_kopecks(p.amount) for p in credited[s] if p.day <= as_of)
+            if credited[s]
+            else principals[s]
+            for s in services
+        }
+        last_day = computed.rate_day if not any(unpaid.values()) else as_of
+        principal = sum(principals.values())
+        details_of = computed.notes, principal, computed.exact, computed.accrued, len(services)
+        for service, (service_exact, lines, share) in zip(services, computed.parts, strict=True):
+            prev = prevs[service]
+            amount = share - (prev[0] if prev else 0)
+            if not share and not amount:
+                continue
+            rows.append(
+                (
+                    building_id,
+                    text,
+                    account_no,
+                    service,
+                    debt_period,
+                    due,
+                    as_of,
+                    principals[service],
+                    unpaid[service],
+                    computed.rate_day,
+                    computed.rate,
+                    max(0, (last_day - due).days),
+                    service_exact,
+                    share,
+                    amount,
+                    computed.formula,
+                    _details(lines, *details_of),
+                )
+            )
+            added += amount
+    columns = (
+        "building_id, closing_period, account_no, service, debt_period, due_date, as_of, principal_kopecks,"
+        " unpaid_kopecks, rate_day, rate_percent, days_overdue, accrued_exact, accrued_kopecks,"
+        " amount_kopecks, formula, details"
+    )
+    with conn.cursor() as cur, cur.copy(f"COPY penalty_lines ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    return PenaltyRunResult(building_id, text, as_of, len(rows), added)
+
+
+@dataclass(frozen=True, slots=True)
+class _Computed:
+    """One debt's penalty as :func:`run_penalties` stores it."""
+
+    rate_day: date
+    rate: Decimal
+    formula: str
+    notes: str
+    """JSON list of notes (moratoria)."""
+    exact: Decimal
+    """The debt's exact penalty [₽] (Σ over its services)."""
+    accrued: int
+    """The debt's penalty rounded once [kopecks]."""
+    parts: list[tuple[Decimal, str, int]]
+    """Per service in receipt order: (exact [₽], runs of days JSON, part of ``accrued`` [kopecks])."""
+
+
+def _debt_penalty(
+    period: BillingPeriod,
+    due: date,
+    as_of: date,
+    principals: dict[str, int],
+    credited: dict[str, list[DebtPayment]],
+    walks: dict[tuple[str, date], _Walk],
+    tables: PenaltyTables,
+    rules: PenaltyRules | None,
+    stored_before: bool,
+) -> _Computed | None:
+    """The penalty of one debt (services in receipt order, as ``credited`` lists them): with payments
+    through :func:`compute_debt_penalty`; without, by the debt period's shared calendar walk — ``None`` when
+    that walk accrues nothing and nothing was ``stored_before`` (the debt is skipped)."""
+    services = list(credited)
+    if any(credited.values()):
+        debt = compute_debt_penalty(
+            period,
+            due,
+            [ServiceDebt(s, Decimal(principals[s]).scaleb(-2), tuple(credited[s])) for s in services],
+            as_of=as_of,
+            tables=tables,
+            rules=rules,
+        )
+        notes = json.dumps(
+            list(dict.fromkeys(n for part in debt.services for n in part.result.notes)), ensure_ascii=False
+        )
+        parts = [
+            (part.result.amount_exact, _lines_json(part.result), to_kopecks(part.amount))
+            for part in debt.services
+        ]
+        formula, accrued = debt.services[0].result.formula, to_kopecks(debt.amount)
+        exact = debt.amount_exact
+        return _Computed(debt.rate_day, debt.rate_percent, formula, notes, exact, accrued, parts)
+    walk = walks.get((str(period), due))
+    if walk is None:
+        first = PenaltyDebt(period, Decimal(principals[services[0]]).scaleb(-2), due)
+        walk = _Walk(compute_penalty(first, as_of=as_of, tables=tables, rules=rules))
+        walks[(str(period), due)] = walk
+    if not walk.accrues and not stored_before:
+        return None
+    scaled = [walk.scaled(Decimal(principals[s]).scaleb(-2)) for s in services]
+    with engine_context():
+        exact = sum((e for e, _ in scaled), _ZERO)
+    rounded = round_money(exact)
+    # without payments each service's exact penalty is its principal × the same walk factor, so the
+    # largest-remainder split by exact amounts is the exact integer split by principal (kopecks)
+    shares = split_kopecks(to_kopecks(rounded), [principals[s] for s in services]) if rounded else None
+    parts = [(e, lines, shares[i] if shares else 0) for i, (e, lines) in enumerate(scaled)]
+    r = walk.result
+    return _Computed(r.rate_day, r.rate_percent, r.formula, walk.notes, exact, to_kopecks(rounded), parts)
+
+
+def _paid_off_by(principals: dict[str, int], credited: dict[str, list[DebtPayment]], day: date) -> bool:
+    """Whether every service of the debt was paid in full by ``day``."""
+    return all(
+        sum(to_kopecks(p.amount) for p in credited[s] if p.day <= day) == principal
+        for s, principal in principals.items()
+    )
+
+
+def close_money(
+    conn: psycopg.Connection,
+    building_id: str,
+    period: BillingPeriod,
+    tables: PenaltyTables | None = None,
+) -> MoneyCloseResult:
+    """The money step of the close of ``period`` (call inside the close's transaction, after its charges
+    are written): service recalculations, then penalties, then advances applied to the new debts."""
+    from meterhub.billing.close.service_recalculations import run_service_recalculations
+    from meterhub.billing.money.benefits import run_benefits
+    from meterhub.billing.money.posting import apply_advances, undo_advance_applications
+    from meterhub.billing.money.suppliers.own_charges import write_supplier_charges
+
+    tables = tables or PenaltyTables.default()
+    undo_advance_applications(conn, building_id, period)  # a draft re-run starts from the payments alone
+    write_supplier_charges(conn, building_id, period)  # a supplier's own charges (docs/suppliers.md)
+    recalc = run_service_recalculations(conn, building_id, period)
+    run_benefits(conn, building_id, period)  # discount-regime benefits as 'benefit' recalculation lines
+    penalties = run_penalties(conn, building_id, period, tables)
+    applied = apply_advances(conn, building_id, period, tables)
+    return MoneyCloseResult(len(recalc), sum(line.amount_kopecks for line in recalc), penalties, applied)

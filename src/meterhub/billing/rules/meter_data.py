@@ -1,0 +1,294 @@
+"""A meter's data for one billing period, from the time series: is it valid, and in which form.
+
+Two sources, chosen per meter:
+
+* **hourly** — the meter has rows in ``hourly_consumption`` for the local month: a register is valid
+  when every hour of the month has a billable volume (complete) and no hour is suspect;
+* **register delta** — the meter has no hourly rows (monthly or manual readings): the value of each
+  cumulative register at the two month boundaries (latest valid reading at or before the boundary, no
+  older than ``register_max_age``), ``V = (end − start) × multiplier``, a falling counter on a meter with
+  ``register_digits`` wrapping at 10^digits.
+
+A meter whose verification is due before the end of the period (``verification_due < end_day``) is
+not valid (ПП 354 п. 59 «а»), whatever its data; so is one whose recorded state (``meter_states``:
+failed, being replaced, verification expired) is not ``working`` (:func:`group_state`,
+:func:`meter_state_period`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from meterhub.billing.rules.rounding import engine_context
+from meterhub.billing.rules.volumes import MeterPeriod, MeterStatus
+from meterhub.billing.rules.zones import Zone, zone_volumes_from_registers
+
+if TYPE_CHECKING:  # row types of the readers that feed these rules; the rules never read them themselves
+    from meterhub.billing.close.repository import CounterEventRow, MeterLinkRow
+    from meterhub.timeseries.bulk_reads import RegisterValue
+    from meterhub.timeseries.queries import PeriodTotal
+
+__all__ = [
+    "SERVICE_REGISTERS",
+    "MeterData",
+    "MeterProblem",
+    "RegisterWindow",
+    "group_state",
+    "meter_data_from_hourly",
+    "meter_data_from_registers",
+    "meter_state_period",
+]
+
+
+@dataclass(frozen=True)
+class ServiceRegisters:
+    """The register holding a service's total and the tariff registers (label → register name)."""
+
+    total: str
+    tariff: Mapping[str, str] = field(default_factory=dict)
+
+
+SERVICE_REGISTERS: Mapping[str, ServiceRegisters] = {
+    "electricity": ServiceRegisters(
+        "energy_import_kwh",
+        {"T1": "energy_import_t1_kwh", "T2": "energy_import_t2_kwh", "T3": "energy_import_t3_kwh"},
+    ),
+    "cold_water": ServiceRegisters("water_m3"),
+    "hot_water": ServiceRegisters("water_m3"),
+    "wastewater": ServiceRegisters("water_m3"),
+    "heat": ServiceRegisters("heat_gcal"),
+}
+"""Which registers of a meter the close reads for each service."""
+
+
+class MeterProblem(StrEnum):
+    """Why a meter has no valid reading for the period (report categories)."""
+
+    EXPIRED = "verification_expired"
+    SUSPECT = "suspect_data"
+    INCOMPLETE = "incomplete"
+    NO_DATA = "no_data"
+
+
+@dataclass
+class MeterData:
+    """What a meter offers for the period: zone volumes from tariff registers, the total, or an hourly
+    series (``hourly_key`` = (meter, register) to fetch); ``problem`` set when not valid."""
+
+    link: MeterLinkRow
+    source: str  # "hourly" or "registers"
+    zones: dict[Zone, Decimal] | None = None
+    total: Decimal | None = None
+    hourly_key: tuple[str, str] | None = None
+    problem: MeterProblem | None = None
+    detail: str = ""
+    hours_present: int = 0
+    hours_expected: int = 0
+
+    @property
+    def valid(self) -> bool:
+        return self.problem is None
+
+
+def _expired(link: MeterLinkRow, end_day: date) -> MeterData | None:
+    if link.verification_due is not None and link.verification_due < end_day:
+        return MeterData(
+            link,
+            "none",
+            problem=MeterProblem.EXPIRED,
+            detail=f"meter {link.meter_id}: verification was due {link.verification_due}",
+        )
+    return None
+
+
+def meter_data_from_hourly(link: MeterLinkRow, totals: Mapping[str, PeriodTotal], end_day: date) -> MeterData:
+    """From the meter's ``period_totals`` per register (hourly rows exist for the period).
+
+    Volumes are kept for an incomplete meter too (with ``hours_present``), so a meter replaced inside
+    the period can be combined with its successor; ``problem`` says whether the meter alone is valid.
+    """
+    expired = _expired(link, end_day)
+    if expired:
+        return expired
+    regs = SERVICE_REGISTERS[link.service]
+    data = MeterData(link, "hourly")
+    tariff = {label: totals[name] for label, name in regs.tariff.items() if name in totals}
+    total = totals.get(regs.total)
+    present = [t for t in (total, *tariff.values()) if t is not None]
+    if not present:
+        data.problem, data.detail = MeterProblem.NO_DATA, f"meter {link.meter_id}: no {regs.total} hours"
+        return data
+    suspect = next((t for t in present if t.suspect_hours), None)
+    if suspect is not None:
+        data.problem = MeterProblem.SUSPECT
+        data.detail = f"meter {link.meter_id}: {suspect.suspect_hours} suspect hour(s) in {suspect.register}"
+        return data
+    data.hours_present = max(t.hours_present for t in present)
+    data.hours_expected = present[0].hours_expected
+    if len(tariff) >= 2 and all(t.hours_present == data.hours_present for t in tariff.values()):
+        data.zones = zone_volumes_from_registers({label: t.volume for label, t in tariff.items()})
+    if total is not None and total.hours_present == data.hours_present:
+        data.total = total.volume
+        data.hourly_key = (link.meter_id, regs.total)
+    elif data.zones is not None:
+        with engine_context():
+            data.total = sum(data.zones.values(), Decimal(0))
+    if data.total is None:
+        data.problem = MeterProblem.INCOMPLETE
+        data.detail = f"meter {link.meter_id}: its registers cover different hours"
+    elif data.hours_present < data.hours_expected:
+        data.problem = MeterProblem.INCOMPLETE
+        data.detail = f"meter {link.meter_id}: {data.hours_present} of {data.hours_expected} hours"
+    return data
+
+
+def _exact(value: float | Decimal) -> Decimal:
+    """A register value as stored (float, converted by its shortest repr) or already exact (the loader's
+    interpolated register at the end of an averaged run, п. 61)."""
+    return value if isinstance(value, Decimal) else Decimal(repr(value))
+
+
+def _delta(link: MeterLinkRow, start: float | Decimal, end: float | Decimal) -> Decimal | None:
+    """``(end − start) × multiplier`` [unit]; a falling counter wraps at 10^digits, else None."""
+    with engine_context():
+        delta = _exact(end) - _exact(start)
+        if delta < 0 and link.register_digits:
+            delta += Decimal(10) ** link.register_digits
+        if delta < 0:
+            return None
+        return (delta * link.multiplier).quantize(Decimal("0.000001"))
+
+
+@dataclass(frozen=True)
+class RegisterWindow:
+    """Where a register meter's boundary readings must lie: the start reading in ``(start_after,
+    start_at]``, the end reading in ``(end_after, end_at]`` (``None``: no lower limit; the loader's
+    ``register_max_age`` already bounds it). With the readings window (by the 25th) these are the
+    previous and the current period's windows; counter events are those in ``(start_at, end_at]``."""
+
+    start_at: datetime
+    end_at: datetime
+    start_after: datetime | None = None
+    end_after: datetime | None = None
+
+
+def _register_volume(
+    link: MeterLinkRow,
+    values: list[RegisterValue | None],
+    events: Sequence[CounterEventRow],
+    window: RegisterWindow | None,
+) -> Decimal | None:
+    """The register's volume over the period, or None when a boundary reading is missing.
+
+    A replacement inside the period (ПП 354 п. 81 acts, recorded in ``register_events``): on the old
+    meter the removal's final reading ends the chain; on the new meter the installation's initial
+    reading starts it; a ``reset`` closes one chain and opens the next. Each piece is (end − start)
+    with the meter's rollover and multiplier.
+    """
+    start, end = values
+    if window is not None:
+        if start is not None and window.start_after is not None and start.ts <= window.start_after:
+            start = None
+        if end is not None and window.end_after is not None and end.ts <= window.end_after:
+            end = None
+        if start is not None and end is not None and end.ts <= start.ts:
+            end = None
+    current: float | Decimal | None = None if start is None else start.value
+    pieces: list[Decimal] = []
+    for i, ev in enumerate(events):
+        if ev.kind in ("removal", "reset"):
+            if current is None or ev.value_before is None:
+                return None
+            piece = _delta(link, current, ev.value_before)
+            if piece is None:
+                return None
+            pieces.append(piece)
+            current = None
+        if ev.kind in ("installation", "reset"):
+            if current is not None and i > 0:
+                return None  # two installations without a removal: inconsistent acts
+            current = ev.value_after
+    if events and events[-1].kind == "removal":
+        pass  # the old meter's chain ends at its final reading; later readings are not its own
+    elif current is None or end is None:
+        return None
+    else:
+        if events and end.ts <= events[-1].ts:
+            return None  # the end reading is older than the act: it is not a reading of this chain
+        piece = _delta(link, current, end.value)
+        if piece is None:
+            return None
+        pieces.append(piece)
+    with engine_context():
+        return sum(pieces, Decimal(0))
+
+
+def meter_data_from_registers(
+    link: MeterLinkRow,
+    values: Mapping[str, list[RegisterValue | None]],
+    end_day: date,
+    *,
+    events: Mapping[str, Sequence[CounterEventRow]] | None = None,
+    window: RegisterWindow | None = None,
+) -> MeterData:
+    """From the register values at the period's two boundaries (no hourly rows for the period).
+
+    ``values[register]`` = [start, end] readings; ``events[register]`` = the register's counter events
+    inside the period (replacement acts), oldest first; ``window`` = where the readings must lie.
+    """
+    events = events or {}
+    removal = next((e for evs in events.values() for e in evs if e.kind == "removal"), None)
+    expired = _expired(link, removal.ts.date() if removal else end_day)
+    if expired:
+        return expired
+    regs = SERVICE_REGISTERS[link.service]
+    data = MeterData(link, "registers")
+    names = set(values) | set(events)
+    tariff = {
+        label: _register_volume(link, values.get(name, [None, None]), events.get(name, ()), window)
+        for label, name in regs.tariff.items()
+        if name in names
+    }
+    if len(tariff) >= 2 and all(v is not None for v in tariff.values()):
+        data.zones = zone_volumes_from_registers({k: v for k, v in tariff.items() if v is not None})
+    if regs.total in names:
+        data.total = _register_volume(
+            link, values.get(regs.total, [None, None]), events.get(regs.total, ()), window
+        )
+    if data.total is None and data.zones is not None:
+        with engine_context():
+            data.total = sum(data.zones.values(), Decimal(0))
+    if data.total is None:
+        data.problem = MeterProblem.NO_DATA
+        where = "in the readings windows" if window and window.start_after else "at both period boundaries"
+        data.detail = f"meter {link.meter_id}: no valid register readings {where}"
+    return data
+
+
+def meter_state_period(state: str, service: str, supplier_duty: bool) -> MeterPeriod:
+    """The :class:`MeterPeriod` of a meter whose recorded state is not ``working`` (ПП 354 п. 59 «а»)."""
+    if service == "electricity" and supplier_duty and state != "being_replaced":
+        return MeterPeriod(MeterStatus.FAILED_SUPPLIER_DUTY)
+    return MeterPeriod(MeterStatus.FAILED, being_replaced=state == "being_replaced")
+
+
+def group_state(
+    group: list[MeterData], states: dict[str, tuple[str, date]], day: date
+) -> tuple[str, date, str] | None:
+    """(state, since, meter) of the first meter of the group linked on ``day`` whose recorded state is
+    not ``working``, or None."""
+    for m in group:
+        link = m.link
+        if (link.valid_from is not None and link.valid_from > day) or (
+            link.valid_to is not None and link.valid_to <= day
+        ):
+            continue
+        found = states.get(link.meter_id)
+        if found is not None and found[0] != "working":
+            return found[0], found[1], link.meter_id
+    return None
