@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from meterhub.billing.periods import BillingPeriod
-from meterhub.billing.service_recalculations import run_service_recalculations
+from meterhub.billing.close.service_recalculations import run_service_recalculations
+from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.registry.absences import absences_elsewhere
 from meterhub.registry.events import ResidenceKind, ResidenceSpan
 from meterhub.registry.resident_days import AccountWindow

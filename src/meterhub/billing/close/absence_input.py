@@ -12,7 +12,7 @@ from datetime import date
 
 import psycopg
 
-from meterhub.billing.periods import BillingPeriod
+from meterhub.billing.rules.periods import BillingPeriod
 
 __all__ = ["absence_rows"]
 

@@ -49,8 +49,8 @@ from enum import StrEnum
 import psycopg
 
 from meterhub.billing.close.absence_input import absence_rows
-from meterhub.billing.rules.rounding import engine_context, round_money, strip_zeros, to_kopecks
 from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.rounding import engine_context, round_money, strip_zeros, to_kopecks
 from meterhub.billing.rules.volumes import WASTEWATER_FORMULA
 
 __all__ = [
