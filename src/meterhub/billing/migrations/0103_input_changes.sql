@@ -1,5 +1,5 @@
 -- A cheap per-building change marker for the recalculation check of closed periods
--- (meterhub.billing.close.input_changes). The close reloads a closed period only when a change to its
+-- (meterhub.billing.input_changes). The close reloads a closed period only when a change to its
 -- building's inputs was committed after the period was computed; the input digest (0102) stays the
 -- exact check behind this one.
 --

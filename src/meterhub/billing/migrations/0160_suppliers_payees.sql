@@ -1,4 +1,4 @@
--- Money to its owners (meterhub.billing.rules.suppliers, docs/suppliers.md): who each service's money belongs to,
+-- Money to its owners (meterhub.billing.suppliers, docs/suppliers.md): who each service's money belongs to,
 -- bank/agent commissions withheld from collected payments, and transfers to suppliers (перечисления).
 -- Amounts are integer kopecks. Configuration is validity-dated (billing-rules.md decision 11).
 

@@ -1,4 +1,4 @@
--- Benefits and social protection (meterhub.billing.rules.benefits, docs/benefits.md): categories as data,
+-- Benefits and social protection (meterhub.billing.benefits, docs/benefits.md): categories as data,
 -- assignments to persons (the passport office register's person when kept, else per account) with
 -- validity dates, the computed benefit lines of each period, subsidy recipients. Amounts in kopecks.
 
