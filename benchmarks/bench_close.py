@@ -112,8 +112,9 @@ SETUP_SQL = [
     "SELECT meterhub_ensure_partitions('readings', '2025-12-01', '2026-02-28')",
     "SELECT meterhub_ensure_partitions('hourly_consumption', '2025-12-01', '2026-02-28')",
     # register readings at the local month bounds (monthly meters and house meters)
-    """INSERT INTO readings (series_id, ts, value, quality, source)
-        SELECT r.series_id, t.ts, t.v, 0, 1
+    """INSERT INTO readings (series_id, ts, value_int, value_scale, value_float, quality, source)
+        SELECT x.series_id, x.ts, (x.e).value_int, (x.e).value_scale, (x.e).value_float, 0, 1
+        FROM (SELECT r.series_id, t.ts, meterhub_encode_value(t.v) AS e
         FROM bench_meters m JOIN meter_registers r USING (meter_id) JOIN buildings b USING (building_id),
         LATERAL (VALUES
             ((TIMESTAMP '2025-12-20 12:00') AT TIME ZONE b.time_zone, 1000.0 + m.p),
@@ -124,7 +125,7 @@ SETUP_SQL = [
                 WHEN r.register = 'energy_import_t2_kwh' THEN 60 + m.p % 30
                 WHEN m.kind = 'cold_water' THEN 4 + (m.p % 5) * 0.5
                 ELSE 2.5 + (m.p % 4) * 0.5 END)) t(ts, v)
-        WHERE NOT m.hourly ORDER BY r.series_id, t.ts""",
+        WHERE NOT m.hourly) x ORDER BY x.series_id, x.ts""",
 ]
 
 LEGACY_SQL = [
@@ -229,12 +230,13 @@ LATE_SQL = """
                rd.value + 1 AS value
         FROM buildings b JOIN meter_links l USING (building_id)
         JOIN meter_registers r ON r.meter_id = l.meter_id AND r.register = 'water_m3'
-        JOIN readings rd ON rd.series_id = r.series_id
+        JOIN reading_values rd ON rd.series_id = r.series_id
              AND rd.ts = (TIMESTAMP '2026-01-20 12:00') AT TIME ZONE b.time_zone
         WHERE b.building_id = ANY(%(buildings)s) AND l.service = 'cold_water' AND l.premise_no IS NOT NULL
     ), ins AS (
-        INSERT INTO readings (series_id, ts, value, quality, source)
-        SELECT series_id, ts, value, 0, 1 FROM late RETURNING series_id
+        INSERT INTO readings (series_id, ts, value_int, value_scale, value_float, quality, source)
+        SELECT series_id, ts, (e).value_int, (e).value_scale, (e).value_float, 0, 1
+        FROM (SELECT series_id, ts, meterhub_encode_value(value) AS e FROM late) l RETURNING series_id
     )
     INSERT INTO series_dirty_log (series_ids, from_ts, to_ts)
     SELECT array_agg(series_id), min(ts), max(ts) FROM late GROUP BY building_id

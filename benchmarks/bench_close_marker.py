@@ -54,10 +54,12 @@ def _run(url: str, series: list[list[int]], batches: int, first: datetime) -> fl
             sids = series[i % len(series)]
             ts = first + timedelta(minutes=i)
             with conn.cursor() as cur:
-                with cur.copy("COPY readings (series_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.set_types(["int4", "timestamptz", "float8"])
+                with cur.copy(
+                    "COPY readings (series_id, ts, value_int, value_scale) FROM STDIN (FORMAT BINARY)"
+                ) as copy:
+                    copy.set_types(["int4", "timestamptz", "int8", "int2"])
                     for sid in sids:
-                        copy.write_row((sid, ts, float(i)))
+                        copy.write_row((sid, ts, i * 1000, 3))  # the value i at the register's scale
                 cur.execute(
                     "INSERT INTO series_dirty_log (series_ids, from_ts, to_ts) VALUES (%s, %s, %s)",
                     (sids, ts, ts),

@@ -128,8 +128,8 @@ SETUP_SQL = [
     """INSERT INTO meter_links (meter_id, valid_from, building_id, premise_no, service)
         SELECT meter_id, '2020-01-01', building_id, premise_no, kind FROM bench_meters""",
     "SELECT meterhub_ensure_partitions('readings', '2025-12-01', '2026-02-28')",
-    """INSERT INTO readings (series_id, ts, value)
-        SELECT r.series_id, t.ts, 1000 + r.series_id % 997 + t.step * (50 + r.series_id % 150)
+    """INSERT INTO readings (series_id, ts, value_int, value_scale)
+        SELECT r.series_id, t.ts, (1000 + r.series_id % 997 + t.step * (50 + r.series_id % 150)) * 1000, 3
         FROM meter_registers r,
         (VALUES (timestamptz '2025-12-31 21:00:00+00', 0),
                 (timestamptz '2026-01-31 21:00:00+00', 1)) t(ts, step)""",

@@ -30,13 +30,19 @@ from meterhub.core import MeterKind, Reading
 from meterhub.timeseries.database import connect
 from meterhub.timeseries.ingest import ReadingWriter
 from meterhub.timeseries.meters import MeterInfo, RegisterInfo, register_meters
-from meterhub.timeseries.pgbinary import PG_EPOCH_US, build_rows, row_dtype
+from meterhub.timeseries.pgbinary import NULL, PG_EPOCH_US, build_rows, row_dtype
 from meterhub.timeseries.rollup import process_dirty, rebuild
+from meterhub.timeseries.values import encode_values
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 QUARTER_US = 15 * 60 * 1_000_000
-READINGS_DTYPE = row_dtype(
-    ["int4", "timestamptz", "float8", "int2", "int2"], ["sid", "ts", "value", "quality", "source"]
+READINGS_DTYPE = row_dtype(  # values as the ingest stores them (timeseries/values.py)
+    ["int4", "timestamptz", "int8", "int2", NULL, "int2", "int2"],
+    ["sid", "ts", "value_int", "value_scale", "value_float", "quality", "source"],
+)
+COPY_READINGS = (
+    "COPY readings (series_id, ts, value_int, value_scale, value_float, quality, source) "
+    "FROM STDIN (FORMAT BINARY)"
 )
 
 
@@ -75,17 +81,20 @@ def main() -> None:
             vals = np.round(
                 np.concatenate((np.full((len(chunk), 1), 1000.0), 1000.0 + np.cumsum(inc, 1)), 1), 2
             )
+            value_int, value_scale, exact = encode_values(vals.ravel(), np.int16(3))
+            assert exact.all()
             payload = build_rows(
                 READINGS_DTYPE,
                 {
                     "sid": np.repeat(chunk, n_reads),
                     "ts": np.tile(ts, len(chunk)),
-                    "value": vals.ravel(),
+                    "value_int": value_int,
+                    "value_scale": value_scale,
                     "quality": 0,
                     "source": 0,
                 },
             )
-            with conn.cursor() as cur, cur.copy("COPY readings FROM STDIN (FORMAT BINARY)") as cp:
+            with conn.cursor() as cur, cur.copy(COPY_READINGS) as cp:
                 cp.write(payload)
             conn.commit()
         conn.execute("TRUNCATE series_dirty, series_dirty_log")
@@ -102,7 +111,7 @@ def main() -> None:
             INSERT INTO baseline_hourly
             SELECT series_id, date_bin('1 hour', ts, 'epoch'), sum(d)
             FROM (SELECT series_id, ts, value - lag(value) OVER (PARTITION BY series_id ORDER BY ts) AS d
-                  FROM readings) x
+                  FROM reading_values) x
             WHERE d IS NOT NULL GROUP BY 1, 2
         """)
         base_t = time.perf_counter() - t
@@ -121,7 +130,8 @@ def main() -> None:
         late = [Reading(f"ROL-{i}", "energy_import_kwh", late_ts, 0.0) for i in range(args.meters)]
         vals = dict(
             conn.execute(
-                "SELECT series_id, value FROM readings WHERE ts = %s", (START + timedelta(minutes=15 * k),)
+                "SELECT series_id, value FROM reading_values WHERE ts = %s",
+                (START + timedelta(minutes=15 * k),),
             ).fetchall()
         )
         late = [

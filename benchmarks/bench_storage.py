@@ -6,10 +6,14 @@ The same generated month is stored on both storage paths: on plain PostgreSQL (t
 ``METERHUB_BENCH_DATABASE_URL``: monthly partitions) and on TimescaleDB (the PGlite test server of
 ``tests/timescaledb_server``, run ``npm install --prefix tests/timescaledb_server`` once), there with the
 chunk intervals of the migrations and with alternatives, each on a fresh server. The data is shaped like
-meter data: 15-minute cumulative registers of electricity meters that report IEEE float32 kWh (as the
-SDM120 does) with a daily load profile, and of water pulse counters in litres (m³ with 3 decimals, idle
-at night); the hourly series is built by meterhub's rollup (``rebuild``). Bytes are whole relations:
-heap, TOAST and indexes (the primary key), summed over partitions or chunks.
+meter data at the registers' real resolution: 15-minute cumulative registers of electricity meters that
+count Wh and report IEEE float32 kWh (as the SDM120 does), stored as the Modbus collector delivers them
+(the shortest decimal that reads back as the same float32, ``shortest_float32``), with a daily load
+profile, and of water pulse counters in litres (m³ with 3 decimals, idle at night); the hourly series
+is built by meterhub's rollup (``rebuild``). Values are stored as the ingest stores them
+(``timeseries/values.py``: scaled integers at the register's 3 decimals); the variants store them at a
+fixed micro scale (6 decimals) and as doubles (before migration 0012). Bytes are whole relations: heap,
+TOAST and indexes (the primary key), summed over partitions or chunks.
 """
 
 from __future__ import annotations
@@ -28,15 +32,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.timesca
 from _db import bench_database, server_version, table
 
 from meterhub.cli.wiring import MIGRATION_SOURCES
+from meterhub.collectors.modbus.codec import shortest_float32
 from meterhub.timeseries.database import connect
 from meterhub.timeseries.migrate import migrate
-from meterhub.timeseries.pgbinary import PG_EPOCH_US, build_rows, row_dtype
+from meterhub.timeseries.pgbinary import NULL, PG_EPOCH_US, build_rows, row_dtype
 from meterhub.timeseries.rollup import rebuild
+from meterhub.timeseries.values import encode_values
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 QUARTER_US = 15 * 60 * 1_000_000
-READINGS_DTYPE = row_dtype(
-    ["int4", "timestamptz", "float8", "int2", "int2"], ["sid", "ts", "value", "quality", "source"]
+READINGS_DTYPE = row_dtype(  # values as the ingest stores them (timeseries/values.py)
+    ["int4", "timestamptz", "int8", "int2", NULL, "int2", "int2"],
+    ["sid", "ts", "value_int", "value_scale", "value_float", "quality", "source"],
+)
+COPY_READINGS = (
+    "COPY readings (series_id, ts, value_int, value_scale, value_float, quality, source) "
+    "FROM STDIN (FORMAT BINARY)"
 )
 SERIES_TABLES = ("readings", "hourly_consumption")
 
@@ -52,11 +63,11 @@ def generate(meters: int, n_reads: int, rng: np.random.Generator) -> list[np.nda
     shape = profile(n_reads - 1)
     out = []
     for i in range(meters):
-        if i % 2 == 0:  # electricity: ~0.05 kWh a quarter hour, float32 as the meter reports it
+        if i % 2 == 0:  # electricity: ~0.05 kWh a quarter hour; the meter counts Wh, reports float32 kWh
             inc = rng.gamma(2.0, 0.025, n_reads - 1) * shape
             start = rng.uniform(1_000, 40_000)
-            values = np.concatenate(([start], start + np.cumsum(inc)))
-            values = values.astype(np.float32).astype(np.float64)
+            wh = np.round(np.concatenate(([start], start + np.cumsum(inc))), 3)
+            values = np.array([shortest_float32(float(x)) for x in wh.astype(np.float32)])
         else:  # water: whole litres, mostly idle at night
             litres = rng.poisson(6 * shape * (shape > 0.5))
             start = rng.integers(10_000, 900_000)
@@ -65,7 +76,14 @@ def generate(meters: int, n_reads: int, rng: np.random.Generator) -> list[np.nda
     return out
 
 
-def load(url: str, values: list[np.ndarray], n_reads: int) -> float:
+DOUBLES_DTYPE = row_dtype(  # before migration 0012: every value a double
+    ["int4", "timestamptz", NULL, "int2", "float8", "int2", "int2"],
+    ["sid", "ts", "value_int", "value_scale", "value_float", "quality", "source"],
+)
+ENCODINGS = {"register": 3, "micro": 6, "double": None}  # decimals of value_int; None: value_float
+
+
+def load(url: str, values: list[np.ndarray], n_reads: int, encoding: str = "register") -> float:
     """Meters, registers and readings by binary COPY, then the hourly series; returns load seconds."""
     meters = len(values)
     t = time.perf_counter()
@@ -92,19 +110,23 @@ def load(url: str, values: list[np.ndarray], n_reads: int) -> float:
         ts = ts0 + np.arange(n_reads, dtype=np.int64) * QUARTER_US
         for lo in range(0, meters, 50):
             block = range(lo, min(lo + 50, meters))
-            payload = build_rows(
-                READINGS_DTYPE,
-                {
-                    "sid": np.repeat(np.array([sids[f"BEN-{i}"] for i in block], np.int32), n_reads),
-                    "ts": np.tile(ts, len(block)),
-                    "value": np.concatenate([values[i] for i in block]),
-                    "quality": 0,
-                    "source": 0,
-                },
-            )
-            with conn.cursor() as cur, cur.copy(
-                "COPY readings (series_id, ts, value, quality, source) FROM STDIN (FORMAT BINARY)"
-            ) as cp:
+            vals = np.concatenate([values[i] for i in block])
+            columns = {
+                "sid": np.repeat(np.array([sids[f"BEN-{i}"] for i in block], np.int32), n_reads),
+                "ts": np.tile(ts, len(block)),
+                "quality": 0,
+                "source": 0,
+            }
+            decimals = ENCODINGS[encoding]
+            if decimals is None:
+                payload = build_rows(DOUBLES_DTYPE, {**columns, "value_scale": 3, "value_float": vals})
+            else:
+                value_int, value_scale, exact = encode_values(vals, np.int16(decimals))
+                assert exact.all()
+                payload = build_rows(
+                    READINGS_DTYPE, {**columns, "value_int": value_int, "value_scale": value_scale}
+                )
+            with conn.cursor() as cur, cur.copy(COPY_READINGS) as cp:
                 cp.write(payload)
             conn.commit()
         rebuild(conn)
@@ -141,10 +163,15 @@ def measure_postgres(values: list[np.ndarray], n_reads: int) -> list[tuple]:
 
 
 def measure_timescaledb(
-    values: list[np.ndarray], n_reads: int, label: str, settings: dict[str, tuple[str, str, str]] | None
+    values: list[np.ndarray],
+    n_reads: int,
+    label: str,
+    settings: dict[str, tuple[str, str, str]] | None,
+    encoding: str = "register",
 ) -> list[tuple]:
     """One fresh TimescaleDB server, migrated; ``settings`` overrides table → (chunk interval,
-    segmentby, orderby) before loading (None: as the migrations leave it)."""
+    segmentby, orderby) before loading (None: as the migrations leave it); ``encoding`` of the values:
+    ENCODINGS."""
     from tests.timescaledb_server.launcher import timescaledb_server
 
     with timescaledb_server() as url:
@@ -161,7 +188,7 @@ def measure_timescaledb(
                     "SELECT hypertable_name, time_interval::text FROM timescaledb_information.dimensions"
                 ).fetchall()
             )
-        secs = load(url, values, n_reads)
+        secs = load(url, values, n_reads, encoding)
         out = []
         with connect(url, autocommit=True) as conn:
             for name in SERIES_TABLES:
@@ -192,25 +219,23 @@ def main() -> None:
     if not args.skip_postgres:
         results += measure_postgres(values, n_reads)
     variants = [
-        ("as migrated", None),
-        ("before migration 0010", {
-            "readings": ("1 day", "series_id", "ts"),
-            "hourly_consumption": ("7 days", "series_id", "hour"),
-        }),
-        ("7-day/28-day", {
-            "readings": ("7 days", "series_id", "ts"),
-            "hourly_consumption": ("28 days", "series_id", "hour"),
-        }),
+        ("as migrated (values at the register's 3 decimals)", None, "register"),
+        ("values at a fixed micro scale", None, "micro"),
+        ("values as doubles (before 0012)", None, "double"),
     ]
-    for label, settings in variants:
-        results += measure_timescaledb(values, n_reads, label, settings)
+    for label, settings, encoding in variants:
+        results += measure_timescaledb(values, n_reads, label, settings, encoding)
     base = {name: per for where, name, _, per, _ in results if where.startswith("PostgreSQL")}
     print(
         table(
             [
                 (
-                    where, name, f"{rows:,}", f"{per:.1f}",
-                    f"{base[name] / per:.1f}x" if name in base else "", f"{secs:.1f}",
+                    where,
+                    name,
+                    f"{rows:,}",
+                    f"{per:.1f}",
+                    f"{base[name] / per:.1f}x" if name in base else "",
+                    f"{secs:.1f}",
                 )
                 for where, name, rows, per, secs in results
             ],

@@ -61,8 +61,10 @@ def write_reading(conn: psycopg.Connection, meter: str, register: str, ts: datet
     marker of the close both read that log)."""
     sid = series_id(conn, meter, register)
     conn.execute(
-        "INSERT INTO readings (series_id, ts, value) VALUES (%s, %s, %s) "
-        "ON CONFLICT (series_id, ts) DO UPDATE SET value = EXCLUDED.value",
+        "INSERT INTO readings (series_id, ts, value_int, value_scale, value_float) "
+        "SELECT %s, %s, e.* FROM meterhub_encode_value(%s) e "
+        "ON CONFLICT (series_id, ts) DO UPDATE SET value_int = EXCLUDED.value_int, "
+        "value_scale = EXCLUDED.value_scale, value_float = EXCLUDED.value_float",
         (sid, ts, value),
     )
     conn.execute(

@@ -142,8 +142,8 @@ def test_no_reading_in_the_window_means_no_readings_for_the_period(conn: psycopg
     conn.execute(
         "WITH moved AS (DELETE FROM readings WHERE ts = %s AND series_id = "
         "(SELECT series_id FROM meter_registers WHERE meter_id = 'W-1') RETURNING *) "
-        "INSERT INTO readings (series_id, ts, value, quality, source) "
-        "SELECT series_id, %s, value, quality, source FROM moved",
+        "INSERT INTO readings (series_id, ts, value_int, value_scale, value_float, quality, source) "
+        "SELECT series_id, %s, value_int, value_scale, value_float, quality, source FROM moved",
         (datetime(2026, 1, 25, 12, tzinfo=MOSCOW), datetime(2026, 1, 27, 12, tzinfo=MOSCOW)),
     )
     meter = _cold_water(load_building_input(conn, "B1", JAN), "LS-1")

@@ -279,7 +279,7 @@ def test_an_xlsx_export_reads_like_the_csv(imported: str, tmp_path: Path) -> Non
 def test_the_last_legacy_reading_is_stored_once(imported: str, tmp_path: Path) -> None:
     with connect(imported) as conn:
         stored = conn.execute(
-            "SELECT m.meter_id, m.register, r.ts, r.value, r.source FROM readings r"
+            "SELECT m.meter_id, m.register, r.ts, r.value, r.source FROM reading_values r"
             " JOIN meter_registers m USING (series_id)"
         ).fetchall()
         # 12:00 in Moscow on the read_on date, source 2 (import)

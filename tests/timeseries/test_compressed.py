@@ -150,7 +150,8 @@ def test_a_resent_week_into_compressed_readings_changes_nothing(tight) -> None:
     changed = ReadingWriter(conn, clock=lambda: NOW).write([Reading(_meter(3), "water_m3", t, 1.0)])
     assert changed.reasons == {"conflicting_value": 1}
     stored = conn.execute(
-        "SELECT value FROM readings JOIN meter_registers USING (series_id) WHERE meter_id = %s AND ts = %s",
+        "SELECT value FROM reading_values JOIN meter_registers USING (series_id) "
+        "WHERE meter_id = %s AND ts = %s",
         (_meter(3), t),
     ).fetchone()[0]
     assert stored == value(3, t)

@@ -55,10 +55,10 @@ def test_batch_lands_and_resending_changes_nothing(conn):
     ]
     first = write_readings(conn, batch, clock=clock)
     assert (first.inserted, first.duplicates, first.rejected) == (20, 0, 0)
-    before = conn.execute("SELECT series_id, ts, value FROM readings ORDER BY 1, 2").fetchall()
+    before = conn.execute("SELECT series_id, ts, value FROM reading_values ORDER BY 1, 2").fetchall()
     again = write_readings(conn, batch, clock=clock)
     assert (again.inserted, again.duplicates, again.rejected) == (0, 20, 0)
-    assert conn.execute("SELECT series_id, ts, value FROM readings ORDER BY 1, 2").fetchall() == before
+    assert conn.execute("SELECT series_id, ts, value FROM reading_values ORDER BY 1, 2").fetchall() == before
     # both cumulative series are marked for hourly recomputation over the batch's span
     fold_dirty_log(conn)  # the writer logs one row per batch; the rollup folds them per series
     dirty = conn.execute("SELECT count(*), min(from_ts), max(to_ts) FROM series_dirty").fetchone()
@@ -115,7 +115,9 @@ def test_conflicting_value_for_a_stored_key_is_kept_out_and_reported(conn):
         "SELECT series_id FROM meter_registers WHERE meter_id='EAS-100' AND register='energy_import_kwh'"
     ).fetchone()[0]
     assert (
-        conn.execute("SELECT value FROM readings WHERE series_id=%s AND ts=%s", (sid, key.ts)).fetchone()[0]
+        conn.execute(
+            "SELECT value FROM reading_values WHERE series_id=%s AND ts=%s", (sid, key.ts)
+        ).fetchone()[0]
         == 42.0
     )
 

@@ -36,6 +36,38 @@ def migrate() -> None:
 
 
 @app.command()
+def retention(
+    dry_run: bool = typer.Option(False, "--dry-run", help="say what would be dropped, drop nothing"),
+) -> None:
+    """Drop raw readings older than METERHUB_READINGS_RETENTION_DAYS (whole chunks or monthly
+    partitions), never those the hourly series or open billing periods still need. Run it daily."""
+    from datetime import UTC, datetime, timedelta
+
+    from meterhub.timeseries.database import connect, database_url
+    from meterhub.timeseries.retention import apply_retention
+    from meterhub.timeseries.rollup import process_dirty
+
+    settings = get_settings()
+    if settings.readings_retention_days is None:
+        typer.echo("METERHUB_READINGS_RETENTION_DAYS is not set: readings are kept for ever")
+        return
+    with database_url(settings) as url, connect(url) as conn:
+        process_dirty(conn)  # the rollup's pending work first: its readings are needed
+        conn.commit()
+        res = apply_retention(
+            conn, timedelta(days=settings.readings_retention_days), datetime.now(UTC), dry_run=dry_run
+        )
+        conn.commit()
+    plan = res.plan
+    typer.echo(f"keep readings from {plan.cutoff.isoformat()} (bound by {plan.bound_by})")
+    verb = "would drop" if dry_run else "dropped"
+    if res.dropped:
+        typer.echo(f"{verb} {len(res.dropped)} chunk(s)/partition(s): readings before {res.dropped_before}")
+    else:
+        typer.echo("nothing to drop")
+
+
+@app.command()
 def status(
     exact: bool = typer.Option(False, "--exact", help="count rows with count(*) (slow on large tables)"),
 ) -> None:

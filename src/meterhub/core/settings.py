@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         default=24 * 3600, description="readings further in the future than this are rejected"
     )
     earliest_reading: str = Field(default="2000-01-01T00:00:00+00:00")
+    readings_retention_days: int | None = Field(
+        default=None,
+        gt=0,
+        description="`meterhub db retention` drops raw readings older than this many days, never those the "
+        "hourly series or open billing periods still need; unset: readings are kept for ever",
+    )
     mqtt_url: str = Field(default="mqtt://127.0.0.1:1883")
     log_level: str = Field(default="INFO")
 

@@ -32,7 +32,7 @@ def _phase_panel(
         sql=f"""
 SELECT $__timeGroupAlias(r.ts, $__interval), mr.meter_id || ' ' || mr.register AS metric,
        {agg}(r.value) AS value
-FROM readings r
+FROM reading_values r
 JOIN meter_registers mr USING (series_id)
 WHERE $__timeFilter(r.ts) AND mr.meter_id IN ($meter) AND NOT mr.cumulative AND mr.register IN ({names})
 GROUP BY 1, 2
@@ -84,7 +84,7 @@ VOLTAGE_LIMITS = PanelSpec(
 SELECT mr.meter_id AS meter, mr.register, count(*) AS readings,
        count(*) FILTER (WHERE r.value < 207) AS below, count(*) FILTER (WHERE r.value > 253) AS above,
        min(r.value) AS min_v, max(r.value) AS max_v
-FROM readings r
+FROM reading_values r
 JOIN meter_registers mr USING (series_id)
 WHERE $__timeFilter(r.ts) AND mr.meter_id IN ($meter) AND NOT mr.cumulative
   AND mr.register IN ('voltage_l1_v', 'voltage_l2_v', 'voltage_l3_v', 'voltage_v')

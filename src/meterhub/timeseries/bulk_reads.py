@@ -150,7 +150,7 @@ def register_values_at(
         FROM meter_registers mr
         CROSS JOIN unnest(%s::timestamptz[]) WITH ORDINALITY AS b(at, i)
         LEFT JOIN LATERAL (
-            SELECT rd.value, rd.ts FROM readings rd
+            SELECT rd.value, rd.ts FROM reading_values rd
             WHERE rd.series_id = mr.series_id AND rd.ts <= b.at AND rd.ts > b.at - %s::interval
               AND rd.quality < 2
               AND NOT EXISTS (SELECT 1 FROM reading_flags f WHERE f.series_id = rd.series_id AND f.ts = rd.ts)

@@ -106,19 +106,25 @@ def register_gateways(conn: psycopg.Connection, pairs: Iterable[tuple[str, str]]
 
 
 def set_password_hash(conn: psycopg.Connection, gateway_id: str, password_hash: str) -> None:
-    if conn.execute(
-        "UPDATE gateway_registry SET mqtt_password_hash = %s WHERE gateway_id = %s",
-        (password_hash, gateway_id),
-    ).rowcount == 0:
+    if (
+        conn.execute(
+            "UPDATE gateway_registry SET mqtt_password_hash = %s WHERE gateway_id = %s",
+            (password_hash, gateway_id),
+        ).rowcount
+        == 0
+    ):
         raise GatewayRegistryError(f"gateway {gateway_id!r} is not registered; add it first")
 
 
 def retire_gateway(conn: psycopg.Connection, gateway_id: str) -> None:
     """Retire a gateway: its messages go to dead letters, it disappears from the broker files."""
-    if conn.execute(
-        "UPDATE gateway_registry SET retired_at = coalesce(retired_at, now()) WHERE gateway_id = %s",
-        (gateway_id,),
-    ).rowcount == 0:
+    if (
+        conn.execute(
+            "UPDATE gateway_registry SET retired_at = coalesce(retired_at, now()) WHERE gateway_id = %s",
+            (gateway_id,),
+        ).rowcount
+        == 0
+    ):
         raise GatewayRegistryError(f"gateway {gateway_id!r} is not registered")
 
 

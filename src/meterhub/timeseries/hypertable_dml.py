@@ -85,5 +85,3 @@ def decompression_limit_lifted(conn: psycopg.Connection) -> Iterator[bool]:
     conn.execute("SELECT set_config(%s, '0', true)", (DECOMPRESSION_LIMIT,))
     yield True
     conn.execute("SELECT set_config(%s, %s, true)", (DECOMPRESSION_LIMIT, row[0]))
-
-

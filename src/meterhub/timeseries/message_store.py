@@ -185,20 +185,27 @@ class MessageStore:
             return False  # an empty retained message clears the topic: nothing is stored anyway
         found = registry.get(gateway)
         if found is None:
-            reason, detail = "unknown_gateway", (
-                f"gateway {gateway!r} is not in the gateway registry; if it is yours, register it: "
-                f"meterhub gateways add {gateway} --building {building}"
+            reason, detail = (
+                "unknown_gateway",
+                (
+                    f"gateway {gateway!r} is not in the gateway registry; if it is yours, register it: "
+                    f"meterhub gateways add {gateway} --building {building}"
+                ),
             )
         elif found.retired:
-            reason, detail = "retired_gateway", (
-                f"gateway {gateway!r} was retired; register it again to accept its messages"
+            reason, detail = (
+                "retired_gateway",
+                (f"gateway {gateway!r} was retired; register it again to accept its messages"),
             )
         elif found.building_id != building:
-            reason, detail = "gateway_not_in_building", (
-                f"gateway {gateway!r} is registered to building {found.building_id!r}, not to "
-                f"{building!r} named in the topic; a gateway may only report its own building "
-                f"(fix its [gateway] building, or move it: meterhub gateways add {gateway} "
-                f"--building {building} --move)"
+            reason, detail = (
+                "gateway_not_in_building",
+                (
+                    f"gateway {gateway!r} is registered to building {found.building_id!r}, not to "
+                    f"{building!r} named in the topic; a gateway may only report its own building "
+                    f"(fix its [gateway] building, or move it: meterhub gateways add {gateway} "
+                    f"--building {building} --move)"
+                ),
             )
         else:
             return False

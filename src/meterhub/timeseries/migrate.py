@@ -181,8 +181,10 @@ def migrate(
     sources: tuple[str, ...] = DEFAULT_SOURCES,
     *,
     prefer: str = "auto",
+    until: int | None = None,
 ) -> list[Migration]:
-    """Apply pending migrations, each in its own transaction; return those applied.
+    """Apply pending migrations, each in its own transaction; return those applied. ``until``: only
+    those numbered up to it (a database as an older version left it, for upgrade tests).
 
     The storage path is chosen on the first path-specific migration and kept afterwards (a database
     created on plain PostgreSQL stays partitioned even if TimescaleDB is installed later). On the
@@ -202,6 +204,8 @@ def migrate(
             conn.execute("UPDATE schema_migrations SET storage_path = %s", (path.value,))
         done: list[Migration] = []
         for mig in discover(sources, path):
+            if until is not None and mig.version > until:
+                break
             if mig.version in applied:
                 name, _, checksum = applied[mig.version]
                 if checksum != mig.checksum:

@@ -17,10 +17,17 @@ _SIZES = {"int2": 2, "int4": 4, "int8": 8, "float8": 8, "timestamptz": 8}
 _DTYPES = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "timestamptz": ">i8"}
 
 
+NULL = "null"  # a column type of row_dtype: NULL in every row (a length of -1 and no data)
+
+
 def row_dtype(types: list[str], names: list[str]) -> np.dtype:
-    """The numpy dtype of one binary COPY row of NOT NULL fixed-width columns."""
+    """The numpy dtype of one binary COPY row of fixed-width columns, NOT NULL except those of type
+    ``NULL`` (NULL in every row)."""
     fields: list[tuple[str, str]] = [("_n", ">i2")]
     for i, (t, n) in enumerate(zip(types, names, strict=True)):
+        if t == NULL:
+            fields.append((f"_null{i}", ">i4"))
+            continue
         fields.append((f"_len{i}", ">i4"))
         fields.append((n, _DTYPES[t]))
     return np.dtype(fields)
@@ -30,12 +37,15 @@ def fill_rows(dtype: np.dtype, columns: dict[str, npt.ArrayLike]) -> np.ndarray:
     """Binary COPY rows (no header or trailer) for the given columns; scalars fill a whole column."""
     n = max(np.size(c) for c in columns.values())
     rows = np.empty(n, dtype=dtype)
-    nfields = (len(dtype.names) - 1) // 2  # type: ignore[arg-type]
-    rows["_n"] = nfields
-    for i in range(nfields):
-        name = dtype.names[2 + 2 * i]  # type: ignore[index]
-        rows[f"_len{i}"] = dtype.fields[name][0].itemsize  # type: ignore[index]
-        rows[name] = columns[name]
+    names: tuple[str, ...] = dtype.names  # type: ignore[assignment]
+    rows["_n"] = sum(1 for f in names if f.startswith(("_len", "_null")))
+    for k, field in enumerate(names):
+        if field.startswith("_null"):
+            rows[field] = -1
+        elif field.startswith("_len"):
+            name = names[k + 1]
+            rows[field] = dtype.fields[name][0].itemsize  # type: ignore[index]
+            rows[name] = columns[name]
     return rows
 
 

@@ -177,10 +177,10 @@ def latest_readings(
             SELECT r.value, r.ts, r.source, r.quality,
                    EXISTS (SELECT 1 FROM reading_flags f WHERE f.series_id = r.series_id AND f.ts = r.ts)
                        AS flagged
-            FROM readings r WHERE r.series_id = s.sid ORDER BY r.ts DESC LIMIT 1
+            FROM reading_values r WHERE r.series_id = s.sid ORDER BY r.ts DESC LIMIT 1
         ) a ON true
         LEFT JOIN LATERAL (
-            SELECT r.value, r.ts, r.source, r.quality FROM readings r
+            SELECT r.value, r.ts, r.source, r.quality FROM reading_values r
             WHERE r.series_id = s.sid AND r.quality < 2
               AND NOT EXISTS (SELECT 1 FROM reading_flags f WHERE f.series_id = r.series_id AND f.ts = r.ts)
             ORDER BY r.ts DESC LIMIT 1
@@ -224,7 +224,7 @@ def first_valid_reading_since(
     _aware(since, before)
     row = conn.execute(
         """
-        SELECT r.value, r.ts, r.source, r.quality FROM readings r
+        SELECT r.value, r.ts, r.source, r.quality FROM reading_values r
         WHERE r.series_id = %s AND r.ts >= %s AND r.ts < %s AND r.quality < 2
           AND NOT EXISTS (SELECT 1 FROM reading_flags f WHERE f.series_id = r.series_id AND f.ts = r.ts)
         ORDER BY r.ts LIMIT 1

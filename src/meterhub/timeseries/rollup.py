@@ -40,6 +40,7 @@ from meterhub.timeseries.pgbinary import (
     build_rows,
     row_dtype,
 )
+from meterhub.timeseries.retention import ceil_hour, first_retained_readings, retention_horizon
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def _fetch_series(conn: psycopg.Connection) -> Iterator[tuple[int, np.ndarray]]:
             SELECT r.series_id,
                    string_agg(timestamptz_send(r.ts) || float8send(r.value) || int2send(r.quality),
                               ''::bytea ORDER BY r.ts)
-            FROM readings r JOIN rollup_win w ON r.series_id = w.series_id
+            FROM reading_values r JOIN rollup_win w ON r.series_id = w.series_id
             WHERE r.ts >= coalesce(w.a_ts, '-infinity') AND r.ts <= coalesce(w.b_ts, 'infinity')
             GROUP BY r.series_id
             """
@@ -276,8 +277,41 @@ def _load_windows(conn: psycopg.Connection, windows: Sequence[Window]) -> None:
     )
 
 
+def clamp_windows(conn: psycopg.Connection, windows: Sequence[Window]) -> list[Window]:
+    """Windows that never replace hours computed from readings the retention dropped.
+
+    Once readings before a time were dropped (``readings_retention``), a window with no valid reading
+    before it (``a`` None: a full rebuild, or new data before every remaining reading) would replace a
+    series' hours from its first remaining reading on and delete the older ones. Where such older hours
+    exist, the window starts at the end of the hour of the series' first remaining reading instead
+    (that hour and the ones before stay as they were computed); a series with no readings left keeps
+    its hours. A window with a valid reading before it starts after that reading already.
+    """
+    horizon = retention_horizon(conn)
+    if horizon is None:
+        return list(windows)
+    open_start = [w.sid for w in windows if w.a is None]
+    if not open_start:
+        return list(windows)
+    first = first_retained_readings(conn, open_start, horizon)
+    out = []
+    for w in windows:
+        if w.a is None:
+            if w.sid not in first:
+                continue
+            r0, older_hours = first[w.sid]
+            start = ceil_hour(r0)
+            if older_hours and (w.e0 is None or w.e0 < start):
+                if w.e1 is not None and w.e1 <= start:
+                    continue
+                w = Window(w.sid, w.a, start, w.e1, w.b, w.n)
+        out.append(w)
+    return out
+
+
 def recompute(conn: psycopg.Connection, windows: Sequence[Window]) -> RollupStats:
     """Recompute the given windows inside the caller's transaction."""
+    windows = clamp_windows(conn, windows)
     stats = RollupStats(series=len(windows))
     if not windows:
         return stats

@@ -216,8 +216,16 @@ def _timescaledb_status(conn: psycopg.Connection, st: DatabaseStatus) -> None:
                 (table, after_iv),
             ).fetchone()[0]  # type: ignore[index]
         s = TableStorage(
-            table, 0, int(size), int(chunks), int(compressed), int(partial), int(overdue),
-            int(before), int(after), after_iv,
+            table,
+            0,
+            int(size),
+            int(chunks),
+            int(compressed),
+            int(partial),
+            int(overdue),
+            int(before),
+            int(after),
+            after_iv,
         )
         st.storage.append(s)
         if overdue:

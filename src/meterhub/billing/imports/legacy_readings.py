@@ -102,7 +102,7 @@ def planned_readings(
             Reading(meter, register, at, float(value), units[(meter, register)], source=ReadingSource.IMPORT)
         )
         stored = conn.execute(
-            "SELECT r.value FROM readings r JOIN meter_registers m USING (series_id)"
+            "SELECT r.value FROM reading_values r JOIN meter_registers m USING (series_id)"
             " WHERE m.meter_id = %s AND m.register = %s AND r.ts = %s",
             (meter, register, at),
         ).fetchone()

@@ -177,9 +177,9 @@ def _accounts(
 
 _READINGS = """
 SELECT l.premise_no, l.meter_id, l.service, m.verification_due, r.register,
-       (SELECT x.value::numeric FROM readings x WHERE x.series_id = r.series_id AND x.ts <= %(start)s
+       (SELECT x.value::numeric FROM reading_values x WHERE x.series_id = r.series_id AND x.ts <= %(start)s
          ORDER BY x.ts DESC LIMIT 1),
-       (SELECT x.value::numeric FROM readings x WHERE x.series_id = r.series_id AND x.ts <= %(end)s
+       (SELECT x.value::numeric FROM reading_values x WHERE x.series_id = r.series_id AND x.ts <= %(end)s
          ORDER BY x.ts DESC LIMIT 1)
 FROM meter_links l JOIN meters m USING (meter_id) JOIN meter_registers r USING (meter_id)
 WHERE l.building_id = %(b)s AND l.valid_from < %(end_day)s

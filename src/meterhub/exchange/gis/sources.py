@@ -161,7 +161,7 @@ ORDER BY l.premise_no NULLS FIRST, l.service, l.meter_id
 
 _REGISTERS = """
 SELECT r.meter_id, r.register,
-       (SELECT x.value::numeric FROM readings x WHERE x.series_id = r.series_id ORDER BY x.ts LIMIT 1)
+       (SELECT x.value::numeric FROM reading_values x WHERE x.series_id = r.series_id ORDER BY x.ts LIMIT 1)
 FROM meter_registers r WHERE r.meter_id = ANY(%s) AND r.cumulative
 ORDER BY r.meter_id, r.register
 """
@@ -207,7 +207,7 @@ def load_devices(conn: psycopg.Connection, building_id: str, on_day: date) -> li
 _LATEST = """
 SELECT r.meter_id, r.register, x.value::numeric, x.ts
 FROM meter_registers r
-JOIN LATERAL (SELECT value, ts FROM readings y WHERE y.series_id = r.series_id AND y.ts <= %(end)s
+JOIN LATERAL (SELECT value, ts FROM reading_values y WHERE y.series_id = r.series_id AND y.ts <= %(end)s
                ORDER BY y.ts DESC LIMIT 1) x ON true
 WHERE r.meter_id = ANY(%(m)s) AND r.cumulative
 ORDER BY r.meter_id, r.register
