@@ -173,7 +173,7 @@ FLOOR_SQL = """
     CREATE UNLOGGED TABLE floor_lines AS
     WITH deltas AS (
         SELECT mr.meter_id, (max(rd.value) - min(rd.value))::numeric AS v
-        FROM readings rd JOIN meter_registers mr USING (series_id) GROUP BY mr.meter_id
+        FROM reading_values rd JOIN meter_registers mr USING (series_id) GROUP BY mr.meter_id
     ), hourly AS (
         SELECT mr.meter_id, sum(h.volume_micro) / 1e6 AS v
         FROM hourly_consumption h JOIN meter_registers mr USING (series_id) GROUP BY mr.meter_id

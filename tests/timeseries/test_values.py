@@ -19,6 +19,7 @@ from meterhub.timeseries.database import connect
 from meterhub.timeseries.ingest import ReadingWriter
 from meterhub.timeseries.meters import MeterInfo, RegisterInfo, register_meter
 from meterhub.timeseries.migrate import migrate
+from meterhub.timeseries.reencode import reencode_readings
 from meterhub.timeseries.rollup import rebuild
 from meterhub.timeseries.values import decode_value, encode_value, encode_values
 
@@ -232,6 +233,27 @@ def test_an_upgraded_database_reads_its_old_rows_the_same(empty_db_url: str) -> 
                 (sid,),
             ).fetchone()[0]
             == 24
+        )
+        # TimescaleDB: the old chunks rewritten as integers (compressed again), the values the same
+        stats = reencode_readings(conn)
+        if timescaledb:
+            assert (stats.rows, stats.kept_as_doubles) == (len(old) - 1, 1) and stats.chunks >= 2
+            assert (
+                conn.execute(
+                    "SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_name = 'readings' "
+                    "AND NOT is_compressed AND range_end <= %s",
+                    (T0 + timedelta(days=20),),
+                ).fetchone()[0]
+                == 0
+            )
+        else:
+            assert stats.chunks == 0  # plain PostgreSQL: nothing to gain
+        assert (
+            conn.execute(
+                "SELECT ts, value FROM reading_values WHERE series_id = %s AND ts < %s ORDER BY ts",
+                (sid, T0 + timedelta(days=20)),
+            ).fetchall()
+            == old
         )
         rebuild(conn)  # the old rows were written without the ingest's dirty log
         # hours 0 … 503: 0.013 m³ an hour from the first reading to the last = 6.539 m³
