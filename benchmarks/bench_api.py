@@ -15,36 +15,42 @@ Part 1 — one meter's year at hourly resolution (8,760 points), ``--requests`` 
 bare SQL query of the same rows (``SELECT hour, volume_micro, quality … ORDER BY hour`` through psycopg,
 fetchall) — the floor any API answer pays — and the stages of the API path in-process.
 
-Part 2 — ``--residents`` concurrent simulated residents (asyncio + httpx, one connection each) browsing
-for ``--duration`` seconds against the same server: each loops over a weighted mix of the cabinet's calls
-(meters list, a day hourly, a month daily, a year monthly, a month in ₽ with last year, building charts,
-tariff advice) with no think time (a saturation test: 200 requests always in flight, so the mean latency
-is 200 ÷ requests/s by Little's law) or, with ``--think-ms``, pausing 0.5–1.5 × that between clicks like a
-resident reading the page; requests/s, p50/p95/p99 and errors per call. ``--workers`` sets the server
-processes of ``meterhub serve`` (default one per core, at least 2). The load generator shares the
-machine's 2 cores with the server and PostgreSQL, so requests/s is a floor.
+Part 2 — the cabinet's mix of calls (meters list, a day hourly, a month daily, a year monthly, a month in ₽
+with last year, building charts, tariff advice) from ``--residents`` residents' tokens against the same
+server (``--workers`` processes of ``meterhub serve``, default one per core, at least 2). The load comes
+from ``_loadgen.py`` in its own process (pre-encoded HTTP/1.1 on uvloop, a few tens of µs of CPU per
+request, its CPU printed) in one of two modes:
+
+- ``--mode open`` (default): requests arrive at ``--rate`` per second (Poisson, or ``--arrivals
+  uniform``) whatever the server does, and each latency runs from the *scheduled* arrival, so queueing
+  shows instead of being hidden by a slowed-down client (coordinated omission). This is how the target
+  "p95 ≤ 150 ms at ≥ 600 req/s" is measured. The baseline in the same run is ``GET /health`` at the same
+  rate (the framework, the HTTP stack and one pooled ``SELECT 1``: the floor any call pays).
+- ``--mode closed``: ``--residents`` clients, one connection each, each clicking again when its answer
+  came, after ``--think-ms`` (0.5–1.5 × that; default 0, a saturation test in which ``residents``
+  requests are always in flight, so by Little's law mean latency = residents ÷ throughput).
+
+After ``--warmup`` seconds (not recorded) ``--duration`` seconds are measured: per call and for all,
+requests, answered per second, p50/p95/p99 latency, errors; the CPU of the server processes and of their
+PostgreSQL backends over the window, and the load average before and after (2 cores are shared with
+PostgreSQL and the generator; other jobs on the machine show in the load average).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
+import json
 import os
-import random
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import anyio
 import httpx
-import psycopg
-from fastapi import Request
+import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -140,61 +146,15 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
-def serve_with_async_conn(port: int) -> None:
-    """``meterhub serve``'s app with ``deps.get_conn`` replaced by an async dependency that waits for a free
-    pooled connection on the event loop (an ``asyncio.Semaphore`` of the pool size) instead of in a worker
-    thread — the change proposed to the API's owner. Settings from the environment, like ``serve``."""
-    import uvicorn
-
-    from meterhub.api import deps
-    from meterhub.api.app import create_app
-    from meterhub.core.settings import get_settings
-
-    app = create_app(get_settings())
-    semaphore: asyncio.Semaphore | None = None
-
-    async def get_conn_async(request: Request) -> AsyncIterator[psycopg.Connection]:
-        nonlocal semaphore
-        pool = request.app.state.pool
-        if semaphore is None:
-            semaphore = asyncio.Semaphore(pool.max_size)
-        async with semaphore:  # a connection is free when it is acquired: getconn does not wait for one
-            conn = pool.getconn()
-            try:
-                yield conn
-            finally:
-                pool.putconn(conn)
-
-    app.dependency_overrides[deps.get_conn] = get_conn_async
-    threads = int(os.environ.get("BENCH_API_THREADS", "0"))
-    if threads:  # fewer worker threads than anyio's 40: less GIL contention with the event loop
-        original = app.router.lifespan_context
-
-        @contextlib.asynccontextmanager
-        async def lifespan(a):  # type: ignore[no-untyped-def]
-            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-            async with original(a) as state:
-                yield state
-
-        app.router.lifespan_context = lifespan
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
-
-
-def start_server(
-    url: str, port: int, pool: int, conn_dependency: str = "app", threads: int = 0, workers: int = 0
-) -> subprocess.Popen:
+def start_server(url: str, port: int, pool: int, workers: int = 0) -> subprocess.Popen:
     env = dict(
         os.environ,
-        BENCH_API_THREADS=str(threads),
         METERHUB_DATABASE_URL=url,
         METERHUB_LOG_LEVEL="WARNING",
         METERHUB_DB_POOL_MAX_SIZE=str(pool),
     )
-    command = (
-        [sys.executable, "-m", "meterhub.cli", "serve", "--port", str(port), "--no-migrate"]
-        + (["--workers", str(workers)] if workers else [])
-        if conn_dependency == "app"
-        else [sys.executable, __file__, "--serve-async-conn", "--port", str(port)]
+    command = [sys.executable, "-m", "meterhub.cli", "serve", "--port", str(port), "--no-migrate"] + (
+        ["--workers", str(workers)] if workers else []
     )
     proc = subprocess.Popen(
         command,
@@ -336,109 +296,206 @@ CALLS = [  # (name, weight, path template, params)
 ]
 
 
-async def resident(
-    base: str, account: str, meter: str, token: str, stop: float, results: dict, think: float = 0.0
-) -> None:
-    rng = random.Random(account)
-    weights = [c[1] for c in CALLS]
-    async with httpx.AsyncClient(
-        base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
-    ) as c:
-        while time.perf_counter() < stop:
-            name, _, path, params = rng.choices(CALLS, weights)[0]
-            t = time.perf_counter()
-            try:
-                r = await c.get(path.format(a=account, m=meter), params=params)
-                outcome = str(r.status_code)
-            except httpx.HTTPError as exc:
-                outcome = type(exc).__name__
-            results.setdefault(name, []).append((time.perf_counter() - t, outcome))
-            if think:  # a resident reads the page before the next click: 0.5–1.5 × the think time
-                await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+HEALTH = [("GET /health (floor: framework + SELECT 1)", 1, "/api/v1/health", {})]
 
 
-async def part2(
-    base: str, users: list[tuple[str, str, str]], duration: float, processes: str = "", think: float = 0.0
-) -> None:
-    results: dict[str, list[tuple[float, str]]] = {}
-    stop = time.perf_counter() + duration
-    t0 = time.perf_counter()
-    await asyncio.gather(*(resident(base, a, m, tok, stop, results, think) for a, m, tok in users))
-    elapsed = time.perf_counter() - t0
+def _process_cpu(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def _server_pids(server: subprocess.Popen) -> list[int]:
+    proc = psutil.Process(server.pid)
+    return [proc.pid] + [c.pid for c in proc.children(recursive=True)]
+
+
+def _backend_pids(url: str) -> list[int]:
+    """PostgreSQL backends of the benchmark database (the server's pooled connections stay open)."""
+    with connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def generate(spec: dict, url: str, server: subprocess.Popen) -> dict:
+    """Run _loadgen.py in its own process; measure the server's and PostgreSQL's CPU over the window."""
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "_loadgen.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps(spec).encode())
+    proc.stdin.close()
+    time.sleep(spec["warmup"] + 0.05)
+    servers, backends = _server_pids(server), _backend_pids(url)
+    cpu = (_process_cpu(servers), _process_cpu(backends), time.perf_counter())
+    time.sleep(spec["duration"])
+    seconds = time.perf_counter() - cpu[2]
+    result = json.loads(proc.stdout.read())
+    proc.wait()
+    result["server_cores"] = (_process_cpu(servers) - cpu[0]) / seconds
+    result["postgres_cores"] = (_process_cpu(backends) - cpu[1]) / seconds
+    return result
+
+
+def summarize(result: dict, calls: list) -> tuple[list[tuple], dict]:
+    """Rows per call and for all calls: count, answered/s, p50/p95/p99 ms, errors; and the totals."""
+    window_start, window_end = result["window"]
+    records = result["records"]
+    last = max((r[5] for r in records), default=window_end)
+    span = max(last, window_end) - window_start
     rows = []
-    every: list[float] = []
-    errors = 0
+    per_call: dict[int, list] = {}
+    for rec in records:
+        per_call.setdefault(rec[0], []).append(rec)
     failures: dict[str, int] = {}
-    for name, *_ in CALLS:
-        got = results.get(name, [])
-        times = [t for t, _ in got]
-        err = sum(1 for _, outcome in got if outcome != "200")
-        for _, outcome in got:
-            if outcome != "200":
-                failures[outcome] = failures.get(outcome, 0) + 1
-        errors += err
-        every += times
-        if times:
-            rows.append(
-                (
-                    name,
-                    len(times),
-                    f"{len(times) / elapsed:.1f}",
-                    ms(statistics.median(times)),
-                    ms(pct(times, 95)),
-                    ms(pct(times, 99)),
-                    err,
-                )
-            )
-    rows.append(
-        (
-            "all",
-            len(every),
-            f"{len(every) / elapsed:.1f}",
-            ms(statistics.median(every)),
-            ms(pct(every, 95)),
-            ms(pct(every, 99)),
-            errors,
+    for rec in records:
+        if rec[3] != "200":
+            failures[rec[3]] = failures.get(rec[3], 0) + 1
+
+    def row(name: str, recs: list) -> tuple:
+        lat = [r[5] - r[1] for r in recs]
+        ok = sum(1 for r in recs if r[3] == "200")
+        return (
+            name,
+            len(recs),
+            f"{ok / span:.1f}",
+            ms(statistics.median(lat)),
+            ms(pct(lat, 95)),
+            ms(pct(lat, 99)),
+            len(recs) - ok,
         )
+
+    for i, (name, *_) in enumerate(calls):
+        if per_call.get(i):
+            rows.append(row(name, per_call[i]))
+    total = row("all", records) if records else ("all", 0, "0", "-", "-", "-", 0)
+    lag = [r[2] - r[1] for r in records]
+    totals = {
+        "rate": float(total[2]),
+        "p95": pct([r[5] - r[1] for r in records], 95) if records else float("inf"),
+        "lag_p99": pct(lag, 99) if lag else 0.0,
+        "failures": failures,
+        "row": total,
+    }
+    return rows, totals
+
+
+def part2(
+    url: str,
+    server: subprocess.Popen,
+    port: int,
+    users: list[tuple[str, str, str]],
+    args: argparse.Namespace,
+    processes: str,
+) -> None:
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    spec = {
+        "host": "127.0.0.1",
+        "port": port,
+        "mode": args.mode,
+        "residents": users,
+        "calls": CALLS,
+        "warmup": args.warmup,
+        "duration": args.duration,
+        "rate": args.rate,
+        "arrivals": args.arrivals,
+        "clients": len(users),
+        "think": args.think_ms / 1000,
+    }
+    floor = None
+    if args.mode == "open" and args.baseline:
+        floor = generate({**spec, "calls": HEALTH, "warmup": 2.0}, url, server)
+    mix = generate(spec, url, server)
+    load_after = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    rows, totals = summarize(mix, CALLS)
+    floor_p95 = None
+    if floor is not None:
+        floor_rows, floor_totals = summarize(floor, HEALTH)
+        floor_p95 = floor_totals["p95"]
+    table_rows = [(*r, f"{pct_text(r, floor_p95)}") for r in rows]
+    table_rows.append((*totals["row"], pct_text(totals["row"], floor_p95)))
+    if floor is not None:
+        table_rows.append((*floor_rows[0], "1.00"))
+    if args.mode == "open":
+        how = (
+            f"open loop: {args.arrivals} arrivals at {args.rate:.0f} req/s from {len(users)} residents' "
+            f"tokens, latency from the scheduled arrival"
+        )
+    else:
+        how = f"closed loop: {len(users)} residents, one connection each, " + (
+            f"think time 0.5–1.5 × {args.think_ms:.0f} ms" if args.think_ms else "no think time"
+        )
+    print(
+        f"\nPart 2: the cabinet mix, {how}; {args.warmup:.0f} s warm-up, then {args.duration:.0f} s "
+        f"measured (loopback, {processes}; load average before {load_before}, after {load_after})\n"
     )
     print(
-        f"\nPart 2: {len(users)} concurrent residents browsing for {elapsed:.0f} s "
-        + (f"with {think * 1000:.0f} ms think time " if think else "with no think time ")
-        + f"(loopback, {processes or 'one uvicorn process'}; load average before: "
-        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())})\n"
+        table(
+            table_rows,
+            ("call", "requests", "answered/s", "p50 ms", "p95 ms", "p99 ms", "errors", "p95 / floor p95"),
+        )
     )
-    print(table(rows, ("call", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors")))
-    if failures:
-        print(f"errors by status/exception: {failures}")
+    if totals["failures"]:
+        print(f"errors by status/exception: {totals['failures']}")
+    gen_core = mix["cpu_seconds"] / mix["wall_seconds"]
+    print(
+        f"CPU during the measured window (cores of 2): server processes {mix['server_cores']:.2f}, "
+        f"PostgreSQL backends {mix['postgres_cores']:.2f}; load generator {gen_core:.2f} over its run "
+        f"(uvloop {'on' if mix['uvloop'] else 'off'}, {mix['connections']} connections, "
+        f"send lag p99 {ms(totals['lag_p99'])} ms)"
+    )
+    if args.mode == "open":
+        meets = totals["p95"] <= 0.150 and totals["rate"] >= 0.98 * args.rate and not totals["failures"]
+        print(
+            f"target p95 ≤ 150 ms at ≥ 600 req/s: {'MEETS' if meets and args.rate >= 600 else 'MISSES'} "
+            f"(offered {args.rate:.0f} req/s, answered {totals['rate']:.0f}/s, p95 {ms(totals['p95'])} ms)"
+        )
+
+
+def pct_text(row: tuple, floor_p95: float | None) -> str:
+    if floor_p95 is None or row[4] == "-":
+        return ""
+    return f"{float(row[4]) / 1000 / floor_p95:.1f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=200)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--duration", type=float, default=30.0, help="measured seconds of Part 2")
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of Part 2 load before measuring")
+    parser.add_argument(
+        "--mode",
+        choices=["open", "closed"],
+        default="open",
+        help="open: arrivals at --rate whatever the answers (the target's measure); closed: --residents "
+        "clients each waiting for its answer (and --think-ms) before the next click",
+    )
+    parser.add_argument("--rate", type=float, default=600.0, help="open loop: arrivals per second")
+    parser.add_argument("--arrivals", choices=["poisson", "uniform"], default="poisson")
+    parser.add_argument(
+        "--no-baseline",
+        dest="baseline",
+        action="store_false",
+        help="open loop: skip the floor (GET /health at the same rate) measured before the mix",
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
         "--pool",
         type=int,
-        default=40,
-        help="METERHUB_DB_POOL_MAX_SIZE of the server; below the 40 worker threads of FastAPI's threadpool "
-        "the sync generator dependency get_conn can stall under load (its teardown waits for a thread)",
+        default=16,
+        help="METERHUB_DB_POOL_MAX_SIZE of each server process",
     )
     parser.add_argument("--part", choices=["1", "2", "both"], default="both")
-    parser.add_argument(
-        "--conn-dependency",
-        choices=["app", "async"],
-        default="app",
-        help="app: meterhub serve as shipped; async: the same app with get_conn replaced by an async "
-        "dependency waiting for a connection on the event loop (the proposed fix of the stall)",
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=0,
-        help="with --conn-dependency async: worker threads (default anyio's 40)",
-    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -451,29 +508,22 @@ def main() -> None:
         default=0.0,
         help="pause of a resident between clicks (0.5–1.5 × this; 0: none, a saturation test)",
     )
-    parser.add_argument("--serve-async-conn", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_async_conn:
-        serve_with_async_conn(args.port)
-        return
     with bench_database() as url:
         print(f"PostgreSQL {server_version(url)}; Python {sys.version.split()[0]}; {os.cpu_count()} CPU(s)")
         t = time.perf_counter()
         users = setup(url, args.residents)
         print(f"setup: {args.residents} residents × 8,760 hours in {time.perf_counter() - t:.1f} s")
-        server = start_server(url, args.port, args.pool, args.conn_dependency, args.threads, args.workers)
+        server = start_server(url, args.port, args.pool, args.workers)
         processes = f"{args.workers or 'default'} server processes"
-        print(
-            f"server: pool {args.pool} per process, get_conn {args.conn_dependency}, threads "
-            f"{args.threads or 40}, {processes}"
-        )
+        print(f"server: meterhub serve, {processes}, pool {args.pool} connections per process")
         base = f"http://127.0.0.1:{args.port}"
         try:
             account, meter, token = users[0]
             if args.part in ("1", "both"):
                 part1(url, base, account, meter, token, args.requests)
             if args.part in ("2", "both"):
-                asyncio.run(part2(base, users, args.duration, processes, args.think_ms / 1000))
+                part2(url, server, args.port, users, args, processes)
         finally:
             server.terminate()
             try:
