@@ -30,6 +30,9 @@ def api_settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Setti
         data_dir=Path(tmp_path_factory.mktemp("meterhub-data")),
         secret_key=TEST_SECRET,
         db_pool_max_size=4,
+        # tests change sessions and users in SQL and expect it at the next request; the cache of callers
+        # (notified of such changes within milliseconds) has its own tests: test_caller_cache.py
+        auth_cache_seconds=0,
     )
 
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from meterhub import __version__
 from meterhub.api.api_docs import mount_api_docs
+from meterhub.api.caller_cache import AuthChangeListener, CallerCache
 from meterhub.api.http_guards import HttpGuards, nul_in_body_handler
 from meterhub.api.response_cache import ResponseCache
 from meterhub.api.security_checks import InsecureSettingsError, production_problems
@@ -162,9 +163,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.pool = pool
             app.state.conn_slots = asyncio.Semaphore(settings.db_pool_max_size)
             app.state.jobs = JobRunner(url)
+            listener = None
+            if app.state.caller_cache.ttl > 0:
+                listener = AuthChangeListener(url, app.state.caller_cache)
+                listener.start()
+                listener.connected.wait(timeout=10)  # until then the cache is bypassed
             try:
                 yield
             finally:
+                if listener is not None:
+                    listener.stop()
                 app.state.jobs.shutdown()
                 pool.close()
 
@@ -179,8 +187,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.response_cache = ResponseCache()
+    app.state.caller_cache = CallerCache(settings.auth_cache_seconds)
     _include_routers(app)
     mount_api_docs(app, API_PREFIX)
     app.add_exception_handler(psycopg.DataError, nul_in_body_handler)
-    app.add_middleware(HttpGuards, trusted_proxies=settings.trusted_proxies, api_prefix=API_PREFIX)
+    app.add_middleware(
+        HttpGuards,
+        trusted_proxies=settings.trusted_proxies,
+        api_prefix=API_PREFIX,
+        after_write=app.state.caller_cache.invalidate,
+    )
     return app

@@ -26,7 +26,7 @@ from fastapi import Depends, HTTPException, Path, Request, Security, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from meterhub.api.roles import Role, User
-from meterhub.api.sessions import lookup_caller
+from meterhub.api.sessions import Caller, digest, lookup_caller
 
 __all__ = [
     "CSRF_COOKIE",
@@ -90,6 +90,19 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+def _caller(request: Request, conn: psycopg.Connection, token: str, kind: str) -> Caller | None:
+    """The caller of this token from the process's short-lived cache (api/caller_cache.py) or the database."""
+    cache = request.app.state.caller_cache
+    key = digest(token)
+    caller = cache.get(kind, key)
+    if caller is None:
+        generation = cache.generation
+        caller = lookup_caller(conn, token, kind)
+        if caller is not None:
+            cache.put(kind, key, caller, generation)
+    return caller
+
+
 def current_user(
     request: Request,
     conn: Conn,
@@ -98,14 +111,14 @@ def current_user(
 ) -> User:
     """The authenticated caller (401 when not logged in, expired, or CSRF check fails: 403)."""
     if bearer is not None:
-        caller = lookup_caller(conn, bearer.credentials, "bearer")
+        caller = _caller(request, conn, bearer.credentials, "bearer")
         if caller is None:
             raise _unauthorized(
                 "bearer token unknown or expired; create a new one with POST /api/v1/auth/tokens"
             )
         via = "bearer"
     elif session_token:
-        caller = lookup_caller(conn, session_token, "session")
+        caller = _caller(request, conn, session_token, "session")
         if caller is None:
             raise _unauthorized("session expired; log in again (сеанс истёк, войдите снова)")
         row = caller.session

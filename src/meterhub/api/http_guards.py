@@ -7,6 +7,8 @@
 - API answers (``/api/v1``) get ``Cache-Control: no-store`` unless the route set its own, and every
   answer ``X-Content-Type-Options: nosniff``; JSON and photos are private to the caller and a shared cache
   must not keep them, nor a browser guess a photo's type.
+- A POST/PUT/PATCH/DELETE calls ``after_write`` just before its answer leaves (the app empties its
+  cache of authenticated callers there, so a logout or revocation is seen by this process's next request).
 - Behind HTTPS (the request's scheme, or ``X-Forwarded-Proto: https`` from a trusted proxy) every answer
   carries ``Strict-Transport-Security``.
 """
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import psycopg
 from fastapi import Request
@@ -23,6 +26,7 @@ from meterhub.api.client_address import is_trusted, trusted_networks
 
 __all__ = ["HSTS", "HttpGuards", "nul_in_body_handler"]
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HSTS = "max-age=31536000; includeSubDomains"
 _NUL_DETAIL = (
     "the request contains a NUL character (%00), which no field accepts; remove it "
@@ -31,8 +35,11 @@ _NUL_DETAIL = (
 
 
 class HttpGuards:
-    def __init__(self, app, trusted_proxies: list[str], api_prefix: str) -> None:
+    def __init__(
+        self, app, trusted_proxies: list[str], api_prefix: str, after_write: Callable[[], None] | None = None
+    ) -> None:
         self.app = app
+        self.after_write = after_write
         self.networks = trusted_networks(tuple(trusted_proxies))
         self.api_prefix = api_prefix.encode()
 
@@ -71,9 +78,12 @@ class HttpGuards:
             return
         is_api = raw_path.startswith(self.api_prefix)
         https = self._https(scope)
+        after_write = self.after_write if scope["method"] not in _SAFE_METHODS else None
 
         async def send_guarded(message) -> None:
             if message["type"] == "http.response.start":
+                if after_write is not None:
+                    after_write()
                 headers = list(message.get("headers", ()))
                 names = {name.lower() for name, _ in headers}
                 if b"x-content-type-options" not in names:

@@ -89,6 +89,13 @@ class Settings(BaseSettings):
         default=5 * 1024 * 1024, gt=0, description="largest photo attached to a request (заявка) [bytes]"
     )
     db_pool_max_size: int = Field(default=10, gt=0, description="API database connection pool size")
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="how long a server process reuses an authenticated caller without reading the database "
+        "(changes notify every process at once; this bounds a delayed notification; 0: off)",
+    )
     # --- API: accounts and sessions, the cabinet's contacts and payments (docs/api.md, docs/cabinet.md)
     trusted_proxies: list[str] = Field(
         default_factory=list,

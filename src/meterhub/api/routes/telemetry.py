@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from pydantic import TypeAdapter
 
 from meterhub.api import labels_ru
 from meterhub.api.deps import AccountNo, BuildingId, Conn, CurrentUser
@@ -69,8 +70,15 @@ def _unprocessable(en: str, ru: str) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{en} ({ru})")
 
 
-def _context(conn, account_no: str) -> loaders.AccountContext:
-    ctx = loaders.account_context(conn, account_no)
+def _context(conn, account_no: str, request: Request | None = None) -> loaders.AccountContext:
+    """The account's building, premise and time zone; with ``request`` from the process's cache (they
+    change only when an account is moved, which shows within RECENT_TTL_SECONDS)."""
+    if request is not None:
+        ctx = _cache(request).get_or_build(
+            ("context", account_no), RECENT_TTL_SECONDS, lambda: loaders.account_context(conn, account_no)
+        )
+    else:
+        ctx = loaders.account_context(conn, account_no)
     if ctx is None:  # account_access already checked existence; a concurrent delete
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"account {account_no} not found")
     return ctx
@@ -106,9 +114,21 @@ def _num(value: float | None) -> str | None:
     response_model=list[MeterOut],
     summary="Meters of an account with latest readings, registers/zones and verification dates",
 )
-def list_meters(account_no: AccountNo, conn: Conn, now: Now) -> list[MeterOut]:
-    ctx = _context(conn, account_no)
+def list_meters(account_no: AccountNo, conn: Conn, now: Now, request: Request) -> Response:
+    ctx = _context(conn, account_no, request)
     today = _today(ctx, now)
+    body = _cache(request).get_or_build(
+        ("meters", account_no, today),
+        RECENT_TTL_SECONDS,  # latest readings arrive hourly; a submitted reading drops it at once
+        lambda: _METERS_JSON.dump_json(_meters(conn, account_no, ctx, today), by_alias=True),
+    )
+    return Response(body, media_type="application/json")
+
+
+_METERS_JSON = TypeAdapter(list[MeterOut])
+
+
+def _meters(conn, account_no: str, ctx: loaders.AccountContext, today: date) -> list[MeterOut]:
     result = []
     for m in loaders.account_meters(conn, account_no, on=today):
         tariffs = loaders.service_tariffs(
@@ -210,15 +230,16 @@ def consumption(
         )
     if start.year < 2000 or end.year > 2100:
         raise _unprocessable("dates must be within 2000..2100", "даты должны быть в пределах 2000–2100 гг.")
-    ctx = _context(conn, account_no)
-    meter = _meter(conn, account_no, meter_id, with_latest=False)
+    ctx = _context(conn, account_no, request)
     today = _today(ctx, now)
     key = ("consumption", account_no, meter_id, start, end, resolution, unit, compare, today)
     ttl = PAST_TTL_SECONDS if end <= today else RECENT_TTL_SECONDS
-    body = _cache(request).get_or_build(
-        key, ttl, lambda: _consumption_body(conn, ctx, meter, start, end, resolution, unit, compare)
-    )
-    return Response(body, media_type="application/json")
+
+    def build() -> bytes:  # the meter is looked up (404 when not the account's) only to build the answer
+        meter = _meter(conn, account_no, meter_id, with_latest=False)
+        return _consumption_body(conn, ctx, meter, start, end, resolution, unit, compare)
+
+    return Response(_cache(request).get_or_build(key, ttl, build), media_type="application/json")
 
 
 def _consumption_body(conn, ctx, meter, start, end, resolution, unit, compare) -> bytes:
@@ -374,7 +395,13 @@ def building_charts(
     *,
     request: Request,
 ) -> Response:
-    tz_row = conn.execute("SELECT time_zone FROM buildings WHERE building_id = %s", (building_id,)).fetchone()
+    tz_row = _cache(request).get_or_build(
+        ("building_zone", building_id),
+        RECENT_TTL_SECONDS,
+        lambda: conn.execute(
+            "SELECT time_zone FROM buildings WHERE building_id = %s", (building_id,)
+        ).fetchone(),
+    )
     today = now.astimezone(ZoneInfo(tz_row[0])).date() if tz_row else now.date()
     year = year or today.year
     key = ("charts", building_id, year, service, today)
@@ -492,7 +519,7 @@ def _advice_message(advice) -> str:
     ),
 )
 def tariff_advice(account_no: AccountNo, conn: Conn, now: Now, request: Request) -> Response:
-    ctx = _context(conn, account_no)
+    ctx = _context(conn, account_no, request)
     today = _today(ctx, now)
     body = _cache(request).get_or_build(
         ("advice", account_no, today),
