@@ -12,6 +12,7 @@ Two modes (the spec is JSON on stdin, the result JSON on stdout):
   server's speed, each on an idle keep-alive connection or a new one. The latency of a request is
   measured from its **scheduled** arrival time, so a server (or a generator) that falls behind shows the
   queueing in the latency instead of silently sending fewer requests (no coordinated omission).
+- ``prime``: every resident's every call once over ``clients`` connections (the cold pass).
 - ``closed``: ``residents`` clients, one connection each, each sending its next request when the previous
   answer arrived, after a think time of 0.5–1.5 × ``think`` seconds (0: none, a saturation test).
 
@@ -229,12 +230,43 @@ async def run_closed(spec: dict) -> dict:
     return {"records": records, "connections": spec["clients"], "window": [window_start, window_end]}
 
 
+async def run_prime(spec: dict) -> dict:
+    """Every resident's every call once, over ``clients`` connections: the cold pass that fills caches."""
+    loop = asyncio.get_running_loop()
+    requests = encode_requests(spec)
+    work = [(call, raw) for row in requests for call, raw in enumerate(row)]
+    random.Random(spec.get("seed", 17)).shuffle(work)
+    records: list[tuple] = []
+    start = loop.time()
+
+    async def client() -> None:
+        conn = await Connection.open(spec["host"], spec["port"])
+        while work:
+            call, raw = work.pop()
+            sent = loop.time()
+            try:
+                status, size, _ = await conn.request(raw)
+                outcome = str(status)
+            except FAILURES as exc:
+                outcome, size = type(exc).__name__, 0
+                conn.close()
+                conn = await Connection.open(spec["host"], spec["port"])
+            records.append((call, sent, sent, outcome, size, loop.time()))
+        conn.close()
+
+    await asyncio.gather(*(client() for _ in range(spec["clients"])))
+    return {"records": records, "connections": spec["clients"], "window": [start, loop.time()]}
+
+
+RUNS = {"open": run_open, "closed": run_closed, "prime": run_prime}
+
+
 def main() -> None:
     spec = json.load(sys.stdin)
     if uvloop is not None:
         uvloop.install()
     cpu0, wall0 = _cpu_seconds(), time.perf_counter()
-    result = asyncio.run(run_open(spec) if spec["mode"] == "open" else run_closed(spec))
+    result = asyncio.run(RUNS[spec["mode"]](spec))
     result["cpu_seconds"] = _cpu_seconds() - cpu0
     result["wall_seconds"] = time.perf_counter() - wall0
     result["uvloop"] = uvloop is not None

@@ -324,7 +324,7 @@ def _backend_pids(url: str) -> list[int]:
     return [r[0] for r in rows]
 
 
-def generate(spec: dict, url: str, server: subprocess.Popen) -> dict:
+def generate(spec: dict, url: str, server: subprocess.Popen, sample: bool = True) -> dict:
     """Run _loadgen.py in its own process; measure the server's and PostgreSQL's CPU over the window."""
     proc = subprocess.Popen(
         [sys.executable, str(Path(__file__).parent / "_loadgen.py")],
@@ -334,6 +334,10 @@ def generate(spec: dict, url: str, server: subprocess.Popen) -> dict:
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(json.dumps(spec).encode())
     proc.stdin.close()
+    if not sample:
+        result = json.loads(proc.stdout.read())
+        proc.wait()
+        return result
     time.sleep(spec["warmup"] + 0.05)
     servers, backends = _server_pids(server), _backend_pids(url)
     cpu = (_process_cpu(servers), _process_cpu(backends), time.perf_counter())
@@ -411,6 +415,21 @@ def part2(
         "clients": len(users),
         "think": args.think_ms / 1000,
     }
+    if args.prime:
+        prime = {**spec, "mode": "prime", "clients": args.prime_clients, "warmup": 0.0, "duration": 0.0}
+        cold = generate(prime, url, server, sample=False)
+        rows, totals = summarize(cold, CALLS)
+        span = cold["window"][1] - cold["window"][0]
+        print(
+            f"\nCold pass: every resident's every call once ({len(cold['records'])} requests over "
+            f"{args.prime_clients} connections, caches empty) in {span:.1f} s\n"
+        )
+        print(
+            table(
+                [*rows, totals["row"]],
+                ("call", "requests", "answered/s", "p50 ms", "p95 ms", "p99 ms", "errors"),
+            )
+        )
     floor = None
     if args.mode == "open" and args.baseline:
         floor = generate({**spec, "calls": HEALTH, "warmup": 2.0}, url, server)
@@ -480,6 +499,13 @@ def main() -> None:
         help="open: arrivals at --rate whatever the answers (the target's measure); closed: --residents "
         "clients each waiting for its answer (and --think-ms) before the next click",
     )
+    parser.add_argument(
+        "--no-prime",
+        dest="prime",
+        action="store_false",
+        help="skip the cold pass (every resident's every call once) before Part 2's load",
+    )
+    parser.add_argument("--prime-clients", type=int, default=8, help="connections of the cold pass")
     parser.add_argument("--rate", type=float, default=600.0, help="open loop: arrivals per second")
     parser.add_argument("--arrivals", choices=["poisson", "uniform"], default="poisson")
     parser.add_argument(

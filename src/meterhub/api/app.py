@@ -163,16 +163,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.pool = pool
             app.state.conn_slots = asyncio.Semaphore(settings.db_pool_max_size)
             app.state.jobs = JobRunner(url)
-            listener = None
-            if app.state.caller_cache.ttl > 0:
-                listener = AuthChangeListener(url, app.state.caller_cache)
-                listener.start()
-                listener.connected.wait(timeout=10)  # until then the cache is bypassed
+            # notifications of changed callers and dropped answers (api/caller_cache.py)
+            listener = AuthChangeListener(url, app.state.caller_cache, app.state.response_cache)
+            listener.start()
+            listener.connected.wait(timeout=10)  # until then the caller cache is bypassed
             try:
                 yield
             finally:
-                if listener is not None:
-                    listener.stop()
+                listener.stop()
                 app.state.jobs.shutdown()
                 pool.close()
 
@@ -186,7 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.response_cache = ResponseCache()
+    app.state.response_cache = ResponseCache(max_entries=16_384)
     app.state.caller_cache = CallerCache(settings.auth_cache_seconds)
     _include_routers(app)
     mount_api_docs(app, API_PREFIX)

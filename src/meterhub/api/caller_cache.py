@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from meterhub.api.response_cache import ANSWERS_CHANNEL, ResponseCache
 from meterhub.api.sessions import Caller
 
 __all__ = ["CHANNEL", "AuthChangeListener", "CallerCache"]
@@ -102,12 +103,21 @@ class CallerCache:
 
 
 class AuthChangeListener(threading.Thread):
-    """``LISTEN meterhub_auth`` on a connection of its own; every notification empties the cache."""
+    """``LISTEN meterhub_auth`` on a connection of its own; every notification empties the cache. With
+    ``answers``, also ``LISTEN meterhub_answers``: a notification names a scope (account or building)
+    whose cached answers this process drops (api/response_cache.py)."""
 
-    def __init__(self, url: str, cache: CallerCache, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        cache: CallerCache,
+        answers: ResponseCache | None = None,
+        poll_seconds: float = 1.0,
+    ) -> None:
         super().__init__(name="meterhub-auth-listener", daemon=True)
         self.url = url
         self.cache = cache
+        self.answers = answers
         self.poll_seconds = poll_seconds
         self._halt = threading.Event()
         self.connected = threading.Event()
@@ -117,11 +127,16 @@ class AuthChangeListener(threading.Thread):
             try:
                 with psycopg.connect(self.url, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    if self.answers is not None:
+                        conn.execute(f"LISTEN {ANSWERS_CHANNEL}")
                     self.cache.set_live(True)
                     self.connected.set()
                     while not self._halt.is_set():
-                        for _ in conn.notifies(timeout=self.poll_seconds):
-                            self.cache.invalidate()
+                        for note in conn.notifies(timeout=self.poll_seconds):
+                            if note.channel == CHANNEL:
+                                self.cache.invalidate()
+                            elif self.answers is not None:
+                                self.answers.drop_local_scope(note.payload)
                         conn.execute("SELECT 1")  # a broken connection shows here, not only on a notify
             except psycopg.Error as exc:
                 log.warning("auth change listener lost its connection (%s); caller cache off until back", exc)

@@ -23,6 +23,7 @@ from typing import Annotated
 
 import psycopg
 from fastapi import Depends, HTTPException, Path, Request, Security, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from meterhub.api.roles import Role, User
@@ -90,20 +91,21 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def _caller(request: Request, conn: psycopg.Connection, token: str, kind: str) -> Caller | None:
-    """The caller of this token from the process's short-lived cache (api/caller_cache.py) or the database."""
+async def _caller(request: Request, conn: psycopg.Connection, token: str, kind: str) -> Caller | None:
+    """The caller of this token from the process's short-lived cache (api/caller_cache.py), else read from
+    the database in a worker thread (a cached caller costs no thread hop and no round trip)."""
     cache = request.app.state.caller_cache
     key = digest(token)
     caller = cache.get(kind, key)
     if caller is None:
         generation = cache.generation
-        caller = lookup_caller(conn, token, kind)
+        caller = await run_in_threadpool(lookup_caller, conn, token, kind)
         if caller is not None:
             cache.put(kind, key, caller, generation)
     return caller
 
 
-def current_user(
+async def current_user(
     request: Request,
     conn: Conn,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
@@ -111,14 +113,14 @@ def current_user(
 ) -> User:
     """The authenticated caller (401 when not logged in, expired, or CSRF check fails: 403)."""
     if bearer is not None:
-        caller = _caller(request, conn, bearer.credentials, "bearer")
+        caller = await _caller(request, conn, bearer.credentials, "bearer")
         if caller is None:
             raise _unauthorized(
                 "bearer token unknown or expired; create a new one with POST /api/v1/auth/tokens"
             )
         via = "bearer"
     elif session_token:
-        caller = _caller(request, conn, session_token, "session")
+        caller = await _caller(request, conn, session_token, "session")
         if caller is None:
             raise _unauthorized("session expired; log in again (сеанс истёк, войдите снова)")
         row = caller.session
@@ -198,21 +200,27 @@ def ensure_building_access(conn: psycopg.Connection, user: User, building_id: st
     return building_id
 
 
-def account_access(
+async def account_access(
     account_no: Annotated[str, Path(min_length=1, max_length=64, description="лицевой счёт")],
     user: CurrentUser,
     conn: Conn,
 ) -> str:
-    """The path's account number if the caller may read it (see module docstring)."""
-    return ensure_account_access(conn, user, account_no)
+    """The path's account number if the caller may read it (see module docstring). A resident's answer
+    needs no database (their accounts came with the caller): checked on the event loop; staff's in a
+    thread."""
+    if user.role is Role.RESIDENT:
+        return ensure_account_access(conn, user, account_no)
+    return await run_in_threadpool(ensure_account_access, conn, user, account_no)
 
 
-def building_access(
+async def building_access(
     building_id: Annotated[str, Path(min_length=1, max_length=64, description="building (МКД) id")],
     user: CurrentUser,
     conn: Conn,
 ) -> str:
-    return ensure_building_access(conn, user, building_id)
+    if user.role is Role.RESIDENT:
+        return ensure_building_access(conn, user, building_id)
+    return await run_in_threadpool(ensure_building_access, conn, user, building_id)
 
 
 AccountNo = Annotated[str, Depends(account_access)]

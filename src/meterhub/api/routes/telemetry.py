@@ -6,12 +6,14 @@ building_charts, tariff_advice) and the reads in ``billing/resident_loaders`` an
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import TypeAdapter
 
 from meterhub.api import labels_ru
@@ -57,7 +59,7 @@ def _cache(request: Request) -> ResponseCache:
     return request.app.state.response_cache
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     """The current UTC time (a dependency so tests can freeze the clock)."""
     return datetime.now(UTC)
 
@@ -82,6 +84,24 @@ def _context(conn, account_no: str, request: Request | None = None) -> loaders.A
     if ctx is None:  # account_access already checked existence; a concurrent delete
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"account {account_no} not found")
     return ctx
+
+
+async def _context_async(conn, account_no: str, request: Request) -> loaders.AccountContext:
+    """:func:`_context` without a thread hop when this process has it cached."""
+    ctx = _cache(request).peek(("context", account_no))
+    if ctx is None:
+        ctx = await run_in_threadpool(_context, conn, account_no, request)
+    return ctx  # type: ignore[return-value]
+
+
+async def _answer(request: Request, conn, key: tuple, ttl: float, build: Callable[[], bytes]) -> Response:
+    """The cached JSON answer of ``key``: from this process's cache on the event loop (no thread, no
+    database), else from the shared cache or ``build()`` in a worker thread (they read the database)."""
+    cache = _cache(request)
+    body = cache.peek(key)
+    if body is None:
+        body = await run_in_threadpool(cache.get_or_build_shared, conn, key, ttl, build)
+    return Response(body, media_type="application/json")
 
 
 def _meter(conn, account_no: str, meter_id: str, *, with_latest: bool = True) -> loaders.AccountMeter:
@@ -114,15 +134,16 @@ def _num(value: float | None) -> str | None:
     response_model=list[MeterOut],
     summary="Meters of an account with latest readings, registers/zones and verification dates",
 )
-def list_meters(account_no: AccountNo, conn: Conn, now: Now, request: Request) -> Response:
-    ctx = _context(conn, account_no, request)
+async def list_meters(account_no: AccountNo, conn: Conn, now: Now, request: Request) -> Response:
+    ctx = await _context_async(conn, account_no, request)
     today = _today(ctx, now)
-    body = _cache(request).get_or_build(
+    return await _answer(
+        request,
+        conn,
         ("meters", account_no, today),
         RECENT_TTL_SECONDS,  # latest readings arrive hourly; a submitted reading drops it at once
         lambda: _METERS_JSON.dump_json(_meters(conn, account_no, ctx, today), by_alias=True),
     )
-    return Response(body, media_type="application/json")
 
 
 _METERS_JSON = TypeAdapter(list[MeterOut])
@@ -202,7 +223,7 @@ def _year_earlier(day: date) -> date:
         "priced in ₽ (no tariff then) `previous` is absent and `previous_unavailable_ru` says why."
     ),
 )
-def consumption(
+async def consumption(
     account_no: AccountNo,
     meter_id: MeterIdPath,
     conn: Conn,
@@ -230,7 +251,7 @@ def consumption(
         )
     if start.year < 2000 or end.year > 2100:
         raise _unprocessable("dates must be within 2000..2100", "даты должны быть в пределах 2000–2100 гг.")
-    ctx = _context(conn, account_no, request)
+    ctx = await _context_async(conn, account_no, request)
     today = _today(ctx, now)
     key = ("consumption", account_no, meter_id, start, end, resolution, unit, compare, today)
     ttl = PAST_TTL_SECONDS if end <= today else RECENT_TTL_SECONDS
@@ -239,7 +260,7 @@ def consumption(
         meter = _meter(conn, account_no, meter_id, with_latest=False)
         return _consumption_body(conn, ctx, meter, start, end, resolution, unit, compare)
 
-    return Response(_cache(request).get_or_build(key, ttl, build), media_type="application/json")
+    return await _answer(request, conn, key, ttl, build)
 
 
 def _consumption_body(conn, ctx, meter, start, end, resolution, unit, compare) -> bytes:
@@ -342,7 +363,7 @@ def submit_reading(
         )
     except submission_store.SubmissionRejected as exc:
         raise _unprocessable(str(exc), "показание не сохранено, попробуйте ещё раз") from None
-    _cache(request).drop(lambda key: key[1] == account_no)  # the account's series include this reading
+    _cache(request).drop_scope(conn, account_no)  # the account's series include this reading
     if user.role is Role.RESIDENT:  # the answer in the cabinet (and by e-mail when the resident wants it)
         notify_reading_accepted(
             conn,
@@ -383,7 +404,7 @@ def _v(value: Decimal | None) -> str | None:
     response_model=BuildingChartsOut,
     summary="House consumption by month per m² and per person, common-property coefficient, vs last year",
 )
-def building_charts(
+async def building_charts(
     building_id: BuildingId,
     conn: Conn,
     now: Now,
@@ -395,7 +416,8 @@ def building_charts(
     *,
     request: Request,
 ) -> Response:
-    tz_row = _cache(request).get_or_build(
+    tz_row = _cache(request).peek(("building_zone", building_id)) or await run_in_threadpool(
+        _cache(request).get_or_build,
         ("building_zone", building_id),
         RECENT_TTL_SECONDS,
         lambda: conn.execute(
@@ -406,10 +428,13 @@ def building_charts(
     year = year or today.year
     key = ("charts", building_id, year, service, today)
     ttl = PAST_TTL_SECONDS if year < today.year else RECENT_TTL_SECONDS
-    body = _cache(request).get_or_build(
-        key, ttl, lambda: _building_charts(conn, building_id, year, today, service).model_dump_json().encode()
+    return await _answer(
+        request,
+        conn,
+        key,
+        ttl,
+        lambda: _building_charts(conn, building_id, year, today, service).model_dump_json().encode(),
     )
-    return Response(body, media_type="application/json")
 
 
 def _building_charts(conn, building_id: str, year: int, today: date, service: str | None):
@@ -518,15 +543,16 @@ def _advice_message(advice) -> str:
         "`tariff_options` rows of each scheme, else the billed tariff's own scheme and single-rate price."
     ),
 )
-def tariff_advice(account_no: AccountNo, conn: Conn, now: Now, request: Request) -> Response:
-    ctx = _context(conn, account_no, request)
+async def tariff_advice(account_no: AccountNo, conn: Conn, now: Now, request: Request) -> Response:
+    ctx = await _context_async(conn, account_no, request)
     today = _today(ctx, now)
-    body = _cache(request).get_or_build(
+    return await _answer(
+        request,
+        conn,
         ("advice", account_no, today),
         PAST_TTL_SECONDS,  # the 12 full months before this one
         lambda: _tariff_advice(conn, account_no, ctx, today).model_dump_json().encode(),
     )
-    return Response(body, media_type="application/json")
 
 
 def _tariff_advice(conn, account_no: str, ctx, today: date) -> TariffAdviceOut:
