@@ -466,6 +466,14 @@ def part2(
     if totals["failures"]:
         print(f"errors by status/exception: {totals['failures']}")
     gen_core = mix["cpu_seconds"] / mix["wall_seconds"]
+    answered = totals["rate"] or 1.0
+    per_request = f"{mix['server_cores'] / answered * 1000:.2f} ms"
+    if floor is not None:
+        per_request += f" (floor {floor['server_cores'] / (floor_totals['rate'] or 1.0) * 1000:.2f} ms)"
+    print(
+        f"server CPU per answered request: {per_request}; PostgreSQL CPU per request "
+        f"{mix['postgres_cores'] / answered * 1000:.2f} ms"
+    )
     print(
         f"CPU during the measured window (cores of 2): server processes {mix['server_cores']:.2f}, "
         f"PostgreSQL backends {mix['postgres_cores']:.2f}; load generator {gen_core:.2f} over its run "

@@ -73,8 +73,11 @@ def _include_routers(app: FastAPI) -> None:
         tokens,
     )
 
-    # telemetry: consumption, meters, readings, building charts, tariff advice (docs/api-telemetry.md)
+    # telemetry: consumption, meters, readings, building charts, tariff advice (docs/api-telemetry.md).
+    # First: the router scans its included routers in order, and the cabinet's busiest calls are these
+    # (no other router has a path they match; tests/api/test_routes_order.py checks it).
     routers = (
+        telemetry,
         health,
         auth,
         tokens,
@@ -89,7 +92,6 @@ def _include_routers(app: FastAPI) -> None:
         jobs,
         engineer,
         admin,
-        telemetry,
     )
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
