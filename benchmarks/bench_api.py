@@ -30,6 +30,8 @@ request, its CPU printed) in one of two modes:
   came, after ``--think-ms`` (0.5–1.5 × that; default 0, a saturation test in which ``residents``
   requests are always in flight, so by Little's law mean latency = residents ÷ throughput).
 
+Before the load a cold pass (``--no-prime`` skips it) asks every resident's every call once over
+``--prime-clients`` connections with empty caches, reported on its own: the cost of first visits.
 After ``--warmup`` seconds (not recorded) ``--duration`` seconds are measured: per call and for all,
 requests, answered per second, p50/p95/p99 latency, errors; the CPU of the server processes and of their
 PostgreSQL backends over the window, and the load average before and after (2 cores are shared with
