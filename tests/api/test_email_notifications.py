@@ -93,6 +93,7 @@ def settings(api_settings, mail: MailServer):
             "mail_from": "noreply@uk-leninskaya.example",
             "public_url": "https://cabinet.example",
             "company_name": "ООО «УК Ленинская»",
+            "emergency_phone": "+7 3812 11-11-11",
         }
     )
 
@@ -201,9 +202,10 @@ def test_each_kind_of_notice_arrives_as_a_letter(app, world: World, settings, ma
     assert linked.status_code == 200, linked.text
     # staff revoke dave's link with a reason: dave is told
     acc, acc_csrf = _browser(app, "acc")
-    gone = acc.delete(
+    gone = acc.request(
+        "DELETE",
         f"/api/v1/accounts/LS-1/links/{world.users['dave']}",
-        params={"reason": "заявление собственника"},
+        json={"reason": "заявление собственника"},
         headers=acc_csrf,
     )
     assert gone.status_code == 204, gone.text
@@ -227,6 +229,7 @@ def test_each_kind_of_notice_arrives_as_a_letter(app, world: World, settings, ma
     assert "https://cabinet.example/cabinet/receipts?account=LS-1" in receipt
     assert "https://cabinet.example/cabinet/profile" in receipt  # where to turn them off
     assert receipt.startswith("Здравствуйте, alice!") and "ООО «УК Ленинская»" in receipt
+    assert "Аварийно-диспетчерская служба (круглосуточно): +7 3812 11-11-11" in receipt
     request_no = world.requests["alice"]
     assert any(
         f"Заявка № {request_no}" in t and "Кран в зоне ответственности собственника" in t for t in texts
@@ -408,7 +411,9 @@ def test_link_revocation_is_for_accountants_and_admins_needs_csrf_and_is_audited
     assert client.get("/api/v1/accounts/LS-9/link-history", headers=world.auth("root")).status_code == 200
     # a cookie session must send the CSRF header: without it nothing changes
     acc, csrf = _browser(app, "acc")
-    assert acc.delete(f"/api/v1/accounts/LS-9/links/{dave}", params={"reason": "x"}).status_code == 403
+    assert (
+        acc.request("DELETE", f"/api/v1/accounts/LS-9/links/{dave}", json={"reason": "x"}).status_code == 403
+    )
     assert (
         acc.delete(f"/api/v1/accounts/LS-9/links/{dave}", headers={"X-CSRF-Token": "forged"}).status_code
         == 403
@@ -420,8 +425,11 @@ def test_link_revocation_is_for_accountants_and_admins_needs_csrf_and_is_audited
     missing = acc.delete(f"/api/v1/accounts/LS-9/links/{world.users['bob']}", headers=csrf)
     assert missing.status_code == 404
     assert acc.get("/api/v1/accounts/LS-9/link-history").json() == []
-    ok = acc.delete(
-        f"/api/v1/accounts/LS-9/links/{dave}", params={"reason": "  ошибочно   подключён "}, headers=csrf
+    ok = acc.request(
+        "DELETE",
+        f"/api/v1/accounts/LS-9/links/{dave}",
+        json={"reason": "  ошибочно   подключён "},
+        headers=csrf,
     )
     assert ok.status_code == 204
     history = acc.get("/api/v1/accounts/LS-9/link-history").json()

@@ -158,6 +158,8 @@ def _unreachable(exc: Exception) -> bool:
 
 
 def compose(settings: Settings, name: str, body: str, link: str) -> str:
+    """The letter: a greeting, the notice, the cabinet link, how to turn letters off, the company's
+    name, phone and emergency phone (when configured)."""
     base = settings.public_url.rstrip("/")
     lines = [f"Здравствуйте{', ' + name if name else ''}!", "", body, ""]
     if link:
@@ -166,8 +168,14 @@ def compose(settings: Settings, name: str, body: str, link: str) -> str:
         "Это письмо отправлено, потому что в профиле личного кабинета включены уведомления по электронной "
         f"почте. Изменить или отключить их: {base}/cabinet/profile",
     ]
-    if settings.company_name:
-        lines += ["", settings.company_name]
+    footer = [settings.company_name]
+    if settings.company_phone:
+        footer.append(f"Телефон: {settings.company_phone}")
+    if settings.emergency_phone:
+        footer.append(f"Аварийно-диспетчерская служба (круглосуточно): {settings.emergency_phone}")
+    footer = [line for line in footer if line]
+    if footer:
+        lines += ["", *footer]
     return "\n".join(lines) + "\n"
 
 

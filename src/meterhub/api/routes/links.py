@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from meterhub.api import rate_limit
@@ -58,6 +58,17 @@ class LinkEventOut(BaseModel):
     actor_name: str
     actor_role: str
     reason: str
+
+
+class UnlinkIn(BaseModel):
+    """The body of an unlink (optional): the reason is kept in the body, not the URL, so access logs do
+    not keep it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "заявление собственника"}]})
+
+    reason: str = Field(
+        default="", max_length=500, description="why (written to the audit and told to the resident)"
+    )
 
 
 class RevokeOut(BaseModel):
@@ -209,11 +220,9 @@ def revoke_account_link(
     user_id: Annotated[int, Path(ge=1, le=2**62)],
     staff: Staff,
     conn: Conn,
-    reason: Annotated[
-        str, Query(max_length=500, description="why (written to the audit and told to the resident)")
-    ] = "",
+    body: UnlinkIn | None = None,
 ) -> Response:
-    reason = " ".join(reason.split())
+    reason = " ".join(body.reason.split()) if body else ""
     with conn.transaction():
         gone = conn.execute(
             "DELETE FROM api_user_accounts WHERE account_no = %s AND user_id = %s", (account_no, user_id)

@@ -65,8 +65,7 @@ revokeForm.addEventListener("submit", async (event) => {
   const button = document.getElementById("revoke-confirm");
   button.disabled = true;
   try {
-    const params = new URLSearchParams({ reason });
-    await api(`/accounts/${encodeURIComponent(account)}/links/${target.user_id}?${params}`, { method: "DELETE" });
+    await api(`/accounts/${encodeURIComponent(account)}/links/${target.user_id}`, { method: "DELETE", json: { reason } });
     revokeForm.hidden = true;
     showStatus(`Пользователь ${target.username} отключён от лицевого счёта ${account} и получил уведомление; ` +
       "коды привязки с выданных квитанций отозваны.", "success");
