@@ -39,6 +39,8 @@ class MailServer:
         self.letters: list[tuple[list[str], str]] = []
         self.refuse: set[str] = set()
         self.delay = 0.0
+        self.wait_for_sessions = 0  # hold every letter until this many SMTP sessions have sent a RCPT
+        self.sessions: set[int] = set()
         self._lock = threading.Lock()
         self._controller = None
 
@@ -46,9 +48,14 @@ class MailServer:
         if address in self.refuse:
             return "550 5.1.1 no such mailbox"
         envelope.rcpt_tos.append(address)
+        self.sessions.add(id(session))
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        for _ in range(1000):  # at most 10 s
+            if len(self.sessions) >= self.wait_for_sessions:
+                break
+            await asyncio.sleep(0.01)
         if self.delay:
             await asyncio.sleep(self.delay)
         with self._lock:
@@ -326,7 +333,9 @@ def test_two_senders_at_once_send_every_letter_exactly_once(
     texts = [f"письмо № {i}" for i in range(24)]
     _queue(world, "carol", texts)
     before = len(mail.letters)
-    mail.delay = 0.03  # each letter takes a while, so both senders are busy at the same time
+    mail.delay = 0.01
+    mail.sessions = set()
+    mail.wait_for_sessions = 2  # the first letter waits until the second sender is sending too
     results = []
     barrier = threading.Barrier(2)
 
@@ -342,6 +351,7 @@ def test_two_senders_at_once_send_every_letter_exactly_once(
             t.join(60)
     finally:
         mail.delay = 0
+        mail.wait_for_sessions = 0
     got = Counter(mail.read(i)[2].split("\n")[2] for i in range(before, len(mail.letters)))
     assert got == Counter(texts)  # every letter, none twice
     assert sum(r.sent for r in results) == 24
