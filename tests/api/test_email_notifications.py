@@ -462,6 +462,13 @@ def test_link_revocation_is_for_accountants_and_admins_needs_csrf_and_is_audited
     assert relinked.status_code in (200, 201)
     latest = acc.get("/api/v1/accounts/LS-9/link-history").json()[0]
     assert (latest["action"], latest["username"], latest["actor_name"]) == ("linked_by_staff", "dave", "root")
+    # and its unlink: audited, and dave is told
+    unlinked = client.delete(f"/api/v1/admin/users/{dave}/accounts/LS-9", headers=world.auth("root"))
+    assert unlinked.status_code == 200, unlinked.text
+    latest = acc.get("/api/v1/accounts/LS-9/link-history").json()[0]
+    assert (latest["action"], latest["username"], latest["actor_name"]) == ("unlinked", "dave", "root")
+    told = client.get("/api/v1/me/notifications", headers=world.auth("dave")).json()["items"]
+    assert told[0]["text_ru"].startswith("Администратор отключил вас от лицевого счёта LS-9.")
 
 
 def test_the_service_desks_answer_and_resolution_reach_the_resident(

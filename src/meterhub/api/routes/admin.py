@@ -3,6 +3,7 @@ and account links."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from meterhub.api.deps import Conn, require_role
 from meterhub.api.link_audit import record_link_event
+from meterhub.api.notifications import notify
 from meterhub.api.passwords import PasswordPolicyError
 from meterhub.api.roles import Role, User
 from meterhub.api.users_store import (
@@ -242,4 +244,13 @@ def admin_unlink_account(
                 status.HTTP_404_NOT_FOUND, f"account {account_no} is not linked to user {user_id}"
             )
         record_link_event(conn, account_no, "unlinked", admin, user_id=user_id)
+        notify(
+            conn,
+            [user_id],
+            "security",
+            f"Администратор отключил вас от лицевого счёта {account_no}. Если это ошибка, обратитесь в "
+            "управляющую компанию.",
+            account_no=account_no,
+            subject_key=f"unlinked:{account_no}:{datetime.now(UTC).isoformat()}",
+        )
     return AdminUserOut.of(_record(conn, user_id))
