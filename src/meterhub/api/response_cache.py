@@ -25,12 +25,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import psycopg
 
 __all__ = ["ANSWERS_CHANNEL", "PAST_TTL_SECONDS", "RECENT_TTL_SECONDS", "ResponseCache"]
 
 ANSWERS_CHANNEL = "meterhub_answers"
+T = TypeVar("T")
 _PRUNE_ONE_IN = 500  # a store also deletes expired shared rows once in this many
 
 RECENT_TTL_SECONDS = 60.0  # anything that includes today: hourly data arrives once an hour
@@ -39,14 +41,15 @@ PAST_TTL_SECONDS = 600.0  # past days and months: only late corrections change t
 
 class ResponseCache:
     def __init__(self, max_entries: int = 4096, clock: Callable[[], float] = time.monotonic) -> None:
-        self._entries: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
         self._max = max_entries
         self._clock = clock
         self.hits = self.misses = self.shared_hits = 0
 
-    def get_or_build(self, key: Hashable, ttl: float, build: Callable[[], bytes]) -> bytes:
-        """The cached bytes of ``key`` if younger than ``ttl`` seconds, else ``build()`` (stored)."""
+    def get_or_build(self, key: Hashable, ttl: float, build: Callable[[], T]) -> T:
+        """The cached value of ``key`` (JSON bytes, or a small object such as an account's context) if
+        younger than ``ttl`` seconds, else ``build()`` (stored)."""
         now = self._clock()
         with self._lock:
             entry = self._entries.get(key)
