@@ -183,16 +183,29 @@ def failed_since(conn: psycopg.Connection, meter_ids: Iterable[str], since: date
     return dict(rows)
 
 
+_IMPOSSIBLE = """
+WITH acts AS (
+    SELECT premise_no, service, valid_from, impossible FROM technical_impossibility_acts
+     WHERE building_id = %(b)s
+), latest AS (
+    SELECT DISTINCT ON (premise_no, service) premise_no, service, impossible FROM acts
+     WHERE valid_from <= %(d)s ORDER BY premise_no, service, valid_from DESC
+)
+SELECT p.premise_no, s.service
+  FROM premises p
+ CROSS JOIN (SELECT service FROM building_services WHERE building_id = %(b)s) s
+  LEFT JOIN latest a ON a.premise_no = p.premise_no AND a.service = s.service
+ WHERE p.building_id = %(b)s
+   AND CASE WHEN p.premise_no IN (SELECT premise_no FROM acts) THEN coalesce(a.impossible, false)
+            ELSE coalesce(NOT p.meter_install_possible, false) END
+"""
+"""``meter_install_impossible`` (migration 0134) for every premise and service of a building in one pass
+over its acts (calling the function per premise × service cost one index probe each: ≈ 15 ms of server
+time per 350-flat building)."""
+
+
 def impossibility_acts_on(conn: psycopg.Connection, building_id: str, day: date) -> set[tuple[str, str]]:
     """(premise, service) pairs where installing a meter is technically impossible on ``day`` (an act of
     that service in force; a premise without act rows keeps its premise-wide legacy flag)."""
-    rows = conn.execute(
-        """
-        SELECT p.premise_no, s.service FROM premises p
-        CROSS JOIN (SELECT service FROM building_services WHERE building_id = %(b)s) s
-        WHERE p.building_id = %(b)s
-          AND meter_install_impossible(p.building_id, p.premise_no, s.service, %(d)s)
-        """,
-        {"b": building_id, "d": day},
-    ).fetchall()
+    rows = conn.execute(_IMPOSSIBLE, {"b": building_id, "d": day}).fetchall()
     return {(p, s) for p, s in rows}

@@ -12,6 +12,7 @@ transactions in flight instead of one per building), and every run ends by pruni
 from __future__ import annotations
 
 import dataclasses
+import gc
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -51,10 +52,24 @@ _CONN: psycopg.Connection | None = None
 _URL: str = ""
 
 
+_GC_THRESHOLD = (50_000, 20, 20)
+"""The worker's cyclic garbage collector runs after 50,000 net allocations instead of Python's 700
+(and a full collection every 400 of those instead of every 100): closing a building allocates some
+10⁵ short-lived objects (Decimals, lines, rows) that reference counting frees, and with the default
+thresholds the collector spent 10–15 % of the worker's time walking them. Cycles are still collected,
+so memory stays flat."""
+
+
 def _init_worker(url: str) -> None:
     global _CONN, _URL
     _URL = url
     _CONN = None
+
+
+def _init_pool_worker(url: str) -> None:
+    _init_worker(url)
+    gc.freeze()  # what the worker imported: never garbage, never walked again
+    gc.set_threshold(*_GC_THRESHOLD)
 
 
 def _connection() -> psycopg.Connection:
@@ -105,16 +120,19 @@ def run_close(
 
     if workers <= 1:
         _init_worker(url)
+        thresholds = gc.get_threshold()
+        gc.set_threshold(*_GC_THRESHOLD)
         try:
             for b in buildings:
                 record(_close_one(b, str(period), options))
         finally:
+            gc.set_threshold(*thresholds)
             if _CONN is not None:
                 _CONN.close()
         _prune(url, options)
         run.seconds = time.perf_counter() - started
         return run
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(url,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_pool_worker, initargs=(url,)) as pool:
         pending: dict[Future[CloseResult | BuildingFailure], str] = {}
         queue = list(reversed(buildings))
         while queue or pending:

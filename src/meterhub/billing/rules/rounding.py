@@ -18,8 +18,7 @@ half-kopeck boundary is always much farther than 1e-32 ₽ from it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 
 __all__ = [
@@ -52,15 +51,15 @@ MICRO = 1_000_000
 _ENGINE = Context(prec=ENGINE_PRECISION, rounding=ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999)
 
 
-@contextmanager
-def engine_context() -> Iterator[None]:
+def engine_context() -> AbstractContextManager[Context]:
     """Run a block with the engine's Decimal context (precision :data:`ENGINE_PRECISION`, half-even).
 
     Every public engine function that does arithmetic wraps its body in this context, so results do not
-    depend on the caller's ``decimal`` settings.
+    depend on the caller's ``decimal`` settings. It is ``decimal``'s own context manager (a copy of the
+    engine context is active inside the block): the close enters it about 20,000 times per building, and a
+    generator-based manager cost three times as much per entry (≈ 10 % of the close's Python time).
     """
-    with localcontext(_ENGINE):
-        yield
+    return localcontext(_ENGINE)
 
 
 def to_decimal(value: Decimal | int | str, what: str = "value") -> Decimal:
