@@ -320,7 +320,9 @@ def main() -> None:
             print(f"legacy: {counts[0]:,} meter-history rows, {counts[1]:,} opening debts (cutover 2026-01)")
         with connect(url) as conn:
             buildings = [r[0] for r in conn.execute("SELECT building_id FROM buildings ORDER BY 1")]
+        cpu_before = _children_cpu()
         run = run_close(url, PERIOD, buildings, CloseOptions(final=True), workers=args.workers)
+        worker_cpu = _children_cpu() - cpu_before
         children_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         following = PERIOD.next()
         for _ in range(1, args.closed_months):  # more closed months (no meter data: normatives)
@@ -353,6 +355,11 @@ def main() -> None:
             ("engine (Σ workers)", f"{engine:.1f} s ({100 * engine / busy:.0f} %)"),
             ("write (Σ workers)", f"{write:.1f} s ({100 * write / busy:.0f} %)"),
             ("money step: penalties, advances… (Σ workers)", f"{money:.1f} s ({100 * money / busy:.0f} %)"),
+            (
+                "worker CPU (user + sys, Σ workers)",
+                f"{worker_cpu:.1f} s ({1000 * worker_cpu / max(1, len(buildings)):.0f} ms a building; "
+                "the rest of load and write is the server's)",
+            ),
             *_next_month_rows(f"{following} (draft), default recheck (marker)", second),
             *_next_month_rows(
                 f"{following} (draft), recheck='all' (baseline: reload all closed months)", everything
@@ -373,7 +380,14 @@ def main() -> None:
         if not args.skip_floor:
             floor_s, floor_rows = _floor(url)
             rows.append(("bare SQL close (floor)", f"{floor_s:.1f} s ({floor_rows:,} lines)"))
+            rows.append(("  close / floor", f"{run.seconds / floor_s:.1f}×"))
         print(table(rows, ("measure", "value")))
+
+
+def _children_cpu() -> float:
+    """User + system CPU [s] of the ended child processes (the close's workers, once the pool is shut)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _next_month_rows(title: str, run) -> list[tuple[str, str]]:
@@ -381,7 +395,8 @@ def _next_month_rows(title: str, run) -> list[tuple[str, str]]:
     return [
         (
             title,
-            f"{run.seconds:.1f} s ({rechecked} building(s) reloaded closed months, "
+            f"{run.seconds:.1f} s, {run.accounts / run.seconds:,.0f} accounts/s ({rechecked} building(s) "
+            "reloaded closed months, "
             f"{sum(r.recalculations for r in run.results)} recalculation lines, {len(run.failures)} failed)",
         ),
         (
