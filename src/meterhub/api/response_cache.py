@@ -51,19 +51,11 @@ class ResponseCache:
         """The cached value of ``key`` (JSON bytes, or a small object such as an account's context) if
         younger than ``ttl`` seconds, else ``build()`` (stored)."""
         now = self._clock()
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry[0] > now:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return entry[1]
-            self.misses += 1
+        cached = self._local(key, now)
+        if cached is not None:
+            return cached  # type: ignore[return-value]  # what build() returned for this key
         body = build()  # outside the lock: two requests may build the same answer once each
-        with self._lock:
-            self._entries[key] = (now + ttl, body)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+        self._keep(key, now + ttl, body)
         return body
 
     def peek(self, key: Hashable) -> object | None:
@@ -76,7 +68,7 @@ class ResponseCache:
             entry = self._entries.get(key)
             return entry is not None and entry[0] > self._clock()
 
-    def _local(self, key: Hashable, now: float) -> bytes | None:
+    def _local(self, key: Hashable, now: float) -> object | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry[0] > now:
@@ -86,7 +78,7 @@ class ResponseCache:
             self.misses += 1
         return None
 
-    def _keep(self, key: Hashable, until: float, body: bytes) -> None:
+    def _keep(self, key: Hashable, until: float, body: object) -> None:
         with self._lock:
             self._entries[key] = (until, body)
             self._entries.move_to_end(key)
@@ -101,7 +93,7 @@ class ResponseCache:
         ``conn`` is in autocommit mode (the API's connections are)."""
         now = self._clock()
         body = self._local(key, now)
-        if body is not None:
+        if isinstance(body, bytes):
             return body
         digest = hashlib.sha256(repr(key).encode()).hexdigest()
         row = conn.execute(
