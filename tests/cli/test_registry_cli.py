@@ -22,8 +22,20 @@ def test_registry_commands(db_url: str, tmp_path: Path) -> None:
         assert conn.execute(
             "SELECT absences_from_register FROM registry_buildings WHERE building_id = 'B1'"
         ).fetchone() == (True,)
-    out = run_cli(db_url, tmp_path, "registry", "keep", "B1", "--from", "2026-01-01")
+
+    def takes_absences() -> bool:
+        with psycopg.connect(db_url) as conn:
+            sql = "SELECT absences_from_register FROM registry_buildings WHERE building_id = 'B1'"
+            return conn.execute(sql).fetchone()[0]
+
+    # without either flag the setting stays as it was (re-keeping with another authority must not
+    # switch absences off behind the accountant's back)
+    out = run_cli(db_url, tmp_path, "registry", "keep", "B1", "--from", "2026-01-01", "--authority", "ОВМ")
     assert out.returncode == 0, out.stderr
+    assert "temporary absences from stays registered elsewhere" in out.stdout and takes_absences()
+    out = run_cli(db_url, tmp_path, "registry", "keep", "B1", "--from", "2026-01-01", "--no-absences")
+    assert out.returncode == 0, out.stderr
+    assert "temporary absences" not in out.stdout and not takes_absences()
     assert run_cli(db_url, tmp_path, "registry", "keep", "NOPE", "--from", "2026-01-01").returncode == 1
     out = run_cli(db_url, tmp_path, "registry", "keep", "B1", "--from", "01.01.2026")
     assert out.returncode == 2 and "--from '01.01.2026': give a date as YYYY-MM-DD" in out.stderr

@@ -26,10 +26,11 @@ def keep(
     building: str = typer.Argument(..., help="building id"),
     since: str = typer.Option(..., "--from", help="first day counted from the register (YYYY-MM-DD)"),
     authority: str = typer.Option("", "--authority", help="орган регистрационного учёта printed on forms"),
-    absences: bool = typer.Option(
-        False,
+    absences: bool | None = typer.Option(  # None: keep the building's current setting
+        None,
         "--absences/--no-absences",
-        help="take temporary absences from the register: a stay registered in another premise (ПП 354 п. 93)",
+        help="take temporary absences from the register: a stay registered in another premise (ПП 354 п. 93);"
+        " without either flag the building keeps its setting (off for a new one)",
     ),
 ) -> None:
     """The УК keeps this building's register in meterhub from --from: the close counts residents from it."""
@@ -38,18 +39,19 @@ def keep(
         if conn.execute("SELECT 1 FROM buildings WHERE building_id = %s", (building,)).fetchone() is None:
             typer.echo(f"building {building!r} is not in the buildings table; import it first", err=True)
             raise typer.Exit(1)
-        conn.execute(
+        (takes_absences,) = conn.execute(
             "INSERT INTO registry_buildings (building_id, kept_from, registration_authority, "
-            "absences_from_register) VALUES (%s, %s, %s, %s) "
+            "absences_from_register) VALUES (%(b)s, %(f)s, %(a)s, coalesce(%(abs)s, false)) "
             "ON CONFLICT (building_id) DO UPDATE SET kept_from = EXCLUDED.kept_from, "
             "registration_authority = EXCLUDED.registration_authority, "
-            "absences_from_register = EXCLUDED.absences_from_register",
-            (building, first, authority, absences),
-        )
+            "absences_from_register = coalesce(%(abs)s, registry_buildings.absences_from_register) "
+            "RETURNING absences_from_register",
+            {"b": building, "f": first, "a": authority, "abs": absences},
+        ).fetchone()
         conn.commit()
     typer.echo(
         f"building {building}: resident counts from the register from {first}"
-        + ("; temporary absences from stays registered elsewhere" if absences else "")
+        + ("; temporary absences from stays registered elsewhere" if takes_absences else "")
     )
 
 
