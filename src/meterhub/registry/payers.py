@@ -8,7 +8,8 @@ gives none.
 
 The rule (docs/passport-office.md, «Who receives the receipt»):
 
-* only owners in force on the day count (``acquired_on <= day < lost_on``), with their name on that day;
+* only owners in force on the day count (``acquired_on <= day < lost_on``), with their name on that day
+  (a person with no name in force that day is not printed as an empty entry: «и др.» follows the others);
 * an owner whose share equals the account's share of the premise pays that account (a premise split
   into accounts by shares); otherwise only the premise's single open account takes the owners;
 * one owner: the full ФИО (or the organisation's name); several owners: all of them, largest share first
@@ -72,16 +73,20 @@ class OwnerOnDay:
 def payer_name(owners: Sequence[OwnerOnDay], account_share: Fraction, only_account: bool) -> str | None:
     """The payer's name for an account of the premise whose ``owners`` are given; None: the register
     does not say (no owner, or several accounts and no owner holding exactly the account's share)."""
-    ordered = sorted(owners, key=lambda o: (-o.share, o.acquired_on))
+    # an owner the register cannot name on the day (a person whose only recorded name starts later) is not
+    # printed as an empty entry: the named ones are, followed by «и др.»; with nobody nameable the register
+    # does not say
+    ordered = sorted((o for o in owners if o.full), key=lambda o: (-o.share, o.acquired_on))
+    unnamed = len(owners) - len(ordered)
     exact = [o for o in ordered if o.holds_share(account_share)]
     if len(exact) == 1 and not only_account:
         return exact[0].full
     if not ordered or not only_account:
         return None
-    if len(ordered) == 1:
+    if len(ordered) == 1 and not unnamed:
         return ordered[0].full
     names = [o.short for o in ordered[:MAX_NAMED]]
-    more = " и др." if len(ordered) > MAX_NAMED else ""
+    more = " и др." if len(ordered) > MAX_NAMED or unnamed else ""
     return ", ".join(names) + more
 
 

@@ -86,6 +86,24 @@ def test_payer_comes_from_the_register_owners_where_the_building_keeps_it(world:
     assert "Плательщик: Сидорова С. С." in other_text
 
 
+def test_an_owner_the_register_cannot_name_on_the_day_is_left_out(world: str) -> None:
+    """Premise 3 (LS-3) gets two owners of ½: an organisation, and a person whose only recorded name is valid
+    from 01.03.2026, after January's last day. The receipt names the organisation and says there is another
+    owner — «ООО «Ромашка» и др.», not «ООО «Ромашка», » with an empty entry for the person."""
+    with connect(world) as conn:
+        conn.execute(
+            "INSERT INTO registry_buildings (building_id, kept_from) VALUES ('B1', '2025-01-01') "
+            "ON CONFLICT DO NOTHING"
+        )
+        half = Fraction(1, 2)
+        org = NewOwnership("B1", "3", date(2014, 1, 1), organization="ООО «Ромашка»", share=half)
+        add_ownership(conn, CLERK, org)
+        name = PersonName("Замужняя", "Вера", "Петровна", valid_from=date(2026, 3, 1))
+        _owner(conn, "3", name, Fraction(1, 2), date(2015, 6, 1))
+        conn.commit()
+        assert load_receipt(conn, "LS-3", JANUARY, issued_on=ISSUED).payer.name == "ООО «Ромашка» и др."
+
+
 def _o(last: str, share: Fraction, acquired: date, first: str = "Анна", patronymic: str = "") -> OwnerOnDay:
     return OwnerOnDay(share, acquired, last, first, patronymic)
 
@@ -108,3 +126,8 @@ def test_payer_name_rule() -> None:
     assert payer_name(owners, Fraction("0.333333"), only_account=False) == "Белова Вера Олеговна"
     assert payer_name(owners, Fraction(1, 2), only_account=False) is None
     assert payer_name([], Fraction(1), only_account=True) is None
+    # an owner without a name on the day is never printed as an empty entry («ООО «Ромашка», , …»): «и др.»
+    nameless = OwnerOnDay(Fraction(1, 3), d, person_id=7)
+    with_nameless = [org, nameless, owners[0]]
+    assert payer_name(with_nameless, Fraction(1), only_account=True) == "ООО «Ромашка», Белова В. О. и др."
+    assert payer_name([nameless], Fraction(1), only_account=True) is None
