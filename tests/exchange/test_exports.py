@@ -398,3 +398,50 @@ def test_the_payer_is_a_person_the_register_names_on_the_day(city, tmp_path: Pat
         body = _accounts_export_rolled_back(conn, tmp_path)
     ls1 = body.xpath("//hm:Account[a:AccountNumber = 'LS-1']/hm:PayerInfo/hm:Ind", namespaces=X)[0]
     assert [c.text for c in ls1] == ["Орлова", "Вера", "F", "1980-01-01"]
+
+
+SIDOROVA = ["Сидорова", "Светлана", "Сергеевна", "F", "1980-05-06", "12345678901"]
+SIDOROV = ["Сидоров", "Семён", "M", "1979-01-02"]
+
+
+@pytest.mark.parametrize(
+    ("ls3_name", "ls4_name", "ls3_payer", "ls4_payer"),
+    [
+        # each account names its owner: LS-3 the later one (Сидоров), LS-4 the first (Сидорова)
+        ("Сидоров Семён", "Сидорова С. С.", SIDOROV, SIDOROVA),
+        # LS-3 names Сидоров; LS-4 carries Сидорова's former surname: she is the one owner of ½ left
+        ("СИДОРОВ С.", "Кузнецова С. С.", SIDOROV, SIDOROVA),
+        # neither name is an owner's: the register cannot tell who pays which, each stored name is sent
+        ("Кузнецов Кирилл", "Морозова М. М.", ["Кузнецов", "Кирилл"], ["Морозова", "М.", "М."]),
+    ],
+)
+def test_a_split_premise_sends_each_account_its_own_owner(
+    city, tmp_path: Path, ls3_name: str, ls4_name: str, ls3_payer: list[str], ls4_payer: list[str]
+) -> None:
+    """Premise 3 (40 m²) split into LS-3 and LS-4, ½ each, owned by Сидорова (½, 2015) and Сидоров (½,
+    2016): both hold exactly each account's share, yet each account is sent with its own payer (before, both
+    went to the first owner, Сидорова)."""
+    with connect(city[0]) as conn:
+        conn.execute("INSERT INTO registry_buildings (building_id, kept_from) VALUES ('B1', '2020-01-01')")
+        _registry_owner(conn, "3", (1, 2), "2015-03-01", ("Сидорова", "Светлана", "Сергеевна"), sex="female",
+                        born="1980-05-06", snils="123-456-789 01")  # fmt: skip
+        _registry_owner(conn, "3", (1, 2), "2016-04-01", ("Сидоров", "Семён", ""), sex="male",
+                        born="1979-01-02")  # fmt: skip
+        conn.execute(
+            "UPDATE accounts SET share = 0.5, owner_name = %s WHERE account_no = 'LS-3'", (ls3_name,)
+        )
+        conn.execute(
+            "INSERT INTO accounts (account_no, building_id, premise_no, share, owner_name, opened_on) "
+            "VALUES ('LS-4', 'B1', '3', 0.5, %s, '2020-01-01')",
+            (ls4_name,),
+        )
+        body = _accounts_export_rolled_back(conn, tmp_path)
+
+    def sent(account: str, path: str) -> list[str]:
+        return body.xpath(f"//hm:Account[a:AccountNumber = '{account}']/{path}", namespaces=X)
+
+    assert [c.text for c in sent("LS-3", "hm:PayerInfo/hm:Ind")[0]] == ls3_payer
+    assert [c.text for c in sent("LS-4", "hm:PayerInfo/hm:Ind")[0]] == ls4_payer
+    for account in ("LS-3", "LS-4"):  # 50 % and 40 m² × ½ (decimal_text drops trailing zeros)
+        assert sent(account, "hm:Accommodation/hm:SharePercent/text()") == ["50"]
+        assert sent(account, "hm:TotalSquare/text()") == ["20"]

@@ -3,7 +3,8 @@ in ``schemas/``). See docs/gis-zhkh.md.
 
 * :mod:`.messages` — pure builders, one per operation; :mod:`.envelope` — SOAP envelope and RequestHeader;
   :mod:`.validation` — the schemas and :class:`GisSchemaError` naming the failing element;
-* :mod:`.sources` — what the messages carry, read from the database; :mod:`.exports` — build, validate,
+* :mod:`.sources` — what the messages carry, read from the database (:mod:`.account_payers` — pure: which
+  owner pays which account of a premise); :mod:`.exports` — build, validate,
   write and record; :mod:`.identifiers` — identifiers ГИС ЖКХ assigns, from responses or spreadsheets;
 * :mod:`.debt_answers` — debt requests answered from the ledger and court decisions; :mod:`.nsi` — the НСИ
   mapping as data; :mod:`.transport` / :mod:`.sending` — the installation's signer/sender.

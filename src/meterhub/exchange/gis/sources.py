@@ -16,6 +16,7 @@ from fractions import Fraction
 import psycopg
 
 from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.exchange.gis.account_payers import PremiseAccount, account_payers
 from meterhub.exchange.gis.identifiers import building_identifiers, identifiers
 from meterhub.exchange.gis.model import (
     AccountData,
@@ -102,18 +103,20 @@ def load_accounts(conn: psycopg.Connection, building_id: str, on_day: date) -> l
         {"b": building_id, "d": on_day},
     ).fetchall()
     owners = _registry_owners(conn, building_id, on_day)
-    accounts_per_premise: dict[str, int] = defaultdict(int)
+    per_premise: dict[str, list[PremiseAccount]] = defaultdict(list)
     for row in rows:
-        accounts_per_premise[row[1]] += 1
+        per_premise[row[1]].append(PremiseAccount(row[0], Fraction(row[2]), row[3]))
+    payers: dict[str, OwnerOnDay | None] = {}
+    for premise, premise_accounts in per_premise.items():
+        payers.update(account_payers(owners.get(premise, []), premise_accounts))
     result = []
     for no, premise, share, owner, opened, closed, area, residential, persons in rows:
         total = (area * share).quantize(Decimal("0.01"))
-        payer = _payer_of(owners.get(premise, []), share, accounts_per_premise[premise] == 1)
         result.append(
             AccountData(
                 no, building_id, premise, share, owner, persons, total, total if residential else None,
                 opened, closed, premises_guids.get(f"{building_id}/{premise}"), fias, account_guids.get(no),
-                payer,
+                _payer_person(payers[no]),
             )
         )  # fmt: skip
     return result
@@ -133,12 +136,9 @@ def _registry_owners(conn: psycopg.Connection, building_id: str, on_day: date) -
     }
 
 
-def _payer_of(owners: list[OwnerOnDay], share: Decimal, only_account: bool) -> PayerPerson | None:
-    """The registry owner paying an account: the owner of exactly the account's share of the premise, else
-    (the premise's only account) its largest owner; None when the registry does not say."""
-    chosen = next((o for o in owners if o.holds_share(Fraction(share))), None)
-    if chosen is None and owners and only_account:
-        chosen = owners[0]
+def _payer_person(chosen: OwnerOnDay | None) -> PayerPerson | None:
+    """The owner paying an account (:func:`.account_payers.account_payers`) as ``PayerInfo/Ind``; None:
+    the register does not say, the account's stored owner name is sent."""
     if chosen is None:
         return None
     snils = "".join(ch for ch in chosen.snils or "" if ch.isdigit()) or None
