@@ -1,6 +1,7 @@
 """The court-order application and the pre-trial claim rendered as PDF and read back with PDFium
 (pypdfium2, a reader independent of reportlab): each co-owner with his share and amounts, the minor's
-representative, the penalties table attached, the fee; the register of sent claims."""
+representative, the penalties table attached, the fee; joint owners claimed solidarily for one amount; the
+register of sent claims."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from meterhub.claims.cases_store import prepare_case
 from meterhub.claims.documents import application_document, pretrial_document
 from meterhub.claims.pdf import render_application_pdf, render_pretrial_pdf
 from meterhub.claims.pretrial import mark_letter_sent, pretrial_letters, register_pretrial_letter
-from tests.claims.claims_data import city_with_co_owners
+from tests.claims.claims_data import add_owner, add_person, city_with_co_owners, debts_of_2025
 
 pytestmark = pytest.mark.db
 
@@ -92,4 +93,66 @@ def test_pretrial_claim_and_its_register(city, conn) -> None:
     )
     with pytest.raises(ValueError, match="after"):
         register_pretrial_letter(conn, "X4", AS_OF, AS_OF, "lawyer1")
+    conn.rollback()
+
+
+def test_joint_owners_are_claimed_solidarily_in_the_application(city, conn) -> None:
+    # Building CD, account Z1 (premise 1), the debts of debts_of_2025: the spouses Кузнецов and Кузнецова
+    # hold ½ of the flat jointly (¼ + ¼ in the register, joint group 7), Орлов ½ by share.
+    debts_of_2025(conn, "CD", {"Z1": "1"})
+    husband = add_person(conn, "Кузнецов", "Олег", "Петрович", date(1970, 2, 2))
+    wife = add_person(conn, "Кузнецова", "Ольга", "Ивановна", date(1972, 3, 3))
+    other = add_person(conn, "Орлов", "Игорь", "Львович", date(1980, 4, 4))
+    add_owner(conn, "CD", "1", husband, (1, 4), date(2010, 1, 1))
+    add_owner(conn, "CD", "1", wife, (1, 4), date(2010, 1, 1))
+    add_owner(conn, "CD", "1", other, (1, 2), date(2012, 6, 1))
+    conn.execute(
+        "UPDATE registry_owners SET joint_group = 7 WHERE building_id = 'CD' AND share_denominator = 4"
+    )
+    case_id = prepare_case(conn, "Z1", as_of=AS_OF, actor="lawyer1")
+    text = " ".join(pages_text(render_application_pdf(application_document(conn, case_id))))
+    assert (
+        "Должник 1: Кузнецов Олег Петрович, 02.02.1970 г. р., общая совместная собственность на 1/2 доли "
+        "в праве (совместно с должником 2)" in text
+    )
+    assert (
+        "Должник 2: Кузнецова Ольга Ивановна, 03.03.1972 г. р., общая совместная собственность на 1/2 доли "
+        "в праве (совместно с должником 1)" in text
+    )
+    assert "Должник 3: Орлов Игорь Львович, 04.04.1980 г. р., доля в праве 1/2" in text
+    assert "несут обязанность по внесению платы солидарно (ст. 322, 323 ГК РФ)" in text
+    assert "соразмерно своей доле" in text  # Орлов by share
+    # Lines (test_cases.py): principal Jan cold 1 000.00, Jan hot 500.00, Feb and Mar cold 1 000.00;
+    # penalties Jan cold 15.52, Jan hot 7.76, Feb cold 6.65. By ¼ ¼ ½ each spouse owes 250.00, 125.00,
+    # 250.00, 250.00 and 3.88, 1.94, 1.66 (6.65 × ¼ = 1.6625; the odd kopeck of 6.65 goes to Орлов's
+    # 3.325 → 3.33). Together, solidarily: principal 2 × 875.00 = 1 750.00, penalties 2 × 7.48 = 14.96, the
+    # fee 2 × 500.00 = 1 000.00 (2 000.00 by the claimed 882.48 : 882.48 : 1 764.97); one demand.
+    solidary = re.search(
+        r"солидарно с Кузнецов Олег Петрович, Кузнецова Ольга Ивановна \(общая совместная собственность на "
+        r"1/2 доли в праве\) в пользу ООО «УК Тестовая»: задолженность 1 750,00 руб\., пени 14,96 руб\., "
+        r"расходы по уплате государственной пошлины 1 000,00 руб\.(.*?)с Орлов Игорь Львович",
+        text,
+    )
+    assert solidary, text
+    table = solidary.group(1)
+    for row in (
+        "январь 2025 холодное водоснабжение основной долг 500,00",  # 250.00 + 250.00
+        "январь 2025 горячее водоснабжение основной долг 250,00",  # 125.00 + 125.00
+        "январь 2025 холодное водоснабжение пени 7,76",  # 3.88 + 3.88
+        "январь 2025 горячее водоснабжение пени 3,88",  # 1.94 + 1.94
+        "февраль 2025 холодное водоснабжение пени 3,32",  # 1.66 + 1.66
+        "март 2025 холодное водоснабжение основной долг 500,00",
+    ):
+        assert row in table, row
+    # the spouses are not asked for a part each
+    assert "с Кузнецов Олег Петрович (доля" not in text and "с Кузнецова Ольга Ивановна (доля" not in text
+    assert re.search(
+        r"с Орлов Игорь Львович \(доля 1/2\) в пользу ООО «УК Тестовая»: задолженность 1 750,00 руб\., "
+        r"пени 14,97 руб\., расходы по уплате государственной пошлины 1 000,00 руб\..*?"
+        r"февраль 2025 холодное водоснабжение пени 3,33",
+        text,
+    )
+    assert (
+        "Итого: основной долг 3 500,00 руб., пени 29,93 руб., государственная пошлина 2 000,00 руб." in text
+    )
     conn.rollback()

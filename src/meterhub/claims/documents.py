@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 
 import psycopg
 
@@ -17,9 +19,11 @@ __all__ = [
     "ApplicationDocument",
     "Claimant",
     "DebtorPart",
+    "Demand",
     "PenaltyRow",
     "PretrialDocument",
     "application_document",
+    "demands_of",
     "pretrial_document",
 ]
 
@@ -46,6 +50,79 @@ class DebtorPart:
     state_fee: int
     lines: tuple[tuple[str, str, str, int], ...]
     """(period, service name, kind, kopecks) in period order."""
+    joint_group: int | None = None
+    """Общая совместная собственность (the register's ``joint_group``): claimed solidarily with the
+    other debtors of the group (see :func:`demands_of`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Demand:
+    """One demand of the application: a debtor by his share (``liability='share'``), or the joint owners
+    of one joint ownership solidarily (``'solidary'``, ГК РФ ст. 253, 322, 323; СК РФ ст. 34) for the sum
+    of their parts — one amount, collected once from any of them."""
+
+    liability: str
+    debtors: tuple[DebtorPart, ...]
+    share: str
+    """The share of the premise the demand is for (a joint ownership: the share held jointly)."""
+    principal: int
+    penalty: int
+    state_fee: int
+    lines: tuple[tuple[str, str, str, int], ...]
+    """(period, service name, kind, kopecks): the debtors' lines summed, in period order."""
+
+
+def _share_text(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+def demands_of(debtors: Sequence[DebtorPart]) -> list[Demand]:
+    """The demands of an application (pure): each debtor by his share, except the debtors of one joint
+    ownership (two or more with the same ``joint_group``), claimed together in one solidary demand in the
+    place of the group's first debtor — the sum of their principal, penalties and state-fee parts (court
+    costs of solidary debtors are recovered solidarily, Пленум ВС РФ от 21.01.2016 № 1 п. 5) and of their
+    lines, for the share they hold jointly. A group of one (the other joint owner not a debtor of the
+    case) is an ordinary share — the same reading as :func:`meterhub.claims.awards.awards_as_claimed`."""
+    groups: dict[int, list[DebtorPart]] = {}
+    for d in debtors:
+        if d.joint_group is not None:
+            groups.setdefault(d.joint_group, []).append(d)
+    demands: list[Demand] = []
+    placed: set[int] = set()
+    for d in debtors:
+        group = groups.get(d.joint_group, []) if d.joint_group is not None else []
+        if len(group) < 2:
+            demands.append(Demand("share", (d,), d.share, d.principal, d.penalty, d.state_fee, d.lines))
+            continue
+        if d.joint_group in placed:
+            continue
+        placed.add(d.joint_group)  # type: ignore[arg-type]
+        summed: dict[tuple[str, str, str], int] = {}
+        for member in group:
+            for period, service, kind, amount in member.lines:
+                summed[(period, service, kind)] = summed.get((period, service, kind), 0) + amount
+        order: dict[tuple[str, str, str], int] = {}  # first seen, so the members' line order is kept
+        for member in group:
+            for period, service, kind, _ in member.lines:
+                order.setdefault((period, service, kind), len(order))
+        lines = tuple(
+            (period, service, kind, amount)
+            for (period, service, kind), amount in sorted(
+                summed.items(), key=lambda item: (item[0][0], order[item[0]])
+            )
+        )
+        demands.append(
+            Demand(
+                "solidary",
+                tuple(group),
+                _share_text(sum((Fraction(m.share) for m in group), Fraction(0))),
+                sum(m.principal for m in group),
+                sum(m.penalty for m in group),
+                sum(m.state_fee for m in group),
+                lines,
+            )
+        )
+    return demands
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,11 +223,20 @@ def application_document(
         lines.setdefault(number, []).append((period, names.get(service, service), kind, amount))
     debtors = tuple(
         DebtorPart(
-            number, name, birth, f"{num}/{den}", representative, p, pen, f, tuple(lines.get(number, ()))
+            number,
+            name,
+            birth,
+            f"{num}/{den}",
+            representative,
+            p,
+            pen,
+            f,
+            tuple(lines.get(number, ())),
+            joint,
         )
-        for number, name, birth, num, den, representative, p, pen, f in conn.execute(
+        for number, name, birth, num, den, representative, p, pen, f, joint in conn.execute(
             "SELECT debtor_no, full_name, birth_date, share_numerator, share_denominator, representative,"
-            " principal_kopecks, penalty_kopecks, state_fee_kopecks FROM claims_case_debtors"
+            " principal_kopecks, penalty_kopecks, state_fee_kopecks, joint_group FROM claims_case_debtors"
             " WHERE case_id = %s ORDER BY debtor_no",
             (case_id,),
         )

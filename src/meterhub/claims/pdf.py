@@ -19,7 +19,7 @@ from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, 
 
 from meterhub.billing.receipts.drawing import BOLD, REGULAR, register_fonts
 from meterhub.billing.rules.periods import BillingPeriod
-from meterhub.claims.documents import ApplicationDocument, PretrialDocument
+from meterhub.claims.documents import ApplicationDocument, Demand, PretrialDocument, demands_of
 
 __all__ = ["render_application_pdf", "render_pretrial_pdf", "rubles"]
 
@@ -89,9 +89,31 @@ def _build(story: list, title: str) -> bytes:
     return buffer.getvalue()
 
 
+def _liability_text(demands: Sequence[Demand]) -> str:
+    """The legal ground of the demands: shares (ГК РФ ст. 249, ЖК РФ ст. 158 ч. 1) and, when the premise or
+    a share of it is held jointly, the joint owners' solidary obligation (ГК РФ ст. 253, 322, 323)."""
+    shared = any(d.liability == "share" for d in demands)
+    joint = any(d.liability == "solidary" for d in demands)
+    text = ""
+    if shared:
+        text = (
+            "В соответствии со ст. 249 ГК РФ и ч. 1 ст. 158 ЖК РФ каждый участник долевой собственности "
+            "несёт расходы соразмерно своей доле."
+        )
+    if joint:
+        text += (" " if text else "") + (
+            "Участники общей совместной собственности (ст. 253 ГК РФ, ст. 34 СК РФ) несут обязанность по "
+            "внесению платы солидарно (ст. 322, 323 ГК РФ): взыскатель вправе требовать исполнения от всех "
+            "должников совместно или от любого из них."
+        )
+    return text
+
+
 def render_application_pdf(doc: ApplicationDocument) -> bytes:
     """The court-order application of one case: court, claimant, each debtor for his share (a minor with
-    his legal representative), the claim by period and service, the fee; the penalties table attached."""
+    his legal representative) — the joint owners of one joint ownership together, solidarily, for one
+    amount (:func:`~meterhub.claims.documents.demands_of`) — the claim by period and service, the fee; the
+    penalties table attached."""
     s = _styles()
     c = doc.claimant
     story: list = [
@@ -104,9 +126,22 @@ def render_application_pdf(doc: ApplicationDocument) -> bytes:
         ),
         Spacer(1, 3 * mm),
     ]
+    demands = demands_of(doc.debtors)
+    joint_with = {
+        d.number: (demand.share, [x.number for x in demand.debtors if x.number != d.number])
+        for demand in demands
+        if demand.liability == "solidary"
+        for d in demand.debtors
+    }
     for d in doc.debtors:
         born = f", {d.birth_date:%d.%m.%Y} г. р." if d.birth_date else ""
-        text = f"Должник {d.number}: {d.full_name}{born}, доля в праве {d.share}\nадрес: {doc.address}"
+        if d.number in joint_with:
+            held, others = joint_with[d.number]
+            with_whom = ("должником " if len(others) == 1 else "должниками ") + ", ".join(map(str, others))
+            ownership = f"общая совместная собственность на {held} доли в праве (совместно с {with_whom})"
+        else:
+            ownership = f"доля в праве {d.share}"
+        text = f"Должник {d.number}: {d.full_name}{born}, {ownership}\nадрес: {doc.address}"
         if d.representative:
             text += f"\nзаконный представитель несовершеннолетнего: {d.representative}"
         story += [_p(text, s["right"]), Spacer(1, 2 * mm)]
@@ -124,9 +159,8 @@ def render_application_pdf(doc: ApplicationDocument) -> bytes:
             f"собственникам помещения по адресу: {doc.address} (лицевой счёт {doc.account_no}). Должники — "
             f"собственники помещения — в нарушение ст. 153, 155 Жилищного кодекса РФ не вносили плату за "
             f"жилое помещение и коммунальные услуги за период с {_first_day(doc.period_from)} по "
-            f"{_last_day(doc.period_to)}. В соответствии со ст. 249 ГК РФ и ч. 1 ст. 158 ЖК РФ каждый "
-            f"собственник несёт расходы соразмерно своей доле. За несвоевременную оплату начислены пени "
-            f"по ч. 14 ст. 155 ЖК РФ по состоянию на {doc.as_of:%d.%m.%Y} (расчёт прилагается).",
+            f"{_last_day(doc.period_to)}. {_liability_text(demands)} За несвоевременную оплату начислены "
+            f"пени по ч. 14 ст. 155 ЖК РФ по состоянию на {doc.as_of:%d.%m.%Y} (расчёт прилагается).",
             s["body"],
         ),
         Spacer(1, 3 * mm),
@@ -137,20 +171,25 @@ def render_application_pdf(doc: ApplicationDocument) -> bytes:
         ),
         Spacer(1, 2 * mm),
     ]
-    for d in doc.debtors:
+    for demand in demands:
+        if demand.liability == "solidary":
+            names = ", ".join(d.full_name for d in demand.debtors)
+            whom = f"солидарно с {names} (общая совместная собственность на {demand.share} доли в праве)"
+        else:
+            whom = f"с {demand.debtors[0].full_name} (доля {demand.share})"
         story.append(
             _p(
-                f"с {d.full_name} (доля {d.share}) в пользу {c.name}: "
-                f"задолженность {rubles(d.principal)} руб., "
-                f"пени {rubles(d.penalty)} руб., расходы по уплате государственной пошлины "
-                f"{rubles(d.state_fee)} руб.",
+                f"{whom} в пользу {c.name}: "
+                f"задолженность {rubles(demand.principal)} руб., "
+                f"пени {rubles(demand.penalty)} руб., расходы по уплате государственной пошлины "
+                f"{rubles(demand.state_fee)} руб.",
                 s["body"],
             )
         )
         rows = [["Период", "Услуга", "Вид", "Сумма, руб."]]
         rows += [
             [_period(period), service, "основной долг" if kind == "principal" else "пени", rubles(amount)]
-            for period, service, kind, amount in d.lines
+            for period, service, kind, amount in demand.lines
         ]
         story += [Spacer(1, 1 * mm), _table(rows, (35, 75, 35, 30), s["small"]), Spacer(1, 3 * mm)]
     story += [
