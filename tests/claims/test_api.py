@@ -90,7 +90,7 @@ def test_the_legal_department_through_the_api(client) -> None:
     assert upload.status_code == 201
     money = client.post(
         f"/api/v1/claims/cases/{case_id}/writ-receipts",
-        json={"amount_kopecks": 100000, "received_on": "2025-06-15", "reference": "ПП 1"},
+        json={"amount_kopecks": 100000, "received_on": "2025-06-15", "reference": "ПП 1", "debtor_no": 1},
         headers=lawyer,
     )
     assert money.status_code == 201 and money.json()["to_debts_kopecks"] == 100000
@@ -100,13 +100,14 @@ def test_the_legal_department_through_the_api(client) -> None:
     [listed] = card["cases"]
     assert [s["state"] for s in listed["timeline"]] == ["prepared", "filed", "order_issued"]
     assert listed["timeline"][-1]["documents"][0]["file_name"] == "prikaz.pdf"
-    # January was paid first under the order: 1 000.00 pro rata 1 000 : 500 → 666.67 / 333.33 paid.
+    # The money came from the mother (debtor 1) and paid her award only: her January (500.00 cold, 250.00
+    # hot) first, then 250.00 of her February; her son's halves of January are still owed.
     january = {
         d["service"]: d["amount_kopecks"]
         for d in card["debts"]
         if d["period"] == "2025-01" and d["kind"] == "principal"
     }
-    assert january == {"cold_water": 33333, "hot_water": 16667}
+    assert january == {"cold_water": 50000, "hot_water": 25000}
 
     report = client.get("/api/v1/claims/reports.xlsx", headers=lawyer)
     from openpyxl import load_workbook

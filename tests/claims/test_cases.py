@@ -175,30 +175,55 @@ def test_timeline_court_order_and_money_under_it(city, conn) -> None:
     ).fetchone() == (352993,)
 
     before = outstanding_by_debt(conn, ["X1"])["X1"]
-    # 1 000.00 under the order on 15.06.2025: January first, pro rata 1 000 : 500 → 666.67 / 333.33.
-    first = receive_under_writ(conn, case_id, 100000, date(2025, 6, 15), "ПП 101", "lawyer2")
-    assert (first.to_debts, first.to_costs, first.to_advance) == (100000, 0, 0)
+    # Money comes from one defendant and pays his award only. The mother (debtor 1) was claimed principal
+    # January cold 500.00, hot 250.00, February and March cold 500.00 each, penalties 7.76 + 3.88 + 3.33
+    # (the odd kopeck of 6.65 to the earlier owner) = 14.97; her award 1 764.97 and costs 1 000.00.
+    with pytest.raises(ValueError, match="name the debtor"):
+        receive_under_writ(conn, case_id, 100000, date(2025, 6, 15), "ПП 100", "lawyer2")
+    conn.rollback()
+    # 1 000.00 from her on 15.06.2025: her January 750.00 in full, then 250.00 of her February.
+    first = receive_under_writ(conn, case_id, 100000, date(2025, 6, 15), "ПП 101", "lawyer2", debtor_no=1)
+    assert (first.to_debts, first.to_costs, first.to_advance, first.award_no) == (100000, 0, 0, 1)
     after = outstanding_by_debt(conn, ["X1"])["X1"]
-    assert (
-        before[("2025-01", "principal")]["cold_water"] - after[("2025-01", "principal")]["cold_water"]
-        == 66667
-    )
-    assert (
-        before[("2025-01", "principal")]["hot_water"] - after[("2025-01", "principal")]["hot_water"] == 33333
-    )
-    assert after[("2025-04", "principal")] == before[("2025-04", "principal")]  # not the current month
+    paid = {
+        key: {s: before[key][s] - after.get(key, {}).get(s, 0) for s in before[key]}
+        for key in before
+        if key[1] == "principal"
+    }
+    assert paid == {
+        ("2025-01", "principal"): {"cold_water": 50000, "hot_water": 25000},
+        ("2025-02", "principal"): {"cold_water": 25000},
+        ("2025-03", "principal"): {"cold_water": 0},
+        ("2025-04", "principal"): {"cold_water": 0},  # not the current month
+    }
 
-    # 5 000.00 more: the rest of the case's debts 2 500.00 + the penalties claimed 29.93, then the court
-    # costs awarded 2 000.00, the last 470.07 an advance.
-    second = receive_under_writ(conn, case_id, 500000, date(2025, 7, 1), "ПП 102", "lawyer2")
-    assert (second.to_debts, second.to_costs, second.to_advance) == (252993, 200000, 47007)
+    # 5 000.00 more from her: what is left of her award, 1 764.97 − 1 000.00 = 764.97 (February 250.00,
+    # March 500.00, her penalties 14.97), then her costs 1 000.00, the last 3 235.03 an advance — none of
+    # it pays her son's part, though the account still owes it.
+    second = receive_under_writ(conn, case_id, 500000, date(2025, 7, 1), "ПП 102", "lawyer2", debtor_no=1)
+    assert (second.to_debts, second.to_costs, second.to_advance) == (76497, 100000, 323503)
+    assert outstanding_by_debt(conn, ["X1"])["X1"][("2025-01", "principal")] == {
+        "cold_water": 50000,
+        "hot_water": 25000,
+    }
+    # her award is repaid: more money from her is an advance
+    third = receive_under_writ(conn, case_id, 10000, date(2025, 7, 2), "ПП 103", "lawyer2", debtor_no=1)
+    assert (third.to_debts, third.to_costs, third.to_advance) == (0, 0, 10000)
+    # the son (debtor 2) pays his award 1 764.96 (his February penalty 3.32) and costs 1 000.00 exactly
+    fourth = receive_under_writ(conn, case_id, 276496, date(2025, 7, 2), "ПП 104", "lawyer2", debtor_no=2)
+    assert (fourth.to_debts, fourth.to_costs, fourth.to_advance, fourth.award_no) == (176496, 100000, 0, 2)
     conn.commit()
     allocated = conn.execute(
         "SELECT p.payment_pk, p.amount_kopecks, sum(a.amount_kopecks), bool_and(a.rule LIKE 'writ:%%'"
         " OR a.kind = 'advance') FROM payments p JOIN payment_allocations a USING (payment_pk)"
         " WHERE p.source = 'writ' GROUP BY p.payment_pk ORDER BY p.payment_pk"
     ).fetchall()
-    assert [(r[1], r[2], r[3]) for r in allocated] == [(100000, 100000, True), (300000, 300000, True)]
+    assert [(r[1], r[2], r[3]) for r in allocated] == [
+        (100000, 100000, True),
+        (400000, 400000, True),
+        (10000, 10000, True),
+        (176496, 176496, True),
+    ]
     rows = conn.execute(
         "SELECT debt_period, kind, service, sum(amount_kopecks) FROM payment_allocations"
         " WHERE payment_pk = ANY(%s) AND kind <> 'advance' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
@@ -222,7 +247,7 @@ def test_timeline_court_order_and_money_under_it(city, conn) -> None:
     conn.commit()
     assert [d.repaid_on for d in court_decisions_of(conn, ["X1"])] == [date(2025, 7, 2)] * 2
     with pytest.raises(ValueError, match="closed"):
-        receive_under_writ(conn, case_id, 100, date(2025, 7, 3), "ПП 103", "lawyer2")
+        receive_under_writ(conn, case_id, 100, date(2025, 7, 3), "ПП 105", "lawyer2", debtor_no=1)
     conn.rollback()
 
 

@@ -122,10 +122,16 @@ def test_claims_from_the_command_line(city: str, tmp_path: Path) -> None:
     _ok(run_cli(city, tmp_path, "claims", "attach", case_id, str(order), "--kind", "court_order"))
     money = _ok(
         run_cli(
-            city, tmp_path, "claims", "writ", case_id, "1000.00", "--on", "2025-06-15", "--reference", "ПП 5"
+            city, tmp_path, "claims", "writ", case_id, "1000.00", "--on", "2025-06-15", "--reference", "ПП 5",
+            "--debtor", "1",
         )
-    )
+    )  # fmt: skip
     assert "debts 1 000.00, court costs 0.00, advance 0.00" in money
+    # two defendants by share: the money must say whose it is
+    unnamed = run_cli(
+        city, tmp_path, "claims", "writ", case_id, "10.00", "--on", "2025-06-16", "--reference", "ПП 6"
+    )
+    assert unnamed.returncode != 0 and "name the debtor" in unnamed.stderr
     timeline = _ok(run_cli(city, tmp_path, "claims", "timeline", case_id))
     assert [line.split("\t")[1] for line in timeline.splitlines()] == [
         "подготовлено",

@@ -1,7 +1,8 @@
 """A court act against several defendants of one case: spouses held solidarily for their half, a third
 co-owner by his share with the penalties refused — the amounts worked by hand, the act stored per award,
-published to ``court_decisions`` a row per defendant, and the same through the API; plus the refusals of
-an entry that cannot be a court act (pure)."""
+published to ``court_decisions`` a row per defendant, and the same through the API; money from solidary
+debtors paying in turns counted once against their common award; plus the refusals of an entry that
+cannot be a court act (pure)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from meterhub.claims.awards import (
 )
 from meterhub.claims.cases_store import prepare_case, record_step
 from meterhub.claims.court_acts import set_court_act_sink
+from meterhub.claims.writ_payments import receive_under_writ
 from meterhub.cli.wiring import plug_court_decisions
 from tests.claims.claims_data import add_owner, add_person, debts_of_2025
 
@@ -293,3 +295,61 @@ def test_awards_through_the_api(world, db_url: str, tmp_path_factory: pytest.Tem
             " WHERE case_number = '2-99/2025' ORDER BY debtor_no"
         ).fetchall()
     assert rows == [("2-99/2025", n, 350000, "solidary") for n in (1, 2, 3)]
+
+
+@db
+def test_solidary_owners_paying_in_turns(world, conn) -> None:
+    # building CW, account W1: the spouses Вдовин and Вдовина own the flat jointly (½ + ½, joint group 1);
+    # the order as claimed holds them solidarily for 3 529.93 with costs 2 000.00 — one award, collected once
+    debts_of_2025(conn, "CW", {"W1": "1"})
+    for last, first in (("Вдовин", "Павел"), ("Вдовина", "Полина")):
+        add_owner(
+            conn,
+            "CW",
+            "1",
+            add_person(conn, last, first, "Ильич", date(1975, 1, 1)),
+            (1, 2),
+            date(2010, 1, 1),
+        )
+    conn.execute("UPDATE registry_owners SET joint_group = 1 WHERE building_id = 'CW'")
+    case_id = prepare_case(conn, "W1", as_of=AS_OF, actor="lawyer1")
+    record_step(conn, case_id, "filed", date(2025, 5, 5), "lawyer1")
+    record_step(conn, case_id, "order_issued", date(2025, 5, 20), "lawyer1", case_number="2-60/2025")
+    conn.commit()
+    with pytest.raises(ValueError, match="no debtor 3"):
+        receive_under_writ(conn, case_id, 100, date(2025, 6, 1), "ПП 0", "lawyer1", debtor_no=3)
+    conn.rollback()
+    # the wife pays 2 000.00: January 1 000.00 + 500.00, then 500.00 of February
+    r1 = receive_under_writ(conn, case_id, 200000, date(2025, 6, 15), "ПП 1", "lawyer1", debtor_no=2)
+    assert (r1.to_debts, r1.to_costs, r1.to_advance) == (200000, 0, 0)
+    # the husband pays 3 000.00: what is left of the common award, 3 529.93 − 2 000.00 = 1 529.93 (February
+    # 500.00, March 1 000.00, the penalties 29.93), then 1 470.07 of the costs 2 000.00
+    r2 = receive_under_writ(conn, case_id, 300000, date(2025, 7, 1), "ПП 2", "lawyer1", debtor_no=1)
+    assert (r2.to_debts, r2.to_costs, r2.to_advance) == (152993, 147007, 0)
+    # the wife pays 600.00: the costs left, 2 000.00 − 1 470.07 = 529.93, and 70.07 of advance
+    r3 = receive_under_writ(conn, case_id, 60000, date(2025, 7, 2), "ПП 3", "lawyer1", debtor_no=2)
+    assert (r3.to_debts, r3.to_costs, r3.to_advance) == (0, 52993, 7007)
+    # the award is repaid by the two of them: more money is an advance (one award: no debtor needed)
+    r4 = receive_under_writ(conn, case_id, 5000, date(2025, 7, 3), "ПП 4", "lawyer1")
+    assert (r4.to_debts, r4.to_costs, r4.to_advance, r4.award_no) == (0, 0, 5000, 1)
+    rows = conn.execute(
+        "SELECT a.debt_period, a.kind, a.service, sum(a.amount_kopecks) FROM payment_allocations a"
+        " JOIN claims_writ_receipts r USING (payment_pk) WHERE r.case_id = %s AND a.kind <> 'advance'"
+        " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        (case_id,),
+    ).fetchall()
+    # exactly the lines claimed from the two of them, once
+    assert rows == [
+        ("2025-01", "penalty", "cold_water", 1552),
+        ("2025-01", "penalty", "hot_water", 776),
+        ("2025-01", "principal", "cold_water", 100000),
+        ("2025-01", "principal", "hot_water", 50000),
+        ("2025-02", "penalty", "cold_water", 665),
+        ("2025-02", "principal", "cold_water", 100000),
+        ("2025-03", "principal", "cold_water", 100000),
+    ]
+    assert conn.execute(
+        "SELECT debtor_no, award_no FROM claims_writ_receipts WHERE case_id = %s ORDER BY receipt_id",
+        (case_id,),
+    ).fetchall() == [(2, 1), (1, 1), (2, 1), (None, 1)]
+    conn.rollback()

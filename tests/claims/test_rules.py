@@ -1,5 +1,6 @@
 """The pure rules of the claims stage: the state fee (НК РФ ст. 333.19) hand-computed from the code's text
-for both schedules, the split among co-owners, limitation (ГК РФ ст. 196, 200, 204) and the case's life."""
+for both schedules, the split among co-owners, limitation (ГК РФ ст. 196, 200, 204), the case's life and
+what money from one defendant under a court act may pay (his award, line by line)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from meterhub.claims.lifecycle import CaseState, TransitionError, check_transiti
 from meterhub.claims.shares import Share, split_by_shares, split_lines_by_shares
 from meterhub.claims.state_fee import StateFeeTables, state_fee
 from meterhub.claims.time_bar import Suspension, limitation_ends, time_barred
+from meterhub.claims.writ_limits import award_debt_limits
 
 OLD = date(2024, 9, 7)  # the last day of the schedule before Федеральный закон № 259-ФЗ
 NEW = date(2024, 9, 8)
@@ -152,3 +154,28 @@ def test_the_rules_need_no_database_driver() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_writ_limits_per_award() -> None:
+    jan_cold, jan_hot = ("2025-01", "principal", "cold_water"), ("2025-01", "principal", "hot_water")
+    feb_cold, jan_penalty = ("2025-02", "principal", "cold_water"), ("2025-01", "penalty", "cold_water")
+    claimed = {jan_cold: 50000, jan_hot: 25000, feb_cold: 50000, jan_penalty: 776}
+    paid = {jan_cold: 20000}  # this award paid 200.00 of January's cold water before
+    owed = {jan_cold: 80000, jan_hot: 50000, feb_cold: 40000, jan_penalty: 1552}  # February part paid
+    # per line: January 500.00 − 200.00 = 300.00 and 250.00; February min(500.00, 400.00); the penalty 7.76
+    assert award_debt_limits(claimed, paid, owed, 10**9) == {
+        ("2025-01", "principal"): {"cold_water": 30000, "hot_water": 25000},
+        ("2025-02", "principal"): {"cold_water": 40000},
+        ("2025-01", "penalty"): {"cold_water": 776},
+    }
+    # 900.00 left of the award (the penalties refused): January 550.00, then 350.00 of February, no penalty
+    assert award_debt_limits(claimed, paid, owed, 90000) == {
+        ("2025-01", "principal"): {"cold_water": 30000, "hot_water": 25000},
+        ("2025-02", "principal"): {"cold_water": 35000},
+    }
+    # 300.00 left: January cut pro rata 300 : 250 → 163.63(63) / 136.36(36), the odd kopeck to cold water
+    assert award_debt_limits(claimed, paid, owed, 30000) == {
+        ("2025-01", "principal"): {"cold_water": 16364, "hot_water": 13636}
+    }
+    # the award repaid: nothing more
+    assert award_debt_limits(claimed, paid, owed, 0) == {}

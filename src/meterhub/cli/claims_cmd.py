@@ -330,14 +330,26 @@ def writ(
     amount: str = typer.Argument(..., help="rubles received"),
     on: str = typer.Option(..., "--on"),
     reference: str = typer.Option(..., "--reference", help="№ платёжного поручения"),
+    debtor: int | None = typer.Option(
+        None,
+        "--debtor",
+        help="the debtor (number in the case) the money came from; needed for several awards",
+    ),
 ) -> None:
-    """Money received under the case's court act: the case's debts, then the awarded costs, then advance."""
+    """Money received under the case's court act from one debtor: his award's debts, then its court costs,
+    then advance."""
     from meterhub.claims.writ_payments import receive_under_writ
 
     with _connection() as conn:
         try:
             result = receive_under_writ(
-                conn, case_id, _kopecks(amount, "amount"), day_option(on, "--on"), reference, _actor()
+                conn,
+                case_id,
+                _kopecks(amount, "amount"),
+                day_option(on, "--on"),
+                reference,
+                _actor(),
+                debtor_no=debtor,
             )
         except (LookupError, ValueError) as exc:
             _fail(exc)

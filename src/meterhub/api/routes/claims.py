@@ -286,7 +286,7 @@ def get_case(user: Lawyer, conn: Conn, case_id: CaseId) -> dict:
         (case_id,),
     ).fetchall()
     receipts = conn.execute(
-        "SELECT received_on, amount_kopecks, to_debts_kopecks, to_costs_kopecks, reference"
+        "SELECT received_on, amount_kopecks, to_debts_kopecks, to_costs_kopecks, reference, debtor_no"
         " FROM claims_writ_receipts"
         " WHERE case_id = %s ORDER BY receipt_id",
         (case_id,),
@@ -302,7 +302,14 @@ def get_case(user: Lawyer, conn: Conn, case_id: CaseId) -> dict:
         "receipts": [
             dict(
                 zip(
-                    ("received_on", "amount_kopecks", "to_debts_kopecks", "to_costs_kopecks", "reference"),
+                    (
+                        "received_on",
+                        "amount_kopecks",
+                        "to_debts_kopecks",
+                        "to_costs_kopecks",
+                        "reference",
+                        "debtor_no",
+                    ),
                     r,
                     strict=True,
                 )
@@ -462,6 +469,11 @@ class WritIn(BaseModel):
     amount_kopecks: int = Field(gt=0)
     received_on: date
     reference: str = Field(min_length=1, max_length=100)
+    debtor_no: int | None = Field(
+        default=None,
+        gt=0,
+        description="the debtor the money came from; required when the act has several awards",
+    )
 
 
 @router.post("/cases/{case_id}/writ-receipts", status_code=201, summary="Money received under the court act")
@@ -470,10 +482,17 @@ def writ_receipt(user: Lawyer, conn: Conn, case_id: CaseId, body: WritIn) -> dic
 
     with claims_errors(), conn.transaction():
         r = receive_under_writ(
-            conn, case_id, body.amount_kopecks, body.received_on, body.reference, user.username
+            conn,
+            case_id,
+            body.amount_kopecks,
+            body.received_on,
+            body.reference,
+            user.username,
+            debtor_no=body.debtor_no,
         )
     return {
         "receipt_id": r.receipt_id,
+        "award_no": r.award_no,
         "to_debts_kopecks": r.to_debts,
         "to_costs_kopecks": r.to_costs,
         "to_advance_kopecks": r.to_advance,

@@ -136,9 +136,13 @@ async function load() {
   document.getElementById("step").hidden = !c.next_states.length;
   renderCourtAct(c);
   renderAwardEntry(c);
+  const debtorName = Object.fromEntries(c.debtors.map((d) => [d.debtor_no, `${d.debtor_no}. ${d.full_name}`]));
   fill(document.getElementById("receipts"), ...c.receipts.map((r) => h("tr", {},
-    h("td", { text: ruDate(r.received_on) }), h("td", { text: rub(r.amount_kopecks) }), h("td", { text: rub(r.to_debts_kopecks) }),
+    h("td", { text: ruDate(r.received_on) }), h("td", { text: r.debtor_no ? debtorName[r.debtor_no] : "—" }),
+    h("td", { text: rub(r.amount_kopecks) }), h("td", { text: rub(r.to_debts_kopecks) }),
     h("td", { text: rub(r.to_costs_kopecks) }), h("td", { text: r.reference }))));
+  // money under the act comes from one debtor and counts against his award
+  fill(document.getElementById("writ-debtor"), ...c.debtors.map((d) => h("option", { value: String(d.debtor_no), text: debtorName[d.debtor_no] })));
   fill(document.getElementById("costs"), ...c.costs.map((k) => h("tr", {},
     h("td", { text: k.kind === "state_fee" ? "госпошлина" : k.kind }), h("td", { text: rub(k.paid_kopecks) }),
     h("td", { text: ruDate(k.paid_on) }), h("td", { text: rub(k.awarded_kopecks) }), h("td", { text: k.note }))));
@@ -175,6 +179,6 @@ document.getElementById("award-rows").addEventListener("change", (e) => {
 onSubmit("upload", (form) => api(`${base}/documents`, { method: "POST", form: new FormData(form) }));
 onSubmit("writ", (form) => {
   const v = formValues(form);
-  return api(`${base}/writ-receipts`, { method: "POST", json: { amount_kopecks: kopecks(v.amount), received_on: v.received_on, reference: v.reference } });
+  return api(`${base}/writ-receipts`, { method: "POST", json: { amount_kopecks: kopecks(v.amount), received_on: v.received_on, reference: v.reference, debtor_no: Number(v.debtor_no) } });
 });
 runPage(load, { accounts: false });
