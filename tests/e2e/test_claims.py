@@ -148,3 +148,34 @@ def test_debtors_card_cases_and_a_court_order_against_three_co_owners(
         (3, "Орлов", 175000, "share"),
     ]
     assert actor == ("lawyer1",)
+
+    # money under the order from Орлов (debtor 3): 2 000.00 pays his award 1 750.00 — his principal only,
+    # the court refused his penalties — then 250.00 of his costs 1 000.00; nothing of the spouses' part
+    page.select_option("#writ-debtor", "3")
+    page.fill("#writ input[name=amount]", "2000.00")
+    page.fill("#writ input[name=received_on]", "2025-06-15")
+    page.fill("#writ input[name=reference]", "ПП 7")
+    page.click("#writ button[type=submit]")
+    page.wait_for_selector("#receipts tr")
+    assert page.inner_text("#receipts").split("\t") == [
+        "15.06.2025",
+        "3. Орлов Игорь Львович",
+        "2 000,00",
+        "1 750,00",
+        "250,00",
+        "ПП 7",
+    ]
+    screenshot(page, "claims-case-writ-receipt")
+    with psycopg.connect(db_url) as conn:
+        paid = conn.execute(
+            "SELECT a.debt_period, a.kind, a.service, a.amount_kopecks FROM claims_writ_receipts r"
+            " JOIN payment_allocations a USING (payment_pk) WHERE r.case_id = %s ORDER BY 1, 2, 3",
+            (case_id,),
+        ).fetchall()
+    # his ½ of every principal line: January 500.00 and 250.00, February and March 500.00 each
+    assert paid == [
+        ("2025-01", "principal", "cold_water", 50000),
+        ("2025-01", "principal", "hot_water", 25000),
+        ("2025-02", "principal", "cold_water", 50000),
+        ("2025-03", "principal", "cold_water", 50000),
+    ]
