@@ -353,3 +353,45 @@ def test_solidary_owners_paying_in_turns(world, conn) -> None:
         (case_id,),
     ).fetchall() == [(2, 1), (1, 1), (2, 1), (None, 1)]
     conn.rollback()
+
+
+@db
+def test_a_lawsuit_after_a_cancelled_order_pays_the_claims_fee_less_the_orders(world, conn) -> None:
+    # building CS, account S1 with one owner and the debts of debts_of_2025: price 3 500.00 + 29.93
+    debts_of_2025(conn, "CS", {"S1": "1"})
+    add_owner(
+        conn,
+        "CS",
+        "1",
+        add_person(conn, "Соколов", "Семён", "Ильич", date(1970, 1, 1)),
+        (1, 1),
+        date(2000, 1, 1),
+    )
+    case_id = prepare_case(conn, "S1", as_of=AS_OF, actor="lawyer1")
+    record_step(conn, case_id, "filed", date(2025, 5, 5), "lawyer1")
+    record_step(conn, case_id, "order_issued", date(2025, 5, 20), "lawyer1", case_number="2-70/2025")
+    record_step(conn, case_id, "order_cancelled", date(2025, 6, 20), "lawyer1")
+    step = record_step(conn, case_id, "lawsuit_filed", date(2025, 7, 10), "lawyer1")
+    # НК РФ ст. 333.19 п. 1 пп. 1 (259-ФЗ): a claim up to 100 000 ₽ costs 4 000 ₽; the court order cost 50 %
+    # of it, 2 000 ₽, paid on filing and credited to the claim (ст. 333.20 п. 1 пп. 13): 2 000 ₽ more to pay
+    details = conn.execute("SELECT details FROM claims_case_steps WHERE step_id = %s", (step,)).fetchone()[0]
+    assert (details["claim_fee_kopecks"], details["credited_kopecks"]) == (400000, 200000)
+    # the decision without an entry: what was claimed, with the claim's whole fee as the court costs
+    record_step(conn, case_id, "decision", date(2025, 8, 1), "lawyer1", case_number="2-700/2025")
+    costs = conn.execute(
+        "SELECT paid_kopecks, paid_on, awarded_kopecks FROM claims_case_costs WHERE case_id = %s"
+        " ORDER BY cost_id",
+        (case_id,),
+    ).fetchall()
+    assert costs == [
+        (200000, date(2025, 5, 5), 0),  # the court order's fee
+        (0, None, 200000),  # awarded by the (later cancelled) order
+        (200000, date(2025, 7, 10), 0),  # the claim's fee less the credited 2 000 ₽
+        (0, None, 400000),  # awarded by the decision: the claim's whole fee
+    ]
+    assert conn.execute(
+        "SELECT amount_kopecks, costs_kopecks FROM claims_case_awards a"
+        " JOIN claims_case_steps s USING (step_id) WHERE a.case_id = %s AND s.state = 'decision'",
+        (case_id,),
+    ).fetchall() == [(352993, 400000)]
+    conn.rollback()

@@ -200,6 +200,11 @@ def _court_act_awards(
     awarded_costs_kopecks: int | None,
 ) -> list[Award]:
     debtors = _claimed_debtors(conn, case["case_id"])
+    lawsuit_fee = _claim_fee_of_lawsuit(conn, case["case_id"])
+    if lawsuit_fee is not None:  # after a lawsuit the costs are the claim's fee, split as the order's was
+        parts = split_kopecks(lawsuit_fee, [d.principal_kopecks + d.penalty_kopecks for d in debtors])
+        debtors = [replace(d, state_fee_kopecks=part) for d, part in zip(debtors, parts, strict=True)]
+        case = {**case, "state_fee_kopecks": lawsuit_fee}
     if awards is None and awarded_kopecks is not None:
         if len(debtors) != 1:
             raise ValueError(
@@ -304,13 +309,16 @@ def record_step(
     in_force_on: date | None = None,
     details: dict | None = None,
     awards: Sequence[Award] | None = None,
+    fee_tables: StateFeeTables | None = None,
 ) -> int:
     """Move the case to ``state`` on ``happened_on`` (checked against :mod:`.lifecycle`); returns the
     step id. ``filed`` records the state fee as paid; a court order or decision needs the case number and
     records what it awards each defendant (``awards``, :mod:`.awards`: by share or solidarily; default:
     each debtor by share what was claimed from him and his part of the fee). ``awarded_kopecks`` (and
     ``awarded_costs_kopecks``) alone are accepted only for a case with one debtor. The act is published
-    to ``court_decisions``, a row per defendant."""
+    to ``court_decisions``, a row per defendant. ``lawsuit_filed`` records the state fee of the claim
+    (НК РФ ст. 333.19 п. 1 пп. 1) less the court order's fee, which is credited to it (ст. 333.20 п. 1
+    пп. 13); a decision's default court costs are then the claim's whole fee."""
     state = CaseState(state)
     row = conn.execute(
         "SELECT case_id, account_no, state, case_number, court_name, period_from, period_to,"
@@ -369,6 +377,8 @@ def record_step(
             paid_on=happened_on,
             note="госпошлина за подачу заявления",
         )
+    if state is CaseState.LAWSUIT_FILED:
+        _record_lawsuit_fee(conn, case, step_id, happened_on, actor, fee_tables)
     if state in DECISION_STATES:
         assert awards is not None
         _store_awards(conn, case_id, step_id, awards)
@@ -386,6 +396,66 @@ def record_step(
     elif state in (CaseState.ORDER_CANCELLED, CaseState.CLOSED_PAID):
         _publish(conn, case, happened_on, None)
     return step_id
+
+
+def _record_lawsuit_fee(
+    conn: psycopg.Connection,
+    case: dict,
+    step_id: int,
+    filed_on: date,
+    actor: str,
+    fee_tables: StateFeeTables | None,
+) -> None:
+    """The claim (исковое заявление) after a refused or cancelled court order: its fee for the price claimed
+    (principal + penalties, НК РФ ст. 333.19 п. 1 пп. 1, the schedule of ``filed_on``), of which the fee
+    paid for the court order is credited (ст. 333.20 п. 1 пп. 13) — the rest is paid on filing. Kept on
+    the step (``claim_fee_kopecks``, ``credited_kopecks``) and as a court cost paid."""
+    fee = state_fee(
+        case["principal_kopecks"] + case["penalty_kopecks"], filed_on, court_order=False, tables=fee_tables
+    )
+    credited = conn.execute(
+        "SELECT coalesce(sum(paid_kopecks), 0) FROM claims_case_costs"
+        " WHERE case_id = %s AND kind = 'state_fee'",
+        (case["case_id"],),
+    ).fetchone()[0]
+    credited = min(int(credited), fee.amount_kopecks)
+    due = fee.amount_kopecks - credited
+    conn.execute(
+        "UPDATE claims_case_steps SET details = details || %s WHERE step_id = %s",
+        (
+            Jsonb(
+                {
+                    "state_fee": fee.formula,
+                    "claim_fee_kopecks": fee.amount_kopecks,
+                    "credited_kopecks": credited,
+                }
+            ),
+            step_id,
+        ),
+    )
+    if due:
+        add_cost(
+            conn,
+            case["case_id"],
+            "state_fee",
+            actor,
+            paid_kopecks=due,
+            paid_on=filed_on,
+            note=(
+                f"госпошлина по иску {fee.amount_kopecks // 100} ₽, из неё зачтена уплаченная за судебный "
+                f"приказ {credited // 100} ₽ (НК РФ ст. 333.20 п. 1 пп. 13)"
+            ),
+        )
+
+
+def _claim_fee_of_lawsuit(conn: psycopg.Connection, case_id: int) -> int | None:
+    """The claim's whole fee when the case went to a lawsuit (its latest ``lawsuit_filed`` step) or None."""
+    row = conn.execute(
+        "SELECT (details->>'claim_fee_kopecks')::bigint FROM claims_case_steps"
+        " WHERE case_id = %s AND state = 'lawsuit_filed' ORDER BY happened_on DESC, step_id DESC LIMIT 1",
+        (case_id,),
+    ).fetchone()
+    return None if row is None else row[0]
 
 
 def add_cost(
