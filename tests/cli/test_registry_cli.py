@@ -47,7 +47,10 @@ def test_registry_commands(db_url: str, tmp_path: Path) -> None:
         "utf-8",
     )
     out = run_cli(db_url, tmp_path, "registry", "import", str(cards))
-    assert out.returncode == 1 and "cards.csv, line 3: birth_date '15.15.1980' is not a date" in out.stderr
+    assert (
+        out.returncode == 1
+        and "cards.csv, строка 3: «Дата рождения» (birth_date): «15.15.1980» — не дата" in out.stderr
+    )
     assert "persons created: 1, registrations: 1" in out.stdout
     listing = tmp_path / "l.xlsx"
     out = run_cli(db_url, tmp_path, "registry", "list", "B1", "--xlsx", str(listing), "--on", "2026-02-01")

@@ -113,8 +113,38 @@ def test_a_deregistration_before_the_arrival_is_refused_in_the_dialog(open_page,
     page.fill("#dereg-date", (ARRIVED - timedelta(days=5)).isoformat())
     page.click("#deregister-submit")
     page.wait_for_selector("#deregister-error:not([hidden])")
-    assert "not after the arrival" in page.inner_text("#deregister-error")
+    early = ARRIVED - timedelta(days=5)
+    assert page.inner_text("#deregister-error") == (
+        f"Новая запись (снятие с учёта) от {early:%d.%m.%Y} не позже даты регистрации {ARRIVED:%d.%m.%Y}; "
+        "укажите дату после неё"
+    )
     assert [e[0] for e in _events(db_url, "Ранний")] == ["residence"]
+
+
+def test_the_pages_show_the_registrys_refusals_in_russian(open_page, db_url: str) -> None:
+    """What the API's models refuse (a wrong date, a name left out, a СНИЛС in the wrong shape) reaches the
+    clerk in Russian, naming the field: the staff pages' own error text (cabinet.js describeDetail) of the
+    server's real answer."""
+    page = open_page(DESKTOP)
+    log_in(page, "clerk", next_path="/cabinet/registry/arrival")
+    wait_ready(page)
+    shown = page.evaluate(
+        """async () => {
+          const { api } = await import("/cabinet/static/cabinet.js");
+          try {
+            await api("/registry/arrivals", { method: "POST", json: {
+              building_id: "B1", premise_no: "1", date: "31.02.2026",
+              person: { last_name: "", first_name: "Иван", snils: "11223344595" } } });
+            return "accepted";
+          } catch (err) {
+            return err.message;
+          }
+        }"""
+    )
+    assert shown == (
+        "Дата: дата указана неверно; укажите её в виде ДД.ММ.ГГГГ; Фамилия: заполните поле; "
+        "СНИЛС: запишите в виде 000-000-000 00"
+    )
 
 
 def test_a_resident_sees_the_household_and_orders_a_certificate(open_page, db_url: str) -> None:

@@ -94,9 +94,9 @@ def test_contradicting_events_are_refused_and_history_is_append_only(conn, world
         "SELECT event_id FROM registry_events WHERE person_id = %s AND kind = 'residence'",
         (world["Воронов"],),
     ).fetchone()[0]
-    with pytest.raises(ReplayError, match="already ended"):
+    with pytest.raises(ReplayError, match="уже прекращена записью"):
         record_deregistration(conn, CLERK, arrival, date(2026, 4, 1), "departure")
-    with pytest.raises(ReplayError, match="already registered"):
+    with pytest.raises(ReplayError, match=r"уже зарегистрирован в квартире 1 .*; сначала снимите его"):
         record_arrival(
             conn, CLERK, NewArrival(world["Антонов"], "B1", "1", EventKind.RESIDENCE, date(2026, 4, 1))
         )

@@ -146,7 +146,9 @@ def test_the_clerk_edits_fields_before_printing_and_the_print_is_audited(conn, w
     doc = prepare_form(conn, CLERK, FormRequest("registration", arrival_id=world["a_son"]), TODAY)
     edited = doc.edited({"purpose": "в МБОУ СОШ № 12 г. Твери"})
     assert "в МБОУ СОШ № 12 г. Твери" in page_text(render_form_pdf(edited))
-    with pytest.raises(ValueError, match="no fields"):
+    with pytest.raises(
+        ValueError, match="Справка о регистрации по месту жительства: нет полей salary; поля формы"
+    ):
         doc.edited({"salary": "1"})
     prints = [e for e in audit_entries(conn, person_id=world["son"]) if e.action == "print"]
     assert prints and prints[0].actor == "clerk" and prints[0].subject == "registration"

@@ -50,10 +50,15 @@ def test_the_import_creates_persons_and_registrations_and_names_bad_rows(importe
     assert (first.persons_created, first.registrations_created, first.deregistrations_created) == (4, 4, 1)
     errors = "\n".join(first.errors)
     assert len(first.errors) == 4, errors
-    assert "kartoteka.csv, line 6: birth_date '31.02.1970' is not a date" in errors
-    assert "line 7: premise 99 of building B1 is not in the premises table" in errors
-    assert "line 8:" in errors and "not after the arrival" in errors, errors
-    assert "line 9: kind 'навсегда' is not one of" in errors
+    assert (
+        "kartoteka.csv, строка 6: «Дата рождения» (birth_date): «31.02.1970» — не дата; запишите ДД.ММ.ГГГГ "
+        "или ГГГГ-ММ-ДД"
+    ) in errors
+    assert (
+        "строка 7: квартиры (помещения) 99 в доме B1 нет в перечне помещений; проверьте номер дома и квартиры"
+    ) in errors
+    assert "строка 8: Новая запись" in errors and "не позже даты регистрации" in errors, errors
+    assert "строка 9: «Вид регистрации» (kind): «навсегда» нет в списке; допустимо: " in errors
 
 
 def test_a_wrong_snils_is_a_row_error(imported, conn, tmp_path: Path) -> None:
@@ -66,8 +71,7 @@ def test_a_wrong_snils_is_a_row_error(imported, conn, tmp_path: Path) -> None:
     )
     report = import_card_index(conn, CLERK, path)
     assert report.errors == [
-        "snils.csv, line 2: snils: the control number does not match (expected 95) "
-        "(контрольное число СНИЛС не сходится (должно быть 95); проверьте цифры)"
+        "snils.csv, строка 2: контрольное число СНИЛС не сходится (должно быть 95); проверьте цифры"
     ]
     assert report.persons_created == 0
     conn.rollback()

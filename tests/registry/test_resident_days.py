@@ -95,11 +95,15 @@ def test_residents_of_a_premise_without_an_open_account_are_reported() -> None:
 @pytest.mark.parametrize(
     ("events", "message"),
     [
-        ([_dereg(1, 99, 1, date(2026, 3, 1))], "no arrival"),
-        ([_arrival(1, K.RESIDENCE, 1, date(2026, 3, 5)), _dereg(2, 1, 1, date(2026, 3, 5))], "not after"),
+        ([_dereg(1, 99, 1, date(2026, 3, 1))],
+         r"Запись № 1 \(снятие с учёта\) ссылается на запись № 99, которая не является действующей"),
+        ([_arrival(1, K.RESIDENCE, 1, date(2026, 3, 5)), _dereg(2, 1, 1, date(2026, 3, 5))],
+         "Запись № 2: дата снятия с учёта 05.03.2026 не позже даты регистрации 05.03.2026; укажите дату"),
         ([_arrival(1, K.RESIDENCE, 1, date(2026, 3, 5)), _dereg(2, 1, 1, date(2026, 3, 6)),
-          _dereg(3, 1, 1, date(2026, 3, 7))], "already ended"),
-        ([E(1, K.STAY, 1, date(2026, 3, 1), "B1", "1")], "end date"),
+          _dereg(3, 1, 1, date(2026, 3, 7))],
+         r"Запись № 3: регистрация \(запись № 1\) уже прекращена записью № 2; повторно снять с учёта"),
+        ([E(1, K.STAY, 1, date(2026, 3, 1), "B1", "1")],
+         "Запись № 1: для регистрации по месту пребывания укажите дату окончания"),
     ],
 )  # fmt: skip
 def test_contradictory_histories_are_refused_with_the_event_named(events, message) -> None:

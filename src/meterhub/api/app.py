@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator
 
 import psycopg
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from meterhub import __version__
 from meterhub.api.api_docs import mount_api_docs
 from meterhub.api.caller_cache import AuthChangeListener, CallerCache
 from meterhub.api.http_guards import HttpGuards, nul_in_body_handler
+from meterhub.api.registry_errors import registry_validation_handler
 from meterhub.api.response_cache import ResponseCache
 from meterhub.api.security_checks import InsecureSettingsError, production_problems
 from meterhub.core.settings import Settings, get_settings
@@ -191,6 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _include_routers(app)
     mount_api_docs(app, API_PREFIX)
     app.add_exception_handler(psycopg.DataError, nul_in_body_handler)
+    app.add_exception_handler(RequestValidationError, registry_validation_handler)
     app.add_middleware(
         HttpGuards,
         trusted_proxies=settings.trusted_proxies,

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 __all__ = [
     "ARRIVAL_KINDS",
+    "KIND_RU",
     "DeregistrationReason",
     "EventKind",
     "HouseholdMember",
@@ -72,7 +73,32 @@ class DeregistrationReason(StrEnum):
 
 
 class ReplayError(ValueError):
-    """An event that contradicts the history (e.g. a departure before the arrival it ends)."""
+    """An event that contradicts the history (e.g. a departure before the arrival it ends); the message is
+    in Russian for the passport office, naming the record (``запись № N``; the one being added is
+    ``новая запись``) and what to do."""
+
+
+KIND_RU = {
+    EventKind.RESIDENCE: "регистрация по месту жительства",
+    EventKind.STAY: "регистрация по месту пребывания",
+    EventKind.NOTICE: "временно проживающий",
+    EventKind.DEREGISTRATION: "снятие с учёта",
+    EventKind.STAY_EXTENSION: "продление срока пребывания",
+    EventKind.ANNULMENT: "аннулирование записи",
+    EventKind.NAME_CHANGE: "смена ФИО",
+    EventKind.DOCUMENT_CHANGE: "замена документа",
+}
+"""Each kind of event as the passport office names it (in refusals)."""
+
+
+def record_ru(event_id: int) -> str:
+    """«Запись № 12» (a refusal starts with it); the event being added (id 0, not stored yet) is «Новая
+    запись»."""
+    return "Новая запись" if event_id == 0 else f"Запись № {event_id}"
+
+
+def _ru(day: date) -> str:
+    return day.strftime("%d.%m.%Y")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +162,10 @@ def _annulled(events: Sequence[RegistrationEvent]) -> set[int]:
     for e in events:
         if e.kind is EventKind.ANNULMENT:
             if e.refers_to not in ids:
-                raise ReplayError(f"annulment {e.event_id} refers to unknown event {e.refers_to}")
+                raise ReplayError(
+                    f"{record_ru(e.event_id)} (аннулирование) ссылается на запись № {e.refers_to}, "
+                    "которой нет в реестре; укажите номер аннулируемой записи"
+                )
             out.add(e.refers_to)
     return out
 
@@ -156,12 +185,16 @@ def replay_events(events: Iterable[RegistrationEvent]) -> list[ResidenceSpan]:
             continue
         if e.kind in ARRIVAL_KINDS:
             if e.building_id is None or e.premise_no is None:
-                raise ReplayError(f"arrival event {e.event_id} names no premise")
+                raise ReplayError(f"{record_ru(e.event_id)}: укажите дом и квартиру (помещение) регистрации")
             if e.kind is EventKind.STAY and e.end_date is None:
-                raise ReplayError(f"stay registration {e.event_id} needs its end date (срок пребывания)")
+                raise ReplayError(
+                    f"{record_ru(e.event_id)}: для регистрации по месту пребывания укажите дату окончания "
+                    "(срок пребывания)"
+                )
             if e.end_date is not None and e.end_date <= e.event_date:
                 raise ReplayError(
-                    f"event {e.event_id}: end date {e.end_date} must be after the arrival {e.event_date}"
+                    f"{record_ru(e.event_id)}: дата окончания {_ru(e.end_date)} должна быть позже даты "
+                    f"регистрации {_ru(e.event_date)}; исправьте дату окончания"
                 )
             spans[e.event_id] = ResidenceSpan(
                 e.event_id, e.person_id, e.building_id, e.premise_no, ResidenceKind(e.kind.value),
@@ -172,27 +205,33 @@ def replay_events(events: Iterable[RegistrationEvent]) -> list[ResidenceSpan]:
             later = arrivals.get(e.refers_to) if e.refers_to is not None else None
             if span is None and later is not None and e.refers_to not in skipped:
                 raise ReplayError(
-                    f"event {e.event_id} ({e.kind}) on {e.event_date} is not after the arrival "
-                    f"{later.event_date}"
+                    f"{record_ru(e.event_id)} ({KIND_RU[e.kind]}) от {_ru(e.event_date)} не позже даты "
+                    f"регистрации {_ru(later.event_date)}; укажите дату после неё"
                 )
             if span is None or e.refers_to in skipped:
                 raise ReplayError(
-                    f"event {e.event_id} ({e.kind}) refers to {e.refers_to}, which is no arrival"
+                    f"{record_ru(e.event_id)} ({KIND_RU[e.kind]}) ссылается на запись № {e.refers_to}, "
+                    "которая не является действующей регистрацией; выберите запись о регистрации"
                 )
             if span.ended_by is not None:
                 raise ReplayError(
-                    f"event {e.event_id}: registration {span.arrival_id} was already ended by {span.ended_by}"
+                    f"{record_ru(e.event_id)}: регистрация (запись № {span.arrival_id}) уже прекращена "
+                    f"записью № {span.ended_by}; повторно снять с учёта нельзя"
                 )
             if e.kind is EventKind.DEREGISTRATION:
                 if e.event_date <= span.start:
                     raise ReplayError(
-                        f"deregistration {e.event_id} on {e.event_date} is not after the arrival {span.start}"
+                        f"{record_ru(e.event_id)}: дата снятия с учёта {_ru(e.event_date)} не позже даты "
+                        f"регистрации {_ru(span.start)}; укажите дату после неё"
                     )
                 # a stay ends at its planned end by itself; an earlier departure ends it sooner
                 end = e.event_date if span.end is None else min(span.end, e.event_date)
                 spans[span.arrival_id] = replace(span, end=end, ended_by=e.event_id, end_reason=e.reason)
             else:
                 if e.end_date is None or e.end_date <= span.start:
-                    raise ReplayError(f"extension {e.event_id} needs a new end date after {span.start}")
+                    raise ReplayError(
+                        f"{record_ru(e.event_id)}: для продления укажите новую дату окончания позже даты "
+                        f"регистрации {_ru(span.start)}"
+                    )
                 spans[span.arrival_id] = replace(span, end=e.end_date)
     return sorted(spans.values(), key=lambda s: (s.start, s.arrival_id))

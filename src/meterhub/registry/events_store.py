@@ -16,6 +16,7 @@ from meterhub.registry.audit import Actor, audit
 from meterhub.registry.counts_store import building_events
 from meterhub.registry.events import (
     ARRIVAL_KINDS,
+    KIND_RU,
     EventKind,
     HouseholdMember,
     RegistrationEvent,
@@ -60,11 +61,8 @@ class NewArrival:
 
 
 def _check(conn: psycopg.Connection, building_id: str, premise_no: str, new: RegistrationEvent) -> None:
-    events = building_events(conn, building_id, premise_no)
-    try:
-        replay_events([*events, new])
-    except ReplayError as e:
-        raise ReplayError(str(e).replace("event 0", "the new event")) from None
+    # a refusal names the event being added (id 0) «Новая запись» (events.record_ru)
+    replay_events([*building_events(conn, building_id, premise_no), new])
 
 
 def _premise_accounts(conn: psycopg.Connection, building_id: str, premise_no: str, day: date) -> list[str]:
@@ -88,16 +86,21 @@ def _insert(conn: psycopg.Connection, actor: Actor, **values) -> int:
 def record_arrival(conn: psycopg.Connection, actor: Actor, a: NewArrival) -> int:
     """Register a person in a premise (residence, stay or notice); returns the event id."""
     if a.kind not in ARRIVAL_KINDS:
-        raise ValueError(f"{a.kind} is not an arrival; use one of {sorted(ARRIVAL_KINDS)}")
+        kinds = ", ".join(f"{k.value} ({KIND_RU[k]})" for k in sorted(ARRIVAL_KINDS))
+        raise ValueError(f"вид регистрации «{a.kind}» — не прибытие; укажите один из: {kinds}")
     premise = conn.execute(
         "SELECT 1 FROM premises WHERE building_id = %s AND premise_no = %s", (a.building_id, a.premise_no)
     ).fetchone()
     if premise is None:
-        raise ReplayError(f"premise {a.premise_no} of building {a.building_id} is not in the premises table")
+        raise ReplayError(
+            f"квартиры (помещения) {a.premise_no} в доме {a.building_id} нет в перечне помещений; проверьте "
+            "номер дома и квартиры"
+        )
     accounts = _premise_accounts(conn, a.building_id, a.premise_no, a.day)
     if a.account_no is not None and a.account_no not in accounts:
         raise ReplayError(
-            f"account {a.account_no} is not an open account of premise {a.premise_no} on {a.day}"
+            f"лицевой счёт {a.account_no} не открыт в квартире {a.premise_no} на {a.day:%d.%m.%Y}; выберите "
+            "открытый счёт этой квартиры или оставьте счёт пустым"
         )
     event = RegistrationEvent(0, a.kind, a.person_id, a.day, a.building_id, a.premise_no, a.end_date, None,
                               a.account_no)  # fmt: skip
@@ -109,8 +112,8 @@ def record_arrival(conn: psycopg.Connection, actor: Actor, a: NewArrival) -> int
         ]  # fmt: skip
         if open_spans:
             raise ReplayError(
-                f"person {a.person_id} is already registered ({a.kind}) in premise {a.premise_no} "
-                f"by event {open_spans[0].arrival_id}; deregister first"
+                f"гражданин № {a.person_id} уже зарегистрирован в квартире {a.premise_no} "
+                f"({KIND_RU[a.kind]}, запись № {open_spans[0].arrival_id}); сначала снимите его с учёта"
             )
         event_id = _insert(
             conn, actor, kind=a.kind.value, person_id=a.person_id, building_id=a.building_id,
@@ -136,7 +139,9 @@ def _arrival(conn: psycopg.Connection, arrival_id: int) -> tuple[int, str, str]:
         (arrival_id,),
     ).fetchone()
     if row is None:
-        raise ReplayError(f"event {arrival_id} is not a registration (arrival) event")
+        raise ReplayError(
+            f"запись № {arrival_id} — не регистрация (прибытие); выберите запись о регистрации гражданина"
+        )
     return row
 
 
@@ -188,7 +193,7 @@ def record_annulment(conn: psycopg.Connection, actor: Actor, event_id: int, day:
         "SELECT person_id, building_id, premise_no FROM registry_events WHERE event_id = %s", (event_id,)
     ).fetchone()
     if row is None:
-        raise ReplayError(f"event {event_id} does not exist")
+        raise ReplayError(f"записи № {event_id} нет в реестре; проверьте номер записи")
     person, building, premise = row
     with conn.transaction():
         if building is not None:

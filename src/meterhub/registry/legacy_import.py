@@ -44,6 +44,15 @@ ALIASES = {
     "причина снятия": "deregistration_reason", "родство": "relation", "откуда прибыл": "moved_from",
     "куда выбыл": "moved_to", "лицевой счёт": "account_no",
 }  # fmt: skip
+_COLUMN_RU = {key: alias for alias, key in reversed(ALIASES.items())}
+
+
+def _column(name: str) -> str:
+    """«Дата рождения» (birth_date): the column as a clerk's file may name it, and its key."""
+    alias = _COLUMN_RU.get(name)
+    return f"«{alias[0].upper()}{alias[1:]}» ({name})" if alias else name
+
+
 REQUIRED = ("legacy_id", "last_name", "first_name", "building_id", "premise_no", "kind", "registered_on")
 KINDS = {
     "residence": EventKind.RESIDENCE, "постоянная": EventKind.RESIDENCE,
@@ -128,7 +137,7 @@ def _date(row: dict[str, str], name: str) -> date | None:
             return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         return date.fromisoformat(text[:10])
     except ValueError:
-        raise RowError(f"{name} {text!r} is not a date (ДД.ММ.ГГГГ or YYYY-MM-DD)") from None
+        raise RowError(f"{_column(name)}: «{text}» — не дата; запишите ДД.ММ.ГГГГ или ГГГГ-ММ-ДД") from None
 
 
 def _lookup(row: dict[str, str], name: str, table: dict[str, str], default: str | None = None):
@@ -136,7 +145,9 @@ def _lookup(row: dict[str, str], name: str, table: dict[str, str], default: str 
     if not text:
         return default
     if text not in table:
-        raise RowError(f"{name} {row[name]!r} is not one of {sorted(set(table))}")
+        raise RowError(
+            f"{_column(name)}: «{row[name]}» нет в списке; допустимо: {', '.join(sorted(set(table)))}"
+        )
     return table[text]
 
 
@@ -167,10 +178,12 @@ def _person(conn: psycopg.Connection, actor: Actor, row: dict[str, str], report:
 def _import_row(conn: psycopg.Connection, actor: Actor, row: dict[str, str], report: ImportReport) -> None:
     missing = [c for c in REQUIRED if not row.get(c)]
     if missing:
-        raise RowError(f"missing {', '.join(missing)}")
+        raise RowError(f"не заполнено: {', '.join(_column(c) for c in missing)}")
     kind = KINDS.get(row["kind"].strip().lower())
     if kind is None:
-        raise RowError(f"kind {row['kind']!r} is not one of {sorted(KINDS)}")
+        raise RowError(
+            f"{_column('kind')}: «{row['kind']}» нет в списке; допустимо: {', '.join(sorted(KINDS))}"
+        )
     start = _date(row, "registered_on")
     until, left = _date(row, "registered_until"), _date(row, "deregistered_on")
     reason = _lookup(
@@ -214,13 +227,17 @@ def import_card_index(conn: psycopg.Connection, actor: Actor, path: Path) -> Imp
             report.deregistrations_created += done.deregistrations_created
             report.unchanged += done.unchanged
         except (RowError, ReplayError, PersonDataInvalid) as e:
-            report.errors.append(f"{path.name}, line {line}: {e}")
+            report.errors.append(f"{path.name}, строка {line}: {e}")
         except psycopg.errors.DataError as e:
-            report.errors.append(f"{path.name}, line {line}: {e.diag.message_primary}")
+            report.errors.append(
+                f"{path.name}, строка {line}: значение не принято базой ({e.diag.message_primary}); "
+                "проверьте длину и формат полей строки"
+            )
         except psycopg.errors.IntegrityError as e:
             report.errors.append(
-                f"{path.name}, line {line}: {e.diag.message_primary} — check the building, premise, account "
-                "and the document number (a document can belong to one person only)"
+                f"{path.name}, строка {line}: запись не принята ({e.diag.constraint_name or 'ограничение'})"
+                " — проверьте дом, квартиру, лицевой счёт и номер документа (документ может принадлежать "
+                "только одному гражданину)"
             )
     audit(conn, actor, "import", "card_index", None, f"{path.name}: {report.summary()}")
     return report

@@ -63,15 +63,23 @@ def _shares_on(conn: psycopg.Connection, building_id: str, premise_no: str, day:
 def add_ownership(conn: psycopg.Connection, actor: Actor, o: NewOwnership) -> int:
     if (o.person_id is None) == (not o.organization):
         raise OwnershipError(
-            "an owner is either a person of the register or an organisation, not both or none"
+            "укажите собственника: либо гражданина из реестра, либо организацию (одно из двух, не оба сразу)"
         )
     if not 0 < o.share <= 1:
-        raise OwnershipError(f"share {o.share} must be above 0 and at most 1")
+        raise OwnershipError(
+            f"доля {o.share} должна быть больше 0 и не больше 1; укажите дробью, например 1/2"
+        )
     if o.scan is not None:
         if len(o.scan) > MAX_SCAN_BYTES:
-            raise OwnershipError(f"the scan is {len(o.scan)} bytes; at most {MAX_SCAN_BYTES} are kept")
+            raise OwnershipError(
+                f"скан документа занимает {len(o.scan) / 2**20:.1f} МБ, допускается не более "
+                f"{MAX_SCAN_BYTES // 2**20} МБ; уменьшите файл (например, сканируйте в 200 dpi)"
+            )
         if o.scan_mime not in SCAN_TYPES:
-            raise OwnershipError(f"a scan must be one of {sorted(SCAN_TYPES)}, not {o.scan_mime!r}")
+            raise OwnershipError(
+                f"скан должен быть файлом PDF, JPEG, PNG или TIFF, а не «{o.scan_mime or 'без типа'}»; "
+                "сохраните документ в одном из этих форматов"
+            )
     with conn.transaction():
         held = sum(
             (Fraction(n, d) for _, n, d in _shares_on(conn, o.building_id, o.premise_no, o.acquired_on)),
@@ -79,8 +87,9 @@ def add_ownership(conn: psycopg.Connection, actor: Actor, o: NewOwnership) -> in
         )
         if held + o.share > 1:
             raise OwnershipError(
-                f"premise {o.premise_no}: owners in force on {o.acquired_on} already hold {held}; "
-                f"adding {o.share} would exceed the whole — end the former owner's share first (lost_on)"
+                f"квартира {o.premise_no}: собственникам на {o.acquired_on:%d.%m.%Y} уже принадлежит {held}; "
+                f"с долей {o.share} получится больше целого — сначала прекратите право прежнего собственника "
+                "(дата прекращения права)"
             )
         ownership_id = conn.execute(
             """
@@ -126,7 +135,7 @@ def end_ownership(conn: psycopg.Connection, actor: Actor, ownership_id: int, los
             (lost_on, ownership_id),
         ).fetchone()
         if row is None:
-            raise OwnershipError(f"ownership {ownership_id} does not exist or has ended already")
+            raise OwnershipError(f"права собственности № {ownership_id} нет в реестре или оно уже прекращено")
         audit(conn, actor, "change", "ownership", row[0], f"ownership {ownership_id} ends {lost_on}")
 
 

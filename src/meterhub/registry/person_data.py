@@ -38,10 +38,11 @@ class PersonDataProblem:
 
 
 class PersonDataInvalid(ValueError):
-    """Basic data refused; ``problems`` names each field with what is wrong (English and Russian)."""
+    """Basic data refused; ``problems`` names each field with what is wrong (English and Russian); the
+    message is the Russian one (the CLI and the card index import print it)."""
 
     def __init__(self, problems: list[PersonDataProblem]) -> None:
-        super().__init__("; ".join(f"{p.field}: {p.message} ({p.message_ru})" for p in problems))
+        super().__init__("; ".join(p.message_ru for p in problems))
         self.problems = problems
 
 

@@ -151,7 +151,7 @@ def change_name(
     """A new name from ``name.valid_from``; the old one stays in the history and a ``name_change`` event
     records the act (e.g. a marriage certificate)."""
     if name.valid_from is None:
-        raise ValueError("a change of name needs the date it takes effect")
+        raise ValueError("для смены ФИО укажите дату, с которой действует новое имя")
     with conn.transaction():
         conn.execute(
             "INSERT INTO registry_person_names VALUES (%s, %s, %s, %s, %s, %s)",
@@ -207,7 +207,8 @@ def update_person(
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
         raise ValueError(
-            f"not editable here: {', '.join(unknown)} (names and documents have their own calls)"
+            f"эти поля здесь не меняются: {', '.join(unknown)}; ФИО и документы меняются отдельно "
+            "(«Смена ФИО», «Новый документ»)"
         )
     columns = [f for f in EDITABLE_FIELDS if f in changes]
     with conn.transaction():

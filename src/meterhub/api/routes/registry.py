@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel, Field, model_validator
 
 from meterhub.api.deps import Conn, require_role
+from meterhub.api.registry_errors import constraint_message_ru
 from meterhub.api.roles import Role, User
 from meterhub.registry.audit import Actor, audit_many
 from meterhub.registry.events import EventKind, ReplayError
@@ -51,7 +52,7 @@ def content_disposition(filename: str, *, inline: bool = False) -> str:
 
 def known_building(conn: psycopg.Connection, building_id: str) -> str:
     if conn.execute("SELECT 1 FROM buildings WHERE building_id = %s", (building_id,)).fetchone() is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"building {building_id!r} not found")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"дома «{building_id}» нет в системе; проверьте код")
     return building_id
 
 
@@ -61,7 +62,8 @@ def clerk_actor(user: User) -> Actor:
 
 @contextlib.contextmanager
 def register_errors() -> Iterator[None]:
-    """The register's refusals as HTTP answers that say what to fix."""
+    """The register's refusals as HTTP answers that say what to fix, in Russian (the register's own
+    messages are; the database's are translated by :func:`constraint_message_ru`)."""
     try:
         yield
     except PersonNotFound as e:
@@ -79,11 +81,9 @@ def register_errors() -> Iterator[None]:
     except ValueError as e:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(e)) from None
     except psycopg.errors.UniqueViolation as e:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, f"already in the register: {e.diag.message_detail}"
-        ) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, constraint_message_ru(e)) from None
     except (psycopg.errors.CheckViolation, psycopg.errors.ForeignKeyViolation) as e:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, e.diag.message_primary or str(e)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, constraint_message_ru(e)) from None
 
 
 class PersonFound(BaseModel):
@@ -286,16 +286,19 @@ class ArrivalIn(BaseModel):
     @model_validator(mode="after")
     def _stay_has_an_end(self) -> ArrivalIn:
         if self.kind == "stay" and self.end_date is None:
-            raise ValueError("a stay (по месту пребывания) needs its end date (срок пребывания)")
+            raise ValueError("для регистрации по месту пребывания укажите дату окончания (срок пребывания)")
         if self.end_date is not None and self.end_date <= self.date:
-            raise ValueError("the end date must be after the arrival date")
+            raise ValueError("дата окончания должна быть позже даты регистрации; исправьте дату окончания")
         return self
 
 
 @router.post("/arrivals", status_code=201, summary="Register a person in a premise (the registration wizard)")
 def register_arrival(user: Clerk, conn: Conn, body: ArrivalIn) -> dict[str, int]:
     if (body.person_id is None) == (body.person is None):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "give either person_id or person")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "выберите найденного гражданина (person_id) или внесите нового (person) — одно из двух",
+        )
     with register_errors(), conn.transaction():
         person_id = body.person_id or _create(conn, user, body.person)  # type: ignore[arg-type]
         event_id = record_arrival(

@@ -187,7 +187,7 @@ def handle_order(user: Clerk, conn: Conn, order_id: OrderId, body: OrderUpdate) 
     ).fetchone()
     if row is None:
         raise HTTPException(
-            status.HTTP_409_CONFLICT, f"order {order_id} does not exist or was already handled"
+            status.HTTP_409_CONFLICT, f"заказа справки № {order_id} нет или он уже обработан; обновите список"
         )
     audit(conn, clerk_actor(user), "change", "certificate_order", None, f"order {order_id}: {body.status}")
     return {"status": body.status}

@@ -68,6 +68,12 @@ async def add_owner(
     ] = None,
     scan_file: Annotated[UploadFile | None, File(description="PDF, JPEG, PNG or TIFF, at most 10 MB")] = None,
 ) -> dict[str, int]:
+    denominator = share.partition("/")[2]
+    if denominator and int(denominator) == 0:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "Доля: знаменатель не может быть 0; запишите дробью, например 1/2",
+        )
     data = None
     if scan_file is not None and scan_file.filename:
         data = await scan_file.read(MAX_SCAN_BYTES + 1)
@@ -106,7 +112,9 @@ def end_owner(user: Clerk, conn: Conn, ownership_id: OwnershipId, body: Ownershi
 def owner_scan(user: Clerk, conn: Conn, ownership_id: OwnershipId) -> Response:
     found = scan(conn, clerk_actor(user), ownership_id)
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"ownership {ownership_id} has no scan")
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"к праву собственности № {ownership_id} скан документа не приложен"
+        )
     data, name, mime = found
     return Response(
         data,
@@ -130,7 +138,10 @@ def link_representative(
     user: Clerk, conn: Conn, person_id: PersonId, body: RepresentativeIn
 ) -> dict[str, int]:
     if body.representative_id == person_id:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "a person cannot represent themselves")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "гражданин не может быть законным представителем самого себя; выберите другого представителя",
+        )
     with register_errors():
         add_representative(
             conn, clerk_actor(user), body.representative_id, person_id, body.kind, body.basis, body.valid_from

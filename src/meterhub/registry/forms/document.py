@@ -58,7 +58,10 @@ class FormDocument:
         known = {f.key for f in (*self.fields, *self.closing)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"form {self.kind} has no fields {unknown}; its fields are {sorted(known)}")
+            raise ValueError(
+                f"{FORM_KINDS.get(self.kind, self.kind)}: нет полей {', '.join(unknown)}; поля формы: "
+                f"{', '.join(sorted(known))}"
+            )
 
         def apply(fields: Sequence[Field]) -> tuple[Field, ...]:
             return tuple(replace(f, value=values[f.key]) if f.key in values else f for f in fields)

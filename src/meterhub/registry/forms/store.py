@@ -26,7 +26,10 @@ def load_premise(conn: psycopg.Connection, building_id: str, premise_no: str, on
         (building_id, premise_no),
     ).fetchone()
     if row is None:
-        raise LookupError(f"premise {premise_no} of building {building_id} is not in the premises table")
+        raise LookupError(
+            f"квартиры (помещения) {premise_no} в доме {building_id} нет в перечне помещений; "
+            "проверьте номер дома и квартиры"
+        )
     owners = conn.execute(
         """
         SELECT coalesce(n.last_name || ' ' || n.first_name || ' ' || n.patronymic, o.organization),
@@ -69,7 +72,8 @@ class FormRequest:
 
     def __post_init__(self) -> None:
         if self.kind not in FORM_KINDS:
-            raise ValueError(f"unknown form {self.kind!r}; use one of {sorted(FORM_KINDS)}")
+            known = "; ".join(f"{k} ({title})" for k, title in FORM_KINDS.items())
+            raise ValueError(f"неизвестная форма «{self.kind}»; выберите одну из: {known}")
 
 
 def _arrival_row(conn: psycopg.Connection, arrival_id: int) -> tuple:
@@ -79,7 +83,9 @@ def _arrival_row(conn: psycopg.Connection, arrival_id: int) -> tuple:
         (arrival_id,),
     ).fetchone()
     if row is None:
-        raise ReplayError(f"event {arrival_id} is not a registration (arrival)")
+        raise ReplayError(
+            f"запись № {arrival_id} — не регистрация (прибытие); выберите запись о регистрации гражданина"
+        )
     return row
 
 
@@ -104,7 +110,7 @@ def prepare_form(conn: psycopg.Connection, actor: Actor, request: FormRequest, t
     r = request
     if r.kind in ("form6", "form9", "registration"):
         if r.arrival_id is None:
-            raise ValueError(f"form {r.kind} needs the registration (arrival_id)")
+            raise ValueError(f"{FORM_KINDS[r.kind]}: выберите регистрацию гражданина (arrival_id)")
         person_id, building, premise_no, b_type, b_number, b_date = _arrival_row(conn, r.arrival_id)
         members = premise_household(conn, building, premise_no)
         basis = " ".join(x for x in (b_type, f"№ {b_number}" if b_number else "", fill.ru_date(b_date)) if x)
@@ -133,7 +139,7 @@ def prepare_form(conn: psycopg.Connection, actor: Actor, request: FormRequest, t
             doc = fill.registration_certificate(person, premise, arrival, today)
     elif r.kind in ("form10", "family"):
         if r.building_id is None or r.premise_no is None:
-            raise ValueError(f"form {r.kind} needs the building and premise")
+            raise ValueError(f"{FORM_KINDS[r.kind]}: укажите дом и квартиру")
         members = premise_household(conn, r.building_id, r.premise_no)
         premise = load_premise(conn, r.building_id, r.premise_no, today)
         persons = [m.span.person_id for m in members]
@@ -144,14 +150,19 @@ def prepare_form(conn: psycopg.Connection, actor: Actor, request: FormRequest, t
                                                                      if m.span.covers(today)])  # fmt: skip
     else:  # period
         if r.person_id is None or r.first is None or r.last is None or r.building_id is None:
-            raise ValueError("справка о периоде проживания needs the person, the building and the period")
+            raise ValueError(
+                "Справка о периоде проживания: укажите гражданина, дом и период (первый и последний день)"
+            )
         rows = conn.execute(
             "SELECT DISTINCT premise_no FROM registry_events WHERE person_id = %s AND building_id = %s "
             "AND kind IN ('residence', 'stay', 'notice') ORDER BY 1",
             (r.person_id, r.building_id),
         ).fetchall()
         if not rows:
-            raise LookupError(f"person {r.person_id} was never registered in building {r.building_id}")
+            raise LookupError(
+                f"гражданин № {r.person_id} никогда не был зарегистрирован в доме {r.building_id}; проверьте "
+                "дом или гражданина"
+            )
         premise_no = r.premise_no or rows[0][0]
         members = [
             m for m in premise_household(conn, r.building_id, premise_no) if m.span.person_id == r.person_id

@@ -21,10 +21,15 @@ export class ApiError extends Error {
 }
 
 // A 422 detail is a string or pydantic's list of {loc, msg}; say it in one line.
-// The API writes "english text (русский текст)"; a resident is shown the Russian part.
+// The API writes "english text (русский текст)"; a resident is shown the Russian part. A message written
+// in Russian (the passport office's: more Cyrillic than Latin letters before the brackets) is shown whole.
 export function russianPart(message) {
   const m = /\(([^()]*[а-яё][^()]*)\)\s*\.?\s*$/i.exec(message);
-  return m ? capitalize(m[1].trim()) : message;
+  if (!m) return message;
+  const before = message.slice(0, m.index);
+  const cyrillic = (before.match(/[а-яё]/gi) || []).length;
+  const latin = (before.match(/[a-z]/gi) || []).length;
+  return cyrillic > latin ? capitalize(message) : capitalize(m[1].trim());
 }
 
 export function describeDetail(detail) {
@@ -34,6 +39,7 @@ export function describeDetail(detail) {
     return detail
       .map((e) => {
         if (typeof e === "string") return e;
+        if (e.msg_ru) return capitalize(e.msg_ru); // the registry's refusals name the field in Russian
         const field = Array.isArray(e.loc) ? e.loc.filter((p) => p !== "body" && p !== "query").join(".") : "";
         return field ? `${field}: ${e.msg}` : e.msg;
       })
