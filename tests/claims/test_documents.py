@@ -40,6 +40,11 @@ def city(db_url: str):
 
 
 def test_court_order_application(city, conn) -> None:
+    # the register knows the mother's place of birth and СНИЛС, nothing of the kind about her son
+    conn.execute(
+        "UPDATE registry_persons SET birth_place = 'г. Тест', snils = '112-233-445 95'"
+        " WHERE birth_date = '1985-03-01'"
+    )
     case_id = prepare_case(conn, "X1", as_of=AS_OF, actor="lawyer1")
     pdf = render_application_pdf(application_document(conn, case_id))
     assert pdf.startswith(b"%PDF")
@@ -51,6 +56,9 @@ def test_court_order_application(city, conn) -> None:
     assert "Должник 1: Петрова Анна Сергеевна, 01.03.1985 г. р., доля в праве 1/2" in text
     assert "Должник 2: Петров Иван Олегович, 01.05.2012 г. р., доля в праве 1/2" in text
     assert "законный представитель несовершеннолетнего: Петрова Анна Сергеевна (родитель)" in text
+    # ГПК РФ ст. 124 ч. 2 п. 3: the place of birth and an identifier, or that the claimant does not know them
+    assert "место рождения: г. Тест; СНИЛС 112-233-445 95" in text
+    assert "взыскателю неизвестны: место рождения, идентификаторы (СНИЛС, ИНН, паспорт)" in text
     # Each half, as hand-computed in test_cases.py: 1 750.00 principal, 14.97 / 14.96 penalties, 1 000 fee.
     assert re.search(
         r"с Петрова Анна Сергеевна \(доля 1/2\).*?задолженность 1 750,00 руб\., пени 14,97 руб\., "

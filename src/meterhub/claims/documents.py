@@ -53,6 +53,10 @@ class DebtorPart:
     joint_group: int | None = None
     """Общая совместная собственность (the register's ``joint_group``): claimed solidarily with the
     other debtors of the group (see :func:`demands_of`)."""
+    registered: bool = False
+    """A person of the passport office's register (his details below are what it knows of him)."""
+    birth_place: str = ""
+    snils: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +225,14 @@ def application_document(
         (case_id,),
     ):
         lines.setdefault(number, []).append((period, names.get(service, service), kind, amount))
+    rows = conn.execute(
+        "SELECT d.debtor_no, d.full_name, d.birth_date, d.share_numerator, d.share_denominator,"
+        " d.representative, d.principal_kopecks, d.penalty_kopecks, d.state_fee_kopecks, d.joint_group,"
+        " p.person_id, p.birth_place, p.snils"
+        " FROM claims_case_debtors d LEFT JOIN registry_persons p ON p.person_id = d.person_id"
+        " WHERE d.case_id = %s ORDER BY d.debtor_no",
+        (case_id,),
+    ).fetchall()
     debtors = tuple(
         DebtorPart(
             number,
@@ -233,13 +245,11 @@ def application_document(
             f,
             tuple(lines.get(number, ())),
             joint,
+            person is not None,
+            place or "",
+            snils or "",
         )
-        for number, name, birth, num, den, representative, p, pen, f, joint in conn.execute(
-            "SELECT debtor_no, full_name, birth_date, share_numerator, share_denominator, representative,"
-            " principal_kopecks, penalty_kopecks, state_fee_kopecks, joint_group FROM claims_case_debtors"
-            " WHERE case_id = %s ORDER BY debtor_no",
-            (case_id,),
-        )
+        for number, name, birth, num, den, representative, p, pen, f, joint, person, place, snils in rows
     )
     tables = tables or PenaltyTables.default()
     sums: dict[tuple[str, str], dict[str, int]] = {}
