@@ -90,9 +90,9 @@ def _build(story: list, title: str) -> bytes:
 
 
 def _person_details(d: DebtorPart) -> str:
-    """A citizen debtor's details a court-order application must give (ГПК РФ ст. 124 ч. 2 п. 3): the
-    place of birth and one of the identifiers (СНИЛС from the register) — or that the claimant does not
-    know them, as the article allows."""
+    """A citizen debtor's details a court-order application gives (ГПК РФ ст. 124 ч. 2 п. 3: the date and
+    place of birth and one identifier, and a statement when the claimant does not know an identifier): the
+    place of birth and СНИЛС from the register, and what it lacks named as unknown to the claimant."""
     unknown = []
     if d.birth_date is None:
         unknown.append("дата рождения")
