@@ -117,6 +117,14 @@ def test_account_owner_when_the_register_has_none(city, conn) -> None:
     conn.rollback()
 
 
+def test_a_deceased_owner_is_not_made_a_debtor(city, conn) -> None:
+    # the son died on 15.03.2025, before the application: no court order against him (ГК РФ ст. 1175)
+    conn.execute("UPDATE registry_persons SET death_date = '2025-03-15' WHERE birth_date = '2012-05-01'")
+    with pytest.raises(ValueError, match=r"Петров Иван Олегович \(умер 15.03.2025\) died before.*heirs"):
+        prepare_case(conn, "X1", as_of=AS_OF, actor="lawyer1")
+    conn.rollback()
+
+
 def test_timeline_court_order_and_money_under_it(city, conn) -> None:
     case_id = conn.execute("SELECT case_id FROM claims_cases WHERE account_no = 'X1'").fetchone()[0]
     with pytest.raises(TransitionError):

@@ -113,6 +113,7 @@ def prepare_case(
             debtors.setdefault(party.key, party)
             parts.setdefault(party.key, {}).update(split)
     keys = [key for key in debtors if parts[key]]
+    _refuse_deceased([debtors[key] for key in keys], filed_on or as_of)
     totals = {key: {"principal": 0, "penalty": 0} for key in keys}
     for key in keys:
         for (_, _, kind), amount in parts[key].items():
@@ -172,6 +173,19 @@ def prepare_case(
         (case_id, as_of, "", Jsonb({"state_fee": fee.formula}), actor),
     )
     return case_id
+
+
+def _refuse_deceased(parties: Sequence[Party], filed_on: date) -> None:
+    """A court order cannot be issued against a person who died before the application is filed: his debt
+    is claimed from his heirs within the inherited property (ГК РФ ст. 1175) in a lawsuit, and after the
+    heirs are entered as owners the later periods from them."""
+    dead = [p for p in parties if p.death_date is not None and p.death_date <= filed_on]
+    if dead:
+        names = ", ".join(f"{p.full_name} (умер {p.death_date:%d.%m.%Y})" for p in dead)
+        raise ValueError(
+            f"owner {names} died before the filing day {filed_on:%d.%m.%Y}: a court order cannot be issued "
+            "against him; claim his debt from the heirs (ГК РФ ст. 1175) or enter the heirs as owners first"
+        )
 
 
 def _split_name(full_name: str) -> tuple[str, str, str | None]:

@@ -30,6 +30,8 @@ class Party:
     representative: str = ""
     joint_group: int | None = None
     """Общая совместная собственность (``registry_owners.joint_group``): proposed for a solidary award."""
+    death_date: date | None = None
+    """``registry_persons.death_date``: a dead owner cannot be a debtor (see ``prepare_case``)."""
 
 
 def _age_on(birth: date, day: date) -> int:
@@ -71,7 +73,7 @@ def parties_by_period(
         SELECT o.person_id, coalesce(trim(n.last_name || ' ' || n.first_name || ' ' || n.patronymic),
                                      o.organization),
                p.birth_date, o.share_numerator, o.share_denominator, o.acquired_on, o.lost_on, o.ownership_id,
-               o.joint_group
+               o.joint_group, p.death_date
           FROM registry_owners o
           LEFT JOIN registry_persons p ON p.person_id = o.person_id
           LEFT JOIN LATERAL (SELECT * FROM registry_person_names x WHERE x.person_id = o.person_id
@@ -85,7 +87,7 @@ def parties_by_period(
     for period in periods:
         last_day = BillingPeriod.parse(period).end_day - timedelta(days=1)
         parties = []
-        for person_id, name, birth, numerator, denominator, acquired, lost, ownership_id, joint in rows:
+        for person_id, name, birth, numerator, denominator, acquired, lost, ownership_id, joint, died in rows:
             if acquired > last_day or (lost is not None and lost <= last_day):
                 continue
             representative = ""
@@ -95,7 +97,7 @@ def parties_by_period(
                 representative = representatives[person_id]
             key = f"person:{person_id}" if person_id is not None else f"owner:{ownership_id}"
             parties.append(
-                Party(key, person_id, name, birth, Share(numerator, denominator), representative, joint)
+                Party(key, person_id, name, birth, Share(numerator, denominator), representative, joint, died)
             )
         if not parties:
             if not owner_name:
