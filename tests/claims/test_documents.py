@@ -77,6 +77,20 @@ def test_court_order_application(city, conn) -> None:
     assert "январь 2025 холодное водоснабжение 10.02.2025 79 1 000,00 15,52" in attachment
     assert "февраль 2025 холодное водоснабжение 10.03.2025 51 1 000,00 6,65" in attachment
     assert "Итого 3 500,00 29,93" in attachment
+    # The runs of days (ЖК РФ ст. 155 ч. 14, 9.5 %): January due 10.02.2025, day 1 of delay 11.02, day 31
+    # 13.03 — 13.03..30.04 is 19 + 30 = 49 days at 1/300: 1 000.00 × 9.5 % / 300 × 49 = 15.5166(6) and
+    # 500.00 × … = 7.7583(3), together 23.275 → 23.28 rounded once; February due 10.03, day 31 10.04 —
+    # 10.04..30.04 is 21 days: 1 000.00 × 9.5 % / 300 × 21 = 6.65.
+    assert (
+        "январь 2025 холодное водоснабжение 13.03.2025 30.04.2025 49 1 000,00 1/300 9,5 15,5167" in attachment
+    )
+    assert "январь 2025 горячее водоснабжение 13.03.2025 30.04.2025 49 500,00 1/300 9,5 7,7583" in attachment
+    assert "Итого за январь 2025 срок оплаты 10.02.2025 23,28" in attachment
+    assert (
+        "февраль 2025 холодное водоснабжение 10.04.2025 30.04.2025 21 1 000,00 1/300 9,5 6,65" in attachment
+    )
+    assert "Итого за февраль 2025 срок оплаты 10.03.2025 6,65" in attachment
+    assert "март 2025" not in attachment.split("Расчёт пеней по периодам просрочки")[1]  # no penalty yet
     conn.rollback()
 
 

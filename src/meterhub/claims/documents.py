@@ -13,6 +13,7 @@ import psycopg
 from meterhub.billing.rules.payment_allocation import service_receipt_key
 from meterhub.billing.rules.penalties import PenaltyTables
 from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.claims.penalty_sheet import DebtPenaltySheet, penalty_sheet
 from meterhub.claims.selection import DebtLine, debt_statement
 
 __all__ = [
@@ -158,6 +159,9 @@ class ApplicationDocument:
     debtors: tuple[DebtorPart, ...]
     penalty_table: tuple[PenaltyRow, ...]
     """The penalties calculation: the claimed principal and penalty per period and service."""
+    penalty_runs: tuple[DebtPenaltySheet, ...] = ()
+    """The penalty of each claimed debt itemised by runs of days (:mod:`.penalty_sheet`)."""
+    service_names: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +263,7 @@ def application_document(
         (case_id,),
     ):
         sums.setdefault((period, service), {})[kind] = amount
+    penalty_periods = {period for (period, _), kinds in sums.items() if kinds.get("penalty")}
     penalty_table = []
     for (period, service), kinds in sorted(sums.items(), key=_row_order):
         due = tables.due_date(BillingPeriod.parse(period))
@@ -289,6 +294,8 @@ def application_document(
         formula or "",
         debtors,
         tuple(penalty_table),
+        tuple(penalty_sheet(conn, account_no, as_of, penalty_periods, tables)),
+        names,
     )
 
 

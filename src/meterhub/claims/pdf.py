@@ -256,7 +256,54 @@ def render_application_pdf(doc: ApplicationDocument) -> bytes:
     ]
     rows.append(["Итого", "", "", "", rubles(doc.principal), rubles(doc.penalty)])
     story.append(_table(rows, (28, 52, 24, 20, 26, 25), s["small"]))
+    if doc.penalty_runs:
+        story += _penalty_runs(doc, s)
     return _build(story, f"Заявление о вынесении судебного приказа, дело {doc.case_id}")
+
+
+def _decimal_ru(value: Decimal) -> str:
+    return f"{value.normalize():f}".replace(".", ",")
+
+
+def _penalty_runs(doc: ApplicationDocument, s: dict[str, ParagraphStyle]) -> list:
+    """The penalty of each claimed debt by runs of days: from, to, days, the principal owed, the step and
+    the rate, the exact amount; the debt's penalty rounded once. Accrued to the statement's day, before
+    penalty payments (the claimed penalty is this less what was paid of it)."""
+    names = doc.service_names or {}
+    rows = [["Период", "Услуга", "С", "По", "Дней", "Долг, руб.", "Доля ставки", "Ставка, %", "Пени, руб."]]
+    for debt in doc.penalty_runs:
+        if debt.legacy:
+            legacy = "долг, перенесённый из прежней системы: пени с даты перехода"
+            rows.append([_period(debt.period), legacy, "", "", "", "", "", "", ""])
+            continue
+        for run in debt.runs:
+            rows.append(
+                [
+                    _period(debt.period),
+                    names.get(run.service, run.service),
+                    f"{run.first_day:%d.%m.%Y}",
+                    f"{run.last_day:%d.%m.%Y}",
+                    str(run.days),
+                    rubles(int(run.base * 100)),
+                    f"1/{run.divisor}",
+                    _decimal_ru(debt.rate_percent),
+                    _decimal_ru(run.amount_exact.quantize(Decimal("0.0001"))),
+                ]
+            )
+        total = rubles(int(debt.amount * 100))
+        due = f"срок оплаты {debt.due_date:%d.%m.%Y}"
+        rows.append([f"Итого за {_period(debt.period)}", due, "", "", "", "", "", "", total])
+    return [
+        Spacer(1, 4 * mm),
+        _p(
+            "Расчёт пеней по периодам просрочки: пени = долг × ставка / 100 × доля ставки × дней; первые "
+            "30 дней просрочки и дни моратория пени не начисляются; по каждому долгу пени округляются один "
+            "раз до копейки; начислено по день расчёта, без учёта оплаченных пеней.",
+            s["small"],
+        ),
+        Spacer(1, 2 * mm),
+        _table(rows, (20, 27, 19, 19, 12, 19, 13, 16, 20), s["small"]),
+    ]
 
 
 def render_pretrial_pdf(doc: PretrialDocument) -> bytes:
