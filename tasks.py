@@ -3,7 +3,7 @@
 
     python3 tasks.py demo     # create .venv, install meterhub, run the demo
     python3 tasks.py test     # create .venv, install meterhub + dev tools, run ruff and the whole test suite
-                              # then DB tests on a local PostgreSQL, storage tests on TimescaleDB
+                              # then version-sensitive DB tests on a local PostgreSQL, storage on TimescaleDB
 
 Extra arguments after the task are passed on (``python3 tasks.py test -k ingest``,
 ``python3 tasks.py demo --speed 3600``). The virtual environment is reused while
@@ -88,8 +88,9 @@ def _timescaledb_server_ready() -> bool:
 
 
 def task_test(args: list[str]) -> int:
-    """ruff, the whole suite on the embedded PostgreSQL 16, then the database tests again on a local
-    PostgreSQL server (127.0.0.1:5432, e.g. the PostgreSQL 15 of CI's machine) when one answers, then
+    """ruff, the whole suite on the embedded PostgreSQL 16, then the database tests whose SQL can differ
+    between server versions (marker ``pg_versions``, docs/testing.md) again on a local PostgreSQL server
+    (127.0.0.1:5432, e.g. the PostgreSQL 15 of CI's machine) when one answers, then
     the storage tests (marker ``storage``) on TimescaleDB: the test server in tests/timescaledb_server,
     one per test module, installed with npm. ``METERHUB_REQUIRE_TIMESCALEDB=1`` (CI) makes a missing
     node/npm a failure instead of a warning."""
@@ -103,9 +104,9 @@ def task_test(args: list[str]) -> int:
     if rc or args or "METERHUB_TEST_DATABASE_URL" in os.environ:
         return rc
     if _local_postgres_answers():
-        print(f"\nrunning the database tests again on {LOCAL_POSTGRES}", flush=True)
+        print(f"\nrunning the server-version tests again on {LOCAL_POSTGRES}", flush=True)
         env = {**os.environ, "METERHUB_TEST_DATABASE_URL": LOCAL_POSTGRES}
-        rc = _run(PY, "-m", "pytest", "-m", "db", "-q", env=env)
+        rc = _run(PY, "-m", "pytest", "-m", "db and pg_versions", "-q", env=env)
     else:
         print("no PostgreSQL on 127.0.0.1:5432: database tests ran on the embedded server only")
     if rc:

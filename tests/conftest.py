@@ -1,9 +1,9 @@
 """Shared fixtures: a real PostgreSQL for every test module that needs one.
 
-``METERHUB_TEST_DATABASE_URL`` points the suite at an external server (CI also runs the DB tests
-against the machine's PostgreSQL 15 this way); without it an embedded PostgreSQL 16 (pgserver) is
-started once per test session in a temporary directory. Each test module gets its own freshly
-migrated database, so tests never see each other's rows.
+``METERHUB_TEST_DATABASE_URL`` points the suite at an external server (CI also runs the DB tests marked
+``pg_versions`` against the machine's PostgreSQL 15 this way; docs/testing.md); without it an embedded
+PostgreSQL 16 (pgserver) is started once per test session in a temporary directory. Each test module
+gets its own freshly migrated database, so tests never see each other's rows.
 
 ``METERHUB_TEST_STORAGE=timescaledb`` is the TimescaleDB pass (``python3 tasks.py test`` runs it on the
 tests marked ``storage``): every test module then gets its own TimescaleDB test server
@@ -132,3 +132,51 @@ def conn(db_url: str):
 
     with connect(db_url) as c:
         yield c
+
+
+# --- the PostgreSQL 15 pass (marker pg_versions, docs/testing.md) --------------------------------------
+
+_STORAGE_AREAS = ("tests/timeseries/",)
+
+
+def touches_migrations_or_storage(item: pytest.Item) -> bool:
+    """A database test of the storage: marked ``storage``, migrating a database itself (``empty_db_url``)
+    or in the time series' tests (ingest, rollup, VEE, retention, migrations)."""
+    if item.get_closest_marker("db") is None and item.get_closest_marker("storage") is None:
+        return False
+    return (
+        item.get_closest_marker("storage") is not None
+        or "empty_db_url" in getattr(item, "fixturenames", ())
+        or item.nodeid.startswith(_STORAGE_AREAS)
+    )
+
+
+def modules_missing_pg_versions(items: list[pytest.Item]) -> list[str]:
+    """The test modules with a storage test (:func:`touches_migrations_or_storage`) of which no test
+    carries ``pg_versions``; a module whose storage tests all need TimescaleDB is exempt (they skip on
+    plain PostgreSQL)."""
+    storage: dict[str, list[pytest.Item]] = {}
+    marked: set[str] = set()
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        if item.get_closest_marker("pg_versions") is not None:
+            marked.add(module)
+        if touches_migrations_or_storage(item):
+            storage.setdefault(module, []).append(item)
+    return sorted(
+        module
+        for module, found in storage.items()
+        if module not in marked and not all(i.get_closest_marker("timescaledb_only") for i in found)
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m/-k deselect: the whole module is judged
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing = modules_missing_pg_versions(items)
+    if missing:
+        raise pytest.UsageError(
+            "these test modules touch the migrations or the storage but none of their tests is marked "
+            "pg_versions, so CI's PostgreSQL 15 pass would skip them: "
+            + ", ".join(missing)
+            + " — mark them pg_versions (pytestmark, or the tests whose SQL matters; docs/testing.md)"
+        )

@@ -17,6 +17,8 @@ from meterhub.api.sessions import Caller, SessionRow, digest, issue_bearer
 from meterhub.core.settings import Settings
 from tests.api.world import World
 
+pytestmark = pytest.mark.pg_versions  # runs on CI's PostgreSQL 15 too (docs/testing.md)
+
 NOTIFY_WAIT_S = 3.0  # a notification normally arrives in milliseconds; the bound only keeps CI patient
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from meterhub.api.response_cache import ResponseCache
 
+pytestmark = pytest.mark.pg_versions  # runs on CI's PostgreSQL 15 too (docs/testing.md)
+
 
 def test_entries_live_for_their_ttl_and_the_oldest_unused_go_first() -> None:
     now = [100.0]

@@ -14,7 +14,7 @@ from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import MOSCOW, load_small_building, series_id
 
-pytestmark = [pytest.mark.db, pytest.mark.storage]
+pytestmark = [pytest.mark.db, pytest.mark.storage, pytest.mark.pg_versions]
 
 JAN = BillingPeriod(2026, 1)
 FEB = BillingPeriod(2026, 2)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from meterhub.billing.close.config_in_force import impossibility_acts_on
 from meterhub.timeseries.database import connect
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.pg_versions]
 
 SERVICES = ("electricity", "cold_water", "hot_water", "wastewater")
 DAY0 = date(2025, 12, 1)

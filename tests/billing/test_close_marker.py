@@ -19,7 +19,7 @@ from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import MOSCOW, load_small_building, write_reading
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.pg_versions]
 
 JAN, FEB, MAR = BillingPeriod(2026, 1), BillingPeriod(2026, 2), BillingPeriod(2026, 3)
 UTC_FEB_1_MSK = datetime(2026, 2, 1, tzinfo=MOSCOW)

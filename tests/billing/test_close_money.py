@@ -15,7 +15,7 @@ from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import load_small_building
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.pg_versions]
 
 JAN, APR = BillingPeriod(2026, 1), BillingPeriod(2026, 4)
 

@@ -32,7 +32,8 @@ from meterhub.timeseries.database import connect
 from meterhub.timeseries.meters import MeterInfo, RegisterInfo, record_replacement
 from tests.billing.close_data import MOSCOW, load_small_building, write_reading
 
-pytestmark = pytest.mark.storage  # the close's reads run in the TimescaleDB pass too
+# the close's reads run in the TimescaleDB pass too
+pytestmark = [pytest.mark.storage, pytest.mark.pg_versions]
 
 JAN, FEB = BillingPeriod(2026, 1), BillingPeriod(2026, 2)
 

@@ -13,7 +13,7 @@ from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
 from tests.billing.close_data import load_small_building
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.pg_versions]
 
 
 def test_parallel_close_reports_the_failing_buildings_and_finishes_the_others(

@@ -19,7 +19,7 @@ from meterhub.timeseries.database import connect
 from meterhub.timeseries.queries import local_month_bounds, period_totals
 from meterhub.timeseries.rollup import process_dirty
 
-pytestmark = [pytest.mark.db, pytest.mark.storage]
+pytestmark = [pytest.mark.db, pytest.mark.storage, pytest.mark.pg_versions]
 
 JAN = BillingPeriod(2026, 1)
 

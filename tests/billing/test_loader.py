@@ -25,7 +25,7 @@ from tests.billing.close_data import (
     write_reading,
 )
 
-pytestmark = [pytest.mark.db, pytest.mark.storage]
+pytestmark = [pytest.mark.db, pytest.mark.storage, pytest.mark.pg_versions]
 
 
 @pytest.fixture(scope="module")

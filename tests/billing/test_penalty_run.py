@@ -18,7 +18,7 @@ from meterhub.billing.money.posting import post_payment
 from meterhub.billing.rules.periods import BillingPeriod
 from tests.billing.money_data import add_building, add_charge, add_period
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.pg_versions]
 
 R = Decimal("0.095")
 

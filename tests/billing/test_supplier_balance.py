@@ -19,7 +19,7 @@ from meterhub.billing.money.suppliers.transfers import (
 from meterhub.billing.rules.periods import BillingPeriod
 from tests.billing.money_data import add_building, add_charge, add_period
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.pg_versions]
 
 SUPPLIERS = [
     ("uk", "ООО «УК Пример»", "management"),

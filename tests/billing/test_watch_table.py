@@ -14,7 +14,7 @@ from meterhub.timeseries import migrate as migrate_module
 from meterhub.timeseries.database import connect
 from meterhub.timeseries.migrate import migrate
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.pg_versions]
 
 WATCHED = {
     # 0103

@@ -12,7 +12,7 @@ from meterhub.dashboards.catalog import DASHBOARDS
 from meterhub.dashboards.datasource import DATASOURCE_UID, DatabaseTarget
 from meterhub.dashboards.export import detect_database, export_provisioning
 
-pytestmark = [pytest.mark.db, pytest.mark.storage]
+pytestmark = [pytest.mark.db, pytest.mark.storage, pytest.mark.pg_versions]
 
 
 def test_export_detects_the_storage_path(conn, storage_path, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from meterhub.dashboards.macros import QueryContext, expand
 from meterhub.dashboards.spec import DashboardSpec, PanelSpec
 from meterhub.timeseries.database import connect
 
-pytestmark = [pytest.mark.db, pytest.mark.storage]
+pytestmark = [pytest.mark.db, pytest.mark.storage, pytest.mark.pg_versions]
 
 
 def _run(url: str, sql: str) -> tuple[list[str], list[tuple]]:

@@ -18,6 +18,7 @@ from meterhub.timeseries.migrate import migrate
 
 SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "timescaledb" / "10-grafana-reader.sh"
 pytestmark = [
+    pytest.mark.pg_versions,
     pytest.mark.db,
     pytest.mark.skipif(shutil.which("psql") is None, reason="psql is not installed"),
 ]

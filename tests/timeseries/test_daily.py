@@ -17,7 +17,7 @@ from meterhub.timeseries.ingest import ReadingWriter
 from meterhub.timeseries.meters import MeterInfo, RegisterInfo, register_meter
 from meterhub.timeseries.rollup import process_dirty, rebuild
 
-pytestmark = [pytest.mark.db, pytest.mark.storage]
+pytestmark = [pytest.mark.db, pytest.mark.storage, pytest.mark.pg_versions]
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 NOW = datetime(2026, 5, 1, tzinfo=UTC)

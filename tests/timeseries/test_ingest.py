@@ -12,7 +12,7 @@ from meterhub.timeseries.ingest import ReadingWriter, Reason, write_readings
 from meterhub.timeseries.meters import MeterInfo, RegisterInfo, register_meter
 from meterhub.timeseries.rollup import fold_dirty_log
 
-pytestmark = [pytest.mark.db, pytest.mark.storage]
+pytestmark = [pytest.mark.db, pytest.mark.storage, pytest.mark.pg_versions]
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 

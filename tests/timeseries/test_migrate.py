@@ -13,7 +13,7 @@ from meterhub.timeseries.database import connect
 from meterhub.timeseries.migrate import MigrationError, StoragePath, discover, migrate
 from meterhub.timeseries.schema import database_status
 
-pytestmark = [pytest.mark.db, pytest.mark.storage]
+pytestmark = [pytest.mark.db, pytest.mark.storage, pytest.mark.pg_versions]
 
 
 def test_empty_then_already_migrated(empty_db_url):

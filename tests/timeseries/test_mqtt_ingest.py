@@ -40,6 +40,8 @@ from meterhub.timeseries.meters import MeterInfo, RegisterInfo, register_meter
 from meterhub.timeseries.mqtt_ingest import IngestOptions, IngestService
 
 pytestmark = pytest.mark.db
+# pg_versions (CI's PostgreSQL 15 pass) on the tests whose SQL matters — message store, gateway status,
+# concurrent writers and new partitions; broker, process and memory behaviour does not depend on the server
 
 T0 = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=10)
 
@@ -132,6 +134,7 @@ def wait_for(pred, timeout=20.0) -> None:
     raise AssertionError("condition not reached in time")
 
 
+@pytest.mark.pg_versions
 def test_stream_with_malformed_and_foreign_messages(db_url, broker):
     ing = Running(db_url, broker.port, "ing-a")
     pub = Publisher(broker.port)
@@ -191,6 +194,7 @@ def test_acknowledged_messages_are_not_redelivered(db_url, broker):
     assert count(db_url, "SELECT count(*) FROM ingest_log") == logged
 
 
+@pytest.mark.pg_versions
 def test_gateway_status_and_history(db_url, broker):
     ing = Running(db_url, broker.port, "ing-st")
     pub = Publisher(broker.port)
@@ -349,6 +353,7 @@ def test_amqtt_fallback_without_shared_subscriptions(db_url):
         pub_c.disconnect()
 
 
+@pytest.mark.pg_versions
 def test_two_writers_storing_overlapping_readings_at_once_keep_each_reading_once(db_url, broker):
     """Consecutive messages repeat half of each other's readings (a gateway re-sending), and the two
     writer connections store consecutive groups concurrently: both wait on each other's keys, which
@@ -558,6 +563,7 @@ def test_a_storm_of_oversized_payloads_costs_a_bounded_prefix_and_no_lasting_mem
     assert after - baseline < 40 * 1024, (baseline, after)  # KiB: far below one 20 MB payload
 
 
+@pytest.mark.pg_versions
 def test_two_writers_making_new_months_and_stamping_gateways_never_see_an_outage(db_url, broker):
     """Each message brings a month no partition exists for yet, and the gateways' statuses arrive in
     between in changing order, while two writers store groups at once: partitions are made before the

@@ -20,7 +20,7 @@ from meterhub.timeseries.queries import (
 )
 from meterhub.timeseries.rollup import process_dirty
 
-pytestmark = [pytest.mark.db, pytest.mark.storage]
+pytestmark = [pytest.mark.db, pytest.mark.storage, pytest.mark.pg_versions]
 
 START = datetime(2026, 1, 30, tzinfo=UTC)
 

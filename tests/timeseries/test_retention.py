@@ -14,7 +14,7 @@ from meterhub.timeseries.meters import MeterInfo, RegisterInfo, register_meter
 from meterhub.timeseries.retention import apply_retention, retention_horizon, retention_plan
 from meterhub.timeseries.rollup import process_dirty, rebuild
 
-pytestmark = [pytest.mark.db, pytest.mark.storage]
+pytestmark = [pytest.mark.db, pytest.mark.storage, pytest.mark.pg_versions]
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 5, 1, tzinfo=UTC)

@@ -19,7 +19,7 @@ from meterhub.timeseries.meters import (
 )
 from meterhub.timeseries.rollup import process_dirty, rebuild
 
-pytestmark = [pytest.mark.db, pytest.mark.storage]
+pytestmark = [pytest.mark.db, pytest.mark.storage, pytest.mark.pg_versions]
 
 T0 = datetime(2026, 2, 1, tzinfo=UTC)
 NOW = datetime(2026, 4, 1, tzinfo=UTC)

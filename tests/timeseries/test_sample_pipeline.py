@@ -11,7 +11,7 @@ from meterhub.simulators.sample_data import generate_building
 from meterhub.timeseries.queries import local_month_bounds, period_totals
 from meterhub.timeseries.rollup import process_dirty
 
-pytestmark = [pytest.mark.db, pytest.mark.storage]
+pytestmark = [pytest.mark.db, pytest.mark.storage, pytest.mark.pg_versions]
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from meterhub.timeseries.database import connect, with_database
 from meterhub.timeseries.migrate import MigrationError, StoragePath, discover, migrate, recorded_storage_path
 from meterhub.timeseries.schema import database_status
 
-pytestmark = [pytest.mark.db, pytest.mark.postgres_only]
+pytestmark = [pytest.mark.db, pytest.mark.postgres_only, pytest.mark.pg_versions]
 
 
 @pytest.fixture()

@@ -23,6 +23,8 @@ from meterhub.timeseries.reencode import reencode_readings
 from meterhub.timeseries.rollup import rebuild
 from meterhub.timeseries.values import decode_value, encode_value, encode_values
 
+pytestmark = pytest.mark.pg_versions  # runs on CI's PostgreSQL 15 too (docs/testing.md)
+
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
