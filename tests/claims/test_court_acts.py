@@ -385,7 +385,8 @@ def test_a_lawsuit_after_a_cancelled_order_pays_the_claims_fee_less_the_orders(w
     ).fetchall()
     assert costs == [
         (200000, date(2025, 5, 5), 0),  # the court order's fee
-        (0, None, 200000),  # awarded by the (later cancelled) order
+        (0, None, 200000),  # awarded by the order
+        (0, None, -200000),  # the order cancelled: its costs are no longer awarded
         (200000, date(2025, 7, 10), 0),  # the claim's fee less the credited 2 000 ₽
         (0, None, 400000),  # awarded by the decision: the claim's whole fee
     ]

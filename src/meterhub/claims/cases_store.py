@@ -409,7 +409,29 @@ def record_step(
         _publish(conn, case, None, in_force_on)
     elif state in (CaseState.ORDER_CANCELLED, CaseState.CLOSED_PAID):
         _publish(conn, case, happened_on, None)
+    if state is CaseState.ORDER_CANCELLED:
+        _withdraw_order_costs(conn, case_id, actor)
     return step_id
+
+
+def _withdraw_order_costs(conn: psycopg.Connection, case_id: int, actor: str) -> None:
+    """The court costs the cancelled order awarded are no longer owed: a correcting line with them negated
+    (the order's line stays as it was recorded)."""
+    order = conn.execute(
+        "SELECT step_id FROM claims_case_steps WHERE case_id = %s AND state = 'order_issued'"
+        " ORDER BY happened_on DESC, step_id DESC LIMIT 1",
+        (case_id,),
+    ).fetchone()
+    awarded = total_costs(court_act_awards(conn, order[0])) if order else 0
+    if awarded:
+        add_cost(
+            conn,
+            case_id,
+            "state_fee",
+            actor,
+            awarded_kopecks=-awarded,
+            note="судебный приказ отменён: присуждённые им судебные расходы не взыскиваются",
+        )
 
 
 def _record_lawsuit_fee(
@@ -483,9 +505,12 @@ def add_cost(
     awarded_kopecks: int = 0,
     note: str = "",
 ) -> int:
-    """A court cost of the case: paid by the claimant and/or awarded against the debtors."""
+    """A court cost of the case: paid by the claimant and/or awarded against the debtors (a negative
+    ``awarded_kopecks``, paying nothing, withdraws what a cancelled act awarded)."""
     if kind not in COST_KINDS:
         raise ValueError(f"cost kind {kind!r} is not one of {', '.join(COST_KINDS)}")
+    if paid_kopecks < 0 or (awarded_kopecks < 0 and paid_kopecks):
+        raise ValueError("a court cost pays a positive amount; only a correcting line awards less than 0")
     return conn.execute(
         "INSERT INTO claims_case_costs (case_id, kind, paid_kopecks, paid_on, awarded_kopecks, note, actor)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING cost_id",
