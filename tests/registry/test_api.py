@@ -463,6 +463,32 @@ def test_what_the_models_and_the_database_refuse_is_said_in_russian(client) -> N
     )
     r = client.post(f"/api/v1/registry/owners/{2**40}/end", headers=clerk, json={"lost_on": "2026-01-01"})
     assert r.json()["detail"] == f"права собственности № {2**40} нет в реестре или оно уже прекращено"
+    # the database's check (lost_on after acquired_on), said in Russian
+    owners = client.get("/api/v1/registry/owners?building_id=B1&premise_no=2", headers=clerk).json()
+    current = next(o for o in owners if o["lost_on"] is None)
+    ended = f"/api/v1/registry/owners/{current['ownership_id']}/end"
+    r = client.post(ended, headers=clerk, json={"lost_on": "1900-01-01"})
+    assert (r.status_code, r.json()["detail"]) == (
+        422,
+        "дата прекращения права должна быть позже даты его приобретения",
+    )
     # a route outside the register answers as before: no msg_ru
     r = client.get("/api/v1/accounts?limit=0", headers=client.tokens["root"])
     assert r.status_code == 422 and "msg_ru" not in r.json()["detail"][0]
+
+
+def test_each_check_said_in_russian_is_a_check_of_the_migrated_schema(db_url: str) -> None:
+    """api.registry_errors names the registry's checks by PostgreSQL's generated names; the catalog of the
+    migrated database is the oracle (a renamed or reordered check would fall back to the generic text)."""
+    from meterhub.api.registry_errors import _CHECK_RU
+
+    with psycopg.connect(db_url) as conn:
+        found = {
+            name
+            for (name,) in conn.execute(
+                "SELECT conname FROM pg_constraint WHERE contype = 'c' "
+                "AND conrelid::regclass::text LIKE 'registry_%'"
+            )
+        }
+    assert set(_CHECK_RU) - found == set()
+    assert "registry_owners_check2" in found  # lost_on > acquired_on, the third unnamed check of the table

@@ -159,16 +159,23 @@ def constraint_message_ru(e: psycopg.errors.IntegrityError) -> str:
 _CHECK_RU = {  # PostgreSQL's names of the registry's unnamed checks (<table>_<column>_check, <table>_checkN)
     "registry_representatives_check": "гражданин не может быть законным представителем самого себя; "
     "выберите другого представителя",
-    "registry_owners_check": "укажите собственника: либо гражданина из реестра, либо организацию",
-    "registry_owners_check1": "дата прекращения права должна быть позже даты его приобретения",
+    "registry_representatives_kind_check": "вид представительства: выберите родителя, усыновителя, опекуна "
+    "или попечителя",
+    "registry_owners_check": "доля не может быть больше 1; укажите дробью, например 1/2",
+    "registry_owners_check1": "укажите собственника: либо гражданина из реестра, либо организацию",
+    "registry_owners_check2": "дата прекращения права должна быть позже даты его приобретения",
     "registry_owners_share_numerator_check": "доля должна быть больше 0; укажите дробью, например 1/2",
-    "registry_owners_share_denominator_check": "доля не может быть больше 1; укажите дробью, например 1/2",
+    "registry_owners_joint_group_check": "номер совместной собственности должен быть больше 0",
     "registry_persons_snils_check": "СНИЛС записывается в виде 000-000-000 00",
     "registry_persons_sex_check": "пол: выберите мужской или женский",
+    "registry_documents_doc_type_check": "вид документа: выберите из списка",
     "registry_documents_subdivision_code_check": "код подразделения записывается в виде 000-000",
     "registry_documents_number_check": "укажите номер документа",
     "registry_person_names_last_name_check": "укажите фамилию",
     "registry_person_names_first_name_check": "укажите имя",
+    "registry_events_check": "для регистрации укажите дом и квартиру",
+    "registry_events_check1": "укажите запись о регистрации, к которой относится снятие, продление или "
+    "аннулирование",
     "registry_events_check2": "для регистрации по месту пребывания укажите дату окончания (срок пребывания)",
     "registry_events_check3": "дата окончания должна быть позже даты регистрации",
 }
