@@ -1,0 +1,576 @@
+"""The fast path of :func:`~meterhub.billing.rules.building.compute_building_charges`: the same lines, fewer
+Python layers per line (быстрый путь расчёта).
+
+The reference path decides every account's volumes and builds every line through the general functions
+of :mod:`.volumes` and :mod:`.charges` (each re-derives tariff parts, enters the Decimal context, checks
+its inputs, splits one hourly series). Most accounts of a building are the same few shapes, so this path
+does per building what does not depend on the account and keeps per account only the arithmetic:
+
+* **volumes** — a valid meter with register (zone) volumes that are already exact ``Decimal`` s keyed by
+  :class:`Zone` is taken as the reference's :func:`~.volumes.decide_individual_volume` takes it (formula
+  1, with п. 38 for zones); wastewater without a meter is the sum of cold and hot water with the weakest
+  method. Everything else — hourly meters, averages, normatives (×1.5), invalid values — goes through
+  the reference decision itself;
+* **hourly series** — all hourly series of a building with the same hour starts (in the close, every
+  hourly meter of the building over the same local month) are split in one numpy pass: local day and
+  hour, tariff part and zone once for the shared starts, then exact integer sums per meter and zone
+  (int64 micro-units, as :meth:`~.zones.HourlySeries.sum_by_group`);
+* **lines** — tariff parts and their checks once per (tariff book, service); the line arithmetic of
+  :func:`~.charges._line` (``volume × price × coefficient``, half-up kopeck rounding after the 1e-32 guard
+  snap, which is a no-op for amounts with at most 32 decimals and is applied as in
+  :func:`~.rounding.round_money` otherwise).
+
+What it does not handle falls back to the reference functions *per account* (or per service for
+volumes): a tariff priced on the wrong basis, an input of another type, a series with decimal volumes
+or its own hour starts, any error (the reference then raises its own message). The property test
+``tests/billing/test_engine_fast_path.py`` compares both paths' whole results on random buildings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from meterhub.billing.rules.charges import (
+    MAINTENANCE_FORMULA,
+    AccountCharges,
+    AccountInput,
+    BillingRules,
+    ChargeKind,
+    ChargeLine,
+    CommonPropertyShare,
+    _zones_for_tariff,
+    compute_account_charges,
+)
+from meterhub.billing.rules.periods import BillingPeriod
+from meterhub.billing.rules.rounding import _ENGINE, KOPECK, MONEY_GUARD_QUANTUM, to_decimal
+from meterhub.billing.rules.tariffs import (
+    _EPOCH_DATE,
+    SERVICE_UNITS,
+    PriceBasis,
+    Service,
+    TariffBook,
+    TariffPart,
+    prorate_by_days,
+)
+from meterhub.billing.rules.volumes import (
+    WASTEWATER_FORMULA,
+    IndividualVolume,
+    MeterStatus,
+    ServiceConsumer,
+    VolumeMethod,
+    VolumeRules,
+    decide_individual_volume,
+)
+from meterhub.billing.rules.zones import HourlySeries, Zone, ZoneScheme, local_days_and_hours
+
+__all__ = ["fast_account_charges", "fast_account_volumes"]
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+# an enum member looked up on its class costs ~0.5 µs in Python 3.11: the hot loops use these names
+_SINGLE, _DAY, _NIGHT, _PEAK, _SEMI_PEAK = Zone.SINGLE, Zone.DAY, Zone.NIGHT, Zone.PEAK, Zone.SEMI_PEAK
+_MAINTENANCE, _WASTEWATER = Service.MAINTENANCE, Service.WASTEWATER
+_INDIVIDUAL, _COMMON_PROPERTY = ChargeKind.INDIVIDUAL, ChargeKind.COMMON_PROPERTY
+_VALID, _METER = MeterStatus.VALID, VolumeMethod.METER
+_SINGLE_RATE, _TWO_ZONE = ZoneScheme.SINGLE_RATE, ZoneScheme.TWO_ZONE
+
+
+def _fast_constructor(cls: type, names: tuple[str, ...]) -> Callable[[dict[str, object]], object]:
+    """Build an instance of the frozen dataclass ``cls`` from all its fields at once.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` (≈ 4 µs for a
+    ChargeLine's 18 fields, the largest single cost of a line); the instance built here has the same
+    ``__dict__``, so it compares, hashes, prints and pickles the same. Checked at import: the class must
+    still be a plain frozen dataclass with exactly these fields and no ``__post_init__`` or slots.
+    """
+    fields = tuple(f.name for f in dataclasses.fields(cls))
+    params = cls.__dataclass_params__  # type: ignore[attr-defined]
+    if fields != names or not params.frozen or hasattr(cls, "__post_init__") or hasattr(cls, "__slots__"):
+        raise RuntimeError(f"fast_path: {cls.__name__} changed ({fields}); update its fast constructor")
+    new = object.__new__
+    set_dict = object.__setattr__
+
+    def construct(values: dict[str, object]) -> object:
+        instance = new(cls)
+        set_dict(instance, "__dict__", values)
+        return instance
+
+    return construct
+
+
+_new_line = _fast_constructor(
+    ChargeLine,
+    (
+        "account",
+        "period",
+        "service",
+        "kind",
+        "zone",
+        "volume",
+        "unit",
+        "tariff",
+        "method",
+        "formula",
+        "amount_exact",
+        "amount",
+        "part_start",
+        "part_end",
+        "coefficient",
+        "amount_without_coefficient",
+        "excess",
+        "note",
+    ),
+)
+_new_volume = _fast_constructor(
+    IndividualVolume,
+    (
+        "service",
+        "method",
+        "formula",
+        "zone_volumes",
+        "hourly",
+        "coefficient",
+        "persons",
+        "normative",
+        "average_months",
+        "note",
+    ),
+)
+_METER_FORMULA = "ПП 354, Прил. 2, ф. 1"
+_METER_ZONES_FORMULA = "ПП 354, Прил. 2, ф. 1; п. 38 (зоны суток)"
+_METHOD_RANK = {
+    VolumeMethod.METER: 0,
+    VolumeMethod.AVERAGE: 1,
+    VolumeMethod.NORMATIVE: 2,
+    VolumeMethod.NORMATIVE_X1_5: 2,
+}
+_METHOD_VALUE = {m: m.value for m in VolumeMethod}
+_AREA = VolumeMethod.AREA.value
+_RANKED = (VolumeMethod.METER, VolumeMethod.AVERAGE, VolumeMethod.NORMATIVE)
+
+
+# --- volumes -------------------------------------------------------------------------------------------
+
+
+def fast_account_volumes(account: AccountInput, rules: VolumeRules) -> dict[Service, IndividualVolume]:
+    """:func:`~.charges.account_volumes`, with register-metered services and derived wastewater inline."""
+    decided: dict[Service, IndividualVolume] = {}
+    seen: set[Service] = set()
+    for consumer in account.services:
+        if consumer.service in seen:
+            raise ValueError(f"account {account.account}: service {consumer.service} is listed twice")
+        seen.add(consumer.service)
+    wastewater: ServiceConsumer | None = None
+    for consumer in account.services:
+        service = consumer.service
+        if service is _MAINTENANCE:
+            continue
+        if service is _WASTEWATER and consumer.meter is None:
+            wastewater = consumer
+            continue
+        decided[service] = _metered_registers(consumer) or decide_individual_volume(
+            consumer,
+            account=account.account,
+            residential=account.residential,
+            residents=account.residents,
+            owners=account.owners,
+            rules=rules,
+        )
+    if wastewater is not None:
+        water = [decided[s] for s in (Service.COLD_WATER, Service.HOT_WATER) if s in decided]
+        decided[_WASTEWATER] = (
+            _wastewater(water)
+            if water
+            else decide_individual_volume(
+                wastewater,
+                account=account.account,
+                residential=account.residential,
+                residents=account.residents,
+                owners=account.owners,
+                rules=rules,
+            )
+        )
+    return decided
+
+
+def _metered_registers(consumer: ServiceConsumer) -> IndividualVolume | None:
+    """A valid meter's register volumes, when they need no conversion or check; else ``None``."""
+    meter = consumer.meter
+    if meter is None or meter.status is not _VALID:
+        return None
+    zone_volumes = meter.zone_volumes
+    if zone_volumes is None:
+        return None
+    zones: dict[Zone, Decimal] = {}
+    for z, v in zone_volumes.items():
+        if type(z) is not Zone or type(v) is not Decimal or not v.is_finite() or v < 0:
+            return None  # the reference converts, or raises with its message
+        zones[z] = v
+    single = len(zones) == 0 or (len(zones) == 1 and _SINGLE in zones)
+    return _new_volume(  # type: ignore[return-value]
+        {
+            "service": consumer.service,
+            "method": _METER,
+            "formula": _METER_FORMULA if single else _METER_ZONES_FORMULA,
+            "zone_volumes": zones,
+            "hourly": None,
+            "coefficient": _ONE,
+            "persons": None,
+            "normative": None,
+            "average_months": None,
+            "note": "",
+        }
+    )
+
+
+def _total(volume: IndividualVolume) -> Decimal:
+    """:attr:`IndividualVolume.total` inside the engine context the caller holds."""
+    return sum(volume.zone_volumes.values(), _ZERO)
+
+
+def _wastewater(components: Sequence[IndividualVolume]) -> IndividualVolume:
+    """:func:`~.volumes.wastewater_volume` of one or two decided water volumes (engine context held)."""
+    total = sum((_total(c) for c in components), _ZERO)
+    method = _RANKED[max(_METHOD_RANK[c.method] for c in components)]
+    parts = " + ".join(f"{c.service} {c.method}" for c in components)
+    return _new_volume(  # type: ignore[return-value]
+        {
+            "service": _WASTEWATER,
+            "method": method,
+            "formula": WASTEWATER_FORMULA,
+            "zone_volumes": {_SINGLE: total},
+            "hourly": None,
+            "coefficient": _ONE,
+            "persons": None,
+            "normative": None,
+            "average_months": None,
+            "note": f"sum of {parts}",
+        }
+    )
+
+
+# --- hourly series, one pass per building ---------------------------------------------------------------
+
+
+class _HourlySplitter:
+    """Zone volumes per tariff part of many hourly series over the same hour starts (one numpy pass)."""
+
+    def __init__(self, tz: ZoneInfo, period: BillingPeriod) -> None:
+        self.tz = tz
+        self.period = period
+        self.first = (period.first_day - _EPOCH_DATE).days
+        self.end = (period.end_day - _EPOCH_DATE).days
+        self._starts: list[np.ndarray] = []
+        self._local: list[tuple[np.ndarray, np.ndarray] | None] = []
+        self._groups: dict[tuple[int, int], tuple[np.ndarray, int] | None] = {}
+
+    def _starts_index(self, starts: np.ndarray) -> int:
+        for i, known in enumerate(self._starts):
+            if known is starts or (known.shape == starts.shape and np.array_equal(known, starts)):
+                return i
+        self._starts.append(starts)
+        local_day, local_hour = local_days_and_hours(starts, self.tz)
+        inside = not np.any((local_day < self.first) | (local_day >= self.end))
+        self._local.append((local_day, local_hour) if inside else None)
+        return len(self._starts) - 1
+
+    def groups(self, series: HourlySeries, parts: Sequence[TariffPart]) -> tuple[np.ndarray, int] | None:
+        """Group index (tariff part × zone) of each hour and the number of groups; ``None`` = fallback."""
+        micro, starts = series.volume_micro, series.hour_starts_us
+        if micro is None or micro.dtype != np.int64 or starts.dtype != np.int64 or micro.ndim != 1:
+            return None
+        index = self._starts_index(series.hour_starts_us)
+        key = (index, id(parts))
+        if key not in self._groups:
+            self._groups[key] = self._split_groups(index, parts)
+        return self._groups[key]
+
+    def _split_groups(self, index: int, parts: Sequence[TariffPart]) -> tuple[np.ndarray, int] | None:
+        local = self._local[index]
+        if local is None:
+            return None  # hours outside the month: the reference raises
+        local_day, local_hour = local
+        first = self.first
+        part_of_day = np.empty(self.end - first, dtype=np.int64)
+        offsets: list[int] = []
+        offset = 0
+        for i, part in enumerate(parts):
+            part_of_day[(part.start - _EPOCH_DATE).days - first : (part.end - _EPOCH_DATE).days - first] = i
+            offsets.append(offset)
+            offset += len(part.tariff.scheme.zones)
+        part_of_hour = part_of_day[local_day - first]
+        groups = np.empty(len(local_day), dtype=np.int64)
+        for i, part in enumerate(parts):
+            mask = part_of_hour == i
+            if mask.any():
+                groups[mask] = offsets[i] + part.tariff.schedule.zone_indices(
+                    local_day[mask], local_hour[mask]
+                )
+        return groups, offset
+
+
+def _split_hourly(
+    requests: list[tuple[HourlySeries, Sequence[TariffPart]]], splitter: _HourlySplitter
+) -> list[list[dict[Zone, Decimal]] | None]:
+    """:func:`~.tariffs.split_hourly_by_part` of every request (``None`` where the reference must do it)."""
+    results: list[list[dict[Zone, Decimal]] | None] = [None] * len(requests)
+    batches: dict[tuple[int, int], list[int]] = {}
+    grouping: dict[tuple[int, int], tuple[np.ndarray, int]] = {}
+    for r, (series, parts) in enumerate(requests):
+        found = splitter.groups(series, parts)
+        if found is None:
+            continue
+        key = (id(found[0]), id(parts))
+        grouping[key] = found
+        batches.setdefault(key, []).append(r)
+    for key, members in batches.items():
+        groups, n_groups = grouping[key]
+        volumes = np.stack([requests[r][0].volume_micro for r in members]).astype(np.int64, copy=False)
+        sums = np.zeros((len(members), n_groups), dtype=np.int64)
+        for g in range(n_groups):
+            sums[:, g] = volumes[:, groups == g].sum(axis=1, dtype=np.int64)
+        parts = requests[members[0]][1]
+        for row, r in enumerate(members):
+            values = [Decimal(s).scaleb(-6) for s in sums[row].tolist()]
+            per_part: list[dict[Zone, Decimal]] = []
+            offset = 0
+            for part in parts:
+                zones = part.tariff.scheme.zones
+                per_part.append(dict(zip(zones, values[offset : offset + len(zones)], strict=True)))
+                offset += len(zones)
+            results[r] = per_part
+    return results
+
+
+# --- lines ---------------------------------------------------------------------------------------------
+
+
+def _round(exact: Decimal) -> Decimal:
+    """:func:`~.rounding.round_money` of an exact product (a ``Decimal`` already: no conversion)."""
+    return exact.quantize(MONEY_GUARD_QUANTUM, ROUND_HALF_EVEN, context=_ENGINE).quantize(
+        KOPECK, ROUND_HALF_UP, context=_ENGINE
+    )
+
+
+class _Plans:
+    """Tariff parts per (tariff book, service), checked once: ``None`` when the price basis is wrong."""
+
+    def __init__(self, period: BillingPeriod) -> None:
+        self.period = period
+        self._parts: dict[tuple[int, Service], list[TariffPart] | None] = {}
+
+    def parts(self, book: TariffBook, service: Service) -> list[TariffPart] | None:
+        key = (id(book), service)
+        if key not in self._parts:
+            parts = book.parts(service, self.period)
+            basis = PriceBasis.PER_M2 if service is Service.MAINTENANCE else PriceBasis.PER_UNIT
+            ok = all(part.tariff.basis is basis for part in parts)
+            self._parts[key] = parts if ok else None
+        return self._parts[key]
+
+
+class _Fallback(Exception):
+    """The account leaves the fast path (the reference computes it, and raises where it must)."""
+
+
+def _line(
+    account: str,
+    period: BillingPeriod,
+    service: Service,
+    kind: ChargeKind,
+    zone: Zone,
+    volume: Decimal,
+    part: TariffPart,
+    method: str,
+    formula: str,
+    coefficient: Decimal,
+    note: str,
+) -> ChargeLine:
+    price = part.tariff.price(zone)
+    base_exact = volume * price
+    exact = base_exact * coefficient
+    amount = _round(exact)
+    if coefficient != 1:
+        without = _round(base_exact)
+        excess = amount - without
+    else:
+        without = None
+        excess = Decimal(0)
+    return _new_line(  # type: ignore[return-value]
+        {
+            "account": account,
+            "period": period,
+            "service": service,
+            "kind": kind,
+            "zone": zone,
+            "volume": volume,
+            "unit": SERVICE_UNITS[service],
+            "tariff": price,
+            "method": method,
+            "formula": formula,
+            "amount_exact": exact,
+            "amount": amount,
+            "part_start": part.start,
+            "part_end": part.end,
+            "coefficient": coefficient,
+            "amount_without_coefficient": without,
+            "excess": excess,
+            "note": note,
+        }
+    )
+
+
+def _zones(zone_volumes: Mapping[Zone, Decimal], part: TariffPart) -> Mapping[Zone, Decimal]:
+    """:func:`~.charges._zones_for_tariff` with its two common cases inline (engine context held)."""
+    tariff = part.tariff
+    scheme = tariff.scheme
+    if len(zone_volumes) == 1 and _SINGLE in zone_volumes:
+        if scheme is _SINGLE_RATE or tariff.has_price(_SINGLE):
+            return {_SINGLE: zone_volumes[_SINGLE]}
+    elif scheme is _TWO_ZONE and _SINGLE not in zone_volumes:
+        get = zone_volumes.get
+        day = get(_DAY, _ZERO) + get(_PEAK, _ZERO)
+        day += get(_SEMI_PEAK, _ZERO)
+        return {_DAY: day, _NIGHT: get(_NIGHT, _ZERO)}
+    return _zones_for_tariff(zone_volumes, tariff)
+
+
+def _account_lines(
+    account: AccountInput,
+    period: BillingPeriod,
+    book: TariffBook,
+    plans: _Plans,
+    volumes: Mapping[Service, IndividualVolume],
+    hourly: Mapping[Service, list[dict[Zone, Decimal]]],
+    shares: Sequence[CommonPropertyShare],
+) -> list[ChargeLine]:
+    number = account.account
+    lines: list[ChargeLine] = []
+    for consumer in account.services:
+        service = consumer.service
+        parts = plans.parts(book, service)
+        if parts is None:
+            raise _Fallback
+        if service is _MAINTENANCE:
+            area = to_decimal(account.area, f"account {number} area")
+            for part, share in zip(parts, prorate_by_days(area, parts, period), strict=True):
+                lines.append(
+                    _line(
+                        number,
+                        period,
+                        service,
+                        _INDIVIDUAL,
+                        _SINGLE,
+                        share,
+                        part,
+                        _AREA,
+                        MAINTENANCE_FORMULA,
+                        _ONE,
+                        "",
+                    )
+                )
+            continue
+        volume = volumes[service]
+        if volume.hourly is not None:
+            per_part = hourly.get(service)
+            if per_part is None:
+                raise _Fallback
+        elif len(parts) == 1:
+            per_part = [volume.zone_volumes]
+        else:
+            by_zone = {z: prorate_by_days(v, parts, period) for z, v in volume.zone_volumes.items()}
+            per_part = [{z: shares_[i] for z, shares_ in by_zone.items()} for i in range(len(parts))]
+        method = _METHOD_VALUE[volume.method]
+        for part, zone_volumes in zip(parts, per_part, strict=True):
+            for zone, v in _zones(zone_volumes, part).items():
+                lines.append(
+                    _line(
+                        number,
+                        period,
+                        service,
+                        _INDIVIDUAL,
+                        zone,
+                        v,
+                        part,
+                        method,
+                        volume.formula,
+                        volume.coefficient,
+                        volume.note,
+                    )
+                )
+    for cp in shares:
+        parts = plans.parts(book, cp.service)
+        if parts is None:
+            raise _Fallback  # the reference prices it anyway (no basis check for common property)
+        for part, v in zip(parts, prorate_by_days(cp.volume, parts, period), strict=True):
+            lines.append(
+                _line(
+                    number,
+                    period,
+                    cp.service,
+                    _COMMON_PROPERTY,
+                    _SINGLE,
+                    v,
+                    part,
+                    cp.method,
+                    cp.formula,
+                    _ONE,
+                    "",
+                )
+            )
+    return lines
+
+
+def fast_account_charges(
+    accounts: Sequence[AccountInput],
+    period: BillingPeriod,
+    tz: ZoneInfo,
+    book_of: Callable[[str], TariffBook],
+    volumes: Mapping[str, Mapping[Service, IndividualVolume]],
+    shares: Mapping[str, Sequence[CommonPropertyShare]],
+    rules: BillingRules,
+) -> list[AccountCharges]:
+    """Every account's :class:`AccountCharges`, equal to :func:`~.charges.compute_account_charges` with
+    the same volumes and shares (which computes the accounts this path does not handle).
+
+    Runs inside the caller's engine context.
+    """
+    plans = _Plans(period)
+    splitter = _HourlySplitter(tz, period)
+    requests: list[tuple[HourlySeries, Sequence[TariffPart]]] = []
+    owners: list[tuple[int, Service]] = []
+    books = [book_of(a.account) for a in accounts]
+    for index, (account, book) in enumerate(zip(accounts, books, strict=True)):
+        for service, volume in volumes[account.account].items():
+            if volume.hourly is not None:
+                try:
+                    parts = plans.parts(book, service)
+                except ValueError:
+                    continue  # no tariff: the reference raises for this account
+                if parts is not None:
+                    requests.append((volume.hourly, parts))
+                    owners.append((index, service))
+    hourly: list[dict[Service, list[dict[Zone, Decimal]]]] = [{} for _ in accounts]
+    for (index, service), split in zip(owners, _split_hourly(requests, splitter), strict=True):
+        if split is not None:
+            hourly[index][service] = split
+    result = []
+    for account, book, own_hourly in zip(accounts, books, hourly, strict=True):
+        number = account.account
+        decided = volumes[number]
+        try:
+            lines = _account_lines(account, period, book, plans, decided, own_hourly, shares[number])
+        except Exception:
+            result.append(
+                compute_account_charges(
+                    account, period, book, tz, common_property=shares[number], rules=rules, volumes=decided
+                )
+            )
+            continue
+        result.append(AccountCharges(number, period, dict(decided), tuple(lines)))
+    return result
