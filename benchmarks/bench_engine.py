@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import sys
@@ -136,15 +137,21 @@ def synthetic_building(b: int, flats: int = 350) -> BuildingInput:
     )
 
 
-def _cpu(fn, buildings: list[BuildingInput], repeat: int) -> tuple[float, list]:
-    """The least CPU time [s] of ``repeat`` runs over all buildings (shared machine), and the results."""
+def _cpu(fn, buildings: list[BuildingInput], repeat: int, collector: bool) -> tuple[float, list]:
+    """The least CPU time [s] of ``repeat`` runs over all buildings (shared machine), and the results;
+    ``collector``: the cyclic garbage collector on, or paused as the close pauses it for the engine."""
     best = float("inf")
+    results: list = []
     for _ in range(repeat):
         results = []
+        gc.collect()
+        if not collector:
+            gc.disable()
         started = time.process_time()
         for building in buildings:
             results.append(fn(building))
         best = min(best, time.process_time() - started)
+        gc.enable()
     return best, results
 
 
@@ -156,7 +163,6 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
     buildings = [synthetic_building(b, args.flats) for b in range(1, args.buildings + 1)]
-    lines = 0
 
     def reference(building: BuildingInput):
         return compute_building_charges(building, PERIOD, fast=False)
@@ -170,28 +176,38 @@ def main() -> None:
             profiler.runcall(lambda fn=fn: [fn(b) for b in buildings[:3]])
             print(f"--- cProfile, {name} path, 3 buildings")
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-    load_before = os.getloadavg()
-    fast(buildings[0])  # warm caches (zone offsets, tariff schedules) for both paths alike
-    reference(buildings[0])
-    ref_s, ref_results = _cpu(reference, buildings, args.repeat)
-    fast_s, fast_results = _cpu(fast, buildings, args.repeat)
-    digest_s, _ = _cpu(input_digest, buildings, args.repeat)
-    load_after = os.getloadavg()
-    mismatches = sum(
-        1 for a, b in zip(ref_results, fast_results, strict=True) if a != b or repr(a) != repr(b)
-    )
-    lines = sum(len(r.lines) for r in ref_results)
     n = len(buildings)
     accounts = sum(len(b.accounts) for b in buildings)
-    print(f"{n} buildings × {args.flats} flats = {accounts:,} accounts, {lines:,} lines (period {PERIOD})")
-    print(f"load average before {load_before[0]:.2f} / after {load_after[0]:.2f} (1 min)")
-    print(f"reference path : {1000 * ref_s / n:7.1f} ms CPU per building ({1e6 * ref_s / lines:.1f} µs/line)")
+    fast(buildings[0])  # warm caches (zone offsets, tariff schedules) for both paths alike
+    reference(buildings[0])
+    rows = []
+    mismatches = 0
+    lines = 0
+    for collector in (False, True):
+        load_before = os.getloadavg()[0]
+        ref_s, ref_results = _cpu(reference, buildings, args.repeat, collector)
+        fast_s, fast_results = _cpu(fast, buildings, args.repeat, collector)
+        load_after = os.getloadavg()[0]
+        mismatches += sum(
+            1 for a, b in zip(ref_results, fast_results, strict=True) if a != b or repr(a) != repr(b)
+        )
+        lines = sum(len(r.lines) for r in ref_results)
+        rows.append((collector, ref_s, fast_s, load_before, load_after))
+        del ref_results, fast_results
+    digest_load = os.getloadavg()[0]
+    digest_s, _ = _cpu(input_digest, buildings, args.repeat, True)
     print(
-        f"fast path      : {1000 * fast_s / n:7.1f} ms CPU per building ({1e6 * fast_s / lines:.1f} µs/line)"
+        f"{n} buildings × {args.flats} flats = {accounts:,} accounts, {lines:,} lines (period {PERIOD}); "
+        f"CPU per building, least of {args.repeat} runs"
     )
-    print(f"ratio          : {ref_s / fast_s:7.2f}× (reference / fast)")
-    print(f"input digest   : {1000 * digest_s / n:7.1f} ms CPU per building")
-    print(f"results equal  : {n - mismatches} of {n} buildings")
+    for collector, ref_s, fast_s, load_before, load_after in rows:
+        label = "collector on" if collector else "collector paused (as the close runs the engine)"
+        print(f"{label}; load average {load_before:.2f} → {load_after:.2f}")
+        print(f"  reference path : {1000 * ref_s / n:6.1f} ms ({1e6 * ref_s / lines:.1f} µs/line)")
+        print(f"  fast path      : {1000 * fast_s / n:6.1f} ms ({1e6 * fast_s / lines:.1f} µs/line)")
+        print(f"  ratio          : {ref_s / fast_s:6.2f}× (reference / fast)")
+    print(f"input digest     : {1000 * digest_s / n:6.1f} ms (load average {digest_load:.2f})")
+    print(f"results equal    : {2 * n - mismatches} of {2 * n} building results (== and repr)")
     if mismatches:
         raise SystemExit("fast path differs from the reference path")
 

@@ -21,6 +21,7 @@ with; see :mod:`meterhub.billing.close.input_changes`.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ from meterhub.billing.close.results_store import (
     replace_draft_results,
     stored_input_digest,
 )
-from meterhub.billing.rules.building import BuildingCharges, compute_building_charges
+from meterhub.billing.rules.building import BuildingCharges, BuildingInput, compute_building_charges
 from meterhub.billing.rules.charges import BillingRules, ChargeKind
 from meterhub.billing.rules.input_digest import input_digest
 from meterhub.billing.rules.periods import BillingPeriod
@@ -97,6 +98,27 @@ class CloseOptions:
     snapshot and is always rechecked)."""
     loader: LoaderOptions = field(default_factory=LoaderOptions)
     rules: BillingRules = field(default_factory=BillingRules)
+    fast_engine: bool = True
+    """The engine's fast path (identical lines, a fraction of the CPU: docs/billing-engine.md); ``False``
+    runs every account through the reference path."""
+
+
+def compute_charges(
+    loaded_input: BuildingInput, period: BillingPeriod, options: CloseOptions
+) -> BuildingCharges:
+    """The engine call of the close, with the cyclic garbage collector paused while it runs.
+
+    The engine allocates some 30,000 short-lived objects per building and creates no reference cycles;
+    with the collector on, its passes over the worker's heap cost about a quarter of the engine's CPU
+    (benchmarks/bench_engine.py). The collector is restored as it was, also on an error.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return compute_building_charges(loaded_input, period, options.rules, fast=options.fast_engine)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -138,7 +160,7 @@ def pending_recalculations(
         booked = booked_corrections(conn, building_id, closed, excluding=period)
         if not booked and input_digest(loaded.input) == stored_input_digest(conn, building_id, closed):
             continue  # same inputs as when it was closed, nothing booked since: no correction
-        corrected = compute_building_charges(loaded.input, closed, options.rules).lines
+        corrected = compute_charges(loaded.input, closed, options).lines
         raw = recalculation_lines(
             read_charge_lines(conn, building_id, closed),
             corrected,
@@ -373,7 +395,7 @@ def close_building(
         t0 = time.perf_counter()
         loaded = load_building_input(conn, building_id, period, options.loader)
         t1 = time.perf_counter()
-        charges = compute_building_charges(loaded.input, period, options.rules)
+        charges = compute_charges(loaded.input, period, options)
         rechecked: list[str] = []
         recalculations = pending_recalculations(conn, building_id, period, options, rechecked)
         recalculations += true_up_recalculations(conn, building_id, period, loaded)

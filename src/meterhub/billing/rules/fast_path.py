@@ -357,21 +357,46 @@ def _round(exact: Decimal) -> Decimal:
     )
 
 
+class _Priced:
+    """A tariff part with what its lines read: prices by zone, the part's days, the unit."""
+
+    __slots__ = ("end", "part", "prices", "start", "unit")
+
+    def __init__(self, part: TariffPart, unit: str) -> None:
+        self.part = part
+        self.prices = {
+            z: part.tariff.price(z) for z in (*part.tariff.scheme.zones, _SINGLE) if part.tariff.has_price(z)
+        }
+        self.start = part.start
+        self.end = part.end
+        self.unit = unit
+
+
 class _Plans:
     """Tariff parts per (tariff book, service), checked once: ``None`` when the price basis is wrong."""
 
     def __init__(self, period: BillingPeriod) -> None:
         self.period = period
         self._parts: dict[tuple[int, Service], list[TariffPart] | None] = {}
+        self._priced: dict[tuple[int, Service, bool], list[_Priced] | None] = {}
 
     def parts(self, book: TariffBook, service: Service) -> list[TariffPart] | None:
         key = (id(book), service)
         if key not in self._parts:
             parts = book.parts(service, self.period)
-            basis = PriceBasis.PER_M2 if service is Service.MAINTENANCE else PriceBasis.PER_UNIT
+            basis = PriceBasis.PER_M2 if service is _MAINTENANCE else PriceBasis.PER_UNIT
             ok = all(part.tariff.basis is basis for part in parts)
             self._parts[key] = parts if ok else None
         return self._parts[key]
+
+    def priced(self, book: TariffBook, service: Service, checked: bool = True) -> list[_Priced] | None:
+        """The parts with their prices; ``checked=False`` skips the basis check (common property)."""
+        key = (id(book), service, checked)
+        if key not in self._priced:
+            parts = self.parts(book, service) if checked else book.parts(service, self.period)
+            unit = SERVICE_UNITS[service]
+            self._priced[key] = None if parts is None else [_Priced(part, unit) for part in parts]
+        return self._priced[key]
 
 
 class _Fallback(Exception):
@@ -385,22 +410,28 @@ def _line(
     kind: ChargeKind,
     zone: Zone,
     volume: Decimal,
-    part: TariffPart,
+    priced: _Priced,
     method: str,
     formula: str,
     coefficient: Decimal,
     note: str,
 ) -> ChargeLine:
-    price = part.tariff.price(zone)
+    price = priced.prices[zone]  # KeyError: the reference raises its message
     base_exact = volume * price
-    exact = base_exact * coefficient
-    amount = _round(exact)
-    if coefficient != 1:
-        without = _round(base_exact)
-        excess = amount - without
-    else:
+    if coefficient is _ONE:
+        exact = base_exact * coefficient
+        amount = _round(exact)
         without = None
         excess = Decimal(0)
+    else:
+        exact = base_exact * coefficient
+        amount = _round(exact)
+        if coefficient != 1:
+            without = _round(base_exact)
+            excess = amount - without
+        else:
+            without = None
+            excess = Decimal(0)
     return _new_line(  # type: ignore[return-value]
         {
             "account": account,
@@ -409,14 +440,14 @@ def _line(
             "kind": kind,
             "zone": zone,
             "volume": volume,
-            "unit": SERVICE_UNITS[service],
+            "unit": priced.unit,
             "tariff": price,
             "method": method,
             "formula": formula,
             "amount_exact": exact,
             "amount": amount,
-            "part_start": part.start,
-            "part_end": part.end,
+            "part_start": priced.start,
+            "part_end": priced.end,
             "coefficient": coefficient,
             "amount_without_coefficient": without,
             "excess": excess,
@@ -451,15 +482,36 @@ def _account_lines(
 ) -> list[ChargeLine]:
     number = account.account
     lines: list[ChargeLine] = []
+    append = lines.append
     for consumer in account.services:
         service = consumer.service
-        parts = plans.parts(book, service)
-        if parts is None:
+        priced = plans.priced(book, service)
+        if priced is None:
             raise _Fallback
         if service is _MAINTENANCE:
-            area = to_decimal(account.area, f"account {number} area")
-            for part, share in zip(parts, prorate_by_days(area, parts, period), strict=True):
-                lines.append(
+            area = account.area
+            if type(area) is not Decimal or not area.is_finite():
+                area = to_decimal(area, f"account {number} area")
+            if len(priced) == 1:
+                append(
+                    _line(
+                        number,
+                        period,
+                        service,
+                        _INDIVIDUAL,
+                        _SINGLE,
+                        area,
+                        priced[0],
+                        _AREA,
+                        MAINTENANCE_FORMULA,
+                        _ONE,
+                        "",
+                    )
+                )
+                continue
+            parts = [p.part for p in priced]
+            for p, share in zip(priced, prorate_by_days(area, parts, period), strict=True):
+                append(
                     _line(
                         number,
                         period,
@@ -467,7 +519,7 @@ def _account_lines(
                         _INDIVIDUAL,
                         _SINGLE,
                         share,
-                        part,
+                        p,
                         _AREA,
                         MAINTENANCE_FORMULA,
                         _ONE,
@@ -480,35 +532,44 @@ def _account_lines(
             per_part = hourly.get(service)
             if per_part is None:
                 raise _Fallback
-        elif len(parts) == 1:
+        elif len(priced) == 1:
             per_part = [volume.zone_volumes]
         else:
+            parts = [p.part for p in priced]
             by_zone = {z: prorate_by_days(v, parts, period) for z, v in volume.zone_volumes.items()}
             per_part = [{z: shares_[i] for z, shares_ in by_zone.items()} for i in range(len(parts))]
         method = _METHOD_VALUE[volume.method]
-        for part, zone_volumes in zip(parts, per_part, strict=True):
-            for zone, v in _zones(zone_volumes, part).items():
-                lines.append(
+        formula, coefficient, note = volume.formula, volume.coefficient, volume.note
+        for p, zone_volumes in zip(priced, per_part, strict=True):
+            for zone, v in _zones(zone_volumes, p.part).items():
+                append(
                     _line(
-                        number,
-                        period,
-                        service,
-                        _INDIVIDUAL,
-                        zone,
-                        v,
-                        part,
-                        method,
-                        volume.formula,
-                        volume.coefficient,
-                        volume.note,
+                        number, period, service, _INDIVIDUAL, zone, v, p, method, formula, coefficient, note
                     )
                 )
     for cp in shares:
-        parts = plans.parts(book, cp.service)
-        if parts is None:
-            raise _Fallback  # the reference prices it anyway (no basis check for common property)
-        for part, v in zip(parts, prorate_by_days(cp.volume, parts, period), strict=True):
-            lines.append(
+        priced = plans.priced(book, cp.service, checked=False)
+        assert priced is not None
+        if len(priced) == 1:
+            append(
+                _line(
+                    number,
+                    period,
+                    cp.service,
+                    _COMMON_PROPERTY,
+                    _SINGLE,
+                    cp.volume,
+                    priced[0],
+                    cp.method,
+                    cp.formula,
+                    _ONE,
+                    "",
+                )
+            )
+            continue
+        parts = [p.part for p in priced]
+        for p, v in zip(priced, prorate_by_days(cp.volume, parts, period), strict=True):
+            append(
                 _line(
                     number,
                     period,
@@ -516,7 +577,7 @@ def _account_lines(
                     _COMMON_PROPERTY,
                     _SINGLE,
                     v,
-                    part,
+                    p,
                     cp.method,
                     cp.formula,
                     _ONE,
