@@ -34,6 +34,7 @@ from meterhub.billing.rules.common_property import (
     compute_house_common_property,
 )
 from meterhub.billing.rules.fast_path import fast_account_charges, fast_account_volumes
+from meterhub.billing.rules.fast_path import individual_total as fast_individual_total
 from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.billing.rules.rounding import KOPECK, engine_context, round_money, to_decimal, truncate_money
 from meterhub.billing.rules.tariffs import Service, Tariff, TariffBook, prorate_by_days
@@ -207,9 +208,12 @@ def compute_building_charges(
         # hot water first: V^кр of cold water may be derived from it
         ordered = sorted(building.common_property, key=lambda c: c.service is not Service.HOT_WATER)
         for cp in ordered:
-            individual_total = sum(
-                (v[cp.service].total for v in volumes.values() if cp.service in v), Decimal(0)
-            )
+            if fast:
+                individual_total = fast_individual_total(volumes, cp.service)
+            else:
+                individual_total = sum(
+                    (v[cp.service].total for v in volumes.values() if cp.service in v), Decimal(0)
+                )
             if cp.hot_water_preparation_volume is None:
                 cp = dataclasses.replace(
                     cp, hot_water_preparation_volume=_hot_water_produced(volumes, distributed)

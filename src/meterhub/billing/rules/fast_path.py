@@ -68,7 +68,7 @@ from meterhub.billing.rules.volumes import (
 )
 from meterhub.billing.rules.zones import HourlySeries, Zone, ZoneScheme, local_days_and_hours
 
-__all__ = ["fast_account_charges", "fast_account_volumes"]
+__all__ = ["fast_account_charges", "fast_account_volumes", "individual_total"]
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
@@ -199,13 +199,30 @@ def fast_account_volumes(account: AccountInput, rules: VolumeRules) -> dict[Serv
 
 
 def _metered_registers(consumer: ServiceConsumer) -> IndividualVolume | None:
-    """A valid meter's register volumes, when they need no conversion or check; else ``None``."""
+    """A valid meter's register volumes (when they need no conversion or check) or hourly series in
+    micro-units, as :func:`~.volumes.decide_individual_volume` takes them; else ``None``."""
     meter = consumer.meter
     if meter is None or meter.status is not _VALID:
         return None
     zone_volumes = meter.zone_volumes
     if zone_volumes is None:
-        return None
+        hourly = meter.hourly
+        if hourly is None or hourly.volume_micro is None:
+            return None
+        return _new_volume(  # type: ignore[return-value]
+            {
+                "service": consumer.service,
+                "method": _METER,
+                "formula": _METER_ZONES_FORMULA,
+                "zone_volumes": {_SINGLE: hourly.total()},
+                "hourly": hourly,
+                "coefficient": _ONE,
+                "persons": None,
+                "normative": None,
+                "average_months": None,
+                "note": "",
+            }
+        )
     zones: dict[Zone, Decimal] = {}
     for z, v in zone_volumes.items():
         if type(z) is not Zone or type(v) is not Decimal or not v.is_finite() or v < 0:
@@ -231,6 +248,12 @@ def _metered_registers(consumer: ServiceConsumer) -> IndividualVolume | None:
 def _total(volume: IndividualVolume) -> Decimal:
     """:attr:`IndividualVolume.total` inside the engine context the caller holds."""
     return sum(volume.zone_volumes.values(), _ZERO)
+
+
+def individual_total(volumes: Mapping[str, Mapping[Service, IndividualVolume]], service: Service) -> Decimal:
+    """Σ_u V_u of ``service`` over all accounts [unit], as the reference sums ``IndividualVolume.total``
+    (engine context held by the caller)."""
+    return sum((_total(v[service]) for v in volumes.values() if service in v), _ZERO)
 
 
 def _wastewater(components: Sequence[IndividualVolume]) -> IndividualVolume:

@@ -197,14 +197,23 @@ def _by_normative(policy: HeatingPolicy, house: HeatHouse, premises: Sequence[He
         )
         if p.kind is PremiseHeatKind.IPU and p.own_gcal is not None:
             any_ipu = True
-            results.append(PremiseHeat(p.premise_no, p.own_gcal, common_i,
-                                       f"ИПУ {p.own_gcal} Гкал{_note(p)} + {common_text}"))
+            results.append(
+                PremiseHeat(
+                    p.premise_no, p.own_gcal, common_i, f"ИПУ {p.own_gcal} Гкал{_note(p)} + {common_text}"
+                )
+            )
         elif p.kind is PremiseHeatKind.NO_DEVICES:
             results.append(PremiseHeat(p.premise_no, ZERO, common_i, f"no heating devices: {common_text}"))
         else:
             own = p.area * house.normative * k
-            results.append(PremiseHeat(p.premise_no, own, ZERO,
-                                       f"normative S {p.area} m² × N_T {house.normative} Гкал/m²{k_text}"))
+            results.append(
+                PremiseHeat(
+                    p.premise_no,
+                    own,
+                    ZERO,
+                    f"normative S {p.area} m² × N_T {house.normative} Гкал/m²{k_text}",
+                )
+            )
     own_total = sum((r.own_gcal for r in results), ZERO)
     common_total = sum((r.common_gcal for r in results), ZERO)
     method = HeatingMethod.NORM_NO_ODPU_IPU if any_ipu else HeatingMethod.NORM_NO_ODPU
@@ -239,8 +248,12 @@ def _by_house_meter(
 
     if not individual:  # formula 3: every premise by area
         results = tuple(
-            PremiseHeat(p.premise_no, ZERO, v_house * _share(p.area, house),
-                        f"house {v_house} Гкал × {p.area}/{house.total_area} m²")
+            PremiseHeat(
+                p.premise_no,
+                ZERO,
+                v_house * _share(p.area, house),
+                f"house {v_house} Гкал × {p.area}/{house.total_area} m²",
+            )
             for p in premises
         )
         total = sum((r.common_gcal for r in results), ZERO)
