@@ -109,8 +109,10 @@ def compute_charges(
     """The engine call of the close, with the cyclic garbage collector paused while it runs.
 
     The engine allocates some 30,000 short-lived objects per building and creates no reference cycles;
-    with the collector on, its passes over the worker's heap cost about a quarter of the engine's CPU
-    (benchmarks/bench_engine.py). The collector is restored as it was, also on an error.
+    at the default collector threshold its passes over the heap cost about a quarter of the engine's CPU
+    (benchmarks/bench_engine.py). Close workers already raise the threshold (runner.py); this gives a
+    close run in one process (one building from the CLI or the API, tests) the same. The collector is
+    restored as it was, also on an error.
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -33,6 +33,7 @@ from meterhub.billing.rules.common_property import (
     allocate_common_property_volume,
     compute_house_common_property,
 )
+from meterhub.billing.rules.fast_path import common_property_shares as fast_shares
 from meterhub.billing.rules.fast_path import fast_account_charges, fast_account_volumes
 from meterhub.billing.rules.fast_path import individual_total as fast_individual_total
 from meterhub.billing.rules.periods import BillingPeriod
@@ -233,8 +234,12 @@ def compute_building_charges(
             distributed[cp.service] = house.distributed
             allocated = allocate_common_property_volume(house.distributed, areas, total_area)
             method = house.method.value  # an enum's .value is a slow descriptor: once per service
-            for acc, v in allocated.items():
-                shares[acc].append(CommonPropertyShare(cp.service, v, method, house.formula))
+            if fast:
+                for acc, share in fast_shares(cp.service, allocated, method, house.formula).items():
+                    shares[acc].append(share)
+            else:
+                for acc, v in allocated.items():
+                    shares[acc].append(CommonPropertyShare(cp.service, v, method, house.formula))
             parts = book.parts(cp.service, period)
             excess_exact = sum(
                 (

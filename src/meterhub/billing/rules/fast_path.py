@@ -68,7 +68,7 @@ from meterhub.billing.rules.volumes import (
 )
 from meterhub.billing.rules.zones import HourlySeries, Zone, ZoneScheme, local_days_and_hours
 
-__all__ = ["fast_account_charges", "fast_account_volumes", "individual_total"]
+__all__ = ["common_property_shares", "fast_account_charges", "fast_account_volumes", "individual_total"]
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
@@ -126,6 +126,7 @@ _new_line = _fast_constructor(
         "note",
     ),
 )
+_new_share = _fast_constructor(CommonPropertyShare, ("service", "volume", "method", "formula"))
 _new_volume = _fast_constructor(
     IndividualVolume,
     (
@@ -248,6 +249,16 @@ def _metered_registers(consumer: ServiceConsumer) -> IndividualVolume | None:
 def _total(volume: IndividualVolume) -> Decimal:
     """:attr:`IndividualVolume.total` inside the engine context the caller holds."""
     return sum(volume.zone_volumes.values(), _ZERO)
+
+
+def common_property_shares(
+    service: Service, allocated: Mapping[str, Decimal], method: str, formula: str
+) -> dict[str, CommonPropertyShare]:
+    """The :class:`CommonPropertyShare` of every account of one service (one dict per building)."""
+    return {
+        account: _new_share({"service": service, "volume": v, "method": method, "formula": formula})  # type: ignore[misc]
+        for account, v in allocated.items()
+    }
 
 
 def individual_total(volumes: Mapping[str, Mapping[Service, IndividualVolume]], service: Service) -> Decimal:
