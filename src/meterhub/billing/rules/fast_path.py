@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -80,27 +81,25 @@ _VALID, _METER = MeterStatus.VALID, VolumeMethod.METER
 _SINGLE_RATE, _TWO_ZONE = ZoneScheme.SINGLE_RATE, ZoneScheme.TWO_ZONE
 
 
-def _fast_constructor(cls: type, names: tuple[str, ...]) -> Callable[[dict[str, object]], object]:
-    """Build an instance of the frozen dataclass ``cls`` from all its fields at once.
+def _fast_constructor(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
+    """A function building an instance of the frozen dataclass ``cls`` from all its fields, positionally.
 
-    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` (≈ 4 µs for a
-    ChargeLine's 18 fields, the largest single cost of a line); the instance built here has the same
-    ``__dict__``, so it compares, hashes, prints and pickles the same. Checked at import: the class must
-    still be a plain frozen dataclass with exactly these fields and no ``__post_init__`` or slots.
+    A frozen dataclass's ``__init__`` sets each field through a global lookup of ``object.__setattr__``
+    and an attribute call (≈ 4 µs for a ChargeLine's 18 fields, the largest single cost of a line); the
+    function generated here sets the same attributes in the same order through a local name, so the
+    instance is the same (Python 3.11's inline attribute values included: the cyclic collector sees one
+    object, as for ``__init__``). Checked at import: ``cls`` must still be a frozen dataclass with exactly
+    these fields, no defaults computed by factories at init, and no ``__post_init__`` or slots.
     """
     fields = tuple(f.name for f in dataclasses.fields(cls))
     params = cls.__dataclass_params__  # type: ignore[attr-defined]
     if fields != names or not params.frozen or hasattr(cls, "__post_init__") or hasattr(cls, "__slots__"):
         raise RuntimeError(f"fast_path: {cls.__name__} changed ({fields}); update its fast constructor")
-    new = object.__new__
-    set_dict = object.__setattr__
-
-    def construct(values: dict[str, object]) -> object:
-        instance = new(cls)
-        set_dict(instance, "__dict__", values)
-        return instance
-
-    return construct
+    body = "".join(f"    set_attr(instance, {name!r}, {name})\n" for name in names)
+    source = f"def construct({', '.join(names)}):\n    instance = new(cls)\n{body}    return instance\n"
+    namespace: dict[str, Any] = {"new": object.__new__, "set_attr": object.__setattr__, "cls": cls}
+    exec(source, namespace)  # the way dataclasses builds __init__
+    return namespace["construct"]
 
 
 _new_line = _fast_constructor(
@@ -211,18 +210,16 @@ def _metered_registers(consumer: ServiceConsumer) -> IndividualVolume | None:
         if hourly is None or hourly.volume_micro is None:
             return None
         return _new_volume(  # type: ignore[return-value]
-            {
-                "service": consumer.service,
-                "method": _METER,
-                "formula": _METER_ZONES_FORMULA,
-                "zone_volumes": {_SINGLE: hourly.total()},
-                "hourly": hourly,
-                "coefficient": _ONE,
-                "persons": None,
-                "normative": None,
-                "average_months": None,
-                "note": "",
-            }
+            consumer.service,
+            _METER,
+            _METER_ZONES_FORMULA,
+            {_SINGLE: hourly.total()},
+            hourly,
+            _ONE,
+            None,
+            None,
+            None,
+            "",
         )
     zones: dict[Zone, Decimal] = {}
     for z, v in zone_volumes.items():
@@ -231,18 +228,16 @@ def _metered_registers(consumer: ServiceConsumer) -> IndividualVolume | None:
         zones[z] = v
     single = len(zones) == 0 or (len(zones) == 1 and _SINGLE in zones)
     return _new_volume(  # type: ignore[return-value]
-        {
-            "service": consumer.service,
-            "method": _METER,
-            "formula": _METER_FORMULA if single else _METER_ZONES_FORMULA,
-            "zone_volumes": zones,
-            "hourly": None,
-            "coefficient": _ONE,
-            "persons": None,
-            "normative": None,
-            "average_months": None,
-            "note": "",
-        }
+        consumer.service,
+        _METER,
+        _METER_FORMULA if single else _METER_ZONES_FORMULA,
+        zones,
+        None,
+        _ONE,
+        None,
+        None,
+        None,
+        "",
     )
 
 
@@ -255,10 +250,7 @@ def common_property_shares(
     service: Service, allocated: Mapping[str, Decimal], method: str, formula: str
 ) -> dict[str, CommonPropertyShare]:
     """The :class:`CommonPropertyShare` of every account of one service (one dict per building)."""
-    return {
-        account: _new_share({"service": service, "volume": v, "method": method, "formula": formula})  # type: ignore[misc]
-        for account, v in allocated.items()
-    }
+    return {account: _new_share(service, v, method, formula) for account, v in allocated.items()}
 
 
 def individual_total(volumes: Mapping[str, Mapping[Service, IndividualVolume]], service: Service) -> Decimal:
@@ -273,18 +265,16 @@ def _wastewater(components: Sequence[IndividualVolume]) -> IndividualVolume:
     method = _RANKED[max(_METHOD_RANK[c.method] for c in components)]
     parts = " + ".join(f"{c.service} {c.method}" for c in components)
     return _new_volume(  # type: ignore[return-value]
-        {
-            "service": _WASTEWATER,
-            "method": method,
-            "formula": WASTEWATER_FORMULA,
-            "zone_volumes": {_SINGLE: total},
-            "hourly": None,
-            "coefficient": _ONE,
-            "persons": None,
-            "normative": None,
-            "average_months": None,
-            "note": f"sum of {parts}",
-        }
+        _WASTEWATER,
+        method,
+        WASTEWATER_FORMULA,
+        {_SINGLE: total},
+        None,
+        _ONE,
+        None,
+        None,
+        None,
+        f"sum of {parts}",
     )
 
 
@@ -467,26 +457,24 @@ def _line(
             without = None
             excess = Decimal(0)
     return _new_line(  # type: ignore[return-value]
-        {
-            "account": account,
-            "period": period,
-            "service": service,
-            "kind": kind,
-            "zone": zone,
-            "volume": volume,
-            "unit": priced.unit,
-            "tariff": price,
-            "method": method,
-            "formula": formula,
-            "amount_exact": exact,
-            "amount": amount,
-            "part_start": priced.start,
-            "part_end": priced.end,
-            "coefficient": coefficient,
-            "amount_without_coefficient": without,
-            "excess": excess,
-            "note": note,
-        }
+        account,
+        period,
+        service,
+        kind,
+        zone,
+        volume,
+        priced.unit,
+        price,
+        method,
+        formula,
+        exact,
+        amount,
+        priced.start,
+        priced.end,
+        coefficient,
+        without,
+        excess,
+        note,
     )
 
 
