@@ -614,16 +614,22 @@ class ReadingWriter:
             cur.execute(sql.SQL(_INSERT_NEW_ROWS).format(self._skip_stored(rows)))
             inserted = [r[0] for r in cur.fetchall()]
             conflicts: list[tuple[int, tuple[Any, str, str]]] = []
-            # a key already stored with another value: keep the stored one, report the new one
+            # a key already stored with another value: keep the stored one, report the new one. The
+            # batch's time span as literals keeps the read of stored rows to the chunks and compressed
+            # batches it can meet: joined without them, TimescaleDB decompressed and sorted every
+            # compressed row of the table for each re-sent batch (docs/timeseries.md).
+            lo, hi = min(map(_TS, rows)), max(map(_TS, rows))
             cur.execute(
-                """
+                sql.SQL(
+                    """
                 SELECT s.ord, mr.meter_id, mr.register, s.ts, s.value, r.value, s.quality, s.source
                 FROM (SELECT *, meterhub_reading_value(value_int, value_scale, value_float) AS value
                       FROM staging_readings) s
                 JOIN reading_values r ON r.series_id = s.series_id AND r.ts = s.ts
                 JOIN meter_registers mr ON mr.series_id = s.series_id
-                WHERE r.value IS DISTINCT FROM s.value
+                WHERE r.value IS DISTINCT FROM s.value AND r.ts >= {} AND r.ts <= {}
                 """
+                ).format(sql.Literal(lo), sql.Literal(hi))
             )
             for ord_, meter_id, register, ts, new, old, q, src in cur.fetchall():
                 rd = Reading(
