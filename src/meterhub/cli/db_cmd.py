@@ -67,6 +67,20 @@ def retention(
         typer.echo("nothing to drop")
 
 
+@app.command("vacuum-compressed")
+def vacuum_compressed() -> None:
+    """TimescaleDB: VACUUM the compressed chunks that were never vacuumed, which gives back the empty
+    pages a compression leaves at their end (PostgreSQL 16+). Run it daily after the compression
+    policy; nothing to do on plain PostgreSQL."""
+    from meterhub.timeseries.compressed_vacuum import vacuum_compressed_chunks
+    from meterhub.timeseries.database import connect, database_url
+
+    settings = get_settings()
+    with database_url(settings) as url, connect(url, autocommit=True) as conn:
+        done = vacuum_compressed_chunks(conn)
+    typer.echo(f"vacuumed {len(done)} compressed chunk(s)" if done else "no compressed chunk to vacuum")
+
+
 @app.command("reencode-readings")
 def reencode_readings() -> None:
     """TimescaleDB: rewrite readings stored as doubles before migration 0012 as scaled integers, chunk by
