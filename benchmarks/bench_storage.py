@@ -13,12 +13,20 @@ profile, and of water pulse counters in litres (m³ with 3 decimals, idle at nig
 is built by meterhub's rollup (``rebuild``). Values are stored as the ingest stores them
 (``timeseries/values.py``: scaled integers at the register's 3 decimals); the variants store them at a
 fixed micro scale (6 decimals) and as doubles (before migration 0012). Bytes are whole relations: heap,
-TOAST and indexes (the primary key), summed over partitions or chunks.
+TOAST and indexes (the primary key), summed over partitions or chunks. Compressed sizes are printed as
+``compress_chunk`` leaves them and after ``meterhub db vacuum-compressed`` (``vacuum_compressed_chunks``),
+which gives back the empty pages the compression's bulk insert leaves at the end of each compressed chunk
+on PostgreSQL 16+.
+
+The hourly series is also copied, in the first TimescaleDB server, into scratch hypertables with other
+settings (``HOURLY_VARIANTS``: chunk interval, a cumulative column instead of the volume, volumes at the
+register's resolution instead of micro-units), each compressed and vacuumed the same way.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -33,6 +41,7 @@ from _db import bench_database, server_version, table
 
 from meterhub.cli.wiring import MIGRATION_SOURCES
 from meterhub.collectors.modbus.codec import shortest_float32
+from meterhub.timeseries.compressed_vacuum import vacuum_compressed_chunks
 from meterhub.timeseries.database import connect
 from meterhub.timeseries.migrate import migrate
 from meterhub.timeseries.pgbinary import NULL, PG_EPOCH_US, build_rows, row_dtype
@@ -148,6 +157,59 @@ def rows_and_bytes(conn, name: str, timescaledb: bool) -> tuple[int, int]:
     return int(rows), int(size)
 
 
+# hourly_consumption copied into scratch hypertables: (label, chunk interval, column, its value);
+# every one segmented by series_id and ordered by hour, as the migrations set hourly_consumption
+HOURLY_VARIANTS = [
+    ("volumes [10^-6 unit]", "30 days", "volume_micro bigint", "volume_micro"),
+    ("volumes [10^-6 unit]", "80 days", "volume_micro bigint", "volume_micro"),
+    (
+        "cumulative [10^-6 unit] instead of the volume",
+        "40 days",
+        "cum_micro bigint",
+        "sum(volume_micro) OVER (PARTITION BY series_id ORDER BY hour)",
+    ),
+    (
+        "volumes at the register's resolution [10^-3 unit], not meterhub's unit",
+        "40 days",
+        "volume bigint",
+        "volume_micro / 1000",
+    ),
+]
+
+
+def measure_hourly_variants(conn, where: str) -> list[tuple]:
+    """Each HOURLY_VARIANTS copy of hourly_consumption: B/row compressed, and after vacuum-compressed."""
+    rows = conn.execute("SELECT count(*) FROM hourly_consumption").fetchone()[0]
+    out = []
+    for i, (label, interval, column, expr) in enumerate(HOURLY_VARIANTS):
+        name = f"hourly_variant_{i}"
+        conn.execute(
+            f"CREATE TABLE {name} (series_id integer NOT NULL, hour timestamptz NOT NULL, {column} NOT NULL, "
+            "quality smallint NOT NULL, PRIMARY KEY (series_id, hour))"
+        )
+        conn.execute(
+            "SELECT create_hypertable(%s::regclass, 'hour', chunk_time_interval => %s::interval)",
+            (name, interval),
+        )
+        conn.execute(
+            f"ALTER TABLE {name} SET (timescaledb.compress, timescaledb.compress_segmentby = 'series_id', "
+            "timescaledb.compress_orderby = 'hour')"
+        )
+        conn.execute(
+            f"INSERT INTO {name} SELECT series_id, hour, {expr}, quality FROM hourly_consumption "
+            "ORDER BY series_id, hour"
+        )
+        conn.execute("SELECT count(compress_chunk(c)) FROM show_chunks(%s) c", (name,))
+        _, compressed = rows_and_bytes(conn, name, True)
+        vacuum_compressed_chunks(conn)
+        _, vacuumed = rows_and_bytes(conn, name, True)
+        label = f"{where}, hourly copy: {label}, {interval} chunks"
+        out.append((f"{label}, compressed", "hourly_consumption", rows, compressed / rows, 0.0))
+        out.append((f"{label}, + vacuum-compressed", "hourly_consumption", rows, vacuumed / rows, 0.0))
+        conn.execute(f"DROP TABLE {name}")
+    return out
+
+
 def measure_postgres(values: list[np.ndarray], n_reads: int) -> list[tuple]:
     with bench_database() as url:
         secs = load(url, values, n_reads)
@@ -168,10 +230,11 @@ def measure_timescaledb(
     label: str,
     settings: dict[str, tuple[str, str, str]] | None,
     encoding: str = "register",
+    hourly_variants: bool = False,
 ) -> list[tuple]:
     """One fresh TimescaleDB server, migrated; ``settings`` overrides table → (chunk interval,
     segmentby, orderby) before loading (None: as the migrations leave it); ``encoding`` of the values:
-    ENCODINGS."""
+    ENCODINGS; ``hourly_variants``: also measure HOURLY_VARIANTS."""
     from tests.timescaledb_server.launcher import timescaledb_server
 
     with timescaledb_server() as url:
@@ -200,6 +263,13 @@ def measure_timescaledb(
                 where = f"TimescaleDB, {label}: {intervals[name]} chunks"
                 out.append((f"{where}, uncompressed", name, rows, before / rows, secs))
                 out.append((f"{where}, compressed", name, rows, after / rows, comp_t))
+            vacuum_compressed_chunks(conn)
+            for name in SERIES_TABLES:
+                rows, vacuumed = rows_and_bytes(conn, name, True)
+                where = f"TimescaleDB, {label}: {intervals[name]} chunks"
+                out.append((f"{where}, + vacuum-compressed", name, rows, vacuumed / rows, 0.0))
+            if hourly_variants:
+                out += measure_hourly_variants(conn, "TimescaleDB")
     return out
 
 
@@ -208,6 +278,7 @@ def main() -> None:
     ap.add_argument("--meters", type=int, default=400)
     ap.add_argument("--days", type=int, default=35)
     ap.add_argument("--skip-postgres", action="store_true")
+    ap.add_argument("--only-migrated", action="store_true", help="TimescaleDB: skip the value variants")
     args = ap.parse_args()
     n_reads = args.days * 96 + 1
     values = generate(args.meters, n_reads, np.random.default_rng(7))
@@ -215,6 +286,7 @@ def main() -> None:
         f"{args.meters} meters (half electricity float32 kWh, half water litres) × {n_reads:,} quarter-hour "
         f"reads = {args.meters * n_reads:,} readings, {args.meters * (n_reads - 1) // 4:,} hours"
     )
+    load0 = os.getloadavg()
     results: list[tuple] = []
     if not args.skip_postgres:
         results += measure_postgres(values, n_reads)
@@ -223,9 +295,12 @@ def main() -> None:
         ("values at a fixed micro scale", None, "micro"),
         ("values as doubles (before 0012)", None, "double"),
     ]
-    for label, settings, encoding in variants:
-        results += measure_timescaledb(values, n_reads, label, settings, encoding)
+    if args.only_migrated:
+        variants = variants[:1]
+    for i, (label, settings, encoding) in enumerate(variants):
+        results += measure_timescaledb(values, n_reads, label, settings, encoding, hourly_variants=i == 0)
     base = {name: per for where, name, _, per, _ in results if where.startswith("PostgreSQL")}
+    print(f"load average (1, 5, 15 min) at the start {load0}, at the end {os.getloadavg()}")
     print(
         table(
             [
@@ -233,7 +308,7 @@ def main() -> None:
                     where,
                     name,
                     f"{rows:,}",
-                    f"{per:.1f}",
+                    f"{per:.2f}",
                     f"{base[name] / per:.1f}x" if name in base else "",
                     f"{secs:.1f}",
                 )
