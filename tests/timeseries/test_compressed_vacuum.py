@@ -13,7 +13,7 @@ from meterhub.timeseries.database import connect
 from tests.cli.meterhub_cli import run_cli
 from tests.timescaledb_server.launcher import compress_all
 
-pytestmark = [pytest.mark.db, pytest.mark.storage]
+pytestmark = [pytest.mark.db, pytest.mark.storage, pytest.mark.pg_versions]
 
 SERIES = 200
 # 40 days of hours from 2025-12-18, the start of a 40-day hourly chunk (TimescaleDB aligns chunks to
