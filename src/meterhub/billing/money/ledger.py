@@ -15,7 +15,8 @@ Every amount is **integer kopecks**. For one account, service and period ``P``::
   building's cutover, the legacy principal debts imported for it (``opening_debts``, docs/migration.md);
 * ``recalculated`` — Σ ``recalculation_lines.amount`` booked in P (corrections of closed periods) plus
   Σ ``service_recalculation_lines`` of P (temporary absence, interruptions / poor quality);
-* ``penalties`` — Σ ``penalty_lines.amount_kopecks`` with closing period P (пени added by P's close),
+* ``penalties`` — Σ ``penalty_lines.amount_kopecks`` with closing period P (пени added by P's close; read
+  as ``penalty_accruals.amount_kopecks``, the same sum kept per account × service × closing period),
   and the legacy penalties still unpaid at the cutover imported for a period before it;
 * ``paid`` — Σ ``payment_allocations`` booked in P (principal and penalty parts of payments; an advance
   applied to a debt during a close counts as paid on the service it paid and as negative paid on
@@ -126,7 +127,7 @@ WITH acc AS (
       FROM service_recalculation_lines s JOIN acc USING (account_no) WHERE s.period <= %(period)s
     UNION ALL
     SELECT p.account_no, p.service, p.closing_period, 0, 0, p.amount_kopecks, 0
-      FROM penalty_lines p JOIN acc USING (account_no) WHERE p.closing_period <= %(period)s
+      FROM penalty_accruals p JOIN acc USING (account_no) WHERE p.closing_period <= %(period)s
     UNION ALL
     SELECT a.account_no, a.service, a.booked_period, 0, 0, 0, a.amount_kopecks
       FROM payment_allocations a JOIN acc USING (account_no) WHERE a.booked_period <= %(period)s
@@ -280,8 +281,9 @@ mv AS (
     SELECT s.account_no, s.period, 'principal', s.service, s.amount_kopecks
       FROM service_recalculation_lines s JOIN acc USING (account_no)
     UNION ALL
-    SELECT p.account_no, p.debt_period, 'penalty', p.service, p.amount_kopecks
-      FROM penalty_lines p JOIN acc USING (account_no)
+    SELECT p.account_no, d.debt_period, 'penalty', p.service, d.amount_kopecks
+      FROM penalty_accruals p JOIN acc USING (account_no),
+           unnest(p.debt_periods, p.amounts_kopecks) AS d(debt_period, amount_kopecks)
     UNION ALL
     SELECT a.account_no, a.debt_period, a.kind, a.service, -a.amount_kopecks
       FROM payment_allocations a JOIN acc USING (account_no) WHERE a.kind <> 'advance'

@@ -72,12 +72,25 @@ class MoneyCloseResult:
 
 
 _ACCOUNTS = "SELECT account_no FROM accounts WHERE building_id = %(building)s"
-_PREVIOUS = """
-SELECT DISTINCT ON (account_no, service, debt_period) account_no, service, debt_period, accrued_kopecks,
-       unpaid_kopecks, as_of
-  FROM penalty_lines WHERE building_id = %(building)s AND closing_period < %(period)s
- ORDER BY account_no, service, debt_period, closing_period DESC
+# The latest stored state of every debt × service before ``period``: the entries of each account and
+# service's latest row (an open debt is in every closing's row while it accrues) and, for a debt paid off
+# and skipped since, its settled state — the newer of the two (merged in :func:`_previous_states`).
+_LATEST = """
+SELECT DISTINCT ON (account_no, service) account_no, service, closing_period, as_of, debt_periods,
+       accrued_kopecks, unpaid_kopecks
+  FROM penalty_accruals WHERE building_id = %(building)s AND closing_period < %(period)s
+ ORDER BY account_no, service, closing_period DESC
 """
+_SETTLED = """
+SELECT account_no, service, closing_period, as_of, debt_period, accrued_kopecks, unpaid_kopecks
+  FROM penalty_settled WHERE building_id = %(building)s AND closing_period < %(period)s
+"""
+_WRITTEN_BY_RUN = ("penalty_accruals", "penalty_walks", "penalty_settled")  # per building × closing period
+_ACCRUAL_COLUMNS = (
+    "building_id, closing_period, account_no, service, as_of, amount_kopecks, debt_periods, due_dates,"
+    " principal_kopecks, unpaid_kopecks, rate_days, rate_percents, days_overdue, accrued_exact,"
+    " accrued_kopecks, amounts_kopecks, formulas, details"
+)
 _HUNDRED = Decimal(100)
 _ZERO = Decimal(0)
 
@@ -87,41 +100,42 @@ class _Walk:
 
     Without payments the walk of :func:`compute_penalty` over the calendar (runs of days, their counters,
     divisors, moratorium days) and the rate day (the calculation day) do not depend on the principal; only
-    each run's base and amount do. :meth:`scaled` recomputes those for another principal with the same
-    expression as :func:`~meterhub.billing.rules.penalties._line` — B × r × days / (100 × divisor), exact
-    products at the engine's precision, one division — sums them as :func:`compute_penalty` does and
-    writes the same ``details`` JSON as :func:`_details`.
+    each run's base and amount do. :meth:`scaled` recomputes the penalty for another principal with the
+    same expression as :func:`~meterhub.billing.rules.penalties._line` — B × r × days / (100 × divisor),
+    exact products at the engine's precision, one division — summed as :func:`compute_penalty` does. The
+    runs themselves are stored once per building, closing and debt period (``penalty_walks``), not per debt.
     """
 
-    __slots__ = ("accrues", "notes", "parts", "result")
+    __slots__ = ("accrues", "notes", "parts", "result", "runs", "stored")
 
     def __init__(self, result: PenaltyResult) -> None:
         self.result = result
         self.accrues = any(line.divisor for line in result.lines)
-        self.parts = [
-            (
-                line.days,
-                line.divisor,
-                f'{{"first_day": "{line.first_day.isoformat()}", "last_day": "{line.last_day.isoformat()}", '
-                f'"first_k": {line.first_k}, "days": {line.days}, "base": "',
-                f'", "divisor": {line.divisor}, "amount_exact": "',
-            )
-            for line in result.lines
-        ]
+        self.parts = [(line.days, line.divisor) for line in result.lines]
         self.notes = json.dumps(list(result.notes), ensure_ascii=False)
+        self.runs = json.dumps(
+            [
+                {
+                    "first_day": line.first_day.isoformat(),
+                    "last_day": line.last_day.isoformat(),
+                    "first_k": line.first_k,
+                    "days": line.days,
+                    "divisor": line.divisor,
+                }
+                for line in result.lines
+            ]
+        )
+        self.stored = False
+        """Whether a debt of this walk was stored (its runs are then written to ``penalty_walks``)."""
 
-    def scaled(self, base: Decimal) -> tuple[Decimal, str]:
-        """Σ of the runs' exact amounts [₽] and the details' ``lines`` JSON of a principal ``base`` [₽]."""
+    def scaled(self, base: Decimal) -> Decimal:
+        """Σ of the runs' exact amounts [₽] of a principal ``base`` [₽]."""
         rate = self.result.rate_percent
-        base_text = str(base)
         total = _ZERO
-        items = []
         with engine_context():
-            for days, divisor, head, middle in self.parts:
-                exact = base * rate * days / (_HUNDRED * divisor) if divisor else _ZERO
-                total += exact
-                items.append(f'{head}{base_text}{middle}{exact!s}"}}')
-        return total, f"[{', '.join(items)}]"
+            for days, divisor in self.parts:
+                total += base * rate * days / (_HUNDRED * divisor) if divisor else _ZERO
+        return total
 
 
 def _lines_json(result: PenaltyResult) -> str:
@@ -141,14 +155,49 @@ def _lines_json(result: PenaltyResult) -> str:
     )
 
 
-def _details(lines: str, notes: str, principal: int, exact: Decimal, accrued: int, services: int) -> str:
+def _previous_states(
+    conn: psycopg.Connection, params: dict[str, str]
+) -> dict[tuple[str, str, str], tuple[int, int, date]]:
+    """(account, debt period, service) → (accrued, unpaid [kopecks], as_of) of the latest stored state."""
+    states: dict[tuple[str, str, str], tuple[str, tuple[int, int, date]]] = {}
+    for account_no, service, closing, as_of, debt_periods, accrued, unpaid in conn.execute(_LATEST, params):
+        for debt_period, accrued_kopecks, unpaid_kopecks in zip(debt_periods, accrued, unpaid, strict=True):
+            states[(account_no, debt_period, service)] = (closing, (accrued_kopecks, unpaid_kopecks, as_of))
+    for account_no, service, closing, as_of, debt_period, accrued_kopecks, unpaid_kopecks in conn.execute(
+        _SETTLED, params
+    ):
+        known = states.get((account_no, debt_period, service))
+        if known is None or known[0] < closing:
+            states[(account_no, debt_period, service)] = (closing, (accrued_kopecks, unpaid_kopecks, as_of))
+    return {key: state for key, (_, state) in states.items()}
+
+
+def _array(values: list) -> str:
+    """A PostgreSQL array literal of numbers, dates or plain words (COPY text; faster than the dumper)."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _text_array(values: list[str]) -> str:
+    """A PostgreSQL array literal of any text, each element quoted."""
+    quoted = (v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
+
+
+def _details(
+    lines: str | None, notes: str, principal: int, exact: Decimal, accrued: int, services: int
+) -> str:
     """The ``details`` JSON of a penalty line (jsonb): the service's runs of days, the notes, and the debt
-    (all its services) whose penalty was rounded once and split (Decisions 2, 10)."""
-    return (
-        f'{{"lines": {lines}, "notes": {notes}, "debt": {{"principal_kopecks": {principal}, '
-        f'"accrued_exact": "{exact}", "accrued_kopecks": {accrued}, "services": {services}, '
-        '"split": "largest remainder, ties in receipt order"}}'
+    (all its services) whose penalty was rounded once and split (Decisions 2, 10). Without ``lines`` (a
+    debt without payments) only the debt: the ``penalty_lines`` view adds the runs and notes of its walk
+    (``penalty_walks``) with the service's base."""
+    debt = (
+        f'"debt": {{"principal_kopecks": {principal}, "accrued_exact": "{exact}", '
+        f'"accrued_kopecks": {accrued}, "services": {services}, '
+        '"split": "largest remainder, ties in receipt order"}'
     )
+    if lines is None:
+        return f"{{{debt}}}"
+    return f'{{"lines": {lines}, "notes": {notes}, {debt}}}'
 
 
 def run_penalties(
@@ -166,28 +215,28 @@ def run_penalties(
     the penalty tables do not cover a day they are asked about.
 
     Debts without payments share one calendar walk per debt period (:class:`_Walk`); a debt whose walk
-    accrues nothing (still inside the 30 free days) and had no earlier penalty stores nothing.
+    accrues nothing (still inside the 30 free days) and had no earlier penalty stores nothing. The lines
+    are stored as one ``penalty_accruals`` row per account and service (its debts as arrays), the walks
+    once per debt period (``penalty_walks``), and a debt paid off in full also in ``penalty_settled``.
     """
     tables = tables or PenaltyTables.default()
     text = str(period)
     as_of = period.end_day - timedelta(days=1)
-    conn.execute(
-        "DELETE FROM penalty_lines WHERE building_id = %s AND closing_period = %s", (building_id, text)
-    )
+    params = {"building": building_id, "period": text}
+    for table in _WRITTEN_BY_RUN:
+        conn.execute(
+            f"DELETE FROM {table} WHERE building_id = %(building)s AND closing_period = %(period)s", params
+        )
     accounts = [row[0] for row in conn.execute(_ACCOUNTS, {"building": building_id})]
     debts, payments = load_debts(conn, accounts, text)
-    previous = {
-        (a, d, s): (accrued, unpaid, prev_as_of)
-        for a, s, d, accrued, unpaid, prev_as_of in conn.execute(
-            _PREVIOUS, {"building": building_id, "period": text}
-        )
-    }
+    previous = _previous_states(conn, params)
     opening = opening_principal(conn, accounts)  # legacy debts: their own due date and cutover
     periods: dict[str, tuple[BillingPeriod, date | None]] = {}
     walks: dict[tuple[str, date], _Walk] = {}
     orders: dict[tuple[str, ...], list[str]] = {}  # services in receipt order, per set of services
-    rows = []
-    added = 0
+    rows: dict[tuple[str, str], list[tuple]] = {}  # (account, service) → its debts' entries
+    settled = []
+    entries = added = 0
     for account_no, debt_period, billing_period, due, cutover, principals in debt_units(
         debts, opening, periods, tables
     ):
@@ -228,7 +277,8 @@ def run_penalties(
             else principals[s]
             for s in services
         }
-        last_day = computed.rate_day if not any(unpaid.values()) else as_of
+        paid_off = not any(unpaid.values())
+        last_day = computed.rate_day if paid_off else as_of
         principal = sum(principals.values())
         details_of = computed.notes, principal, computed.exact, computed.accrued, len(services)
         for service, (service_exact, lines, share) in zip(services, computed.parts, strict=True):
@@ -236,15 +286,12 @@ def run_penalties(
             amount = share - (prev[0] if prev else 0)
             if not share and not amount:
                 continue
-            rows.append(
+            if computed.walk is not None:
+                computed.walk.stored = True
+            rows.setdefault((account_no, service), []).append(
                 (
-                    building_id,
-                    text,
-                    account_no,
-                    service,
                     debt_period,
                     due,
-                    as_of,
                     principals[service],
                     unpaid[service],
                     computed.rate_day,
@@ -257,16 +304,55 @@ def run_penalties(
                     _details(lines, *details_of),
                 )
             )
+            if paid_off:
+                settled.append((building_id, text, account_no, service, debt_period, share, 0, as_of))
+            entries += 1
             added += amount
-    columns = (
-        "building_id, closing_period, account_no, service, debt_period, due_date, as_of, principal_kopecks,"
-        " unpaid_kopecks, rate_day, rate_percent, days_overdue, accrued_exact, accrued_kopecks,"
-        " amount_kopecks, formula, details"
-    )
-    with conn.cursor() as cur, cur.copy(f"COPY penalty_lines ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-    return PenaltyRunResult(building_id, text, as_of, len(rows), added)
+    with conn.cursor() as cur:
+        with cur.copy(f"COPY penalty_accruals ({_ACCRUAL_COLUMNS}) FROM STDIN") as copy:
+            for (account_no, service), debt_entries in rows.items():
+                debt_entries.sort(key=lambda entry: entry[0])
+                (periods, dues, principal, unpaid, rate_days, rates, overdue, exact, accrued, amounts,
+                 formulas, details) = zip(*debt_entries, strict=True)
+                copy.write_row(
+                    (
+                        building_id,
+                        text,
+                        account_no,
+                        service,
+                        as_of,
+                        sum(amounts),
+                        _array(periods),
+                        _array(dues),
+                        _array(principal),
+                        _array(unpaid),
+                        _array(rate_days),
+                        _array(rates),
+                        _array(overdue),
+                        _array(exact),
+                        _array(accrued),
+                        _array(amounts),
+                        _text_array(formulas),
+                        f"[{', '.join(details)}]",
+                    )
+                )
+        with cur.copy(
+            "COPY penalty_walks (building_id, closing_period, debt_period, due_date, rate_percent, notes,"
+            " runs) FROM STDIN"
+        ) as copy:
+            for (debt_period, due), walk in walks.items():
+                if walk.stored:
+                    copy.write_row(
+                        (building_id, text, debt_period, due, walk.result.rate_percent, walk.notes, walk.runs)
+                    )
+        if settled:
+            with cur.copy(
+                "COPY penalty_settled (building_id, closing_period, account_no, service, debt_period,"
+                " accrued_kopecks, unpaid_kopecks, as_of) FROM STDIN"
+            ) as copy:
+                for row in settled:
+                    copy.write_row(row)
+    return PenaltyRunResult(building_id, text, as_of, entries, added)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,8 +368,11 @@ class _Computed:
     """The debt's exact penalty [₽] (Σ over its services)."""
     accrued: int
     """The debt's penalty rounded once [kopecks]."""
-    parts: list[tuple[Decimal, str, int]]
-    """Per service in receipt order: (exact [₽], runs of days JSON, part of ``accrued`` [kopecks])."""
+    parts: list[tuple[Decimal, str | None, int]]
+    """Per service in receipt order: (exact [₽], runs of days JSON or ``None`` for a debt of a shared walk,
+    part of ``accrued`` [kopecks])."""
+    walk: _Walk | None = None
+    """The shared walk of a debt without payments (its runs are stored once, in ``penalty_walks``)."""
 
 
 def _debt_penalty(
@@ -329,14 +418,17 @@ def _debt_penalty(
         return None
     scaled = [walk.scaled(Decimal(principals[s]).scaleb(-2)) for s in services]
     with engine_context():
-        exact = sum((e for e, _ in scaled), _ZERO)
+        exact = sum(scaled, _ZERO)
     rounded = round_money(exact)
     # without payments each service's exact penalty is its principal × the same walk factor, so the
     # largest-remainder split by exact amounts is the exact integer split by principal (kopecks)
     shares = split_kopecks(to_kopecks(rounded), [principals[s] for s in services]) if rounded else None
-    parts = [(e, lines, shares[i] if shares else 0) for i, (e, lines) in enumerate(scaled)]
+    parts: list[tuple[Decimal, str | None, int]] = [
+        (e, None, shares[i] if shares else 0) for i, e in enumerate(scaled)
+    ]
     r = walk.result
-    return _Computed(r.rate_day, r.rate_percent, r.formula, walk.notes, exact, to_kopecks(rounded), parts)
+    accrued = to_kopecks(rounded)
+    return _Computed(r.rate_day, r.rate_percent, r.formula, walk.notes, exact, accrued, parts, walk)
 
 
 def _paid_off_by(principals: dict[str, int], credited: dict[str, list[DebtPayment]], day: date) -> bool:

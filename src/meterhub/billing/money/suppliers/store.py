@@ -115,7 +115,9 @@ SELECT a.building_id, m.service, m.map_period, sum(m.kopecks)::bigint
     UNION ALL
     SELECT account_no, service, period, amount_kopecks FROM service_recalculation_lines WHERE period = %(p)s
     UNION ALL
-    SELECT account_no, service, debt_period, amount_kopecks FROM penalty_lines WHERE closing_period = %(p)s
+    SELECT account_no, service, d.debt_period, d.amount_kopecks
+      FROM penalty_accruals, unnest(debt_periods, amounts_kopecks) AS d(debt_period, amount_kopecks)
+     WHERE closing_period = %(p)s
     UNION ALL
     SELECT account_no, service, period, amount_kopecks FROM opening_debts WHERE period = %(p)s
   ) m JOIN accounts a USING (account_no)
