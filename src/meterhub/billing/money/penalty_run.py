@@ -157,19 +157,23 @@ def _lines_json(result: PenaltyResult) -> str:
 
 def _previous_states(
     conn: psycopg.Connection, params: dict[str, str]
-) -> dict[tuple[str, str, str], tuple[int, int, date]]:
-    """(account, debt period, service) → (accrued, unpaid [kopecks], as_of) of the latest stored state."""
+) -> tuple[dict[tuple[str, str, str], tuple[int, int, date]], set[tuple[str, str, str]]]:
+    """(account, debt period, service) → (accrued, unpaid [kopecks], as_of) of the latest stored state, and
+    the keys whose latest state is a settled one (``penalty_settled``)."""
     states: dict[tuple[str, str, str], tuple[str, tuple[int, int, date]]] = {}
     for account_no, service, closing, as_of, debt_periods, accrued, unpaid in conn.execute(_LATEST, params):
         for debt_period, accrued_kopecks, unpaid_kopecks in zip(debt_periods, accrued, unpaid, strict=True):
             states[(account_no, debt_period, service)] = (closing, (accrued_kopecks, unpaid_kopecks, as_of))
+    settled = set()
     for account_no, service, closing, as_of, debt_period, accrued_kopecks, unpaid_kopecks in conn.execute(
         _SETTLED, params
     ):
-        known = states.get((account_no, debt_period, service))
-        if known is None or known[0] < closing:
-            states[(account_no, debt_period, service)] = (closing, (accrued_kopecks, unpaid_kopecks, as_of))
-    return {key: state for key, (_, state) in states.items()}
+        key = (account_no, debt_period, service)
+        known = states.get(key)
+        if known is None or known[0] <= closing:
+            states[key] = (closing, (accrued_kopecks, unpaid_kopecks, as_of))
+            settled.add(key)
+    return {key: state for key, (_, state) in states.items()}, settled
 
 
 def _array(values: list) -> str:
@@ -229,7 +233,7 @@ def run_penalties(
         )
     accounts = [row[0] for row in conn.execute(_ACCOUNTS, {"building": building_id})]
     debts, payments = load_debts(conn, accounts, text)
-    previous = _previous_states(conn, params)
+    previous, settled_before = _previous_states(conn, params)
     opening = opening_principal(conn, accounts)  # legacy debts: their own due date and cutover
     periods: dict[str, tuple[BillingPeriod, date | None]] = {}
     walks: dict[tuple[str, date], _Walk] = {}
@@ -252,7 +256,8 @@ def run_penalties(
             for s in services
         }
         prevs = {s: previous.get((account_no, debt_period, s)) for s in services}
-        if cutover is not None and not any(prevs.values()):  # accrual before the cutover is the legacy's
+        stored = any(prevs.values())
+        if cutover is not None and not stored:  # accrual before the cutover is the legacy's
             legacy = OpeningDebt(due, cutover)
             try:
                 base = penalty_baseline(legacy, billing_period, principals, tables, rules)
@@ -262,7 +267,16 @@ def run_penalties(
             prevs = {s: (base[s], principals[s], day) for s in services}
         seen = [prev[2] for prev in prevs.values() if prev is not None]
         if seen and _paid_off_by(principals, credited, max(seen)):
-            continue  # paid off before the previous calculation: nothing changes
+            # paid off before the previous calculation: nothing changes. A debt paid (or an advance applied
+            # to it) after that calculation, by a payment dated before it, is settled only now: its last
+            # state is kept (penalty_settled), as the later closing rows will no longer carry it.
+            if stored:
+                settled.extend(
+                    (building_id, text, account_no, s, debt_period, *prev)
+                    for s, prev in prevs.items()
+                    if prev is not None and (account_no, debt_period, s) not in settled_before
+                )
+            continue
         try:
             computed = _debt_penalty(
                 billing_period, due, as_of, principals, credited, walks, tables, rules, bool(seen)
