@@ -6,11 +6,15 @@ D), the penalty accrued up to the last day of ``period`` with
 :func:`~meterhub.billing.rules.debt_penalty.compute_debt_penalty` — the payments credited to each service
 (``payment_allocations``, principal) reduce its base from the day after each payment; the debt's penalty is
 summed unrounded over its services and rounded **once** (Decision 2), then split per service by the
-largest remainder, ties in receipt order (Decision 10) — and stores one ``penalty_lines`` row per debt and
-service: the running total ``accrued_kopecks`` (the service's part of the debt's rounded penalty) and
-``amount_kopecks`` = what this period adds over the previous closing period's part. ``details`` carries the
-service's runs of days and the debt's once-rounded total. The receipt shows Σ ``amount_kopecks`` of the
-period as the separate penalty line (неустойка); the ledger counts it in ``penalties``.
+largest remainder, ties in receipt order (Decision 10) — and stores per debt and service the running
+total ``accrued_kopecks`` (the service's part of the debt's rounded penalty) and ``amount_kopecks`` = what
+this period adds over the previous closing period's part. ``details`` carries the service's runs of days
+and the debt's once-rounded total. Storage (migration 0171, docs/billing-money.md "How penalties are
+stored"): one ``penalty_accruals`` row per account × service × closing period holding its debts as
+arrays, the runs of debts without payments once per debt period in ``penalty_walks``, a paid-off debt's
+last state in ``penalty_settled``; the ``penalty_lines`` view shows one row per debt × service as before.
+The receipt shows Σ ``amount_kopecks`` of the period as the separate penalty line (неустойка); the ledger
+counts it in ``penalties``.
 
 :func:`~meterhub.billing.money.penalty_debts.penalties_accrued_to` gives an account's penalties accrued up
 to a
