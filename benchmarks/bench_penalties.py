@@ -7,7 +7,9 @@ from 2025-06 four charge lines per account (electricity, cold and hot water, mai
 Then month after month (2025-10 … ) the previous month is closed, the month's charges written and the
 money step of its close (``close_money``: recalculations, benefits, penalties of every open debt,
 advances) run for every building, one transaction per building. Printed per month: open debts, the money
-step's wall time and this process's CPU time, the physical penalty rows the month wrote (in whichever
+step's wall time, this process's CPU time and the database backend's CPU time (read from
+``/proc/<backend pid>/stat`` when the server runs on this machine; less sensitive to other load than the
+wall time), the physical penalty rows the month wrote (in whichever
 table the code under test stores them), the penalty tables' size, Σ penalties the month added and the
 load average. The same script measures any version of the code (``PYTHONPATH=<tree>/src``), so the old
 per-debt rows and the new per-account-service rows are compared on the same machine and data.
@@ -68,6 +70,15 @@ def _physical(conn) -> list[str]:
     ]
 
 
+def _backend_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of the server process ``pid``, or ``None`` when it is not readable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--accounts", type=int, default=35000)
@@ -85,6 +96,7 @@ def main() -> None:
         conn.commit()
         setup = time.perf_counter() - t
         tables = _physical(conn)
+        (backend,) = conn.execute("SELECT pg_backend_pid()").fetchone()
         rows = []
         period = BillingPeriod(2025, 9)
         for _ in range(args.months):
@@ -98,12 +110,14 @@ def main() -> None:
             )
             conn.commit()
             before = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
-            cpu, wall = time.process_time(), time.perf_counter()
+            cpu, wall, server = time.process_time(), time.perf_counter(), _backend_cpu(backend)
             added = 0
             for b in range(1, args.buildings + 1):
                 added += close_money(conn, f"B{b}", period).penalties.added_kopecks
                 conn.commit()
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            server_after = _backend_cpu(backend)
+            server_text = f"{server_after - server:.1f}" if server is not None and server_after else "n/a"
             after = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
             size = sum(
                 conn.execute("SELECT pg_total_relation_size(%s)", (t,)).fetchone()[0] for t in tables
@@ -119,6 +133,7 @@ def main() -> None:
                     f"{debts:,}",
                     f"{wall:.1f}",
                     f"{cpu:.1f}",
+                    server_text,
                     f"{after - before:,}",
                     f"{size / 2**20:.0f}",
                     f"{added / 100:,.2f}",
@@ -132,7 +147,9 @@ def main() -> None:
         f"PostgreSQL {version}; {args.accounts:,} accounts in {args.buildings} buildings, 4 services,"
         f" nobody pays; setup {setup:.1f} s; tables {', '.join(tables)}"
     )
-    header = ("closing", "open debts", "wall s", "CPU s", "rows written", "MB", "added ₽", "load 1m")
+    header = (
+        "closing", "open debts", "wall s", "CPU s", "server CPU s", "rows written", "MB", "added ₽", "load 1m"
+    )
     print(table(rows, header))
     print(f"peak RSS {peak_rss_mb():.0f} MB")
 
