@@ -33,6 +33,7 @@ from meterhub.billing.rules.common_property import (
     allocate_common_property_volume,
     compute_house_common_property,
 )
+from meterhub.billing.rules.fast_path import allocate_common_property as fast_allocate
 from meterhub.billing.rules.fast_path import common_property_shares as fast_shares
 from meterhub.billing.rules.fast_path import fast_account_charges, fast_account_volumes
 from meterhub.billing.rules.fast_path import individual_total as fast_individual_total
@@ -232,7 +233,8 @@ def compute_building_charges(
             )
             warnings.extend(house.warnings)
             distributed[cp.service] = house.distributed
-            allocated = allocate_common_property_volume(house.distributed, areas, total_area)
+            allocate = fast_allocate if fast else allocate_common_property_volume
+            allocated = allocate(house.distributed, areas, total_area)
             method = house.method.value  # an enum's .value is a slow descriptor: once per service
             if fast:
                 for acc, share in fast_shares(cp.service, allocated, method, house.formula).items():

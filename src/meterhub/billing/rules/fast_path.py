@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,6 +47,7 @@ from meterhub.billing.rules.charges import (
     _zones_for_tariff,
     compute_account_charges,
 )
+from meterhub.billing.rules.common_property import SHARE_QUANTUM, allocate_common_property_volume
 from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.billing.rules.rounding import _ENGINE, KOPECK, MONEY_GUARD_QUANTUM, to_decimal
 from meterhub.billing.rules.tariffs import (
@@ -69,7 +70,13 @@ from meterhub.billing.rules.volumes import (
 )
 from meterhub.billing.rules.zones import HourlySeries, Zone, ZoneScheme, local_days_and_hours
 
-__all__ = ["common_property_shares", "fast_account_charges", "fast_account_volumes", "individual_total"]
+__all__ = [
+    "allocate_common_property",
+    "common_property_shares",
+    "fast_account_charges",
+    "fast_account_volumes",
+    "individual_total",
+]
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
@@ -251,6 +258,37 @@ def common_property_shares(
 ) -> dict[str, CommonPropertyShare]:
     """The :class:`CommonPropertyShare` of every account of one service (one dict per building)."""
     return {account: _new_share(service, v, method, formula) for account, v in allocated.items()}
+
+
+def allocate_common_property(
+    distributed: Decimal, areas: Mapping[str, Decimal], total_area: Decimal
+) -> dict[str, Decimal]:
+    """:func:`~.common_property.allocate_common_property_volume` for areas the building has converted
+    already (``Decimal`` s): the same operations in the same engine context, without a conversion, a
+    context entry and a function call per account. Other inputs go to the reference."""
+    if (
+        type(distributed) is not Decimal
+        or type(total_area) is not Decimal
+        or not distributed.is_finite()
+        or not total_area.is_finite()
+        or total_area <= 0
+        or any(type(a) is not Decimal or not a.is_finite() or a < 0 for a in areas.values())
+    ):
+        return allocate_common_property_volume(distributed, areas, total_area)
+    with localcontext(_ENGINE):
+        exact = {acc: distributed * a / total_area for acc, a in areas.items()}
+        target = (distributed * sum(areas.values(), _ZERO) / total_area).quantize(SHARE_QUANTUM)
+        shares = {acc: v.quantize(SHARE_QUANTUM, ROUND_DOWN) for acc, v in exact.items()}
+        leftover = int((target - sum(shares.values(), _ZERO)) / SHARE_QUANTUM)
+        if leftover:
+            order = sorted(shares, key=lambda acc: exact[acc] - shares[acc], reverse=True)
+            step = SHARE_QUANTUM if leftover > 0 else -SHARE_QUANTUM
+            for acc in order[: abs(leftover)]:
+                shares[acc] += step
+        return {
+            acc: v.quantize(_ONE) if v == v.to_integral_value() else v.normalize()
+            for acc, v in shares.items()
+        }
 
 
 def individual_total(volumes: Mapping[str, Mapping[Service, IndividualVolume]], service: Service) -> Decimal:
