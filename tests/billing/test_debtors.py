@@ -74,3 +74,25 @@ def test_debtors_and_agent_export(db_url: str, conn) -> None:
     }
     assert (export.rows, export.total_kopecks) == (2, 302217 + 100253)
     assert "Оплата ЖКУ за 04.2025 ЛС X1" in export.data.decode("cp1251")
+
+
+@pytest.mark.db
+def test_debtors_show_penalties_accrued_to_date_beside_the_billed_ones(db_url: str, conn) -> None:
+    add_building(conn, "DT", {"Y1": "1"})
+    add_period(conn, "DT", "2025-01", "closed")
+    add_charge(conn, "DT", "2025-01", "Y1", "cold_water", "1000.00")
+    add_period(conn, "DT", "2025-03", "draft")
+    run_penalties(conn, "DT", BillingPeriod(2025, 3))
+    # billed by the March close: January due 10.02, k = 31 is 13.03; 13.03–31.03 = 19 days ×
+    # 1000 × 0.095 / 300 = 6.0166… → 6.02. Accrued to 20.04: 13.03–20.04 = 39 days → 12.35.
+    (y1,) = debtors(conn, date(2025, 4, 20), building_id="DT", accrued_to_date=True)
+    assert (y1.penalty, y1.penalty_to_date) == (602, 1235)
+    assert debtors(conn, date(2025, 4, 20), building_id="DT")[0].penalty_to_date is None
+    # 5.00 designated for penalties on 20.04 pays the penalty accrued to that day (Decision 9)
+    post_payment(
+        conn, account_no="Y1", amount_kopecks=500, paid_on=date(2025, 4, 20), payment_id="y", source="t",
+        purpose="пени",
+    )
+    (y1,) = debtors(conn, date(2025, 4, 20), building_id="DT", accrued_to_date=True)
+    assert (y1.amount, y1.penalty, y1.penalty_to_date) == (100000, 602 - 500, 1235 - 500)
+    conn.rollback()

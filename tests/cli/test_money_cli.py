@@ -70,3 +70,9 @@ def test_money_commands(db_url: str, tmp_path: Path) -> None:
         ("LS-1", "1", "2026-01", "0.00"),
     ]
     assert "debtor(s), total" in out.stderr
+    out = run_cli(db_url, tmp_path, "debtors", "--as-of", "2026-03-01", "--accrued")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split("\t")[6:8] == ["penalty ₽", "penalty to date ₽"]
+    # on 01.03.2026 January is 19 days late: nothing accrued yet, billed or not
+    assert [line.split("\t")[6:8] for line in lines[1:]] == [["0.00", "0.00"]] * 3

@@ -158,19 +158,24 @@ def debtors_cmd(
     min_months: int = typer.Option(1, "--min-months", help="at least this many overdue periods"),
     building: str = typer.Option(None, "--building", "-b", help="one building (default: all)"),
     as_of: str = typer.Option(None, "--as-of", help="date (default: today)"),
+    accrued: bool = typer.Option(
+        False, "--accrued", help="also the penalties accrued to the date, billed or not (slower)"
+    ),
 ) -> None:
-    """List debtors: overdue amount, months in debt, unpaid penalties."""
+    """List debtors: overdue amount, months in debt, unpaid penalties billed (and accrued to the date)."""
     from meterhub.billing.money.debtors import debtors
     from meterhub.timeseries.database import connect, database_url
 
     day = _day(as_of) or date.today()
     with database_url(get_settings()) as url, connect(url) as conn:
-        rows = debtors(conn, day, building_id=building, min_months=min_months)
-    typer.echo("account\tbuilding\tpremise\tdebt ₽\tmonths\tsince\tpenalty ₽\towner")
+        rows = debtors(conn, day, building_id=building, min_months=min_months, accrued_to_date=accrued)
+    extra = "\tpenalty to date ₽" if accrued else ""
+    typer.echo(f"account\tbuilding\tpremise\tdebt ₽\tmonths\tsince\tpenalty ₽{extra}\towner")
     for d in rows:
+        to_date = f"\t{_rubles(d.penalty_to_date or 0)}" if accrued else ""
         typer.echo(
             f"{d.account_no}\t{d.building_id}\t{d.premise_no}\t{_rubles(d.amount)}\t{d.months}\t{d.oldest}\t"
-            f"{_rubles(d.penalty)}\t{d.owner_name}"
+            f"{_rubles(d.penalty)}{to_date}\t{d.owner_name}"
         )
     typer.echo(f"{len(rows)} debtor(s), total {_rubles(sum(d.amount for d in rows))} ₽ on {day}", err=True)
 
