@@ -36,6 +36,7 @@ no rules) as the floor.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -43,6 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import psycopg
 from _db import bench_database, peak_rss_mb, server_version, table
 
 from meterhub.billing.close.period import CloseOptions
@@ -321,8 +323,15 @@ def main() -> None:
         with connect(url) as conn:
             buildings = [r[0] for r in conn.execute("SELECT building_id FROM buildings ORDER BY 1")]
         cpu_before = _children_cpu()
-        run = run_close(url, PERIOD, buildings, CloseOptions(final=True), workers=args.workers)
+        load_before = os.getloadavg()[0]
+        run = run_close(
+            url, PERIOD, buildings, CloseOptions(final=True), workers=args.workers, measure_cpu=_local(url)
+        )
         worker_cpu = _children_cpu() - cpu_before
+        load_after = os.getloadavg()[0]
+        cpu = [r.report.get("cpu_seconds") for r in run.results]
+        client_cpu = sum(c["client"] for c in cpu if c)
+        server_cpu = sum(c["server"] for c in cpu if c) if all(cpu) and cpu else None
         children_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         following = PERIOD.next()
         for _ in range(1, args.closed_months):  # more closed months (no meter data: normatives)
@@ -360,6 +369,14 @@ def main() -> None:
                 f"{worker_cpu:.1f} s ({1000 * worker_cpu / max(1, len(buildings)):.0f} ms a building; "
                 "the rest of load and write is the server's)",
             ),
+            (
+                "CPU a building: close in the worker / its database backend",
+                "not measured (remote server)"
+                if server_cpu is None
+                else f"{1000 * client_cpu / max(1, len(run.results)):.0f} ms / "
+                f"{1000 * server_cpu / max(1, len(run.results)):.0f} ms",
+            ),
+            ("load average (1 min) before / after the close", f"{load_before:.1f} / {load_after:.1f}"),
             *_next_month_rows(f"{following} (draft), default recheck (marker)", second),
             *_next_month_rows(
                 f"{following} (draft), recheck='all' (baseline: reload all closed months)", everything
@@ -382,6 +399,13 @@ def main() -> None:
             rows.append(("bare SQL close (floor)", f"{floor_s:.1f} s ({floor_rows:,} lines)"))
             rows.append(("  close / floor", f"{run.seconds / floor_s:.1f}×"))
         print(table(rows, ("measure", "value")))
+
+
+def _local(url: str) -> bool:
+    """The server runs on this machine (a Unix socket or a loopback host): its backends' CPU is readable."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    host = str(info.get("host") or "")
+    return host == "" or host.startswith("/") or host in ("localhost", "127.0.0.1", "::1")
 
 
 def _children_cpu() -> float:

@@ -1,22 +1,28 @@
 """Bulk reads for consumers that need many meters at once (the billing close).
 
-* :func:`period_totals_bulk` — ``queries.period_totals`` for many meters, planned per series (an index
-  range scan of each register's hours) so its cost does not grow with the size of the month's
-  partition;
-* :func:`hourly_series_bulk` — the billable hourly series (quality < 3, suspect hours excluded) of many
-  (meter, register) pairs over ``[start, end)``, one ``bytea`` per series built server-side from the
-  binary send functions and parsed by numpy in one call (the trick of ``rollup._fetch_series``);
+Every read is set-based: the registers of the meters are looked up once (:func:`meter_registers_of`)
+and each read is **one index scan of the time-series table with ``series_id = ANY(series)``** (the
+B-tree walks the sorted keys in one scan), not a lateral sub-query re-planned and re-run per register.
+
+* :func:`period_hourly_bulk` — one pass over the registers' hourly rows in ``[start, end)`` giving
+  ``queries.period_totals`` for every register with rows **and**, for the registers asked for, the
+  billable hourly series (quality < 3, suspect hours excluded) as one ``bytea`` per series built
+  server-side from the binary send functions and parsed by numpy in one call;
+* :func:`period_totals_bulk`, :func:`hourly_series_bulk` — the two halves of it, for callers that need
+  only one;
 * :func:`register_values_at` — the value of cumulative registers at given instants: the latest valid
   reading at or before each instant, no older than ``max_age`` (monthly or manual readings, where the
-  register delta over a period is what is billed).
+  register delta over a period is what is billed); one scan of the readings between the earliest
+  instant − ``max_age`` and the latest instant, the reading of each instant picked client-side.
 
 Tariff-agnostic: volumes stay in the register's unit (micro-units for hourly series).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from bisect import bisect_right
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -27,7 +33,17 @@ import psycopg
 from meterhub.timeseries.pgbinary import PG_EPOCH_US
 from meterhub.timeseries.queries import MICRO, PeriodTotal
 
-__all__ = ["HourlyArrays", "RegisterValue", "hourly_series_bulk", "period_totals_bulk", "register_values_at"]
+__all__ = [
+    "HourlyArrays",
+    "PeriodHourly",
+    "Register",
+    "RegisterValue",
+    "hourly_series_bulk",
+    "meter_registers_of",
+    "period_hourly_bulk",
+    "period_totals_bulk",
+    "register_values_at",
+]
 
 _HOURLY_DTYPE = np.dtype([("hour", ">i8"), ("volume", ">i8")])
 
@@ -54,38 +70,117 @@ def _aware(*instants: datetime) -> None:
             raise ValueError(f"instant {t.isoformat()} has no time zone; pass UTC-aware datetimes")
 
 
+@dataclass(frozen=True)
+class Register:
+    """A meter register and its time series."""
+
+    series_id: int
+    meter_id: str
+    register: str
+    cumulative: bool
+
+
+def meter_registers_of(conn: psycopg.Connection, meter_ids: Sequence[str]) -> list[Register]:
+    """The registers of ``meter_ids`` (one read; pass the result to the bulk reads below to reuse it)."""
+    if not meter_ids:
+        return []
+    rows = conn.execute(
+        "SELECT series_id, meter_id, register, cumulative FROM meter_registers WHERE meter_id = ANY(%s) "
+        "ORDER BY series_id",
+        (list(meter_ids),),
+    ).fetchall()
+    return [Register(*r) for r in rows]
+
+
+@dataclass(frozen=True)
+class PeriodHourly:
+    """What :func:`period_hourly_bulk` read: totals of every (meter, register) with hourly rows in the
+    span, and the billable series of those asked for that have billable hours."""
+
+    totals: dict[tuple[str, str], PeriodTotal] = field(default_factory=dict)
+    series: dict[tuple[str, str], HourlyArrays] = field(default_factory=dict)
+
+
+def period_hourly_bulk(
+    conn: psycopg.Connection,
+    meter_ids: Sequence[str],
+    start: datetime,
+    end: datetime,
+    *,
+    series_of: Collection[tuple[str, str]] = (),
+    registers: Sequence[Register] | None = None,
+) -> PeriodHourly:
+    """Totals per (meter, register) over ``[start, end)`` like ``queries.period_totals`` (registers
+    without any hour in the span are absent) and the billable hourly series of the (meter, register)
+    pairs in ``series_of`` (pairs without a billable hour are absent), in one pass over the rows.
+
+    ``registers``: the registers of ``meter_ids`` already read with :func:`meter_registers_of`."""
+    _aware(start, end)
+    regs = meter_registers_of(conn, meter_ids) if registers is None else registers
+    if not regs:
+        return PeriodHourly()
+    wanted = set(series_of)
+    by_series = {r.series_id: r for r in regs}
+    expected = int((end - start) / timedelta(hours=1))
+    totals: dict[tuple[str, str], PeriodTotal] = {}
+    series: dict[tuple[str, str], HourlyArrays] = {}
+    with conn.cursor(binary=True) as cur:
+        cur.execute(
+            """
+            SELECT h.series_id,
+                   coalesce(sum(h.volume_micro) FILTER (WHERE h.quality < 3), 0),
+                   count(*) FILTER (WHERE h.quality < 3),
+                   count(*) FILTER (WHERE h.quality = 0), count(*) FILTER (WHERE h.quality = 1),
+                   count(*) FILTER (WHERE h.quality = 2), count(*) FILTER (WHERE h.quality = 3),
+                   min(h.hour), max(h.hour),
+                   string_agg(timestamptz_send(h.hour) || int8send(h.volume_micro), ''::bytea
+                              ORDER BY h.hour) FILTER (WHERE h.quality < 3 AND h.series_id = ANY(%(series)s))
+            FROM hourly_consumption h
+            WHERE h.series_id = ANY(%(all)s) AND h.hour >= %(start)s AND h.hour < %(end)s
+            GROUP BY h.series_id
+            """,
+            {
+                "all": [r.series_id for r in regs],
+                "series": [r.series_id for r in regs if (r.meter_id, r.register) in wanted],
+                "start": start,
+                "end": end,
+            },
+        )
+        for sid, vol, present, me, ip, es, su, first, last, blob in cur:
+            reg = by_series[sid]
+            key = (reg.meter_id, reg.register)
+            totals[key] = PeriodTotal(
+                reg.meter_id,
+                reg.register,
+                Decimal(vol) / MICRO,
+                expected,
+                present,
+                me,
+                ip,
+                es,
+                su,
+                first.astimezone(UTC),
+                last.astimezone(UTC),
+            )
+            if blob is not None:
+                series[key] = _arrays(blob)
+    return PeriodHourly(totals, series)
+
+
+def _arrays(blob: bytes) -> HourlyArrays:
+    rows = np.frombuffer(blob, dtype=_HOURLY_DTYPE)
+    return HourlyArrays(rows["hour"].astype(np.int64) + PG_EPOCH_US, rows["volume"].astype(np.int64))
+
+
 def period_totals_bulk(
     conn: psycopg.Connection, meter_ids: Sequence[str], start: datetime, end: datetime
 ) -> dict[tuple[str, str], PeriodTotal]:
     """Totals per (meter, register) over ``[start, end)`` like ``queries.period_totals``; registers
     without any hour in the span are absent."""
-    _aware(start, end)
     if not meter_ids:
+        _aware(start, end)
         return {}
-    expected = int((end - start) / timedelta(hours=1))
-    rows = conn.execute(
-        """
-        SELECT mr.meter_id, mr.register, t.*
-        FROM meter_registers mr
-        CROSS JOIN LATERAL (
-            SELECT coalesce(sum(h.volume_micro) FILTER (WHERE h.quality < 3), 0),
-                   count(*) FILTER (WHERE h.quality < 3),
-                   count(*) FILTER (WHERE h.quality = 0), count(*) FILTER (WHERE h.quality = 1),
-                   count(*) FILTER (WHERE h.quality = 2), count(*) FILTER (WHERE h.quality = 3),
-                   min(h.hour) AS first_hour, max(h.hour)
-            FROM hourly_consumption h
-            WHERE h.series_id = mr.series_id AND h.hour >= %s AND h.hour < %s
-        ) t
-        WHERE mr.meter_id = ANY(%s) AND t.first_hour IS NOT NULL
-        """,
-        (start, end, list(meter_ids)),
-    ).fetchall()
-    return {
-        (meter, reg): PeriodTotal(
-            meter, reg, Decimal(vol) / MICRO, expected, present, me, ip, es, su, first, last
-        )
-        for meter, reg, vol, present, me, ip, es, su, first, last in rows
-    }
+    return period_hourly_bulk(conn, meter_ids, start, end).totals
 
 
 def hourly_series_bulk(
@@ -101,31 +196,13 @@ def hourly_series_bulk(
     _aware(start, end)
     if not keys:
         return {}
-    meters = [k[0] for k in keys]
-    registers = [k[1] for k in keys]
-    result: dict[tuple[str, str], HourlyArrays] = {}
-    with conn.cursor(binary=True) as cur:
-        cur.execute(
-            """
-            SELECT mr.meter_id, mr.register, s.blob
-            FROM (SELECT DISTINCT * FROM unnest(%s::text[], %s::text[]) AS k(meter_id, register)) k
-            JOIN meter_registers mr ON mr.meter_id = k.meter_id AND mr.register = k.register
-            CROSS JOIN LATERAL (
-                SELECT string_agg(timestamptz_send(h.hour) || int8send(h.volume_micro), ''::bytea
-                                  ORDER BY h.hour) AS blob
-                FROM hourly_consumption h
-                WHERE h.series_id = mr.series_id AND h.hour >= %s AND h.hour < %s AND h.quality < 3
-            ) s
-            WHERE s.blob IS NOT NULL
-            """,
-            (meters, registers, start, end),
-        )
-        for meter_id, register, blob in cur:
-            rows = np.frombuffer(blob, dtype=_HOURLY_DTYPE)
-            result[(meter_id, register)] = HourlyArrays(
-                rows["hour"].astype(np.int64) + PG_EPOCH_US, rows["volume"].astype(np.int64)
-            )
-    return result
+    wanted = set(keys)
+    regs = [
+        r
+        for r in meter_registers_of(conn, sorted({k[0] for k in keys}))
+        if (r.meter_id, r.register) in wanted
+    ]
+    return period_hourly_bulk(conn, [], start, end, series_of=wanted, registers=regs).series
 
 
 def register_values_at(
@@ -134,35 +211,52 @@ def register_values_at(
     instants: Sequence[datetime],
     *,
     max_age: timedelta = timedelta(days=3),
+    registers: Sequence[Register] | None = None,
 ) -> dict[tuple[str, str], list[RegisterValue | None]]:
     """Value of every cumulative register of ``meter_ids`` at each instant.
 
     For each instant: the latest reading at or before it and later than ``instant − max_age``, that
     VEE did not flag and the device did not mark bad (quality 2); ``None`` when there is none. Values
     are as the meter reports them (apply the meter's multiplier and rollover yourself).
+
+    ``registers``: the registers of ``meter_ids`` already read with :func:`meter_registers_of` (only
+    those of ``meter_ids`` are used).
     """
     _aware(*instants)
     if not meter_ids or not instants:
         return {}
-    rows = conn.execute(
-        """
-        SELECT mr.meter_id, mr.register, b.i, r.value, r.ts
-        FROM meter_registers mr
-        CROSS JOIN unnest(%s::timestamptz[]) WITH ORDINALITY AS b(at, i)
-        LEFT JOIN LATERAL (
-            SELECT rd.value, rd.ts FROM reading_values rd
-            WHERE rd.series_id = mr.series_id AND rd.ts <= b.at AND rd.ts > b.at - %s::interval
-              AND rd.quality < 2
+    if registers is None:
+        registers = meter_registers_of(conn, meter_ids)
+    else:
+        selected = set(meter_ids)
+        registers = [r for r in registers if r.meter_id in selected]
+    regs = {r.series_id: r for r in registers if r.cumulative}
+    if not regs:
+        return {}
+    with conn.cursor(binary=True) as cur:
+        cur.execute(
+            """
+            SELECT rd.series_id, rd.ts, rd.value FROM reading_values rd
+            WHERE rd.series_id = ANY(%s) AND rd.ts > %s AND rd.ts <= %s AND rd.quality < 2
               AND NOT EXISTS (SELECT 1 FROM reading_flags f WHERE f.series_id = rd.series_id AND f.ts = rd.ts)
-            ORDER BY rd.ts DESC LIMIT 1
-        ) r ON true
-        WHERE mr.meter_id = ANY(%s) AND mr.cumulative
-        """,
-        (list(instants), max_age, list(meter_ids)),
-    ).fetchall()
+            ORDER BY rd.series_id, rd.ts
+            """,
+            (sorted(regs), min(instants) - max_age, max(instants)),
+        )
+        readings: dict[int, tuple[list[datetime], list[float | None]]] = {}
+        for sid, ts, value in cur:
+            times, values = readings.setdefault(sid, ([], []))
+            times.append(ts)
+            values.append(value)
     result: dict[tuple[str, str], list[RegisterValue | None]] = {}
-    for meter_id, register, i, value, ts in rows:
-        values = result.setdefault((meter_id, register), [None] * len(instants))
-        if value is not None:
-            values[i - 1] = RegisterValue(float(value), ts.astimezone(UTC))
+    for sid, reg in regs.items():
+        picked: list[RegisterValue | None] = [None] * len(instants)
+        found = readings.get(sid)
+        if found is not None:
+            times, values = found
+            for i, at in enumerate(instants):
+                k = bisect_right(times, at) - 1  # the latest reading at or before the instant
+                if k >= 0 and times[k] > at - max_age and values[k] is not None:
+                    picked[i] = RegisterValue(float(values[k]), times[k].astimezone(UTC))  # type: ignore[arg-type]
+        result[(reg.meter_id, reg.register)] = picked
     return result

@@ -1,8 +1,10 @@
 """Fill the engine's :class:`BuildingInput` for one building and period from the database.
 
-Bulk reads per building: ``period_totals`` over all its linked meters (one aggregate), hourly series only
-for meters billed on a zoned tariff or across a tariff change without usable tariff registers
-(``hourly_series_bulk``: one ``bytea`` per series), register values at the readings-window ends (or the
+Bulk reads per building, each one index scan over all its registers (``timeseries.bulk_reads``): the
+registers of its linked meters once, one pass over their hourly rows giving ``period_totals`` and the
+hourly series of meters whose premise may be billed on a zoned tariff or across a tariff change
+(``period_hourly_bulk``: one ``bytea`` per series, used where the tariff registers do not suffice),
+register values at the readings-window ends (or the
 month boundaries) for meters read monthly (``register_values_at``) and their replacement acts
 (``register_events``); the averaging history and counters from the building's closed periods;
 residents weighted by days; house meters summed per service; V^кр where the building prepares hot
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -61,9 +64,10 @@ from meterhub.billing.rules.true_up import VOLUME_QUANTUM
 from meterhub.billing.rules.volumes import MeterPeriod, MeterStatus, ServiceConsumer
 from meterhub.billing.rules.zones import HourlySeries, Zone, ZoneScheme
 from meterhub.timeseries.bulk_reads import (
+    Register,
     RegisterValue,
-    hourly_series_bulk,
-    period_totals_bulk,
+    meter_registers_of,
+    period_hourly_bulk,
     register_values_at,
 )
 
@@ -239,6 +243,7 @@ def _fill_run_starts(
     runs: dict[tuple[str, str], int],
     values_by_meter: dict[str, dict[str, list]],
     run_zones: dict[tuple[str, str], tuple[int, dict[Zone, Decimal], str]],
+    registers: Sequence[Register],
 ) -> None:
     """For register meters ending an averaged run (п. 61): the last valid reading before the run (in
     the readings window of the last period before it), the start register of this period (its reading,
@@ -253,7 +258,9 @@ def _fill_run_starts(
             before = before.previous()
         at = readings_window_end(before, tz, day)
         after = readings_window_end(before.previous(), tz, day)
-        last = register_values_at(conn, sorted({lk.meter_id for lk in group}), [at], max_age=at - after)
+        last = register_values_at(
+            conn, sorted({lk.meter_id for lk in group}), [at], max_age=at - after, registers=registers
+        )
         for link in group:
             values = values_by_meter.get(link.meter_id, {})
             filled: dict[str, list] = {}
@@ -371,14 +378,55 @@ def load_building_input(
             f"building {building_id}: heat is not billed (no heating configuration, heating_configs)"
         )
 
+    meters_of: dict[tuple[str, str], list[str]] = {}
+    for link in links:
+        if link.premise_no is not None:
+            meters_of.setdefault((link.premise_no, link.service), []).append(link.meter_id)
+    default_tariffs, account_tariffs = tariffs_by_account(
+        tariffs, plan_rows, period, [(a.account_no, a.premise_no) for a in accounts], meters_of
+    )
+    needs = {s: _needs_hourly(default_tariffs, s, period) for s in services if s in _METERED}
+    account_needs = {
+        (acc, s): _needs_hourly(list(own), s, period)
+        for acc, own in account_tariffs.items()
+        for s in services
+        if s in _METERED
+    }
+    premise_needs: dict[tuple[str, str], ZoneScheme | None] = {}
+    for acc in accounts:
+        for s in services:
+            need = account_needs.get((acc.account_no, s), needs.get(s))
+            key = (acc.premise_no, s)
+            if _scheme_zone_count(need) > _scheme_zone_count(premise_needs.get(key)):
+                premise_needs[key] = need
+    # one read of the registers, one pass over their hourly rows (totals, and the series of the meters
+    # whose premise and service may need them: a zoned tariff or a tariff change inside the month)
     meter_ids = sorted({link.meter_id for link in links})
-    totals = period_totals_bulk(conn, meter_ids, start, end)
+    registers = meter_registers_of(conn, meter_ids)
+    may_need_series = {
+        link.meter_id
+        for link in links
+        if link.premise_no is not None and premise_needs.get((link.premise_no, link.service)) is not None
+    }
+    hourly_read = period_hourly_bulk(
+        conn,
+        meter_ids,
+        start,
+        end,
+        series_of={(r.meter_id, r.register) for r in registers if r.meter_id in may_need_series},
+        registers=registers,
+    )
+    totals = hourly_read.totals
     by_meter: dict[str, dict[str, object]] = {}
     for (meter, register), total in totals.items():
         by_meter.setdefault(meter, {})[register] = total
     by_meter = {m: t for m, t in by_meter.items() if _has_telemetry(t)}
     without_hourly = [m for m in meter_ids if m not in by_meter]
-    values = register_values_at(conn, without_hourly, instants, max_age=max_age) if without_hourly else {}
+    values = (
+        register_values_at(conn, without_hourly, instants, max_age=max_age, registers=registers)
+        if without_hourly
+        else {}
+    )
     values_by_meter: dict[str, dict[str, list]] = {}
     for (meter, register), vals in values.items():
         values_by_meter.setdefault(meter, {})[register] = vals
@@ -419,7 +467,9 @@ def load_building_input(
     ]
     run_zones: dict[tuple[str, str], tuple[int, dict[Zone, Decimal], str]] = {}
     if run_candidates and window is not None and day is not None:
-        _fill_run_starts(conn, period, tz, day, window, run_candidates, runs, values_by_meter, run_zones)
+        _fill_run_starts(
+            conn, period, tz, day, window, run_candidates, runs, values_by_meter, run_zones, registers
+        )
     data: list[MeterData] = []
     for link in links:
         in_month = link.valid_to is None or link.valid_to > period.first_day
@@ -447,27 +497,6 @@ def load_building_input(
         if not d.valid:
             loaded.problem_meters.append(d.detail)
 
-    meters_of: dict[tuple[str, str], list[str]] = {}
-    for link in links:
-        if link.premise_no is not None:
-            meters_of.setdefault((link.premise_no, link.service), []).append(link.meter_id)
-    default_tariffs, account_tariffs = tariffs_by_account(
-        tariffs, plan_rows, period, [(a.account_no, a.premise_no) for a in accounts], meters_of
-    )
-    needs = {s: _needs_hourly(default_tariffs, s, period) for s in services if s in _METERED}
-    account_needs = {
-        (acc, s): _needs_hourly(list(own), s, period)
-        for acc, own in account_tariffs.items()
-        for s in services
-        if s in _METERED
-    }
-    premise_needs: dict[tuple[str, str], ZoneScheme | None] = {}
-    for acc in accounts:
-        for s in services:
-            need = account_needs.get((acc.account_no, s), needs.get(s))
-            key = (acc.premise_no, s)
-            if _scheme_zone_count(need) > _scheme_zone_count(premise_needs.get(key)):
-                premise_needs[key] = need
     states = meter_states_on(conn, meter_ids, state_day)
     impossible = impossibility_acts_on(conn, building_id, period.end_day - timedelta(days=1))
     groups: dict[tuple[str, str], list[MeterData]] = {}
@@ -486,8 +515,11 @@ def load_building_input(
         and m.hourly_key
         and (m.zones is None or len(m.zones) < _scheme_zone_count(premise_needs[key]))
     }
-    arrays = hourly_series_bulk(conn, sorted(k for k in wanted if k), start, end)
-    hourly = {k: HourlySeries.from_micro(a.hour_starts_us, a.volume_micro) for k, a in arrays.items()}
+    hourly = {
+        k: HourlySeries.from_micro(a.hour_starts_us, a.volume_micro)
+        for k in sorted(k for k in wanted if k)
+        if (a := hourly_read.series.get(k)) is not None
+    }
 
     account_inputs = []
     for acc in accounts:

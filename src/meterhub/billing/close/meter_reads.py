@@ -17,7 +17,7 @@ from meterhub.billing.rules.meter_data import (
     meter_data_from_registers,
 )
 from meterhub.billing.rules.periods import BillingPeriod
-from meterhub.timeseries.bulk_reads import period_totals_bulk, register_values_at
+from meterhub.timeseries.bulk_reads import meter_registers_of, period_hourly_bulk, register_values_at
 
 __all__ = ["month_meter_data"]
 
@@ -30,8 +30,11 @@ def month_meter_data(
         return []
     start, end = period.bounds_utc(time_zone)
     ids = sorted({link.meter_id for link in links})
+    registers = meter_registers_of(conn, ids)
     by_meter: dict[str, dict] = {}
-    for (meter, register), total in period_totals_bulk(conn, ids, start, end).items():
+    for (meter, register), total in period_hourly_bulk(
+        conn, ids, start, end, registers=registers
+    ).totals.items():
         by_meter.setdefault(meter, {})[register] = total
     without = [m for m in ids if m not in by_meter]
     day = READINGS_WINDOW_DAY
@@ -45,7 +48,9 @@ def month_meter_data(
     values: dict[str, dict] = {}
     if without:
         at = [window.start_at, window.end_at]
-        for (meter, register), v in register_values_at(conn, without, at, max_age=max_age).items():
+        for (meter, register), v in register_values_at(
+            conn, without, at, max_age=max_age, registers=registers
+        ).items():
             values.setdefault(meter, {})[register] = v
     return [
         meter_data_from_hourly(link, by_meter[link.meter_id], period.end_day)

@@ -53,6 +53,25 @@ _RECALC_COLUMNS = (
     "building_id, period, corrects_period, account_no, service, kind, zone, part_start, volume_delta, "
     "amount_exact_delta, amount, method_before, method_after, reason, source"
 )
+# The column types of the binary COPYs, in the order of the column lists above: the rows go to the
+# server in PostgreSQL's binary format (psycopg's C dumpers, no text formatting of Decimals and dates
+# on the client and no parsing on the server). numeric(14,2) columns are rounded by the server's
+# typmod exactly as from text.
+_LINE_TYPES = [
+    *("text",) * 6,
+    "date",
+    "date",
+    "numeric",
+    "text",
+    "numeric",
+    "numeric",
+    "text",
+    "text",
+    *("numeric",) * 4,
+    "text",
+]
+_VOLUME_TYPES = [*("text",) * 5, "numeric", "text", "text", "numeric", "numeric", "numeric", "int4", "text"]
+_RECALC_TYPES = [*("text",) * 7, "date", *("numeric",) * 3, *("text",) * 4]
 
 
 class ClosedPeriodError(RuntimeError):
@@ -104,10 +123,12 @@ def replace_draft_results(
         "close_reports",
     ):
         conn.execute(f"DELETE FROM {table} WHERE building_id = %s AND period = %s", (building, period))
-    with conn.cursor().copy(f"COPY charge_lines ({_LINE_COLUMNS}) FROM STDIN") as copy:
+    with conn.cursor().copy(f"COPY charge_lines ({_LINE_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(_LINE_TYPES)
         for line in charges.lines:
             copy.write_row(_line_row(building, line))
-    with conn.cursor().copy(f"COPY period_volumes ({_VOLUME_COLUMNS}) FROM STDIN") as copy:
+    with conn.cursor().copy(f"COPY period_volumes ({_VOLUME_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(_VOLUME_TYPES)
         for acc in charges.accounts:
             for volume in acc.volumes.values():
                 for zone, v in volume.zone_volumes.items():
@@ -128,7 +149,10 @@ def replace_draft_results(
                             volume.note,
                         )
                     )
-    with conn.cursor().copy(f"COPY recalculation_lines ({_RECALC_COLUMNS}) FROM STDIN") as copy:
+    with conn.cursor().copy(
+        f"COPY recalculation_lines ({_RECALC_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(_RECALC_TYPES)
         for r in recalculations:
             copy.write_row(
                 (
@@ -348,9 +372,7 @@ def volume_history(
     return result
 
 
-def _consecutive(
-    by_period: Mapping[str, tuple[str, Any]], period: BillingPeriod, methods: Set[str]
-) -> int:
+def _consecutive(by_period: Mapping[str, tuple[str, Any]], period: BillingPeriod, methods: Set[str]) -> int:
     """How many periods immediately before ``period`` were billed by one of ``methods``."""
     count, p = 0, period.previous()
     while str(p) in by_period and by_period[str(p)][0] in methods:

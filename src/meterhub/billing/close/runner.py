@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 
@@ -81,12 +83,35 @@ def _connection() -> psycopg.Connection:
     return _CONN
 
 
-def _close_one(building: str, period: str, options: CloseOptions) -> CloseResult | BuildingFailure:
-    """Close one building; the returned report keeps counts of warnings and problem meters only (the
-    full report is in ``close_reports``), so a city's results stay small in the parent process."""
+def _backend_cpu(pid: int) -> float | None:
+    """User + system CPU [s] of a process of this machine (``/proc/<pid>/stat``); ``None`` if unreadable."""
     try:
-        result = close_building(_connection(), building, BillingPeriod.parse(period), options)
+        text = Path(f"/proc/{pid}/stat").read_text()
+        fields = text[text.rfind(")") + 2 :].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _close_one(
+    building: str, period: str, options: CloseOptions, cpu: bool = False
+) -> CloseResult | BuildingFailure:
+    """Close one building; the returned report keeps counts of warnings and problem meters only (the
+    full report is in ``close_reports``), so a city's results stay small in the parent process.
+
+    ``cpu``: also measure the CPU the building took in this process and in its database backend (a
+    server on this machine), returned as ``report["cpu_seconds"] = {"client": …, "server": …}``."""
+    try:
+        conn = _connection()
+        if cpu:
+            backend = conn.info.backend_pid
+            client0, server0 = time.process_time(), _backend_cpu(backend)
+        result = close_building(conn, building, BillingPeriod.parse(period), options)
         report = dict(result.report)
+        if cpu:
+            server1 = _backend_cpu(backend)
+            if server0 is not None and server1 is not None:
+                report["cpu_seconds"] = {"client": time.process_time() - client0, "server": server1 - server0}
         report["warnings"] = len(report["warnings"])
         report["problem_meters"] = len(report["problem_meters"])
         return dataclasses.replace(result, report=report)
@@ -105,8 +130,12 @@ def run_close(
     *,
     workers: int = 2,
     progress: Progress | None = None,
+    measure_cpu: bool = False,
 ) -> CloseRun:
-    """Close ``buildings`` for ``period``; ``workers`` = 1 runs in this process (no pool)."""
+    """Close ``buildings`` for ``period``; ``workers`` = 1 runs in this process (no pool).
+
+    ``measure_cpu`` (benchmarks; the database server must run on this machine): each result's report
+    gets ``cpu_seconds`` — the CPU the building took in the worker and in its database backend."""
     options = options or CloseOptions()
     run = CloseRun(str(period))
     started = time.perf_counter()
@@ -124,7 +153,7 @@ def run_close(
         gc.set_threshold(*_GC_THRESHOLD)
         try:
             for b in buildings:
-                record(_close_one(b, str(period), options))
+                record(_close_one(b, str(period), options, measure_cpu))
         finally:
             gc.set_threshold(*thresholds)
             if _CONN is not None:
@@ -138,7 +167,7 @@ def run_close(
         while queue or pending:
             while queue and len(pending) < workers * 4:
                 b = queue.pop()
-                pending[pool.submit(_close_one, b, str(period), options)] = b
+                pending[pool.submit(_close_one, b, str(period), options, measure_cpu)] = b
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 b = pending.pop(fut)
