@@ -1,12 +1,12 @@
-"""The close's binary COPY writes store exactly what the text COPY of the same values stored.
+"""The close's writes store exactly what a plain text COPY of the engine's values stores.
 
 The generated city of ``city_data`` (three buildings: hourly and monthly meters, zone plans, failed and
 replaced meters, acts, absences) is loaded and computed by the engine; its results are written by
-``replace_draft_results`` (binary COPY) and, as the reference, by a text COPY of the same fields written
-out here — the path the close used before. Every stored row, as PostgreSQL prints it (``row::text``:
-digits and scale of each numeric, dates, NULLs), must be the same. Recalculation lines are added by
-hand with the awkward values: many decimals, negative amounts, a half-kopeck rounded by the
-``numeric(14,2)`` column, NULL methods.
+``replace_draft_results`` (COPY with the column types set) and, as the reference, by a text COPY of
+the engine's fields listed out here (the way the close wrote them before). Every stored row, as
+PostgreSQL prints it (``row::text``: digits and scale of each numeric, dates, NULLs), must be the
+same. Recalculation lines are added by hand with the awkward values: many decimals, negative amounts,
+a half-kopeck rounded by the ``numeric(14,2)`` column, NULL methods.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def _write_text_reference(conn, charges: BuildingCharges, recalculations: list[R
             )
 
 
-def test_binary_writes_equal_the_text_copy_of_the_same_results(db_url: str, tmp_path: Path) -> None:
+def test_writes_equal_a_text_copy_of_the_same_results(db_url: str, tmp_path: Path) -> None:
     with connect(db_url) as conn:
         load_city(conn, tmp_path)
         conn.commit()

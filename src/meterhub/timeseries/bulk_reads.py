@@ -21,7 +21,7 @@ Tariff-agnostic: volumes stay in the register's unit (micro-units for hourly ser
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -46,6 +46,13 @@ __all__ = [
 ]
 
 _HOURLY_DTYPE = np.dtype([("hour", ">i8"), ("volume", ">i8")])
+
+_CUSTOM_PLAN = False
+"""The ``ANY(series)`` reads are never prepared (psycopg prepares a statement after 5 runs, and the
+server then may choose a generic plan): planned with the values, the time bounds prune the partitions
+at plan time, and the ``::int4[]`` arrays (the type of ``series_id``) are constants, so an ``ANY`` in a
+filter is a hash lookup instead of a scan of the array for every row. Measured: a generic plan made
+the hourly read of a 350-flat building ≈ 300 ms of server CPU instead of ≈ 30 ms."""
 
 
 @dataclass(frozen=True)
@@ -134,17 +141,19 @@ def period_hourly_bulk(
                    count(*) FILTER (WHERE h.quality = 2), count(*) FILTER (WHERE h.quality = 3),
                    min(h.hour), max(h.hour),
                    string_agg(timestamptz_send(h.hour) || int8send(h.volume_micro), ''::bytea
-                              ORDER BY h.hour) FILTER (WHERE h.quality < 3 AND h.series_id = ANY(%(series)s))
+                              ORDER BY h.hour)
+                       FILTER (WHERE h.quality < 3 AND h.series_id = ANY(%(series)s::int4[]))
             FROM hourly_consumption h
-            WHERE h.series_id = ANY(%(all)s) AND h.hour >= %(start)s AND h.hour < %(end)s
+            WHERE h.series_id = ANY(%(all)s::int4[]) AND h.hour >= %(start)s AND h.hour < %(end)s
             GROUP BY h.series_id
             """,
             {
-                "all": [r.series_id for r in regs],
-                "series": [r.series_id for r in regs if (r.meter_id, r.register) in wanted],
+                "all": _int4_array(r.series_id for r in regs),
+                "series": _int4_array(r.series_id for r in regs if (r.meter_id, r.register) in wanted),
                 "start": start,
                 "end": end,
             },
+            prepare=_CUSTOM_PLAN,
         )
         for sid, vol, present, me, ip, es, su, first, last, blob in cur:
             reg = by_series[sid]
@@ -165,6 +174,11 @@ def period_hourly_bulk(
             if blob is not None:
                 series[key] = _arrays(blob)
     return PeriodHourly(totals, series)
+
+
+def _int4_array(ids: Iterable[int]) -> str:
+    """An ``int4[]`` literal (``{1,2,3}``): psycopg dumps a list of ints element by element in Python."""
+    return "{" + ",".join(map(str, ids)) + "}"
 
 
 def _arrays(blob: bytes) -> HourlyArrays:
@@ -237,26 +251,29 @@ def register_values_at(
         cur.execute(
             """
             SELECT rd.series_id, rd.ts, rd.value FROM reading_values rd
-            WHERE rd.series_id = ANY(%s) AND rd.ts > %s AND rd.ts <= %s AND rd.quality < 2
+            WHERE rd.series_id = ANY(%s::int4[]) AND rd.ts > %s AND rd.ts <= %s AND rd.quality < 2
               AND NOT EXISTS (SELECT 1 FROM reading_flags f WHERE f.series_id = rd.series_id AND f.ts = rd.ts)
             ORDER BY rd.series_id, rd.ts
             """,
-            (sorted(regs), min(instants) - max_age, max(instants)),
+            (_int4_array(sorted(regs)), min(instants) - max_age, max(instants)),
+            prepare=_CUSTOM_PLAN,
         )
         readings: dict[int, tuple[list[datetime], list[float | None]]] = {}
         for sid, ts, value in cur:
             times, values = readings.setdefault(sid, ([], []))
-            times.append(ts)
+            times.append(ts.astimezone(UTC))
             values.append(value)
+    at_utc = [t.astimezone(UTC) for t in instants]
+    after = [t - max_age for t in at_utc]
     result: dict[tuple[str, str], list[RegisterValue | None]] = {}
     for sid, reg in regs.items():
         picked: list[RegisterValue | None] = [None] * len(instants)
         found = readings.get(sid)
         if found is not None:
             times, values = found
-            for i, at in enumerate(instants):
+            for i, at in enumerate(at_utc):
                 k = bisect_right(times, at) - 1  # the latest reading at or before the instant
-                if k >= 0 and times[k] > at - max_age and values[k] is not None:
-                    picked[i] = RegisterValue(float(values[k]), times[k].astimezone(UTC))  # type: ignore[arg-type]
+                if k >= 0 and times[k] > after[i] and values[k] is not None:
+                    picked[i] = RegisterValue(float(values[k]), times[k])  # type: ignore[arg-type]
         result[(reg.meter_id, reg.register)] = picked
     return result
