@@ -471,15 +471,16 @@ def load_building_input(
             conn, period, tz, day, window, run_candidates, runs, values_by_meter, run_zones, registers
         )
     data: list[MeterData] = []
+    first_day, end_day = period.first_day, period.end_day  # properties: computed once, not per meter
     for link in links:
-        in_month = link.valid_to is None or link.valid_to > period.first_day
+        in_month = link.valid_to is None or link.valid_to > first_day
         if link.meter_id in by_meter:
             if not in_month:
                 continue  # linked only in the readings window before the month: not an hourly concern
-            d = meter_data_from_hourly(link, by_meter[link.meter_id], period.end_day)  # type: ignore[arg-type]
+            d = meter_data_from_hourly(link, by_meter[link.meter_id], end_day)  # type: ignore[arg-type]
         else:
             events = events_by_meter.get(link.meter_id, {})
-            kinds = {e.kind for evs in events.values() for e in evs}
+            kinds = {e.kind for evs in events.values() for e in evs} if events else set()
             if not in_month and "removal" not in kinds:
                 continue  # its last window was the previous period's
             if (
@@ -490,7 +491,7 @@ def load_building_input(
             ):
                 continue  # installed after this period's window: its readings count from the next one
             d = meter_data_from_registers(
-                link, values_by_meter.get(link.meter_id, {}), period.end_day, events=events, window=window
+                link, values_by_meter.get(link.meter_id, {}), end_day, events=events, window=window
             )
         data.append(d)
         loaded.meters[d.source if d.valid else str(d.problem)] += 1
