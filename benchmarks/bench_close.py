@@ -313,7 +313,9 @@ def main() -> None:
     with bench_database() as url:
         print(f"PostgreSQL {server_version(url)}; {args.accounts:,} accounts in {args.buildings:,} buildings")
         load_s, hourly_rows, readings = _load(url, args.accounts, args.buildings, args.legacy, args.dated)
-        print(f"setup: {load_s:.1f} s ({hourly_rows:,} hourly rows, {readings:,} register readings)")
+        print(
+            f"setup: {load_s:.1f} s ({hourly_rows:,} hourly rows, {readings:,} register readings)", flush=True
+        )
         if args.legacy:
             with connect(url) as conn:
                 counts = conn.execute(
@@ -333,6 +335,7 @@ def main() -> None:
         client_cpu = sum(c["client"] for c in cpu if c)
         server_cpu = sum(c["server"] for c in cpu if c) if all(cpu) and cpu else None
         children_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        _progress(f"first close: {run.seconds:.1f} s, {run.accounts / run.seconds:,.0f} accounts/s")
         following = PERIOD.next()
         for _ in range(1, args.closed_months):  # more closed months (no meter data: normatives)
             run_close(url, following, buildings, CloseOptions(final=True), workers=args.workers)
@@ -340,12 +343,15 @@ def main() -> None:
         # the next month (no meter data yet: normatives, fallbacks) with the default recheck: the change
         # marker of no building moved → no closed month is reloaded
         second = run_close(url, following, buildings, CloseOptions(), workers=args.workers)
+        _progress(f"{following} draft, default recheck: {second.seconds:.1f} s")
         # baseline (the cost before the marker): every building reloads its closed months, digests compared
         everything = run_close(url, following, buildings, CloseOptions(recheck="all"), workers=args.workers)
+        _progress(f"{following} draft, recheck='all': {everything.seconds:.1f} s")
         # late January readings for 2 % of the buildings: only those reload January
         late_buildings = buildings[:: max(1, len(buildings) // max(1, len(buildings) // 50))]
         late_rows = _late_readings(url, late_buildings)
         late = run_close(url, following, buildings, CloseOptions(), workers=args.workers)
+        _progress(f"{following} draft after late readings: {late.seconds:.1f} s")
         if run.failures:
             for f in run.failures[:5]:
                 print(f"FAILED {f.building}: {f.reason}")
@@ -399,6 +405,11 @@ def main() -> None:
             rows.append(("bare SQL close (floor)", f"{floor_s:.1f} s ({floor_rows:,} lines)"))
             rows.append(("  close / floor", f"{run.seconds / floor_s:.1f}×"))
         print(table(rows, ("measure", "value")))
+
+
+def _progress(text: str) -> None:
+    """One line as soon as a step is measured (a long run that is stopped still shows what it got)."""
+    print(f"[{time.strftime('%H:%M:%S')}, load {os.getloadavg()[0]:.1f}] {text}", flush=True)
 
 
 def _local(url: str) -> bool:
