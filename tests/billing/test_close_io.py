@@ -28,7 +28,7 @@ from meterhub.billing.rules.zones import Zone
 from meterhub.timeseries.database import connect
 from tests.billing.city_data import BUILDINGS, load_city
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.pg_versions]
 
 JAN = BillingPeriod(2026, 1)
 DEC = BillingPeriod(2025, 12)

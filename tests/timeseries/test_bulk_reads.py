@@ -28,7 +28,7 @@ from meterhub.timeseries.database import connect
 from meterhub.timeseries.pgbinary import PG_EPOCH_US
 from meterhub.timeseries.queries import period_totals
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.pg_versions]
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 START, END = T0 + timedelta(hours=5), T0 + timedelta(hours=29)
