@@ -101,7 +101,8 @@ def reencode_readings() -> None:
 def status(
     exact: bool = typer.Option(False, "--exact", help="count rows with count(*) (slow on large tables)"),
 ) -> None:
-    """Show the server, the storage path, migrations, rows, bytes per row, compression and its jobs."""
+    """Show the server, the storage path, migrations, rows, bytes per row, compression and its jobs, and
+    the compressed chunks waiting for `db vacuum-compressed`."""
     from meterhub.cli.wiring import MIGRATION_SOURCES
     from meterhub.timeseries.database import connect, database_url
     from meterhub.timeseries.schema import database_status
@@ -134,6 +135,12 @@ def status(
         if s.partial_chunks:
             line += f"; {s.partial_chunks} partially (recompressed by the policy)"
         typer.echo(line)
+        if s.vacuum_pending_chunks:
+            typer.echo(
+                f"  {s.vacuum_pending_chunks} compressed chunk(s) not vacuumed since their compression, "
+                f"{s.vacuum_reclaimable_bytes / 2**20:,.2f} MiB of empty pages at their ends: "
+                "run `meterhub db vacuum-compressed`"
+            )
     if st.jobs:
         typer.echo("TimescaleDB policy jobs (TimescaleDB's own background jobs, not meterhub's):")
     overdue = {s.table: s.overdue_chunks for s in st.storage}

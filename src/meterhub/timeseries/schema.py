@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import psycopg
 
+from meterhub.timeseries.compressed_vacuum import compressed_chunks_to_vacuum
 from meterhub.timeseries.migrate import (
     Migration,
     MigrationError,
@@ -50,6 +51,8 @@ class TableStorage:
     bytes_before_compression: int = 0  # of the compressed chunks
     bytes_after_compression: int = 0
     compress_after: timedelta | None = None
+    vacuum_pending_chunks: int = 0  # compressed chunks for `meterhub db vacuum-compressed`
+    vacuum_reclaimable_bytes: int = 0  # the empty pages at their ends
 
     @property
     def bytes_per_row(self) -> float | None:
@@ -186,6 +189,7 @@ def _partitions_status(conn: psycopg.Connection, st: DatabaseStatus) -> None:
 
 
 def _timescaledb_status(conn: psycopg.Connection, st: DatabaseStatus) -> None:
+    to_vacuum = compressed_chunks_to_vacuum(conn)
     for table in SERIES_TABLES:
         size = conn.execute("SELECT hypertable_size(%s::regclass)", (table,)).fetchone()[0] or 0  # type: ignore[index]
         chunks, compressed, partial = conn.execute(
@@ -228,6 +232,10 @@ def _timescaledb_status(conn: psycopg.Connection, st: DatabaseStatus) -> None:
             after_iv,
         )
         st.storage.append(s)
+        for pending in to_vacuum:
+            if pending.hypertable == table:
+                s.vacuum_pending_chunks += 1
+                s.vacuum_reclaimable_bytes += pending.empty_tail_bytes
         if overdue:
             st.problems.append(
                 f"{table}: {overdue} chunk(s) older than the compression policy's {_days(after_iv)} are not "
