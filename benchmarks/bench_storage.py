@@ -20,7 +20,15 @@ on PostgreSQL 16+.
 
 The hourly series is also copied, in the first TimescaleDB server, into scratch hypertables with other
 settings (``HOURLY_VARIANTS``: chunk interval, a cumulative column instead of the volume, volumes at the
-register's resolution instead of micro-units), each compressed and vacuumed the same way.
+register's resolution with carried rounding instead of micro-units), each compressed and vacuumed the
+same way.
+
+Two data sets of the same counters (``--data``): ``aligned`` reads every meter exactly on every quarter
+hour; ``realistic`` reads them when the gateway's poller would (``read_times``: aligned slots plus a
+fixed per-device offset, the RS-485 bus queue and the read's duration, start-up reads, failed reads;
+15-minute, hourly and daily meters), with timestamps in microseconds as the poller stamps them. On the
+realistic data the readings are also copied with their read times truncated (``READINGS_VARIANTS``).
+A second table gives the compressed columns' bytes per row by class of series (``column_bytes``).
 """
 
 from __future__ import annotations
