@@ -6,6 +6,7 @@ senders at once (each letter once), opting out, and ``meterhub notify send``."""
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
 from collections import Counter
@@ -106,9 +107,26 @@ def settings(api_settings, mail: MailServer):
 
 
 @pytest.fixture(scope="module")
-def app(world: World, settings):
+def app(world: World, settings, mail: MailServer):
     with TestClient(create_app(settings)) as c:
+        c.app.state.test_mail = mail
         yield c.app
+
+
+def mail_of(app) -> MailServer:
+    return app.state.test_mail
+
+
+def follow_confirmation_link(app, mail: MailServer, email: str, since: int) -> None:
+    """Read the confirmation letter to ``email`` off the SMTP server and follow its link."""
+    for i in range(len(mail.letters) - 1, since - 1, -1):
+        to, subject, text = mail.read(i)
+        if to == [email] and subject == "Подтверждение адреса электронной почты":
+            token = re.search(r"/cabinet/confirm-email\?token=([A-Za-z0-9_-]{40,})", text).group(1)
+            r = TestClient(app).post("/api/v1/auth/email-confirm", json={"token": token})
+            assert r.status_code == 200, r.text
+            return
+    raise AssertionError(f"no confirmation letter to {email}")
 
 
 def _browser(app, who: str) -> tuple[TestClient, dict[str, str]]:
@@ -134,8 +152,13 @@ def _outbox(world: World, where: str = "true", params: tuple = ()) -> list[tuple
 
 
 def _opt_in(app, who: str, email: str, kinds: list[str]) -> dict:
+    """Set and confirm ``email`` (following the link of the letter) and choose ``kinds``."""
     c, csrf = _browser(app, who)
-    assert c.put("/api/v1/me/email", json={"email": email}, headers=csrf).status_code == 204
+    before = len(mail_of(app).letters)
+    r = c.put("/api/v1/me/email", json={"email": email}, headers=csrf)
+    assert r.status_code == 200, r.text
+    if not r.json()["confirmed"]:
+        follow_confirmation_link(app, mail_of(app), email, before)
     r = c.put("/api/v1/me/email-notifications", json={"kinds": kinds}, headers=csrf)
     assert r.status_code == 200, r.text
     return r.json()
@@ -151,7 +174,7 @@ def test_consent_is_chosen_per_kind_in_the_profile(app, world: World) -> None:
     assert no_email.status_code == 422 and "сначала укажите адрес" in no_email.json()["detail"]
     # the CSRF header is required like on every cookie-authenticated change
     assert c.put("/api/v1/me/email-notifications", json={"kinds": []}).status_code == 403
-    assert c.put("/api/v1/me/email", json={"email": "carol@example.ru"}, headers=csrf).status_code == 204
+    assert c.put("/api/v1/me/email", json={"email": "carol@example.ru"}, headers=csrf).status_code == 200
     unknown = c.put("/api/v1/me/email-notifications", json={"kinds": ["sms"]}, headers=csrf)
     assert unknown.status_code == 422
     chosen = c.put("/api/v1/me/email-notifications", json={"kinds": ["receipt", "security"]}, headers=csrf)
@@ -167,7 +190,7 @@ def test_each_kind_of_notice_arrives_as_a_letter(app, world: World, settings, ma
     _opt_in(app, "dave", "dave@example.ru", ["security"])
     # bob has an e-mail but wants no letters: his notices stay in the cabinet
     bob, bob_csrf = _browser(app, "bob")
-    assert bob.put("/api/v1/me/email", json={"email": "bob@example.ru"}, headers=bob_csrf).status_code == 204
+    assert bob.put("/api/v1/me/email", json={"email": "bob@example.ru"}, headers=bob_csrf).status_code == 200
     before = len(mail.letters)
 
     # a receipt: January 2026 of B1 becomes final after alice linked LS-1 (and bob LS-2)

@@ -2,7 +2,9 @@
 
 - **Consent** (``api_email_optins``): a user chooses in the profile which kinds of notice also come by
   e-mail — a new receipt, an answer to a request or a reading accepted, a user linked to one's account,
-  security (password changed, a link revoked). No consent, no letter; letters go to the login's e-mail.
+  security (password changed, a link revoked). No consent, no letter; letters go to the login's e-mail,
+  and only once it is confirmed (:mod:`meterhub.api.email_confirm`): letters queued while it is not wait
+  in the outbox ("held") and are sent after the confirmation.
 - **Outbox** (``api_email_outbox``): :func:`meterhub.api.notifications.notify` writes a letter for every
   new notification of a consenting user in the same transaction, so a notice is never lost between the
   cabinet and the mail server.
@@ -200,7 +202,10 @@ def send_due(
                     " COALESCE(NULLIF(u.full_name, ''), u.username), o.user_id IS NOT NULL"
                     " FROM api_email_outbox x JOIN api_users u ON u.user_id = x.user_id"
                     " LEFT JOIN api_email_optins o ON o.user_id = x.user_id AND o.kind = x.kind"
-                    " WHERE x.status = 'pending' AND x.next_attempt_at <= %s ORDER BY x.next_attempt_at, x.id"
+                    " WHERE x.status = 'pending' AND x.next_attempt_at <= %s"
+                    # held while the address is unconfirmed; sent once it is, cancelled when cleared
+                    " AND NOT (u.active AND u.email IS NOT NULL AND u.email_confirmed_at IS NULL)"
+                    " ORDER BY x.next_attempt_at, x.id"
                     " LIMIT 1 FOR UPDATE OF x SKIP LOCKED",
                     (at,),
                 ).fetchone()

@@ -1,7 +1,8 @@
 """Password recovery by e-mail (восстановление пароля): a one-time link with a random token.
 
 ``POST /auth/password-reset {login}`` (username or e-mail) always answers 202 with the same text, so it
-does not tell whether an account exists; when it does, is active and has an e-mail, a link
+does not tell whether an account exists; when it does, is active and has a confirmed e-mail
+(:mod:`meterhub.api.email_confirm`; an unconfirmed address gets nothing), a link
 ``{public_url}/cabinet/recover?token=…`` valid ``password_reset_minutes`` is sent. Only the token's
 SHA-256 digest is stored. ``POST /auth/password-reset/confirm {token, new_password}`` sets the password
 once (the password policy applies), ends every session and token of the user and spends every other
@@ -18,7 +19,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from meterhub.api.deps import Conn, CurrentUser, get_settings
+from meterhub.api.deps import Conn, get_settings
 from meterhub.api.mailer import send_mail
 from meterhub.api.notifications import notify
 from meterhub.api.passwords import PasswordPolicyError
@@ -35,7 +36,6 @@ SENT = (
     "if the login or e-mail belongs to an account with an e-mail address, a link was sent "
     "(если логин или адрес указан в кабинете, мы отправили письмо со ссылкой)"
 )
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,63}$"
 
 
 class ResetRequestIn(BaseModel):
@@ -51,12 +51,6 @@ class ResetConfirmIn(BaseModel):
 
     token: str = Field(min_length=20, max_length=200)
     new_password: str = Field(min_length=1, max_length=256)
-
-
-class EmailIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ivanova@example.ru"}]})
-
-    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
 
 
 class Accepted(BaseModel):
@@ -96,7 +90,8 @@ def request_reset(body: ResetRequestIn, request: Request, conn: Conn, settings: 
     reserve_attempt(conn, settings, request, "password_reset", login, per_pair=3, per_subject=5)
     row = conn.execute(
         "SELECT user_id, username, email FROM api_users "
-        "WHERE active AND email IS NOT NULL AND (username = %s OR lower(email) = %s)",
+        "WHERE active AND email IS NOT NULL AND email_confirmed_at IS NOT NULL "
+        "AND (username = %s OR lower(email) = %s)",
         (login, login),
     ).fetchone()
     if row is None:
@@ -158,33 +153,4 @@ def confirm_reset(body: ResetConfirmIn, conn: Conn) -> Response:
             "Пароль восстановлен по ссылке из письма; все сеансы и токены завершены",
             subject_key=f"reset:{digest(body.token)}",
         )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.get("/me/email", summary="One's e-mail for password recovery (null: none)", response_model=EmailIn)
-def my_email(user: CurrentUser, conn: Conn) -> EmailIn:
-    (email,) = conn.execute("SELECT email FROM api_users WHERE user_id = %s", (user.id,)).fetchone()
-    return EmailIn(email=email)
-
-
-@router.put(
-    "/me/email",
-    summary="Set or clear one's e-mail for password recovery",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses={409: {"description": "another user has that e-mail"}},
-)
-def set_my_email(body: EmailIn, user: CurrentUser, conn: Conn) -> Response:
-    email = body.email.strip().lower() if body.email else None
-    taken = (
-        email
-        and conn.execute(
-            "SELECT 1 FROM api_users WHERE lower(email) = %s AND user_id <> %s", (email, user.id)
-        ).fetchone()
-    )
-    if taken:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            "another user has this e-mail (этот адрес указан у другого пользователя)",
-        )
-    conn.execute("UPDATE api_users SET email = %s, updated_at = now() WHERE user_id = %s", (email, user.id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

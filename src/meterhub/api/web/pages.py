@@ -150,6 +150,14 @@ def recover_page(request: Request) -> Response:
     return _render(request, "recover.html", context)
 
 
+@router.get(CABINET_PREFIX + "/confirm-email", response_class=HTMLResponse)
+def confirm_email_page(request: Request) -> Response:
+    """Public: confirm an e-mail address with ``?token=`` from the letter (a button, so a mail scanner
+    that opens links does not confirm it)."""
+    context = {"title": "Подтверждение адреса", "page": None, "public": "confirm_email"}
+    return _render(request, "confirm_email.html", context)
+
+
 def _page_handler(page: Page):
     def handler(request: Request) -> Response:
         if SESSION_COOKIE not in request.cookies:

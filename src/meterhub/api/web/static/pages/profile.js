@@ -65,6 +65,32 @@ function wirePasswordForm() {
   });
 }
 
+// The address, whether it is confirmed, a new one waiting for its link (GET /me/email).
+function renderEmailState(data) {
+  const state = document.getElementById("email-state");
+  const resend = document.getElementById("email-resend");
+  let text = "";
+  if (data.pending_email) {
+    text = `Новый адрес ${data.pending_email} не подтверждён: откройте ссылку из письма. До тех пор письма ` +
+      `приходят на ${data.email}.`;
+  } else if (data.email && !data.confirmed) {
+    text = "Адрес не подтверждён: откройте ссылку из письма. До подтверждения на него не придут ни ссылки " +
+      "для восстановления пароля, ни уведомления.";
+  } else if (data.email) {
+    text = "Адрес подтверждён.";
+  }
+  state.textContent = text;
+  state.hidden = !text;
+  state.className = data.pending_email || (data.email && !data.confirmed) ? "small status warning" : "small muted";
+  resend.hidden = !(data.mail_configured && (data.pending_email || (data.email && !data.confirmed)));
+}
+
+async function renderEmail() {
+  const data = await api("/me/email");
+  document.getElementById("email").value = data.pending_email || data.email || "";
+  renderEmailState(data);
+}
+
 function wireEmailForm() {
   const form = document.getElementById("email-form");
   const error = document.getElementById("email-error");
@@ -75,11 +101,27 @@ function wireEmailForm() {
     done.hidden = true;
     const email = form.email.value.trim();
     try {
-      await api("/me/email", { method: "PUT", json: { email: email || null } });
+      const data = await api("/me/email", { method: "PUT", json: { email: email || null } });
+      renderEmailState(data);
+      done.textContent = data.pending_email || (data.email && !data.confirmed)
+        ? "Сохранено. Мы отправили письмо со ссылкой для подтверждения адреса."
+        : "Сохранено.";
       done.hidden = false;
       await renderEmailKinds();
     } catch (err) {
       show(error, err.status === 422 ? "Проверьте адрес электронной почты: например, ivanova@mail.ru." : err.message);
+      await renderEmail();
+    }
+  });
+  document.getElementById("email-resend").addEventListener("click", async () => {
+    error.hidden = true;
+    done.hidden = true;
+    try {
+      renderEmailState(await api("/me/email/confirmation", { method: "POST" }));
+      done.textContent = "Письмо отправлено: откройте ссылку из него.";
+      done.hidden = false;
+    } catch (err) {
+      show(error, err.message);
     }
   });
 }
@@ -120,8 +162,6 @@ runPage(async () => {
   wirePasswordForm();
   wireEmailForm();
   wireEmailKindsForm();
-  const email = await api("/me/email");
-  document.getElementById("email").value = email.email || "";
-  await Promise.all([renderNotifications(), renderSessions(), renderEmailKinds(),
+  await Promise.all([renderEmail(), renderNotifications(), renderSessions(), renderEmailKinds(),
     renderContacts(document.getElementById("contacts"))]);
 }, { accounts: false });
