@@ -63,6 +63,7 @@ PUBLIC = {
     "/api/v1/health",  # a probe for load balancers: database up or not, no data
     "/api/v1/auth/password-reset",  # asking for a reset link by e-mail: for those who cannot log in
     "/api/v1/auth/password-reset/confirm",
+    "/api/v1/auth/email-confirm",  # the link in the letter may be opened in a browser without a session
     "/api/v1/contacts",  # the management company's phones and how to get access: the login page shows them
     "/api/v1/openapi.json",
     "/api/v1/docs",

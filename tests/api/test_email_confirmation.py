@@ -235,7 +235,27 @@ def test_changing_a_confirmed_address_keeps_the_old_one_until_the_new_is_confirm
     assert taken.status_code == 409
 
 
-def test_notification_letters_wait_for_the_confirmation(app, world: World, settings, mail) -> None:
+def _cli_status(world: World, mail: MailServer, monkeypatch) -> str:
+    from typer.testing import CliRunner
+
+    from meterhub.cli.main import app as cli
+    from meterhub.core.settings import get_settings
+
+    monkeypatch.setenv("METERHUB_DATABASE_URL", world.url)
+    monkeypatch.setenv("METERHUB_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("METERHUB_SMTP_PORT", str(mail.port))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["notify", "status"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_notification_letters_wait_for_the_confirmation(
+    app, world: World, settings, mail, monkeypatch
+) -> None:
     c, csrf = _browser(app, "dave")
     before = len(mail.letters)
     assert c.put("/api/v1/me/email", json={"email": "dave@example.ru"}, headers=csrf).status_code == 200
@@ -262,6 +282,9 @@ def test_notification_letters_wait_for_the_confirmation(app, world: World, setti
         assert conn.execute(
             "SELECT status FROM api_email_outbox WHERE user_id = %s", (world.users["dave"],)
         ).fetchall() == [("pending",)]
+
+    assert "pending: 1 " in _cli_status(world, mail, monkeypatch)
+    assert "due now: 0; held until the address is confirmed: 1" in _cli_status(world, mail, monkeypatch)
 
     assert _confirm(app, token)[0] == 200
     sent = send()

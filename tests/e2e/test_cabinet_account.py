@@ -199,15 +199,45 @@ def test_changing_the_password_in_the_profile(open_page):
     assert "/cabinet/" in page.url
 
 
+def follow_confirmation_link(page, letters: list[str], address: str) -> None:
+    """Open the confirmation link of the letter to ``address`` and press «Подтвердить адрес»."""
+    from email import message_from_string, policy
+
+    for raw in letters:
+        message = message_from_string(raw, policy=policy.default)
+        if message["To"] == address and str(message["Subject"]) == "Подтверждение адреса электронной почты":
+            link = re.search(
+                r"https://cabinet\.example(/cabinet/confirm-email\?token=[A-Za-z0-9_-]{40,})",
+                message.get_body().get_content(),
+            )
+            break
+    else:
+        raise AssertionError(f"no confirmation letter to {address}")
+    page.goto(link.group(1))
+    wait_ready(page)
+    page.click("#confirm-form button[type=submit]")
+    expect(page.locator("#confirm-done")).to_have_text(f"Адрес {address} подтверждён.")
+    assert "token=" not in page.url  # spent: not kept in the address bar
+
+
 def test_recovering_the_password_by_an_e_mailed_link(open_page, smtp_inbox):
     _, inbox = smtp_inbox
     page = open_page()
     log_in(page, username="bob")
     page.goto("/cabinet/profile")
     wait_ready(page)
+    before = len(inbox.messages)
     page.fill("#email", "bob@example.ru")
     page.click("#email-form button[type=submit]")
-    expect(page.locator("#email-done")).to_be_visible()
+    expect(page.locator("#email-done")).to_contain_text("отправили письмо со ссылкой для подтверждения")
+    expect(page.locator("#email-state")).to_contain_text("Адрес не подтверждён")
+    expect(page.locator("#email-resend")).to_be_visible()
+    screenshot(page, "24-profile-email-not-confirmed")
+    follow_confirmation_link(page, inbox.messages[before:], "bob@example.ru")
+    page.goto("/cabinet/profile")
+    wait_ready(page)
+    expect(page.locator("#email-state")).to_have_text("Адрес подтверждён.")
+    expect(page.locator("#email-resend")).to_be_hidden()
     page.click("#logout")
     page.wait_for_url("**/cabinet/login")
 
@@ -314,9 +344,11 @@ def test_staff_revoke_a_link_and_the_resident_is_told(open_page, cabinet_world, 
         create_user(conn, "gleb", PASSWORD, Role.RESIDENT, full_name="Глебов Г. Г.")
     resident = open_page()
     log_in(resident, username="gleb", next_path="/cabinet/profile")
+    before = len(smtp_inbox[1].messages)
     resident.fill("#email", "gleb@example.ru")
     resident.click("#email-form button[type=submit]")
     expect(resident.locator("#email-done")).to_be_visible()
+    follow_confirmation_link(open_page(), smtp_inbox[1].messages[before:], "gleb@example.ru")
     kinds = resident.locator("#email-kinds input[name=kind]")
     expect(kinds).to_have_count(4)
     resident.check("#email-kinds input[value=security]")

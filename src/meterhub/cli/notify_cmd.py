@@ -74,9 +74,13 @@ def status(failed: int = typer.Option(20, help="show this many of the latest fai
         counts = dict(
             conn.execute("SELECT status, count(*) FROM api_email_outbox GROUP BY status").fetchall()
         )
-        due = conn.execute(
-            "SELECT count(*) FROM api_email_outbox WHERE status = 'pending' AND next_attempt_at <= now()"
-        ).fetchone()[0]
+        # held: waiting for the user to confirm the address (docs/api.md, "E-mail addresses are confirmed")
+        due, held = conn.execute(
+            "SELECT count(*) FILTER (WHERE x.next_attempt_at <= now() AND NOT h.held),"
+            " count(*) FILTER (WHERE h.held) FROM api_email_outbox x JOIN api_users u USING (user_id),"
+            " LATERAL (SELECT u.active AND u.email IS NOT NULL AND u.email_confirmed_at IS NULL AS held) h"
+            " WHERE x.status = 'pending'"
+        ).fetchone()
         rows = conn.execute(
             "SELECT id, recipient, subject, attempts, last_error FROM api_email_outbox"
             " WHERE status = 'failed' ORDER BY id DESC LIMIT %s",
@@ -84,7 +88,7 @@ def status(failed: int = typer.Option(20, help="show this many of the latest fai
         ).fetchall()
     typer.echo(
         " ".join(f"{s}: {counts.get(s, 0)}" for s in ("pending", "sent", "failed", "cancelled"))
-        + f"; due now: {due}"
+        + f"; due now: {due}; held until the address is confirmed: {held}"
     )
     for oid, to, subject, attempts, error in rows:
         typer.echo(f"  #{oid} {to} «{subject}» after {attempts} attempt(s): {error}")
