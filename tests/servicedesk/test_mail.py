@@ -82,9 +82,16 @@ def test_mail_becomes_a_request_and_notifications_go_out(db_url: str, conn) -> N
         "INSERT INTO api_users (username, password_hash, role, email) VALUES ('petrova', 'x', 'resident',"
         " 'petrova@mail.test')"
     )
+    conn.execute("UPDATE api_users SET email_confirmed_at = now() WHERE username = 'petrova'")
+    # a resident who typed the stranger's address and never confirmed it: it does not identify him
     conn.execute(
-        "INSERT INTO api_user_accounts (user_id, account_no, linked_by) SELECT user_id, '40018', 'admin'"
-        " FROM api_users WHERE username = 'petrova'"
+        "INSERT INTO api_users (username, password_hash, role, email) VALUES ('sidorov', 'x', 'resident',"
+        " 'stranger@mail.test')"
+    )
+    conn.execute(
+        "INSERT INTO api_user_accounts (user_id, account_no, linked_by) SELECT user_id, account_no, 'admin'"
+        " FROM api_users, (VALUES ('petrova', '40018'), ('sidorov', '40017')) AS v (name, account_no)"
+        " WHERE username = name"
     )
     (office,) = conn.execute(
         "INSERT INTO sd_executors (name, kind, email, phone) VALUES ('Расчётный отдел', 'department',"

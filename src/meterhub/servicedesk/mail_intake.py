@@ -47,7 +47,9 @@ def _account_for(conn: psycopg.Connection, mail: ParsedMail) -> tuple[str | None
         a
         for (a,) in conn.execute(
             "SELECT ua.account_no FROM api_users u JOIN api_user_accounts ua USING (user_id)"
-            " WHERE lower(u.email) = %s AND u.active ORDER BY ua.account_no",
+            # only a confirmed address identifies its user (docs/api.md, "E-mail addresses are confirmed")
+            " WHERE lower(u.email) = %s AND u.email_confirmed_at IS NOT NULL AND u.active"
+            " ORDER BY ua.account_no",
             (mail.sender,),
         )
     ]
