@@ -376,3 +376,55 @@ def test_an_upgraded_database_counts_only_proven_addresses_as_confirmed(empty_db
             (reset, "confirmed_on_upgrade", "reset@example.ru"),
         ]
         assert {moved, failed, spent, never, nobody}.isdisjoint({r[0] for r in audit})
+
+
+def test_an_address_typed_by_someone_else_is_not_kept_from_its_owner(app, world: World, mail) -> None:
+    from meterhub.api.roles import Role
+    from meterhub.api.users_store import create_user
+
+    with psycopg.connect(world.url) as conn:
+        for name in ("erin", "fedor"):
+            create_user(conn, name, PASSWORD, Role.RESIDENT)
+        conn.commit()
+    erin, erin_csrf = _browser(app, "erin")
+    before = len(mail.letters)
+    assert (
+        erin.put("/api/v1/me/email", json={"email": "fedor@example.ru"}, headers=erin_csrf).status_code == 200
+    )
+    erins_link = _link_token(mail, "fedor@example.ru", before)
+
+    fedor, fedor_csrf = _browser(app, "fedor")
+    before = len(mail.letters)
+    r = fedor.put("/api/v1/me/email", json={"email": "fedor@example.ru"}, headers=fedor_csrf)
+    assert r.status_code == 200, r.text
+    assert (r.json()["email"], r.json()["pending_email"]) == (None, "fedor@example.ru")
+    assert _confirm(app, _link_token(mail, "fedor@example.ru", before)) == (
+        200,
+        {"email": "fedor@example.ru"},
+    )
+
+    mine = fedor.get("/api/v1/me/email").json()
+    assert (mine["email"], mine["confirmed"]) == ("fedor@example.ru", True)
+    assert erin.get("/api/v1/me/email").json()["email"] is None
+    assert _confirm(app, erins_link)[0] == 400  # erin's link to it is spent
+    # a confirmed address cannot be taken any more
+    assert (
+        erin.put("/api/v1/me/email", json={"email": "fedor@example.ru"}, headers=erin_csrf).status_code == 409
+    )
+    history = (
+        TestClient(app)
+        .get(
+            f"/api/v1/admin/users/{_user_id(world, 'erin')}/email-history",
+            headers=world.auth("root"),
+        )
+        .json()
+    )
+    assert [(e["action"], e["old_email"], e["actor_name"]) for e in history] == [
+        ("cleared", "fedor@example.ru", "адрес подтверждён другим пользователем"),
+        ("set", None, "erin"),
+    ]
+
+
+def _user_id(world: World, name: str) -> int:
+    with psycopg.connect(world.url) as conn:
+        return conn.execute("SELECT user_id FROM api_users WHERE username = %s", (name,)).fetchone()[0]

@@ -83,6 +83,7 @@ def record_email_event(
     old: str | None = None,
     new: str | None = None,
     actor: User | None = None,
+    actor_name: str = "по ссылке из письма",
 ) -> None:
     conn.execute(
         "INSERT INTO api_email_audit (user_id, username, action, old_email, new_email, actor_id, actor_name)"
@@ -92,7 +93,7 @@ def record_email_event(
             old,
             new,
             actor.id if actor else None,
-            (actor.full_name or actor.username) if actor else "по ссылке из письма",
+            (actor.full_name or actor.username) if actor else actor_name,
             user_id,
         ),
     )
@@ -135,11 +136,30 @@ def _spend_links(conn: psycopg.Connection, user_id: int) -> None:
     )
 
 
-def _check_free(conn: psycopg.Connection, email: str, user_id: int) -> None:
-    if conn.execute(
-        "SELECT 1 FROM api_users WHERE lower(email) = %s AND user_id <> %s", (email, user_id)
-    ).fetchone():
+def _check_free(conn: psycopg.Connection, email: str, user_id: int) -> bool:
+    """Refuse an address another user has confirmed; True when another user has it unconfirmed (it may
+    be a typo of theirs: it must not keep the address from its owner, who confirms it)."""
+    row = conn.execute(
+        "SELECT email_confirmed_at IS NOT NULL FROM api_users WHERE lower(email) = %s AND user_id <> %s",
+        (email, user_id),
+    ).fetchone()
+    if row is not None and row[0]:
         raise AddressTaken(email)
+    return row is not None
+
+
+def _release_unconfirmed(conn: psycopg.Connection, email: str, user_id: int) -> None:
+    """Another user's unconfirmed copy of an address that ``user_id`` has just confirmed is removed."""
+    rows = conn.execute(
+        "UPDATE api_users SET email = NULL, updated_at = now() WHERE lower(email) = %s AND user_id <> %s"
+        " AND email_confirmed_at IS NULL RETURNING user_id",
+        (email, user_id),
+    ).fetchall()
+    for (other,) in rows:
+        _spend_links(conn, other)
+        record_email_event(
+            conn, other, "cleared", old=email, actor_name="адрес подтверждён другим пользователем"
+        )
 
 
 def change_email(conn: psycopg.Connection, user: User, email: str | None) -> EmailChange:
@@ -158,15 +178,17 @@ def change_email(conn: psycopg.Connection, user: User, email: str | None) -> Ema
         )
         record_email_event(conn, user.id, "cleared", old=old, actor=user)
         return EmailChange(None, old if confirmed_at else None)
-    _check_free(conn, email, user.id)
+    held_elsewhere = _check_free(conn, email, user.id)
     if email == old:
         if confirmed_at is not None:  # the confirmed address again: a pending change is withdrawn
             _spend_links(conn, user.id)
             return EmailChange(None, None)
         return EmailChange(email, None)  # still unconfirmed: a new link
-    if confirmed_at is not None:  # the old address stays in force until the new one is confirmed
+    if confirmed_at is not None or held_elsewhere:
+        # the old address stays in force until the new one is confirmed; an address another user typed
+        # unconfirmed waits too (it becomes this user's when confirmed)
         record_email_event(conn, user.id, "change_requested", old=old, new=email, actor=user)
-        return EmailChange(email, old)
+        return EmailChange(email, old if confirmed_at is not None else None)
     conn.execute(
         "UPDATE api_users SET email = %s, email_confirmed_at = NULL, updated_at = now() WHERE user_id = %s",
         (email, user.id),
@@ -210,7 +232,8 @@ def confirm_email(conn: psycopg.Connection, token: str) -> tuple[int, str]:
     if row is None:
         raise ConfirmationLinkInvalid(token)
     user_id, email = row
-    _check_free(conn, email, user_id)
+    if _check_free(conn, email, user_id):
+        _release_unconfirmed(conn, email, user_id)
     (old,) = conn.execute("SELECT email FROM api_users WHERE user_id = %s FOR UPDATE", (user_id,)).fetchone()
     conn.execute(
         "UPDATE api_users SET email = %s, email_confirmed_at = now(), updated_at = now() WHERE user_id = %s",
