@@ -26,8 +26,10 @@ same way.
 Two data sets of the same counters (``--data``): ``aligned`` reads every meter exactly on every quarter
 hour; ``realistic`` reads them when the gateway's poller would (``read_times``: aligned slots plus a
 fixed per-device offset, the RS-485 bus queue and the read's duration, start-up reads, failed reads;
-15-minute, hourly and daily meters), with timestamps in microseconds as the poller stamps them. On the
-realistic data the readings are also copied with their read times truncated (``READINGS_VARIANTS``).
+15-minute, hourly and daily meters), stamped at whole seconds as the gateway stamps them
+(``gateway.stamping.read_stamp_us``); ``realistic-us`` is the same with the microsecond stamps of the
+gateway before that, and its readings are also copied with their read times truncated
+(``READINGS_VARIANTS``).
 A second table gives the compressed columns' bytes per row by class of series (``column_bytes``).
 """
 
@@ -51,6 +53,7 @@ from _db import bench_database, server_version, table
 from meterhub.cli.wiring import MIGRATION_SOURCES
 from meterhub.collectors.modbus.codec import shortest_float32
 from meterhub.gateway.schedule import jitter_for, slot_at_or_after
+from meterhub.gateway.stamping import read_stamp_us
 from meterhub.timeseries.compressed_vacuum import vacuum_compressed_chunks
 from meterhub.timeseries.database import connect
 from meterhub.timeseries.migrate import migrate
@@ -182,19 +185,29 @@ def _us_delta(td: timedelta) -> int:
 
 
 def generate_realistic(
-    meters: int, n_reads: int, rng: np.random.Generator
+    meters: int, n_reads: int, rng: np.random.Generator, *, whole_seconds: bool = True
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The same counters as ``generate`` (same seed), read at the poller's read times: (times [µs since
     the Unix epoch], register values) per meter; the register's value at a read is what it had
-    counted then (linear between the quarter hours), at its resolution."""
+    counted then (linear between the quarter hours), at its resolution.
+
+    ``whole_seconds``: stamped as the gateway stamps them (``gateway.stamping.read_stamp_us``, the floor
+    of the read's moment; of two reads of a meter in one second the later value is kept, as
+    ``SecondGuard`` does); else in microseconds (the gateway before whole seconds)."""
     counted = true_counters(meters, n_reads, rng)
     times = read_times(meters, n_reads, rng)
     grid = np.arange(n_reads, dtype=np.float64)
-    values = []
+    out_times, values = [], []
     for i, (c, t) in enumerate(zip(counted, times, strict=True)):
         at = (t - _us(START)) / QUARTER_US
-        values.append(register_values(i, np.interp(at, grid, c)))
-    return times, values
+        v = register_values(i, np.interp(at, grid, c))
+        if whole_seconds:
+            t = read_stamp_us(t)
+            later = np.append(t[1:] != t[:-1], True)  # the last read of each second (t is sorted)
+            t, v = t[later], v[later]
+        out_times.append(t)
+        values.append(v)
+    return out_times, values
 
 
 DOUBLES_DTYPE = row_dtype(  # before migration 0012: every value a double
@@ -488,7 +501,7 @@ def measure_timescaledb(
                 out.append((data, f"{where}, + vacuum-compressed", name, rows, vacuumed / rows, 0.0))
             if hourly_variants:
                 out += measure_hourly_variants(conn, "TimescaleDB", data)
-                if data != "aligned":  # aligned reads are on whole quarter hours already
+                if data == "realistic-us":  # the others are at whole seconds already
                     out += measure_readings_variants(conn, "TimescaleDB", data)
     return out
 
@@ -504,7 +517,7 @@ def describe(data: str, series: Series) -> str:
     kinds = ", ".join(f"{n} {kind} every {_interval(iv)}" for (kind, iv), n in sorted(mix.items()))
     off = np.concatenate([(ts % 1_000_000) for ts, _ in series])
     return (
-        f"realistic: read times as the gateway's poller stamps them ({kinds}; slot + a fixed per-device "
+        f"{data}: read times as the gateway's poller reads ({kinds}; slot + a fixed per-device "
         f"offset < {MAX_JITTER.seconds} s + bus queue + read {READ_SECONDS[0] * 1000:.0f} ms median; "
         f"boot and one restart per gateway read at once; {FAILED_READS:.1%} failed reads), {reads:,} "
         f"readings, {np.count_nonzero(off):,} of them off the whole second"
@@ -526,8 +539,9 @@ def main() -> None:
     ap.add_argument(
         "--data",
         default="aligned,realistic",
-        help="aligned (quarter-hour reads), realistic (read times "
-        "as the gateway stamps them, mixed intervals), or both, comma-separated",
+        help="aligned (quarter-hour reads), realistic (read times as the gateway stamps them: whole "
+        "seconds, mixed intervals), realistic-us (the same read times in microseconds, as the gateway "
+        "stamped them before, with the truncation what-ifs), comma-separated",
     )
     args = ap.parse_args()
     n_reads = args.days * 96 + 1
@@ -535,11 +549,13 @@ def main() -> None:
     for data in args.data.split(","):
         if data == "aligned":
             datasets[data] = aligned_series(generate(args.meters, n_reads, np.random.default_rng(7)), n_reads)
-        elif data == "realistic":
-            times, values = generate_realistic(args.meters, n_reads, np.random.default_rng(7))
+        elif data in ("realistic", "realistic-us"):
+            times, values = generate_realistic(
+                args.meters, n_reads, np.random.default_rng(7), whole_seconds=data == "realistic"
+            )
             datasets[data] = list(zip(times, values, strict=True))
         else:
-            ap.error(f"--data: unknown {data!r} (aligned, realistic)")
+            ap.error(f"--data: unknown {data!r} (aligned, realistic, realistic-us)")
     print(
         f"{args.meters} meters (half electricity float32 kWh, half water litres), {args.days} days, "
         f"the same counters in each data set:"

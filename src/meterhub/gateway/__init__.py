@@ -26,6 +26,8 @@ _EXPORTS = {
     "ScaledClock": "clock",
     "build_readers": "devices",
     "DeviceSetupError": "devices",
+    "read_stamp": "stamping",
+    "SecondGuard": "stamping",
 }
 
 __all__ = sorted(_EXPORTS)

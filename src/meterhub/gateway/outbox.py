@@ -230,6 +230,39 @@ class Outbox:
         self._check_warning()
         return AddResult(len(accepted), dropped)
 
+    def replace_unclaimed(self, readings: Sequence[Reading], *, billing: bool = False) -> list[Reading]:
+        """Put each reading's value (unit, quality, source) in place of the stored reading with the same
+        ``(meter_id, register, ts)`` that is not yet in a batch; a billing read marks it billing.
+        Returns the readings that found no such row (already claimed, or never stored).
+
+        For a later read within the same second (``gateway.stamping``): rare, so each is one look-up
+        of the newest matching row from the end of the table (it was stored seconds ago)."""
+        if not readings:
+            return []
+        missing: list[Reading] = []
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for r in readings:
+                row = db.execute(
+                    "SELECT id FROM readings WHERE id > ? AND meter_id = ? AND register = ? AND ts = ? "
+                    "ORDER BY id DESC LIMIT 1",
+                    (self._claimed_upto, r.meter_id, r.register, (r.ts - EPOCH) // MICROSECOND),
+                ).fetchone()
+                if row is None:
+                    missing.append(r)
+                    continue
+                db.execute(
+                    "UPDATE readings SET value = ?, unit = ?, quality = ?, source = ?, "
+                    "billing = max(billing, ?) WHERE id = ?",
+                    (float(r.value), r.unit, int(r.quality), int(r.source), int(billing), row[0]),
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return missing
+
     def _room(self, billing: bool) -> int:
         limit = self.max_readings * (1 + self.billing_reserve) if billing else self.max_readings
         room = int(limit) - self._count

@@ -37,6 +37,7 @@ from meterhub.gateway.health import HealthBoard, encode_status
 from meterhub.gateway.mqtt_link import LinkHandlers, MqttLink
 from meterhub.gateway.outbox import Outbox
 from meterhub.gateway.schedule import DeviceSchedule
+from meterhub.gateway.stamping import SecondGuard, next_second
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,9 @@ class Gateway:
         self._awaited_acks: dict[int, asyncio.Event] = {}
         self.polls = 0
         self.store_errors = 0
+        self.seconds = SecondGuard()  # readings stamped at whole seconds, one per series and second
+        self.replaced = 0  # readings whose later value of the same second replaced the stored one
+        self.superseded = 0  # later values of a second whose first value was already sent: not stored
 
     # --- lifecycle ------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -179,8 +183,11 @@ class Gateway:
             read_on_start=s.read_on_start,
         )
         slot = schedule.first(clock.now())
+        free_at = slot.due
         while not self._stop.is_set():
-            await clock.sleep_until(slot.due, self._stop)
+            # never two reads of a device in one second (a start-up read followed at once by a slot
+            # read): their readings would share the key (series, ts) at whole seconds
+            await clock.sleep_until(max(slot.due, free_at), self._stop)
             if self._stop.is_set():
                 return
             try:
@@ -189,6 +196,7 @@ class Gateway:
                 log.exception("device %s: unexpected error while reading", reader.name)
                 outcome = ReadOutcome(False, error=f"internal error: {exc!r}")
             now = clock.now()
+            free_at = next_second(now)
             self.polls += 1
             assert self.health is not None and self.outbox is not None and self.forwarder is not None
             if outcome.ok:
@@ -209,9 +217,30 @@ class Gateway:
             slot = schedule.done(slot, ok=outcome.ok, now=now)
 
     def _store(self, device: str, readings: list, *, billing: bool) -> None:
-        """Into the outbox; a storage error (disk full, I/O error) is logged loudly, never fatal."""
+        """Into the outbox, stamped at whole seconds (``stamping``); a storage error (disk full, I/O
+        error) is logged loudly, never fatal.
+
+        A reading in a second already stored for its series replaces the stored value while that is
+        still waiting in the outbox (the later value wins); once it has been put in a batch the first
+        value is on its way and the later one is not stored (logged): the ingest never sees two values
+        for one ``(series, ts)``."""
         assert self.outbox is not None and self.forwarder is not None
+        readings, repeats = self.seconds.admit(readings)
         try:
+            if repeats:
+                sent = self.outbox.replace_unclaimed(repeats, billing=billing)
+                self.replaced += len(repeats) - len(sent)
+                if sent:
+                    self.superseded += len(sent)
+                    log.warning(
+                        "device %s: %d reading(s) read again within the second %s, whose first value "
+                        "is already sent; keeping the first (e.g. %s %s)",
+                        device,
+                        len(sent),
+                        sent[0].ts.isoformat(),
+                        sent[0].meter_id,
+                        sent[0].register,
+                    )
             result = self.outbox.add(readings, billing=billing)
         except sqlite3.Error as exc:
             self.store_errors += 1

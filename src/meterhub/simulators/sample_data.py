@@ -31,6 +31,7 @@ import numpy as np
 
 from meterhub.core.readings import Reading, make_meter_id
 from meterhub.core.registers import MeterKind
+from meterhub.gateway.stamping import read_stamp_us
 
 HOUR_US = 3_600_000_000
 DAY_START = 7  # T1 (day) zone 07:00–23:00 local
@@ -135,10 +136,12 @@ def _heating_factor(day_of_year: np.ndarray) -> np.ndarray:
 def _read_times(
     start_us: int, end_us: int, every_us: int, offset_us: int, jitter_us: int, rng: np.random.Generator
 ) -> np.ndarray:
+    """Read instants [µs since the Unix epoch], stamped at whole seconds as the gateway stamps them
+    (``gateway.stamping.read_stamp_us``: the floor of the read's moment)."""
     t = np.arange(start_us + offset_us, end_us + 1, every_us, dtype=np.int64)
     if jitter_us:
         t = t + rng.integers(0, jitter_us, size=len(t))
-    return np.unique(t)
+    return np.unique(read_stamp_us(t))
 
 
 def _counter_at(read_us: np.ndarray, hour_us: np.ndarray, hourly: np.ndarray) -> np.ndarray:

@@ -1,0 +1,162 @@
+"""Read times at whole seconds (floor) and one reading per series and second: the pure rules, the
+outbox's replacement of a still-waiting reading, and the runner that applies both."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from meterhub.cli.local_broker import LocalBroker
+from meterhub.core.readings import Reading, ReadingQuality
+from meterhub.gateway.config import load_config
+from meterhub.gateway.devices import DeviceReader, Readers, ReadOutcome
+from meterhub.gateway.outbox import Outbox
+from meterhub.gateway.stamping import SecondGuard, last_per_key, next_second, read_stamp, read_stamp_us
+
+from .conftest import GatewayThread, gateway_toml
+
+T = datetime(2026, 3, 1, 11, 59, 59, 999_999, tzinfo=UTC)
+
+
+def test_read_stamp_floors_to_the_second_in_utc() -> None:
+    # 11:59:59.999999 was read before noon: floor keeps it in 11:59:59 (round would say 12:00:00,
+    # after the read, and move it into the next hour)
+    assert read_stamp(T) == datetime(2026, 3, 1, 11, 59, 59, tzinfo=UTC)
+    assert read_stamp(datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)) == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    msk = timezone(timedelta(hours=3))
+    assert read_stamp(datetime(2026, 3, 1, 15, 0, 1, 500_000, tzinfo=msk)) == datetime(
+        2026, 3, 1, 12, 0, 1, tzinfo=UTC
+    )
+    assert read_stamp(T).tzinfo is UTC
+    with pytest.raises(ValueError, match="aware"):
+        read_stamp(datetime(2026, 3, 1, 12, 0))
+
+
+def test_read_stamp_us_is_the_same_floor_on_microseconds() -> None:
+    # hand values: 1 772 366 399 999 999 µs is 2026-03-01 11:59:59.999999 UTC
+    assert read_stamp_us(1_772_366_399_999_999) == 1_772_366_399_000_000
+    assert read_stamp_us(1_772_366_400_000_000) == 1_772_366_400_000_000
+    assert read_stamp_us(-1) == -1_000_000  # before 1970: still the floor
+    arr = np.array([1_772_366_399_999_999, 1_772_366_400_000_001], dtype=np.int64)
+    assert read_stamp_us(arr).tolist() == [1_772_366_399_000_000, 1_772_366_400_000_000]
+    # the same instant as read_stamp on datetimes
+    us = (T - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    assert datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=read_stamp_us(us)) == read_stamp(T)
+
+
+def test_next_second_is_the_start_of_the_following_second() -> None:
+    assert next_second(T) == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert next_second(datetime(2026, 3, 1, 12, 0, tzinfo=UTC)) == datetime(2026, 3, 1, 12, 0, 1, tzinfo=UTC)
+
+
+def _r(value: float, at: datetime, register: str = "energy_import_kwh", meter: str = "EAS-1") -> Reading:
+    return Reading(meter, register, at, value, "kWh")
+
+
+def test_last_per_key_keeps_the_later_value_in_place_of_the_first() -> None:
+    s = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    a, b, c = _r(1.0, s), _r(5.0, s, "voltage_v"), _r(2.0, s)
+    assert last_per_key([a, b, c]) == [c, b]
+
+
+def test_guard_stamps_and_splits_fresh_from_repeats() -> None:
+    guard = SecondGuard()
+    s = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+    # a start-up read at 12:00:00.200 with one register twice in its answer: the later value counts
+    fresh, repeats = guard.admit(
+        [_r(1.0, s + timedelta(milliseconds=200)), _r(1.1, s + timedelta(milliseconds=210))]
+    )
+    assert fresh == [_r(1.1, s)] and repeats == []
+    # a slot read in the same second: a repeat of the stored key, with its later value
+    fresh, repeats = guard.admit([_r(1.2, s + timedelta(milliseconds=900)), _r(230.0, s, "voltage_v")])
+    assert fresh == [_r(230.0, s, "voltage_v")] and repeats == [_r(1.2, s)]
+    # the next second is fresh again; another meter's same second never collides
+    fresh, repeats = guard.admit(
+        [_r(1.3, s + timedelta(seconds=1, microseconds=1)), _r(9.0, s, meter="EAS-2")]
+    )
+    assert fresh == [_r(1.3, s + timedelta(seconds=1)), _r(9.0, s, meter="EAS-2")] and repeats == []
+
+
+def test_outbox_replaces_a_waiting_reading_and_reports_a_claimed_one(tmp_path: Path) -> None:
+    s = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    box = Outbox(tmp_path / "o.sqlite3")
+    box.add([_r(1.0, s), _r(7.0, s, "voltage_v")])
+    # still waiting: the later value takes the row's place (same id, same position); billing sticks
+    assert (
+        box.replace_unclaimed(
+            [Reading("EAS-1", "energy_import_kwh", s, 1.5, "kWh", ReadingQuality.UNCERTAIN)], billing=True
+        )
+        == []
+    )
+    assert box.backlog == 2
+    batch = box.claim(10)
+    assert batch is not None
+    assert batch.readings == [
+        {
+            "meter_id": "EAS-1",
+            "register": "energy_import_kwh",
+            "ts": "2026-03-01T12:00:00+00:00",
+            "value": 1.5,
+            "unit": "kWh",
+            "quality": "uncertain",
+        },
+        {
+            "meter_id": "EAS-1",
+            "register": "voltage_v",
+            "ts": "2026-03-01T12:00:00+00:00",
+            "value": 7.0,
+            "unit": "kWh",
+        },
+    ]
+    assert box._db.execute("SELECT billing FROM readings ORDER BY id").fetchall() == [(1,), (0,)]
+    # once in a batch the first value is on its way: not replaced, returned to the caller
+    late = _r(1.6, s)
+    assert box.replace_unclaimed([late]) == [late]
+    assert box.load(batch.batch_id) == batch
+    box.close()
+
+
+class SameSecondReader(DeviceReader):
+    """Stamps its readings with the moment it is called (µs), like the collectors; counts calls."""
+
+    def __init__(self, name: str, config: Any, clock: Any) -> None:
+        super().__init__(name, config)
+        self.clock = clock
+        self.calls: list[datetime] = []
+
+    async def read(self) -> ReadOutcome:
+        now = self.clock()
+        self.calls.append(now)
+        return ReadOutcome(True, [Reading("SIM-1", "water_m3", now, float(len(self.calls)), "m3")])
+
+
+def test_the_gateway_stamps_whole_seconds_and_reads_a_device_once_a_second(
+    tmp_path: Path, broker: LocalBroker, subscribe: Any
+) -> None:
+    sub = subscribe()
+    buses = [{"name": "lan", "type": "modbus-tcp", "host": "127.0.0.1", "port": 1}]
+    devices = [{"bus": "lan", "address": 1, "profile": "eastron-sdm120"}]
+    # a 1 s interval with the start-up read: slots are due right after the previous read, so without
+    # the pause until the next second two reads would often share a second
+    config = load_config(gateway_toml(tmp_path, broker.url, devices, buses, interval="1s"))
+    reader = SameSecondReader("lan/1", config.devices[0], lambda: datetime.now(UTC))
+    gw = GatewayThread(config, readers=Readers([reader], []))
+    try:
+        assert sub.wait_for(lambda: len(sub.reading_keys()) >= 4, 15)
+    finally:
+        gw.stop()
+    sent = [r for b in sub.batches() for r in b["readings"]]
+    stamps = [datetime.fromisoformat(r["ts"]) for r in sent]
+    assert all(t.microsecond == 0 for t in stamps)
+    assert len(set(stamps)) == len(stamps)  # one reading per second, no repeated key
+    # each is the floor of its read's moment, with that read's value
+    for r in sent:
+        called = reader.calls[int(r["value"]) - 1]
+        assert datetime.fromisoformat(r["ts"]) == called.replace(microsecond=0)
+    # reads of the device are at least in different seconds
+    seconds = [c.replace(microsecond=0) for c in reader.calls]
+    assert len(set(seconds)) == len(seconds)
