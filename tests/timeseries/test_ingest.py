@@ -180,3 +180,61 @@ def test_write_many_counts_each_batch_on_both_paths(conn):
     )
     assert [(x.inserted, x.duplicates, x.rejected) for x in res] == [(0, 1, 0), (1, 0, 2), (0, 1, 0)]
     assert res[1].reasons == {Reason.CONFLICTING_VALUE: 1, Reason.UNKNOWN_METER: 1}
+
+
+def test_ingest_keeps_sub_second_times_of_older_gateways_unchanged(conn):
+    # a gateway from before whole-second stamps: two reads within one second are two readings, stored
+    # at their microseconds (truncating them here would make one key with two values: a conflict)
+    at = NOW - timedelta(hours=5)
+    early = Reading("EAS-100", "energy_import_kwh", at + timedelta(microseconds=250_000), 700.125)
+    late = Reading("EAS-100", "energy_import_kwh", at + timedelta(microseconds=750_001), 700.126)
+    res = write_readings(conn, [early, late], clock=clock)
+    assert (res.inserted, res.duplicates, res.rejected) == (2, 0, 0)
+    stored = conn.execute(
+        "SELECT v.ts, v.value FROM reading_values v JOIN meter_registers m USING (series_id) "
+        "WHERE m.meter_id = 'EAS-100' AND m.register = 'energy_import_kwh' AND v.ts >= %s AND v.ts < %s "
+        "ORDER BY v.ts",
+        (at, at + timedelta(seconds=1)),
+    ).fetchall()
+    assert stored == [(early.ts, 700.125), (late.ts, 700.126)]
+    # and re-sent as they are, they are duplicates
+    again = write_readings(conn, [early, late], clock=clock)
+    assert (again.inserted, again.duplicates, again.rejected) == (0, 2, 0)
+
+
+def test_gateway_resend_after_restart_matches_on_the_whole_second(conn, tmp_path):
+    from meterhub.gateway.outbox import Outbox
+    from meterhub.gateway.stamping import SecondGuard
+
+    # the gateway reads at 11:00:07.431 and 11:15:07.902 (µs clock) and stamps whole seconds
+    read_at = [
+        NOW - timedelta(hours=1) + timedelta(seconds=7, microseconds=431_000),
+        NOW - timedelta(minutes=45) + timedelta(seconds=7, microseconds=902_000),
+    ]
+    fresh, _ = SecondGuard().admit(
+        [Reading("PUL-200", "water_m3", t, 12.5 + i / 1000, "m3") for i, t in enumerate(read_at)]
+    )
+    path = tmp_path / "outbox.sqlite3"
+    box = Outbox(path)
+    box.add(fresh)
+    sent = box.claim(10)
+    assert sent is not None
+    first = write_readings(conn, _readings(sent), clock=clock)
+    assert (first.inserted, first.duplicates, first.rejected) == (2, 0, 0)
+    # the commit acknowledgement never arrived; the gateway restarts and sends the batch again
+    box._db.close()  # killed: no checkpoint, no ack
+    again = Outbox(path)
+    assert again.pending_batch_ids() == [sent.batch_id]
+    resent = again.load(sent.batch_id)
+    assert resent is not None
+    assert [r["ts"] for r in resent.readings] == ["2026-03-10T11:00:07+00:00", "2026-03-10T11:15:07+00:00"]
+    res = write_readings(conn, _readings(resent), clock=clock)
+    assert (res.inserted, res.duplicates, res.rejected) == (0, 2, 0)
+    again.close()
+
+
+def _readings(batch) -> list[Reading]:
+    """A gateway batch as the ingest parses it (the v1 contract's reading model)."""
+    from meterhub.core.mqtt_contract import ReadingV1
+
+    return [ReadingV1.model_validate(r).to_reading() for r in batch.readings]
