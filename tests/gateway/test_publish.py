@@ -41,7 +41,11 @@ class RecordingReaders:
 
             async def read(original=original):
                 outcome = await original()
-                self.read.extend((r.meter_id, r.register, r.ts.isoformat()) for r in outcome.readings)
+                # the gateway sends whole seconds: the floor of the read's moment (UTC)
+                self.read.extend(
+                    (r.meter_id, r.register, r.ts.replace(microsecond=0).isoformat())
+                    for r in outcome.readings
+                )
                 return outcome
 
             reader.read = read  # type: ignore[method-assign]
