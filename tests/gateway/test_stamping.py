@@ -160,3 +160,42 @@ def test_the_gateway_stamps_whole_seconds_and_reads_a_device_once_a_second(
     # reads of the device are at least in different seconds
     seconds = [c.replace(microsecond=0) for c in reader.calls]
     assert len(set(seconds)) == len(seconds)
+
+
+class FixedTimeReader(DeviceReader):
+    """A device whose readings always carry the same moment (a meter's own frozen clock, or the
+    gateway's clock stepped back): every read after the first repeats one key; value = call number."""
+
+    def __init__(self, name: str, config: Any, at: datetime) -> None:
+        super().__init__(name, config)
+        self.at = at
+        self.calls = 0
+
+    async def read(self) -> ReadOutcome:
+        self.calls += 1
+        return ReadOutcome(True, [Reading("SIM-1", "water_m3", self.at, float(self.calls), "m3")])
+
+
+def test_a_repeated_second_never_reaches_the_ingest_with_a_second_value(
+    tmp_path: Path, broker: LocalBroker, subscribe: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    sub = subscribe()
+    buses = [{"name": "lan", "type": "modbus-tcp", "host": "127.0.0.1", "port": 1}]
+    devices = [{"bus": "lan", "address": 1, "profile": "eastron-sdm120"}]
+    config = load_config(gateway_toml(tmp_path, broker.url, devices, buses, interval="1s"))
+    at = datetime.now(UTC).replace(microsecond=123_456)
+    reader = FixedTimeReader("lan/1", config.devices[0], at)
+    gw = GatewayThread(config, readers=Readers([reader], []))
+    try:
+        assert sub.wait_for(lambda: len(sub.reading_keys()) >= 1 and reader.calls >= 4, 15)
+    finally:
+        gw.stop()
+    sent = [r for b in sub.batches() for r in b["readings"]]
+    # one reading for the key, at the whole second; the later reads either replaced it while it
+    # waited in the outbox or were kept out once it was sent — never a second value on the wire
+    assert [r["ts"] for r in sent] == [at.replace(microsecond=0).isoformat()]
+    assert len(sent) == 1
+    gateway = gw.gateway
+    assert gateway.replaced + gateway.superseded == reader.calls - 1
+    if gateway.superseded:
+        assert any("already sent; keeping the first" in r.getMessage() for r in caplog.records)
