@@ -12,7 +12,7 @@ is not ``4.5``, and dicts their order) — or of the error both raise.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -30,7 +30,7 @@ from meterhub.billing.rules.common_property import (
 )
 from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.billing.rules.tariffs import PriceBasis, Service, Tariff
-from meterhub.billing.rules.volumes import MeterPeriod, MeterStatus, ServiceConsumer, VolumeRules
+from meterhub.billing.rules.volumes import MeterPeriod, MeterStatus, ServiceConsumer, StatePart, VolumeRules
 from meterhub.billing.rules.zones import (
     DEFAULT_SCHEDULES,
     DayType,
@@ -119,9 +119,28 @@ def hourly_series(draw: st.DrawFn, period: BillingPeriod, tz: str) -> HourlySeri
 def meters(
     draw: st.DrawFn, service: Service, period: BillingPeriod, tz: str, scheme: ZoneScheme
 ) -> MeterPeriod | None:
-    kind = draw(st.sampled_from(["none", "registers", "registers", "registers", "hourly", "invalid"]))
+    kind = draw(
+        st.sampled_from(["none", "registers", "registers", "registers", "hourly", "invalid", "split"])
+    )
     if kind == "none":
         return None
+    if kind == "split":  # the meter's state changes inside the month (ПП 354 п. 59 «а»)
+        zones = REGISTERS[scheme] if service is Service.ELECTRICITY else (Zone.SINGLE,)
+        event = period.first_day + timedelta(days=draw(st.integers(1, period.days - 1)))
+        working_first = draw(st.booleans())
+        bounds = [(period.first_day, event), (event, period.end_day)]
+        parts = []
+        for i, (start, end) in enumerate(bounds):
+            if (i == 0) == working_first:
+                parts.append(StatePart(start, end, MeterStatus.VALID, {z: draw(amounts) for z in zones}))
+            else:
+                parts.append(StatePart(start, end, MeterStatus.FAILED, being_replaced=draw(st.booleans())))
+        return MeterPeriod(
+            MeterStatus.FAILED,
+            history=draw(st.lists(st.fixed_dictionaries({z: amounts for z in zones}), max_size=7)),
+            consecutive_average_periods=draw(st.integers(0, 4)),
+            parts=tuple(parts),
+        )
     if kind == "hourly" and service is Service.ELECTRICITY:
         return MeterPeriod(MeterStatus.VALID, hourly=draw(hourly_series(period, tz)))
     if kind in ("registers", "hourly"):

@@ -243,6 +243,43 @@ def _individual_lines(
     account: str, period: BillingPeriod, volume: IndividualVolume, tariffs: TariffBook, tz: ZoneInfo
 ) -> list[ChargeLine]:
     parts = tariffs.parts(volume.service, period)
+    if volume.parts:
+        return [
+            line
+            for state_part in volume.parts
+            for line in _volume_lines(
+                account,
+                period,
+                state_part.volume,
+                [
+                    TariffPart(p.tariff, max(p.start, state_part.start), min(p.end, state_part.end))
+                    for p in parts
+                    if p.start < state_part.end and p.end > state_part.start
+                ],
+                tz,
+            )
+        ]
+    return _volume_lines(account, period, volume, parts, tz)
+
+
+def _prorate_over(volume: Decimal, parts: Sequence[TariffPart]) -> list[Decimal]:
+    """``V × d_p / Σ d`` over ``parts`` (the last takes the rest): a state part's volume over the tariff
+    parts clipped to its days."""
+    if len(parts) == 1:
+        return [volume]
+    days = sum(p.days for p in parts)
+    shares = [volume * p.days / days for p in parts[:-1]]
+    shares.append(volume - sum(shares, Decimal(0)))
+    return shares
+
+
+def _volume_lines(
+    account: str,
+    period: BillingPeriod,
+    volume: IndividualVolume,
+    parts: Sequence[TariffPart],
+    tz: ZoneInfo,
+) -> list[ChargeLine]:
     for part in parts:
         if part.tariff.basis is not PriceBasis.PER_UNIT:
             raise ValueError(
@@ -251,6 +288,9 @@ def _individual_lines(
             )
     if volume.hourly is not None:
         per_part = split_hourly_by_part(volume.hourly, tz, parts, period)
+    elif sum(p.days for p in parts) != period.days:  # a state part of the period
+        by_zone = {z: _prorate_over(v, parts) for z, v in volume.zone_volumes.items()}
+        per_part = [{z: shares[i] for z, shares in by_zone.items()} for i in range(len(parts))]
     else:
         by_zone = {z: prorate_by_days(v, parts, period) for z, v in volume.zone_volumes.items()}
         per_part = [{z: shares[i] for z, shares in by_zone.items()} for i in range(len(parts))]

@@ -146,6 +146,7 @@ _new_volume = _fast_constructor(
         "normative",
         "average_months",
         "note",
+        "parts",
     ),
 )
 _METER_FORMULA = "ПП 354, Прил. 2, ф. 1"
@@ -209,7 +210,7 @@ def _metered_registers(consumer: ServiceConsumer) -> IndividualVolume | None:
     """A valid meter's register volumes (when they need no conversion or check) or hourly series in
     micro-units, as :func:`~.volumes.decide_individual_volume` takes them; else ``None``."""
     meter = consumer.meter
-    if meter is None or meter.status is not _VALID:
+    if meter is None or meter.status is not _VALID or meter.parts:
         return None
     zone_volumes = meter.zone_volumes
     if zone_volumes is None:
@@ -227,6 +228,7 @@ def _metered_registers(consumer: ServiceConsumer) -> IndividualVolume | None:
             None,
             None,
             "",
+            (),
         )
     zones: dict[Zone, Decimal] = {}
     for z, v in zone_volumes.items():
@@ -245,6 +247,7 @@ def _metered_registers(consumer: ServiceConsumer) -> IndividualVolume | None:
         None,
         None,
         "",
+        (),
     )
 
 
@@ -313,6 +316,7 @@ def _wastewater(components: Sequence[IndividualVolume]) -> IndividualVolume:
         None,
         None,
         f"sum of {parts}",
+        (),
     )
 
 
@@ -588,6 +592,8 @@ def _account_lines(
                 )
             continue
         volume = volumes[service]
+        if volume.parts:
+            raise _Fallback  # a meter state change inside the period: the reference prices each part
         if volume.hourly is not None:
             per_part = hourly.get(service)
             if per_part is None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
@@ -36,8 +37,10 @@ __all__ = [
     "MeterPeriod",
     "MeterStatus",
     "ServiceConsumer",
+    "StatePart",
     "VolumeDecisionError",
     "VolumeMethod",
+    "VolumePart",
     "VolumeRules",
     "average_zone_volumes",
     "decide_individual_volume",
@@ -119,6 +122,30 @@ class VolumeRules:
 
 
 @dataclass(frozen=True)
+class StatePart:
+    """One part ``[start, end)`` [local days] of the period with one state of the meter (ПП 354 п. 59 «а»:
+    the average applies from the date of the event).
+
+    A ``VALID`` part carries its metered volume: ``zone_volumes`` [unit] (register readings at the part's
+    ends, e.g. the act's reading at the event) or ``hourly`` (the hours of the part only). Other statuses
+    carry nothing: their volume is the average (or the normative after the limit) × days of the part /
+    days of the period. ``source`` says where a metered part's readings come from (shown in the line).
+    """
+
+    start: date
+    end: date
+    status: MeterStatus
+    zone_volumes: Mapping[Zone, Decimal] | None = None
+    hourly: HourlySeries | None = None
+    being_replaced: bool = False
+    source: str = ""
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+
+@dataclass(frozen=True)
 class MeterPeriod:
     """An individual meter's data for one period, as the loader prepares it.
 
@@ -139,6 +166,9 @@ class MeterPeriod:
     history: Sequence[Mapping[Zone, Decimal]] = ()
     consecutive_average_periods: int = 0
     being_replaced: bool = False
+    parts: tuple[StatePart, ...] = ()
+    """The meter's states inside the period, in date order, covering it (empty: one state, ``status``);
+    see :func:`~meterhub.billing.rules.state_split.split_by_meter_state`."""
 
 
 @dataclass(frozen=True)
@@ -177,12 +207,24 @@ class IndividualVolume:
     normative: Decimal | None = None
     average_months: int | None = None
     note: str = ""
+    parts: tuple[VolumePart, ...] = ()
+    """Set when the meter's state changed inside the period: each part's own volume (method, formula,
+    coefficient), priced over its days; ``zone_volumes`` is then their Σ per zone."""
 
     @property
     def total(self) -> Decimal:
         """Σ over zones [unit] (without the coefficient)."""
         with engine_context():
             return sum(self.zone_volumes.values(), Decimal(0))
+
+
+@dataclass(frozen=True)
+class VolumePart:
+    """The volume of the days ``[start, end)`` of a period split by the meter's state (:class:`StatePart`)."""
+
+    start: date
+    end: date
+    volume: IndividualVolume
 
 
 def average_zone_volumes(
@@ -261,6 +303,17 @@ def decide_individual_volume(
     rules = rules or VolumeRules()
     meter = consumer.meter
     service = consumer.service
+    if meter is not None and meter.parts:
+        from meterhub.billing.rules.state_split import split_by_meter_state  # it builds on this module
+
+        return split_by_meter_state(
+            consumer,
+            account=account,
+            residential=residential,
+            residents=residents,
+            owners=owners,
+            rules=rules,
+        )
     with engine_context():
         if meter is not None and meter.status is MeterStatus.VALID:
             return _metered(consumer, meter, account)
