@@ -6,12 +6,14 @@ event, the average (or the normative) × days of the part / days of the month af
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 import pytest
 
+from meterhub.billing.close.repository import MeterLinkRow
 from meterhub.billing.rules.charges import AccountInput, compute_account_charges
+from meterhub.billing.rules.meter_data import meter_state_parts, state_timeline
 from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.billing.rules.state_split import SPLIT_FORMULA
 from meterhub.billing.rules.tariffs import Service, Tariff
@@ -25,6 +27,7 @@ from meterhub.billing.rules.volumes import (
     decide_individual_volume,
 )
 from meterhub.billing.rules.zones import DEFAULT_SCHEDULES, Zone, ZoneScheme
+from meterhub.timeseries.bulk_reads import RegisterValue
 
 D = Decimal
 JANUARY = BillingPeriod(2026, 1)  # 31 days
@@ -70,7 +73,7 @@ def test_failure_on_day_12_metered_then_average() -> None:
         ),
     )
     volume, lines = lines_of(ServiceConsumer(Service.COLD_WATER, meter, normative=D("4.86")))
-    assert volume.method is VolumeMethod.AVERAGE  # the month counts as an averaged period
+    assert volume.method is VolumeMethod.AVERAGE  # the month ends failed: the first averaged period
     assert volume.formula == SPLIT_FORMULA
     assert volume.zone_volumes == {Zone.SINGLE: D("2.2") + D(115) / D(31)}
     assert [(ln.method, ln.part_start, ln.part_end, ln.volume) for ln in lines] == [
@@ -124,7 +127,7 @@ def test_new_meter_commissioned_mid_month_normative_before() -> None:
         ),
     )
     volume, lines = lines_of(ServiceConsumer(Service.COLD_WATER, meter, normative=D("4.86")))
-    assert volume.method is VolumeMethod.NORMATIVE
+    assert volume.method is VolumeMethod.METER  # the month ends working: the averaging run ends
     assert [(ln.method, ln.part_start, ln.volume, ln.coefficient, ln.amount) for ln in lines] == [
         ("normative", date(2026, 1, 1), D("136.08") / D(31), D(1), D("219.48")),  # 6804/31 = 219.483…
         ("meter", date(2026, 1, 15), D("3.4"), D(1), D("170.00")),
@@ -199,3 +202,68 @@ def test_parts_must_cover_the_period() -> None:
             residents=1,
             owners=1,
         )
+
+
+# --- the loader's pure part: the state timeline and a register meter's parts --------------------------
+
+JAN, FEB = date(2026, 1, 1), date(2026, 2, 1)
+
+
+def test_state_timeline_from_rows_and_the_verification_date() -> None:
+    # no row, verification due 20 January: working 1–19, expired from the 20th
+    assert state_timeline(JAN, FEB, "working", [], date(2026, 1, 20)) == [
+        (JAN, date(2026, 1, 20), "working"),
+        (date(2026, 1, 20), FEB, "verification_expired"),
+    ]
+    # verified again on the due day (a `working` row of that day): no change at all
+    assert state_timeline(JAN, FEB, "working", [(date(2026, 1, 20), "working")], date(2026, 1, 20)) == [
+        (JAN, FEB, "working")
+    ]
+    # failed since December, being replaced from the 5th, working from the 15th
+    rows = [(date(2026, 1, 5), "being_replaced"), (date(2026, 1, 15), "working")]
+    assert state_timeline(JAN, FEB, "failed", rows) == [
+        (JAN, date(2026, 1, 5), "failed"),
+        (date(2026, 1, 5), date(2026, 1, 15), "being_replaced"),
+        (date(2026, 1, 15), FEB, "working"),
+    ]
+
+
+def _link(service: str) -> MeterLinkRow:
+    return MeterLinkRow("M-1", "1", service, None, D(1), None)
+
+
+def _at(day: int, hour: int, value: float, month: int = 1) -> RegisterValue:
+    return RegisterValue(value, datetime(2026 if month < 12 else 2025, month, day, hour, tzinfo=UTC))
+
+
+def test_two_register_meter_parts_with_the_account_share() -> None:
+    # T1 1000 → 1060 and T2 500 → 525 up to the event of 12 January; half the premise (share 1/2):
+    # day 30, night 12.5 kWh for 1–11 January; the supplier's duty after the event (case «г»)
+    timeline = [(JAN, date(2026, 1, 12), "working"), (date(2026, 1, 12), FEB, "failed")]
+    bounds = {
+        "energy_import_t1_kwh": [_at(25, 9, 1000.0, 12), _at(11, 19, 1060.0), None],
+        "energy_import_t2_kwh": [_at(25, 9, 500.0, 12), _at(11, 19, 525.0), None],
+    }
+    parts = meter_state_parts(
+        _link("electricity"), timeline, bounds, supplier_duty=True, min_zones=2, share=D("0.5")
+    )
+    assert parts[0].zone_volumes == {Zone.DAY: D(30), Zone.NIGHT: D("12.5")}
+    assert (parts[0].start, parts[0].end, parts[0].status) == (JAN, date(2026, 1, 12), MeterStatus.VALID)
+    assert (parts[1].start, parts[1].status) == (date(2026, 1, 12), MeterStatus.FAILED_SUPPLIER_DUTY)
+
+
+def test_no_reading_at_the_event_means_the_whole_period_in_the_other_state() -> None:
+    timeline = [(JAN, date(2026, 1, 12), "working"), (date(2026, 1, 12), FEB, "failed")]
+    bounds = {"water_m3": [_at(25, 9, 10.0, 12), None, _at(25, 9, 16.5)]}
+    parts = meter_state_parts(_link("cold_water"), timeline, bounds, supplier_duty=True)
+    assert [(p.start, p.end, p.status, p.zone_volumes) for p in parts] == [
+        (JAN, FEB, MeterStatus.FAILED, None)
+    ]
+    # a meter commissioned on the 15th with its act's reading: failed 1–14, metered 16.5 − 12 = 4.5 m³
+    timeline = [(JAN, date(2026, 1, 15), "being_replaced"), (date(2026, 1, 15), FEB, "working")]
+    bounds = {"water_m3": [None, _at(14, 20, 12.0), _at(25, 9, 16.5)]}
+    parts = meter_state_parts(_link("cold_water"), timeline, bounds, supplier_duty=True)
+    assert [(p.status, p.being_replaced, p.zone_volumes) for p in parts] == [
+        (MeterStatus.FAILED, True, None),
+        (MeterStatus.VALID, False, {Zone.SINGLE: D("4.5")}),
+    ]

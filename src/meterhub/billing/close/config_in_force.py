@@ -27,6 +27,7 @@ __all__ = [
     "common_property_methods_on",
     "failed_since",
     "impossibility_acts_on",
+    "meter_state_changes",
     "meter_states_on",
     "tariff_plan_rows",
     "zone_schedules",
@@ -168,6 +169,24 @@ def meter_states_on(
         (ids, day),
     ).fetchall()
     return {m: (s, since) for m, s, since in rows}
+
+
+def meter_state_changes(
+    conn: psycopg.Connection, meter_ids: Iterable[str], first_day: date, end_day: date
+) -> dict[str, list[tuple[date, str]]]:
+    """meter → [(valid_from, state)] of its ``meter_states`` rows dated inside the period (after its first
+    day, before ``end_day``), oldest first: the state changes that split the period (ПП 354 п. 59 «а»)."""
+    ids = sorted(set(meter_ids))
+    if not ids:
+        return {}
+    changes: dict[str, list[tuple[date, str]]] = {}
+    for meter, valid_from, state in conn.execute(
+        "SELECT meter_id, valid_from, state FROM meter_states WHERE meter_id = ANY(%s) "
+        "AND valid_from > %s AND valid_from < %s ORDER BY meter_id, valid_from",
+        (ids, first_day, end_day),
+    ):
+        changes.setdefault(meter, []).append((valid_from, state))
+    return changes
 
 
 def failed_since(conn: psycopg.Connection, meter_ids: Iterable[str], since: date) -> dict[str, date]:

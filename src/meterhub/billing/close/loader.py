@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ from meterhub.billing.close.config_in_force import (
     common_property_methods_on,
     failed_since,
     impossibility_acts_on,
+    meter_state_changes,
     meter_states_on,
     tariff_plan_rows,
 )
@@ -54,14 +55,16 @@ from meterhub.billing.rules.meter_data import (
     group_state,
     meter_data_from_hourly,
     meter_data_from_registers,
+    meter_state_parts,
     meter_state_period,
+    state_timeline,
 )
 from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.billing.rules.rounding import engine_context
 from meterhub.billing.rules.tariff_plans import tariffs_by_account
 from meterhub.billing.rules.tariffs import Service, Tariff, tariff_parts
 from meterhub.billing.rules.true_up import VOLUME_QUANTUM
-from meterhub.billing.rules.volumes import MeterPeriod, MeterStatus, ServiceConsumer
+from meterhub.billing.rules.volumes import MeterPeriod, MeterStatus, ServiceConsumer, StatePart
 from meterhub.billing.rules.zones import HourlySeries, Zone, ZoneScheme
 from meterhub.timeseries.bulk_reads import (
     Register,
@@ -321,6 +324,61 @@ def _run_start(period: BillingPeriod, run: int) -> date:
     return first.first_day
 
 
+def _state_split(
+    conn: psycopg.Connection,
+    group: list[MeterData],
+    timelines: dict[str, list[tuple[date, date, str]]],
+    values_by_meter: dict[str, dict[str, list]],
+    events_by_meter: dict[str, dict[str, list]],
+    window: RegisterWindow | None,
+    period: BillingPeriod,
+    tz: str,
+    hourly_meters: Collection[str],
+    *,
+    supplier_duty: bool,
+    min_zones: int,
+    share: Decimal,
+) -> tuple[StatePart, ...] | None:
+    """The state parts of a premise's single register meter whose state changes inside the period
+    (ПП 354 п. 59 «а» from the date of the event), or None when the period is not split here (no change,
+    several meters, an hourly meter, a replacement act, a link not covering the month)."""
+    if len(group) != 1 or group[0].link.meter_id in hourly_meters:
+        return None
+    link = group[0].link
+    timeline = timelines.get(link.meter_id)
+    if (
+        timeline is None
+        or events_by_meter.get(link.meter_id)
+        or (link.valid_from is not None and link.valid_from > period.first_day)
+        or (link.valid_to is not None and link.valid_to < period.end_day)
+    ):
+        return None
+    zone = ZoneInfo(tz)
+    events = [datetime.combine(start, time(), zone) for start, _, _ in timeline[1:]]
+    boundary = values_by_meter.get(link.meter_id, {})
+    starts = [v[0] for v in boundary.values() if v[0] is not None]
+    lowest = min((v.ts for v in starts), default=events[0] - timedelta(days=3))
+    at_events = register_values_at(
+        conn, [link.meter_id], events, max_age=events[-1] - lowest + timedelta(seconds=1)
+    )
+    bounds: dict[str, list] = {}
+    for register in set(boundary) | {r for _, r in at_events}:
+        first, last = boundary.get(register, [None, None])
+        if window is not None:
+            if first is not None and window.start_after is not None and first.ts <= window.start_after:
+                first = None
+            if last is not None and window.end_after is not None and last.ts <= window.end_after:
+                last = None
+        inner = [
+            v if v is not None and (first is None or v.ts > first.ts) else None
+            for v in at_events.get((link.meter_id, register), [None] * len(events))
+        ]
+        bounds[register] = [first, *inner, last]
+    return meter_state_parts(
+        link, timeline, bounds, supplier_duty=supplier_duty, min_zones=min_zones, share=share
+    )
+
+
 def load_building_input(
     conn: psycopg.Connection,
     building_id: str,
@@ -499,6 +557,27 @@ def load_building_input(
             loaded.problem_meters.append(d.detail)
 
     states = meter_states_on(conn, meter_ids, state_day)
+    changes = meter_state_changes(conn, meter_ids, period.first_day, period.end_day)
+    due_inside = {
+        d.link.meter_id
+        for d in data
+        if d.link.verification_due is not None and first_day < d.link.verification_due < end_day
+    }
+    timelines: dict[str, list[tuple[date, date, str]]] = {}
+    if changes or due_inside:
+        initial = meter_states_on(conn, set(changes) | due_inside, first_day)
+        for d in data:
+            meter_id = d.link.meter_id
+            if meter_id in changes or meter_id in due_inside:
+                timeline = state_timeline(
+                    first_day,
+                    end_day,
+                    initial.get(meter_id, ("working", first_day))[0],
+                    changes.get(meter_id, ()),
+                    d.link.verification_due,
+                )
+                if len(timeline) > 1:
+                    timelines[meter_id] = timeline
     impossible = impossibility_acts_on(conn, building_id, period.end_day - timedelta(days=1))
     groups: dict[tuple[str, str], list[MeterData]] = {}
     house: dict[str, list[MeterData]] = {}
@@ -534,7 +613,50 @@ def load_building_input(
             group = groups.get((acc.premise_no, service))
             meter = None
             state = group_state(group or [], states, state_day)
-            if group and state is not None:
+            parts = (
+                _state_split(
+                    conn,
+                    group,
+                    timelines,
+                    values_by_meter,
+                    events_by_meter,
+                    window,
+                    period,
+                    tz,
+                    by_meter,
+                    supplier_duty=options.electricity_failure_supplier_duty,
+                    min_zones=_scheme_zone_count(
+                        account_needs.get((acc.account_no, service), needs.get(service))
+                    ),
+                    share=acc.share,
+                )
+                if group and timelines
+                else None
+            )
+            if parts:
+                invalid = next(p for p in parts if p.status is not MeterStatus.VALID)
+                meter = MeterPeriod(
+                    invalid.status,
+                    being_replaced=invalid.being_replaced,
+                    parts=parts if len(parts) > 1 else (),
+                )
+                meter_id = group[0].link.meter_id
+                if len(parts) > 1:
+                    loaded.meters["state split"] += 1
+                    loaded.warnings.append(
+                        f"account {acc.account_no}, {service}: meter {meter_id} changed state inside the "
+                        "period (meter_states, verification date): "
+                        + ", ".join(f"{p.start}..{p.end - timedelta(days=1)} {p.status}" for p in parts)
+                        + " (ПП 354 п. 59 «а»)"
+                    )
+                else:
+                    loaded.meters[f"state {invalid.status}"] += 1
+                    loaded.warnings.append(
+                        f"account {acc.account_no}, {service}: meter {meter_id} changed state inside the "
+                        f"period without a valid reading at the event: the whole period {invalid.status} "
+                        "(ПП 354 п. 59 «а»)"
+                    )
+            elif group and state is not None:
                 meter = meter_state_period(state[0], service, options.electricity_failure_supplier_duty)
                 loaded.meters[f"state {state[0]}"] += 1
                 loaded.warnings.append(
@@ -565,12 +687,7 @@ def load_building_input(
             if meter is not None and meter.status is not MeterStatus.VALID:
                 h = history.get((acc.account_no, service))
                 if h is not None:  # the averaging history, whatever made the meter invalid
-                    meter = MeterPeriod(
-                        meter.status,
-                        history=h.metered,
-                        consecutive_average_periods=h.without_readings,
-                        being_replaced=meter.being_replaced,
-                    )
+                    meter = replace(meter, history=h.metered, consecutive_average_periods=h.without_readings)
             consumers.append(
                 ServiceConsumer(
                     Service(service),

@@ -332,8 +332,10 @@ def volume_history(
 ) -> dict[tuple[str, str], MeterHistory]:
     """(account, service) → :class:`MeterHistory` from the closed periods of the last ``months`` months.
 
-    Metered months come from the individual charge lines (Σ over tariff parts per zone), so an hourly
-    meter's history is per tariff zone like a multi-register meter's (decision 6: averages per zone).
+    A month's method is its latest line's (a month split by a meter state inside it, ПП 354 п. 59 «а»,
+    follows the state it ends in). Metered months come from the individual charge lines (Σ over tariff
+    parts per zone), so an hourly meter's history is per tariff zone like a multi-register meter's
+    (decision 6: averages per zone).
     Months before the building's cutover come from the legacy system's meter history
     (``legacy_account_volumes``, docs/migration.md), with the method it billed them by.
     """
@@ -342,7 +344,8 @@ def volume_history(
         first = first.previous()
     rows = conn.execute(
         """
-        SELECT c.account_no, c.service, c.period, min(c.method), c.zone, sum(c.volume)
+        SELECT c.account_no, c.service, c.period,
+               (array_agg(c.method ORDER BY c.part_start DESC, c.method))[1], c.zone, sum(c.volume)
         FROM charge_lines c JOIN billing_periods p USING (building_id, period)
         WHERE c.building_id = %(b)s AND p.status = 'closed' AND c.period >= %(first)s AND c.period < %(p)s
           AND c.kind = 'individual' AND c.service <> 'maintenance'

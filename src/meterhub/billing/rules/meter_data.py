@@ -12,7 +12,9 @@ Two sources, chosen per meter:
 A meter whose verification is due before the end of the period (``verification_due < end_day``) is
 not valid (ПП 354 п. 59 «а»), whatever its data; so is one whose recorded state (``meter_states``:
 failed, being replaced, verification expired) is not ``working`` (:func:`group_state`,
-:func:`meter_state_period`).
+:func:`meter_state_period`). When the state changes inside the period (a state row dated inside it, or
+the verification date), the period is split (:func:`state_timeline`, :func:`meter_state_parts`): the
+working days are metered from the readings at the parts' ends, the others averaged pro rata by days.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from meterhub.billing.rules.rounding import engine_context
-from meterhub.billing.rules.volumes import MeterPeriod, MeterStatus
+from meterhub.billing.rules.volumes import MeterPeriod, MeterStatus, StatePart
 from meterhub.billing.rules.zones import Zone, zone_volumes_from_registers
 
 if TYPE_CHECKING:  # row types of the readers that feed these rules; the rules never read them themselves
@@ -41,7 +43,9 @@ __all__ = [
     "group_state",
     "meter_data_from_hourly",
     "meter_data_from_registers",
+    "meter_state_parts",
     "meter_state_period",
+    "state_timeline",
 ]
 
 
@@ -292,3 +296,112 @@ def group_state(
         if found is not None and found[0] != "working":
             return found[0], found[1], link.meter_id
     return None
+
+
+def state_timeline(
+    first_day: date,
+    end_day: date,
+    initial: str,
+    changes: Sequence[tuple[date, str]],
+    verification_due: date | None = None,
+) -> list[tuple[date, date, str]]:
+    """The meter's states over ``[first_day, end_day)`` as ``(start, end, state)`` parts, in date order.
+
+    ``initial``: the state in force on the first day (``working`` without a row); ``changes``: the
+    ``meter_states`` rows dated inside the period; a ``verification_due`` inside the period is a change to
+    ``verification_expired`` on that day (a state row of the same day, e.g. ``working`` after a new
+    verification, overrides it). Consecutive rows with the same state make one part.
+    """
+    events = [(d, 1, state) for d, state in changes if first_day < d < end_day]
+    if verification_due is not None and first_day < verification_due < end_day:
+        events.append((verification_due, 0, "verification_expired"))
+    events.sort(key=lambda e: (e[0], e[1]))
+    states: list[tuple[date, str]] = [(first_day, initial)]
+    for day, _, state in events:
+        if day == states[-1][0]:
+            states[-1] = (day, state)  # a later row of the same day overrides
+        else:
+            states.append((day, state))
+    merged: list[tuple[date, str]] = []
+    for day, state in states:
+        if not merged or merged[-1][1] != state:
+            merged.append((day, state))
+    ends = [day for day, _ in merged[1:]] + [end_day]
+    return [(start, end, state) for (start, state), end in zip(merged, ends, strict=True)]
+
+
+def meter_state_parts(
+    link: MeterLinkRow,
+    timeline: Sequence[tuple[date, date, str]],
+    bounds: Mapping[str, Sequence[RegisterValue | None]],
+    *,
+    supplier_duty: bool,
+    min_zones: int = 0,
+    share: Decimal = Decimal(1),
+) -> tuple[StatePart, ...]:
+    """A register meter's :class:`~.volumes.StatePart` s over the period (``timeline`` from
+    :func:`state_timeline`), × the account's ``share``.
+
+    ``bounds[register]``: the register's reading at each boundary of the timeline (``len(timeline) + 1``
+    values: the period's start reading, the reading at each event — the latest valid one at or before the
+    local midnight that starts the event's day —, the period's end reading). A working part is metered
+    from its two boundary readings, per tariff register when the meter has at least ``min_zones`` of
+    them. A working part without both readings (no reading at the event) [I] takes the state of the
+    next other part (else the previous): a failure without a reading at the event is averaged from the
+    start of the period (п. 59 «а»: "if the date is unknown, from the start of the period"), a meter
+    commissioned without a reading at commissioning counts from the next period. Adjacent parts of one
+    state are merged; one part left means the whole period follows that state.
+    """
+    other = [meter_state_period(state, link.service, supplier_duty) for _, _, state in timeline]
+    parts: list[StatePart | None] = []
+    for i, (start, end, state) in enumerate(timeline):
+        if state != "working":
+            period = other[i]
+            parts.append(StatePart(start, end, period.status, being_replaced=period.being_replaced))
+            continue
+        values: dict[str, list[RegisterValue | None]] = {}
+        for register, at in bounds.items():
+            first, last = at[i], at[i + 1]
+            if first is not None and last is not None and last.ts <= first.ts:
+                last = None
+            values[register] = [first, last]
+        data = meter_data_from_registers(link, values, end)
+        if not data.valid or data.total is None:
+            parts.append(None)
+            continue
+        with engine_context():
+            if data.zones is not None and len(data.zones) >= min_zones:
+                zones = {z: v * share for z, v in data.zones.items()}
+            else:
+                zones = {Zone.SINGLE: data.total * share}
+        source = ", ".join(
+            f"{r} {values[r][0].value:g} → {values[r][1].value:g}"  # type: ignore[union-attr]
+            for r in sorted(values)
+            if values[r][0] is not None and values[r][1] is not None
+        )
+        parts.append(StatePart(start, end, MeterStatus.VALID, zones, source=f"показания {source}"))
+    decided: list[StatePart] = []
+    for i, part in enumerate(parts):
+        if part is None:
+            start, end, _ = timeline[i]
+            neighbour = next(
+                (p for p in parts[i + 1 :] if p is not None and p.status is not MeterStatus.VALID), None
+            )
+            if neighbour is None:
+                neighbour = next(
+                    (p for p in reversed(parts[:i]) if p is not None and p.status is not MeterStatus.VALID),
+                    None,
+                )
+            if neighbour is None:  # no other state: cannot happen for a timeline with a change
+                return ()
+            part = StatePart(start, end, neighbour.status, being_replaced=neighbour.being_replaced)
+        previous = decided[-1] if decided else None
+        if (
+            previous is not None
+            and part.status is not MeterStatus.VALID
+            and (previous.status, previous.being_replaced) == (part.status, part.being_replaced)
+        ):
+            decided[-1] = StatePart(previous.start, part.end, part.status, being_replaced=part.being_replaced)
+        else:
+            decided.append(part)
+    return tuple(decided)

@@ -14,8 +14,10 @@ commissioning act. A month with such an event is therefore billed in parts (:cla
 The result is one :class:`~.volumes.IndividualVolume` per service whose ``parts`` carry each part's own
 volume, method, formula (with the arithmetic of the split) and coefficient; the charge prices each part
 over its own days (tariff parts clipped to it), so every part is its own itemised line. The month's
-method is the weakest of its parts (meter < average < normative) [I]: a month with an averaged part is
-an averaged period for the limit of п. 59 and is not a metered month of the averaging history.
+method is the method of its **last** part [I] (as the close's averaging history reads it from the
+charge lines): a month that ends failed is an averaged period (the first of the п. 59 limit); a month
+that ends working ends the run and is a metered month of the averaging history, with its whole volume
+(the metered days plus the averaged days).
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from meterhub.billing.rules.volumes import (
     MeterStatus,
     ServiceConsumer,
     VolumeDecisionError,
-    VolumeMethod,
     VolumePart,
     VolumeRules,
     decide_individual_volume,
@@ -43,8 +44,6 @@ __all__ = ["SPLIT_FORMULA", "split_by_meter_state"]
 
 SPLIT_FORMULA = "ПП 354, п. 59 «а»: период разделён по дате события с ИПУ"
 """The formula of a month whose volume is the Σ of its state parts."""
-
-_RANK = (VolumeMethod.METER, VolumeMethod.AVERAGE, VolumeMethod.NORMATIVE, VolumeMethod.NORMATIVE_X1_5)
 
 
 def _days_text(start: date, end: date) -> str:
@@ -141,16 +140,16 @@ def split_by_meter_state(
         for p in decided:
             for z, v in p.volume.zone_volumes.items():
                 total[z] = total.get(z, Decimal(0)) + v
-    weakest = max(decided, key=lambda p: _RANK.index(p.volume.method)).volume
+    last = decided[-1].volume
     return IndividualVolume(
         consumer.service,
-        weakest.method,
+        last.method,
         SPLIT_FORMULA,
         total,
-        coefficient=weakest.coefficient,
-        persons=weakest.persons,
-        normative=weakest.normative,
-        average_months=weakest.average_months,
+        coefficient=last.coefficient,
+        persons=last.persons,
+        normative=last.normative,
+        average_months=last.average_months,
         note="; ".join(f"{_days_text(p.start, p.end)} {p.volume.method}" for p in decided),
         parts=tuple(decided),
     )

@@ -209,7 +209,8 @@ class IndividualVolume:
     note: str = ""
     parts: tuple[VolumePart, ...] = ()
     """Set when the meter's state changed inside the period: each part's own volume (method, formula,
-    coefficient), priced over its days; ``zone_volumes`` is then their Σ per zone."""
+    coefficient), priced over its days; ``zone_volumes`` is then their Σ per zone and ``method`` the
+    last part's."""
 
     @property
     def total(self) -> Decimal:
