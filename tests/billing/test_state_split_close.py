@@ -92,7 +92,8 @@ def test_failure_on_day_12_then_commissioning_on_day_10(history: str) -> None:
 def test_without_a_reading_at_the_event_the_whole_month_is_averaged(history: str) -> None:
     with connect(history) as conn:
         # a failure on 20 April with no reading between the start reading (33.1 on 25.03) and the event:
-        # averaged from the start of the period (п. 59 «а»: the date unknown → the period's start) [I].
+        # not split, the state on the window's last day (24.04: failed) decides → averaged from the start
+        # of the period (п. 59 «а»: the date unknown → the period's start) [I].
         # March ended working, so the run restarted and March is a metered month of the history with its
         # whole volume 27/31 + 3.1 m³: average (3 + 3 + 3 + 27/31 + 3.1)/4 = (12.1 + 27/31)/4 m³
         # × 50.00 = 162.137… → 162.14
@@ -105,4 +106,4 @@ def test_without_a_reading_at_the_event_the_whole_month_is_averaged(history: str
             (date(2026, 4, 1), "average", D("162.14"))
         ]
         assert "state split" not in result.report["meters"]
-        assert any("without a valid reading at the event" in w for w in result.report["warnings"])
+        assert any("meter W-1 failed since 2026-04-20" in w for w in result.report["warnings"])

@@ -341,7 +341,8 @@ def _state_split(
 ) -> tuple[StatePart, ...] | None:
     """The state parts of a premise's single register meter whose state changes inside the period
     (ПП 354 п. 59 «а» from the date of the event), or None when the period is not split here (no change,
-    several meters, an hourly meter, a replacement act, a link not covering the month)."""
+    several meters, an hourly meter, a replacement act, a link not covering the month). One part back
+    (no valid reading at the event) is not a split either: the caller keeps the whole-month state."""
     if len(group) != 1 or group[0].link.meter_id in hourly_meters:
         return None
     link = group[0].link
@@ -633,29 +634,17 @@ def load_building_input(
                 if group and timelines
                 else None
             )
-            if parts:
+            if parts is not None and len(parts) > 1:
+                parts_meter = group[0].link.meter_id if group else ""
                 invalid = next(p for p in parts if p.status is not MeterStatus.VALID)
-                meter = MeterPeriod(
-                    invalid.status,
-                    being_replaced=invalid.being_replaced,
-                    parts=parts if len(parts) > 1 else (),
+                meter = MeterPeriod(invalid.status, being_replaced=invalid.being_replaced, parts=parts)
+                loaded.meters["state split"] += 1
+                loaded.warnings.append(
+                    f"account {acc.account_no}, {service}: meter {parts_meter} changed state "
+                    "inside the period (meter_states, verification date): "
+                    + ", ".join(f"{p.start}..{p.end - timedelta(days=1)} {p.status}" for p in parts)
+                    + " (ПП 354 п. 59 «а»)"
                 )
-                meter_id = group[0].link.meter_id
-                if len(parts) > 1:
-                    loaded.meters["state split"] += 1
-                    loaded.warnings.append(
-                        f"account {acc.account_no}, {service}: meter {meter_id} changed state inside the "
-                        "period (meter_states, verification date): "
-                        + ", ".join(f"{p.start}..{p.end - timedelta(days=1)} {p.status}" for p in parts)
-                        + " (ПП 354 п. 59 «а»)"
-                    )
-                else:
-                    loaded.meters[f"state {invalid.status}"] += 1
-                    loaded.warnings.append(
-                        f"account {acc.account_no}, {service}: meter {meter_id} changed state inside the "
-                        f"period without a valid reading at the event: the whole period {invalid.status} "
-                        "(ПП 354 п. 59 «а»)"
-                    )
             elif group and state is not None:
                 meter = meter_state_period(state[0], service, options.electricity_failure_supplier_duty)
                 loaded.meters[f"state {state[0]}"] += 1

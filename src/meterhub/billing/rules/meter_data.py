@@ -346,11 +346,9 @@ def meter_state_parts(
     values: the period's start reading, the reading at each event — the latest valid one at or before the
     local midnight that starts the event's day —, the period's end reading). A working part is metered
     from its two boundary readings, per tariff register when the meter has at least ``min_zones`` of
-    them. A working part without both readings (no reading at the event) [I] takes the state of the
-    next other part (else the previous): a failure without a reading at the event is averaged from the
-    start of the period (п. 59 «а»: "if the date is unknown, from the start of the period"), a meter
-    commissioned without a reading at commissioning counts from the next period. Adjacent parts of one
-    state are merged; one part left means the whole period follows that state.
+    them. A working part without both readings (no reading at the event) takes the state of the next
+    other part (else the previous) and adjacent parts of one state are merged; one part left means no
+    split is possible (the close then keeps the whole-month state, as without a change) [I].
     """
     other = [meter_state_period(state, link.service, supplier_duty) for _, _, state in timeline]
     parts: list[StatePart | None] = []
