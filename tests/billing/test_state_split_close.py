@@ -43,6 +43,28 @@ def history(db_url: str) -> str:
         return db_url
 
 
+def test_verification_expiring_on_the_15th(history: str) -> None:
+    """W-2 (LS-2, 3 residents, premise 2 without an act): verification due 2026-01-15, no metered
+    history. Readings 1.0 (25.12), 1.4 (14.01 at 20:00), 2.0 (25.01)."""
+    with connect(history) as conn:
+        write_reading(conn, "W-2", "water_m3", datetime(2026, 1, 14, 20, tzinfo=MOSCOW), 1.4)
+        conn.commit()
+        close_building(conn, "B1", BillingPeriod(2026, 1))
+        lines = conn.execute(
+            "SELECT part_start, method, volume, coefficient, amount FROM charge_lines "
+            "WHERE building_id = 'B1' AND period = '2026-01' AND account_no = 'LS-2' "
+            "AND service = 'cold_water' AND kind = 'individual' ORDER BY part_start"
+        ).fetchall()
+        # 1–14 January metered 1.4 − 1.0 = 0.4 m³ × 50.00 = 20.00; from the 15th (17 of 31 days) no history
+        # → the normative with ×1.5: 3 × 5 = 15 m³ × 17/31 = 255/31 m³ × 50.00 × 1.5 = 19125/31 = 616.935…
+        assert [(p, m, c, a) for p, m, _, c, a in lines] == [
+            (date(2026, 1, 1), "meter", D(1), D("20.00")),
+            (date(2026, 1, 15), "normative_x1_5", D("1.5"), D("616.94")),
+        ]
+        assert lines[0][2] == D("0.4")
+        assert abs(lines[1][2] - D(255) / D(31)) < D("1e-6")
+
+
 def test_failure_on_day_12_then_commissioning_on_day_10(history: str) -> None:
     with connect(history) as conn:
         # the failure act of 12 January records 12.2 m³ (read on the evening of the 11th)
@@ -61,7 +83,7 @@ def test_failure_on_day_12_then_commissioning_on_day_10(history: str) -> None:
         ]
         assert lines[0][2] == D("2.2")
         assert abs(lines[1][2] - D(60) / D(31)) < D("1e-6")
-        assert result.report["meters"].get("state split") == 1
+        assert result.report["meters"].get("state split") == 2  # W-1 and W-2 (its verification, above)
         assert conn.execute(
             "SELECT method FROM period_volumes WHERE building_id = 'B1' AND period = '2026-01' "
             "AND account_no = 'LS-1' AND service = 'cold_water'"
