@@ -95,6 +95,11 @@ def test_failure_on_day_12_then_commissioning_on_day_10(history: str) -> None:
             (date(2026, 2, 1), "average", D("150.00"))
         ]
 
+        # the recheck of the closed January (same inputs, same split) books nothing
+        assert conn.execute(
+            "SELECT count(*) FROM recalculation_lines WHERE building_id = 'B1'"
+        ).fetchone() == (0,)
+
         # March: verified again from 10 March (reading 30.0 at the act, 33.1 in March's window):
         # 1–9 March averaged (third period, within the limit) 3 × 9/31 = 27/31 m³ × 50.00 = 1350/31
         # = 43.548… → 43.55; 10–31 March metered 33.1 − 30.0 = 3.1 m³ × 50.00 = 155.00
