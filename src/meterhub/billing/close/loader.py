@@ -341,8 +341,9 @@ def _state_split(
 ) -> tuple[StatePart, ...] | None:
     """The state parts of a premise's single register meter whose state changes inside the period
     (ПП 354 п. 59 «а» from the date of the event), or None when the period is not split here (no change,
-    several meters, an hourly meter, a replacement act, a link not covering the month). One part back
-    (no valid reading at the event) is not a split either: the caller keeps the whole-month state."""
+    several meters, an hourly meter, a replacement act, a link not covering the month). Parts without a
+    metered one (no valid reading at the event, or only changes between non-working states) are not a
+    split either: the caller keeps the whole-month state."""
     if len(group) != 1 or group[0].link.meter_id in hourly_meters:
         return None
     link = group[0].link
@@ -634,7 +635,7 @@ def load_building_input(
                 if group and timelines
                 else None
             )
-            if parts is not None and len(parts) > 1:
+            if parts is not None and any(p.status is MeterStatus.VALID for p in parts) and len(parts) > 1:
                 parts_meter = group[0].link.meter_id if group else ""
                 invalid = next(p for p in parts if p.status is not MeterStatus.VALID)
                 meter = MeterPeriod(invalid.status, being_replaced=invalid.being_replaced, parts=parts)
