@@ -35,13 +35,26 @@ def test_secrets_are_required_variables_never_values() -> None:
 def test_long_running_services_have_health_checks_and_start_in_order() -> None:
     _, c = _compose()
     s = c["services"]
-    assert set(s) == {"timescaledb", "mosquitto", "migrate", "ingest", "api", "dashboards", "grafana"}
-    for name in ("timescaledb", "mosquitto", "ingest", "api", "grafana"):
+    assert set(s) == {
+        "timescaledb",
+        "mosquitto",
+        "migrate",
+        "ingest",
+        "maintenance",
+        "api",
+        "dashboards",
+        "grafana",
+    }
+    for name in ("timescaledb", "mosquitto", "ingest", "maintenance", "api", "grafana"):
         assert s[name]["healthcheck"]["test"], name
     assert s["migrate"]["depends_on"]["timescaledb"]["condition"] == "service_healthy"
     assert s["ingest"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert s["ingest"]["depends_on"]["mosquitto"]["condition"] == "service_healthy"
     assert s["api"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert s["maintenance"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    # the health check reads the file the command touches after each successful cycle
+    beat = s["maintenance"]["command"][s["maintenance"]["command"].index("--heartbeat") + 1]
+    assert beat in s["maintenance"]["healthcheck"]["test"][-1]
     assert s["grafana"]["depends_on"]["dashboards"]["condition"] == "service_completed_successfully"
     assert s["ingest"]["environment"]["METERHUB_MQTT_USERNAME"] == "ingest"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from meterhub.core.settings import get_settings
@@ -41,30 +43,19 @@ def retention(
 ) -> None:
     """Drop raw readings older than METERHUB_READINGS_RETENTION_DAYS (whole chunks or monthly
     partitions), never those the hourly series or open billing periods still need. Run it daily."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
     from meterhub.timeseries.database import connect, database_url
-    from meterhub.timeseries.retention import apply_retention
-    from meterhub.timeseries.rollup import process_dirty
+    from meterhub.timeseries.maintenance import retain_readings, retention_lines
 
     settings = get_settings()
     if settings.readings_retention_days is None:
         typer.echo("METERHUB_READINGS_RETENTION_DAYS is not set: readings are kept for ever")
         return
     with database_url(settings) as url, connect(url) as conn:
-        process_dirty(conn)  # the rollup's pending work first: its readings are needed
-        conn.commit()
-        res = apply_retention(
-            conn, timedelta(days=settings.readings_retention_days), datetime.now(UTC), dry_run=dry_run
-        )
-        conn.commit()
-    plan = res.plan
-    typer.echo(f"keep readings from {plan.cutoff.isoformat()} (bound by {plan.bound_by})")
-    verb = "would drop" if dry_run else "dropped"
-    if res.dropped:
-        typer.echo(f"{verb} {len(res.dropped)} chunk(s)/partition(s): readings before {res.dropped_before}")
-    else:
-        typer.echo("nothing to drop")
+        res = retain_readings(conn, settings.readings_retention_days, datetime.now(UTC), dry_run=dry_run)
+    for line in retention_lines(res, dry_run=dry_run):
+        typer.echo(line)
 
 
 @app.command("vacuum-compressed")
@@ -79,6 +70,53 @@ def vacuum_compressed() -> None:
     with database_url(settings) as url, connect(url, autocommit=True) as conn:
         done = vacuum_compressed_chunks(conn)
     typer.echo(f"vacuumed {len(done)} compressed chunk(s)" if done else "no compressed chunk to vacuum")
+
+
+@app.command()
+def maintain(
+    once: bool = typer.Option(False, "--once", help="run one cycle and exit (non-zero if it failed)"),
+    interval: float = typer.Option(3600.0, "--interval", min=1.0, help="seconds between cycles"),
+    heartbeat: Path | None = typer.Option(  # noqa: B008 - typer declares options in defaults
+        None, "--heartbeat", help="file touched after every successful cycle (for a health check)"
+    ),
+) -> None:
+    """Storage upkeep in a loop (compose's `maintenance` service): every cycle applies the readings'
+    retention (when METERHUB_READINGS_RETENTION_DAYS is set) and vacuums newly compressed chunks
+    (TimescaleDB). A failed cycle (database unavailable, a lock) is reported and retried at the next;
+    SIGTERM or Ctrl-C stops it after the cycle in progress."""
+    import signal
+    import threading
+    from datetime import UTC, datetime
+
+    import psycopg
+
+    from meterhub.timeseries.database import database_url
+    from meterhub.timeseries.maintenance import maintain_storage
+
+    settings = get_settings()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with database_url(settings) as url:
+        while True:
+            started = datetime.now(UTC)
+            try:
+                report = maintain_storage(url, settings.readings_retention_days, started)
+            except (psycopg.Error, OSError) as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                typer.echo(f"{started.isoformat(timespec='seconds')} maintenance failed: {first}", err=True)
+                if once:
+                    raise typer.Exit(1) from None
+            else:
+                for line in report.lines():
+                    typer.echo(f"{started.isoformat(timespec='seconds')} {line}")
+                if heartbeat is not None:
+                    heartbeat.touch()
+                if once:
+                    return
+            if stop.wait(interval):
+                typer.echo("maintenance stopped")
+                return
 
 
 @app.command("reencode-readings")
