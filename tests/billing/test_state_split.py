@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from meterhub.billing.close.repository import MeterLinkRow
 from meterhub.billing.rules.charges import AccountInput, compute_account_charges
-from meterhub.billing.rules.meter_data import meter_state_parts, state_timeline
+from meterhub.billing.rules.meter_data import meter_state_parts, meter_state_parts_hourly, state_timeline
 from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.billing.rules.state_split import SPLIT_FORMULA
 from meterhub.billing.rules.tariffs import Service, Tariff
@@ -26,7 +28,7 @@ from meterhub.billing.rules.volumes import (
     VolumeMethod,
     decide_individual_volume,
 )
-from meterhub.billing.rules.zones import DEFAULT_SCHEDULES, Zone, ZoneScheme
+from meterhub.billing.rules.zones import DEFAULT_SCHEDULES, HourlySeries, Zone, ZoneScheme
 from meterhub.timeseries.bulk_reads import RegisterValue
 
 D = Decimal
@@ -267,3 +269,37 @@ def test_no_reading_at_the_event_means_the_whole_period_in_the_other_state() -> 
         (MeterStatus.FAILED, True, None),
         (MeterStatus.VALID, False, {Zone.SINGLE: D("4.5")}),
     ]
+
+
+def _january_hours(micro: int, skip: int | None = None) -> HourlySeries:
+    starts = [int(ts.timestamp()) * 1_000_000 for ts in JANUARY.utc_hour_starts("Europe/Moscow")]
+    if skip is not None:
+        del starts[skip]
+    return HourlySeries.from_micro(
+        np.array(starts, dtype=np.int64), np.full(len(starts), micro, dtype=np.int64)
+    )
+
+
+def test_hourly_meter_failing_on_day_12() -> None:
+    # 0.5 kWh every hour; working 1–11 January = 11 × 24 = 264 hours = 132 kWh × 5.00 = 660.00; the
+    # supplier's meter (case «г») averaged from the 12th: 310 kWh/month × 20/31 = 200 kWh × 5.00 = 1000.00
+    timeline = [(JAN, date(2026, 1, 12), "working"), (date(2026, 1, 12), FEB, "failed")]
+    parts = meter_state_parts_hourly(
+        _link("electricity"), timeline, _january_hours(500_000), ZoneInfo("Europe/Moscow"), supplier_duty=True
+    )
+    assert parts[0].hourly is not None and parts[0].hourly.total() == D(132)
+    assert parts[1].status is MeterStatus.FAILED_SUPPLIER_DUTY
+    meter = MeterPeriod(parts[1].status, history=[{Zone.SINGLE: D(310)}] * 3, parts=parts)
+    tariff = Tariff(Service.ELECTRICITY, date(2020, 1, 1), {Zone.SINGLE: D("5.00")})
+    _, lines = lines_of(ServiceConsumer(Service.ELECTRICITY, meter, normative=D(100)), (tariff,))
+    assert [(ln.method, ln.part_start, ln.volume, ln.amount) for ln in lines] == [
+        ("meter", JAN, D(132), D("660.00")),
+        ("average", date(2026, 1, 12), D(200), D("1000.00")),
+    ]
+    # one hour of 5 January missing (or suspect, which the billable series leaves out): no valid reading
+    # for the working part → the whole month in the other state
+    gap = _january_hours(500_000, skip=4 * 24 + 3)
+    parts = meter_state_parts_hourly(
+        _link("electricity"), timeline, gap, ZoneInfo("Europe/Moscow"), supplier_duty=True
+    )
+    assert [(p.start, p.end, p.status) for p in parts] == [(JAN, FEB, MeterStatus.FAILED_SUPPLIER_DUTY)]

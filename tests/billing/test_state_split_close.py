@@ -48,8 +48,28 @@ def test_verification_expiring_on_the_15th(history: str) -> None:
     history. Readings 1.0 (25.12), 1.4 (14.01 at 20:00), 2.0 (25.01)."""
     with connect(history) as conn:
         write_reading(conn, "W-2", "water_m3", datetime(2026, 1, 14, 20, tzinfo=MOSCOW), 1.4)
+        # and E-1 (LS-1's hourly electricity meter, 0.5 kWh every hour) fails on the 12th
+        conn.execute(
+            "INSERT INTO meter_states (meter_id, valid_from, state) VALUES ('E-1', '2026-01-12', 'failed')"
+        )
         conn.commit()
         close_building(conn, "B1", BillingPeriod(2026, 1))
+        electricity = conn.execute(
+            "SELECT part_start, method, zone, volume, amount FROM charge_lines "
+            "WHERE building_id = 'B1' AND period = '2026-01' AND account_no = 'LS-1' "
+            "AND service = 'electricity' AND kind = 'individual' ORDER BY part_start, zone"
+        ).fetchall()
+        # 1–11 January by the hourly series (two zones, day 7–23 at 6.00, night 23–7 at 3.00):
+        # day 11 × 16 × 0.5 = 88 kWh = 528.00, night 11 × 8 × 0.5 = 44 kWh = 132.00; from the 12th the
+        # supplier's meter (case «г») without metered history → the normative 1 × 100 kWh × 20/31
+        # = 2000/31 kWh at the single price 5.00 = 10000/31 = 322.580… → 322.58 (never ×1.5)
+        assert [(p, m, z, a) for p, m, z, _, a in electricity] == [
+            (date(2026, 1, 1), "meter", "day", D("528.00")),
+            (date(2026, 1, 1), "meter", "night", D("132.00")),
+            (date(2026, 1, 12), "normative", "single", D("322.58")),
+        ]
+        conn.execute("DELETE FROM meter_states WHERE meter_id = 'E-1'")
+        conn.commit()
         lines = conn.execute(
             "SELECT part_start, method, volume, coefficient, amount FROM charge_lines "
             "WHERE building_id = 'B1' AND period = '2026-01' AND account_no = 'LS-2' "

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -49,6 +49,7 @@ from meterhub.billing.rules.building import BuildingInput
 from meterhub.billing.rules.charges import AccountInput
 from meterhub.billing.rules.common_property import CommonPropertyInput
 from meterhub.billing.rules.meter_data import (
+    SERVICE_REGISTERS,
     MeterData,
     MeterProblem,
     RegisterWindow,
@@ -56,6 +57,7 @@ from meterhub.billing.rules.meter_data import (
     meter_data_from_hourly,
     meter_data_from_registers,
     meter_state_parts,
+    meter_state_parts_hourly,
     meter_state_period,
     state_timeline,
 )
@@ -67,6 +69,7 @@ from meterhub.billing.rules.true_up import VOLUME_QUANTUM
 from meterhub.billing.rules.volumes import MeterPeriod, MeterStatus, ServiceConsumer, StatePart
 from meterhub.billing.rules.zones import HourlySeries, Zone, ZoneScheme
 from meterhub.timeseries.bulk_reads import (
+    HourlyArrays,
     Register,
     RegisterValue,
     meter_registers_of,
@@ -334,17 +337,18 @@ def _state_split(
     period: BillingPeriod,
     tz: str,
     hourly_meters: Collection[str],
+    hourly_series: Mapping[tuple[str, str], HourlyArrays],
     *,
     supplier_duty: bool,
     min_zones: int,
     share: Decimal,
 ) -> tuple[StatePart, ...] | None:
-    """The state parts of a premise's single register meter whose state changes inside the period
+    """The state parts of a premise's single meter whose state changes inside the period
     (ПП 354 п. 59 «а» from the date of the event), or None when the period is not split here (no change,
-    several meters, an hourly meter, a replacement act, a link not covering the month). Parts without a
-    metered one (no valid reading at the event, or only changes between non-working states) are not a
-    split either: the caller keeps the whole-month state."""
-    if len(group) != 1 or group[0].link.meter_id in hourly_meters:
+    several meters, a replacement act, a link not covering the month, an hourly meter without a
+    series). Parts without a metered one (no valid reading at the event, or only changes between
+    non-working states) are not a split either: the caller keeps the whole-month state."""
+    if len(group) != 1:
         return None
     link = group[0].link
     timeline = timelines.get(link.meter_id)
@@ -356,6 +360,18 @@ def _state_split(
     ):
         return None
     zone = ZoneInfo(tz)
+    if link.meter_id in hourly_meters:
+        arrays = hourly_series.get((link.meter_id, SERVICE_REGISTERS[link.service].total))
+        if arrays is None:
+            return None
+        return meter_state_parts_hourly(
+            link,
+            timeline,
+            HourlySeries.from_micro(arrays.hour_starts_us, arrays.volume_micro),
+            zone,
+            supplier_duty=supplier_duty,
+            share=share,
+        )
     events = [datetime.combine(start, time(), zone) for start, _, _ in timeline[1:]]
     boundary = values_by_meter.get(link.meter_id, {})
     starts = [v[0] for v in boundary.values() if v[0] is not None]
@@ -463,10 +479,32 @@ def load_building_input(
     # whose premise and service may need them: a zoned tariff or a tariff change inside the month)
     meter_ids = sorted({link.meter_id for link in links})
     registers = meter_registers_of(conn, meter_ids)
+    # meter states dated inside the month and verification dates inside it split the month (п. 59 «а»)
+    first_day, end_day = period.first_day, period.end_day  # properties: computed once, not per meter
+    changes = meter_state_changes(conn, meter_ids, first_day, end_day)
+    due_inside = {
+        link.meter_id: link.verification_due
+        for link in links
+        if link.verification_due is not None and first_day < link.verification_due < end_day
+    }
+    timelines: dict[str, list[tuple[date, date, str]]] = {}
+    if changes or due_inside:
+        initial = meter_states_on(conn, set(changes) | set(due_inside), first_day)
+        for meter_id in set(changes) | set(due_inside):
+            timeline = state_timeline(
+                first_day,
+                end_day,
+                initial.get(meter_id, ("working", first_day))[0],
+                changes.get(meter_id, ()),
+                due_inside.get(meter_id),
+            )
+            if len(timeline) > 1:
+                timelines[meter_id] = timeline
     may_need_series = {
         link.meter_id
         for link in links
-        if link.premise_no is not None and premise_needs.get((link.premise_no, link.service)) is not None
+        if link.premise_no is not None
+        and (premise_needs.get((link.premise_no, link.service)) is not None or link.meter_id in timelines)
     }
     hourly_read = period_hourly_bulk(
         conn,
@@ -531,7 +569,6 @@ def load_building_input(
             conn, period, tz, day, window, run_candidates, runs, values_by_meter, run_zones, registers
         )
     data: list[MeterData] = []
-    first_day, end_day = period.first_day, period.end_day  # properties: computed once, not per meter
     for link in links:
         in_month = link.valid_to is None or link.valid_to > first_day
         if link.meter_id in by_meter:
@@ -559,27 +596,6 @@ def load_building_input(
             loaded.problem_meters.append(d.detail)
 
     states = meter_states_on(conn, meter_ids, state_day)
-    changes = meter_state_changes(conn, meter_ids, period.first_day, period.end_day)
-    due_inside = {
-        d.link.meter_id
-        for d in data
-        if d.link.verification_due is not None and first_day < d.link.verification_due < end_day
-    }
-    timelines: dict[str, list[tuple[date, date, str]]] = {}
-    if changes or due_inside:
-        initial = meter_states_on(conn, set(changes) | due_inside, first_day)
-        for d in data:
-            meter_id = d.link.meter_id
-            if meter_id in changes or meter_id in due_inside:
-                timeline = state_timeline(
-                    first_day,
-                    end_day,
-                    initial.get(meter_id, ("working", first_day))[0],
-                    changes.get(meter_id, ()),
-                    d.link.verification_due,
-                )
-                if len(timeline) > 1:
-                    timelines[meter_id] = timeline
     impossible = impossibility_acts_on(conn, building_id, period.end_day - timedelta(days=1))
     groups: dict[tuple[str, str], list[MeterData]] = {}
     house: dict[str, list[MeterData]] = {}
@@ -626,6 +642,7 @@ def load_building_input(
                     period,
                     tz,
                     by_meter,
+                    hourly_read.series,
                     supplier_duty=options.electricity_failure_supplier_duty,
                     min_zones=_scheme_zone_count(
                         account_needs.get((acc.account_no, service), needs.get(service))

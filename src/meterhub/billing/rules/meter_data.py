@@ -25,10 +25,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
+import numpy as np
+
+from meterhub.billing.rules.periods import local_midnight_utc
 from meterhub.billing.rules.rounding import engine_context
 from meterhub.billing.rules.volumes import MeterPeriod, MeterStatus, StatePart
-from meterhub.billing.rules.zones import Zone, zone_volumes_from_registers
+from meterhub.billing.rules.zones import HourlySeries, Zone, zone_volumes_from_registers
 
 if TYPE_CHECKING:  # row types of the readers that feed these rules; the rules never read them themselves
     from meterhub.billing.close.repository import CounterEventRow, MeterLinkRow
@@ -44,6 +48,7 @@ __all__ = [
     "meter_data_from_hourly",
     "meter_data_from_registers",
     "meter_state_parts",
+    "meter_state_parts_hourly",
     "meter_state_period",
     "state_timeline",
 ]
@@ -378,6 +383,51 @@ def meter_state_parts(
             if values[r][0] is not None and values[r][1] is not None
         )
         parts.append(StatePart(start, end, MeterStatus.VALID, zones, source=f"показания {source}"))
+    return _settle(timeline, parts)
+
+
+def meter_state_parts_hourly(
+    link: MeterLinkRow,
+    timeline: Sequence[tuple[date, date, str]],
+    series: HourlySeries,
+    tz: ZoneInfo,
+    *,
+    supplier_duty: bool,
+    share: Decimal = Decimal(1),
+) -> tuple[StatePart, ...]:
+    """An hourly (telemetry) meter's :class:`~.volumes.StatePart` s: a working part takes the series'
+    hours of its local days (× ``share``) when every hour of them is there (suspect hours are not in the
+    billable series); otherwise it has no valid reading and is settled as in :func:`meter_state_parts`."""
+    other = [meter_state_period(state, link.service, supplier_duty) for _, _, state in timeline]
+    starts = np.asarray(series.hour_starts_us)
+    parts: list[StatePart | None] = []
+    for i, (start, end, state) in enumerate(timeline):
+        if state != "working":
+            parts.append(StatePart(start, end, other[i].status, being_replaced=other[i].being_replaced))
+            continue
+        low = int(local_midnight_utc(start, tz).timestamp()) * 1_000_000
+        high = int(local_midnight_utc(end, tz).timestamp()) * 1_000_000
+        mask = (starts >= low) & (starts < high)
+        if int(mask.sum()) != (high - low) // 3_600_000_000 or series.volume_micro is None:
+            parts.append(None)
+            continue
+        micro = np.asarray(series.volume_micro)[mask]
+        if share == 1:
+            hourly = HourlySeries.from_micro(starts[mask], micro)
+        else:
+            with engine_context():
+                hourly = HourlySeries(
+                    starts[mask], volumes=tuple(Decimal(int(v)) / 1_000_000 * share for v in micro)
+                )
+        parts.append(StatePart(start, end, MeterStatus.VALID, hourly=hourly, source="часовые данные"))
+    return _settle(timeline, parts)
+
+
+def _settle(
+    timeline: Sequence[tuple[date, date, str]], parts: Sequence[StatePart | None]
+) -> tuple[StatePart, ...]:
+    """Working parts without a valid reading (``None``) take the state of the next other part (else the
+    previous); adjacent parts of one non-working state are merged."""
     decided: list[StatePart] = []
     for i, part in enumerate(parts):
         if part is None:
