@@ -147,16 +147,21 @@ class AccountCharges:
         return sum((line.amount for line in self.lines), Decimal(0))
 
 
-def account_volumes(
-    account: AccountInput, rules: VolumeRules | None = None
-) -> dict[Service, IndividualVolume]:
-    """The individual volume of every resource service of an account (maintenance has none)."""
-    decided: dict[Service, IndividualVolume] = {}
+def check_services_listed_once(account: AccountInput) -> None:
+    """Refuse an account whose input lists a service twice (the engine decides one volume a service)."""
     seen: set[Service] = set()
     for consumer in account.services:
         if consumer.service in seen:
             raise ValueError(f"account {account.account}: service {consumer.service} is listed twice")
         seen.add(consumer.service)
+
+
+def account_volumes(
+    account: AccountInput, rules: VolumeRules | None = None
+) -> dict[Service, IndividualVolume]:
+    """The individual volume of every resource service of an account (maintenance has none)."""
+    decided: dict[Service, IndividualVolume] = {}
+    check_services_listed_once(account)
     wastewater: ServiceConsumer | None = None
     for consumer in account.services:
         if consumer.service is Service.MAINTENANCE:

@@ -45,6 +45,7 @@ from meterhub.billing.rules.charges import (
     ChargeLine,
     CommonPropertyShare,
     _zones_for_tariff,
+    check_services_listed_once,
     compute_account_charges,
 )
 from meterhub.billing.rules.common_property import SHARE_QUANTUM, allocate_common_property_volume
@@ -168,11 +169,7 @@ _RANKED = (VolumeMethod.METER, VolumeMethod.AVERAGE, VolumeMethod.NORMATIVE)
 def fast_account_volumes(account: AccountInput, rules: VolumeRules) -> dict[Service, IndividualVolume]:
     """:func:`~.charges.account_volumes`, with register-metered services and derived wastewater inline."""
     decided: dict[Service, IndividualVolume] = {}
-    seen: set[Service] = set()
-    for consumer in account.services:
-        if consumer.service in seen:
-            raise ValueError(f"account {account.account}: service {consumer.service} is listed twice")
-        seen.add(consumer.service)
+    check_services_listed_once(account)
     wastewater: ServiceConsumer | None = None
     for consumer in account.services:
         service = consumer.service
