@@ -428,3 +428,53 @@ def test_an_address_typed_by_someone_else_is_not_kept_from_its_owner(app, world:
 def _user_id(world: World, name: str) -> int:
     with psycopg.connect(world.url) as conn:
         return conn.execute("SELECT user_id FROM api_users WHERE username = %s", (name,)).fetchone()[0]
+
+
+def test_two_users_setting_one_address_at_the_same_moment_get_a_409_not_a_500(app, world: World) -> None:
+    """The check of who holds an address cannot see another user's change committed after it: the
+    unique index refuses the second writer, and the API answers as the check would (409)."""
+    import threading
+    import time
+
+    from meterhub.api.roles import Role
+    from meterhub.api.users_store import create_user
+
+    with psycopg.connect(world.url) as conn:
+        gina = create_user(conn, "gina", PASSWORD, Role.RESIDENT).id
+        hank = create_user(conn, "hank", PASSWORD, Role.RESIDENT).id
+        conn.commit()
+    c, csrf = _browser(app, "gina")
+    answer: dict[str, object] = {}
+    with psycopg.connect(world.url) as other:
+        # hank's confirmation of the address, in flight: written, not yet committed
+        other.execute(
+            "UPDATE api_users SET email = 'shared@example.ru', email_confirmed_at = now() WHERE user_id = %s",
+            (hank,),
+        )
+
+        def put() -> None:
+            r = c.put("/api/v1/me/email", json={"email": "shared@example.ru"}, headers=csrf)
+            answer["status"], answer["body"] = r.status_code, r.json()
+
+        t = threading.Thread(target=put)
+        t.start()
+        with psycopg.connect(world.url, autocommit=True) as watch:  # gina's write waits on hank's row
+            for _ in range(600):
+                waiting = watch.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND query LIKE 'UPDATE api_users SET email%%'"
+                ).fetchone()[0]
+                if waiting:
+                    break
+                time.sleep(0.05)
+            assert waiting, "gina's write never waited on hank's uncommitted address"
+        other.commit()
+        t.join(timeout=60)
+    assert answer["status"] == 409, answer
+    with psycopg.connect(world.url) as conn:
+        rows = dict(
+            conn.execute(
+                "SELECT user_id, email FROM api_users WHERE user_id = ANY(%s)", ([gina, hank],)
+            ).fetchall()
+        )
+    assert rows == {gina: None, hank: "shared@example.ru"}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import LiteralString
 
 import psycopg
 
@@ -162,6 +163,17 @@ def _release_unconfirmed(conn: psycopg.Connection, email: str, user_id: int) -> 
         )
 
 
+def _store_email(conn: psycopg.Connection, statement: LiteralString, email: str, user_id: int) -> None:
+    """Write a user's address. The check above cannot see another user's address committed after it
+    (two users setting one address at the same moment): the unique index then refuses the second
+    writer, which is the same answer as the check's (the transaction is aborted; the caller's
+    ``conn.transaction()`` rolls it back)."""
+    try:
+        conn.execute(statement, (email, user_id))
+    except psycopg.errors.UniqueViolation as exc:
+        raise AddressTaken(email) from exc
+
+
 def change_email(conn: psycopg.Connection, user: User, email: str | None) -> EmailChange:
     """Set (``email`` lower case) or clear the user's address; call inside a transaction."""
     old, confirmed_at = conn.execute(
@@ -189,9 +201,11 @@ def change_email(conn: psycopg.Connection, user: User, email: str | None) -> Ema
         # unconfirmed waits too (it becomes this user's when confirmed)
         record_email_event(conn, user.id, "change_requested", old=old, new=email, actor=user)
         return EmailChange(email, old if confirmed_at is not None else None)
-    conn.execute(
+    _store_email(
+        conn,
         "UPDATE api_users SET email = %s, email_confirmed_at = NULL, updated_at = now() WHERE user_id = %s",
-        (email, user.id),
+        email,
+        user.id,
     )
     record_email_event(conn, user.id, "set", old=old, new=email, actor=user)
     return EmailChange(email, None)
@@ -235,9 +249,11 @@ def confirm_email(conn: psycopg.Connection, token: str) -> tuple[int, str]:
     if _check_free(conn, email, user_id):
         _release_unconfirmed(conn, email, user_id)
     (old,) = conn.execute("SELECT email FROM api_users WHERE user_id = %s FOR UPDATE", (user_id,)).fetchone()
-    conn.execute(
+    _store_email(
+        conn,
         "UPDATE api_users SET email = %s, email_confirmed_at = now(), updated_at = now() WHERE user_id = %s",
-        (email, user_id),
+        email,
+        user_id,
     )
     _spend_links(conn, user_id)
     record_email_event(conn, user_id, "confirmed", old=old if old != email else None, new=email)
