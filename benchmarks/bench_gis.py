@@ -78,17 +78,29 @@ def main() -> None:
         with connect(url) as conn:
             buildings = [b for (b,) in conn.execute("SELECT building_id FROM buildings ORDER BY 1")]
             t = time.perf_counter()
-            n = sum(
-                1 for b in buildings for _ in iter_receipts(conn, b, january, issued_on=date(2026, 2, 3))
-            )
+            n = sum(1 for b in buildings for _ in iter_receipts(conn, b, january, issued_on=date(2026, 2, 3)))
             base = n / (time.perf_counter() - t)
             rows.append(("baseline: receipt model alone (iter_receipts)", n, "", f"{base:.0f}"))
             tenth = buildings[: max(1, len(buildings) // 10)]
-            for kind, only in (("payment-documents", tenth), ("payment-documents", None), ("accounts", None),
-                               ("devices", None), ("readings", None), ("payments", None), ("houses", None)):
+            for kind, only in (
+                ("payment-documents", tenth),
+                ("payment-documents", None),
+                ("accounts", None),
+                ("devices", None),
+                ("readings", None),
+                ("payments", None),
+                ("houses", None),
+            ):
                 t = time.perf_counter()
-                result = export(conn, kind, Path(tmp) / f"{kind}-{len(only or buildings)}", org_ppa_guid=org,
-                                now=now, period=january, buildings=only)
+                result = export(
+                    conn,
+                    kind,
+                    Path(tmp) / f"{kind}-{len(only or buildings)}",
+                    org_ppa_guid=org,
+                    now=now,
+                    period=january,
+                    buildings=only,
+                )
                 elapsed = time.perf_counter() - t
                 conn.rollback()
                 rate = result.items / elapsed

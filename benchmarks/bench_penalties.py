@@ -119,9 +119,7 @@ def main() -> None:
             server_after = _backend_cpu(backend)
             server_text = f"{server_after - server:.1f}" if server is not None and server_after else "n/a"
             after = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
-            size = sum(
-                conn.execute("SELECT pg_total_relation_size(%s)", (t,)).fetchone()[0] for t in tables
-            )
+            size = sum(conn.execute("SELECT pg_total_relation_size(%s)", (t,)).fetchone()[0] for t in tables)
             (debts,) = conn.execute(
                 "SELECT count(DISTINCT (account_no, period)) FROM charge_lines WHERE period < %s",
                 (str(period),),
@@ -148,7 +146,15 @@ def main() -> None:
         f" nobody pays; setup {setup:.1f} s; tables {', '.join(tables)}"
     )
     header = (
-        "closing", "open debts", "wall s", "CPU s", "server CPU s", "rows written", "MB", "added ₽", "load 1m"
+        "closing",
+        "open debts",
+        "wall s",
+        "CPU s",
+        "server CPU s",
+        "rows written",
+        "MB",
+        "added ₽",
+        "load 1m",
     )
     print(table(rows, header))
     print(f"peak RSS {peak_rss_mb():.0f} MB")

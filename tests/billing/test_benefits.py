@@ -48,9 +48,7 @@ def test_veteran_within_the_social_norm_pure() -> None:
     st.integers(min_value=1, max_value=10**7), st.integers(min_value=1, max_value=8),
     st.integers(min_value=1, max_value=30_000), st.booleans(),
 )  # fmt: skip
-def test_benefit_matches_the_rational_formula(
-    kopecks: int, persons: int, area_dm: int, home: bool
-) -> None:
+def test_benefit_matches_the_rational_formula(kopecks: int, persons: int, area_dm: int, home: bool) -> None:
     category = BenefitCategory(
         "x", "x", ("maintenance",), BenefitBase.SOCIAL_NORM_AREA, share=Decimal("0.5"),
         social_norm_m2=Decimal(18), household=home,
@@ -89,8 +87,9 @@ def test_veteran_discount_then_compensation(conn, tmp_path) -> None:
     add_payee(conn)
     for period in ("2025-03", "2025-04"):
         add_period(conn, "V1", period, "draft")
-        add_charge(conn, "V1", period, "L1", "maintenance", "1629.00", volume="54.30", tariff="30.00",
-                   method="area")
+        add_charge(
+            conn, "V1", period, "L1", "maintenance", "1629.00", volume="54.30", tariff="30.00", method="area"
+        )
         close_money(conn, "V1", BillingPeriod.parse(period))
         add_period(conn, "V1", period, "closed")
     march = account_balances(conn, "2025-03")["L1"]

@@ -90,7 +90,12 @@ def test_debtors_show_penalties_accrued_to_date_beside_the_billed_ones(db_url: s
     assert debtors(conn, date(2025, 4, 20), building_id="DT")[0].penalty_to_date is None
     # 5.00 designated for penalties on 20.04 pays the penalty accrued to that day (Decision 9)
     post_payment(
-        conn, account_no="Y1", amount_kopecks=500, paid_on=date(2025, 4, 20), payment_id="y", source="t",
+        conn,
+        account_no="Y1",
+        amount_kopecks=500,
+        paid_on=date(2025, 4, 20),
+        payment_id="y",
+        source="t",
         purpose="пени",
     )
     (y1,) = debtors(conn, date(2025, 4, 20), building_id="DT", accrued_to_date=True)

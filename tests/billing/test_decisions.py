@@ -587,4 +587,3 @@ def test_decision_12_wastewater_never_gets_the_coefficient() -> None:
     assert waste.total == D("17.08")
     assert waste.coefficient == 1
     assert waste.method is VolumeMethod.NORMATIVE
-

@@ -54,9 +54,16 @@ def city(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     with connect(db_url) as conn:
         load_city(conn, folder)
         extra = tmp_path_factory.mktemp("heating-files")
-        import_file(conn, "tariffs", _csv(extra, "tariffs",
-            "service,applies_to,valid_from,scheme,basis,price_single\n"
-            "heat,*,2025-07-01,single_rate,per_unit,2000.00\n"))
+        import_file(
+            conn,
+            "tariffs",
+            _csv(
+                extra,
+                "tariffs",
+                "service,applies_to,valid_from,scheme,basis,price_single\n"
+                "heat,*,2025-07-01,single_rate,per_unit,2000.00\n",
+            ),
+        )
         meters = [
             "meter_id,valid_from,building,premise,service,manufacturer,serial,verification_due,registers"
         ]
@@ -67,17 +74,45 @@ def city(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
                 for k in flats
             ]
         import_file(conn, "meters", _csv(extra, "meters", "\n".join(meters) + "\n"))
-        import_file(conn, "heating_configs", _csv(extra, "heating_configs",
-            "building,valid_from,payment_mode,has_odpu,normative_gcal_m2,season_months\n"
-            "C1,2025-01-01,season,yes,0.02,8\nC2,2025-01-01,even_year,yes,0.02,8\nC3,2025-01-01,season,no,0.02,8\n"))
-        import_file(conn, "heating_seasons", _csv(extra, "heating_seasons",
-            "building,starts_on,ends_on\nC1,2025-10-01,2026-05-01\nC2,2025-10-01,2026-05-01\nC3,2026-01-10,2026-05-01\n"))
-        import_file(conn, "premise_heating_devices", _csv(extra, "premise_heating_devices",
-            "building,premise,valid_from,devices\n"
-            + "".join(f"{b},10,2025-01-01,no_devices\n" for b in BUILDINGS)
-            + "C2,4,2025-01-01,distributor\nC2,5,2025-01-01,distributor\n"))
-        import_file(conn, "heat_distributor_units", _csv(extra, "heat_distributor_units",
-            "building,premise,period,units\nC2,4,2026-01,30\nC2,5,2026-01,10\n"))
+        import_file(
+            conn,
+            "heating_configs",
+            _csv(
+                extra,
+                "heating_configs",
+                "building,valid_from,payment_mode,has_odpu,normative_gcal_m2,season_months\n"
+                "C1,2025-01-01,season,yes,0.02,8\nC2,2025-01-01,even_year,yes,0.02,8\nC3,2025-01-01,season,no,0.02,8\n",
+            ),
+        )
+        import_file(
+            conn,
+            "heating_seasons",
+            _csv(
+                extra,
+                "heating_seasons",
+                "building,starts_on,ends_on\nC1,2025-10-01,2026-05-01\nC2,2025-10-01,2026-05-01\nC3,2026-01-10,2026-05-01\n",
+            ),
+        )
+        import_file(
+            conn,
+            "premise_heating_devices",
+            _csv(
+                extra,
+                "premise_heating_devices",
+                "building,premise,valid_from,devices\n"
+                + "".join(f"{b},10,2025-01-01,no_devices\n" for b in BUILDINGS)
+                + "C2,4,2025-01-01,distributor\nC2,5,2025-01-01,distributor\n",
+            ),
+        )
+        import_file(
+            conn,
+            "heat_distributor_units",
+            _csv(
+                extra,
+                "heat_distributor_units",
+                "building,premise,period,units\nC2,4,2026-01,30\nC2,5,2026-01,10\n",
+            ),
+        )
         years = _csv(extra, "heating_house_years", "building,year,gcal\nC2,2025,600\n")
         import_file(conn, "heating_house_years", years)
         for b, tz_name in BUILDINGS.items():

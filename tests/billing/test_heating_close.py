@@ -40,23 +40,58 @@ def heated(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
                 "SELECT meterhub_ensure_partitions(%s, %s, %s)",
                 (table, datetime(2024, 12, 1, tzinfo=MOSCOW), datetime(2025, 12, 1, tzinfo=MOSCOW)),
             )
-        import_file(conn, "tariffs", _write(folder, "t.csv",
-            "service,applies_to,valid_from,scheme,basis,price_single\n"
-            "heat,*,2025-07-01,single_rate,per_unit,2845.17\n"))
-        import_file(conn, "meters", _write(folder, "m.csv",
-            "meter_id,valid_from,valid_to,building,premise,service,manufacturer,serial,verification_due,registers\n"
-            "H-HOUSE,2020-01-01,,B1,,heat,KAM,1,2030-01-01,heat_gcal\n"
-            "H-2,2020-01-01,,B1,2,heat,KAM,2,2030-01-01,heat_gcal\n"))
-        import_file(conn, "heating_configs", _write(folder, "c.csv",
-            "building,valid_from,payment_mode,has_odpu,normative_gcal_m2\n"
-            "B1,2025-07-01,even_year,yes,0.0198\n"
-            "B1,2026-01-01,season,yes,0.0198\n"))
-        import_file(conn, "heating_seasons", _write(folder, "s.csv",
-            "building,starts_on,ends_on\nB1,2025-10-01,2026-05-01\nB1,2026-10-01,2027-05-01\n"))
+        import_file(
+            conn,
+            "tariffs",
+            _write(
+                folder,
+                "t.csv",
+                "service,applies_to,valid_from,scheme,basis,price_single\n"
+                "heat,*,2025-07-01,single_rate,per_unit,2845.17\n",
+            ),
+        )
+        import_file(
+            conn,
+            "meters",
+            _write(
+                folder,
+                "m.csv",
+                "meter_id,valid_from,valid_to,building,premise,service,manufacturer,serial,verification_due,registers\n"
+                "H-HOUSE,2020-01-01,,B1,,heat,KAM,1,2030-01-01,heat_gcal\n"
+                "H-2,2020-01-01,,B1,2,heat,KAM,2,2030-01-01,heat_gcal\n",
+            ),
+        )
+        import_file(
+            conn,
+            "heating_configs",
+            _write(
+                folder,
+                "c.csv",
+                "building,valid_from,payment_mode,has_odpu,normative_gcal_m2\n"
+                "B1,2025-07-01,even_year,yes,0.0198\n"
+                "B1,2026-01-01,season,yes,0.0198\n",
+            ),
+        )
+        import_file(
+            conn,
+            "heating_seasons",
+            _write(
+                folder,
+                "s.csv",
+                "building,starts_on,ends_on\nB1,2025-10-01,2026-05-01\nB1,2026-10-01,2027-05-01\n",
+            ),
+        )
         # even payment from July 2025 (other services' tariffs start then); premise 2 has no ИПУ then
         # (radiators) — formula 3 for the whole house; its meter counts from 2026
-        import_file(conn, "premise_heating_devices", _write(folder, "d.csv",
-            "building,premise,valid_from,devices\nB1,2,2025-01-01,radiators\nB1,2,2026-01-01,ipu\n"))
+        import_file(
+            conn,
+            "premise_heating_devices",
+            _write(
+                folder,
+                "d.csv",
+                "building,premise,valid_from,devices\nB1,2,2025-01-01,radiators\nB1,2,2026-01-01,ipu\n",
+            ),
+        )
         years = _write(folder, "y.csv", "building,year,gcal\nB1,2024,1560\n")
         import_file(conn, "heating_house_years", years)
         w_start, w_end = window_times(2026, 1)
@@ -94,7 +129,9 @@ def test_season_house_meter_with_one_ipu(heated: str) -> None:
         # LS-2: 2 + 3 = 5 Гкал × 2845.17 = 14225.85
         # LS-3: 40/30 + 2 = 10/3 Гкал × 2845.17 = 9483.90
         assert {a: am for a, (_, am) in lines.items()} == {
-            "LS-1": D("11854.88"), "LS-2": D("14225.85"), "LS-3": D("9483.90"),
+            "LS-1": D("11854.88"),
+            "LS-2": D("14225.85"),
+            "LS-3": D("9483.90"),
         }
         assert lines["LS-2"][0] == 5
         heating = result.report["heating"]
@@ -145,7 +182,9 @@ def test_failed_house_meter_is_averaged_per_heating_day(heated: str) -> None:
         # LS-3: 350/31 × 40/150 = 280/93 × 2845.17 = 796647.6/93 = 8566.103… → 8566.10
         lines = _heat(conn, "2026-02")
         assert {a: am for a, (_, am) in lines.items()} == {
-            "LS-1": D("10707.63"), "LS-2": D("12849.15"), "LS-3": D("8566.10"),
+            "LS-1": D("10707.63"),
+            "LS-2": D("12849.15"),
+            "LS-3": D("8566.10"),
         }
         heating = result.report["heating"]
         assert heating["house_source"] == "average" and heating["method"] == "odpu_no_ipu"
@@ -184,7 +223,9 @@ def test_even_payment_and_the_yearly_correction(heated: str) -> None:
             # V_T = 1560 (heating_house_years 2024) / 12 = 130 Гкал; LS-1 130 × 50/150 × 2845.17 = 123290.70;
             # LS-2 52 × 2845.17 = 147948.84; LS-3 130 × 40/150 × 2845.17 = 98632.56
             assert {a: am for a, (_, am) in _heat(conn, f"2025-0{month}").items()} == {
-                "LS-1": D("123290.70"), "LS-2": D("147948.84"), "LS-3": D("98632.56"),
+                "LS-1": D("123290.70"),
+                "LS-2": D("147948.84"),
+                "LS-3": D("98632.56"),
             }
         conn.commit()
         report = run_yearly_correction(conn, "B1", 2025)
@@ -197,7 +238,9 @@ def test_even_payment_and_the_yearly_correction(heated: str) -> None:
         # January 2026 (correction month 1) and February are closed already: the first open period
         assert report.booked_period == "2026-03"
         assert {a: v["amount"] for a, v in report.accounts.items()} == {
-            "LS-1": D("-75871.20"), "LS-2": D("-91045.44"), "LS-3": D("-60696.96"),
+            "LS-1": D("-75871.20"),
+            "LS-2": D("-91045.44"),
+            "LS-3": D("-60696.96"),
         }
         assert report.amount == D("-227613.60")
         result = close_building(conn, "B1", BillingPeriod(2026, 3))
@@ -206,7 +249,8 @@ def test_even_payment_and_the_yearly_correction(heated: str) -> None:
             "WHERE building_id = 'B1' AND period = '2026-03' AND service = 'heat' ORDER BY account_no"
         ).fetchall()
         assert [(a, am, c) for a, am, c, _ in rows] == [
-            ("LS-1", D("-75871.20"), "2025-12"), ("LS-2", D("-91045.44"), "2025-12"),
+            ("LS-1", D("-75871.20"), "2025-12"),
+            ("LS-2", D("-91045.44"), "2025-12"),
             ("LS-3", D("-60696.96"), "2025-12"),
         ]
         assert rows[0][3] == "Корректировка размера платы за отопление за 2025 г."

@@ -38,16 +38,38 @@ def _write(folder: Path, name: str, text: str) -> Path:
 
 def test_heating_files_import_and_apply_from_their_dates(small: str, tmp_path: Path) -> None:
     with connect(small) as conn:
-        import_file(conn, "heating_configs", _write(tmp_path, "c.csv",
-            "building;valid_from;payment_mode;has_odpu;normative_gcal_m2;unmetered_rule;season_months\n"
-            "B1;2025-01-01;even_year;нет;0,0198;avg_specific_of_metered;8\n"
-            "B1;2026-02-01;season;да;0,0198;normative;7\n"))
-        import_file(conn, "heating_seasons", _write(tmp_path, "s.csv",
-            "building,starts_on,ends_on\nB1,2025-10-15,2026-04-20\nB1,2026-10-01,\n"))
-        import_file(conn, "premise_heating_devices", _write(tmp_path, "d.csv",
-            "building,premise,valid_from,devices\nB1,3,2026-02-01,no_devices\nB1,2,2025-01-01,distributor\n"))
-        import_file(conn, "heat_distributor_units", _write(tmp_path, "u.csv",
-            "building,premise,period,units\nB1,2,2026-01,412.5\n"))
+        import_file(
+            conn,
+            "heating_configs",
+            _write(
+                tmp_path,
+                "c.csv",
+                "building;valid_from;payment_mode;has_odpu;normative_gcal_m2;unmetered_rule;season_months\n"
+                "B1;2025-01-01;even_year;нет;0,0198;avg_specific_of_metered;8\n"
+                "B1;2026-02-01;season;да;0,0198;normative;7\n",
+            ),
+        )
+        import_file(
+            conn,
+            "heating_seasons",
+            _write(
+                tmp_path, "s.csv", "building,starts_on,ends_on\nB1,2025-10-15,2026-04-20\nB1,2026-10-01,\n"
+            ),
+        )
+        import_file(
+            conn,
+            "premise_heating_devices",
+            _write(
+                tmp_path,
+                "d.csv",
+                "building,premise,valid_from,devices\nB1,3,2026-02-01,no_devices\nB1,2,2025-01-01,distributor\n",
+            ),
+        )
+        import_file(
+            conn,
+            "heat_distributor_units",
+            _write(tmp_path, "u.csv", "building,premise,period,units\nB1,2,2026-01,412.5\n"),
+        )
         years = _write(tmp_path, "y.csv", "building,year,gcal\nB1,2025,1560\n")
         import_file(conn, "heating_house_years", years)
 
@@ -80,14 +102,24 @@ def test_heating_files_import_and_apply_from_their_dates(small: str, tmp_path: P
 def test_bad_heating_rows_are_reported_with_their_columns(small: str, tmp_path: Path) -> None:
     with connect(small) as conn:
         with pytest.raises(ImportFileError) as err:
-            import_file(conn, "heating_configs", _write(tmp_path, "bad.csv",
-                "building,valid_from,payment_mode,has_odpu,normative_gcal_m2,correction_month\n"
-                "B1,2026-03-01,monthly,yes,0.02,1\n"
-                "B1,2026-04-01,season,yes,0.02,5\n"
-                "NOPE,2026-03-01,season,yes,0.02,1\n"))
+            import_file(
+                conn,
+                "heating_configs",
+                _write(
+                    tmp_path,
+                    "bad.csv",
+                    "building,valid_from,payment_mode,has_odpu,normative_gcal_m2,correction_month\n"
+                    "B1,2026-03-01,monthly,yes,0.02,1\n"
+                    "B1,2026-04-01,season,yes,0.02,5\n"
+                    "NOPE,2026-03-01,season,yes,0.02,1\n",
+                ),
+            )
         text = str(err.value)
         assert "payment_mode" in text and "correction_month" in text and "NOPE" in text
         with pytest.raises(ImportFileError, match="period"):
-            import_file(conn, "heat_distributor_units", _write(tmp_path, "u.csv",
-                "building,premise,period,units\nB1,1,2026-13,1\n"))
+            import_file(
+                conn,
+                "heat_distributor_units",
+                _write(tmp_path, "u.csv", "building,premise,period,units\nB1,1,2026-13,1\n"),
+            )
         assert heating_config_on(conn, "B1", date(2026, 3, 31)).valid_from == date(2026, 2, 1)

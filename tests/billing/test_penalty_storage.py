@@ -128,8 +128,14 @@ def test_a_debt_paid_off_is_not_billed_again_in_later_months(conn: psycopg.Conne
     add_period(conn, "SP", "2025-01", "closed")
     add_charge(conn, "SP", "2025-01", "SP-1", "electricity", "1000.00")
     add_charge(conn, "SP", "2025-01", "SP-1", "cold_water", "500.00")
-    post_payment(conn, account_no="SP-1", amount_kopecks=150000, paid_on=date(2025, 4, 15), payment_id="sp1",
-                 source="t")
+    post_payment(
+        conn,
+        account_no="SP-1",
+        amount_kopecks=150000,
+        paid_on=date(2025, 4, 15),
+        payment_id="sp1",
+        source="t",
+    )
     totals = {}
     for closing in ["2025-03", "2025-04", "2025-05", "2025-06"]:
         add_period(conn, "SP", closing, "draft")
@@ -161,8 +167,14 @@ def test_a_debt_paid_by_a_payment_dated_before_the_last_calculation_stays_settle
         add_period(conn, "SL", closing, "draft")
         run_penalties(conn, "SL", BillingPeriod.parse(closing))
         if closing == "2025-03":  # posted after the March calculation, paid on 20.03
-            post_payment(conn, account_no="SL-1", amount_kopecks=150000, paid_on=date(2025, 3, 20),
-                         payment_id="sl1", source="t")
+            post_payment(
+                conn,
+                account_no="SL-1",
+                amount_kopecks=150000,
+                paid_on=date(2025, 3, 20),
+                payment_id="sl1",
+                source="t",
+            )
         (totals[closing],) = conn.execute(
             "SELECT coalesce(sum(amount_kopecks), 0) FROM penalty_lines WHERE closing_period = %s", (closing,)
         ).fetchone()
@@ -243,8 +255,14 @@ def test_a_database_with_old_penalty_rows_keeps_working_after_the_upgrade(empty_
         owed = outstanding_by_debt(conn, ["UP-1"])["UP-1"]
         assert owed[("2025-01", "penalty")] == {"electricity": 1552, "cold_water": 776}
         assert owed[("2025-02", "penalty")] == {"electricity": 665, "cold_water": 333}
-        post_payment(conn, account_no="UP-2", amount_kopecks=150000, paid_on=date(2025, 3, 20),
-                     payment_id="up2", source="t")
+        post_payment(
+            conn,
+            account_no="UP-2",
+            amount_kopecks=150000,
+            paid_on=date(2025, 3, 20),
+            payment_id="up2",
+            source="t",
+        )
 
         # the May close continues from the converted rows
         run_penalties(conn, "UP", BillingPeriod(2025, 5))

@@ -37,13 +37,22 @@ ASSIGNMENTS = [
     ("capital_repair", date(2025, 1, 1), "fkr"),
 ]
 JANUARY = {
-    "A1": {"electricity": "1000.00", "cold_water": "300.00", "wastewater": "200.00", "maintenance": "500.00",
-           "capital_repair": "250.00"},
+    "A1": {
+        "electricity": "1000.00",
+        "cold_water": "300.00",
+        "wastewater": "200.00",
+        "maintenance": "500.00",
+        "capital_repair": "250.00",
+    },
     "A2": {"electricity": "800.00", "cold_water": "200.00", "maintenance": "400.00"},
 }
 FEBRUARY = {
-    "A1": {"electricity": "1100.00", "cold_water": "310.00", "maintenance": "500.00",
-           "capital_repair": "250.00"},
+    "A1": {
+        "electricity": "1100.00",
+        "cold_water": "310.00",
+        "maintenance": "500.00",
+        "capital_repair": "250.00",
+    },
     "A2": {"electricity": "700.00", "cold_water": "190.00", "maintenance": "400.00"},
 }
 STATEMENT = (
@@ -79,14 +88,33 @@ def city(db_url: str) -> str:
                 add_charge(conn, "B1", "2025-01", account, service, amount)
         add_period(conn, "B1", "2025-02", "draft")
         # A1 pays January in full through Sberbank, naming the period
-        post_payment(conn, account_no="A1", amount_kopecks=225_000, paid_on=date(2025, 2, 5),
-                     payment_id="s1", source="sber", period=BillingPeriod(2025, 1))
+        post_payment(
+            conn,
+            account_no="A1",
+            amount_kopecks=225_000,
+            paid_on=date(2025, 2, 5),
+            payment_id="s1",
+            source="sber",
+            period=BillingPeriod(2025, 1),
+        )
         # A2 pays 1 000.00 at the post office without a period: oldest debt first, pro rata
-        post_payment(conn, account_no="A2", amount_kopecks=100_000, paid_on=date(2025, 2, 10),
-                     payment_id="p1", source="post")
+        post_payment(
+            conn,
+            account_no="A2",
+            amount_kopecks=100_000,
+            paid_on=date(2025, 2, 10),
+            payment_id="p1",
+            source="post",
+        )
         # A1 pays 100.00 more: nothing is owed yet, so it is an advance
-        post_payment(conn, account_no="A1", amount_kopecks=10_000, paid_on=date(2025, 2, 20),
-                     payment_id="s2", source="sber")
+        post_payment(
+            conn,
+            account_no="A1",
+            amount_kopecks=10_000,
+            paid_on=date(2025, 2, 20),
+            payment_id="s2",
+            source="sber",
+        )
         for account, lines in FEBRUARY.items():
             for service, amount in lines.items():
                 add_charge(conn, "B1", "2025-02", account, service, amount)
@@ -99,9 +127,12 @@ def city(db_url: str) -> str:
 
 
 def test_commissions_by_contract(city: str, conn) -> None:
-    rows = dict(conn.execute(
-        "SELECT p.payment_id, c.amount_kopecks FROM payment_commissions c JOIN payments p USING (payment_pk)"
-    ).fetchall())
+    rows = dict(
+        conn.execute(
+            "SELECT p.payment_id, c.amount_kopecks"
+            " FROM payment_commissions c JOIN payments p USING (payment_pk)"
+        ).fetchall()
+    )
     # sber 1.2 %: 2 250.00 × 1.2 % = 27.00; 100.00 × 1.2 % = 1.20.
     # post: 2 % of 1 000.00 = 20.00 < the minimum 30.00
     assert rows == {"s1": 2_700, "s2": 120, "p1": 3_000}
@@ -174,8 +205,11 @@ def test_statement_errors_are_listed_and_nothing_imported(city: str, conn) -> No
         parse_transfer_statement(bad)
     assert len(info.value.problems) == 4
     with pytest.raises(TransferStatementError, match="unknown supplier 'nobody'"):
-        import_transfer_statement(conn, b"supplier;period;transferred_on;document_no;amount\n"
-                                        b"nobody;2025-02;2025-03-01;9;1.00\n", "x.csv")
+        import_transfer_statement(
+            conn,
+            b"supplier;period;transferred_on;document_no;amount\nnobody;2025-02;2025-03-01;9;1.00\n",
+            "x.csv",
+        )
     (count,) = conn.execute("SELECT count(*) FROM supplier_transfers").fetchone()
     assert count == 2
 

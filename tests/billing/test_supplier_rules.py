@@ -98,7 +98,14 @@ def test_commission_and_split_are_exact(
 
 
 def test_balance_identity() -> None:
-    b = SupplierBalance("energo", "2025-03", charged=500_00, paid=400_00, withheld=4_80, transferred=300_00,
-                        owed_opening=10_00)
+    b = SupplierBalance(
+        "energo",
+        "2025-03",
+        charged=500_00,
+        paid=400_00,
+        withheld=4_80,
+        transferred=300_00,
+        owed_opening=10_00,
+    )
     assert b.due == 395_20
     assert b.owed == 10_00 + 400_00 - 4_80 - 300_00

@@ -22,9 +22,24 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_read_modbus_against_simulate_modbus() -> None:
     sim = subprocess.Popen(
-        [*CLI, "simulate", "modbus", "--tcp", "127.0.0.1:0", "-m", "eastron-sdm120:2",
-         "-m", "advantech-adam6051", "-f", "2:no_answer", "--duration", "20"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            *CLI,
+            "simulate",
+            "modbus",
+            "--tcp",
+            "127.0.0.1:0",
+            "-m",
+            "eastron-sdm120:2",
+            "-m",
+            "advantech-adam6051",
+            "-f",
+            "2:no_answer",
+            "--duration",
+            "20",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert sim.stdout is not None
@@ -36,12 +51,14 @@ def test_read_modbus_against_simulate_modbus() -> None:
         assert ok.returncode == 0, ok.stderr
         assert "7 values in 3 requests" in ok.stdout
         assert re.search(r"EASTRON-10001001\s+energy_import_kwh\s+\d+(\.\d+)? kWh", ok.stdout)
-        water = cli("read", "modbus", url, "-p", "advantech-adam6051", "-u", "3",
-                    "-c", "1=CW17:10", "-c", "2=HW18")
+        water = cli(
+            "read", "modbus", url, "-p", "advantech-adam6051", "-u", "3", "-c", "1=CW17:10", "-c", "2=HW18"
+        )
         assert water.returncode == 0, water.stderr
         assert "ADVANTECH-CW17" in water.stdout and "m3" in water.stdout
-        dead = cli("read", "modbus", url, "-p", "eastron-sdm120", "-u", "2",
-                   "--timeout", "0.2", "--retries", "0")
+        dead = cli(
+            "read", "modbus", url, "-p", "eastron-sdm120", "-u", "2", "--timeout", "0.2", "--retries", "0"
+        )
         assert dead.returncode == 1
         assert "timeout: no answer within 0.2 s" in dead.stderr
         bad = cli("read", "modbus", url, "-p", "no-such-meter")
@@ -137,8 +154,9 @@ def test_refusing_device_through_the_command() -> None:
 
 
 def test_the_read_plan_shows_what_goes_over_the_wire() -> None:
-    shown = cli("read", "modbus", "rtu:///dev/no-such-tty?baudrate=9600", "-p", "eastron-sdm120", "-u", "12",
-                "--plan")
+    shown = cli(
+        "read", "modbus", "rtu:///dev/no-such-tty?baudrate=9600", "-p", "eastron-sdm120", "-u", "12", "--plan"
+    )
     assert shown.returncode == 0, shown.stderr  # nothing was opened or sent
     lines = shown.stdout.splitlines()
     assert lines[0].startswith("read plan for unit 12 at rtu:///dev/no-such-tty")

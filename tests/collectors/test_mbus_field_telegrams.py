@@ -30,7 +30,11 @@ def test_elvaco_cma10_text_after_the_vif_and_more_records_follow():
     t = telegram("ELV-Elvaco-CMa10")
     h = t.header
     assert (h.identification, h.manufacturer, h.version, h.medium, h.access_number) == (
-        "24011561", "ELV", 0x16, 0x00, 0x3F
+        "24011561",
+        "ELV",
+        0x16,
+        0x00,
+        0x3F,
     )
     assert find(t, "digital_input").value == 2  # 01 FD 1B 02
     # 02 FC 03 48 52 25 74 22 15: text "HR%" (sent last character first) = "%RH", then VIFE 0x74

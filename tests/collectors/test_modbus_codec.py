@@ -121,8 +121,9 @@ def test_any_words_decode_or_raise_decode_error(
     kind: DataType, orders: tuple[Order, Order], data: st.DataObject
 ) -> None:
     encoding = enc(kind, *orders)
-    words = data.draw(st.lists(st.integers(0, 0xFFFF), min_size=encoding.register_count,
-                               max_size=encoding.register_count))
+    words = data.draw(
+        st.lists(st.integers(0, 0xFFFF), min_size=encoding.register_count, max_size=encoding.register_count)
+    )
     try:
         value = decode(words, encoding)
     except DecodeError:

@@ -18,7 +18,12 @@ TS = datetime(2026, 1, 12, tzinfo=UTC)
 def test_endpoints_parse_and_explain_mistakes() -> None:
     rtu = parse_endpoint("rtu:///dev/ttyUSB0?baudrate=19200&parity=e&stopbits=2")
     assert (rtu.device, rtu.baudrate, rtu.parity, rtu.stopbits, rtu.is_serial_line) == (
-        "/dev/ttyUSB0", 19200, "E", 2, True)
+        "/dev/ttyUSB0",
+        19200,
+        "E",
+        2,
+        True,
+    )
     assert rtu.character_time() == pytest.approx(11 / 19200)
     tcp = parse_endpoint("tcp://10.0.0.5")
     assert (tcp.host, tcp.port, tcp.is_serial_line) == ("10.0.0.5", 502, False)
@@ -66,8 +71,9 @@ def test_device_config_rejects_unknown_channels_and_missing_serial() -> None:
     with pytest.raises(ValueError, match="has no \\[serial\\] register"):
         ModbusCollector([device("em", "tcp://127.0.0.1:1", 1, "carlo-gavazzi-em111")])
     with pytest.raises(ValueError, match="channel 13 is not in profile"):
-        ModbusCollector([device("adam", "tcp://127.0.0.1:1", 1, "advantech-adam6051",
-                                channels={13: {"serial": "X"}})])
+        ModbusCollector(
+            [device("adam", "tcp://127.0.0.1:1", 1, "advantech-adam6051", channels={13: {"serial": "X"}})]
+        )
     assert modbus_profile("advantech-adam6051").channels[-1] == 12
     with pytest.raises(ValueError, match="reports only the meters on its channels"):
         ModbusCollector([device("adam", "tcp://127.0.0.1:1", 1, "advantech-adam6051")])

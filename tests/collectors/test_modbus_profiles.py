@@ -28,8 +28,13 @@ def write(tmp_path: Path, body: str, name: str = "sdm120.toml") -> Path:
 
 def test_shipped_modbus_profiles_load() -> None:
     modbus = {k: v for k, v in builtin_profiles().items() if isinstance(v, ModbusProfile)}
-    assert {"eastron-sdm120", "eastron-sdm630", "schneider-iem3255", "carlo-gavazzi-em111",
-            "advantech-adam6051"} <= set(modbus)
+    assert {
+        "eastron-sdm120",
+        "eastron-sdm630",
+        "schneider-iem3255",
+        "carlo-gavazzi-em111",
+        "advantech-adam6051",
+    } <= set(modbus)
     sdm120 = modbus["eastron-sdm120"]
     energy = next(r for r in sdm120.registers if r.name == "energy_import_kwh")
     assert (energy.address, energy.type, energy.function.code) == (0x48, DataType.FLOAT32, 4)
@@ -76,8 +81,11 @@ def test_duplicates_and_forbidden_overlap(tmp_path: Path) -> None:
     )
     with pytest.raises(ProfileError, match=r"register 'power_w' appears twice on channel 0"):
         load_profile(dup)
-    overlap = write(tmp_path, '[modbus]\nforbidden = [[1, 3]]\n[[registers]]\nname = "power_w"\naddress = 0\n'
-                    'type = "uint32"\n', "overlap.toml")
+    overlap = write(
+        tmp_path,
+        '[modbus]\nforbidden = [[1, 3]]\n[[registers]]\nname = "power_w"\naddress = 0\ntype = "uint32"\n',
+        "overlap.toml",
+    )
     with pytest.raises(ProfileError, match=r"overlap.toml: register 'power_w' at 0 lies in forbidden range"):
         load_profile(overlap)
 
@@ -111,9 +119,12 @@ def test_unknown_profile_id_lists_the_shipped_ones() -> None:
 
 
 def test_defaults_from_modbus_table_apply_to_registers(tmp_path: Path) -> None:
-    path = write(tmp_path, '[modbus]\nfunction = "input"\ntype = "int32"\nbyte_order = "little"\n'
-                 '[[registers]]\nname = "power_w"\naddress = 0\n'
-                 '[[registers]]\nname = "voltage_v"\naddress = 2\ntype = "uint16"\n')
+    path = write(
+        tmp_path,
+        '[modbus]\nfunction = "input"\ntype = "int32"\nbyte_order = "little"\n'
+        '[[registers]]\nname = "power_w"\naddress = 0\n'
+        '[[registers]]\nname = "voltage_v"\naddress = 2\ntype = "uint16"\n',
+    )
     profile = load_profile(path)
     assert isinstance(profile, ModbusProfile)
     power, voltage = profile.registers

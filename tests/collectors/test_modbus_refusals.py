@@ -107,8 +107,17 @@ def test_a_tcp_server_that_closes_the_connection_is_a_connection_error_at_once()
         port = server.sockets[0].getsockname()[1]
         timeout = 10.0
         collector = ModbusCollector(
-            [device("m", f"tcp://127.0.0.1:{port}", 1, "eastron-sdm120", serial="1", timeout=timeout,
-                    retries=0)]
+            [
+                device(
+                    "m",
+                    f"tcp://127.0.0.1:{port}",
+                    1,
+                    "eastron-sdm120",
+                    serial="1",
+                    timeout=timeout,
+                    retries=0,
+                )
+            ]
         )
         try:
             t0 = time.monotonic()

@@ -177,8 +177,9 @@ async def tcp_slave(slave: TwoUnitSlave) -> AsyncIterator[int]:
     """A hand-written Modbus/TCP server (MBAP by hand); yields its port."""
     tasks: set[asyncio.Task] = set()
 
-    async def answer(writer: asyncio.StreamWriter, tid: int, unit: int, function: int, address: int,
-                     count: int) -> None:
+    async def answer(
+        writer: asyncio.StreamWriter, tid: int, unit: int, function: int, address: int, count: int
+    ) -> None:
         await slave.delay(unit)
         pdu = slave.pdu(unit, function, address, count)
         writer.write(struct.pack(">HHHB", tid, 0, len(pdu) + 1, unit) + pdu)  # its own ids, however late

@@ -18,20 +18,40 @@ from meterhub.simulators.modbus_meters import SimulatedModbusMeter
 
 LAYOUTS = list(product(DataType, Order, Order))  # 10 types × 4 orders = 40 devices
 RANGES = {
-    DataType.INT16: (-(2**15), 2**15 - 1), DataType.UINT16: (0, 2**16 - 1),
-    DataType.INT32: (-(2**31), 2**31 - 1), DataType.UINT32: (0, 2**32 - 1),
-    DataType.INT64: (-(2**53), 2**53), DataType.UINT64: (0, 2**53),  # exact as a float Reading.value
-    DataType.BCD16: (0, 9999), DataType.BCD32: (0, 99_999_999),
+    DataType.INT16: (-(2**15), 2**15 - 1),
+    DataType.UINT16: (0, 2**16 - 1),
+    DataType.INT32: (-(2**31), 2**31 - 1),
+    DataType.UINT32: (0, 2**32 - 1),
+    DataType.INT64: (-(2**53), 2**53),
+    DataType.UINT64: (0, 2**53),  # exact as a float Reading.value
+    DataType.BCD16: (0, 9999),
+    DataType.BCD32: (0, 99_999_999),
 }
 
 
 def profile_for(kind: DataType, byte: Order, word: Order) -> ModbusProfile:
-    return ModbusProfile.model_validate({
-        "profile": {"id": f"t-{kind}-{byte}-{word}", "manufacturer": "T", "model": "T", "protocol": "modbus",
-                    "kind": "electricity", "source": "test"},
-        "registers": [{"name": "power_w", "address": 10, "type": kind.value, "byte_order": byte.value,
-                       "word_order": word.value, "function": "input"}],
-    })
+    return ModbusProfile.model_validate(
+        {
+            "profile": {
+                "id": f"t-{kind}-{byte}-{word}",
+                "manufacturer": "T",
+                "model": "T",
+                "protocol": "modbus",
+                "kind": "electricity",
+                "source": "test",
+            },
+            "registers": [
+                {
+                    "name": "power_w",
+                    "address": 10,
+                    "type": kind.value,
+                    "byte_order": byte.value,
+                    "word_order": word.value,
+                    "function": "input",
+                }
+            ],
+        }
+    )
 
 
 def value_for(kind: DataType) -> st.SearchStrategy[float]:
@@ -50,8 +70,10 @@ PROFILES = [profile_for(*layout) for layout in LAYOUTS]
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values=st.tuples(*(value_for(kind) for kind, _, _ in LAYOUTS)))
 def test_every_type_and_order_round_trips_on_the_wire(transport: str, values: tuple[float, ...]) -> None:
-    meters = [SimulatedModbusMeter(p, unit_id=i + 1, serial=i + 1, pinned={(0, "power_w"): v})
-              for i, (p, v) in enumerate(zip(PROFILES, values, strict=True))]
+    meters = [
+        SimulatedModbusMeter(p, unit_id=i + 1, serial=i + 1, pinned={(0, "power_w"): v})
+        for i, (p, v) in enumerate(zip(PROFILES, values, strict=True))
+    ]
 
     async def scenario() -> None:
         async with simulator_peer(transport, meters) as (_, url):

@@ -189,7 +189,8 @@ def gateway_toml(
     def table(name: str, items: dict[str, Any]) -> str:
         return f"[[{name}]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in items.items())
 
-    text = f"""
+    text = (
+        f"""
 [gateway]
 id = "{gateway_id}"
 building = "{building}"
@@ -207,12 +208,15 @@ keepalive = "5s"
 {mqtt_extra}
 
 [outbox]
-path = "{tmp / 'outbox.sqlite3'}"
+path = "{tmp / "outbox.sqlite3"}"
 batch_size = {batch_size}
 batch_time = "{batch_time}"
 {outbox_extra}
 
-""" + "".join(table("buses", b) for b in buses) + "".join(table("devices", d) for d in devices)
+"""
+        + "".join(table("buses", b) for b in buses)
+        + "".join(table("devices", d) for d in devices)
+    )
     path = tmp / "gateway.toml"
     path.write_text(text)
     return path
@@ -266,7 +270,10 @@ class GatewayProcess:
         self._out = log.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "meterhub.cli", "gateway", "--config", str(config)],
-            stdout=self._out, stderr=subprocess.STDOUT, env=env, cwd=REPO,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO,
         )
 
     def kill(self) -> None:

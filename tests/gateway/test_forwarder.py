@@ -144,6 +144,7 @@ def test_a_restarted_forwarder_resends_every_stored_batch_with_its_id(tmp_path: 
     again.commit(*sent[1:], dead=(sent[2],))  # one refused for good by the ingest: deleted too
     assert again.box.backlog == 0
 
+
 def test_refused_puback_keeps_the_batch_and_resends_it_with_its_id(tmp_path: Path) -> None:
     h = Harness(tmp_path, retry_after=timedelta(seconds=5))
     h.add(2)

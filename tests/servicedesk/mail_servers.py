@@ -97,8 +97,7 @@ class _ImapHandler(socketserver.StreamRequestHandler):
                     box = self.system.mailboxes.setdefault(self.mailbox_address, [])
                     self._send(
                         b"* %d EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 1] ok\r\n"
-                        b"%s OK [READ-WRITE] selected\r\n"
-                        % (len(box), tag)
+                        b"%s OK [READ-WRITE] selected\r\n" % (len(box), tag)
                     )
             elif box is None:
                 self._send(tag + b" BAD select a mailbox first\r\n")

@@ -69,9 +69,7 @@ def test_heating_follows_the_season() -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(
-    st.sampled_from(list(MeterKind)), st.integers(0, 10_000), st.integers(0, 17_520), st.integers(1, 180)
-)
+@given(st.sampled_from(list(MeterKind)), st.integers(0, 10_000), st.integers(0, 17_520), st.integers(1, 180))
 def test_consumption_is_additive_and_never_negative(
     kind: MeterKind, seed: int, hour: int, minutes: int
 ) -> None:

@@ -176,7 +176,9 @@ def test_reserved_gaps_read_as_zero_unmapped_blocks_are_refused() -> None:
             await sim.stop()
         values = meter.values(START)
         assert gap[7:] == (
-            bytes.fromhex("04 10") + float_words(values[(0, "voltage_v")]) + bytes(8)
+            bytes.fromhex("04 10")
+            + float_words(values[(0, "voltage_v")])
+            + bytes(8)
             + float_words(values[(0, "current_a")])
         )
         assert refused[7:] == bytes.fromhex("84 02")
@@ -248,7 +250,8 @@ def test_rtu_parser_survives_any_noise_and_finds_the_frame_after_it(noise: bytes
     parsed, rest = split_rtu_requests(noise)  # never raises
     assert len(rest) <= 256
     parsed, rest = split_rtu_requests(noise + rtu_request(*request[0]))
-    assert parsed and (parsed[-1].unit_id, parsed[-1].function, parsed[-1].address, parsed[-1].count) == (
-        request[0]
+    assert (
+        parsed
+        and (parsed[-1].unit_id, parsed[-1].function, parsed[-1].address, parsed[-1].count) == (request[0])
     )
     assert rest == b""

@@ -7,8 +7,10 @@ from decimal import Decimal
 
 import typer
 
-app = typer.Typer(help="Read one device once and print decoded values (like mbpoll, in meterhub units).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Read one device once and print decoded values (like mbpoll, in meterhub units).",
+    no_args_is_help=True,
+)
 
 
 def _full_precision(value: float) -> str:
@@ -39,7 +41,9 @@ def _channels(specs: list[str]) -> dict:
 
 @app.command("modbus")
 def modbus(
-    endpoint: str = typer.Argument(..., help="tcp://HOST:502, rtu:///dev/ttyUSB0?baudrate=9600, rtu+tcp://HOST:4001"),
+    endpoint: str = typer.Argument(
+        ..., help="tcp://HOST:502, rtu:///dev/ttyUSB0?baudrate=9600, rtu+tcp://HOST:4001"
+    ),
     profile: str = typer.Option(..., "--profile", "-p", help="shipped profile id or a .toml file"),
     unit: int = typer.Option(1, "--unit", "-u", help="Modbus unit id (slave address)"),
     serial: str | None = typer.Option(None, help="meter serial (default: the profile's serial register)"),
@@ -49,8 +53,9 @@ def modbus(
     timeout: float = typer.Option(1.0, help="seconds to wait for each answer"),
     retries: int = typer.Option(1, help="retries per read"),
     one_register_per_request: bool = typer.Option(False, help="never merge registers into one read"),
-    plan: bool = typer.Option(False, "--plan", help="print the read plan (the requests, as bytes) and exit; "
-                                                    "nothing is sent"),
+    plan: bool = typer.Option(
+        False, "--plan", help="print the read plan (the requests, as bytes) and exit; nothing is sent"
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="print the read plan and every transaction"),
 ) -> None:
     """Poll one Modbus device once and print every register of its profile."""
@@ -67,8 +72,14 @@ def modbus(
         if not isinstance(loaded, ModbusProfile):
             raise ValueError(f"profile {profile!r} is not a Modbus profile")
         config = ModbusDeviceConfig(
-            name=f"unit {unit}", endpoint=endpoint, unit_id=unit, profile=profile, serial=serial,
-            channels=_channels(channel), timeout=timeout, retries=retries,
+            name=f"unit {unit}",
+            endpoint=endpoint,
+            unit_id=unit,
+            profile=profile,
+            serial=serial,
+            channels=_channels(channel),
+            timeout=timeout,
+            retries=retries,
             one_register_per_request=one_register_per_request or None,
         )
         check_device(config, loaded)
@@ -100,15 +111,19 @@ def modbus(
     result = asyncio.run(read_once(config, loaded))
     if verbose:
         for t in result.transactions:
-            typer.echo(f"  {request_line(t.request)} attempt {t.attempt + 1}: {t.outcome} "
-                       f"({t.seconds * 1000:.0f} ms)")
+            typer.echo(
+                f"  {request_line(t.request)} attempt {t.attempt + 1}: {t.outcome} "
+                f"({t.seconds * 1000:.0f} ms)"
+            )
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)
     if not result.ok:
         typer.echo(f"{endpoint} unit {unit}: {result.error} ({result.requests} requests)", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{loaded.profile.manufacturer} {loaded.profile.model} at {endpoint} unit {unit}: "
-               f"{len(result.readings)} values in {result.requests} requests")
+    typer.echo(
+        f"{loaded.profile.manufacturer} {loaded.profile.model} at {endpoint} unit {unit}: "
+        f"{len(result.readings)} values in {result.requests} requests"
+    )
     for r in result.readings:
         typer.echo(f"  {r.meter_id:<28} {r.register:<22} {_full_precision(r.value):>16} {r.unit}")
     for bad in result.undecodable:

@@ -20,14 +20,17 @@ def modbus(
     speed: float = typer.Option(60.0, help="simulated seconds per wall-clock second"),
     seed: int = typer.Option(1, help="random seed: same seed, same consumption"),
     fault: list[str] = typer.Option(  # noqa: B008
-        [], "--fault", "-f",
+        [],
+        "--fault",
+        "-f",
         help="UNIT:KIND[=VALUE]; KIND: no_answer, late=S, crc, short, exception=CODE, turnaround=S, "
-             "rollover, "
-             "drift=S_PER_DAY, replace=AFTER_S",
+        "rollover, "
+        "drift=S_PER_DAY, replace=AFTER_S",
     ),
     reject_unmapped: bool = typer.Option(
-        False, help="answer exception 02 for every unmapped address (default: the short reserved gaps "
-                    "between a profile's registers read as 0, any other address is exception 02)"
+        False,
+        help="answer exception 02 for every unmapped address (default: the short reserved gaps "
+        "between a profile's registers read as 0, any other address is exception 02)",
     ),
     duration: float = typer.Option(0.0, help="stop after this many seconds (0: run until Ctrl-C)"),
 ) -> None:

@@ -99,5 +99,7 @@ def export(
         result = supplier_export(conn, supplier, text)
     for path in result.write(out):
         typer.echo(f"{path}: written")
-    typer.echo(f"{len(result.charges)} charge row(s), {len(result.payments)} payment part(s), "
-               f"{len(result.readings)} reading(s)")
+    typer.echo(
+        f"{len(result.charges)} charge row(s), {len(result.payments)} payment part(s), "
+        f"{len(result.readings)} reading(s)"
+    )

@@ -261,7 +261,12 @@ def _parse(payload: bytes, model: type[_Model], what: str) -> _Model:
 
 
 _JSON_TYPE_NAMES = {
-    str: "string", float: "number", bool: "boolean", type(None): "null", list: "array", dict: "object"
+    str: "string",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+    list: "array",
+    dict: "object",
 }
 
 

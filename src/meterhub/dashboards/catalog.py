@@ -12,7 +12,13 @@ from meterhub.dashboards.servicedesk import SERVICE_DESK
 from meterhub.dashboards.spec import DashboardSpec, PanelSpec, VariableSpec
 
 DASHBOARDS: tuple[DashboardSpec, ...] = (
-    FLEET, INGEST, BALANCE, PROFILES, ELECTRICAL, BILLING_QA, SERVICE_DESK
+    FLEET,
+    INGEST,
+    BALANCE,
+    PROFILES,
+    ELECTRICAL,
+    BILLING_QA,
+    SERVICE_DESK,
 )
 
 PANELS: tuple[tuple[DashboardSpec, PanelSpec], ...] = tuple((d, p) for d in DASHBOARDS for p in d.panels)

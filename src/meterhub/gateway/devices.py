@@ -83,8 +83,11 @@ class MbusLine:
             for name, device in devices
         }
         self.config = MbusLineConfig(
-            url=bus.port, baudrate=bus.baudrate, extra_timeout_s=bus.extra_timeout.total_seconds(),
-            retries=bus.retries, devices=list(self.devices.values()),
+            url=bus.port,
+            baudrate=bus.baudrate,
+            extra_timeout_s=bus.extra_timeout.total_seconds(),
+            retries=bus.retries,
+            devices=list(self.devices.values()),
         )
         self._poller = None
 

@@ -14,14 +14,14 @@ def parse_duration(value: str | int | float | timedelta) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a duration; write e.g. \"15m\", \"30s\" or 900")
+        raise ValueError(f'{value!r} is not a duration; write e.g. "15m", "30s" or 900')
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError(f"duration {value} must not be negative")
         return timedelta(seconds=value)
     text = value.strip().lower().replace(" ", "")
     if not text:
-        raise ValueError("empty duration; write e.g. \"15m\", \"30s\" or 900")
+        raise ValueError('empty duration; write e.g. "15m", "30s" or 900')
     try:
         return timedelta(seconds=float(text))
     except ValueError:
@@ -33,9 +33,7 @@ def parse_duration(value: str | int | float | timedelta) -> timedelta:
         seconds += float(match.group(1)) * _UNITS[match.group(2)]
         pos = match.end()
     if pos != len(text):
-        raise ValueError(
-            f"{value!r} is not a duration; write e.g. \"15m\", \"30s\", \"1h30m\" or 900 (seconds)"
-        )
+        raise ValueError(f'{value!r} is not a duration; write e.g. "15m", "30s", "1h30m" or 900 (seconds)')
     return timedelta(seconds=seconds)
 
 

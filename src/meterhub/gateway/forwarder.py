@@ -104,8 +104,10 @@ class Forwarder:
         self.acked_batches = 0  # deleted after a commit acknowledgement
         self.acked_readings = 0
         if self._resend:
-            log.info("outbox holds %d unacknowledged batch(es) from before; re-sending them with their ids",
-                     len(self._resend))
+            log.info(
+                "outbox holds %d unacknowledged batch(es) from before; re-sending them with their ids",
+                len(self._resend),
+            )
 
     # --- events -----------------------------------------------------------------------------------
     def readings_added(self, n: int) -> None:
@@ -149,7 +151,9 @@ class Forwarder:
             log.log(
                 logging.WARNING if refusals == 1 else logging.DEBUG,
                 "broker did not take batch %s: %s; keeping it, re-sending in %s (new batches wait meanwhile)",
-                batch_id, reason, delay,
+                batch_id,
+                reason,
+                delay,
             )
             self._held[batch_id] = self.clock() + delay
             self._queue_resend(batch_id)
@@ -176,7 +180,9 @@ class Forwarder:
             if batch_id in dead:
                 log.warning(
                     "the ingest refused batch %s (%d readings) for good; it is kept in its dead letters, "
-                    "not in the readings — see docs/mqtt.md, Errors", batch_id, deleted,
+                    "not in the readings — see docs/mqtt.md, Errors",
+                    batch_id,
+                    deleted,
                 )
         self._wake.set()
 
@@ -256,7 +262,10 @@ class Forwarder:
             log.warning(
                 "%d batch(es) not acknowledged as committed within %s; re-sending them with their ids "
                 "(is the ingest running and allowed to publish to %s/%s/commits?)",
-                len(late), self.commit_timeout, self.building_id, self.gateway_id,
+                len(late),
+                self.commit_timeout,
+                self.building_id,
+                self.gateway_id,
             )
         for batch_id in late:
             del self._sent[batch_id]

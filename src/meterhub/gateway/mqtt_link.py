@@ -112,7 +112,9 @@ class MqttLink:
     def _make_client(self) -> mqtt.Client:
         c = self.config
         client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=self.protocol,
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=self.protocol,
             **({"clean_session": True} if self.protocol == mqtt.MQTTv311 else {}),
         )
         client.reconnect_delay_set(
@@ -153,8 +155,10 @@ class MqttLink:
             self._call(self._connected)
             return
         reason = str(reason_code)
-        if reason_code.value == UNSUPPORTED_PROTOCOL and self.config.protocol == "auto" and (
-            self.protocol == mqtt.MQTTv5
+        if (
+            reason_code.value == UNSUPPORTED_PROTOCOL
+            and self.config.protocol == "auto"
+            and (self.protocol == mqtt.MQTTv5)
         ):
             self._call(self._fall_back)
             return
@@ -183,7 +187,9 @@ class MqttLink:
                 "broker %s refused the subscription to %s (%s): the gateway cannot learn which batches "
                 "are stored and keeps re-sending them; allow the gateway to read its commits topic in "
                 "the broker ACL (meterhub gateways broker-config)",
-                self.config.url, ", ".join(self.subscriptions), ", ".join(refused),
+                self.config.url,
+                ", ".join(self.subscriptions),
+                ", ".join(refused),
             )
 
     def _on_message(self, client, userdata, msg) -> None:
@@ -212,8 +218,9 @@ class MqttLink:
         if self.last_error == message:  # logged once per reason, not at every retry
             return
         self.last_error = message
-        log.error("broker %s refused the connection: %s (check username, password and ACL)",
-                  self.config.url, reason)
+        log.error(
+            "broker %s refused the connection: %s (check username, password and ACL)", self.config.url, reason
+        )
 
     def _fall_back(self) -> None:
         if self._stopping or self.protocol == mqtt.MQTTv311:

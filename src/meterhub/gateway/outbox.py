@@ -147,9 +147,9 @@ class Outbox:
         self._count = int(self._db.execute("SELECT count(*) FROM readings").fetchone()[0])
         self._claimed_upto = self._meta("claimed_upto")
         self._unclaimed = int(
-            self._db.execute(
-                "SELECT count(*) FROM readings WHERE id > ?", (self._claimed_upto,)
-            ).fetchone()[0]
+            self._db.execute("SELECT count(*) FROM readings WHERE id > ?", (self._claimed_upto,)).fetchone()[
+                0
+            ]
         )
         self._added: deque[tuple[datetime, int]] = deque()
         self._warned = False
@@ -197,8 +197,14 @@ class Outbox:
         if accepted:
             rows = [
                 (
-                    r.meter_id, r.register, (r.ts - EPOCH) // MICROSECOND, float(r.value), r.unit,
-                    int(r.quality), int(r.source), int(billing),
+                    r.meter_id,
+                    r.register,
+                    (r.ts - EPOCH) // MICROSECOND,
+                    float(r.value),
+                    r.unit,
+                    int(r.quality),
+                    int(r.source),
+                    int(billing),
                 )
                 for r in accepted
             ]
@@ -338,8 +344,9 @@ class Outbox:
         self._count -= deleted
         if self._warned and self.capacity().fraction < self.warn_at:
             self._warned = False
-            log.info("outbox back below %.0f%% of its bound: %s", self.warn_at * 100,
-                     self.capacity().describe())
+            log.info(
+                "outbox back below %.0f%% of its bound: %s", self.warn_at * 100, self.capacity().describe()
+            )
         return deleted
 
     def close(self) -> None:
@@ -381,7 +388,8 @@ class Outbox:
             log.warning(
                 "outbox is %.0f%% full (the broker has not acknowledged for a while): %s; at the bound "
                 "the newest interval readings are refused (day/month-start reads use a reserve)",
-                capacity.fraction * 100, capacity.describe(),
+                capacity.fraction * 100,
+                capacity.describe(),
             )
 
     def _log_drop(self, now: datetime, dropped: int, billing: bool) -> None:
@@ -390,7 +398,10 @@ class Outbox:
             log.error(
                 "outbox full: refused %d %sreading(s) (%d since the last message, %d in total); "
                 "%s. Restore the broker connection or raise [outbox] max_readings",
-                dropped, "day/month-start " if billing else "", self._drops_since_log, self.dropped,
+                dropped,
+                "day/month-start " if billing else "",
+                self._drops_since_log,
+                self.dropped,
                 self.capacity().describe(),
             )
             self._last_drop_log = now

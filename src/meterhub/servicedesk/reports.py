@@ -77,9 +77,7 @@ class ReportRow:
         """Resolved on time ÷ resolved [%], one decimal; None when nothing was resolved."""
         if not self.resolved:
             return None
-        return (Decimal(100) * self.resolved_on_time / self.resolved).quantize(
-            Decimal("0.1"), ROUND_HALF_UP
-        )
+        return (Decimal(100) * self.resolved_on_time / self.resolved).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 def requests_report(

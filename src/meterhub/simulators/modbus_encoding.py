@@ -15,9 +15,16 @@ import struct
 from meterhub.collectors.modbus.profile import DataType, Order
 
 _BITS = {
-    DataType.INT16: 16, DataType.UINT16: 16, DataType.BCD16: 16,
-    DataType.INT32: 32, DataType.UINT32: 32, DataType.FLOAT32: 32, DataType.BCD32: 32,
-    DataType.INT64: 64, DataType.UINT64: 64, DataType.FLOAT64: 64,
+    DataType.INT16: 16,
+    DataType.UINT16: 16,
+    DataType.BCD16: 16,
+    DataType.INT32: 32,
+    DataType.UINT32: 32,
+    DataType.FLOAT32: 32,
+    DataType.BCD32: 32,
+    DataType.INT64: 64,
+    DataType.UINT64: 64,
+    DataType.FLOAT64: 64,
 }
 _SIGNED = {DataType.INT16, DataType.INT32, DataType.INT64}
 _BCD = {DataType.BCD16, DataType.BCD32}
@@ -77,8 +84,9 @@ def encode_words(raw: int | float, kind: DataType, byte_order: Order, word_order
     return words
 
 
-def raw_from_value(value: float, kind: DataType, scale: float, factor: float, offset: float, *,
-                   counter: bool) -> int | float:
+def raw_from_value(
+    value: float, kind: DataType, scale: float, factor: float, offset: float, *, counter: bool
+) -> int | float:
     """Invert ``value = raw × scale × factor + offset``: the number the device stores.
 
     Counters (pulses, energy in Wh) round down, as a device counts whole units; momentary values

@@ -40,10 +40,15 @@ def build_meters(
         for _ in range(count):
             if unit > 247:
                 raise ValueError("more than 247 meters on one simulated endpoint")
-            meters.append(SimulatedModbusMeter(
-                profile, unit_id=unit, serial=10_000_000 + 1000 * seed + unit, seed=seed * 1000 + unit,
-                reject_unmapped=reject_unmapped,
-            ))
+            meters.append(
+                SimulatedModbusMeter(
+                    profile,
+                    unit_id=unit,
+                    serial=10_000_000 + 1000 * seed + unit,
+                    seed=seed * 1000 + unit,
+                    reject_unmapped=reject_unmapped,
+                )
+            )
             unit += 1
     return meters
 

@@ -47,8 +47,12 @@ def world(db_url: str) -> str:
                 " 'ПАО СБЕРБАНК', '044525225', %s, '30101810400000000225')",
                 (supplier, name, kind, inn, account),
             )
-        for service, supplier in (("electricity", "energo"), ("cold_water", "vodokanal"),
-                                  ("wastewater", "vodokanal"), ("capital_repair", "fkr")):
+        for service, supplier in (
+            ("electricity", "energo"),
+            ("cold_water", "vodokanal"),
+            ("wastewater", "vodokanal"),
+            ("capital_repair", "fkr"),
+        ):
             conn.execute(
                 "INSERT INTO service_suppliers VALUES ('B1', %s, '2025-01-01', %s)", (service, supplier)
             )
@@ -76,7 +80,9 @@ def _page_qrs(pdf: bytes) -> list[bytes]:
     finally:
         document.close()
     return [
-        bytes(r.bytes) for image in images for r in zxingcpp.read_barcodes(image)
+        bytes(r.bytes)
+        for image in images
+        for r in zxingcpp.read_barcodes(image)
         if r.format == zxingcpp.BarcodeFormat.QRCode
     ]
 
@@ -104,8 +110,15 @@ def test_receipt_has_a_qr_per_payee_summing_to_the_total(world: str) -> None:
 def test_payment_with_commission_reconciles_with_the_ledger(world: str) -> None:
     with connect(world) as conn:
         # LS-2 pays its January receipt in full in February through Sberbank (1.5 % borne by the suppliers)
-        post_payment(conn, account_no="LS-2", amount_kopecks=508800, paid_on=date(2026, 2, 10),
-                     payment_id="sb-1", source="sber", period=BillingPeriod(2026, 1))
+        post_payment(
+            conn,
+            account_no="LS-2",
+            amount_kopecks=508800,
+            paid_on=date(2026, 2, 10),
+            payment_id="sb-1",
+            source="sber",
+            period=BillingPeriod(2026, 1),
+        )
         assert record_commissions(conn) == 1
         # 5 088.00 × 1.5 % = 76.32; split 1800/1203/1785/300 of 5088 by the largest remainder:
         #  7632·180000/508800 = 2700.0 → 2700; ·120300/… = 1804.5 → 1804; ·178500/… = 2677.5 → 2677;
@@ -140,7 +153,9 @@ def test_supplier_export_of_a_resource_supplier(world: str, tmp_path) -> None:
     assert export.payments == []  # nothing was paid in January for its services
     files = export.write(tmp_path / "vodokanal-2026-01.csv")
     assert [f.name for f in files] == [
-        "vodokanal-2026-01-charges.csv", "vodokanal-2026-01-payments.csv", "vodokanal-2026-01-readings.csv",
+        "vodokanal-2026-01-charges.csv",
+        "vodokanal-2026-01-payments.csv",
+        "vodokanal-2026-01-readings.csv",
     ]
     assert files[0].read_text(encoding="utf-8").splitlines()[0] == ";".join(CHARGE_COLUMNS)
     (xlsx,) = export.write(tmp_path / "vodokanal.xlsx")

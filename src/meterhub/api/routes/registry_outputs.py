@@ -92,8 +92,6 @@ def _filter(
     )
 
 
-
-
 @router.get("/lists", summary="A list by parameters")
 def list_json(
     user: Clerk, conn: Conn, building_id: BuildingQuery, f: Annotated[ListFilter, Depends(_filter)]

@@ -229,9 +229,7 @@ def get_request_photo(request_id: RequestId, user: CurrentUser, conn: Conn) -> R
     ).fetchone()
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"request {request_id} has no photo")
-    return Response(
-        content=bytes(row[1]), media_type=row[0], headers={"Cache-Control": "private, no-store"}
-    )
+    return Response(content=bytes(row[1]), media_type=row[0], headers={"Cache-Control": "private, no-store"})
 
 
 @router.patch(

@@ -70,8 +70,11 @@ HEATING_ENTITIES: Mapping[str, Entity] = {
                 Column("payment_mode", choice("season", "even_year")),
                 Column("has_odpu", boolean),
                 Column("normative_gcal_m2", decimal),
-                Column("unmetered_rule", choice("avg_specific_of_metered", "normative"),
-                       default="avg_specific_of_metered"),
+                Column(
+                    "unmetered_rule",
+                    choice("avg_specific_of_metered", "normative"),
+                    default="avg_specific_of_metered",
+                ),
                 Column("ipu_share_threshold", decimal, default=0),
                 Column("ipu_share_basis", choice("area", "count"), default="area"),
                 Column("season_months", integer, default=8),

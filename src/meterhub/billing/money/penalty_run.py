@@ -255,7 +255,8 @@ def run_penalties(
         if services is None:
             services = orders[names] = sorted(names, key=service_receipt_key)
         credited = {
-            s: credited_payments(principals[s], paid) if (paid := payments.get((account_no, debt_period, s)))
+            s: credited_payments(principals[s], paid)
+            if (paid := payments.get((account_no, debt_period, s)))
             else []
             for s in services
         }
@@ -330,8 +331,20 @@ def run_penalties(
         with cur.copy(f"COPY penalty_accruals ({_ACCRUAL_COLUMNS}) FROM STDIN") as copy:
             for (account_no, service), debt_entries in rows.items():
                 debt_entries.sort(key=lambda entry: entry[0])
-                (periods, dues, principal, unpaid, rate_days, rates, overdue, exact, accrued, amounts,
-                 formulas, details) = zip(*debt_entries, strict=True)
+                (
+                    periods,
+                    dues,
+                    principal,
+                    unpaid,
+                    rate_days,
+                    rates,
+                    overdue,
+                    exact,
+                    accrued,
+                    amounts,
+                    formulas,
+                    details,
+                ) = zip(*debt_entries, strict=True)
                 copy.write_row(
                     (
                         building_id,

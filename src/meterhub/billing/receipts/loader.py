@@ -87,6 +87,7 @@ def set_state_ids_source(source: StateIdsSource | None) -> None:
     global _state_ids_source
     _state_ids_source = source
 
+
 REASONS = {
     "absence": "временное отсутствие",
     "interruption": "перерыв в предоставлении услуги",
@@ -351,7 +352,8 @@ def iter_receipts(
             readings=readings,
             qr_payload=payload,
             link_code=account_link_code(account.account_no, link_secret, str(period))
-            if link_secret else None,
+            if link_secret
+            else None,
             state_ids=state_ids.get(account.account_no),
             payee_parts=parts,
         )

@@ -38,7 +38,7 @@ def draw_payee_parts(
     y -= 12
     column = (width - GAP) / 2
     for start in range(0, len(parts), 2):
-        row = parts[start:start + 2]
+        row = parts[start : start + 2]
         if y - _height(8) < bottom:
             c.showPage()
             y = on_new_page()

@@ -204,7 +204,13 @@ def decode_telegram(ci: int, data: bytes) -> Telegram:
     if area.damage is not None:
         damaged = f"record structure broken at offset {area.damage[0]} ({area.damage[1]})"
     return Telegram(
-        ci, header, tuple(area.records), area.more_records_follow, area.manufacturer_data, None, raw,
+        ci,
+        header,
+        tuple(area.records),
+        area.more_records_follow,
+        area.manufacturer_data,
+        None,
+        raw,
         damaged=damaged,
     )
 

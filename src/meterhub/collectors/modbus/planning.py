@@ -100,9 +100,7 @@ def plan_reads(
     requests: list[ReadRequest] = []
     unreadable: list[Span] = []
     for function in (Function.HOLDING, Function.INPUT):
-        ordered = sorted(
-            (s for s in spans if s.function is function), key=lambda s: (s.address, s.count)
-        )
+        ordered = sorted((s for s in spans if s.function is function), key=lambda s: (s.address, s.count))
         current: list[Span] = []
         start = end = 0
         for span in ordered:

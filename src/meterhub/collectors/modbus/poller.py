@@ -169,8 +169,13 @@ class DevicePoller:
         result.notes.append(note)
         if not self._named_by_config:
             self._named_by_config = True
-            log.warning("modbus device %s (%s unit %d): %s", self.config.name, self.link.endpoint,
-                        self.config.unit_id, note)
+            log.warning(
+                "modbus device %s (%s unit %d): %s",
+                self.config.name,
+                self.link.endpoint,
+                self.config.unit_id,
+                note,
+            )
         name = self.config.name
         return name if any(ch.isalnum() for ch in name) else f"unit{self.config.unit_id}"
 

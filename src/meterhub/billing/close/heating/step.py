@@ -294,9 +294,20 @@ def close_heating(
         "INSERT INTO heating_house_periods (building_id, period, payment_mode, method, house_source, "
         "measured_gcal, house_gcal, own_gcal, common_gcal, heating_days, total_area, volume_decimals) "
         "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, total_area, %s FROM buildings WHERE building_id = %s",
-        (building_id, p, month.config.policy.payment_mode.value, a.method.value, month.house_source,
-         month.measured, a.house_gcal, a.own_total, a.common_total, month.heating_days,
-         month.config.policy.volume_decimals, building_id),
+        (
+            building_id,
+            p,
+            month.config.policy.payment_mode.value,
+            a.method.value,
+            month.house_source,
+            month.measured,
+            a.house_gcal,
+            a.own_total,
+            a.common_total,
+            month.heating_days,
+            month.config.policy.volume_decimals,
+            building_id,
+        ),
     )
     by_premise = {h.premise_no: h for h in a.premises}
     with conn.cursor() as cur:
@@ -304,8 +315,17 @@ def close_heating(
             "INSERT INTO heating_premise_periods (building_id, period, premise_no, devices, own_source, "
             "measured_gcal, own_gcal, common_gcal, area) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
-                (building_id, p, hp.premise_no, hp.kind.value, source, ipu,
-                 by_premise[hp.premise_no].own_gcal, by_premise[hp.premise_no].common_gcal, hp.area)
+                (
+                    building_id,
+                    p,
+                    hp.premise_no,
+                    hp.kind.value,
+                    source,
+                    ipu,
+                    by_premise[hp.premise_no].own_gcal,
+                    by_premise[hp.premise_no].common_gcal,
+                    hp.area,
+                )
                 for hp, source, ipu in month.premises
             ],
         )
@@ -315,8 +335,20 @@ def close_heating(
             "note) VALUES (%s, %s, %s, 'heat', 'individual', 'single', %s, %s, %s, 'Gcal', %s, 1, %s, %s, "
             "%s, %s, 0, %s)",
             [
-                (building_id, p, ln["account"], ln["part_start"], ln["part_end"], ln["volume"], ln["tariff"],
-                 ln["method"], ln["formula"], ln["amount_exact"], ln["amount"], ln["note"])
+                (
+                    building_id,
+                    p,
+                    ln["account"],
+                    ln["part_start"],
+                    ln["part_end"],
+                    ln["volume"],
+                    ln["tariff"],
+                    ln["method"],
+                    ln["formula"],
+                    ln["amount_exact"],
+                    ln["amount"],
+                    ln["note"],
+                )
                 for ln in month.lines
             ],
         )
@@ -342,8 +374,17 @@ def _book_corrections(conn: psycopg.Connection, building_id: str, period: Billin
             "reason, source) VALUES (%s, %s, %s, %s, 'heat', 'individual', 'single', %s, %s, %s, %s, "
             "'even_year', 'odpu_actual', %s, 'heating_correction')",
             [
-                (building_id, str(period), f"{year}-12", account, date(year, 12, 1), volume, amount, amount,
-                 CORRECTION_REASON.format(year=year))
+                (
+                    building_id,
+                    str(period),
+                    f"{year}-12",
+                    account,
+                    date(year, 12, 1),
+                    volume,
+                    amount,
+                    amount,
+                    CORRECTION_REASON.format(year=year),
+                )
                 for year, account, volume, amount, _, _, _ in rows
             ],
         )

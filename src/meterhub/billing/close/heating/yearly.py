@@ -186,12 +186,25 @@ def run_yearly_correction(conn: psycopg.Connection, building_id: str, year: int)
                 "INSERT INTO heating_corrections (building_id, year, account_no, booked_period, actual, "
                 "billed, amount, actual_gcal, billed_gcal, basis) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (building_id, year, account, str(booked), corr.actual, corr.billed, corr.amount,
-                 corr.actual_gcal, billed_gcal, corr.basis),
+                (
+                    building_id,
+                    year,
+                    account,
+                    str(booked),
+                    corr.actual,
+                    corr.billed,
+                    corr.amount,
+                    corr.actual_gcal,
+                    billed_gcal,
+                    corr.basis,
+                ),
             )
             report.accounts[account] = {
-                "actual": corr.actual, "billed": corr.billed, "amount": corr.amount,
-                "actual_gcal": corr.actual_gcal, "billed_gcal": billed_gcal,
+                "actual": corr.actual,
+                "billed": corr.billed,
+                "amount": corr.amount,
+                "actual_gcal": corr.actual_gcal,
+                "billed_gcal": billed_gcal,
             }
             report.amount += corr.amount
     return report

@@ -85,8 +85,10 @@ def record_commissions(conn: psycopg.Connection, payment_pks: Sequence[int] | No
         " WHERE NOT EXISTS (SELECT 1 FROM payment_commissions c WHERE c.payment_pk = p.payment_pk)"
         " AND (%(pks)s::bigint[] IS NULL OR p.payment_pk = ANY(%(pks)s))"
         " AND p.source = ANY(%(sources)s)",
-        {"pks": list(payment_pks) if payment_pks is not None else None,
-         "sources": sorted({c.source for c in contracts})},
+        {
+            "pks": list(payment_pks) if payment_pks is not None else None,
+            "sources": sorted({c.source for c in contracts}),
+        },
     ).fetchall()
     recorded = []
     for payment_pk, source, paid_on, amount in rows:
@@ -184,7 +186,8 @@ def supplier_balances(conn: psycopg.Connection, period: BillingPeriod | str) -> 
     text = str(period)
     rows = service_suppliers(conn)
     earlier = [
-        p for (p,) in conn.execute(
+        p
+        for (p,) in conn.execute(
             "SELECT DISTINCT booked_period FROM payment_allocations WHERE booked_period < %(p)s"
             " UNION SELECT DISTINCT period FROM supplier_transfers WHERE period < %(p)s ORDER BY 1",
             {"p": text},
@@ -223,4 +226,3 @@ def _balances_of(
         )
         for payee in sorted(payees, key=_payee_order)
     ]
-

@@ -138,8 +138,15 @@ def import_transfer_statement(conn: psycopg.Connection, data: bytes, file_name: 
                 "INSERT INTO supplier_transfers (file_id, supplier_id, period, transferred_on, document_no,"
                 " amount_kopecks, purpose) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 [
-                    (file_id, r.supplier_id, r.period, r.transferred_on, r.document_no, r.amount_kopecks,
-                     r.purpose)
+                    (
+                        file_id,
+                        r.supplier_id,
+                        r.period,
+                        r.transferred_on,
+                        r.document_no,
+                        r.amount_kopecks,
+                        r.purpose,
+                    )
                     for r in rows
                 ],
             )
@@ -151,7 +158,15 @@ def _rubles(kopecks: int) -> str:
 
 
 _REGISTER_COLUMNS = (
-    "supplier", "name", "owed_opening", "charged", "paid", "withheld", "due", "transferred", "owed"
+    "supplier",
+    "name",
+    "owed_opening",
+    "charged",
+    "paid",
+    "withheld",
+    "due",
+    "transferred",
+    "owed",
 )
 
 
@@ -163,8 +178,17 @@ def transfer_register(conn: psycopg.Connection, period: BillingPeriod | str) -> 
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
     writer.writerow(_REGISTER_COLUMNS)
     for b in supplier_balances(conn, period):
-        writer.writerow([
-            b.supplier_id, names.get(b.supplier_id, ""), _rubles(b.owed_opening), _rubles(b.charged),
-            _rubles(b.paid), _rubles(b.withheld), _rubles(b.due), _rubles(b.transferred), _rubles(b.owed),
-        ])
+        writer.writerow(
+            [
+                b.supplier_id,
+                names.get(b.supplier_id, ""),
+                _rubles(b.owed_opening),
+                _rubles(b.charged),
+                _rubles(b.paid),
+                _rubles(b.withheld),
+                _rubles(b.due),
+                _rubles(b.transferred),
+                _rubles(b.owed),
+            ]
+        )
     return out.getvalue()
