@@ -199,3 +199,36 @@ def test_a_repeated_second_never_reaches_the_ingest_with_a_second_value(
     assert gateway.replaced + gateway.superseded == reader.calls - 1
     if gateway.superseded:
         assert any("already sent; keeping the first" in r.getMessage() for r in caplog.records)
+
+
+def test_a_restarted_gateway_never_reads_in_the_second_it_started(
+    tmp_path: Path, broker: LocalBroker, subscribe: Any
+) -> None:
+    """A gateway stopped and started again at once (same outbox, same device): the new run's first
+    read is in a later second than its start, so it cannot repeat the key of the old run's last read
+    (the second guard keeps only its own run's seconds)."""
+    sub = subscribe()
+    buses = [{"name": "lan", "type": "modbus-tcp", "host": "127.0.0.1", "port": 1}]
+    devices = [{"bus": "lan", "address": 1, "profile": "eastron-sdm120"}]
+    config = load_config(gateway_toml(tmp_path, broker.url, devices, buses, interval="1s"))
+    runs = []
+    for _ in range(2):
+        reader = SameSecondReader("lan/1", config.devices[0], lambda: datetime.now(UTC))
+        started = datetime.now(UTC)
+        gw = GatewayThread(config, readers=Readers([reader], []))
+        try:
+            assert sub.wait_for(lambda r=reader: len(r.calls) >= 2, 15)
+        finally:
+            gw.stop()
+        runs.append((started, reader.calls))
+    for started, calls in runs:
+        assert calls[0].replace(microsecond=0) > started.replace(microsecond=0)
+    assert sub.wait_for(lambda: len(sub.reading_keys()) >= sum(len(c) for _, c in runs), 15)
+    # no ingest acknowledges here, so the second run re-sends the first run's batches (same key, same
+    # value); what must never happen is one key with two values
+    values: dict[datetime, set[float]] = {}
+    for b in sub.batches():
+        for r in b["readings"]:
+            values.setdefault(datetime.fromisoformat(r["ts"]), set()).add(r["value"])
+    assert all(len(v) == 1 for v in values.values()), values
+    assert len(values) == sum(len(c) for _, c in runs)  # each read its own second

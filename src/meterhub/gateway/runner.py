@@ -182,8 +182,12 @@ class Gateway:
             billing_retry=s.billing_retry,
             read_on_start=s.read_on_start,
         )
-        slot = schedule.first(clock.now())
-        free_at = slot.due
+        started = clock.now()
+        slot = schedule.first(started)
+        # not in the second the gateway started in: a previous run of this gateway (same outbox, same
+        # devices) may have read the device in that second just before it stopped, and a start-up read
+        # stamped in it would repeat that key (the guard below remembers only this run's seconds)
+        free_at = next_second(started)
         while not self._stop.is_set():
             # never two reads of a device in one second (a start-up read followed at once by a slot
             # read): their readings would share the key (series, ts) at whole seconds
