@@ -84,20 +84,6 @@ SELECT building_id, closing_period, account_no, service, debt_period, accrued_ko
   FROM penalty_lines WHERE unpaid_kopecks = 0;
 DROP TABLE penalty_lines;
 
--- The exact amount of one run of days, B × r × days / (100 × divisor), as the close's Decimal arithmetic
--- writes it (penalty_run._Walk: exact product, one division at 100 significant digits, half-even; an
--- exact quotient keeps the exponent of B × r × days): the text of a run rebuilt by the view is the text
--- the per-debt rows held.
-CREATE FUNCTION penalty_run_amount_exact(base numeric, rate numeric, days integer, divisor integer)
-RETURNS text LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE
-        WHEN divisor = 0 THEN '0'
-        WHEN scale(trim_scale(q)) < 150 THEN round(q, greatest(scale(trim_scale(q)), scale(base * rate)))::text
-        ELSE round(q, 100 - (floor(log(abs(q))) + 1)::int)::text
-    END
-      FROM (SELECT (base * rate * days)::numeric(1000, 200) / (100 * divisor) AS q) AS x
-$$;
-
 CREATE VIEW penalty_lines AS
 SELECT a.building_id, a.closing_period, a.account_no, a.service, d.debt_period, d.due_date, a.as_of,
        d.principal_kopecks, d.unpaid_kopecks, d.rate_day, d.rate_percent, d.days_overdue, d.accrued_exact,
@@ -109,8 +95,9 @@ SELECT a.building_id, a.closing_period, a.account_no, a.service, d.debt_period, 
                     'lines', coalesce((
                         SELECT jsonb_agg(r.run || jsonb_build_object(
                                    'base', (d.principal_kopecks * 0.01)::text,
-                                   'amount_exact', penalty_run_amount_exact(d.principal_kopecks * 0.01,
-                                       w.rate_percent, (r.run->>'days')::int, (r.run->>'divisor')::int))
+                                   'amount_exact', CASE WHEN (r.run->>'divisor')::int = 0 THEN '0'
+                                       ELSE (d.principal_kopecks * 0.01 * w.rate_percent * (r.run->>'days')::int
+                                             / (100 * (r.run->>'divisor')::int))::text END)
                                    ORDER BY r.ord)
                           FROM jsonb_array_elements(w.runs) WITH ORDINALITY AS r(run, ord)), '[]'::jsonb))
                   FROM penalty_walks w
