@@ -88,8 +88,9 @@ def _timescaledb_server_ready() -> bool:
 
 
 def task_test(args: list[str]) -> int:
-    """ruff (lint and format check), the whole suite on the embedded PostgreSQL 16, then the database tests whose SQL can differ
-    between server versions (marker ``pg_versions``, docs/testing.md) again on a local PostgreSQL server
+    """ruff (lint and format check), the whole suite on the embedded PostgreSQL 16, then the database
+    tests whose SQL can differ between server versions (marker ``pg_versions``, docs/testing.md) again on
+    a local PostgreSQL server
     (127.0.0.1:5432, e.g. the PostgreSQL 15 of CI's machine) when one answers, then
     the storage tests (marker ``storage``) on TimescaleDB: the test server in tests/timescaledb_server,
     one per test module, installed with npm. ``METERHUB_REQUIRE_TIMESCALEDB=1`` (CI) makes a missing
