@@ -58,6 +58,7 @@ from meterhub.billing.rules.tariffs import (
     Service,
     TariffBook,
     TariffPart,
+    part_zone_groups,
     prorate_by_days,
 )
 from meterhub.billing.rules.volumes import (
@@ -358,23 +359,7 @@ class _HourlySplitter:
         if local is None:
             return None  # hours outside the month: the reference raises
         local_day, local_hour = local
-        first = self.first
-        part_of_day = np.empty(self.end - first, dtype=np.int64)
-        offsets: list[int] = []
-        offset = 0
-        for i, part in enumerate(parts):
-            part_of_day[(part.start - _EPOCH_DATE).days - first : (part.end - _EPOCH_DATE).days - first] = i
-            offsets.append(offset)
-            offset += len(part.tariff.scheme.zones)
-        part_of_hour = part_of_day[local_day - first]
-        groups = np.empty(len(local_day), dtype=np.int64)
-        for i, part in enumerate(parts):
-            mask = part_of_hour == i
-            if mask.any():
-                groups[mask] = offsets[i] + part.tariff.schedule.zone_indices(
-                    local_day[mask], local_hour[mask]
-                )
-        return groups, offset
+        return part_zone_groups(parts, local_day, local_hour, self.first, self.end)
 
 
 def _split_hourly(

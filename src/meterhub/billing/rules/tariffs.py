@@ -235,6 +235,29 @@ def prorate_by_days(volume: Decimal, parts: Sequence[TariffPart], period: Billin
     return shares
 
 
+def part_zone_groups(
+    parts: Sequence[TariffPart], local_day: np.ndarray, local_hour: np.ndarray, first: int, end: int
+) -> tuple[np.ndarray, int]:
+    """The group of each hour — its tariff part's zones numbered one after another across the parts — and
+    the number of groups. ``local_day`` are days since 1970-01-01 in ``[first, end)`` (the month),
+    ``local_hour`` the local start hours; a part covers the days ``[part.start, part.end)``."""
+    part_of_day = np.empty(end - first, dtype=np.int64)
+    offsets: list[int] = []
+    count = 0
+    for index, part in enumerate(parts):
+        part_of_day[(part.start - _EPOCH_DATE).days - first : (part.end - _EPOCH_DATE).days - first] = index
+        offsets.append(count)
+        count += len(part.tariff.scheme.zones)
+    part_of_hour = part_of_day[local_day - first]
+    groups = np.empty(len(local_day), dtype=np.int64)
+    for index, part in enumerate(parts):
+        mask = part_of_hour == index
+        if mask.any():
+            zone = part.tariff.schedule.zone_indices(local_day[mask], local_hour[mask])
+            groups[mask] = offsets[index] + zone
+    return groups, count
+
+
 def split_hourly_by_part(
     series: HourlySeries, tz: ZoneInfo | str, parts: Sequence[TariffPart], period: BillingPeriod
 ) -> list[dict[Zone, Decimal]]:
@@ -256,21 +279,8 @@ def split_hourly_by_part(
             f"hourly series has {outside.size} hour(s) outside period {period} in {tz.key} "
             f"(first at {bad} µs UTC); load only the hours in period.bounds_utc()"
         )
-    part_of_day = np.empty(end - first, dtype=np.int64)
-    offsets: list[int] = []
-    offset = 0
-    for index, part in enumerate(parts):
-        part_of_day[(part.start - _EPOCH_DATE).days - first : (part.end - _EPOCH_DATE).days - first] = index
-        offsets.append(offset)
-        offset += len(part.tariff.scheme.zones)
-    part_of_hour = part_of_day[local_day - first]
-    groups = np.empty(len(local_day), dtype=np.int64)
-    for index, part in enumerate(parts):
-        mask = part_of_hour == index
-        if mask.any():
-            zone = part.tariff.schedule.zone_indices(local_day[mask], local_hour[mask])
-            groups[mask] = offsets[index] + zone
-    sums = series.sum_by_group(groups, offset)
+    groups, count = part_zone_groups(parts, local_day, local_hour, first, end)
+    sums = series.sum_by_group(groups, count)
     result: list[dict[Zone, Decimal]] = []
     offset = 0
     for part in parts:
