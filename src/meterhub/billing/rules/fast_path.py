@@ -44,6 +44,7 @@ from meterhub.billing.rules.charges import (
     ChargeKind,
     ChargeLine,
     CommonPropertyShare,
+    _decide,
     _zones_for_tariff,
     check_services_listed_once,
     compute_account_charges,
@@ -68,7 +69,6 @@ from meterhub.billing.rules.volumes import (
     ServiceConsumer,
     VolumeMethod,
     VolumeRules,
-    decide_individual_volume,
 )
 from meterhub.billing.rules.zones import HourlySeries, Zone, ZoneScheme, local_days_and_hours
 
@@ -179,28 +179,10 @@ def fast_account_volumes(account: AccountInput, rules: VolumeRules) -> dict[Serv
         if service is _WASTEWATER and consumer.meter is None:
             wastewater = consumer
             continue
-        decided[service] = _metered_registers(consumer) or decide_individual_volume(
-            consumer,
-            account=account.account,
-            residential=account.residential,
-            residents=account.residents,
-            owners=account.owners,
-            rules=rules,
-        )
+        decided[service] = _metered_registers(consumer) or _decide(account, consumer, rules)
     if wastewater is not None:
         water = [decided[s] for s in (Service.COLD_WATER, Service.HOT_WATER) if s in decided]
-        decided[_WASTEWATER] = (
-            _wastewater(water)
-            if water
-            else decide_individual_volume(
-                wastewater,
-                account=account.account,
-                residential=account.residential,
-                residents=account.residents,
-                owners=account.owners,
-                rules=rules,
-            )
-        )
+        decided[_WASTEWATER] = _wastewater(water) if water else _decide(account, wastewater, rules)
     return decided
 
 
