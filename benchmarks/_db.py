@@ -1,21 +1,27 @@
 """Benchmark database: a fresh, migrated database on the embedded PostgreSQL or on
 ``METERHUB_BENCH_DATABASE_URL`` (e.g. postgresql://postgres@127.0.0.1:5432/postgres), or with
 ``METERHUB_BENCH_STORAGE=timescaledb`` on a fresh TimescaleDB test server (tests/timescaledb_server:
-PGlite with TimescaleDB, one connection at a time; ``npm install --prefix tests/timescaledb_server``)."""
+PGlite with TimescaleDB, one connection at a time; ``npm install --prefix tests/timescaledb_server``).
+
+On a lasting server (``METERHUB_BENCH_DATABASE_URL``) a benchmark whose set-up is long can keep the data it
+generated as a template database (``template_database``) and start each later run from a copy of it
+(``bench_database(template=…)``); the copy is migrated, so a template made by an older tree still serves."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from meterhub.cli.wiring import MIGRATION_SOURCES
 from meterhub.timeseries.database import connect, embedded_postgres, with_database
@@ -27,8 +33,36 @@ def bench_timescaledb() -> bool:
     return os.environ.get("METERHUB_BENCH_STORAGE", "").lower() == "timescaledb"
 
 
+def template_database(server: str, name: str, key: str, build: Callable[[str], dict]) -> dict:
+    """Make sure database ``name`` on ``server`` holds what ``build(url)`` generates for ``key``.
+
+    ``build`` runs on a fresh migrated database and returns facts to keep (JSON); they are stored with
+    ``key`` as the database's comment, and a later call with the same key returns them without building.
+    A build that fails leaves no comment, so the next call builds again.
+    """
+    with psycopg.connect(server, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (name,)
+        ).fetchone()
+        if row is not None and row[0]:
+            kept = json.loads(row[0])
+            if kept.get("key") == key:
+                return {**kept["facts"], "built_now": False}
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = with_database(server, name)
+    with connect(url) as conn:
+        migrate(conn, MIGRATION_SOURCES)
+    facts = build(url)
+    comment = json.dumps({"key": key, "facts": facts})
+    with psycopg.connect(server, autocommit=True) as admin:
+        comment_sql = sql.SQL("COMMENT ON DATABASE {} IS {}")
+        admin.execute(comment_sql.format(sql.Identifier(name), sql.Literal(comment)))
+    return {**facts, "built_now": True}
+
+
 @contextlib.contextmanager
-def bench_database() -> Iterator[str]:
+def bench_database(template: str | None = None) -> Iterator[str]:
     if bench_timescaledb():
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
         from tests.timescaledb_server.launcher import timescaledb_server
@@ -45,7 +79,15 @@ def bench_database() -> Iterator[str]:
             server = stack.enter_context(embedded_postgres(Path(tmp)))
         name = f"mh_bench_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
+            if template is None:
+                admin.execute(f'CREATE DATABASE "{name}"')
+            else:  # a file copy: WAL_LOG (the default since 15) would write the whole template to the WAL
+                strategy = " STRATEGY FILE_COPY" if admin.info.server_version >= 150000 else ""
+                admin.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {}" + strategy).format(
+                        sql.Identifier(name), sql.Identifier(template)
+                    )
+                )
         url = with_database(server, name)
         try:
             with connect(url) as conn:

@@ -1,6 +1,7 @@
 """Monthly close of a synthetic city: 350,000 accounts in 1,000 buildings (January 2026).
 
     .venv/bin/python benchmarks/bench_close.py [--accounts 350000] [--buildings 1000] [--workers 2] [--legacy]
+        [--city-template NAME]  # METERHUB_BENCH_DATABASE_URL: keep the generated city, copy it next time
 
 ``--legacy``: the city was migrated from a legacy system at the start of January (docs/migration.md):
 12 months of meter history per apartment meter and zone, house history, opening debts (December for
@@ -45,7 +46,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import psycopg
-from _db import bench_database, peak_rss_mb, server_version, table
+from _db import bench_database, peak_rss_mb, server_version, table, template_database
 
 from meterhub.billing.close.period import CloseOptions
 from meterhub.billing.close.runner import run_close
@@ -309,13 +310,47 @@ def main() -> None:
         action="store_true",
         help="dated configuration: account and meter tariff plans (weekday schedule), failed meters, acts",
     )
+    ap.add_argument(
+        "--city-template",
+        metavar="NAME",
+        help="keep the generated city as database NAME on METERHUB_BENCH_DATABASE_URL's server and "
+        "start from a copy of it (CREATE DATABASE … TEMPLATE) when it was generated for the same "
+        "options: the 350,000-account set-up takes ≈ 8.5 min, the copy ≈ 1 min",
+    )
     args = ap.parse_args()
-    with bench_database() as url:
-        print(f"PostgreSQL {server_version(url)}; {args.accounts:,} accounts in {args.buildings:,} buildings")
-        load_s, hourly_rows, readings = _load(url, args.accounts, args.buildings, args.legacy, args.dated)
-        print(
-            f"setup: {load_s:.1f} s ({hourly_rows:,} hourly rows, {readings:,} register readings)", flush=True
+    template = None
+    if args.city_template:
+        server = os.environ.get("METERHUB_BENCH_DATABASE_URL")
+        if not server:
+            ap.error("--city-template needs a lasting server: set METERHUB_BENCH_DATABASE_URL")
+        key = (
+            f"bench_close accounts={args.accounts} buildings={args.buildings} "
+            f"legacy={args.legacy} dated={args.dated}"
         )
+
+        def generate(url: str) -> dict:
+            load_s, hourly_rows, readings = _load(url, args.accounts, args.buildings, args.legacy, args.dated)
+            return {"setup_s": load_s, "hourly_rows": hourly_rows, "readings": readings}
+
+        template = args.city_template
+        facts = template_database(server, template, key, generate)
+    cloned = time.perf_counter()
+    with bench_database(template=template) as url:
+        print(f"PostgreSQL {server_version(url)}; {args.accounts:,} accounts in {args.buildings:,} buildings")
+        if template is None:
+            load_s, hourly_rows, readings = _load(url, args.accounts, args.buildings, args.legacy, args.dated)
+            print(
+                f"setup: {load_s:.1f} s ({hourly_rows:,} hourly rows, {readings:,} register readings)",
+                flush=True,
+            )
+        else:
+            hourly_rows, readings = facts["hourly_rows"], facts["readings"]
+            print(
+                f"setup: copy of template {template} in {time.perf_counter() - cloned:.1f} s "
+                f"(generated {'now' if facts['built_now'] else 'earlier'} in {facts['setup_s']:.1f} s: "
+                f"{hourly_rows:,} hourly rows, {readings:,} register readings)",
+                flush=True,
+            )
         if args.legacy:
             with connect(url) as conn:
                 counts = conn.execute(
