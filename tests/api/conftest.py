@@ -13,6 +13,7 @@ pytest.importorskip("fastapi", reason="the api extra is not installed (pip insta
 from fastapi.testclient import TestClient
 
 from meterhub.core.settings import Settings
+from tests.api.mailserver import MailServer
 from tests.api.world import World, build_world
 
 TEST_SECRET = "test-secret-key-for-meterhub-api-tests-0123456789"
@@ -42,3 +43,15 @@ def client(world: World, api_settings: Settings) -> Iterator[TestClient]:
 
     with TestClient(create_app(api_settings)) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def mail() -> Iterator[MailServer]:
+    """A real SMTP server (aiosmtpd) on loopback for the module; tests/api/mailserver.py."""
+    pytest.importorskip("aiosmtpd.controller")
+    server = MailServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

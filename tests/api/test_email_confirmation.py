@@ -7,7 +7,6 @@ and the upgrade of a database whose addresses were never confirmed (migration 02
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import psycopg
@@ -18,24 +17,13 @@ from meterhub.api.app import create_app
 from meterhub.api.email_notices import send_due, set_email_kinds
 from meterhub.api.notifications import notify
 from meterhub.api.sessions import digest
-from tests.api.test_email_notifications import MailServer
+from tests.api.mailserver import MailServer
 from tests.api.world import PASSWORD, World
 
 pytestmark = [pytest.mark.db, pytest.mark.pg_versions]  # also on CI's PostgreSQL 15 (docs/testing.md)
 
 LINK_RE = re.compile(r"https://cabinet\.example/cabinet/confirm-email\?token=([A-Za-z0-9_-]{40,})")
 RESET_RE = re.compile(r"/cabinet/recover\?token=([A-Za-z0-9_-]{40,})")
-
-
-@pytest.fixture(scope="module")
-def mail() -> Iterator[MailServer]:
-    pytest.importorskip("aiosmtpd.controller")
-    server = MailServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
