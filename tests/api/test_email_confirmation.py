@@ -7,7 +7,7 @@ and the upgrade of a database whose addresses were never confirmed (migration 02
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -292,6 +292,74 @@ def test_notification_letters_wait_for_the_confirmation(
     assert [s for s, _ in _letters_to(mail, "dave@example.ru", before)][-1] == (
         "Изменение адреса электронной почты в личном кабинете"
     )
+
+
+def test_the_change_notice_to_the_old_address_survives_a_mail_server_that_is_down(
+    app, world: World, settings, mail, monkeypatch
+) -> None:
+    """The notice to the old address goes through the outbox: queued with the change, retried after the
+    server comes back, and sent to the old address although the user's address has changed meanwhile."""
+    uid = world.users["oper"]
+    with psycopg.connect(world.url) as conn:  # a confirmed address to start from
+        conn.execute(
+            "UPDATE api_users SET email = 'oper.old@example.ru', email_confirmed_at = now()"
+            " WHERE user_id = %s",
+            (uid,),
+        )
+    c, csrf = _browser(app, "oper")
+    subject = "Изменение адреса электронной почты в личном кабинете"
+
+    def outbox() -> list[tuple]:
+        with psycopg.connect(world.url) as conn:
+            return conn.execute(
+                "SELECT kind, recipient, status, attempts, last_error <> '' FROM api_email_outbox"
+                " WHERE user_id = %s ORDER BY id",
+                (uid,),
+            ).fetchall()
+
+    def send(at: datetime):
+        return send_due(lambda: psycopg.connect(world.url, autocommit=True), settings, now=lambda: at)
+
+    before = len(mail.letters)
+    mail.stop()  # down at the moment of the change
+    try:
+        r = c.put("/api/v1/me/email", json={"email": "oper.new@example.ru"}, headers=csrf)
+        assert r.status_code == 503, r.text  # the link could not be sent; the change is kept
+        assert outbox() == [("email_changed", "oper.old@example.ru", "pending", 0, False)]
+    finally:
+        mail.start()
+    assert len(mail.letters) == before
+    # the resident sends the link again and confirms: the user's address is now the new one
+    assert c.post("/api/v1/me/email/confirmation", headers=csrf).status_code == 200
+    assert _confirm(app, _link_token(mail, "oper.new@example.ru", before))[0] == 200
+    assert c.get("/api/v1/me/email").json()["email"] == "oper.new@example.ru"
+    with psycopg.connect(world.url) as conn:
+        set_email_kinds(conn, uid, [])  # no consent needed, and withdrawing it cancels nothing
+
+    assert send(datetime.now(UTC)).sent >= 1
+    notice = _letters_to(mail, "oper.old@example.ru", before)
+    assert [s for s, _ in notice] == [subject]
+    assert "указан новый адрес oper.new@example.ru" in notice[0][1] and "логин «oper»" in notice[0][1]
+    assert not [s for s, _ in _letters_to(mail, "oper.new@example.ru", before) if s == subject]
+    assert outbox() == [("email_changed", "oper.old@example.ru", "sent", 1, False)]
+
+    # clearing the (confirmed) new address while the server is down: tried at once, failed, recorded,
+    # retried by the sender after the delay — to that address, although the user has none any more
+    before = len(mail.letters)
+    mail.stop()
+    try:
+        assert c.put("/api/v1/me/email", json={"email": None}, headers=csrf).status_code == 200
+    finally:
+        mail.start()
+    assert outbox()[1:] == [("email_changed", "oper.new@example.ru", "pending", 1, True)]
+    assert "held until the address is confirmed: 0" in _cli_status(world, mail, monkeypatch)
+    assert send(datetime.now(UTC)).sent == 0  # not due yet (1 minute after the failed try)
+    assert send(datetime.now(UTC) + timedelta(minutes=2)).sent >= 1
+    notice = _letters_to(mail, "oper.new@example.ru", before)
+    assert [s for s, _ in notice] == [subject] and "адрес электронной почты удалён" in notice[0][1]
+    assert outbox()[1:] == [("email_changed", "oper.new@example.ru", "sent", 2, False)]
+    with psycopg.connect(world.url) as conn:
+        assert conn.execute("SELECT email FROM api_users WHERE user_id = %s", (uid,)).fetchone() == (None,)
 
 
 def test_an_upgraded_database_counts_only_proven_addresses_as_confirmed(empty_db_url: str) -> None:

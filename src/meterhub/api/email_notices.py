@@ -16,6 +16,10 @@
   after ``max_attempts`` or a permanent refusal (5xx for the recipient) the letter is marked failed with
   the server's answer. When the server cannot be reached the run stops at the first letter and the rest
   wait for the next run.
+- **Letters to a fixed address** (:func:`queue_fixed_letter`, ``fixed_recipient``): the notice to the
+  old address when a confirmed e-mail is changed or cleared goes to that address whatever the user's
+  address is by then, needs no consent and is never held; it is retried and recorded like the others.
+  :func:`send_letter` tries one such letter at once, after the change committed.
 - **Receipts** are notified when the user looks (``notify_new_receipts``); :func:`collect_receipts`
   does the same for every user who wants receipts by e-mail, so the sender finds a closed period's
   letters without the resident opening the cabinet.
@@ -40,8 +44,10 @@ __all__ = [
     "collect_receipts",
     "email_kinds",
     "queue_email",
+    "queue_fixed_letter",
     "retry_delay",
     "send_due",
+    "send_letter",
     "set_email_kinds",
 ]
 
@@ -82,7 +88,7 @@ def set_email_kinds(conn: psycopg.Connection, user_id: int, kinds: Iterable[str]
         )
     conn.execute(
         "UPDATE api_email_outbox SET status = 'cancelled', last_error = 'e-mail of this kind turned off'"
-        " WHERE user_id = %s AND status = 'pending' AND NOT kind = ANY(%s)",
+        " WHERE user_id = %s AND status = 'pending' AND NOT kind = ANY(%s) AND NOT fixed_recipient",
         (user_id, wanted),
     )
 
@@ -181,6 +187,68 @@ def compose(settings: Settings, name: str, body: str, link: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+_CLAIM = (
+    "SELECT x.id, x.kind, x.subject, x.body, x.link, x.attempts, x.recipient, x.fixed_recipient, u.email,"
+    " u.active, COALESCE(NULLIF(u.full_name, ''), u.username), o.user_id IS NOT NULL"
+    " FROM api_email_outbox x JOIN api_users u ON u.user_id = x.user_id"
+    " LEFT JOIN api_email_optins o ON o.user_id = x.user_id AND o.kind = x.kind"
+    " WHERE x.status = 'pending' AND x.next_attempt_at <= %s"
+    # held while the address is unconfirmed; sent once it is, cancelled when cleared (a letter to a fixed
+    # address is not the user's current address's business)
+    " AND (x.fixed_recipient OR NOT (u.active AND u.email IS NOT NULL AND u.email_confirmed_at IS NULL))"
+)
+
+
+def _deliver(
+    conn: psycopg.Connection,
+    smtp: SmtpSession,
+    settings: Settings,
+    row: tuple,
+    at: datetime,
+    result: SendResult,
+    max_attempts: int,
+) -> bool:
+    """Send one claimed letter and record the outcome in its row; False when the server is unreachable."""
+    oid, _kind, subject, body, link, attempts, recipient, fixed, email, active, name, consented = row
+    if fixed:  # the notice to an old address: that address, the whole text as queued, no consent needed
+        to, text = recipient, body
+    elif not (email and active and consented):
+        conn.execute(
+            "UPDATE api_email_outbox SET status = 'cancelled', last_error = %s WHERE id = %s",
+            ("no e-mail, consent withdrawn or user deactivated", oid),
+        )
+        result.cancelled += 1
+        return True
+    else:
+        to, text = email, compose(settings, name, body, link)
+    try:
+        smtp.send(to, subject, text)
+    except (OSError, smtplib.SMTPException) as exc:
+        tries = attempts + 1
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        give_up = _permanent(exc) or tries >= max_attempts
+        conn.execute(
+            "UPDATE api_email_outbox SET attempts = %s, last_error = %s, status = %s,"
+            " next_attempt_at = %s, recipient = %s WHERE id = %s",
+            (tries, error, "failed" if give_up else "pending", at + retry_delay(tries), to, oid),
+        )
+        if give_up:
+            result.failed += 1
+        else:
+            result.retry += 1
+        if _unreachable(exc):
+            result.unreachable = error
+            return False
+        return True
+    conn.execute(
+        "UPDATE api_email_outbox SET status = 'sent', sent_at = %s, attempts = attempts + 1,"
+        " last_error = '', recipient = %s WHERE id = %s",
+        (at, to, oid),
+    )
+    result.sent += 1
+    return True
+
+
 def send_due(
     connect: Callable[[], psycopg.Connection],
     settings: Settings,
@@ -198,57 +266,43 @@ def send_due(
             with conn.transaction():
                 at = now()
                 row = conn.execute(
-                    "SELECT x.id, x.kind, x.subject, x.body, x.link, x.attempts, u.email, u.active,"
-                    " COALESCE(NULLIF(u.full_name, ''), u.username), o.user_id IS NOT NULL"
-                    " FROM api_email_outbox x JOIN api_users u ON u.user_id = x.user_id"
-                    " LEFT JOIN api_email_optins o ON o.user_id = x.user_id AND o.kind = x.kind"
-                    " WHERE x.status = 'pending' AND x.next_attempt_at <= %s"
-                    # held while the address is unconfirmed; sent once it is, cancelled when cleared
-                    " AND NOT (u.active AND u.email IS NOT NULL AND u.email_confirmed_at IS NULL)"
-                    " ORDER BY x.next_attempt_at, x.id"
-                    " LIMIT 1 FOR UPDATE OF x SKIP LOCKED",
-                    (at,),
+                    _CLAIM + " ORDER BY x.next_attempt_at, x.id LIMIT 1 FOR UPDATE OF x SKIP LOCKED", (at,)
                 ).fetchone()
                 if row is None:
                     break
-                oid, _kind, subject, body, link, attempts, email, active, name, consented = row
-                if not (email and active and consented):
-                    conn.execute(
-                        "UPDATE api_email_outbox SET status = 'cancelled', last_error = %s WHERE id = %s",
-                        ("no e-mail, consent withdrawn or user deactivated", oid),
-                    )
-                    result.cancelled += 1
-                    continue
-                try:
-                    smtp.send(email, subject, compose(settings, name, body, link))
-                except (OSError, smtplib.SMTPException) as exc:
-                    tries = attempts + 1
-                    error = f"{type(exc).__name__}: {exc}"[:500]
-                    give_up = _permanent(exc) or tries >= max_attempts
-                    conn.execute(
-                        "UPDATE api_email_outbox SET attempts = %s, last_error = %s, status = %s,"
-                        " next_attempt_at = %s, recipient = %s WHERE id = %s",
-                        (
-                            tries,
-                            error,
-                            "failed" if give_up else "pending",
-                            at + retry_delay(tries),
-                            email,
-                            oid,
-                        ),
-                    )
-                    if give_up:
-                        result.failed += 1
-                    else:
-                        result.retry += 1
-                    if _unreachable(exc):
-                        result.unreachable = error
-                        break
-                    continue
-                conn.execute(
-                    "UPDATE api_email_outbox SET status = 'sent', sent_at = %s, attempts = attempts + 1,"
-                    " last_error = '', recipient = %s WHERE id = %s",
-                    (at, email, oid),
-                )
-                result.sent += 1
+                if not _deliver(conn, smtp, settings, row, at, result, max_attempts):
+                    break
+    return result
+
+
+def queue_fixed_letter(
+    conn: psycopg.Connection, user_id: int, kind: str, recipient: str, subject: str, text: str
+) -> int:
+    """Queue a whole letter to a fixed address (not the user's current one, no consent: the notice to
+    the old address of a changed e-mail); its id. Call in the transaction of the change it tells of."""
+    (oid,) = conn.execute(
+        "INSERT INTO api_email_outbox (user_id, kind, recipient, subject, body, fixed_recipient)"
+        " VALUES (%s, %s, %s, %s, %s, true) RETURNING id",
+        (user_id, kind, recipient, subject, text),
+    ).fetchone()
+    return oid
+
+
+def send_letter(
+    conn: psycopg.Connection,
+    settings: Settings,
+    letter_id: int,
+    *,
+    now: Callable[[], datetime],
+    max_attempts: int = MAX_ATTEMPTS,
+) -> SendResult:
+    """Try one queued letter at once (after the transaction that queued it committed); a failure is
+    recorded in its row and the sender (:func:`send_due`) retries it. Nothing when another sender holds
+    it or it is no longer pending."""
+    result = SendResult()
+    with SmtpSession(settings) as smtp, conn.transaction():
+        at = now()
+        row = conn.execute(_CLAIM + " AND x.id = %s FOR UPDATE OF x SKIP LOCKED", (at, letter_id)).fetchone()
+        if row is not None:
+            _deliver(conn, smtp, settings, row, at, result, max_attempts)
     return result

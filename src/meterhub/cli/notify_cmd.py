@@ -78,7 +78,8 @@ def status(failed: int = typer.Option(20, help="show this many of the latest fai
         due, held = conn.execute(
             "SELECT count(*) FILTER (WHERE x.next_attempt_at <= now() AND NOT h.held),"
             " count(*) FILTER (WHERE h.held) FROM api_email_outbox x JOIN api_users u USING (user_id),"
-            " LATERAL (SELECT u.active AND u.email IS NOT NULL AND u.email_confirmed_at IS NULL AS held) h"
+            " LATERAL (SELECT NOT x.fixed_recipient AND u.active AND u.email IS NOT NULL"
+            " AND u.email_confirmed_at IS NULL AS held) h"
             " WHERE x.status = 'pending'"
         ).fetchone()
         rows = conn.execute(

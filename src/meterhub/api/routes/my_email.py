@@ -12,7 +12,7 @@ The rules and the storage are in :mod:`meterhub.api.email_confirm`.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
@@ -30,6 +30,7 @@ from meterhub.api.email_confirm import (
     new_confirmation,
     wait_before_next_letter,
 )
+from meterhub.api.email_notices import queue_fixed_letter, send_letter
 from meterhub.api.mailer import send_mail
 from meterhub.api.roles import Role, User
 from meterhub.core.settings import Settings
@@ -134,15 +135,22 @@ def _send_link(conn, settings: Settings, user: User, email: str) -> None:
     )
 
 
-def _tell_old(settings: Settings, user: User, old: str, new: str | None) -> None:
+CHANGE_NOTICE_KIND = "email_changed"  # an outbox kind of its own: no consent, a fixed recipient
+
+
+def _queue_tell_old(conn, settings: Settings, user: User, old: str, new: str | None) -> int:
+    """Queue the notice to the confirmed address ``old`` that it was changed or cleared (in the change's
+    transaction, so it is never lost); the letter's outbox id."""
     what = (
         f"указан новый адрес {new}. Он начнёт действовать, когда его подтвердят по ссылке из письма; "
         "до тех пор письма приходят сюда."
         if new
         else "адрес электронной почты удалён: письма на этот адрес больше не придут."
     )
-    send_mail(
-        settings,
+    return queue_fixed_letter(
+        conn,
+        user.id,
+        CHANGE_NOTICE_KIND,
         old,
         "Изменение адреса электронной почты в личном кабинете",
         f"Здравствуйте!\n\nВ личном кабинете (логин «{user.username}») {what}\n\n"
@@ -183,11 +191,17 @@ def set_my_email(body: EmailIn, user: CurrentUser, conn: Conn, settings: Setting
                 _send_link(conn, settings, user, change.confirm_to)
             except OSError as exc:  # the address change is kept; the resident sends the letter again
                 failed = exc
-    if change.tell_old and settings.smtp_host:
-        try:
-            _tell_old(settings, user, change.tell_old, email)
-        except OSError as exc:
-            log.warning("change notice to the old address of user %s failed: %s", user.id, exc)
+        notice = None
+        if change.tell_old and settings.smtp_host:
+            notice = _queue_tell_old(conn, settings, user, change.tell_old, email)
+    if notice is not None and failed is None:
+        # at once (unless the server just failed the link); a failure stays in the outbox row and
+        # `meterhub notify send` retries it like every other letter
+        result = send_letter(conn, settings, notice, now=lambda: datetime.now(UTC))
+        if result.retry or result.failed:
+            log.warning(
+                "change notice to the old address of user %s not sent yet: %s", user.id, result.line()
+            )
     if failed is not None:
         raise _mail_down(failed, user.id)
     return _out(conn, user.id, settings)
