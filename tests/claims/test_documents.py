@@ -6,6 +6,7 @@ register of sent claims."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -177,4 +178,64 @@ def test_joint_owners_are_claimed_solidarily_in_the_application(city, conn) -> N
     assert (
         "Итого: основной долг 3 500,00 руб., пени 29,93 руб., государственная пошлина 2 000,00 руб." in text
     )
+    conn.rollback()
+
+
+def test_an_organisation_owner_is_named_by_inn_ogrn_and_address(city, conn) -> None:
+    from meterhub.registry.audit import Actor
+    from meterhub.registry.owners_store import (
+        NewOwnership,
+        OwnershipError,
+        add_ownership,
+        owners_of,
+        set_organization_details,
+    )
+
+    # Building CO, account O1 (premise 1) with the debts of debts_of_2025, owned whole by an organisation.
+    debts_of_2025(conn, "CO", {"O1": "1"})
+    clerk = Actor("clerk1", "passport_office")
+    owner = NewOwnership("CO", "1", date(2016, 1, 1), organization="ООО «Ромашка»")
+    # ИНН 5012345672 by hand: 5·2 + 0·4 + 1·10 + 2·3 + 3·5 + 4·9 + 5·4 + 6·6 + 7·8 = 189, 189 mod 11 = 2;
+    # so …673 is a typo and 12 digits are a citizen's ИНН.
+    with pytest.raises(OwnershipError, match="ИНН 5012345673: контрольная цифра не сходится"):
+        add_ownership(conn, clerk, replace(owner, organization_inn="5012345673"))
+    with pytest.raises(OwnershipError, match="должен состоять из 10 цифр"):
+        add_ownership(conn, clerk, replace(owner, organization_inn="501234567890"))
+    ownership = add_ownership(conn, clerk, owner)  # the name only, as before
+    # Without ИНН (nor ОГРН, nor the address) the application is refused, saying what to enter.
+    with pytest.raises(ValueError) as refused:
+        prepare_case(conn, "O1", as_of=AS_OF, actor="lawyer1")
+    assert (
+        f"«ООО «Ромашка»» (право собственности № {ownership}) — нет: ИНН, ОГРН, адрес юридического лица"
+        in str(refused.value)
+    )
+    assert "ст. 124 ГПК РФ" in str(refused.value)
+    # ОГРН 1025001234565 by hand: 102500123456 = 11 × 9318193041 + 5, so the 13th digit is 5.
+    with pytest.raises(OwnershipError, match="ОГРН 1025001234566: контрольная цифра"):
+        set_organization_details(
+            conn, clerk, ownership, inn="5012345672", ogrn="1025001234566", address="г. Тест, ул. Лесная, 5"
+        )
+    set_organization_details(conn, clerk, ownership, inn="5012345672", ogrn="", address="")
+    with pytest.raises(ValueError, match="— нет: ОГРН, адрес юридического лица"):
+        prepare_case(conn, "O1", as_of=AS_OF, actor="lawyer1")
+    set_organization_details(
+        conn, clerk, ownership, inn=" 5012345672", ogrn="1025001234565", address="г. Тест, ул. Лесная, 5"
+    )
+    (listed,) = owners_of(conn, "CO", "1")
+    assert (listed["organization_inn"], listed["organization_ogrn"]) == ("5012345672", "1025001234565")
+    case_id = prepare_case(conn, "O1", as_of=AS_OF, actor="lawyer1")
+    text = " ".join(pages_text(render_application_pdf(application_document(conn, case_id))))
+    # ГПК РФ ст. 124 ч. 2 п. 3: for an organisation the name, the address, ИНН and ОГРН
+    assert (
+        "Должник 1: ООО «Ромашка», ИНН 5012345672, ОГРН 1025001234565, доля в праве 1/1 "
+        "адрес (место нахождения): г. Тест, ул. Лесная, 5" in text
+    )
+    assert "взыскателю неизвестны" not in text and "г. р." not in text.split("Цена требования")[0]
+    # the whole debt: 3 500.00 principal and 29.93 of penalties (15.52 + 7.76 + 6.65, as for X1 above)
+    assert re.search(r"с ООО «Ромашка» \(доля 1/1\).*?задолженность 3 500,00 руб\., пени 29,93 руб\.", text)
+    # a citizen owner has no ИНН/ОГРН of an organisation
+    with pytest.raises(OwnershipError, match="только для собственника-организации"):
+        add_ownership(
+            conn, clerk, NewOwnership("CO", "1", date(2016, 1, 1), person_id=1, organization_inn="5012345672")
+        )
     conn.rollback()

@@ -492,3 +492,42 @@ def test_each_check_said_in_russian_is_a_check_of_the_migrated_schema(db_url: st
         }
     assert set(_CHECK_RU) - found == set()
     assert "registry_owners_check2" in found  # lost_on > acquired_on, the third unnamed check of the table
+
+
+def test_an_organisation_owner_carries_inn_ogrn_and_legal_address(client) -> None:
+    clerk = client.tokens["clerk"]
+    form = {"building_id": "B1", "premise_no": "3", "acquired_on": "2021-01-01", "share": "1/4",
+            "organization": "Администрация г. Тест"}  # fmt: skip
+    # ИНН 5012345672: 5·2 + 0·4 + 1·10 + 2·3 + 3·5 + 4·9 + 5·4 + 6·6 + 7·8 = 189 ≡ 2 (mod 11); …671 is a typo
+    bad = client.post(
+        "/api/v1/registry/owners", headers=clerk, data={**form, "organization_inn": "5012345671"}
+    )
+    assert bad.status_code == 422 and "контрольная цифра не сходится" in bad.text
+    r = client.post("/api/v1/registry/owners", headers=clerk, data={**form, "organization_inn": "5012345672"})
+    assert r.status_code == 201, r.text
+    ownership = r.json()["ownership_id"]
+    # ОГРН 1025001234565: 102500123456 = 11 × 9318193041 + 5
+    body = {"inn": "5012345672", "ogrn": "1025001234565", "address": "г. Тест, пл. Ленина, 1"}
+    put = client.put(f"/api/v1/registry/owners/{ownership}/organization", headers=clerk, json=body)
+    assert put.status_code == 200, put.text
+    wrong = client.put(
+        f"/api/v1/registry/owners/{ownership}/organization",
+        headers=clerk,
+        json={**body, "ogrn": "1025001234560"},
+    )
+    assert wrong.status_code == 422 and "ОГРН 1025001234560: контрольная цифра" in wrong.text
+    missing = client.put("/api/v1/registry/owners/999999/organization", headers=clerk, json=body)
+    assert missing.status_code == 404
+    owners = client.get("/api/v1/registry/owners?building_id=B1&premise_no=3", headers=clerk).json()
+    (org,) = [o for o in owners if o["ownership_id"] == ownership]
+    assert (org["organization_inn"], org["organization_ogrn"], org["organization_address"]) == (
+        "5012345672",
+        "1025001234565",
+        "г. Тест, пл. Ленина, 1",
+    )
+    assert (
+        client.put(
+            f"/api/v1/registry/owners/{ownership}/organization", headers=client.tokens["acc"], json=body
+        ).status_code
+        == 403
+    )

@@ -166,6 +166,10 @@ _CHECK_RU = {  # PostgreSQL's names of the registry's unnamed checks (<table>_<c
     "registry_owners_check2": "дата прекращения права должна быть позже даты его приобретения",
     "registry_owners_share_numerator_check": "доля должна быть больше 0; укажите дробью, например 1/2",
     "registry_owners_joint_group_check": "номер совместной собственности должен быть больше 0",
+    "registry_owners_organization_inn_check": "ИНН организации — 10 цифр",
+    "registry_owners_organization_ogrn_check": "ОГРН — 13 цифр",
+    "registry_owners_organization_ids_check": "ИНН, ОГРН и адрес юридического лица указываются только для "
+    "собственника-организации",
     "registry_persons_snils_check": "СНИЛС записывается в виде 000-000-000 00",
     "registry_persons_sex_check": "пол: выберите мужской или женский",
     "registry_documents_doc_type_check": "вид документа: выберите из списка",

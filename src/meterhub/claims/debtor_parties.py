@@ -32,6 +32,12 @@ class Party:
     """Общая совместная собственность (``registry_owners.joint_group``): proposed for a solidary award."""
     death_date: date | None = None
     """``registry_persons.death_date``: a dead owner cannot be a debtor (see ``prepare_case``)."""
+    organization: bool = False
+    """An organisation owner of the register (``registry_owners.organization``): named by its name, ИНН,
+    ОГРН and legal address (ГПК РФ ст. 124 ч. 2 п. 3)."""
+    inn: str = ""
+    ogrn: str = ""
+    legal_address: str = ""
 
 
 def _age_on(birth: date, day: date) -> int:
@@ -73,7 +79,7 @@ def parties_by_period(
         SELECT o.person_id, coalesce(trim(n.last_name || ' ' || n.first_name || ' ' || n.patronymic),
                                      o.organization),
                p.birth_date, o.share_numerator, o.share_denominator, o.acquired_on, o.lost_on, o.ownership_id,
-               o.joint_group, p.death_date
+               o.joint_group, p.death_date, o.organization_inn, o.organization_ogrn, o.organization_address
           FROM registry_owners o
           LEFT JOIN registry_persons p ON p.person_id = o.person_id
           LEFT JOIN LATERAL (SELECT * FROM registry_person_names x WHERE x.person_id = o.person_id
@@ -87,7 +93,11 @@ def parties_by_period(
     for period in periods:
         last_day = BillingPeriod.parse(period).end_day - timedelta(days=1)
         parties = []
-        for person_id, name, birth, numerator, denominator, acquired, lost, ownership_id, joint, died in rows:
+        for row in rows:
+            person_id, name, birth, numerator, denominator, acquired, lost, ownership_id, joint, died = row[
+                :10
+            ]
+            inn, ogrn, legal_address = row[10:]
             if acquired > last_day or (lost is not None and lost <= last_day):
                 continue
             representative = ""
@@ -97,7 +107,20 @@ def parties_by_period(
                 representative = representatives[person_id]
             key = f"person:{person_id}" if person_id is not None else f"owner:{ownership_id}"
             parties.append(
-                Party(key, person_id, name, birth, Share(numerator, denominator), representative, joint, died)
+                Party(
+                    key,
+                    person_id,
+                    name,
+                    birth,
+                    Share(numerator, denominator),
+                    representative,
+                    joint,
+                    died,
+                    person_id is None,
+                    inn,
+                    ogrn,
+                    legal_address,
+                )
             )
         if not parties:
             if not owner_name:

@@ -58,6 +58,11 @@ class DebtorPart:
     """A person of the passport office's register (his details below are what it knows of him)."""
     birth_place: str = ""
     snils: str = ""
+    organization: bool = False
+    """An organisation owner: named by its name, ИНН, ОГРН and legal address (ГПК РФ ст. 124 ч. 2 п. 3)."""
+    inn: str = ""
+    ogrn: str = ""
+    legal_address: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +237,7 @@ def application_document(
     rows = conn.execute(
         "SELECT d.debtor_no, d.full_name, d.birth_date, d.share_numerator, d.share_denominator,"
         " d.representative, d.principal_kopecks, d.penalty_kopecks, d.state_fee_kopecks, d.joint_group,"
-        " p.person_id, p.birth_place, p.snils"
+        " p.person_id, p.birth_place, p.snils, d.organization, d.inn, d.ogrn, d.legal_address"
         " FROM claims_case_debtors d LEFT JOIN registry_persons p ON p.person_id = d.person_id"
         " WHERE d.case_id = %s ORDER BY d.debtor_no",
         (case_id,),
@@ -252,8 +257,30 @@ def application_document(
             person is not None,
             place or "",
             snils or "",
+            organization,
+            inn,
+            ogrn,
+            legal_address,
         )
-        for number, name, birth, num, den, representative, p, pen, f, joint, person, place, snils in rows
+        for (
+            number,
+            name,
+            birth,
+            num,
+            den,
+            representative,
+            p,
+            pen,
+            f,
+            joint,
+            person,
+            place,
+            snils,
+            organization,
+            inn,
+            ogrn,
+            legal_address,
+        ) in rows
     )
     tables = tables or PenaltyTables.default()
     sums: dict[tuple[str, str], dict[str, int]] = {}

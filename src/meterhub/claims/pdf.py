@@ -160,7 +160,13 @@ def render_application_pdf(doc: ApplicationDocument) -> bytes:
             ownership = f"общая совместная собственность на {held} доли в праве (совместно с {with_whom})"
         else:
             ownership = f"доля в праве {d.share}"
-        text = f"Должник {d.number}: {d.full_name}{born}, {ownership}\nадрес: {doc.address}"
+        if d.organization:
+            text = (
+                f"Должник {d.number}: {d.full_name}, ИНН {d.inn}, ОГРН {d.ogrn}, {ownership}\n"
+                f"адрес (место нахождения): {d.legal_address}\nадрес помещения: {doc.address}"
+            )
+        else:
+            text = f"Должник {d.number}: {d.full_name}{born}, {ownership}\nадрес: {doc.address}"
         if d.registered:
             text += "\n" + _person_details(d)
         if d.representative:

@@ -14,6 +14,7 @@ from fractions import Fraction
 import psycopg
 
 from meterhub.registry.audit import Actor, audit
+from meterhub.registry.org_ids import OrganizationIdError, check_inn, check_ogrn
 
 __all__ = [
     "MAX_SCAN_BYTES",
@@ -23,6 +24,7 @@ __all__ = [
     "end_ownership",
     "owners_of",
     "scan",
+    "set_organization_details",
 ]
 
 MAX_SCAN_BYTES = 10 * 1024 * 1024
@@ -50,6 +52,26 @@ class NewOwnership:
     scan_mime: str = ""
     joint_group: int | None = None
     """Общая совместная собственность: the same number for the owners of one joint ownership."""
+    organization_inn: str = ""
+    """An organisation owner's ИНН (10 digits, check digit validated); a court-order application needs it."""
+    organization_ogrn: str = ""
+    """An organisation owner's ОГРН (13 digits, check digit validated)."""
+    organization_address: str = ""
+    """An organisation owner's legal address (адрес юридического лица)."""
+
+
+def _organization_ids(organization: str, inn: str, ogrn: str, address: str) -> tuple[str, str, str]:
+    """ИНН, ОГРН and the legal address checked (empty ones stay empty); only an organisation has them."""
+    inn, ogrn, address = inn.strip(), ogrn.strip(), address.strip()
+    if not organization and (inn or ogrn or address):
+        raise OwnershipError(
+            "ИНН, ОГРН и адрес юридического лица указываются только для собственника-организации; "
+            "у гражданина их не заполняйте"
+        )
+    try:
+        return (check_inn(inn) if inn else "", check_ogrn(ogrn) if ogrn else "", address)
+    except OrganizationIdError as error:
+        raise OwnershipError(str(error)) from error
 
 
 def _shares_on(conn: psycopg.Connection, building_id: str, premise_no: str, day: date) -> list[tuple]:
@@ -65,6 +87,9 @@ def add_ownership(conn: psycopg.Connection, actor: Actor, o: NewOwnership) -> in
         raise OwnershipError(
             "укажите собственника: либо гражданина из реестра, либо организацию (одно из двух, не оба сразу)"
         )
+    inn, ogrn, address = _organization_ids(
+        o.organization, o.organization_inn, o.organization_ogrn, o.organization_address
+    )
     if not 0 < o.share <= 1:
         raise OwnershipError(
             f"доля {o.share} должна быть больше 0 и не больше 1; укажите дробью, например 1/2"
@@ -95,8 +120,9 @@ def add_ownership(conn: psycopg.Connection, actor: Actor, o: NewOwnership) -> in
             """
             INSERT INTO registry_owners (building_id, premise_no, person_id, organization, share_numerator,
                 share_denominator, acquired_on, title_type, title_number, title_date, registry_entry, scan,
-                scan_name, scan_mime, joint_group)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING ownership_id
+                scan_name, scan_mime, joint_group, organization_inn, organization_ogrn, organization_address)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            RETURNING ownership_id
             """,
             (
                 o.building_id,
@@ -114,6 +140,9 @@ def add_ownership(conn: psycopg.Connection, actor: Actor, o: NewOwnership) -> in
                 o.scan_name,
                 o.scan_mime,
                 o.joint_group,
+                inn,
+                ogrn,
+                address,
             ),
         ).fetchone()[0]  # type: ignore[index]
         audit(
@@ -139,6 +168,31 @@ def end_ownership(conn: psycopg.Connection, actor: Actor, ownership_id: int, los
         audit(conn, actor, "change", "ownership", row[0], f"ownership {ownership_id} ends {lost_on}")
 
 
+def set_organization_details(
+    conn: psycopg.Connection, actor: Actor, ownership_id: int, *, inn: str, ogrn: str, address: str
+) -> None:
+    """Enter or correct an organisation owner's ИНН, ОГРН and legal address (each validated; an empty one
+    clears it). The ownership itself (share, dates, title) is not touched."""
+    row = conn.execute(
+        "SELECT organization FROM registry_owners WHERE ownership_id = %s", (ownership_id,)
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"права собственности № {ownership_id} нет в реестре")
+    if not row[0]:
+        raise OwnershipError(
+            f"собственник № {ownership_id} — гражданин; ИНН, ОГРН и адрес юридического лица вносятся только "
+            "для организации"
+        )
+    inn, ogrn, address = _organization_ids(row[0], inn, ogrn, address)
+    with conn.transaction():
+        conn.execute(
+            "UPDATE registry_owners SET organization_inn = %s, organization_ogrn = %s,"
+            " organization_address = %s WHERE ownership_id = %s",
+            (inn, ogrn, address, ownership_id),
+        )
+        audit(conn, actor, "change", "ownership", None, f"ownership {ownership_id} ИНН {inn} ОГРН {ogrn}")
+
+
 def owners_of(conn: psycopg.Connection, building_id: str, premise_no: str) -> list[dict]:
     """Every ownership of the premise (ended ones included), without the scans' bytes."""
     rows = conn.execute(
@@ -146,7 +200,8 @@ def owners_of(conn: psycopg.Connection, building_id: str, premise_no: str) -> li
         SELECT o.ownership_id, o.person_id,
                coalesce(n.last_name || ' ' || n.first_name || ' ' || n.patronymic, o.organization),
                o.share_numerator, o.share_denominator, o.acquired_on, o.lost_on, o.title_type, o.title_number,
-               o.title_date, o.registry_entry, o.scan IS NOT NULL, o.scan_name, o.joint_group
+               o.title_date, o.registry_entry, o.scan IS NOT NULL, o.scan_name, o.joint_group,
+               o.organization_inn, o.organization_ogrn, o.organization_address
         FROM registry_owners o
         LEFT JOIN LATERAL (SELECT * FROM registry_person_names x WHERE x.person_id = o.person_id
                            ORDER BY valid_from DESC LIMIT 1) n ON true
@@ -169,6 +224,9 @@ def owners_of(conn: psycopg.Connection, building_id: str, premise_no: str) -> li
         "has_scan",
         "scan_name",
         "joint_group",
+        "organization_inn",
+        "organization_ogrn",
+        "organization_address",
     )
     return [dict(zip(keys, r, strict=True)) | {"name": r[2].strip()} for r in rows]
 

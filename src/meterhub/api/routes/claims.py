@@ -265,8 +265,8 @@ def get_case(user: Lawyer, conn: Conn, case_id: CaseId) -> dict:
     debtors = conn.execute(
         "SELECT debtor_no, full_name, birth_date, share_numerator || '/' || share_denominator,"
         " representative,"
-        " principal_kopecks, penalty_kopecks, state_fee_kopecks, joint_group FROM claims_case_debtors"
-        " WHERE case_id = %s ORDER BY debtor_no",
+        " principal_kopecks, penalty_kopecks, state_fee_kopecks, joint_group, organization, inn, ogrn,"
+        " legal_address FROM claims_case_debtors WHERE case_id = %s ORDER BY debtor_no",
         (case_id,),
     ).fetchall()
     dkeys = (
@@ -279,6 +279,10 @@ def get_case(user: Lawyer, conn: Conn, case_id: CaseId) -> dict:
         "penalty_kopecks",
         "state_fee_kopecks",
         "joint_group",
+        "organization",
+        "inn",
+        "ogrn",
+        "legal_address",
     )
     costs = conn.execute(
         "SELECT kind, paid_kopecks, paid_on, awarded_kopecks, note FROM claims_case_costs WHERE case_id = %s"

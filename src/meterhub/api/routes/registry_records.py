@@ -30,6 +30,7 @@ from meterhub.registry.owners_store import (
     end_ownership,
     owners_of,
     scan,
+    set_organization_details,
 )
 from meterhub.registry.persons import IdentityDocument, PersonName
 from meterhub.registry.persons_store import add_representative, change_name, replace_document, update_person
@@ -67,6 +68,9 @@ async def add_owner(
         Form(ge=1, le=1000, description="общая совместная собственность: one number for the joint owners"),
     ] = None,
     scan_file: Annotated[UploadFile | None, File(description="PDF, JPEG, PNG or TIFF, at most 10 MB")] = None,
+    organization_inn: Annotated[str, Form(max_length=20, description="ИНН организации, 10 цифр")] = "",
+    organization_ogrn: Annotated[str, Form(max_length=20, description="ОГРН, 13 цифр")] = "",
+    organization_address: Annotated[str, Form(max_length=500, description="адрес юридического лица")] = "",
 ) -> dict[str, int]:
     denominator = share.partition("/")[2]
     if denominator and int(denominator) == 0:
@@ -93,8 +97,31 @@ async def add_owner(
             scan_file.filename if data else "",
             scan_file.content_type or "" if data else "",
             joint_group,
+            organization_inn,
+            organization_ogrn,
+            organization_address,
         )
         return {"ownership_id": add_ownership(conn, clerk_actor(user), ownership)}
+
+
+class OrganizationDetails(BaseModel):
+    inn: str = Field("", max_length=20, description="ИНН организации, 10 цифр")
+    ogrn: str = Field("", max_length=20, description="ОГРН, 13 цифр")
+    address: str = Field("", max_length=500, description="адрес юридического лица (место нахождения)")
+
+
+@router.put(
+    "/owners/{ownership_id}/organization",
+    summary="An organisation owner's ИНН, ОГРН and legal address (check digits validated)",
+)
+def put_organization_details(
+    user: Clerk, conn: Conn, ownership_id: OwnershipId, body: OrganizationDetails
+) -> dict[str, str]:
+    with register_errors():
+        set_organization_details(
+            conn, clerk_actor(user), ownership_id, inn=body.inn, ogrn=body.ogrn, address=body.address
+        )
+    return {"inn": body.inn.strip(), "ogrn": body.ogrn.strip(), "address": body.address.strip()}
 
 
 class OwnershipEnd(BaseModel):
