@@ -376,7 +376,12 @@ def test_a_lawsuit_after_a_cancelled_order_pays_the_claims_fee_less_the_orders(w
     # of it, 2 000 ₽, paid on filing and credited to the claim (ст. 333.20 п. 1 пп. 13): 2 000 ₽ more to pay
     details = conn.execute("SELECT details FROM claims_case_steps WHERE step_id = %s", (step,)).fetchone()[0]
     assert (details["claim_fee_kopecks"], details["credited_kopecks"]) == (400000, 200000)
-    # the decision without an entry: what was claimed, with the claim's whole fee as the court costs
+    # the decision without an entry: what the suit claimed — the principal 3 500.00 and the penalties
+    # recalculated to 10.07.2025 (9.5 %, 1/300 for days 31–90, 1/130 from day 91): January (due 10.02) 60
+    # days at 1/300 and 60 at 1/130 on 1 000.00 and 500.00: 19.00 + 43.846… + 9.50 + 21.923… = 94.269… →
+    # 94.27; February (due 10.03) 60 and 32 days on 1 000.00: 19.00 + 23.384… → 42.38; March (due 10.04)
+    # 60 days and 1: 19.00 + 0.730… → 19.73; 3 500.00 + 156.38 = 3 656.38 — with the claim's whole fee as
+    # the court costs
     record_step(conn, case_id, "decision", date(2025, 8, 1), "lawyer1", case_number="2-700/2025")
     costs = conn.execute(
         "SELECT paid_kopecks, paid_on, awarded_kopecks FROM claims_case_costs WHERE case_id = %s"
@@ -394,5 +399,5 @@ def test_a_lawsuit_after_a_cancelled_order_pays_the_claims_fee_less_the_orders(w
         "SELECT amount_kopecks, costs_kopecks FROM claims_case_awards a"
         " JOIN claims_case_steps s USING (step_id) WHERE a.case_id = %s AND s.state = 'decision'",
         (case_id,),
-    ).fetchall() == [(352993, 400000)]
+    ).fetchall() == [(365638, 400000)]
     conn.rollback()

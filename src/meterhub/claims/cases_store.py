@@ -29,6 +29,7 @@ from meterhub.claims.awards import (
 )
 from meterhub.claims.court_acts import CourtActRecord, publish_court_act
 from meterhub.claims.debtor_parties import Party, parties_by_period
+from meterhub.claims.lawsuit import kind_total, latest_suit_lines, store_suit_lines, suit_claim
 from meterhub.claims.lifecycle import DECISION_STATES, CaseState, check_transition
 from meterhub.claims.selection import debt_statement
 from meterhub.claims.shares import split_lines_by_shares
@@ -230,13 +231,26 @@ def _split_name(full_name: str) -> tuple[str, str, str | None]:
 
 
 def _claimed_debtors(conn: psycopg.Connection, case_id: int) -> list[ClaimedDebtor]:
-    return [
+    """What each debtor was claimed: the application's amounts, or after a lawsuit the suit's (its price
+    recalculated to the day it was filed, :mod:`.lawsuit`)."""
+    claimed = [
         ClaimedDebtor(*row)
         for row in conn.execute(
             "SELECT debtor_no, principal_kopecks, penalty_kopecks, state_fee_kopecks, joint_group"
             " FROM claims_case_debtors WHERE case_id = %s ORDER BY debtor_no",
             (case_id,),
         )
+    ]
+    suit = latest_suit_lines(conn, case_id)
+    if suit is None:
+        return claimed
+    return [
+        replace(
+            d,
+            principal_kopecks=kind_total(suit.get(d.debtor_no, {}), "principal"),
+            penalty_kopecks=kind_total(suit.get(d.debtor_no, {}), "penalty"),
+        )
+        for d in claimed
     ]
 
 
@@ -358,15 +372,18 @@ def record_step(
     details: dict | None = None,
     awards: Sequence[Award] | None = None,
     fee_tables: StateFeeTables | None = None,
+    tables: PenaltyTables | None = None,
 ) -> int:
     """Move the case to ``state`` on ``happened_on`` (checked against :mod:`.lifecycle`); returns the
     step id. ``filed`` records the state fee as paid; a court order or decision needs the case number and
     records what it awards each defendant (``awards``, :mod:`.awards`: by share or solidarily; default:
     each debtor by share what was claimed from him and his part of the fee). ``awarded_kopecks`` (and
     ``awarded_costs_kopecks``) alone are accepted only for a case with one debtor. The act is published
-    to ``court_decisions``, a row per defendant. ``lawsuit_filed`` records the state fee of the claim
-    (НК РФ ст. 333.19 п. 1 пп. 1) less the court order's fee, which is credited to it (ст. 333.20 п. 1
-    пп. 13); a decision's default court costs are then the claim's whole fee."""
+    to ``court_decisions``, a row per defendant. ``lawsuit_filed`` claims for the price of its own day
+    (:mod:`.lawsuit`: the debt still owed and the penalties accrued to ``happened_on``) and records the state
+    fee of the claim for it (НК РФ ст. 333.19 п. 1 пп. 1) less the court order's fee, which is credited to
+    it (ст. 333.20 п. 1 пп. 13); a decision's default awards are then the suit's amounts with the claim's
+    whole fee as the court costs."""
     state = CaseState(state)
     row = conn.execute(
         "SELECT case_id, account_no, state, case_number, court_name, period_from, period_to,"
@@ -426,7 +443,7 @@ def record_step(
             note="госпошлина за подачу заявления",
         )
     if state is CaseState.LAWSUIT_FILED:
-        _record_lawsuit_fee(conn, case, step_id, happened_on, actor, fee_tables)
+        _record_lawsuit_fee(conn, case, step_id, happened_on, actor, fee_tables, tables)
     if state in DECISION_STATES:
         assert awards is not None
         _store_awards(conn, case_id, step_id, awards)
@@ -475,14 +492,24 @@ def _record_lawsuit_fee(
     filed_on: date,
     actor: str,
     fee_tables: StateFeeTables | None,
+    tables: PenaltyTables | None,
 ) -> None:
-    """The claim (исковое заявление) after a refused or cancelled court order: its fee for the price claimed
-    (principal + penalties, НК РФ ст. 333.19 п. 1 пп. 1, the schedule of ``filed_on``), of which the fee
-    paid for the court order is credited (ст. 333.20 п. 1 пп. 13) — the rest is paid on filing. Kept on
-    the step (``claim_fee_kopecks``, ``credited_kopecks``) and as a court cost paid."""
-    fee = state_fee(
-        case["principal_kopecks"] + case["penalty_kopecks"], filed_on, court_order=False, tables=fee_tables
-    )
+    """The claim (исковое заявление) after a refused or cancelled court order: its price — the debt of the
+    case's lines still owed on ``filed_on`` and the penalties accrued to that day (:mod:`.lawsuit`, kept in
+    ``claims_suit_debts``) — and its fee for that price (НК РФ ст. 333.19 п. 1 пп. 1, the schedule of
+    ``filed_on``), of which the fee paid for the court order is credited (ст. 333.20 п. 1 пп. 13) — the rest
+    is paid on filing. Kept on the step (``suit_principal_kopecks``, ``suit_penalty_kopecks``,
+    ``price_kopecks``, ``claim_fee_kopecks``, ``credited_kopecks``) and as a court cost paid."""
+    lines = suit_claim(conn, case["case_id"], filed_on, tables)
+    principal = sum(kind_total(parts, "principal") for parts in lines.values())
+    penalty = sum(kind_total(parts, "penalty") for parts in lines.values())
+    if principal + penalty == 0:
+        raise ValueError(
+            f"case {case['case_id']}: on {filed_on:%d.%m.%Y} the account owes nothing of the debts the case "
+            "claimed; there is nothing to sue for (close the case as paid)"
+        )
+    store_suit_lines(conn, case["case_id"], step_id, lines)
+    fee = state_fee(principal + penalty, filed_on, court_order=False, tables=fee_tables)
     credited = conn.execute(
         "SELECT coalesce(sum(paid_kopecks), 0) FROM claims_case_costs"
         " WHERE case_id = %s AND kind = 'state_fee'",
@@ -496,6 +523,9 @@ def _record_lawsuit_fee(
             Jsonb(
                 {
                     "state_fee": fee.formula,
+                    "suit_principal_kopecks": principal,
+                    "suit_penalty_kopecks": penalty,
+                    "price_kopecks": principal + penalty,
                     "claim_fee_kopecks": fee.amount_kopecks,
                     "credited_kopecks": credited,
                 }

@@ -23,6 +23,7 @@ from meterhub.billing.money.posting import post_payment
 from meterhub.billing.rules.penalties import PenaltyTables
 from meterhub.claims.awards import Award
 from meterhub.claims.cases_store import court_act_awards
+from meterhub.claims.lawsuit import latest_suit_lines
 from meterhub.claims.lifecycle import COLLECTING_STATES, DECISION_STATES, CaseState
 from meterhub.claims.selection import debt_statement
 from meterhub.claims.writ_limits import LineKey, award_debt_limits
@@ -54,6 +55,16 @@ def _owed(
 
 
 def _claimed(conn: psycopg.Connection, case_id: int, debtor_nos: list[int] | None) -> dict[LineKey, int]:
+    """The lines claimed from ``debtor_nos`` (all: ``None``): after a lawsuit the suit's (:mod:`.lawsuit`),
+    else the application's."""
+    suit = latest_suit_lines(conn, case_id)
+    if suit is not None:
+        summed: dict[LineKey, int] = {}
+        for debtor_no, parts in suit.items():
+            if debtor_nos is None or debtor_no in debtor_nos:
+                for (period, service, kind), amount in parts.items():
+                    summed[(period, kind, service)] = summed.get((period, kind, service), 0) + amount
+        return summed
     return {
         (period, kind, service): int(amount)
         for period, kind, service, amount in conn.execute(
