@@ -203,3 +203,118 @@ def test_hour_starts_are_microseconds_since_1970(registers_db: str) -> None:
         assert arrays.hour_starts_us[0] - PG_EPOCH_US == (9_497 * 24 + 10) * 3_600_000_000  # after 2000-01-01
         assert read.totals[("BR-1", "energy_import_kwh")].volume == 1.5
         conn.rollback()
+
+
+def _billable_reference(conn, sid: int, start: datetime, end: datetime) -> tuple[list[int], list[int]]:
+    rows = conn.execute(
+        "SELECT hour, volume_micro FROM hourly_consumption WHERE series_id = %s AND hour >= %s AND hour < %s "
+        "AND quality < 3 ORDER BY hour",
+        (sid, start, end),
+    ).fetchall()
+    return (
+        [int((h - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1)) for h, _ in rows],
+        [v for _, v in rows],
+    )
+
+
+def test_sums_past_int64_and_a_span_off_the_whole_hour(registers_db: str) -> None:
+    """Volumes whose sum passes 2**63 (PostgreSQL sums ``bigint`` as ``numeric``; the read must not wrap
+    around as an int64 sum would) and a span starting at half past (a +05:30 zone's local midnight):
+    both compared with ``queries.period_totals``, and the sum with hand arithmetic."""
+    big = 2**62 + 7
+    with connect(registers_db) as conn:
+        series = _series(conn)
+        sid, meter, register = series[0]
+        for hour, volume, quality in ((4, big, 0), (5, big, 1), (6, -3, 2), (7, big, 3), (9, 11, 0)):
+            conn.execute(
+                "INSERT INTO hourly_consumption (series_id, hour, volume_micro, quality) "
+                "VALUES (%s, %s, %s, %s)",
+                (sid, T0 + timedelta(hours=hour), volume, quality),
+            )
+        start, end = T0 + timedelta(hours=3, minutes=30), T0 + timedelta(hours=9, minutes=30)
+        for asked in (set(), {(meter, register)}):  # the totals statement, and the rows read whole
+            read = period_hourly_bulk(conn, [meter], start, end, series_of=asked)
+            assert read.totals == period_totals(conn, start, end, meter_ids=[meter])
+            total = read.totals[(meter, register)]
+            assert total.volume * 1_000_000 == 2 * big - 3 + 11  # hours 4, 5, 6 and 9; 7 is suspect
+            assert (total.hours_expected, total.hours_present, total.suspect_hours) == (6, 4, 1)
+            got = {k: (a.hour_starts_us.tolist(), a.volume_micro.tolist()) for k, a in read.series.items()}
+            assert got == ({(meter, register): _billable_reference(conn, sid, start, end)} if asked else {})
+        conn.rollback()
+
+
+COMPRESSED_T0 = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+def test_hourly_read_of_compressed_chunks(registers_db: str) -> None:
+    """On TimescaleDB the month being closed may already be compressed (after 45 days): the hourly read
+    gives what the references give on compressed chunks, and on plain PostgreSQL on partitions. Series:
+    complete, with gaps and every quality, suspect only (a total, no series), and none in the span."""
+    meters = ("BC-1", "BC-2", "BC-3")
+    with connect(registers_db) as conn:
+        conn.execute("SELECT meterhub_ensure_partitions('hourly_consumption', '2025-05-01', '2025-08-01')")
+        for m in meters:
+            conn.execute(
+                "INSERT INTO meters (meter_id, kind, manufacturer, serial) "
+                "VALUES (%s, 'electricity', 'BC', %s)",
+                (m, m),
+            )
+            for r in REGISTERS:
+                conn.execute(
+                    "INSERT INTO meter_registers (meter_id, register, unit, cumulative) "
+                    "VALUES (%s, %s, 'kWh', true)",
+                    (m, r),
+                )
+        sids = dict(
+            (
+                ((m, r), s)
+                for s, m, r in conn.execute(
+                    "SELECT series_id, meter_id, register FROM meter_registers WHERE meter_id LIKE 'BC-%'"
+                ).fetchall()
+            )
+        )
+        rows = []
+        for h in range(-24, 24 * 31 + 24):  # complete, a day beyond the span on both sides
+            rows.append((sids[("BC-1", REGISTERS[0])], h, 1_000 + h, 0))
+        for h in range(0, 24 * 31, 5):  # gaps, every quality
+            rows.append((sids[("BC-1", REGISTERS[1])], h, 7 * h, h % 4))
+        for h in (3, 4, 100):  # suspect only
+            rows.append((sids[("BC-2", REGISTERS[0])], h, 500, 3))
+        rows.append((sids[("BC-3", REGISTERS[0])], 24 * 40, 9, 0))  # after the span only
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO hourly_consumption (series_id, hour, volume_micro, quality) "
+                "VALUES (%s, %s, %s, %s)",
+                [(s, COMPRESSED_T0 + timedelta(hours=h), v, q) for s, h, v, q in rows],
+            )
+        conn.commit()
+        timescaledb = conn.execute(
+            "SELECT to_regclass('_timescaledb_catalog.hypertable') IS NOT NULL"
+        ).fetchone()[0]
+        if timescaledb:
+            compressed = conn.execute(
+                "SELECT count(compress_chunk(c)) FROM show_chunks('hourly_consumption', older_than => %s, "
+                "newer_than => %s) c",
+                (COMPRESSED_T0 + timedelta(days=45), COMPRESSED_T0 - timedelta(days=45)),
+            ).fetchone()[0]
+            assert compressed >= 1
+            conn.commit()
+        start, end = COMPRESSED_T0, COMPRESSED_T0 + timedelta(days=31)
+        for asked in (set(), set(sids), {("BC-1", REGISTERS[1]), ("BC-2", REGISTERS[0])}):
+            read = period_hourly_bulk(conn, meters, start, end, series_of=asked)
+            assert read.totals == period_totals(conn, start, end, meter_ids=list(meters))
+            assert set(read.totals) == {
+                ("BC-1", REGISTERS[0]),
+                ("BC-1", REGISTERS[1]),
+                ("BC-2", REGISTERS[0]),
+            }
+            complete = read.totals[("BC-1", REGISTERS[0])]
+            assert complete.volume * 1_000_000 == sum(1_000 + h for h in range(24 * 31))  # hand arithmetic
+            assert complete.complete
+            expected = {
+                k: _billable_reference(conn, sids[k], start, end)
+                for k in asked
+                if k in {("BC-1", REGISTERS[0]), ("BC-1", REGISTERS[1])}
+            }
+            got = {k: (a.hour_starts_us.tolist(), a.volume_micro.tolist()) for k, a in read.series.items()}
+            assert got == expected
