@@ -10,8 +10,12 @@ lateral form's plan does not depend on the size of the table.
 
 * :func:`period_hourly_bulk` — one pass over the registers' hourly rows in ``[start, end)`` giving
   ``queries.period_totals`` for every register with rows **and**, for the registers asked for, the
-  billable hourly series (quality < 3, suspect hours excluded) as one ``bytea`` per series built
-  server-side from the binary send functions and parsed by numpy in one call;
+  billable hourly series (quality < 3, suspect hours excluded). The registers asked for send their
+  rows whole — hour, volume and quality of each, one ``bytea`` per register built server-side from
+  the binary send functions — and are totalled by numpy (one pass over all of them); the others are
+  totalled by the server's aggregates. A register's rows cost the server ≈ 150 ns each as one
+  ``string_agg`` and ≈ 100 ns more as the eight ``FILTER`` aggregates of a total, so the registers
+  whose rows are sent anyway are not aggregated as well;
 * :func:`period_totals_bulk`, :func:`hourly_series_bulk` — the two halves of it, for callers that need
   only one;
 * :func:`register_values_at` — the value of cumulative registers at given instants: the latest valid
@@ -345,9 +349,10 @@ def register_values_at(
         )
         rows = cur.fetchall()
     picked_of: dict[int, list[RegisterValue | None]] = {sid: [None] * len(instants) for sid in regs}
+    make = RegisterValue._make  # tuple.__new__, without the Python frame of the named tuple's own __new__
     for sid, i, ts, value in rows:
         if value is not None:  # the latest reading has no number: no value at that instant
-            picked_of[sid][i - 1] = RegisterValue(float(value), ts.astimezone(UTC))
+            picked_of[sid][i - 1] = make((float(value), ts.astimezone(UTC)))
     result: dict[tuple[str, str], list[RegisterValue | None]] = {}
     for sid, reg in regs.items():
         result[(reg.meter_id, reg.register)] = picked_of[sid]
