@@ -141,4 +141,8 @@ def test_a_suit_claims_the_penalties_to_its_own_day_and_pays_the_fee_on_that_pri
         ("2025-03", "penalty", 39462),
         ("2025-03", "principal", 2000000),
     ]
+    # enforced under the decision: only a court order is cancelled, a decision is appealed
+    record_step(conn, case_id, "enforcement", date(2025, 8, 25), "lawyer1")
+    with pytest.raises(ValueError, match="enforced under a court decision"):
+        record_step(conn, case_id, "order_cancelled", date(2025, 9, 1), "lawyer1")
     conn.rollback()

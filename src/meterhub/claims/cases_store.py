@@ -408,6 +408,17 @@ def record_step(
     )
     case = dict(zip(keys, row, strict=True))
     check_transition(CaseState(case["state"]), state)
+    if state is CaseState.ORDER_CANCELLED and CaseState(case["state"]) is CaseState.ENFORCEMENT:
+        act = conn.execute(
+            "SELECT state FROM claims_case_steps WHERE case_id = %s AND state = ANY(%s)"
+            " ORDER BY happened_on DESC, step_id DESC LIMIT 1",
+            (case_id, [s.value for s in DECISION_STATES]),
+        ).fetchone()
+        if act is None or act[0] != CaseState.ORDER_ISSUED.value:
+            raise ValueError(
+                f"case {case_id} is enforced under a court decision, not a court order: only an order is "
+                "cancelled (ГПК РФ ст. 129); a decision is appealed"
+            )
     if case_number is not None:
         case["case_number"] = case_number.strip()
     if court is not None:

@@ -74,6 +74,7 @@ _NEXT: dict[CaseState, tuple[CaseState, ...]] = {
     CaseState.WRIT_ISSUED: (CaseState.ENFORCEMENT, CaseState.CLOSED_PAID),
     CaseState.ENFORCEMENT: (
         CaseState.ENFORCEMENT,  # re-sent (another bailiff's office, the debtor's bank)
+        CaseState.ORDER_CANCELLED,  # an order under enforcement cancelled (ГПК ст. 129); not a decision
         CaseState.CLOSED_PAID,
         CaseState.CLOSED_UNCOLLECTABLE,
         CaseState.CLOSED_RETURNED,

@@ -60,9 +60,12 @@ class FsspRow:
 
 
 _TOTALS = """
-WITH money AS (
-    SELECT case_id, sum(to_debts_kopecks) AS collected, sum(to_costs_kopecks) AS recovered
-      FROM claims_writ_receipts GROUP BY case_id
+WITH money AS (  -- less what rulings reversing execution returned (поворот исполнения)
+    SELECT case_id, sum(debts) AS collected, sum(costs) AS recovered FROM (
+        SELECT case_id, to_debts_kopecks AS debts, to_costs_kopecks AS costs FROM claims_writ_receipts
+        UNION ALL
+        SELECT case_id, -from_debts_kopecks, -from_costs_kopecks FROM claims_execution_reversals
+    ) m GROUP BY case_id
 ), costs AS (
     SELECT case_id, sum(paid_kopecks) AS paid, sum(awarded_kopecks) AS awarded
       FROM claims_case_costs GROUP BY case_id
@@ -104,6 +107,8 @@ def fssp_list(conn: psycopg.Connection) -> list[FsspRow]:
                  WHERE k.case_id = c.case_id),
                (SELECT coalesce(sum(to_debts_kopecks + to_costs_kopecks), 0) FROM claims_writ_receipts r
                  WHERE r.case_id = c.case_id)
+               - (SELECT coalesce(sum(amount_kopecks), 0) FROM claims_execution_reversals v
+                   WHERE v.case_id = c.case_id)
           FROM claims_cases c JOIN accounts a USING (account_no)
           JOIN buildings b ON b.building_id = c.building_id
           JOIN LATERAL (SELECT * FROM claims_case_steps x

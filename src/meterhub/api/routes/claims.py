@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from meterhub.api.deps import Conn, require_role
 from meterhub.api.roles import Role, User
 from meterhub.claims.awards import Award
+from meterhub.claims.reversal import REVERSAL_RULE, reversals_of
 
 router = APIRouter(prefix="/claims", tags=["claims"])
 Lawyer = Annotated[User, Depends(require_role(Role.LAWYER, Role.ADMIN))]
@@ -132,9 +133,16 @@ def debtor_card(user: Lawyer, conn: Conn, account_no: AccountNo, as_of: date) ->
             for x in statement.lines
         ],
         "payments": [
-            {"paid_on": p.paid_on, "amount_kopecks": p.amount, "source": p.source}
+            {
+                "paid_on": p.paid_on,
+                "amount_kopecks": p.amount,
+                "source": p.source,
+                "purpose": p.purpose,
+                "reversal": any(a.rule == REVERSAL_RULE for a in p.allocations),
+            }
             for p in payment_history(conn, account_no)
         ],
+        "reversals": reversals_of(conn, [c[0] for c in cases]),
         "letters": [
             {
                 "letter_id": r[0],
@@ -320,6 +328,7 @@ def get_case(user: Lawyer, conn: Conn, case_id: CaseId) -> dict:
             )
             for r in receipts
         ],
+        "reversals": reversals_of(conn, [case_id]),
         "court_act": _court_act(conn, case_id),
         "timeline": _timeline(conn, case_id),
         "next_states": [{"state": n.value, "title": n.title_ru} for n in next_states(CaseState(case[1]))],
@@ -500,6 +509,44 @@ def writ_receipt(user: Lawyer, conn: Conn, case_id: CaseId, body: WritIn) -> dic
         "to_debts_kopecks": r.to_debts,
         "to_costs_kopecks": r.to_costs,
         "to_advance_kopecks": r.to_advance,
+    }
+
+
+class ReversalIn(BaseModel):
+    debtor_no: int = Field(gt=0, description="the debtor the money is returned to")
+    amount_kopecks: int = Field(gt=0, le=10**13)
+    ruled_on: date = Field(description="the day of the ruling (определение о повороте исполнения)")
+    ruling_number: str = Field("", max_length=100)
+    court_name: str = Field("", max_length=300)
+    returned_on: date | None = Field(None, description="the day the money went back (default: ruled_on)")
+    note: str = Field("", max_length=1000)
+
+
+@router.post(
+    "/cases/{case_id}/reversals",
+    status_code=201,
+    summary="A ruling reversing execution of a cancelled order (поворот исполнения, ГПК РФ ст. 443–444)",
+)
+def reversal(user: Lawyer, conn: Conn, case_id: CaseId, body: ReversalIn) -> dict:
+    from meterhub.claims.reversal import reverse_execution
+
+    with claims_errors(), conn.transaction():
+        r = reverse_execution(
+            conn,
+            case_id,
+            debtor_no=body.debtor_no,
+            amount_kopecks=body.amount_kopecks,
+            ruled_on=body.ruled_on,
+            actor=user.username,
+            ruling_number=body.ruling_number,
+            court_name=body.court_name,
+            returned_on=body.returned_on,
+            note=body.note,
+        )
+    return {
+        "reversal_id": r.reversal_id,
+        "from_debts_kopecks": r.from_debts,
+        "from_costs_kopecks": r.from_costs,
     }
 
 

@@ -76,7 +76,25 @@ def load_debts(conn: psycopg.Connection, accounts: list[str], before: str) -> tu
 
 
 def credited_payments(principal: int, paid: list[tuple[date, int]]) -> list[DebtPayment]:
-    """The payments credited to a service's principal, capped at it (an overpayment is not credited)."""
+    """The payments credited to a service's principal, capped at it (an overpayment is not credited).
+
+    A negative entry is money returned to the debtor by a reversal of execution (поворот исполнения,
+    docs/claims.md): it takes back the latest payments before it, which are then treated as never made —
+    the execution is undone (ГПК РФ ст. 443), so the debt accrues penalties over the whole delay."""
+    if any(kopecks < 0 for _, kopecks in paid):
+        kept: list[tuple[date, int]] = []
+        for paid_on, kopecks in sorted(paid, key=lambda entry: entry[0]):
+            if kopecks >= 0:
+                kept.append((paid_on, kopecks))
+                continue
+            back = -kopecks
+            while back and kept:
+                day, amount = kept.pop()
+                take = min(back, amount)
+                back -= take
+                if amount > take:
+                    kept.append((day, amount - take))
+        paid = kept
     credited, left = [], principal
     for paid_on, kopecks in paid:
         part = min(kopecks, left)

@@ -18,7 +18,12 @@ async function load() {
     h("td", { text: ruDate(d.limitation_ends) }), h("td", { text: d.time_barred ? "срок давности истёк" : "" }))));
   fill(document.getElementById("payments"), ...card.payments.map((p) => h("tr", {},
     h("td", { text: ruDate(p.paid_on) }), h("td", { text: rub(p.amount_kopecks) }),
-    h("td", { text: p.source === "writ" ? "по исполнительному документу" : p.source }))));
+    h("td", { text: p.reversal ? "поворот исполнения: возврат должнику" : p.source === "writ" ? "по исполнительному документу" : p.source }))));
+  fill(document.getElementById("reversals"), ...card.reversals.map((r) => h("tr", {},
+    h("td", { text: ruDate(r.ruled_on) }), h("td", { text: r.ruling_number || "б/н" }),
+    h("td", { text: `${r.full_name} (дело ${r.case_id})` }), h("td", { text: rub(r.amount_kopecks) }),
+    h("td", { text: rub(r.from_debts_kopecks) }), h("td", { text: rub(r.from_costs_kopecks) }),
+    h("td", { text: ruDate(r.returned_on) }))));
   fill(document.getElementById("letters"), ...card.letters.map((l) => h("li", {
     text: `претензия на ${ruDate(l.as_of)}: ${rub(l.principal_kopecks)} ₽ и пени ${rub(l.penalty_kopecks)} ₽, оплатить до ${ruDate(l.pay_by)}${l.sent_on ? `, отправлена ${ruDate(l.sent_on)} ${l.tracking}` : ", не отправлена"}` })));
   fill(document.getElementById("cases"), ...card.cases.map((c) => h("article", {},
