@@ -149,6 +149,18 @@ def test_reloaded_input_of_a_closed_period_has_its_stored_digest(small: str) -> 
         assert input_digest(load_building_input(conn, "B1", JAN).input) == stored
 
 
+def test_only_a_closed_period_stores_its_input_digest(small: str) -> None:
+    """Only a closed period's digest is ever compared (the recheck of closed periods); a draft stores none,
+    and the final close that closes it computes its digest then."""
+    from meterhub.billing.close.results_store import stored_input_digest
+
+    with connect(small) as conn:
+        _close_january(conn)
+        close_building(conn, "B1", FEB)
+        assert stored_input_digest(conn, "B1", FEB) is None
+        assert stored_input_digest(conn, "B1", JAN) is not None
+
+
 def test_late_reading_becomes_a_recalculation_in_the_next_period(small: str) -> None:
     with connect(small) as conn:
         _close_january(conn)

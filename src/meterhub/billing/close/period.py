@@ -410,7 +410,9 @@ def close_building(
             charges,
             recalculations,
             report,
-            input_digest(loaded.input),
+            # only a closed period's digest is ever compared (pending_recalculations); a draft is
+            # recomputed, digest included, by the final close that closes it
+            input_digest(loaded.input) if options.final else None,
             input_snapshot=snapshot,
             inputs_from=loaded.inputs_from,
             inputs_to=loaded.inputs_to,
