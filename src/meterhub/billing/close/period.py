@@ -333,7 +333,7 @@ def build_report(
         "period": str(charges.period),
         "status": status,
         "accounts": len(charges.accounts),
-        "lines": len(charges.lines),
+        "lines": sum(len(acc.lines) for acc in charges.accounts),
         "total": charges.total,
         "services": services,
         "meters": dict(loaded.meters),
@@ -405,6 +405,7 @@ def close_building(
         status = "closed" if options.final else "draft"
         report = build_report(charges, loaded, recalculations, status)
         report["recalculations"]["rechecked"] = rechecked
+        lines, total = report["lines"], report["total"]  # the engine's, before heating adds its own
         replace_draft_results(
             conn,
             charges,
@@ -433,8 +434,8 @@ def close_building(
         str(period),
         status,
         len(charges.accounts),
-        len(charges.lines) + heating[0],
-        charges.total + heating[1],
+        lines + heating[0],
+        total + heating[1],
         len(recalculations),
         report,
         t1 - t0,

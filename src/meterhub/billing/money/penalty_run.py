@@ -214,8 +214,11 @@ def run_penalties(
     period: BillingPeriod,
     tables: PenaltyTables | None = None,
     rules: PenaltyRules | None = None,
+    *,
+    accounts: list[str] | None = None,
 ) -> PenaltyRunResult:
-    """Compute and store the penalty lines of ``building_id`` for closing period ``period``.
+    """Compute and store the penalty lines of ``building_id`` for closing period ``period`` (``accounts``:
+    the building's accounts when the caller has them; read here otherwise).
 
     The calculation day is the last day of ``period``; debts of earlier periods only. Earlier lines of
     this closing period are replaced. A debt fully paid by the previous calculation whose penalty was
@@ -235,7 +238,8 @@ def run_penalties(
         conn.execute(
             f"DELETE FROM {table} WHERE building_id = %(building)s AND closing_period = %(period)s", params
         )
-    accounts = [row[0] for row in conn.execute(_ACCOUNTS, {"building": building_id})]
+    if accounts is None:
+        accounts = [row[0] for row in conn.execute(_ACCOUNTS, {"building": building_id})]
     debts, payments = load_debts(conn, accounts, text)
     previous, settled_before = _previous_states(conn, params)
     opening = opening_principal(conn, accounts)  # legacy debts: their own due date and cutover
@@ -484,10 +488,11 @@ def close_money(
     from meterhub.billing.money.suppliers.own_charges import write_supplier_charges
 
     tables = tables or PenaltyTables.default()
-    undo_advance_applications(conn, building_id, period)  # a draft re-run starts from the payments alone
+    # a draft re-run starts from the payments alone; the accounts stay locked to the end of the close
+    accounts = undo_advance_applications(conn, building_id, period)
     write_supplier_charges(conn, building_id, period)  # a supplier's own charges (docs/suppliers.md)
     recalc = run_service_recalculations(conn, building_id, period)
     run_benefits(conn, building_id, period)  # discount-regime benefits as 'benefit' recalculation lines
-    penalties = run_penalties(conn, building_id, period, tables)
-    applied = apply_advances(conn, building_id, period, tables)
+    penalties = run_penalties(conn, building_id, period, tables, accounts=accounts)
+    applied = apply_advances(conn, building_id, period, tables, locked_accounts=accounts)
     return MoneyCloseResult(len(recalc), sum(line.amount_kopecks for line in recalc), penalties, applied)

@@ -535,6 +535,8 @@ def apply_advances(
     period: BillingPeriod,
     tables: PenaltyTables | None = None,
     rules: AllocationRules | None = None,
+    *,
+    locked_accounts: list[str] | None = None,
 ) -> int:
     """Pay the building's outstanding debts out of unapplied advances, booked in ``period``.
 
@@ -542,20 +544,15 @@ def apply_advances(
     written): earlier applications booked in this period are deleted first, so a draft re-run redoes them.
     Only payments made before the end of ``period`` are used. Each advance payment, oldest first, is
     allocated like a payment without a named period; the rows carry the payment's date. Returns the
-    kopecks applied.
+    kopecks applied. ``locked_accounts``: what :func:`undo_advance_applications` returned earlier in
+    the same transaction (the accounts are locked and the period's applications deleted: not again).
     """
     tables = tables or PenaltyTables.default()
     text = str(period)
-    accounts = [
-        row[0]
-        for row in conn.execute(
-            "SELECT account_no FROM accounts WHERE building_id = %s ORDER BY account_no FOR UPDATE",
-            (building_id,),
-        )
-    ]
-    conn.execute(
-        "DELETE FROM payment_allocations WHERE applied_in = %s AND account_no = ANY(%s)", (text, accounts)
-    )
+    if locked_accounts is None:
+        accounts = undo_advance_applications(conn, building_id, period)
+    else:
+        accounts = locked_accounts
     advances = advance_by_payment(conn, accounts, paid_before=period.end_day)
     with_advance = [no for no in accounts if advances[no]]
     if not with_advance:

@@ -9,6 +9,7 @@ over the normative (borne by the management company).
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -86,6 +87,9 @@ class CommonPropertyReport:
     excess_cost: Decimal
 
 
+_SERVICE_KIND_AMOUNT = operator.attrgetter("service", "kind", "amount")
+
+
 @dataclass(frozen=True)
 class BuildingCharges:
     """All accounts' charges of one building for one period, the common-property reports and warnings."""
@@ -114,15 +118,36 @@ class BuildingCharges:
         return counts
 
     def service_summaries(self) -> list[ServiceSummary]:
-        """Close-report figures per service: house volume, Σ individual, common property, methods, amounts."""
-        methods = self.method_counts()
-        reports = {r.house.service: r for r in self.common_property}
-        services = list(dict.fromkeys([*methods, *reports, *(line.service for line in self.lines)]))
-        summaries = []
+        """Close-report figures per service: house volume, Σ individual, common property, methods, amounts.
+
+        One pass over the accounts and one over the lines; each sum adds the same terms in the same order
+        as a sum per service would (accounts, then lines, in order), so the figures are the same."""
+        zero = Decimal(0)
+        methods: dict[Service, Counter[VolumeMethod]] = {}
+        individual: dict[Service, Decimal] = {}
+        individual_amount: dict[Service, Decimal] = {}
+        common_property_amount: dict[Service, Decimal] = {}
+        line_services: dict[Service, None] = {}
+        individual_kind, common_property_kind = ChargeKind.INDIVIDUAL, ChargeKind.COMMON_PROPERTY
         with engine_context():
-            for service in services:
-                individual = [acc.volumes[service].total for acc in self.accounts if service in acc.volumes]
-                lines = [line for line in self.lines if line.service is service]
+            for acc in self.accounts:
+                for service, volume in acc.volumes.items():
+                    counts = methods.get(service)
+                    if counts is None:
+                        counts = methods[service] = Counter()
+                        individual[service] = zero
+                    counts[volume.method] += 1
+                    # volume.total (Σ over zones in the engine context), without entering it per volume
+                    individual[service] += sum(volume.zone_volumes.values(), zero)
+                for service, kind, amount in map(_SERVICE_KIND_AMOUNT, acc.lines):
+                    line_services[service] = None
+                    if kind is individual_kind:
+                        individual_amount[service] = individual_amount.get(service, zero) + amount
+                    elif kind is common_property_kind:
+                        common_property_amount[service] = common_property_amount.get(service, zero) + amount
+            reports = {r.house.service: r for r in self.common_property}
+            summaries = []
+            for service in dict.fromkeys([*methods, *reports, *line_services]):
                 report = reports.get(service)
                 house = report.house if report else None
                 summaries.append(
@@ -131,13 +156,9 @@ class BuildingCharges:
                         accounts_by_method={
                             m.value: n for m, n in sorted(methods.get(service, Counter()).items())
                         },
-                        individual_volume=sum(individual, Decimal(0)),
-                        individual_amount=sum(
-                            (ln.amount for ln in lines if ln.kind is ChargeKind.INDIVIDUAL), Decimal(0)
-                        ),
-                        common_property_amount=sum(
-                            (ln.amount for ln in lines if ln.kind is ChargeKind.COMMON_PROPERTY), Decimal(0)
-                        ),
+                        individual_volume=individual.get(service, zero),
+                        individual_amount=individual_amount.get(service, zero),
+                        common_property_amount=common_property_amount.get(service, zero),
                         house_volume=house.house_volume if house else None,
                         common_property_method=house.method.value if house else None,
                         common_property_volume=house.distributed if house else None,
