@@ -163,3 +163,41 @@ def test_wal_and_full_sync(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "o.sqlite3")
     assert box._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert box._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_the_last_stamp_per_series_outlives_the_acknowledged_readings_and_a_restart(tmp_path: Path) -> None:
+    """A clock stepped back is judged against the last second stamped per series
+    (``gateway.stamping``): that must survive the readings' deletion on the commit and a restart."""
+    path = tmp_path / "o.sqlite3"
+    box = Outbox(path, clock=FrozenClock())
+    box.add(readings(3), device="lan/1")  # 00:00, 00:15, 00:30
+    box.add(readings(1, meter="EAS-2"), device="lan/2")  # 00:00
+    box.add([readings(1)[0]], device="lan/1")  # an older stamp does not move the last one back
+    batch = box.claim(100)
+    assert batch is not None and box.ack(batch.batch_id) == 5 and box.backlog == 0
+    assert box.bump_counter("clock_episodes") == 1 and box.bump_counter("clock_episodes", 2) == 3
+    box.close()
+    again = Outbox(path, clock=FrozenClock())
+    assert sorted(again.last_stamps()) == [
+        ("EAS-1", "energy_import_kwh", "lan/1", T0 + timedelta(minutes=30)),
+        ("EAS-2", "energy_import_kwh", "lan/2", T0),
+    ]
+    assert again.counter("clock_episodes") == 3 and again.counter("clock_held_reads") == 0
+    again.close()
+
+
+def test_an_outbox_of_an_older_gateway_seeds_the_last_stamps_from_its_waiting_readings(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    box = Outbox(path, clock=FrozenClock())
+    box.add(readings(2))  # 00:00, 00:15 still waiting
+    box.close()
+    with sqlite3.connect(path) as db:  # as an older gateway left it: no last stamps kept
+        db.execute("DROP TABLE series_last")
+        db.execute("DELETE FROM meta WHERE key = 'series_last_seeded'")
+    upgraded = Outbox(path, clock=FrozenClock())
+    assert upgraded.last_stamps() == [("EAS-1", "energy_import_kwh", "", T0 + timedelta(minutes=15))]
+    upgraded.close()

@@ -74,11 +74,11 @@ def test_an_outbox_write_error_is_loud_and_not_fatal(
         original_add = outbox.add
         failures = {"left": 2}
 
-        def failing_add(readings: list, *, billing: bool = False) -> Any:
+        def failing_add(readings: list, *, billing: bool = False, device: str = "") -> Any:
             if failures["left"]:
                 failures["left"] -= 1
                 raise sqlite3.OperationalError("disk I/O error")
-            return original_add(readings, billing=billing)
+            return original_add(readings, billing=billing, device=device)
 
         outbox.add = failing_add  # type: ignore[method-assign]
         before = reader.calls

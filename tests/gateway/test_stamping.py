@@ -3,6 +3,8 @@ outbox's replacement of a still-waiting reading, and the runner that applies bot
 
 from __future__ import annotations
 
+import itertools
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 
 from meterhub.cli.local_broker import LocalBroker
 from meterhub.core.readings import Reading, ReadingQuality
+from meterhub.gateway.clock import WallClock
 from meterhub.gateway.config import load_config
 from meterhub.gateway.devices import DeviceReader, Readers, ReadOutcome
 from meterhub.gateway.outbox import Outbox
@@ -232,3 +235,184 @@ def test_a_restarted_gateway_never_reads_in_the_second_it_started(
             values.setdefault(datetime.fromisoformat(r["ts"]), set()).add(r["value"])
     assert all(len(v) == 1 for v in values.values()), values
     assert len(values) == sum(len(c) for _, c in runs)  # each read its own second
+
+
+def test_guard_never_stamps_a_series_at_or_before_its_last_second_and_knows_when_to_hold() -> None:
+    s = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+    # the last stamps a previous run left in the outbox
+    guard = SecondGuard([("EAS-1", "energy_import_kwh", "lan/1", s), ("EAS-1", "voltage_v", "lan/1", s)])
+    assert guard.hold_until("lan/1") == s + timedelta(seconds=1) and guard.hold_until("lan/2") is None
+    back = s - timedelta(hours=1)
+    assert guard.device_behind("lan/1", back) and not guard.device_behind(
+        "lan/1", s + timedelta(microseconds=9)
+    )
+    assert guard.behind(back + timedelta(milliseconds=300)) == timedelta(hours=1)
+    assert guard.behind(s + timedelta(milliseconds=300)) == timedelta(0)
+    # a read under way when the clock stepped back an hour: one second after the series' last, uncertain
+    fresh, repeats = guard.admit([_r(10.0, back + timedelta(milliseconds=400))], "lan/1")
+    moved = Reading(
+        "EAS-1", "energy_import_kwh", s + timedelta(seconds=1), 10.0, "kWh", ReadingQuality.UNCERTAIN
+    )
+    assert fresh == [moved] and repeats == []
+    assert guard.restamped == [(back, moved)]
+    assert guard.hold_until("lan/1") == s + timedelta(seconds=2)
+    # the next one behind goes one second further; a bad value stays bad
+    bad = Reading("EAS-1", "energy_import_kwh", back, 11.0, "kWh", ReadingQuality.BAD)
+    fresh, _ = guard.admit([bad], "lan/1")
+    assert fresh == [
+        Reading("EAS-1", "energy_import_kwh", s + timedelta(seconds=2), 11.0, "kWh", ReadingQuality.BAD)
+    ]
+    # the series' last second itself is still a repeat (the later value replaces the stored one)
+    fresh, repeats = guard.admit([_r(12.0, s, "voltage_v")], "lan/1")
+    assert fresh == [] and repeats == [_r(12.0, s, "voltage_v")] and guard.restamped == []
+    # once the clock is past them, stamps are the read's own again
+    later = s + timedelta(seconds=5)
+    assert guard.admit([_r(13.0, later)], "lan/1") == ([_r(13.0, later)], [])
+    assert guard.restamped == []
+
+
+class StepClock(WallClock):
+    """Simulated time ``speed`` times faster than real time (like ``ScaledClock``) that the test can
+    step, as NTP or an RTC reset steps a real clock."""
+
+    def __init__(self, start: datetime, speed: float) -> None:
+        self.start, self.speed, self._t0 = start, speed, time.monotonic()
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=(time.monotonic() - self._t0) * self.speed) + self.offset
+
+    def step(self, by: timedelta) -> None:
+        self.offset += by
+
+
+class CounterReader(DeviceReader):
+    """A water meter whose counter goes up by one per read, stamped with the gateway's clock when read;
+    ``step_at``: the read (1-based) before which the clock is stepped back by ``step``."""
+
+    def __init__(
+        self,
+        name: str,
+        config: Any,
+        clock: StepClock,
+        counter: list[int],
+        step_at: int = 0,
+        step: timedelta = timedelta(0),
+    ) -> None:
+        super().__init__(name, config)
+        self.clock, self.counter, self.step_at, self.step = clock, counter, step_at, step
+        self.calls: list[tuple[float, datetime]] = []
+
+    async def read(self) -> ReadOutcome:
+        if len(self.calls) + 1 == self.step_at:
+            self.clock.step(self.step)
+        self.counter[0] += 1
+        now = self.clock.now()
+        self.calls.append((float(self.counter[0]), now))
+        return ReadOutcome(True, [Reading("SIM-1", "water_m3", now, float(self.counter[0]), "m3")])
+
+
+SPEED = 600.0  # an hour of the simulated clock in 6 s; a 5-minute interval is a read every 0.5 s
+
+
+def _clock_config(tmp_path: Path, broker: LocalBroker):
+    buses = [{"name": "lan", "type": "modbus-tcp", "host": "127.0.0.1", "port": 1}]
+    devices = [{"bus": "lan", "address": 1, "profile": "eastron-sdm120"}]
+    return load_config(
+        gateway_toml(tmp_path, broker.url, devices, buses, interval="5m", batch_time="30s", batch_size=5)
+    )
+
+
+def _check_series(sub: Any, values_read: set[float]) -> list[dict[str, Any]]:
+    """Every value read reached the wire (re-sends aside: one value per key), no key carries two values,
+    and the series' stamps increase with its counter; the readings, by value."""
+    by_key: dict[str, set[float]] = {}
+    by_value: dict[float, dict[str, Any]] = {}
+    for b in sub.batches():
+        for r in b["readings"]:
+            by_key.setdefault(r["ts"], set()).add(r["value"])
+            by_value[r["value"]] = r
+    assert all(len(v) == 1 for v in by_key.values()), by_key  # no key repeats with another value
+    assert set(by_value) == values_read  # no reading lost
+    ordered = [by_value[v] for v in sorted(by_value)]
+    stamps = [datetime.fromisoformat(r["ts"]) for r in ordered]
+    assert all(a < b for a, b in itertools.pairwise(stamps)), stamps
+    return ordered
+
+
+def _clock_statuses(sub: Any) -> list[dict[str, Any]]:
+    return [s["clock_stepped_back"] for s in sub.statuses() if s.get("clock_stepped_back")]
+
+
+def test_a_clock_stepped_back_an_hour_between_runs_holds_the_reads_until_it_passes_the_last_stamp(
+    tmp_path: Path, broker: LocalBroker, subscribe: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    sub = subscribe(commit_acks=True)  # the ingest's part: committed batches leave the outbox
+    config = _clock_config(tmp_path, broker)
+    counter = [0]
+    first_clock = StepClock(datetime.now(UTC), SPEED)
+    first = CounterReader("lan/1", config.devices[0], first_clock, counter)
+    gw = GatewayThread(config, clock=first_clock, readers=Readers([first], []))
+    try:
+        assert sub.wait_for(lambda: len(sub.reading_keys()) >= 4, 20)
+    finally:
+        gw.stop()
+    box = Outbox(config.outbox.path)
+    last = max(ts for *_, ts in box.last_stamps())
+    left = box.backlog
+    box.close()
+    assert left == 0  # every reading acknowledged and deleted: the last stamp is kept apart from them
+    assert last == max(c for _, c in first.calls).replace(microsecond=0)
+
+    # restarted with the clock an hour behind (an RTC reset after a power cut, set right later by NTP)
+    second_clock = StepClock(last - timedelta(hours=1), SPEED)
+    second = CounterReader("lan/1", config.devices[0], second_clock, counter)
+    gw = GatewayThread(config, clock=second_clock, readers=Readers([second], []))
+    try:
+        assert sub.wait_for(lambda: any(c["behind_s"] for c in _clock_statuses(sub)), 10)
+        assert second.calls == []  # held
+        assert sub.wait_for(lambda: len(second.calls) >= 3, 30)
+        assert sub.wait_for(lambda: len(sub.reading_keys()) >= len(first.calls) + 3, 20)
+    finally:
+        gw.stop()
+    # the first read of the second run waited until the clock had passed the last stamp
+    assert second.calls[0][1] >= last + timedelta(seconds=1)
+    readings = _check_series(sub, {v for v, _ in first.calls + second.calls})
+    assert all("quality" not in r for r in readings)  # held, not restamped: every stamp is the read's own
+    held = _clock_statuses(sub)
+    assert held[0]["episodes"] == 1 and held[0]["held_reads"] == 1 and held[0]["restamped"] == 0
+    assert held[-1] == {"episodes": 1, "held_reads": 1, "restamped": 0, "behind_s": None}
+    assert 3000 <= held[0]["behind_s"] <= 3600  # an hour, less what the clock ran before the status
+    assert held[-1]["behind_s"] is None  # republished once the clock had caught up
+    warnings = [r for r in caplog.records if r.getMessage().startswith("the clock is ")]
+    assert len(warnings) == 1 and "stepped back" in warnings[0].getMessage()
+
+
+def test_a_clock_stepped_back_an_hour_within_a_run_restamps_the_read_under_way_and_holds_the_rest(
+    tmp_path: Path, broker: LocalBroker, subscribe: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    sub = subscribe(commit_acks=True)
+    config = _clock_config(tmp_path, broker)
+    clock = StepClock(datetime.now(UTC), SPEED)
+    # the clock steps back an hour just before the 4th read (NTP correcting a clock that ran fast)
+    reader = CounterReader("lan/1", config.devices[0], clock, [0], step_at=4, step=-timedelta(hours=1))
+    gw = GatewayThread(config, clock=clock, readers=Readers([reader], []))
+    try:
+        assert sub.wait_for(lambda: len(reader.calls) >= 4, 20)
+        assert sub.wait_for(lambda: any(c["behind_s"] for c in _clock_statuses(sub)), 10)
+        assert sub.wait_for(lambda: len(reader.calls) >= 7, 30)  # after the hold
+        assert sub.wait_for(lambda: len(sub.reading_keys()) >= 7, 20)
+    finally:
+        gw.stop()
+    readings = _check_series(sub, {v for v, _ in reader.calls})
+    # the 4th read, stamped an hour back, went one second after the 3rd's stamp, marked uncertain
+    third, fourth = (datetime.fromisoformat(r["ts"]) for r in readings[2:4])
+    assert third - reader.calls[3][1] > timedelta(minutes=50)  # its own stamp: 55 min before the 3rd
+    assert fourth == third + timedelta(seconds=1) and readings[3]["quality"] == "uncertain"
+    assert [r.get("quality") for r in readings[:3] + readings[4:]] == [None] * (len(readings) - 1)
+    # the 5th waited until the clock had passed the stamps already sent
+    assert reader.calls[4][1] > fourth
+    statuses = _clock_statuses(sub)
+    assert statuses[0]["behind_s"] >= 3000  # 55 min: the slot was 5 min after the 3rd read
+    assert statuses[-1] == {"episodes": 1, "held_reads": 1, "restamped": 1, "behind_s": None}
+    assert len([r for r in caplog.records if r.getMessage().startswith("the clock is ")]) == 1

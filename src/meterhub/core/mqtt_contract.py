@@ -155,6 +155,24 @@ class DeviceHealth(BaseModel):
     last_error: str | None = Field(default=None, max_length=500)
 
 
+class ClockSteppedBack(BaseModel):
+    """The gateway's clock found behind the last second it stamped (stepped back: an NTP correction, an
+    RTC reset after a power cut), counted since its outbox was created (docs/gateway.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    episodes: int = Field(ge=0, description="times the clock was found behind")
+    held_reads: int = Field(ge=0, description="device reads that waited for the clock to pass the last stamp")
+    restamped: int = Field(
+        ge=0,
+        description="readings of a read under way stamped one second after their series' last "
+        "(marked uncertain)",
+    )
+    behind_s: float | None = Field(
+        default=None, ge=0, description="how far the clock is behind now, seconds (null: it is not)"
+    )
+
+
 class GatewayStatus(BaseModel):
     """Retained status of a gateway; the broker publishes the LWT variant (state offline) if it dies."""
 
@@ -174,6 +192,11 @@ class GatewayStatus(BaseModel):
         ge=0,
         description="readings the outbox refused because it was full, counted since it was created "
         "(data lost at the edge); added within v1, accepted by ingest processes from this version on",
+    )
+    clock_stepped_back: ClockSteppedBack | None = Field(
+        default=None,
+        description="left out until the gateway's clock was first found behind its last stamp; added "
+        "within v1, accepted by ingest processes from this version on",
     )
 
 

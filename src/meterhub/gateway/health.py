@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from meterhub import __version__
-from meterhub.core.mqtt_contract import SCHEMA_VERSION, DeviceHealth, GatewayStatus
+from meterhub.core.mqtt_contract import SCHEMA_VERSION, ClockSteppedBack, DeviceHealth, GatewayStatus
 
 log = logging.getLogger(__name__)
 MAX_ERROR = 500
@@ -78,6 +78,7 @@ class HealthBoard:
         oldest: datetime | None = None,
         dropped: int = 0,
         with_devices: bool = True,
+        clock: ClockSteppedBack | None = None,
     ) -> GatewayStatus:
         return GatewayStatus(
             schema_version=SCHEMA_VERSION,
@@ -90,8 +91,12 @@ class HealthBoard:
             outbox_backlog=backlog,
             outbox_oldest=oldest,
             outbox_dropped=dropped,
+            clock_stepped_back=clock,
         )
 
 
 def encode_status(status: GatewayStatus) -> bytes:
-    return status.model_dump_json(exclude_none=False).encode()
+    """JSON of the status; ``clock_stepped_back`` is left out while it is None, so the document of a
+    gateway whose clock never stepped back is one an ingest of an older version accepts."""
+    exclude = {"clock_stepped_back"} if status.clock_stepped_back is None else None
+    return status.model_dump_json(exclude_none=False, exclude=exclude).encode()

@@ -20,6 +20,11 @@ A warning is logged when ``warn_at`` (80 %) of the bound is used, saying how man
 fit at the current rate. At the bound the outbox keeps the oldest data and refuses the newest interval
 reads — each refusal counted and logged, never silent — while day/month-start (billing) reads still
 go into a reserve of ``billing_reserve`` above the bound. See ``docs/gateway.md`` for why.
+
+**Last stamps.** ``series_last`` keeps the last second stamped per series and the device that read it,
+written in the transaction that stores the readings and kept after they are deleted, so a gateway
+restarted with its clock stepped back knows which seconds are taken (``gateway.stamping``); ``meta``
+keeps the clock counters of the status (``clock_episodes``, ``clock_held_reads``, ``clock_restamped``).
 """
 
 from __future__ import annotations
@@ -63,6 +68,15 @@ CREATE TABLE IF NOT EXISTS batches (
     created_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+-- the last second stamped per series (kept after its readings are acknowledged and deleted), and the
+-- device that read it: a clock stepped back must not stamp a series at or before it (gateway.stamping)
+CREATE TABLE IF NOT EXISTS series_last (
+    meter_id TEXT NOT NULL,
+    register TEXT NOT NULL,
+    device TEXT NOT NULL,
+    ts INTEGER NOT NULL,          -- microseconds since 1970-01-01 UTC
+    PRIMARY KEY (meter_id, register)
+) WITHOUT ROWID;
 """
 
 Clock = Callable[[], datetime]
@@ -143,6 +157,14 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(_SCHEMA)
+        if not self._meta("series_last_seeded"):  # an outbox of an older gateway: what still waits
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR IGNORE INTO series_last (meter_id, register, device, ts) "
+                "SELECT meter_id, register, '', max(ts) FROM readings GROUP BY meter_id, register"
+            )
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('series_last_seeded', 1)")
+            self._db.execute("COMMIT")
         self._page_size = int(self._db.execute("PRAGMA page_size").fetchone()[0])
         self._count = int(self._db.execute("SELECT count(*) FROM readings").fetchone()[0])
         self._claimed_upto = self._meta("claimed_upto")
@@ -187,8 +209,31 @@ class Outbox:
         return Capacity(self._count, self.max_readings, fraction, size, self._rate_per_day())
 
     # --- writing ----------------------------------------------------------------------------
-    def add(self, readings: Sequence[Reading], *, billing: bool = False) -> AddResult:
-        """Store readings in one transaction (durable when this returns); refuse what is over the bound."""
+    def last_stamps(self) -> list[tuple[str, str, str, datetime]]:
+        """(meter_id, register, device, last stamp) of every series ever stored here."""
+        return [
+            (m, r, d, EPOCH + ts * MICROSECOND)
+            for m, r, d, ts in self._db.execute("SELECT meter_id, register, device, ts FROM series_last")
+        ]
+
+    def counter(self, key: str) -> int:
+        """A durable counter (since the outbox was created), e.g. ``clock_episodes``."""
+        return self._meta(key)
+
+    def bump_counter(self, key: str, by: int = 1) -> int:
+        """Add to a durable counter; its new value."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._bump_meta(key, by)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return self._meta(key)
+
+    def add(self, readings: Sequence[Reading], *, billing: bool = False, device: str = "") -> AddResult:
+        """Store readings in one transaction (durable when this returns); refuse what is over the bound.
+        Each stored reading's stamp becomes its series' last (read by ``device``) when it is later."""
         if not readings:
             return AddResult(0, 0)
         room = self._room(billing)
@@ -215,6 +260,12 @@ class Outbox:
                     "INSERT INTO readings (meter_id, register, ts, value, unit, quality, source, billing) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
+                )
+                db.executemany(
+                    "INSERT INTO series_last (meter_id, register, device, ts) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (meter_id, register) DO UPDATE SET device = excluded.device, "
+                    "ts = excluded.ts WHERE excluded.ts > series_last.ts",
+                    [(m, r, device, ts) for m, r, ts, *_ in rows],
                 )
                 if dropped:
                     self._bump_meta("dropped", dropped)

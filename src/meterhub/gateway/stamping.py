@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from meterhub.core.readings import Reading
+from meterhub.core.readings import Reading, ReadingQuality
 
 SECOND = timedelta(seconds=1)
 US_PER_SECOND = 1_000_000
@@ -71,32 +71,69 @@ def last_per_key(readings: Sequence[Reading]) -> list[Reading]:
 
 
 class SecondGuard:
-    """One reading per series and second across the reads of a running gateway.
+    """One reading per series and second, and every series' stamps increasing, across the reads of a
+    gateway — and across its restarts when it is given the last stamps its outbox kept.
 
-    ``admit(readings)`` stamps a read's readings at whole seconds, keeps the last of any repeated key
-    within the read, and splits them into ``fresh`` (a second not yet used for the series) and
-    ``repeats`` (the series' last stored second again: a later value of a reading already stored,
-    which the caller puts in place of the stored one). A stamp *before* the series' last second (the
-    clock stepped back) is fresh unless it repeats the last second; the guard remembers the latest
-    second per series only.
+    ``admit(readings, device)`` stamps a read's readings at whole seconds, keeps the last of any
+    repeated key within the read, and splits them into ``fresh`` and ``repeats`` (the series' last
+    stored second again: a later value of a reading already stored, which the caller puts in place of
+    the stored one). A stamp *before* the series' last second means the clock is behind it (stepped
+    back: an NTP correction, an RTC reset after a power cut): such a reading is **restamped** one second
+    after the series' last second and marked ``uncertain`` — never a key already used, never a series
+    going back in time — and listed in :attr:`restamped` (its original stamp, the restamped reading) for
+    the call. :meth:`hold_until` tells the caller when a device may be read again without that: the
+    first instant whose stamp is after the device's last one.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, last: Iterable[tuple[str, str, str, datetime]] = ()) -> None:
+        """``last``: (meter_id, register, device, last stamp) per series, as the outbox kept them."""
         self._last: dict[tuple[str, str], datetime] = {}
+        self._device_last: dict[str, datetime] = {}
+        for meter_id, register, device, ts in last:
+            self._last[(meter_id, register)] = ts
+            self._note_device(device, ts)
+        self.restamped: list[tuple[datetime, Reading]] = []
 
-    def admit(self, readings: Sequence[Reading]) -> tuple[list[Reading], list[Reading]]:
+    def _note_device(self, device: str, ts: datetime) -> None:
+        before = self._device_last.get(device)
+        if before is None or ts > before:
+            self._device_last[device] = ts
+
+    def admit(self, readings: Sequence[Reading], device: str = "") -> tuple[list[Reading], list[Reading]]:
         fresh: list[Reading] = []
         repeats: list[Reading] = []
+        self.restamped = []
         for r in last_per_key(stamped(readings)):
             series = (r.meter_id, r.register)
             last = self._last.get(series)
             if last is not None and r.ts == last:
                 repeats.append(r)
-            else:
-                fresh.append(r)
-                if last is None or r.ts > last:
-                    self._last[series] = r.ts
+                continue
+            if last is not None and r.ts < last:
+                original = r.ts
+                r = replace(r, ts=last + SECOND, quality=max(r.quality, ReadingQuality.UNCERTAIN))
+                self.restamped.append((original, r))
+            fresh.append(r)
+            self._last[series] = r.ts
+            self._note_device(device, r.ts)
         return fresh, repeats
+
+    def hold_until(self, device: str) -> datetime | None:
+        """The first instant a read of ``device`` is stamped after every stamp it has had (None: never
+        read). The clock is behind when it is before this by more than the current second."""
+        last = self._device_last.get(device)
+        return None if last is None else last + SECOND
+
+    def device_behind(self, device: str, now: datetime) -> bool:
+        """Whether the clock's current second is before the device's last stamp (it stepped back)."""
+        last = self._device_last.get(device)
+        return last is not None and read_stamp(now) < last
+
+    def behind(self, now: datetime) -> timedelta:
+        """How far the clock's current second is before the latest stamp of any device (0: not behind)."""
+        if not self._device_last:
+            return timedelta(0)
+        return max(timedelta(0), max(self._device_last.values()) - read_stamp(now))
 
 
 def next_second(moment: datetime) -> datetime:
