@@ -148,3 +148,27 @@ def test_claims_from_the_command_line(city: str, tmp_path: Path) -> None:
     book = load_workbook(io.BytesIO(report.read_bytes()))
     rows = [[c.value for c in r] for r in book["Сверка ФССП"].iter_rows(min_row=2)]
     assert [(r[1], r[7], r[8]) for r in rows] == [("2-77/2025", "1/25/77001-ИП", "ОСП Тестовое")]
+
+    # the order under enforcement is cancelled; a ruling returns 400.00 of the 1 000.00 collected from
+    # debtor 1 — all of it paid debts, in this order: January cold water 500.00, hot water 250.00 (receipt
+    # order), February cold water 250.00 — so the 400.00 comes out of the line paid last first: February's
+    # 250.00, then 150.00 of January's hot water
+    _ok(run_cli(city, tmp_path, "claims", "step", case_id, "order_cancelled", "--on", "2025-07-01"))
+    back = _ok(
+        run_cli(
+            city, tmp_path, "claims", "reversal", case_id, "400.00", "--debtor", "1", "--ruled", "2025-07-20",
+            "--number", "13-1/2025",
+        )
+    )  # fmt: skip
+    assert "returned 400.00 — out of debts 400.00 (owed again), out of court costs 0.00" in back
+    with psycopg.connect(city) as conn:
+        lines = conn.execute(
+            "SELECT a.debt_period, a.service, a.kind, a.amount_kopecks FROM payment_allocations a"
+            " JOIN payments p USING (payment_pk) WHERE p.amount_kopecks < 0 AND p.payment_id = %s"
+            " ORDER BY 1, 2",
+            (f"{case_id}:reversal:1",),
+        ).fetchall()
+    assert lines == [
+        ("2025-01", "hot_water", "principal", -15000),
+        ("2025-02", "cold_water", "principal", -25000),
+    ]

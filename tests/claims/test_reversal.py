@@ -187,6 +187,7 @@ def test_a_ruling_returns_money_collected_under_a_cancelled_order(client, db_url
     assert (newest["amount_kopecks"], newest["reversal"]) == (-192993, True)
     case = client.get(f"/api/v1/claims/cases/{case_id}", headers=lawyer).json()
     assert [x["from_debts_kopecks"] for x in case["reversals"]] == [192993]
+    assert case["suit"] is None  # no lawsuit yet
     # a second ruling may return only what is still in place: 4 600.00 − 3 000.00 = 1 600.00
     more = client.post(reversals, json={**ruling, "amount_kopecks": 160001}, headers=lawyer)
     assert more.status_code == 422 and "1600.00 ₽" in more.text

@@ -361,6 +361,43 @@ def writ(
 
 
 @app.command()
+def reversal(
+    case_id: int = typer.Argument(...),
+    amount: str = typer.Argument(..., help="rubles the ruling returns to the debtor"),
+    debtor: int = typer.Option(..., "--debtor", help="the debtor (number in the case) it returns to"),
+    ruled: str = typer.Option(..., "--ruled", help="the day of the ruling (определение)"),
+    number: str = typer.Option("", "--number", help="№ определения"),
+    court: str = typer.Option("", "--court"),
+    returned: str | None = typer.Option(None, "--returned", help="the day the money went back"),
+) -> None:
+    """Поворот исполнения (ГПК РФ ст. 443–444): the court's ruling returning money collected under the
+    cancelled order — its court costs part and the debts paid last first, posted as a negative writ
+    payment that reopens those debts."""
+    from meterhub.claims.reversal import reverse_execution
+
+    with _connection() as conn:
+        try:
+            result = reverse_execution(
+                conn,
+                case_id,
+                debtor_no=debtor,
+                amount_kopecks=_kopecks(amount, "amount"),
+                ruled_on=day_option(ruled, "--ruled"),
+                actor=_actor(),
+                ruling_number=number,
+                court_name=court,
+                returned_on=day_option(returned, "--returned") if returned else None,
+            )
+        except (LookupError, ValueError) as exc:
+            _fail(exc)
+        conn.commit()
+    typer.echo(
+        f"case {case_id}: returned {_rub(result.from_debts + result.from_costs)} — out of debts "
+        f"{_rub(result.from_debts)} (owed again), out of court costs {_rub(result.from_costs)}"
+    )
+
+
+@app.command()
 def timeline(case_id: int = typer.Argument(...)) -> None:
     """The case's steps with who recorded them and their documents."""
     from meterhub.claims.cases_store import case_timeline

@@ -328,11 +328,30 @@ def get_case(user: Lawyer, conn: Conn, case_id: CaseId) -> dict:
             )
             for r in receipts
         ],
+        "suit": _suit(conn, case_id),
         "reversals": reversals_of(conn, [case_id]),
         "court_act": _court_act(conn, case_id),
         "timeline": _timeline(conn, case_id),
         "next_states": [{"state": n.value, "title": n.title_ru} for n in next_states(CaseState(case[1]))],
     }
+
+
+def _suit(conn, case_id: int) -> list[dict] | None:
+    """What the latest lawsuit claims from each debtor (its price recalculated to the day it was filed),
+    or None without a lawsuit."""
+    from meterhub.claims.lawsuit import kind_total, latest_suit_lines
+
+    suit = latest_suit_lines(conn, case_id)
+    if suit is None:
+        return None
+    return [
+        {
+            "debtor_no": debtor_no,
+            "principal_kopecks": kind_total(parts, "principal"),
+            "penalty_kopecks": kind_total(parts, "penalty"),
+        }
+        for debtor_no, parts in sorted(suit.items())
+    ]
 
 
 def _court_act(conn, case_id: int) -> dict | None:

@@ -143,6 +143,13 @@ async function load() {
     h("td", { text: rub(r.to_costs_kopecks) }), h("td", { text: r.reference }))));
   // money under the act comes from one debtor and counts against his award
   fill(document.getElementById("writ-debtor"), ...c.debtors.map((d) => h("option", { value: String(d.debtor_no), text: debtorName[d.debtor_no] })));
+  // поворот исполнения: only once the court order was cancelled
+  document.getElementById("reversal-card").hidden = !c.timeline.some((s) => s.state === "order_cancelled");
+  fill(document.getElementById("reversals"), ...c.reversals.map((r) => h("tr", {},
+    h("td", { text: ruDate(r.ruled_on) }), h("td", { text: r.ruling_number || "б/н" }), h("td", { text: debtorName[r.debtor_no] }),
+    h("td", { text: rub(r.amount_kopecks) }), h("td", { text: rub(r.from_debts_kopecks) }),
+    h("td", { text: rub(r.from_costs_kopecks) }), h("td", { text: ruDate(r.returned_on) }))));
+  fill(document.getElementById("reversal-debtor"), ...c.debtors.map((d) => h("option", { value: String(d.debtor_no), text: debtorName[d.debtor_no] })));
   fill(document.getElementById("costs"), ...c.costs.map((k) => h("tr", {},
     h("td", { text: k.kind === "state_fee" ? "госпошлина" : k.kind }), h("td", { text: rub(k.paid_kopecks) }),
     h("td", { text: ruDate(k.paid_on) }), h("td", { text: rub(k.awarded_kopecks) }), h("td", { text: k.note }))));
@@ -180,5 +187,11 @@ onSubmit("upload", (form) => api(`${base}/documents`, { method: "POST", form: ne
 onSubmit("writ", (form) => {
   const v = formValues(form);
   return api(`${base}/writ-receipts`, { method: "POST", json: { amount_kopecks: kopecks(v.amount), received_on: v.received_on, reference: v.reference, debtor_no: Number(v.debtor_no) } });
+});
+onSubmit("reversal", (form) => {
+  const v = formValues(form);
+  return api(`${base}/reversals`, { method: "POST", json: {
+    debtor_no: Number(v.debtor_no), amount_kopecks: kopecks(v.amount), ruled_on: v.ruled_on,
+    ruling_number: v.ruling_number || "", returned_on: v.returned_on || null } });
 });
 runPage(load, { accounts: false });

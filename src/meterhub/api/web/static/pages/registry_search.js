@@ -33,15 +33,33 @@ async function openPremise(building, premise) {
   else showStatus("");
 }
 
+function orgText(o) {
+  const ids = [o.organization_inn ? `ИНН ${o.organization_inn}` : "ИНН не указан", o.organization_ogrn ? `ОГРН ${o.organization_ogrn}` : ""];
+  return `${o.name} (${ids.filter(Boolean).join(", ")}${o.organization_address ? `; ${o.organization_address}` : ""})`;
+}
+
 async function showOwners(building, premise) {
   const owners = await api(`/registry/owners?${new URLSearchParams({ building_id: building, premise_no: premise })}`);
   fill(document.getElementById("owners"), ...owners.map((o) => h("tr", { class: o.lost_on ? "muted" : "" },
-    h("td", {}, o.person_id ? personLink(o.person_id, o.name) : o.name),
+    h("td", {}, o.person_id ? personLink(o.person_id, o.name) : orgText(o)),
     h("td", { text: `${o.share_numerator}/${o.share_denominator}${o.joint_group ? ` (совместная собственность № ${o.joint_group})` : ""}` }), h("td", { text: ruDate(o.acquired_on) }),
     h("td", { text: o.lost_on ? lastDay(o.lost_on) : "" }),
     h("td", { text: [o.title_type, o.title_number ? `№ ${o.title_number}` : "", o.title_date ? `от ${ruDate(o.title_date)}` : "", o.registry_entry ? `ЕГРН ${o.registry_entry}` : ""].filter(Boolean).join(" ") }),
     h("td", {}, o.has_scan ? h("a", { href: `${API}/registry/owners/${o.ownership_id}/scan`, target: "_blank", rel: "noopener", text: o.scan_name || "скан" }) : ""),
-    h("td", {}, o.lost_on ? "" : h("button", { type: "button", text: "Прекратить право", onclick: async () => {
+    h("td", {}, o.person_id || o.lost_on ? "" : h("button", { type: "button", text: "Реквизиты организации", onclick: async () => {
+      const inn = prompt("ИНН организации (10 цифр)", o.organization_inn || "");
+      if (inn === null) return;
+      const ogrn = prompt("ОГРН (13 цифр)", o.organization_ogrn || "");
+      if (ogrn === null) return;
+      const address = prompt("Адрес юридического лица", o.organization_address || "");
+      if (address === null) return;
+      try {
+        await api(`/registry/owners/${o.ownership_id}/organization`, { method: "PUT", json: { inn, ogrn, address } });
+        await showOwners(building, premise);
+      } catch (err) {
+        showStatus(err.message, "error");
+      }
+    } }), o.lost_on ? "" : h("button", { type: "button", text: "Прекратить право", onclick: async () => {
       const day = prompt("Дата прекращения права (ГГГГ-ММ-ДД)");
       if (!day) return;
       try {
