@@ -66,12 +66,13 @@ Credits = dict[tuple[str, str, str], list[tuple[date, int]]]
 def load_debts(conn: psycopg.Connection, accounts: list[str], before: str) -> tuple[Debts, Credits]:
     """The principal of every debt of ``accounts`` of periods before ``before``, and its payments."""
     params = {"period": before, "accounts": accounts}
-    payments: Credits = defaultdict(list)
-    for account_no, debt_period, service, paid_on, kopecks in conn.execute(_PAYMENTS, params):
-        payments[(account_no, debt_period, service)].append((paid_on, kopecks))
     debts: Debts = defaultdict(dict)
     for account_no, debt_period, service, principal in conn.execute(_PRINCIPAL, params).fetchall():
         debts[(account_no, debt_period)][service] = principal
+    payments: Credits = defaultdict(list)
+    if debts:  # payments only count against a debt (none yet: a building's first close)
+        for account_no, debt_period, service, paid_on, kopecks in conn.execute(_PAYMENTS, params):
+            payments[(account_no, debt_period, service)].append((paid_on, kopecks))
     return debts, payments
 
 

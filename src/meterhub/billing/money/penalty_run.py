@@ -241,6 +241,8 @@ def run_penalties(
     if accounts is None:
         accounts = [row[0] for row in conn.execute(_ACCOUNTS, {"building": building_id})]
     debts, payments = load_debts(conn, accounts, text)
+    if not debts:  # no debt of an earlier period (a building's first close): nothing to compute or store
+        return PenaltyRunResult(building_id, text, as_of, 0, 0)
     previous, settled_before = _previous_states(conn, params)
     opening = opening_principal(conn, accounts)  # legacy debts: their own due date and cutover
     periods: dict[str, tuple[BillingPeriod, date | None]] = {}
