@@ -39,6 +39,8 @@ def write_supplier_charges(conn: psycopg.Connection, building_id: str, period: B
         " WHERE a.building_id = %(b)s AND s.period = %(p)s",
         params,
     ).fetchone()
+    if not expected:
+        return 0  # the usual case; the INSERT would also fire charge_lines' statement triggers for nothing
     written = len(conn.execute(_INSERT, params).fetchall())
     if written != expected:
         log.warning(
