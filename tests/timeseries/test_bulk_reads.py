@@ -318,3 +318,26 @@ def test_hourly_read_of_compressed_chunks(registers_db: str) -> None:
             }
             got = {k: (a.hour_starts_us.tolist(), a.volume_micro.tolist()) for k, a in read.series.items()}
             assert got == expected
+
+
+def test_quality_codes_outside_the_four_are_counted_as_the_sql_counts_them(registers_db: str) -> None:
+    """Only 0–3 are written, but nothing in the schema forbids others: a code below 0 is billable
+    (quality < 3) and counted in no class, one above 3 is neither; both count for the first and last hour."""
+    with connect(registers_db) as conn:
+        series = _series(conn)
+        sid, meter, register = series[1]
+        for hour, volume, quality in ((5, 10, -1), (6, 20, 0), (7, 40, 7), (8, 80, 3)):
+            conn.execute(
+                "INSERT INTO hourly_consumption (series_id, hour, volume_micro, quality) "
+                "VALUES (%s, %s, %s, %s)",
+                (sid, T0 + timedelta(hours=hour), volume, quality),
+            )
+        read = period_hourly_bulk(conn, [meter], START, END, series_of={(meter, register)})
+        assert read.totals == period_totals(conn, START, END, meter_ids=[meter])
+        total = read.totals[(meter, register)]
+        assert total.volume * 1_000_000 == 30  # hours 5 and 6
+        assert (total.hours_present, total.measured_hours, total.suspect_hours) == (2, 1, 1)
+        assert total.first_hour == T0 + timedelta(hours=5) and total.last_hour == T0 + timedelta(hours=8)
+        arrays = read.series[(meter, register)]
+        assert arrays.volume_micro.tolist() == [10, 20]
+        conn.rollback()

@@ -221,16 +221,29 @@ def _totals_and_series(
     quality = rows["quality"]
     hours = rows["hour"].astype(np.int64)
     volumes = rows["volume"].astype(np.int64)
-    billable = quality < 3
-    present, measured, interpolated, estimated, suspect = (
-        np.add.reduceat(flags.astype(np.int64), starts).tolist()
-        for flags in (billable, quality == 0, quality == 1, quality == 2, quality == 3)
-    )
-    sums = _exact_sums(np.where(billable, volumes, 0), starts, sizes)
     firsts = hours[starts].tolist()
     lasts = hours[starts + sizes - 1].tolist()
-    kept_hours = hours[billable] + PG_EPOCH_US
-    kept_volumes = volumes[billable]
+    lowest, highest = int(quality.min()), int(quality.max())
+    if lowest >= 0 and highest <= 3:  # the stored codes: one count of (register, quality) pairs
+        register_of = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+        by_quality = np.bincount(register_of * 4 + quality, minlength=4 * len(sizes)).reshape(-1, 4)
+        measured, interpolated, estimated, suspect = by_quality.T.tolist()
+        present = (by_quality[:, 0] + by_quality[:, 1] + by_quality[:, 2]).tolist()
+    else:  # codes outside 0–3 (none are written): counted as the SQL filters count them
+        present, measured, interpolated, estimated, suspect = (
+            np.add.reduceat(flags.astype(np.int64), starts).tolist()
+            for flags in (quality < 3, quality == 0, quality == 1, quality == 2, quality == 3)
+        )
+    if highest < 3:  # every hour billable (no suspect hour): the arrays as they are
+        sums = _exact_sums(volumes, starts, sizes)
+        kept_hours = hours
+        kept_hours += PG_EPOCH_US
+        kept_volumes = volumes
+    else:
+        billable = quality < 3
+        sums = _exact_sums(np.where(billable, volumes, 0), starts, sizes)
+        kept_hours = hours[billable] + PG_EPOCH_US
+        kept_volumes = volumes[billable]
     at = 0
     for i, (reg, _) in enumerate(with_rows):
         key = (reg.meter_id, reg.register)
