@@ -5,7 +5,10 @@ only estimated or only suspect hours, register readings of every quality, flagge
 without a value — ``period_hourly_bulk`` is compared with ``queries.period_totals`` (the per-meter
 aggregate of the cabinet's queries) and with the billable rows selected one by one, and
 ``register_values_at`` with the lateral "latest reading at or before the instant" query the close used
-before (written out here).
+before (written out here). The registers asked for (``series_of``) are totalled from their rows on the
+client and the others by the server's aggregates, so every comparison runs with and without them asked;
+by hand: a sum past 2**63, a span starting at half past the hour, quality codes outside 0–3, and the read
+of compressed chunks on TimescaleDB.
 """
 
 from __future__ import annotations
