@@ -89,7 +89,16 @@ _SETTLED = """
 SELECT account_no, service, closing_period, as_of, debt_period, accrued_kopecks, unpaid_kopecks
   FROM penalty_settled WHERE building_id = %(building)s AND closing_period < %(period)s
 """
-_WRITTEN_BY_RUN = ("penalty_accruals", "penalty_walks", "penalty_settled")  # per building × closing period
+# What an earlier run of the closing period wrote, deleted in one statement (the three tables reference
+# only billing_periods, so the order of the deletes does not matter).
+_DELETE_EARLIER_RUN = """
+WITH walks AS (
+    DELETE FROM penalty_walks WHERE building_id = %(building)s AND closing_period = %(period)s
+), settled AS (
+    DELETE FROM penalty_settled WHERE building_id = %(building)s AND closing_period = %(period)s
+)
+DELETE FROM penalty_accruals WHERE building_id = %(building)s AND closing_period = %(period)s
+"""
 _ACCRUAL_COLUMNS = (
     "building_id, closing_period, account_no, service, as_of, amount_kopecks, debt_periods, due_dates,"
     " principal_kopecks, unpaid_kopecks, rate_days, rate_percents, days_overdue, accrued_exact,"
@@ -234,10 +243,7 @@ def run_penalties(
     text = str(period)
     as_of = period.end_day - timedelta(days=1)
     params = {"building": building_id, "period": text}
-    for table in _WRITTEN_BY_RUN:
-        conn.execute(
-            f"DELETE FROM {table} WHERE building_id = %(building)s AND closing_period = %(period)s", params
-        )
+    conn.execute(_DELETE_EARLIER_RUN, params)
     if accounts is None:
         accounts = [row[0] for row in conn.execute(_ACCOUNTS, {"building": building_id})]
     debts, payments = load_debts(conn, accounts, text)
