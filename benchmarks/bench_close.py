@@ -23,6 +23,12 @@ monthly (the rest are billed by normative); ~1 % of meters have an expired verif
 has house electricity and cold-water meters. Monthly readings are taken on the 20th at 12:00 local
 time (inside the readings window, by the 25th): December 20 and January 20 bound January.
 
+Estimated hours (``--estimated-sample N``, default 20): the generated city has hourly rows only for its hourly
+meters, but in a real database the rollup also estimates the hours between every monthly reading (quality 2,
+≈ 744 rows a register and month); the real rollup writes them for the monthly registers of N buildings, whose
+January is drafted with the close leaving them out (the default) and reading them (the reference) before the
+first close, which includes those buildings.
+
 Measured in one run: the full ``run_close --final`` of January (load → engine → write, one transaction
 per building, worker processes), accounts/s, where the time goes (sum over buildings of load / engine /
 write), peak RSS of the workers and of this process; then the next month's draft three ways: with the
@@ -48,10 +54,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 import psycopg
 from _db import bench_database, peak_rss_mb, server_version, table, template_database
 
+from meterhub.billing.close.loader import LoaderOptions
 from meterhub.billing.close.period import CloseOptions
 from meterhub.billing.close.runner import run_close
 from meterhub.billing.rules.periods import BillingPeriod
 from meterhub.timeseries.database import connect
+from meterhub.timeseries.rollup import rebuild
 
 PERIOD = BillingPeriod(2026, 1)
 ZONES = "ARRAY['Europe/Moscow','Asia/Omsk','Asia/Yekaterinburg','Europe/Samara','Asia/Novosibirsk']"
@@ -311,6 +319,13 @@ def main() -> None:
         help="dated configuration: account and meter tariff plans (weekday schedule), failed meters, acts",
     )
     ap.add_argument(
+        "--estimated-sample",
+        type=int,
+        default=20,
+        metavar="N",
+        help="buildings whose registers read monthly get the rollup's estimated hours (0: none)",
+    )
+    ap.add_argument(
         "--city-template",
         metavar="NAME",
         help="keep the generated city as database NAME on METERHUB_BENCH_DATABASE_URL's server and "
@@ -359,6 +374,7 @@ def main() -> None:
             print(f"legacy: {counts[0]:,} meter-history rows, {counts[1]:,} opening debts (cutover 2026-01)")
         with connect(url) as conn:
             buildings = [r[0] for r in conn.execute("SELECT building_id FROM buildings ORDER BY 1")]
+        estimated = _estimated_hours(url, buildings, args.estimated_sample, args.workers)
         cpu_before = _children_cpu()
         load_before = os.getloadavg()[0]
         run = run_close(
@@ -432,6 +448,7 @@ def main() -> None:
                 f"({late_rows:,} ingest batches)",
                 late,
             ),
+            *estimated,
             ("peak RSS worker", f"{children_rss:.0f} MB"),
             ("peak RSS main", f"{peak_rss_mb():.0f} MB"),
         ]
@@ -458,6 +475,66 @@ def _children_cpu() -> float:
     """User + system CPU [s] of the ended child processes (the close's workers, once the pool is shut)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+ESTIMATED_SERIES_SQL = """
+    SELECT DISTINCT mr.series_id FROM meter_links l JOIN meter_registers mr USING (meter_id)
+    WHERE l.building_id = ANY(%(buildings)s)
+      AND EXISTS (SELECT 1 FROM readings r WHERE r.series_id = mr.series_id)
+"""
+
+
+def _estimated_hours(url: str, buildings: list[str], sample: int, workers: int) -> list[tuple[str, str]]:
+    """The rollup's estimated hours in ``sample`` buildings, and what they cost the close.
+
+    The generated city has hourly rows only for its hourly meters; a real database also holds the hours
+    the rollup estimates between the monthly readings of every other register (quality 2, ≈ 744 rows a
+    register and month: ≈ 20× the telemetry rows). Generating them for the whole city would take hours,
+    so the real rollup (``rebuild``) writes them, with their daily rows, for the registers read monthly
+    in a sample of buildings; those buildings' January is drafted twice, the estimated hours left out
+    (the default) and read (``skip_estimated_only_meters=False``, the reference). The first close below
+    then includes them."""
+    chosen = buildings[len(buildings) // max(1, sample) // 2 :: max(1, len(buildings) // max(1, sample))]
+    chosen = chosen[:sample]
+    if not chosen:
+        return []
+    started = time.perf_counter()
+    with connect(url) as conn:
+        sids = [r[0] for r in conn.execute(ESTIMATED_SERIES_SQL, {"buildings": chosen})]
+        stats = rebuild(conn, sids)
+        conn.commit()
+        rows = conn.execute(
+            "SELECT count(*) FROM hourly_consumption WHERE series_id = ANY(%s) AND quality = 2", (sids,)
+        ).fetchone()[0]
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE hourly_consumption")
+    seconds = time.perf_counter() - started
+    _progress(
+        f"estimated hours: the rollup wrote {rows:,} for {len(sids):,} registers read monthly in "
+        f"{len(chosen)} buildings in {seconds:.1f} s ({stats.hours_written:,} hours)"
+    )
+    reference = CloseOptions(loader=LoaderOptions(skip_estimated_only_meters=False))
+    skipping = run_close(url, PERIOD, chosen, CloseOptions(), workers=workers)
+    full = run_close(url, PERIOD, chosen, reference, workers=workers)
+    again = run_close(url, PERIOD, chosen, CloseOptions(), workers=workers)
+    _progress(
+        f"January drafts of those buildings: estimated hours left out {skipping.seconds:.1f} s, "
+        f"read {full.seconds:.1f} s, left out again {again.seconds:.1f} s"
+    )
+
+    def per_building(run) -> str:
+        n = max(1, len(run.results))
+        load = 1000 * sum(r.seconds_load for r in run.results) / n
+        return f"{run.seconds:.1f} s (load {load:.0f} ms a building)"
+
+    return [
+        (
+            f"{len(chosen)} buildings with the rollup's estimated hours ({rows:,} rows): January draft",
+            f"hours left out {per_building(skipping)}, again {per_building(again)}; "
+            f"read {per_building(full)} (reference)",
+        )
+    ]
 
 
 def _next_month_rows(title: str, run) -> list[tuple[str, str]]:

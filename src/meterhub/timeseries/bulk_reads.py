@@ -46,6 +46,7 @@ __all__ = [
     "PeriodHourly",
     "Register",
     "RegisterValue",
+    "estimated_only_meters",
     "hourly_series_bulk",
     "meter_registers_of",
     "period_hourly_bulk",
@@ -116,6 +117,9 @@ class PeriodHourly:
 
     totals: dict[tuple[str, str], PeriodTotal] = field(default_factory=dict)
     series: dict[tuple[str, str], HourlyArrays] = field(default_factory=dict)
+    estimated_only: frozenset[str] = frozenset()
+    """With ``skip_estimated_only``: the meters left out because the daily series shows only estimated
+    hours for them around the span (their totals and series are absent)."""
 
 
 def period_hourly_bulk(
@@ -126,16 +130,27 @@ def period_hourly_bulk(
     *,
     series_of: Collection[tuple[str, str]] = (),
     registers: Sequence[Register] | None = None,
+    skip_estimated_only: bool = False,
 ) -> PeriodHourly:
     """Totals per (meter, register) over ``[start, end)`` like ``queries.period_totals`` (registers
     without any hour in the span are absent) and the billable hourly series of the (meter, register)
     pairs in ``series_of`` (pairs without a billable hour are absent), in one pass over the rows.
 
-    ``registers``: the registers of ``meter_ids`` already read with :func:`meter_registers_of`."""
+    ``registers``: the registers of ``meter_ids`` already read with :func:`meter_registers_of`.
+
+    ``skip_estimated_only``: leave out the meters whose hours in the span can only be estimated ones
+    (:func:`estimated_only_meters`) — a meter read monthly, whose hours the rollup estimates between
+    its readings: ≈ 744 rows a register and month that a caller looking for telemetry throws away (the
+    close: ≈ 960,000 rows and ≈ 0.5 s of server CPU a 350-flat building, against ≈ 33 daily rows a
+    register for the check)."""
     _aware(start, end)
     regs = meter_registers_of(conn, meter_ids) if registers is None else registers
+    skipped: frozenset[str] = frozenset()
+    if skip_estimated_only and regs:
+        skipped = estimated_only_meters(conn, regs, start, end)
+        regs = [r for r in regs if r.meter_id not in skipped]
     if not regs:
-        return PeriodHourly()
+        return PeriodHourly(estimated_only=skipped)
     wanted = set(series_of)
     by_series = {r.series_id: r for r in regs}
     expected = int((end - start) / timedelta(hours=1))
@@ -194,7 +209,44 @@ def period_hourly_bulk(
                 with_rows.append((reg, blob))
     if with_rows:
         _totals_and_series(with_rows, expected, totals, series)
-    return PeriodHourly(totals, series)
+    return PeriodHourly(totals, series, skipped)
+
+
+def estimated_only_meters(
+    conn: psycopg.Connection, registers: Sequence[Register], start: datetime, end: datetime
+) -> frozenset[str]:
+    """The meters among ``registers`` whose every register has rows in the daily series
+    (``daily_consumption``) around ``[start, end)`` and none of them with a measured, interpolated or
+    suspect hour: their hours in the span, if any, are all estimated.
+
+    The daily rows are written by the rollup in the same transaction as the hours they sum, and cut
+    in local days of the building's zone; the days looked at are the span's UTC days widened by one
+    on each side, which holds every local day that any hour of the span can fall in (UTC offsets are
+    below 24 h), also when the daily rows were cut in an earlier zone of the building. A register
+    with no daily row there (no hours, or hours written without the rollup) keeps its meter in: the
+    check can only leave out meters whose hourly rows would all be estimated ones. One ``LATERAL``
+    index probe of ``(series_id, day)`` per register, like the other reads here."""
+    _aware(start, end)
+    first_day = start.astimezone(UTC).date() - timedelta(days=1)
+    last_day = (end - timedelta(microseconds=1)).astimezone(UTC).date() + timedelta(days=1)
+    rows = conn.execute(
+        """
+        SELECT s.id, d.telemetry
+        FROM unnest(%(ids)s::int4[]) AS s(id)
+        CROSS JOIN LATERAL (
+            SELECT bool_or(d.measured_hours > 0 OR d.interpolated_hours > 0 OR d.suspect_hours > 0)
+                   AS telemetry
+            FROM daily_consumption d
+            WHERE d.series_id = s.id AND d.day >= %(first)s AND d.day <= %(last)s
+            HAVING count(*) > 0
+        ) AS d
+        """,
+        {"ids": _int4_array(r.series_id for r in registers), "first": first_day, "last": last_day},
+        prepare=_CUSTOM_PLAN,
+    ).fetchall()
+    estimated = {sid for sid, telemetry in rows if not telemetry}
+    keep = {r.meter_id for r in registers if r.series_id not in estimated}
+    return frozenset(r.meter_id for r in registers if r.meter_id not in keep)
 
 
 def _int4_array(ids: Iterable[int]) -> str:

@@ -115,6 +115,11 @@ class LoaderOptions:
     reading again in this period's window is billed by meter (start register interpolated in time
     between the last valid reading and the new one when nothing was read in between [I]) and the
     averaged periods are trued-up (:class:`TrueUpInput`, booked by the close)."""
+    skip_estimated_only_meters: bool = True
+    """Leave out of the hourly read the meters whose hours the daily series shows to be estimated only
+    (a meter read monthly: the rollup estimates its hours between readings; such a meter is billed by
+    its register values anyway, see ``_has_telemetry``) — ``timeseries.bulk_reads.estimated_only_meters``.
+    ``False`` reads every hourly row (the same input, slower: the reference for tests and benchmarks)."""
 
 
 READINGS_WINDOW_DAY: int = LoaderOptions().readings_window_day or 25
@@ -513,6 +518,7 @@ def load_building_input(
         end,
         series_of={(r.meter_id, r.register) for r in registers if r.meter_id in may_need_series},
         registers=registers,
+        skip_estimated_only=options.skip_estimated_only_meters,
     )
     totals = hourly_read.totals
     by_meter: dict[str, dict[str, object]] = {}
