@@ -88,6 +88,7 @@ __all__ = [
 ]
 
 _METERED = {"electricity", "cold_water", "hot_water", "wastewater"}
+_NO_VALUES: Mapping[str, list] = {}
 
 
 class UnknownBuildingError(LookupError):
@@ -205,7 +206,7 @@ def _replacement(group: list[MeterData]) -> bool:
 
 def _usable(group: list[MeterData]) -> bool:
     """All meters valid, or a replacement inside the period that together covers it."""
-    return all(m.valid for m in group) or _replacement(group)
+    return all(m.problem is None for m in group) or _replacement(group)
 
 
 def _combine(
@@ -218,13 +219,14 @@ def _combine(
     if not _usable(group):
         expired = any(m.problem == "verification_expired" for m in group)
         return MeterPeriod(MeterStatus.FAILED if expired else MeterStatus.NO_READINGS)
-    with engine_context():
+    if len(group) == 1:  # the usual premise: one meter (no set of zone sets to build)
+        own = group[0].zones
+        zone_count = len(own) if own else None
+    else:
         zone_sets = {frozenset(m.zones) if m.zones else None for m in group}
-        if (
-            len(zone_sets) == 1
-            and None not in zone_sets
-            and len(next(iter(zone_sets))) >= _scheme_zone_count(need)
-        ):
+        zone_count = len(next(iter(zone_sets))) if len(zone_sets) == 1 and None not in zone_sets else None
+    with engine_context():
+        if zone_count is not None and zone_count >= _scheme_zone_count(need):
             zones: dict[Zone, Decimal] = {}
             for m in group:
                 for z, v in (m.zones or {}).items():
@@ -575,15 +577,17 @@ def load_building_input(
             conn, period, tz, day, window, run_candidates, runs, values_by_meter, run_zones, registers
         )
     data: list[MeterData] = []
+    counts: dict[str, int] = {}  # into loaded.meters at the end, in the order first met
     for link in links:
         in_month = link.valid_to is None or link.valid_to > first_day
-        if link.meter_id in by_meter:
+        hourly_totals = by_meter.get(link.meter_id)
+        if hourly_totals is not None:
             if not in_month:
                 continue  # linked only in the readings window before the month: not an hourly concern
-            d = meter_data_from_hourly(link, by_meter[link.meter_id], end_day)  # type: ignore[arg-type]
+            d = meter_data_from_hourly(link, hourly_totals, end_day)  # type: ignore[arg-type]
         else:
-            events = events_by_meter.get(link.meter_id, {})
-            kinds = {e.kind for evs in events.values() for e in evs} if events else set()
+            events = events_by_meter.get(link.meter_id)
+            kinds = {e.kind for evs in events.values() for e in evs} if events else ()
             if not in_month and "removal" not in kinds:
                 continue  # its last window was the previous period's
             if (
@@ -594,12 +598,16 @@ def load_building_input(
             ):
                 continue  # installed after this period's window: its readings count from the next one
             d = meter_data_from_registers(
-                link, values_by_meter.get(link.meter_id, {}), end_day, events=events, window=window
+                link, values_by_meter.get(link.meter_id, _NO_VALUES), end_day, events=events, window=window
             )
         data.append(d)
-        loaded.meters[d.source if d.valid else str(d.problem)] += 1
-        if not d.valid:
+        if d.problem is None:
+            counts[d.source] = counts.get(d.source, 0) + 1
+        else:
+            problem = str(d.problem)
+            counts[problem] = counts.get(problem, 0) + 1
             loaded.problem_meters.append(d.detail)
+    loaded.meters.update(counts)
 
     states = meter_states_on(conn, meter_ids, state_day)
     impossible = impossibility_acts_on(conn, building_id, period.end_day - timedelta(days=1))
@@ -625,96 +633,96 @@ def load_building_input(
         if (a := hourly_read.series.get(k)) is not None
     }
 
+    # once per building, not per account: each service's engine enum, per-person normative, default need
+    billed = [
+        (service, Service(service), normatives.get((service, "per_person")), needs.get(service))
+        for service in services
+        if service in _METERED or service == "maintenance"
+    ]
+    supplier_duty = options.electricity_failure_supplier_duty
     account_inputs = []
     for acc in accounts:
+        account_no, premise_no, share = acc.account_no, acc.premise_no, acc.share
         consumers = []
-        for service in services:
-            if service == "maintenance":
-                consumers.append(ServiceConsumer(Service.MAINTENANCE))
+        for service, kind, normative, default_need in billed:
+            if kind is Service.MAINTENANCE:
+                consumers.append(ServiceConsumer(kind))
                 continue
-            if service not in _METERED:
-                continue
-            group = groups.get((acc.premise_no, service))
+            key = (premise_no, service)
+            group = groups.get(key)
             meter = None
-            state = group_state(group or [], states, state_day)
-            parts = (
-                _state_split(
-                    conn,
-                    group,
-                    timelines,
-                    values_by_meter,
-                    events_by_meter,
-                    window,
-                    period,
-                    tz,
-                    by_meter,
-                    hourly_read.series,
-                    supplier_duty=options.electricity_failure_supplier_duty,
-                    min_zones=_scheme_zone_count(
-                        account_needs.get((acc.account_no, service), needs.get(service))
-                    ),
-                    share=acc.share,
+            if group:
+                need = (
+                    account_needs.get((account_no, service), default_need) if account_needs else default_need
                 )
-                if group and timelines
-                else None
-            )
-            if parts is not None and any(p.status is MeterStatus.VALID for p in parts) and len(parts) > 1:
-                parts_meter = group[0].link.meter_id if group else ""
-                invalid = next(p for p in parts if p.status is not MeterStatus.VALID)
-                meter = MeterPeriod(invalid.status, being_replaced=invalid.being_replaced, parts=parts)
-                loaded.meters["state split"] += 1
-                loaded.warnings.append(
-                    f"account {acc.account_no}, {service}: meter {parts_meter} changed state "
-                    "inside the period (meter_states, verification date): "
-                    + ", ".join(f"{p.start}..{p.end - timedelta(days=1)} {p.status}" for p in parts)
-                    + " (ПП 354 п. 59 «а»)"
-                )
-            elif group and state is not None:
-                meter = meter_state_period(state[0], service, options.electricity_failure_supplier_duty)
-                loaded.meters[f"state {state[0]}"] += 1
-                loaded.warnings.append(
-                    f"account {acc.account_no}, {service}: meter {state[2]} {state[0]} since {state[1]} "
-                    f"(meter_states): {meter.status} (ПП 354 п. 59 «а»)"
-                )
-            elif group:
-                need = account_needs.get((acc.account_no, service), needs.get(service))
-                meter = _combine(group, hourly, need, acc.share)
-                run = run_zones.get((acc.premise_no, service)) if len(group) == 1 else None
-                h = history.get((acc.account_no, service))
-                if (
-                    run is not None
-                    and meter.status is MeterStatus.VALID
-                    and h is not None
-                    and h.consecutive_average == run[0]
-                ):
-                    periods = [period]
-                    for _ in range(run[0]):
-                        periods.append(periods[-1].previous())
-                    with engine_context():
-                        actual = {z: v * acc.share for z, v in run[1].items()}
-                    loaded.true_ups.append(
-                        TrueUpInput(
-                            acc.account_no, Service(service), actual, tuple(reversed(periods[1:])), run[2]
-                        )
+                parts = (
+                    _state_split(
+                        conn,
+                        group,
+                        timelines,
+                        values_by_meter,
+                        events_by_meter,
+                        window,
+                        period,
+                        tz,
+                        by_meter,
+                        hourly_read.series,
+                        supplier_duty=supplier_duty,
+                        min_zones=_scheme_zone_count(need),
+                        share=share,
                     )
-            if meter is not None and meter.status is not MeterStatus.VALID:
-                h = history.get((acc.account_no, service))
-                if h is not None:  # the averaging history, whatever made the meter invalid
-                    meter = replace(meter, history=h.metered, consecutive_average_periods=h.without_readings)
+                    if timelines
+                    else None
+                )
+                if parts is not None and any(p.status is MeterStatus.VALID for p in parts) and len(parts) > 1:
+                    parts_meter = group[0].link.meter_id
+                    invalid = next(p for p in parts if p.status is not MeterStatus.VALID)
+                    meter = MeterPeriod(invalid.status, being_replaced=invalid.being_replaced, parts=parts)
+                    loaded.meters["state split"] += 1
+                    loaded.warnings.append(
+                        f"account {account_no}, {service}: meter {parts_meter} changed state "
+                        "inside the period (meter_states, verification date): "
+                        + ", ".join(f"{p.start}..{p.end - timedelta(days=1)} {p.status}" for p in parts)
+                        + " (ПП 354 п. 59 «а»)"
+                    )
+                elif (state := group_state(group, states, state_day)) is not None:
+                    meter = meter_state_period(state[0], service, supplier_duty)
+                    loaded.meters[f"state {state[0]}"] += 1
+                    loaded.warnings.append(
+                        f"account {account_no}, {service}: meter {state[2]} {state[0]} since {state[1]} "
+                        f"(meter_states): {meter.status} (ПП 354 п. 59 «а»)"
+                    )
+                else:
+                    meter = _combine(group, hourly, need, share)
+                    run = run_zones.get(key) if run_zones and len(group) == 1 else None
+                    if run is not None and meter.status is MeterStatus.VALID:
+                        h = history.get((account_no, service))
+                        if h is not None and h.consecutive_average == run[0]:
+                            periods = [period]
+                            for _ in range(run[0]):
+                                periods.append(periods[-1].previous())
+                            with engine_context():
+                                actual = {z: v * share for z, v in run[1].items()}
+                            loaded.true_ups.append(
+                                TrueUpInput(account_no, kind, actual, tuple(reversed(periods[1:])), run[2])
+                            )
+                if meter.status is not MeterStatus.VALID:
+                    h = history.get((account_no, service))
+                    if h is not None:  # the averaging history, whatever made the meter invalid
+                        meter = replace(
+                            meter, history=h.metered, consecutive_average_periods=h.without_readings
+                        )
             consumers.append(
                 ServiceConsumer(
-                    Service(service),
-                    meter,
-                    normative=normatives.get((service, "per_person")),
-                    meter_obligatory_and_possible=(acc.premise_no, service) not in impossible,
+                    kind, meter, normative=normative, meter_obligatory_and_possible=key not in impossible
                 )
             )
         account_inputs.append(
             AccountInput(
-                acc.account_no,
+                account_no,
                 acc.area,
                 residential=acc.residential,
-                residents=residents.get(acc.account_no, Decimal(0)),
+                residents=residents.get(account_no, Decimal(0)),
                 owners=acc.owners,
                 services=tuple(consumers),
             )

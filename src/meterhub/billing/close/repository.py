@@ -141,7 +141,11 @@ def residents_in_period(
     """n_i per account weighted by days: Σ (registered + temporary) × days in the period / days of the
     month (ПП 354: the count is prorated when it changes inside the period) [persons]. Days from which
     the building keeps the register (``registry_buildings``) are counted from its registration events
-    (:mod:`meterhub.registry`), earlier days from the counts import (``resident_counts``)."""
+    (:mod:`meterhub.registry`), earlier days from the counts import (``resident_counts``).
+
+    The building's accounts are an array the counts are probed with (``resident_counts_pkey``, one
+    index probe per account): joined to ``accounts``, PostgreSQL hashed them and scanned every count of
+    the city (3.6 ms of server CPU a building at 35,000 accounts, growing with the city; 0.7 ms probed)."""
     register = register_resident_days(conn, building_id, period.first_day, period.end_day)
     imported_end = register.counts.first if register else period.end_day
     rows = conn.execute(
@@ -149,9 +153,9 @@ def residents_in_period(
         SELECT r.account_no,
                sum((r.registered + r.temporary)
                    * (least(coalesce(r.valid_to, %(end)s), %(end)s) - greatest(r.valid_from, %(first)s)))
-        FROM resident_counts r JOIN accounts a USING (account_no)
-        WHERE a.building_id = %(b)s AND r.valid_from < %(end)s
-          AND (r.valid_to IS NULL OR r.valid_to > %(first)s)
+        FROM resident_counts r
+        WHERE r.account_no = ANY(ARRAY(SELECT account_no FROM accounts WHERE building_id = %(b)s))
+          AND r.valid_from < %(end)s AND (r.valid_to IS NULL OR r.valid_to > %(first)s)
         GROUP BY r.account_no
         """,
         {"b": building_id, "first": period.first_day, "end": imported_end},
@@ -233,12 +237,20 @@ def meter_links_in_period(
     conn: psycopg.Connection, building_id: str, period: BillingPeriod, since: date | None = None
 ) -> list[MeterLinkRow]:
     """Meters linked to the building or its premises on at least one day of the period (or of
-    ``[since, period end)`` when ``since`` is given, e.g. the start of the readings window)."""
+    ``[since, period end)`` when ``since`` is given, e.g. the start of the readings window).
+
+    Each link's meter is one ``meters_pkey`` probe (``OFFSET 0`` keeps the lateral sub-query from being
+    flattened into a join): as a plain join PostgreSQL hashed the building's links and scanned every meter
+    of the city (9.5 ms of server CPU a building at 35,000 accounts, growing with the city; 3 ms probed)."""
     rows = conn.execute(
         """
         SELECT l.meter_id, l.premise_no, l.service, m.verification_due, m.multiplier, m.register_digits,
                l.valid_from, l.valid_to
-        FROM meter_links l JOIN meters m USING (meter_id)
+        FROM meter_links l
+        CROSS JOIN LATERAL (
+            SELECT verification_due, multiplier, register_digits FROM meters m
+            WHERE m.meter_id = l.meter_id OFFSET 0
+        ) m
         WHERE l.building_id = %s AND l.valid_from < %s AND (l.valid_to IS NULL OR l.valid_to > %s)
         ORDER BY l.premise_no NULLS FIRST, l.service, l.meter_id
         """,

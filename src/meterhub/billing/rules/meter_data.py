@@ -19,7 +19,7 @@ working days are metered from the readings at the parts' ends, the others averag
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -162,15 +162,22 @@ def _exact(value: float | Decimal) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(repr(value))
 
 
+_VOLUME_QUANTUM = Decimal("0.000001")
+_ZERO = Decimal(0)
+_NO_READINGS: tuple[None, None] = (None, None)
+
+
 def _delta(link: MeterLinkRow, start: float | Decimal, end: float | Decimal) -> Decimal | None:
-    """``(end − start) × multiplier`` [unit]; a falling counter wraps at 10^digits, else None."""
-    with engine_context():
-        delta = _exact(end) - _exact(start)
-        if delta < 0 and link.register_digits:
-            delta += Decimal(10) ** link.register_digits
-        if delta < 0:
-            return None
-        return (delta * link.multiplier).quantize(Decimal("0.000001"))
+    """``(end − start) × multiplier`` [unit]; a falling counter wraps at 10^digits, else None.
+
+    Runs in the engine context of its caller (:func:`meter_data_from_registers` enters it once per meter,
+    not once per register piece)."""
+    delta = _exact(end) - _exact(start)
+    if delta < 0 and link.register_digits:
+        delta += Decimal(10) ** link.register_digits
+    if delta < 0:
+        return None
+    return (delta * link.multiplier).quantize(_VOLUME_QUANTUM)
 
 
 @dataclass(frozen=True)
@@ -188,7 +195,7 @@ class RegisterWindow:
 
 def _register_volume(
     link: MeterLinkRow,
-    values: list[RegisterValue | None],
+    values: Sequence[RegisterValue | None],
     events: Sequence[CounterEventRow],
     window: RegisterWindow | None,
 ) -> Decimal | None:
@@ -197,7 +204,7 @@ def _register_volume(
     A replacement inside the period (ПП 354 п. 81 acts, recorded in ``register_events``): on the old
     meter the removal's final reading ends the chain; on the new meter the installation's initial
     reading starts it; a ``reset`` closes one chain and opens the next. Each piece is (end − start)
-    with the meter's rollover and multiplier.
+    with the meter's rollover and multiplier. Runs in the engine context of its caller.
     """
     start, end = values
     if window is not None:
@@ -233,13 +240,12 @@ def _register_volume(
         if piece is None:
             return None
         pieces.append(piece)
-    with engine_context():
-        return sum(pieces, Decimal(0))
+    return sum(pieces, _ZERO)
 
 
 def meter_data_from_registers(
     link: MeterLinkRow,
-    values: Mapping[str, list[RegisterValue | None]],
+    values: Mapping[str, Sequence[RegisterValue | None]],
     end_day: date,
     *,
     events: Mapping[str, Sequence[CounterEventRow]] | None = None,
@@ -250,28 +256,30 @@ def meter_data_from_registers(
     ``values[register]`` = [start, end] readings; ``events[register]`` = the register's counter events
     inside the period (replacement acts), oldest first; ``window`` = where the readings must lie.
     """
-    events = events or {}
-    removal = next((e for evs in events.values() for e in evs if e.kind == "removal"), None)
+    if events:
+        removal = next((e for evs in events.values() for e in evs if e.kind == "removal"), None)
+        names: Collection[str] = set(values) | set(events)
+    else:
+        events, removal, names = {}, None, values.keys()
     expired = _expired(link, removal.ts.date() if removal else end_day)
     if expired:
         return expired
     regs = SERVICE_REGISTERS[link.service]
     data = MeterData(link, "registers")
-    names = set(values) | set(events)
-    tariff = {
-        label: _register_volume(link, values.get(name, [None, None]), events.get(name, ()), window)
-        for label, name in regs.tariff.items()
-        if name in names
-    }
-    if len(tariff) >= 2 and all(v is not None for v in tariff.values()):
-        data.zones = zone_volumes_from_registers({k: v for k, v in tariff.items() if v is not None})
-    if regs.total in names:
-        data.total = _register_volume(
-            link, values.get(regs.total, [None, None]), events.get(regs.total, ()), window
-        )
-    if data.total is None and data.zones is not None:
-        with engine_context():
-            data.total = sum(data.zones.values(), Decimal(0))
+    with engine_context():  # once per meter: every register piece below computes in it
+        tariff = {
+            label: _register_volume(link, values.get(name, _NO_READINGS), events.get(name, ()), window)
+            for label, name in regs.tariff.items()
+            if name in names
+        }
+        if len(tariff) >= 2 and all(v is not None for v in tariff.values()):
+            data.zones = zone_volumes_from_registers({k: v for k, v in tariff.items() if v is not None})
+        if regs.total in names:
+            data.total = _register_volume(
+                link, values.get(regs.total, _NO_READINGS), events.get(regs.total, ()), window
+            )
+        if data.total is None and data.zones is not None:
+            data.total = sum(data.zones.values(), _ZERO)
     if data.total is None:
         data.problem = MeterProblem.NO_DATA
         where = "in the readings windows" if window and window.start_after else "at both period boundaries"
