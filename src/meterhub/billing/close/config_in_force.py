@@ -4,6 +4,9 @@ Every row applies from its ``valid_from`` until the next row of the same key (bi
 11); these functions return what is in force for the period the close computes: common-property methods,
 tariff plans with their named zone schedules (weekday/holiday zones and the holiday calendar), meter
 states and acts of technical impossibility per service.
+
+Lists of meter ids go to the server as binary parameters (``%b``): a building's thousand ids dumped as
+text cost ≈ 0.4 ms more client CPU a statement (psycopg checks every element for quoting).
 """
 
 from __future__ import annotations
@@ -164,7 +167,7 @@ def meter_states_on(
     rows = conn.execute(
         """
         SELECT DISTINCT ON (meter_id) meter_id, state, valid_from FROM meter_states
-        WHERE meter_id = ANY(%s) AND valid_from <= %s ORDER BY meter_id, valid_from DESC
+        WHERE meter_id = ANY(%b) AND valid_from <= %s ORDER BY meter_id, valid_from DESC
         """,
         (ids, day),
     ).fetchall()
@@ -181,7 +184,7 @@ def meter_state_changes(
         return {}
     changes: dict[str, list[tuple[date, str]]] = {}
     for meter, valid_from, state in conn.execute(
-        "SELECT meter_id, valid_from, state FROM meter_states WHERE meter_id = ANY(%s) "
+        "SELECT meter_id, valid_from, state FROM meter_states WHERE meter_id = ANY(%b) "
         "AND valid_from > %s AND valid_from < %s ORDER BY meter_id, valid_from",
         (ids, first_day, end_day),
     ):
@@ -195,7 +198,7 @@ def failed_since(conn: psycopg.Connection, meter_ids: Iterable[str], since: date
     if not ids:
         return {}
     rows = conn.execute(
-        "SELECT meter_id, max(valid_from) FROM meter_states WHERE meter_id = ANY(%s) AND state <> 'working' "
+        "SELECT meter_id, max(valid_from) FROM meter_states WHERE meter_id = ANY(%b) AND state <> 'working' "
         "AND valid_from >= %s GROUP BY meter_id",
         (ids, since),
     ).fetchall()

@@ -334,12 +334,62 @@ def _run_start(period: BillingPeriod, run: int) -> date:
     return first.first_day
 
 
-def _state_split(
+def _splits_by_register(link: MeterLinkRow, first_day: date, end_day: date) -> bool:
+    """Whether :func:`_state_split` reads this link's registers at its state changes (a link covering
+    the month; the caller leaves out hourly meters and meters with replacement acts)."""
+    return (link.valid_from is None or link.valid_from <= first_day) and (
+        link.valid_to is None or link.valid_to >= end_day
+    )
+
+
+def _readings_at_state_changes(
     conn: psycopg.Connection,
+    meter_ids: Collection[str],
+    timelines: Mapping[str, list[tuple[date, date, str]]],
+    values_by_meter: Mapping[str, Mapping[str, list]],
+    tz: str,
+    registers: Sequence[Register],
+) -> dict[str, dict[tuple[str, str], list[RegisterValue | None]]]:
+    """meter → its registers' values at the local midnights starting its state changes: the latest
+    reading at or before each, younger than the meter's start reading (or 3 days before the first change
+    without one). One read for all meters whose changes fall on the same days (a read per meter cost two
+    statements each); the widest age is read and each meter's own limit applied after."""
+    zone = ZoneInfo(tz)
+    asked: dict[tuple[datetime, ...], list[tuple[str, timedelta]]] = {}
+    for meter_id in sorted(meter_ids):
+        events = tuple(datetime.combine(start, time(), zone) for start, _, _ in timelines[meter_id][1:])
+        boundary = values_by_meter.get(meter_id, {})
+        starts = [v[0] for v in boundary.values() if v[0] is not None]
+        lowest = min((v.ts for v in starts), default=events[0] - timedelta(days=3))
+        asked.setdefault(events, []).append((meter_id, events[-1] - lowest + timedelta(seconds=1)))
+    result: dict[str, dict[tuple[str, str], list[RegisterValue | None]]] = {}
+    for events, meters in asked.items():
+        read = register_values_at(
+            conn,
+            [m for m, _ in meters],
+            list(events),
+            max_age=max(age for _, age in meters),
+            registers=registers,
+        )
+        utc = [e.astimezone(ZoneInfo("UTC")) for e in events]
+        for meter_id, age in meters:
+            result[meter_id] = {
+                key: [
+                    v if v is not None and v.ts > at - age else None
+                    for v, at in zip(values, utc, strict=True)
+                ]
+                for key, values in read.items()
+                if key[0] == meter_id
+            }
+    return result
+
+
+def _state_split(
     group: list[MeterData],
     timelines: dict[str, list[tuple[date, date, str]]],
     values_by_meter: dict[str, dict[str, list]],
     events_by_meter: dict[str, dict[str, list]],
+    at_changes: Mapping[str, dict[tuple[str, str], list[RegisterValue | None]]],
     window: RegisterWindow | None,
     period: BillingPeriod,
     tz: str,
@@ -354,7 +404,8 @@ def _state_split(
     (ПП 354 п. 59 «а» from the date of the event), or None when the period is not split here (no change,
     several meters, a replacement act, a link not covering the month, an hourly meter without a
     series). Parts without a metered one (no valid reading at the event, or only changes between
-    non-working states) are not a split either: the caller keeps the whole-month state."""
+    non-working states) are not a split either: the caller keeps the whole-month state.
+    ``at_changes``: :func:`_readings_at_state_changes` of the building's register meters that split."""
     if len(group) != 1:
         return None
     link = group[0].link
@@ -362,8 +413,7 @@ def _state_split(
     if (
         timeline is None
         or events_by_meter.get(link.meter_id)
-        or (link.valid_from is not None and link.valid_from > period.first_day)
-        or (link.valid_to is not None and link.valid_to < period.end_day)
+        or not _splits_by_register(link, period.first_day, period.end_day)
     ):
         return None
     zone = ZoneInfo(tz)
@@ -379,13 +429,9 @@ def _state_split(
             supplier_duty=supplier_duty,
             share=share,
         )
-    events = [datetime.combine(start, time(), zone) for start, _, _ in timeline[1:]]
+    events = timeline[1:]
     boundary = values_by_meter.get(link.meter_id, {})
-    starts = [v[0] for v in boundary.values() if v[0] is not None]
-    lowest = min((v.ts for v in starts), default=events[0] - timedelta(days=3))
-    at_events = register_values_at(
-        conn, [link.meter_id], events, max_age=events[-1] - lowest + timedelta(seconds=1)
-    )
+    at_events = at_changes[link.meter_id]
     bounds: dict[str, list] = {}
     for register in set(boundary) | {r for _, r in at_events}:
         first, last = boundary.get(register, [None, None])
@@ -633,6 +679,25 @@ def load_building_input(
         if (a := hourly_read.series.get(k)) is not None
     }
 
+    at_changes = (
+        _readings_at_state_changes(
+            conn,
+            {
+                link.meter_id
+                for link in links
+                if link.meter_id in timelines
+                and link.meter_id not in by_meter
+                and not events_by_meter.get(link.meter_id)
+                and _splits_by_register(link, first_day, end_day)
+            },
+            timelines,
+            values_by_meter,
+            tz,
+            registers,
+        )
+        if timelines
+        else {}
+    )
     # once per building, not per account: each service's engine enum, per-person normative, default need
     billed = [
         (service, Service(service), normatives.get((service, "per_person")), needs.get(service))
@@ -657,11 +722,11 @@ def load_building_input(
                 )
                 parts = (
                     _state_split(
-                        conn,
                         group,
                         timelines,
                         values_by_meter,
                         events_by_meter,
+                        at_changes,
                         window,
                         period,
                         tz,

@@ -281,7 +281,7 @@ def counter_events(
         """
         SELECT mr.meter_id, mr.register, e.kind, e.ts, e.value_before, e.value_after
         FROM register_events e JOIN meter_registers mr USING (series_id)
-        WHERE mr.meter_id = ANY(%s) AND e.ts > %s AND e.ts <= %s
+        WHERE mr.meter_id = ANY(%b) AND e.ts > %s AND e.ts <= %s
         ORDER BY mr.meter_id, mr.register, e.ts
         """,
         (list(meter_ids), start, end),

@@ -212,6 +212,9 @@ def tariffs_by_account(
         default[service] = tariffs_for_plans(tariffs, service, spans, "building default plan")
     own_tariffs: dict[str, tuple[Tariff, ...]] = {}
     shared: dict[tuple, tuple[Tariff, ...]] = {}  # the same plans share one tuple, so one TariffBook
+    # accounts whose plan rows say the same (level, start, scheme, schedule) get the same spans: computed
+    # once per building (day by day, they were ≈ 0.15 ms an account)
+    spans_of: dict[tuple, tuple[list[PlanSpan], bool]] = {}
     for account_no, premise_no in accounts:
         keys: dict[Service, tuple] = {}
         for service in services:
@@ -224,10 +227,17 @@ def tariffs_by_account(
             if not meter_rows and not account_rows:
                 continue
             levels = [meter_rows, account_rows, by_key.get(("", "", service.value), [])]
-            spans = plan_spans(period, service, tariffs, levels)
-            key = [(p.start, p.end, p.scheme, p.schedule) for p in spans]
-            if key != default_spans[service]:
-                keys[service] = (tuple((a, b, c, id(d)) for a, b, c, d in key), spans)
+            said = (
+                service,
+                *(tuple((r.level, r.valid_from, r.scheme, id(r.schedule)) for r in x) for x in levels),
+            )
+            if said not in spans_of:
+                spans = plan_spans(period, service, tariffs, levels)
+                key = [(p.start, p.end, p.scheme, p.schedule) for p in spans]
+                spans_of[said] = (spans, key != default_spans[service])
+            spans, differs = spans_of[said]
+            if differs:
+                keys[service] = (tuple((p.start, p.end, p.scheme, id(p.schedule)) for p in spans), spans)
         if not keys:
             continue
         memo = tuple((s.value, k[0]) for s, k in keys.items())
