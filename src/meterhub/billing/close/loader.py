@@ -186,8 +186,11 @@ def _needs_hourly(tariffs: list[Tariff], service: str, period: BillingPeriod) ->
     return max(schemes, key=order.index)
 
 
+_ZONE_COUNT: Mapping[ZoneScheme | None, int] = {None: 1, **{s: len(s.zones) for s in ZoneScheme}}
+
+
 def _scheme_zone_count(scheme: ZoneScheme | None) -> int:
-    return 1 if scheme is None else len(scheme.zones)
+    return _ZONE_COUNT[scheme]
 
 
 def _replacement(group: list[MeterData]) -> bool:
@@ -242,7 +245,10 @@ def _combine(
                 Decimal(int(v)) / 1_000_000 * share for s in series for v in (s.volume_micro or ())
             )
             return MeterPeriod(MeterStatus.VALID, hourly=HourlySeries(starts, volumes=volumes))
-        total = sum((m.total or Decimal(0) for m in group), Decimal(0)) * share
+        if len(group) == 1:
+            total = (Decimal(0) + (group[0].total or Decimal(0))) * share
+        else:
+            total = sum((m.total or Decimal(0) for m in group), Decimal(0)) * share
         return MeterPeriod(MeterStatus.VALID, zone_volumes={Zone.SINGLE: total})
 
 
@@ -750,7 +756,7 @@ def load_building_input(
                         + ", ".join(f"{p.start}..{p.end - timedelta(days=1)} {p.status}" for p in parts)
                         + " (ПП 354 п. 59 «а»)"
                     )
-                elif (state := group_state(group, states, state_day)) is not None:
+                elif states and (state := group_state(group, states, state_day)) is not None:
                     meter = meter_state_period(state[0], service, supplier_duty)
                     loaded.meters[f"state {state[0]}"] += 1
                     loaded.warnings.append(
