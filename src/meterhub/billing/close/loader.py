@@ -238,9 +238,9 @@ def _combine(
         if need is not None and all(m.hourly_key in hourly for m in group):
             series = [hourly[m.hourly_key] for m in group if m.hourly_key]
             starts = np.concatenate([s.hour_starts_us for s in series])
-            if share == 1:
+            if share == 1:  # int64 already (the series are HourlySeries.from_micro's): no second copy
                 micro = np.concatenate([s.volume_micro for s in series if s.volume_micro is not None])
-                return MeterPeriod(MeterStatus.VALID, hourly=HourlySeries.from_micro(starts, micro))
+                return MeterPeriod(MeterStatus.VALID, hourly=HourlySeries(starts, volume_micro=micro))
             volumes = tuple(
                 Decimal(int(v)) / 1_000_000 * share for s in series for v in (s.volume_micro or ())
             )
