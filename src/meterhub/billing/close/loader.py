@@ -521,16 +521,21 @@ def load_building_input(
         tariffs, plan_rows, period, [(a.account_no, a.premise_no) for a in accounts], meters_of
     )
     needs = {s: _needs_hourly(default_tariffs, s, period) for s in services if s in _METERED}
-    account_needs = {
-        (acc, s): _needs_hourly(list(own), s, period)
-        for acc, own in account_tariffs.items()
-        for s in services
-        if s in _METERED
-    }
+    metered = [s for s in services if s in _METERED]
+    account_needs: dict[tuple[str, str], ZoneScheme | None] = {}
+    need_of_plan: dict[tuple[int, str], ZoneScheme | None] = {}  # accounts on one plan share its tuple
+    for acc_no, own in account_tariffs.items():
+        for s in metered:
+            plan_key = (id(own), s)
+            if plan_key not in need_of_plan:
+                need_of_plan[plan_key] = _needs_hourly(list(own), s, period)
+            account_needs[(acc_no, s)] = need_of_plan[plan_key]
     premise_needs: dict[tuple[str, str], ZoneScheme | None] = {}
     for acc in accounts:
-        for s in services:
-            need = account_needs.get((acc.account_no, s), needs.get(s))
+        for s in metered:
+            need = account_needs.get((acc.account_no, s), needs[s]) if account_needs else needs[s]
+            if need is None:
+                continue  # one zone: never more than what the premise has
             key = (acc.premise_no, s)
             if _scheme_zone_count(need) > _scheme_zone_count(premise_needs.get(key)):
                 premise_needs[key] = need
@@ -629,6 +634,8 @@ def load_building_input(
             conn, period, tz, day, window, run_candidates, runs, values_by_meter, run_zones, registers
         )
     data: list[MeterData] = []
+    groups: dict[tuple[str, str], list[MeterData]] = {}  # premise × service → its meters
+    house: dict[str, list[MeterData]] = {}  # service → the house meters
     counts: dict[str, int] = {}  # into loaded.meters at the end, in the order first met
     for link in links:
         in_month = link.valid_to is None or link.valid_to > first_day
@@ -653,6 +660,10 @@ def load_building_input(
                 link, values_by_meter.get(link.meter_id, _NO_VALUES), end_day, events=events, window=window
             )
         data.append(d)
+        if link.premise_no is None:
+            house.setdefault(link.service, []).append(d)
+        else:
+            groups.setdefault((link.premise_no, link.service), []).append(d)
         if d.problem is None:
             counts[d.source] = counts.get(d.source, 0) + 1
         else:
@@ -663,13 +674,6 @@ def load_building_input(
 
     states = meter_states_on(conn, meter_ids, state_day)
     impossible = impossibility_acts_on(conn, building_id, period.end_day - timedelta(days=1))
-    groups: dict[tuple[str, str], list[MeterData]] = {}
-    house: dict[str, list[MeterData]] = {}
-    for d in data:
-        if d.link.premise_no is None:
-            house.setdefault(d.link.service, []).append(d)
-        else:
-            groups.setdefault((d.link.premise_no, d.link.service), []).append(d)
     wanted = {
         m.hourly_key
         for key, group in groups.items()
