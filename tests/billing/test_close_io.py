@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -277,17 +278,21 @@ def _charges(draw: st.DrawFn) -> BuildingCharges:
 _AWKWARD_BUILDING = "B\t\\1\n«ё»"
 
 
+def _awkward_building(conn: psycopg.Connection) -> None:
+    conn.execute(
+        "INSERT INTO buildings (building_id, address, time_zone, total_area, common_area, "
+        "management_method) VALUES (%s, 'x', 'Europe/Moscow', 500, 50, 'management_company')",
+        (_AWKWARD_BUILDING,),
+    )
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(charges=_charges())
 def test_awkward_texts_and_decimals_are_stored_as_psycopg_stores_them(
     db_url: str, charges: BuildingCharges
 ) -> None:
     with connect(db_url) as conn:
-        conn.execute(
-            "INSERT INTO buildings (building_id, address, time_zone, total_area, common_area, "
-            "management_method) VALUES (%s, 'x', 'Europe/Moscow', 500, 50, 'management_company')",
-            (_AWKWARD_BUILDING,),
-        )
+        _awkward_building(conn)
         replace_draft_results(conn, charges, [], {})
         written = _stored(conn, _AWKWARD_BUILDING)
         assert len(written["charge_lines"]) == len(charges.lines)
@@ -328,11 +333,7 @@ def test_texts_and_exponent_forms_by_hand(db_url: str) -> None:
         warnings=(),
     )
     with connect(db_url) as conn:
-        conn.execute(
-            "INSERT INTO buildings (building_id, address, time_zone, total_area, common_area, "
-            "management_method) VALUES (%s, 'x', 'Europe/Moscow', 500, 50, 'management_company')",
-            (_AWKWARD_BUILDING,),
-        )
+        _awkward_building(conn)
         replace_draft_results(conn, charges, [], {})
         row = conn.execute(
             "SELECT building_id, account_no, formula, note, volume::text, tariff::text, amount_exact::text, "
