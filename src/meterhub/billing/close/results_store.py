@@ -305,39 +305,76 @@ def volume_history(
     (decision 6: averages per zone).
     Months before the building's cutover come from the legacy system's meter history
     (``legacy_account_volumes``, docs/migration.md), with the method it billed them by.
+
+    One row per account × service (docs/billing-close.md "The averaging history read"): its months as
+    ``period || method`` in period order, and its metered months' zone volumes as text (``zone:volume``
+    by zone, months by period), parsed here (``Decimal`` of the numeric's text, as psycopg loads it).
+    A month's method is its first zone's (by zone name) — the zones of one month end in the same state.
     """
-    first = period
+    previous, p = [], period
     for _ in range(months):
-        first = first.previous()
-    rows = conn.execute(
-        """
-        SELECT c.account_no, c.service, c.period,
-               (array_agg(c.method ORDER BY c.part_start DESC, c.method))[1], c.zone, sum(c.volume)
+        p = p.previous()
+        previous.append(str(p))
+    first = previous[-1] if previous else str(period)
+    rows = conn.execute(_HISTORY_SQL, {"b": building_id, "first": first, "p": str(period)}).fetchall()
+    result: dict[tuple[str, str], MeterHistory] = {}
+    zones = _ZONE_OF
+    for account, service, months_text, metered_text in rows:
+        metered = (
+            tuple(
+                {zones[z]: Decimal(v) for z, _, v in (pair.partition(":") for pair in month.split(" "))}
+                for month in metered_text.split("|")
+            )
+            if metered_text is not None
+            else ()
+        )
+        seen = months_text.split(" ")
+        result[account, service] = MeterHistory(
+            metered,
+            _consecutive_tail(seen, previous, _AVERAGE),
+            _consecutive_tail(seen, previous, _WITHOUT_READINGS),
+        )
+    return result
+
+
+_ZONE_OF = {z.value: z for z in Zone}
+_AVERAGE = frozenset({"average"})
+# Per zone as before (the method of the latest part, Σ volume), then per month (zones in order, the
+# method of the first), then per account × service (months in order). Each level's ordered aggregates
+# share one ORDER BY, so PostgreSQL sorts each level's input once instead of every group on its own.
+_HISTORY_SQL = """
+    WITH zone_rows AS (
+        SELECT c.account_no, c.service, c.period, c.zone,
+               (array_agg(c.method ORDER BY c.part_start DESC, c.method))[1] AS method,
+               sum(c.volume) AS volume
         FROM charge_lines c JOIN billing_periods p USING (building_id, period)
         WHERE c.building_id = %(b)s AND p.status = 'closed' AND c.period >= %(first)s AND c.period < %(p)s
           AND c.kind = 'individual' AND c.service <> 'maintenance'
-        GROUP BY 1, 2, 3, 5
+        GROUP BY 1, 2, 3, 4
         UNION ALL
-        SELECT account_no, service, period, min(method), zone, sum(volume) FROM legacy_account_volumes
+        SELECT account_no, service, period, zone, min(method), sum(volume) FROM legacy_account_volumes
         WHERE building_id = %(b)s AND period >= %(first)s AND period < %(p)s
-        GROUP BY 1, 2, 3, 5
-        ORDER BY 1, 2, 3
-        """,
-        {"b": building_id, "first": str(first), "p": str(period)},
-    ).fetchall()
-    grouped: dict[tuple[str, str], dict[str, tuple[str, dict[Zone, Decimal]]]] = {}
-    for account, service, p, method, zone, volume in rows:
-        periods = grouped.setdefault((account, service), {})
-        periods.setdefault(p, (method, {}))[1][Zone(zone)] = volume
-    result: dict[tuple[str, str], MeterHistory] = {}
-    for key, periods in grouped.items():
-        metered = tuple(z for _, (m, z) in sorted(periods.items()) if m == "meter")
-        result[key] = MeterHistory(
-            metered,
-            _consecutive(periods, period, {"average"}),
-            _consecutive(periods, period, _WITHOUT_READINGS),
-        )
-    return result
+        GROUP BY 1, 2, 3, 4
+    ), month_rows AS (
+        SELECT account_no, service, period, (array_agg(method ORDER BY zone))[1] AS method,
+               string_agg(zone || ':' || volume, ' ' ORDER BY zone) AS zones
+        FROM zone_rows GROUP BY 1, 2, 3
+    )
+    SELECT account_no, service, string_agg(period || method, ' ' ORDER BY period),
+           string_agg(zones, '|' ORDER BY period) FILTER (WHERE method = 'meter')
+    FROM month_rows GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+
+def _consecutive_tail(months: list[str], previous: list[str], methods: Set[str]) -> int:
+    """How many of ``months`` (``period || method``, in period order) immediately before the period
+    (``previous``: its preceding periods, latest first) were billed by one of ``methods``."""
+    count = 0
+    for month in reversed(months):
+        if count == len(previous) or month[:7] != previous[count] or month[7:] not in methods:
+            break
+        count += 1
+    return count
 
 
 def _consecutive(by_period: Mapping[str, tuple[str, Any]], period: BillingPeriod, methods: Set[str]) -> int:
