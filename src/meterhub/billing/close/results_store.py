@@ -173,30 +173,6 @@ def replace_draft_results(
     )
 
 
-def _line_row(building: str, line: ChargeLine) -> tuple[Any, ...]:
-    return (
-        building,
-        str(line.period),
-        line.account,
-        line.service.value,
-        line.kind.value,
-        line.zone.value,
-        line.part_start,
-        line.part_end,
-        line.volume,
-        line.unit,
-        line.tariff,
-        line.coefficient,
-        line.method,
-        line.formula,
-        line.amount_exact,
-        line.amount,
-        line.amount_without_coefficient,
-        line.excess,
-        line.note,
-    )
-
-
 def stored_input_digest(conn: psycopg.Connection, building_id: str, period: BillingPeriod) -> str | None:
     """The digest of the engine input the period's stored results were computed from."""
     row = conn.execute(
